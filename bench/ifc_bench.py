@@ -1,0 +1,510 @@
+#!/usr/bin/env python3
+"""IFC load benchmark: zhishen vs web-ifc vs IfcOpenShell.
+
+Usage:
+    python3 bench/ifc_bench.py --zhishen PATH_TO_ZHISHEN [--runs N] [--json-out PATH] FILES...
+
+Every measurement is a fresh subprocess that prints one JSON line with at least
+{"seconds", "meshes", "triangles"}. The three tools run interleaved
+(zhishen, web-ifc, IfcOpenShell, zhishen, web-ifc, IfcOpenShell, ...) on one
+file at a time so that background load hits all of them alike. For every run
+the driver records the tool's own in-process seconds, the wall time of the
+whole process, and the child's peak RSS (os.wait4 -> ru_maxrss).
+
+The markdown report goes to stdout; progress and setup output go to stderr.
+Exit status: 0 when every run succeeded (whether or not the speed goals are
+met: this is a report), 1 when a tool crashed, timed out or printed no JSON,
+2 on a usage or setup error.
+
+See bench/README.md for the method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+VENV_DIR = BENCH_DIR / ".venv"
+VENV_PY = VENV_DIR / "bin" / "python"
+WEBIFC_SCRIPT = BENCH_DIR / "webifc_run.mjs"
+IOS_SCRIPT = BENCH_DIR / "ios_run.py"
+
+# Goal: zhishen in-process seconds at least this many times faster.
+GOAL_WEBIFC = 3.0
+GOAL_IOS = 20.0
+
+TOOLS = ("zhishen", "web-ifc", "ifcopenshell")
+LABEL = {"zhishen": "zhishen", "web-ifc": "web-ifc", "ifcopenshell": "IfcOpenShell"}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# Setup (idempotent)
+# --------------------------------------------------------------------------
+
+
+def pinned_webifc() -> str:
+    pkg = json.loads((BENCH_DIR / "package.json").read_text())
+    return pkg["dependencies"]["web-ifc"]
+
+
+def pinned_ifcopenshell() -> str:
+    for line in (BENCH_DIR / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.lower().startswith("ifcopenshell=="):
+            return line.split("==", 1)[1].strip()
+    raise SystemExit("bench/requirements.txt does not pin ifcopenshell==...")
+
+
+def run_setup(cmd: list[str], cwd: Path) -> None:
+    log(f"[setup] $ {' '.join(cmd)}  (in {cwd})")
+    # Setup chatter goes to stderr so stdout stays a clean report.
+    res = subprocess.run(cmd, cwd=cwd, stdout=sys.stderr, stderr=sys.stderr)
+    if res.returncode != 0:
+        raise SystemExit(f"setup command failed ({res.returncode}): {' '.join(cmd)}")
+
+
+def ensure_node() -> str:
+    node = shutil.which("node")
+    npm = shutil.which("npm")
+    if not node or not npm:
+        raise SystemExit("node and npm are required (Node 20) for the web-ifc peer")
+    want = pinned_webifc()
+    installed = BENCH_DIR / "node_modules" / "web-ifc" / "package.json"
+    have = None
+    if installed.exists():
+        have = json.loads(installed.read_text()).get("version")
+    if have == want:
+        log(f"[setup] web-ifc {have} already installed")
+        return node
+    if (BENCH_DIR / "package-lock.json").exists():
+        run_setup([npm, "ci", "--no-audit", "--no-fund"], BENCH_DIR)
+    else:
+        run_setup([npm, "install", "--no-audit", "--no-fund"], BENCH_DIR)
+    have = json.loads(installed.read_text()).get("version")
+    if have != want:
+        raise SystemExit(f"web-ifc {have} installed, {want} pinned")
+    return node
+
+
+def venv_ifcopenshell_version() -> str | None:
+    if not VENV_PY.exists():
+        return None
+    res = subprocess.run(
+        [str(VENV_PY), "-c", "import ifcopenshell; print(ifcopenshell.version)"],
+        capture_output=True,
+        text=True,
+    )
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+def ensure_venv() -> str:
+    want = pinned_ifcopenshell()
+    have = venv_ifcopenshell_version()
+    if have == want:
+        log(f"[setup] ifcopenshell {have} already installed in {VENV_DIR}")
+        return str(VENV_PY)
+    if not VENV_PY.exists():
+        run_setup([sys.executable, "-m", "venv", str(VENV_DIR)], BENCH_DIR)
+    run_setup(
+        [str(VENV_PY), "-m", "pip", "install", "--disable-pip-version-check", "-r",
+         str(BENCH_DIR / "requirements.txt")],
+        BENCH_DIR,
+    )
+    have = venv_ifcopenshell_version()
+    if have != want:
+        raise SystemExit(f"ifcopenshell {have} installed in venv, {want} pinned")
+    return str(VENV_PY)
+
+
+# --------------------------------------------------------------------------
+# Measurement
+# --------------------------------------------------------------------------
+
+
+class RunError(Exception):
+    pass
+
+
+def measure(cmd: list[str], timeout: float, need_seconds: bool = True) -> dict:
+    """Run cmd once; return its JSON line plus wall seconds and peak RSS (MiB)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        timed_out = threading.Event()
+
+        def _kill() -> None:
+            timed_out.set()
+            try:
+                proc.kill()
+            except OSError:
+                pass
+
+        timer = threading.Timer(timeout, _kill)
+        timer.start()
+        try:
+            # wait4 gives this child's own rusage (ru_maxrss in KiB on Linux).
+            _, status, rusage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+
+    def fail(why: str) -> RunError:
+        tail = "\n".join(stderr.strip().splitlines()[-15:])
+        return RunError(f"{why}\n  cmd: {' '.join(cmd)}\n  stdout: {stdout.strip()[-500:]}\n"
+                        f"  stderr (tail):\n{tail}")
+
+    if timed_out.is_set():
+        raise fail(f"timed out after {timeout:.0f} s")
+    if proc.returncode != 0:
+        raise fail(f"exit status {proc.returncode}")
+    data = None
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                data = json.loads(line)
+                break
+            except json.JSONDecodeError:
+                continue
+    if not isinstance(data, dict):
+        raise fail("no JSON line on stdout")
+    if need_seconds:
+        for key in ("seconds", "meshes", "triangles"):
+            if not isinstance(data.get(key), (int, float)):
+                raise fail(f"JSON line lacks numeric {key!r}")
+    data["wall_seconds"] = wall
+    data["peak_rss_mib"] = rusage.ru_maxrss / 1024.0
+    data["user_cpu_seconds"] = rusage.ru_utime
+    data["sys_cpu_seconds"] = rusage.ru_stime
+    return data
+
+
+def med(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def summarize(runs: list[dict]) -> dict | None:
+    if not runs:
+        return None
+    s = {
+        "n": len(runs),
+        "seconds": med([r["seconds"] for r in runs]),
+        "seconds_min": min(r["seconds"] for r in runs),
+        "seconds_max": max(r["seconds"] for r in runs),
+        "wall_seconds": med([r["wall_seconds"] for r in runs]),
+        "peak_rss_mib": med([r["peak_rss_mib"] for r in runs]),
+        "meshes": runs[-1]["meshes"],
+        "triangles": runs[-1]["triangles"],
+        "elements": runs[-1].get("elements"),
+    }
+    for key in ("meshes", "triangles"):
+        vals = {r[key] for r in runs}
+        if len(vals) > 1:
+            s[key + "_varied"] = sorted(vals)
+    return s
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+
+
+def fmt_s(v: float | None) -> str:
+    if v is None:
+        return "CRASH"
+    return f"{v:.3f}" if v >= 1 else f"{v:.3g}"
+
+
+def fmt_ratio(v: float | None) -> str:
+    if v is None:
+        return "n/a"
+    if math.isinf(v):
+        return "inf"
+    return f"{v:.1f}x" if v >= 10 else f"{v:.2f}x"
+
+
+def fmt_mib(v: float | None) -> str:
+    return "CRASH" if v is None else f"{v:.0f}"
+
+
+def fmt_int(v) -> str:
+    return "-" if v is None else str(int(v))
+
+
+def ratio(peer: dict | None, zs: dict | None) -> float | None:
+    if not peer or not zs:
+        return None
+    if zs["seconds"] <= 0:
+        return math.inf
+    return peer["seconds"] / zs["seconds"]
+
+
+def yes_no(r: float | None, goal: float) -> str:
+    if r is None:
+        return "n/a"
+    return "yes" if r >= goal else "no"
+
+
+def geomean(values: list[float]) -> float | None:
+    vals = [v for v in values if v is not None and v > 0 and not math.isinf(v)]
+    if not vals:
+        return None
+    return math.exp(sum(math.log(v) for v in vals) / len(vals))
+
+
+def render(report: dict) -> str:
+    lines: list[str] = []
+    cfg = report["config"]
+    lines.append("## IFC load benchmark: zhishen vs web-ifc vs IfcOpenShell")
+    lines.append("")
+    lines.append(
+        f"{cfg['runs']} interleaved runs per file (after {cfg['warmup']} discarded warm-up round(s)); "
+        f"medians. Seconds = each tool's own in-process time for open + all geometry. "
+        f"Ratio = peer seconds / zhishen seconds (speedup factor of zhishen). "
+        f"Goal: >= {GOAL_WEBIFC:g}x vs web-ifc {report['versions']['web-ifc']}, "
+        f">= {GOAL_IOS:g}x vs IfcOpenShell {report['versions']['ifcopenshell']} "
+        f"({cfg['ios_threads']} thread(s))."
+    )
+    lines.append("")
+    lines.append(
+        "| file | MB | zhishen s | web-ifc s | IfcOpenShell s | web-ifc/zhishen | IfcOpenShell/zhishen "
+        f"| >= {GOAL_WEBIFC:g}x web-ifc | >= {GOAL_IOS:g}x IfcOpenShell |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|:---:|:---:|")
+    rw_all, ri_all = [], []
+    for f in report["files"]:
+        s = f["summary"]
+        zs, wi, io = s.get("zhishen"), s.get("web-ifc"), s.get("ifcopenshell")
+        rw, ri = ratio(wi, zs), ratio(io, zs)
+        rw_all.append(rw)
+        ri_all.append(ri)
+        lines.append(
+            f"| {f['name']} | {f['mb']:.2f} | {fmt_s(zs and zs['seconds'])} | "
+            f"{fmt_s(wi and wi['seconds'])} | {fmt_s(io and io['seconds'])} | "
+            f"{fmt_ratio(rw)} | {fmt_ratio(ri)} | {yes_no(rw, GOAL_WEBIFC)} | {yes_no(ri, GOAL_IOS)} |"
+        )
+    if len(report["files"]) > 1:
+        gw, gi = geomean(rw_all), geomean(ri_all)
+        lines.append(
+            f"| **geomean** | | | | | {fmt_ratio(gw)} | {fmt_ratio(gi)} | "
+            f"{yes_no(gw, GOAL_WEBIFC)} | {yes_no(gi, GOAL_IOS)} |"
+        )
+    lines.append("")
+
+    lines.append("### Wall time, peak RSS and geometry produced (medians)")
+    lines.append("")
+    lines.append(
+        "| file | wall s zhishen / web-ifc / IOS | peak RSS MiB zhishen / web-ifc / IOS "
+        "| meshes zhishen / web-ifc / IOS | elements web-ifc / IOS | triangles zhishen / web-ifc / IOS |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|")
+    for f in report["files"]:
+        s = f["summary"]
+        zs, wi, io = s.get("zhishen"), s.get("web-ifc"), s.get("ifcopenshell")
+
+        def g(d, k, fmt):
+            return fmt(d[k]) if d else "CRASH"
+
+        lines.append(
+            f"| {f['name']} | "
+            f"{g(zs, 'wall_seconds', fmt_s)} / {g(wi, 'wall_seconds', fmt_s)} / {g(io, 'wall_seconds', fmt_s)} | "
+            f"{g(zs, 'peak_rss_mib', fmt_mib)} / {g(wi, 'peak_rss_mib', fmt_mib)} / {g(io, 'peak_rss_mib', fmt_mib)} | "
+            f"{g(zs, 'meshes', fmt_int)} / {g(wi, 'meshes', fmt_int)} / {g(io, 'meshes', fmt_int)} | "
+            f"{g(wi, 'elements', fmt_int)} / {g(io, 'elements', fmt_int)} | "
+            f"{g(zs, 'triangles', fmt_int)} / {g(wi, 'triangles', fmt_int)} / {g(io, 'triangles', fmt_int)} |"
+        )
+    lines.append("")
+    b = report["baseline"]
+    lines.append(
+        "Runtime baseline peak RSS (no model loaded, median of "
+        f"{cfg['baseline_runs']}): node + web-ifc Init() "
+        f"{fmt_mib(b.get('web-ifc'))} MiB, python + import ifcopenshell "
+        f"{fmt_mib(b.get('ifcopenshell'))} MiB. Subtract these to compare model memory; "
+        "zhishen is a native binary with no runtime to subtract."
+    )
+    lines.append("")
+    lines.append(
+        "web-ifc meshes = placed geometries (one per representation item), IfcOpenShell meshes = "
+        "shapes (one per product); compare the elements and triangles columns for the element sets."
+    )
+    env = report["environment"]
+    load_note = (
+        f"Load average at start {env['loadavg_start'][0]:.2f}, at end {env['loadavg_end'][0]:.2f} "
+        f"on {env['cpus']} CPUs."
+    )
+    if max(env["loadavg_start"][0], env["loadavg_end"][0]) > 0.5:
+        load_note += " **The machine was not idle: absolute times are noisy; ratios are interleaved.**"
+    lines.append("")
+    lines.append(load_note)
+    if report["failures"]:
+        lines.append("")
+        lines.append("**Failures:**")
+        for fl in report["failures"]:
+            lines.append(f"- {fl['tool']} on {fl['file']}: {fl['error'].splitlines()[0]}")
+    varied = [
+        (f["name"], t, k)
+        for f in report["files"]
+        for t, s in f["summary"].items()
+        if s
+        for k in ("meshes_varied", "triangles_varied")
+        if k in s
+    ]
+    for name, t, k in varied:
+        lines.append(f"- note: {t} reported differing {k.split('_')[0]} across runs on {name}")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--zhishen", required=True, help="path to the zhishen binary (runs `BIN bench-load FILE`)")
+    ap.add_argument("--runs", type=int, default=5, help="measured runs per tool and file (default 5)")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="discarded warm-up rounds per file before measuring (default 1)")
+    ap.add_argument("--baseline-runs", type=int, default=3, help="runs of each runtime baseline (default 3)")
+    ap.add_argument("--ios-threads", type=int, default=1,
+                    help="IfcOpenShell iterator threads (default 1, faster on the 2-core bench machine)")
+    ap.add_argument("--ios-include-site", action="store_true",
+                    help="let IfcOpenShell mesh IfcSite too (web-ifc 0.0.78 StreamAllMeshes does)")
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds before a run is killed (default 600)")
+    ap.add_argument("--json-out", help="also write all raw runs and medians as JSON here")
+    ap.add_argument("files", nargs="+", help="IFC files")
+    args = ap.parse_args()
+
+    if args.runs < 1:
+        ap.error("--runs must be >= 1")
+    zhishen = Path(args.zhishen)
+    if not zhishen.is_file() or not os.access(zhishen, os.X_OK):
+        ap.error(f"--zhishen {args.zhishen}: not an executable file")
+    zhishen = str(zhishen.resolve())
+    files = [Path(f).resolve() for f in args.files]
+    for f in files:
+        if not f.is_file():
+            ap.error(f"{f}: no such file")
+
+    node = ensure_node()
+    venv_py = ensure_venv()
+
+    ios_extra = ["--threads", str(args.ios_threads)]
+    if args.ios_include_site:
+        ios_extra.append("--include-site")
+
+    def cmd_for(tool: str, path: Path) -> list[str]:
+        if tool == "zhishen":
+            return [zhishen, "bench-load", str(path)]
+        if tool == "web-ifc":
+            return [node, str(WEBIFC_SCRIPT), str(path)]
+        return [venv_py, str(IOS_SCRIPT), *ios_extra, str(path)]
+
+    failures: list[dict] = []
+    loadavg_start = os.getloadavg()
+
+    # Runtime baselines: what the peers' runtimes cost before any model.
+    log("[bench] runtime baselines")
+    base_cmds = {
+        "web-ifc": [node, str(WEBIFC_SCRIPT), "--baseline"],
+        "ifcopenshell": [venv_py, str(IOS_SCRIPT), "--baseline"],
+    }
+    base_runs: dict[str, list[dict]] = {t: [] for t in base_cmds}
+    versions = {"zhishen": zhishen}
+    for _ in range(args.baseline_runs):
+        for tool, cmd in base_cmds.items():
+            try:
+                r = measure(cmd, args.timeout, need_seconds=False)
+            except RunError as e:
+                failures.append({"tool": tool, "file": "(baseline)", "error": str(e)})
+                log(f"[bench] FAIL {tool} baseline: {e}")
+                continue
+            base_runs[tool].append(r)
+            versions[tool] = r.get("version", "?")
+    baseline = {t: med([r["peak_rss_mib"] for r in rs]) for t, rs in base_runs.items()}
+    versions.setdefault("web-ifc", pinned_webifc())
+    versions.setdefault("ifcopenshell", pinned_ifcopenshell())
+
+    file_reports = []
+    for path in files:
+        name = path.name
+        mb = path.stat().st_size / 1e6
+        runs: dict[str, list[dict]] = {t: [] for t in TOOLS}
+        crashed: set[str] = set()
+        total = args.warmup + args.runs
+        for i in range(total):
+            warm = i < args.warmup
+            for tool in TOOLS:
+                if tool in crashed:
+                    continue
+                try:
+                    r = measure(cmd_for(tool, path), args.timeout)
+                except RunError as e:
+                    crashed.add(tool)
+                    failures.append({"tool": tool, "file": name, "error": str(e)})
+                    log(f"[bench] FAIL {tool} on {name}: {e}")
+                    continue
+                tag = "warm-up" if warm else f"run {i - args.warmup + 1}/{args.runs}"
+                log(f"[bench] {name} {tag} {tool}: {r['seconds']:.4f} s in-process, "
+                    f"{r['wall_seconds']:.3f} s wall, {r['peak_rss_mib']:.0f} MiB")
+                if not warm:
+                    runs[tool].append(r)
+        summary = {t: (summarize(rs) if t not in crashed else None) for t, rs in runs.items()}
+        file_reports.append({"name": name, "path": str(path), "bytes": path.stat().st_size, "mb": mb,
+                             "summary": summary, "runs": runs})
+
+    report = {
+        "config": {"runs": args.runs, "warmup": args.warmup, "baseline_runs": args.baseline_runs,
+                   "ios_threads": args.ios_threads, "ios_include_site": args.ios_include_site,
+                   "timeout": args.timeout},
+        "versions": versions,
+        "environment": {
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "host": platform.node(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "node": subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip(),
+            "loadavg_start": loadavg_start,
+            "loadavg_end": os.getloadavg(),
+        },
+        "baseline": baseline,
+        "baseline_runs": base_runs,
+        "files": file_reports,
+        "failures": failures,
+    }
+    text = render(report)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    if args.json_out:
+        out = Path(args.json_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        log(f"[bench] wrote {out}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+//! `zhishen` 智审: BIM+GIS planning review from the command line.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use zhishen_ifc::{IfcError, Model, Severity};
+
+mod table;
+
+#[derive(Parser)]
+#[command(name = "zhishen", version, about = "智审 zhishen: BIM+GIS planning review")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Read an IFC model and print its facts (建筑信息).
+    Inspect {
+        model: PathBuf,
+        /// Print the documented JSON contract instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Table language: zh (default) or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+    },
+    /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"}.
+    #[command(hide = true)]
+    BenchLoad { model: PathBuf },
+}
+
+/// Exit code for bad input (a message names what and where).
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZHISHEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误 error: {e:#}");
+            let bad_input = e
+                .downcast_ref::<IfcError>()
+                .is_some_and(IfcError::is_bad_input);
+            ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { 1 })
+        }
+    }
+}
+
+fn load(path: &PathBuf) -> Result<Model> {
+    Ok(zhishen_ifc::load_path(path)?)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Inspect { model, json, lang } => {
+            let m = load(&model)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &zhishen_ifc::report::inspect_json(&m))?;
+                writeln!(out)?;
+            } else {
+                table::print(&mut out, &m, lang != "en")?;
+            }
+            for d in m.diagnostics.iter().filter(|d| d.severity == Severity::Warning) {
+                tracing::debug!(code = d.code, "{}", d.message);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::BenchLoad { model } => {
+            let bytes = std::fs::read(&model)?;
+            let t = std::time::Instant::now();
+            let m = zhishen_ifc::load_bytes(&bytes, &model.display().to_string())?;
+            let secs = t.elapsed().as_secs_f64();
+            let meshes = m.elements.iter().filter(|e| e.mesh.is_some()).count();
+            let triangles: usize = m
+                .elements
+                .iter()
+                .filter_map(|e| e.mesh.as_ref())
+                .map(|x| x.triangle_count())
+                .sum();
+            println!(
+                "{}",
+                serde_json::json!({"seconds": secs, "meshes": meshes, "triangles": triangles})
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! 2-D outlines: the union of projected triangles on a 1 cm integer grid.
+//!
+//! Snapping to centimetres is the stated tolerance of footprints and makes the
+//! union exact (i_overlay works on integers), so touching walls merge cleanly.
+
+use crate::model::Rings;
+use i_overlay::core::fill_rule::FillRule;
+use i_overlay::core::overlay::{Overlay, ShapeType};
+use i_overlay::core::overlay_rule::OverlayRule;
+use i_overlay::i_float::int::point::IntPoint;
+
+/// Grid cells per metre.
+const GRID: f64 = 100.0;
+/// Keep integer coordinates well inside i_overlay's safe range.
+const LIMIT: f64 = (1i64 << 29) as f64;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outline {
+    pub rings: Rings,
+    pub area_m2: f64,
+    /// Polygons that could not be placed on the grid (coordinates out of range).
+    pub dropped: usize,
+}
+
+/// Accumulates planar polygons and unions them.
+pub struct Union {
+    origin: Option<[f64; 2]>,
+    overlay: Overlay<i32>,
+    count: usize,
+    dropped: usize,
+}
+
+impl Default for Union {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Union {
+    pub fn new() -> Self {
+        Union {
+            origin: None,
+            overlay: Overlay::new(1024),
+            count: 0,
+            dropped: 0,
+        }
+    }
+
+    /// Adds one simple polygon (any orientation). Degenerate ones are ignored.
+    pub fn add(&mut self, poly: &[[f64; 2]]) {
+        if poly.len() < 3 {
+            return;
+        }
+        let o = *self
+            .origin
+            .get_or_insert([(poly[0][0]).floor(), (poly[0][1]).floor()]);
+        let mut pts: Vec<IntPoint<i32>> = Vec::with_capacity(poly.len());
+        for p in poly {
+            let x = ((p[0] - o[0]) * GRID).round();
+            let y = ((p[1] - o[1]) * GRID).round();
+            if !(x.abs() < LIMIT && y.abs() < LIMIT) {
+                self.dropped += 1;
+                return;
+            }
+            let q = IntPoint::new(x as i32, y as i32);
+            if pts.last() != Some(&q) {
+                pts.push(q);
+            }
+        }
+        while pts.len() > 1 && pts.first() == pts.last() {
+            pts.pop();
+        }
+        if pts.len() < 3 {
+            return;
+        }
+        let a2 = signed_area2(&pts);
+        if a2 == 0 {
+            return; // vertical face or collapsed by snapping
+        }
+        if a2 < 0 {
+            pts.reverse();
+        }
+        self.overlay.add_contour(&pts, ShapeType::Subject);
+        self.count += 1;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    pub fn finish(mut self) -> Outline {
+        let Some(o) = self.origin else {
+            return Outline::default();
+        };
+        if self.count == 0 {
+            return Outline {
+                dropped: self.dropped,
+                ..Outline::default()
+            };
+        }
+        let shapes = self.overlay.overlay(OverlayRule::Subject, FillRule::NonZero);
+        let mut rings: Rings = Vec::with_capacity(shapes.len());
+        let mut area2: i128 = 0;
+        for shape in shapes {
+            let mut poly = Vec::with_capacity(shape.len());
+            for (k, contour) in shape.into_iter().enumerate() {
+                let mut c = contour;
+                let a = signed_area2(&c);
+                // GeoJSON right-hand rule: exterior counter-clockwise, holes clockwise.
+                if (k == 0 && a < 0) || (k > 0 && a > 0) {
+                    c.reverse();
+                }
+                area2 += if k == 0 { a.abs() } else { -a.abs() };
+                let mut ring: Vec<[f64; 2]> = c
+                    .iter()
+                    .map(|p| [o[0] + f64::from(p.x) / GRID, o[1] + f64::from(p.y) / GRID])
+                    .collect();
+                if let Some(&first) = ring.first() {
+                    ring.push(first);
+                }
+                poly.push(ring);
+            }
+            if !poly.is_empty() {
+                rings.push(poly);
+            }
+        }
+        Outline {
+            rings,
+            area_m2: area2 as f64 / 2.0 / (GRID * GRID),
+            dropped: self.dropped,
+        }
+    }
+}
+
+fn signed_area2(pts: &[IntPoint<i32>]) -> i128 {
+    let n = pts.len();
+    let mut s: i128 = 0;
+    for i in 0..n {
+        let a = pts[i];
+        let b = pts[(i + 1) % n];
+        s += i128::from(a.x) * i128::from(b.y) - i128::from(b.x) * i128::from(a.y);
+    }
+    s
+}
+
+/// Area of GeoJSON-style rings (outer minus holes), metres squared.
+pub fn rings_area(rings: &Rings) -> f64 {
+    let ring = |r: &Vec<[f64; 2]>| {
+        let mut s = 0.0;
+        for w in r.windows(2) {
+            s += w[0][0] * w[1][1] - w[1][0] * w[0][1];
+        }
+        s / 2.0
+    };
+    rings
+        .iter()
+        .map(|poly| {
+            poly.iter()
+                .enumerate()
+                .map(|(k, r)| if k == 0 { ring(r).abs() } else { -ring(r).abs() })
+                .sum::<f64>()
+        })
+        .sum()
+}
+
+/// The part of a triangle with z >= `z0` (keep_above) or z <= `z0`, as a polygon.
+pub fn clip_z(tri: &[[f64; 3]; 3], z0: f64, keep_above: bool) -> Vec<[f64; 3]> {
+    let inside = |p: &[f64; 3]| if keep_above { p[2] >= z0 } else { p[2] <= z0 };
+    let mut out = Vec::with_capacity(4);
+    for i in 0..3 {
+        let a = tri[i];
+        let b = tri[(i + 1) % 3];
+        let (ia, ib) = (inside(&a), inside(&b));
+        if ia {
+            out.push(a);
+        }
+        if ia != ib {
+            let t = (z0 - a[2]) / (b[2] - a[2]);
+            out.push([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]), z0]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn square(x: f64, y: f64, s: f64) -> Vec<[f64; 2]> {
+        vec![[x, y], [x + s, y], [x + s, y + s], [x, y + s]]
+    }
+
+    #[test]
+    fn two_overlapping_squares() {
+        let mut u = Union::new();
+        u.add(&square(0.0, 0.0, 10.0));
+        u.add(&square(5.0, 5.0, 10.0));
+        let o = u.finish();
+        assert_eq!(o.rings.len(), 1);
+        assert!((o.area_m2 - 175.0).abs() < 1e-9, "{}", o.area_m2);
+        assert!((rings_area(&o.rings) - 175.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ring_of_walls_keeps_its_hole_and_opposite_windings_do_not_cancel() {
+        let mut u = Union::new();
+        // Four 1 m thick walls around a 10 x 10 outline, the last one clockwise.
+        u.add(&square(0.0, 0.0, 1.0).iter().map(|p| [p[0] * 10.0, p[1]]).collect::<Vec<_>>());
+        u.add(&[[0.0, 9.0], [10.0, 9.0], [10.0, 10.0], [0.0, 10.0]]);
+        u.add(&[[0.0, 0.0], [1.0, 0.0], [1.0, 10.0], [0.0, 10.0]]);
+        u.add(&[[9.0, 0.0], [9.0, 10.0], [10.0, 10.0], [10.0, 0.0]]);
+        let o = u.finish();
+        assert_eq!(o.rings.len(), 1);
+        assert_eq!(o.rings[0].len(), 2, "outer ring plus courtyard hole");
+        assert!((o.area_m2 - 36.0).abs() < 1e-9, "{}", o.area_m2);
+    }
+
+    #[test]
+    fn vertical_faces_vanish() {
+        let mut u = Union::new();
+        u.add(&[[0.0, 0.0], [5.0, 0.0], [5.0, 0.0]]);
+        assert!(u.is_empty());
+        assert_eq!(u.finish().area_m2, 0.0);
+    }
+
+    #[test]
+    fn clip_z_splits_triangle() {
+        let t = [[0.0, 0.0, -1.0], [2.0, 0.0, 1.0], [0.0, 2.0, 1.0]];
+        let above = clip_z(&t, 0.0, true);
+        assert_eq!(above.len(), 4);
+        assert!(above.iter().all(|p| p[2] >= 0.0));
+        let below = clip_z(&t, 0.0, false);
+        assert_eq!(below.len(), 3);
+    }
+
+    proptest! {
+        // Union area is at most the sum and at least the largest part; a square
+        // unioned with itself has its own area.
+        #[test]
+        fn union_area_bounds(x in -50.0..50.0f64, y in -50.0..50.0f64, s in 0.5..20.0f64, t in 0.5..20.0f64) {
+            let a = (s * 100.0).round().powi(2) / 1e4;
+            let mut u = Union::new();
+            u.add(&square(0.0, 0.0, s));
+            u.add(&square(0.0, 0.0, s));
+            prop_assert!((u.finish().area_m2 - a).abs() < 1e-6);
+            let mut u = Union::new();
+            u.add(&square(0.0, 0.0, s));
+            u.add(&square(x, y, t));
+            let o = u.finish();
+            let b = t * t;
+            prop_assert!(o.area_m2 <= s * s + b + 0.05 * (s + t) * 4.0);
+            prop_assert!(o.area_m2 + 0.05 * (s + t) * 4.0 >= (s * s).max(b));
+        }
+    }
+}

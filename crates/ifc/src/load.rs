@@ -1,0 +1,830 @@
+//! Reads a whole file into a [`Model`]. The only module that touches ifc-lite.
+
+use crate::error::{Diagnostic, IfcError};
+use crate::facts;
+use crate::footprint::{self, Union};
+use crate::georef::{self, Crs, RawMapConversion};
+use crate::header::{self, Header};
+use crate::model::*;
+use crate::step;
+use ifc_lite_core::{build_entity_index, AttributeValue, DecodedEntity, EntityDecoder, IfcType};
+use ifc_lite_geometry::GeometryRouter;
+use rayon::prelude::*;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Reads and interprets an IFC file from disk.
+pub fn load_path(path: &Path) -> Result<Model, IfcError> {
+    let bytes = std::fs::read(path).map_err(|source| IfcError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    load_bytes(&bytes, &path.display().to_string())
+}
+
+/// Reads and interprets IFC-SPF bytes. `file` names the input in messages.
+pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
+    let scan = step::scan(bytes, file)?;
+    let data: &[u8] = scan.renumbered.as_deref().unwrap_or(bytes);
+    let header = header::parse(&data[scan.header.clone()]);
+    let mut diags = scan.diagnostics;
+    let schema = normalise_schema(&header, &mut diags);
+
+    // Type name of every record, from our own scan (ids now fit u32).
+    let mut by_type: HashMap<String, Vec<u32>> = HashMap::new();
+    let mut type_of: HashMap<u32, String> = HashMap::with_capacity(scan.records.len());
+    for r in &scan.records {
+        let name = record_type(data, r);
+        let id = r.id as u32;
+        by_type.entry(name.clone()).or_default().push(id);
+        type_of.insert(id, name);
+    }
+    let index = Arc::new(build_entity_index(data));
+    let mut rd = Reader {
+        dec: EntityDecoder::with_arc_index(data, index.clone()),
+        failed: Vec::new(),
+    };
+
+    let project_id = by_type.get("IFCPROJECT").and_then(|v| v.first().copied());
+    let Some(project_id) = project_id else {
+        return Err(IfcError::NoProject { file: file.into() });
+    };
+    if by_type.get("IFCPROJECT").is_some_and(|v| v.len() > 1) {
+        diags.push(Diagnostic::warn(
+            "multiple_projects",
+            "more than one IfcProject; the first is used",
+        ));
+    }
+    let units = read_units(&mut rd, project_id, &mut diags);
+    let lib_scale = rd.dec.length_unit_scale();
+    if (lib_scale - units.length).abs() > 1e-12 * units.length.max(1.0) {
+        diags.push(Diagnostic::warn(
+            "unit_mismatch",
+            format!(
+                "length unit read as {} m, geometry kernel uses {} m; geometry follows the kernel",
+                units.length, lib_scale
+            ),
+        ));
+    }
+
+    // Relationships.
+    let mut parent: HashMap<u32, u32> = HashMap::new();
+    for id in ids(&by_type, "IFCRELAGGREGATES") {
+        if let Some(e) = rd.get(id) {
+            if let Some(p) = e.get_ref(4) {
+                for c in refs(e.get(5)) {
+                    parent.insert(c, p);
+                }
+            }
+        }
+    }
+    let mut container: HashMap<u32, u32> = HashMap::new();
+    for id in ids(&by_type, "IFCRELCONTAINEDINSPATIALSTRUCTURE") {
+        if let Some(e) = rd.get(id) {
+            if let Some(s) = e.get_ref(5) {
+                for c in refs(e.get(4)) {
+                    container.insert(c, s);
+                }
+            }
+        }
+    }
+    let mut psets_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    for id in ids(&by_type, "IFCRELDEFINESBYPROPERTIES") {
+        if let Some(e) = rd.get(id) {
+            let defs = match e.get(5) {
+                Some(AttributeValue::EntityRef(r)) => vec![*r],
+                other => refs(other),
+            };
+            for o in refs(e.get(4)) {
+                psets_of.entry(o).or_default().extend(defs.iter().copied());
+            }
+        }
+    }
+    let mut type_psets_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    for id in ids(&by_type, "IFCRELDEFINESBYTYPE") {
+        if let Some(e) = rd.get(id) {
+            let Some(t) = e.get_ref(5) else { continue };
+            let sets = rd.get(t).map(|te| refs(te.get(5))).unwrap_or_default();
+            if sets.is_empty() {
+                continue;
+            }
+            for o in refs(e.get(4)) {
+                type_psets_of.entry(o).or_default().extend(sets.iter().copied());
+            }
+        }
+    }
+    let mut pset_cache: HashMap<u32, Arc<Vec<(String, Value)>>> = HashMap::new();
+    let mut props = |rd: &mut Reader, obj: u32| -> BTreeMap<String, Value> {
+        let mut out = BTreeMap::new();
+        // Type first so that occurrence values override.
+        for list in [type_psets_of.get(&obj), psets_of.get(&obj)].into_iter().flatten() {
+            for &ps in list {
+                let vals = pset_cache
+                    .entry(ps)
+                    .or_insert_with(|| Arc::new(read_pset(rd, ps, &units)))
+                    .clone();
+                for (k, v) in vals.iter() {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        out
+    };
+
+    // Spatial structure.
+    let project = rd.get(project_id).map(|e| node(&e));
+    let mut sites = Vec::new();
+    for id in ids(&by_type, "IFCSITE") {
+        let Some(e) = rd.get(id) else { continue };
+        let lat = compound(e.get(9));
+        let lon = compound(e.get(10));
+        sites.push(Site {
+            node: node(&e),
+            ref_latitude_deg: lat,
+            ref_longitude_deg: lon,
+            ref_elevation_m: e.get_float(11).map(|v| v * units.length),
+        });
+    }
+    let mut buildings = Vec::new();
+    for id in ids(&by_type, "IFCBUILDING") {
+        let Some(e) = rd.get(id) else { continue };
+        let p = props(&mut rd, id);
+        buildings.push(Building {
+            node: node(&e),
+            elevation_of_ref_height_m: e.get_float(9).map(|v| v * units.length),
+            elevation_of_terrain_m: e.get_float(10).map(|v| v * units.length),
+            occupancy_type: text_prop(&p, &["Pset_BuildingCommon.OccupancyType"]),
+        });
+    }
+    let gid_of = |rd: &mut Reader, id: u32| rd.get(id).and_then(|e| e.get_string(0).map(str::to_owned));
+    let kind = |id: u32| type_of.get(&id).map(String::as_str).unwrap_or("");
+    // Walks containment / aggregation upwards to the first node of `want`.
+    let find_up = |start: u32, want: &str| -> Option<u32> {
+        let mut cur = start;
+        for _ in 0..64 {
+            let next = container.get(&cur).or_else(|| parent.get(&cur)).copied()?;
+            if kind(next) == want {
+                return Some(next);
+            }
+            cur = next;
+        }
+        None
+    };
+
+    let mut storeys = Vec::new();
+    for id in ids(&by_type, "IFCBUILDINGSTOREY") {
+        let Some(e) = rd.get(id) else { continue };
+        let building = find_up(id, "IFCBUILDING").and_then(|b| gid_of(&mut rd, b));
+        storeys.push(Storey {
+            node: node(&e),
+            elevation_m: e.get_float(9).map(|v| v * units.length),
+            building,
+        });
+    }
+    storeys.sort_by(|a, b| match (a.elevation_m, b.elevation_m) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.node.id.cmp(&b.node.id),
+    });
+    for s in &storeys {
+        if s.elevation_m.is_none() {
+            diags.push(
+                Diagnostic::warn(
+                    "storey_without_elevation",
+                    format!("IfcBuildingStorey '{}' has no Elevation", s.node.name.clone().unwrap_or_default()),
+                )
+                .at_entity(u64::from(s.node.id)),
+            );
+        }
+    }
+
+    // Georeferencing.
+    let raw_mc = read_map_conversion(&mut rd, &by_type, &mut diags)
+        .or_else(|| read_epset_map_conversion(&mut rd, project_id, &sites, &mut props));
+    let site_ref = sites.iter().find_map(|s| {
+        Some((s.ref_latitude_deg?, s.ref_longitude_deg?, s.ref_elevation_m))
+    });
+    let georef = georef::assess(raw_mc, site_ref, units.length);
+
+    // Products and meshing.
+    let mut element_counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut products: Vec<(u32, IfcType)> = Vec::new();
+    for (name, list) in &by_type {
+        let t = IfcType::from_str(name);
+        if matches!(t, IfcType::Unknown(_)) || !t.is_subtype_of(IfcType::IfcProduct) {
+            continue;
+        }
+        element_counts.insert(t.name().to_string(), list.len());
+        for &id in list {
+            products.push((id, t.clone()));
+        }
+    }
+    products.sort_by_key(|p| p.0);
+    let mesh_ids: Vec<u32> = products
+        .iter()
+        .filter(|(_, t)| !matches!(t, IfcType::IfcOpeningElement | IfcType::IfcSite))
+        .map(|(id, _)| *id)
+        .collect();
+    let meshes = mesh_all(data, &index, &mesh_ids);
+    let mut mesh_of: HashMap<u32, Mesh> = HashMap::with_capacity(meshes.len());
+    let mut mesh_failures = Vec::new();
+    for (id, r) in meshes {
+        match r {
+            Ok(Some(m)) => {
+                mesh_of.insert(id, m);
+            }
+            Ok(None) => {}
+            Err(msg) => mesh_failures.push((id, msg)),
+        }
+    }
+    for (id, msg) in mesh_failures.iter().take(20) {
+        diags.push(
+            Diagnostic::warn("geometry_failed", format!("geometry of #{id} ({}) could not be meshed: {msg}", kind(*id)))
+                .at_entity(u64::from(*id)),
+        );
+    }
+    if mesh_failures.len() > 20 {
+        diags.push(Diagnostic::warn(
+            "geometry_failed",
+            format!("{} more elements could not be meshed", mesh_failures.len() - 20),
+        ));
+    }
+
+    let mut bbox_world_m: Option<BBox> = None;
+    for (id, t) in &products {
+        if matches!(t, IfcType::IfcSpace | IfcType::IfcOpeningElement | IfcType::IfcSite) {
+            continue;
+        }
+        if let Some(b) = mesh_of.get(id).and_then(Mesh::bbox) {
+            match &mut bbox_world_m {
+                Some(a) => a.union(&b),
+                None => bbox_world_m = Some(b),
+            }
+        }
+    }
+
+    let storey_gid: HashMap<u32, String> =
+        storeys.iter().map(|s| (s.node.id, s.node.global_id.clone())).collect();
+    let building_gid: HashMap<u32, String> =
+        buildings.iter().map(|b| (b.node.id, b.node.global_id.clone())).collect();
+
+    // Spaces.
+    let mut spaces = Vec::new();
+    for id in ids(&by_type, "IFCSPACE") {
+        let Some(e) = rd.get(id) else { continue };
+        let p = props(&mut rd, id);
+        let storey = find_up(id, "IFCBUILDINGSTOREY").and_then(|s| storey_gid.get(&s).cloned());
+        let (usage, usage_source) = space_usage(&e, &p);
+        let mut net = area_from(&p, NET_AREA_KEYS);
+        let gross = area_from(&p, GROSS_AREA_KEYS);
+        if net.is_none() && gross.is_none() {
+            if let Some(m) = mesh_of.get(&id) {
+                let mut u = Union::new();
+                for t in m.triangles() {
+                    u.add(&[[t[0][0], t[0][1]], [t[1][0], t[1][1]], [t[2][0], t[2][1]]]);
+                }
+                let o = u.finish();
+                if o.area_m2 > 0.0 {
+                    net = Some(Area {
+                        value_m2: o.area_m2,
+                        source: AreaSource::Geometry,
+                        detail: "projected space geometry".into(),
+                    });
+                }
+            }
+        }
+        spaces.push(Space {
+            node: node(&e),
+            storey,
+            usage,
+            usage_source,
+            net_floor_area: net,
+            gross_floor_area: gross,
+        });
+    }
+
+    // Elements: every product that is not a spatial structure node or an opening.
+    let mut elements = Vec::new();
+    for (id, t) in &products {
+        if t.is_subtype_of(IfcType::IfcSpatialStructureElement)
+            || matches!(t, IfcType::IfcOpeningElement | IfcType::IfcSpace)
+        {
+            continue;
+        }
+        let Some(e) = rd.get(*id) else { continue };
+        let class = t.name();
+        let predefined_type = rd
+            .dec
+            .attribute_index(class, "PredefinedType")
+            .and_then(|i| e.get(i))
+            .and_then(|v| v.as_enum())
+            .map(str::to_owned)
+            .or_else(|| {
+                // IFC2x3 IfcRoof keeps its kind in ShapeType.
+                rd.dec
+                    .attribute_index(class, "ShapeType")
+                    .and_then(|i| e.get(i))
+                    .and_then(|v| v.as_enum())
+                    .map(str::to_owned)
+            });
+        let storey_id = find_up(*id, "IFCBUILDINGSTOREY");
+        let building_id = find_up(*id, "IFCBUILDING");
+        let mesh = mesh_of.remove(id);
+        let bbox = mesh.as_ref().and_then(Mesh::bbox);
+        elements.push(Element {
+            id: *id,
+            global_id: e.get_string(0).unwrap_or_default().to_owned(),
+            ifc_class: class.to_string(),
+            predefined_type,
+            object_type: e.get_string(4).map(str::to_owned),
+            name: e.get_string(2).map(str::to_owned),
+            storey: storey_id.and_then(|s| storey_gid.get(&s).cloned()),
+            building: building_id.and_then(|b| building_gid.get(&b).cloned()),
+            part_of: parent
+                .get(id)
+                .and_then(|p| type_of.get(p))
+                .map(|n| IfcType::from_str(n).name().to_string()),
+            properties: props(&mut rd, *id),
+            mesh,
+            bbox,
+        });
+    }
+    // Storey meshes (rare) count toward the bbox only; spaces keep theirs for area.
+    let _ = footprint::rings_area;
+
+    for (id, err) in rd.failed.iter().take(20) {
+        diags.push(
+            Diagnostic::warn("decode_failed", format!("entity #{id} could not be decoded: {err}"))
+                .at_entity(u64::from(*id)),
+        );
+    }
+
+    let facts = facts::compute(&storeys, &spaces, &elements, &buildings, &mut diags);
+    Ok(Model {
+        file: file.to_string(),
+        header,
+        schema,
+        length_unit_m: units.length,
+        area_unit_m2: units.area,
+        project,
+        sites,
+        buildings,
+        storeys,
+        spaces,
+        elements,
+        element_counts,
+        georef,
+        bbox_world_m,
+        facts,
+        diagnostics: diags,
+    })
+}
+
+struct Reader<'a> {
+    dec: EntityDecoder<'a>,
+    failed: Vec<(u32, String)>,
+}
+
+impl Reader<'_> {
+    fn get(&mut self, id: u32) -> Option<DecodedEntity> {
+        match self.dec.decode_by_id(id) {
+            Ok(e) => Some(e),
+            Err(err) => {
+                if !self.failed.iter().any(|(f, _)| *f == id) {
+                    self.failed.push((id, err.to_string()));
+                }
+                None
+            }
+        }
+    }
+}
+
+fn ids(by_type: &HashMap<String, Vec<u32>>, t: &str) -> Vec<u32> {
+    by_type.get(t).cloned().unwrap_or_default()
+}
+
+fn refs(v: Option<&AttributeValue>) -> Vec<u32> {
+    v.and_then(|v| v.as_list())
+        .map(|l| l.iter().filter_map(AttributeValue::as_entity_ref).collect())
+        .unwrap_or_default()
+}
+
+fn node(e: &DecodedEntity) -> SpatialNode {
+    SpatialNode {
+        id: e.id,
+        global_id: e.get_string(0).unwrap_or_default().to_owned(),
+        name: e.get_string(2).filter(|s| !s.is_empty()).map(str::to_owned),
+        long_name: e.get_string(7).filter(|s| !s.is_empty()).map(str::to_owned),
+    }
+}
+
+fn compound(v: Option<&AttributeValue>) -> Option<f64> {
+    let parts: Vec<i64> = v?.as_list()?.iter().filter_map(AttributeValue::as_int).collect();
+    georef::compound_angle_deg(&parts)
+}
+
+fn record_type(data: &[u8], r: &step::Record) -> String {
+    let body = &data[r.start..r.end];
+    let Some(eq) = memchr::memchr(b'=', body) else {
+        return String::new();
+    };
+    let rest = &body[eq + 1..];
+    let start = rest.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(rest.len());
+    let len = rest[start..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count();
+    String::from_utf8_lossy(&rest[start..start + len]).to_ascii_uppercase()
+}
+
+fn normalise_schema(h: &Header, diags: &mut Vec<Diagnostic>) -> String {
+    let raw = h
+        .schema_identifiers
+        .first()
+        .map(|s| s.trim().to_ascii_uppercase())
+        .unwrap_or_default();
+    let fam = if raw.starts_with("IFC2X3") {
+        "IFC2X3"
+    } else if raw.starts_with("IFC4X3") {
+        "IFC4X3"
+    } else if raw.starts_with("IFC4") {
+        "IFC4"
+    } else {
+        diags.push(Diagnostic::warn(
+            "unknown_schema",
+            format!("FILE_SCHEMA {raw:?} is not IFC2X3, IFC4 or IFC4X3; read with the IFC4X3 layout"),
+        ));
+        return if raw.is_empty() { "UNKNOWN".into() } else { raw };
+    };
+    fam.into()
+}
+
+pub(crate) struct Units {
+    pub length: f64,
+    pub area: f64,
+    pub volume: f64,
+}
+
+fn si_prefix(p: Option<&str>) -> f64 {
+    match p.unwrap_or("") {
+        "EXA" => 1e18,
+        "PETA" => 1e15,
+        "TERA" => 1e12,
+        "GIGA" => 1e9,
+        "MEGA" => 1e6,
+        "KILO" => 1e3,
+        "HECTO" => 1e2,
+        "DECA" => 1e1,
+        "DECI" => 1e-1,
+        "CENTI" => 1e-2,
+        "MILLI" => 1e-3,
+        "MICRO" => 1e-6,
+        "NANO" => 1e-9,
+        "PICO" => 1e-12,
+        _ => 1.0,
+    }
+}
+
+/// Scale of a unit entity to SI base (m, m2, m3); `None` for non-SI-convertible units.
+fn unit_scale(rd: &mut Reader, id: u32, depth: usize) -> Option<(String, f64)> {
+    let e = rd.get(id)?;
+    let kind = e.get(1).and_then(|v| v.as_enum()).unwrap_or("").to_owned();
+    let name = format!("{:?}", e.ifc_type).to_ascii_uppercase();
+    if name.contains("SIUNIT") {
+        let p = si_prefix(e.get(2).and_then(|v| v.as_enum()));
+        let exp = match e.get(3).and_then(|v| v.as_enum()) {
+            Some("SQUARE_METRE") => 2,
+            Some("CUBIC_METRE") => 3,
+            _ => 1,
+        };
+        return Some((kind, p.powi(exp)));
+    }
+    if name.contains("CONVERSIONBASEDUNIT") && depth < 4 {
+        let mwu = rd.get(e.get_ref(3)?)?;
+        let factor = mwu.get(0).and_then(|v| v.as_float())?;
+        let (_, base) = unit_scale(rd, mwu.get_ref(1)?, depth + 1)?;
+        return Some((kind, factor * base));
+    }
+    None
+}
+
+fn read_units(rd: &mut Reader, project: u32, diags: &mut Vec<Diagnostic>) -> Units {
+    let mut u = Units {
+        length: 1.0,
+        area: f64::NAN,
+        volume: f64::NAN,
+    };
+    let mut have_length = false;
+    let assignment = rd.get(project).and_then(|p| p.get_ref(8));
+    let units = assignment.and_then(|a| rd.get(a)).map(|a| refs(a.get(0))).unwrap_or_default();
+    for id in units {
+        if let Some((kind, s)) = unit_scale(rd, id, 0) {
+            match kind.as_str() {
+                "LENGTHUNIT" => {
+                    u.length = s;
+                    have_length = true;
+                }
+                "AREAUNIT" => u.area = s,
+                "VOLUMEUNIT" => u.volume = s,
+                _ => {}
+            }
+        }
+    }
+    if !have_length {
+        diags.push(
+            Diagnostic::warn("no_length_unit", "IfcProject declares no length unit; metres assumed")
+                .at_entity(u64::from(project)),
+        );
+    }
+    if u.area.is_nan() {
+        u.area = u.length * u.length;
+    }
+    if u.volume.is_nan() {
+        u.volume = u.length.powi(3);
+    }
+    u
+}
+
+fn value_json(v: &AttributeValue) -> Value {
+    match v {
+        AttributeValue::Typed { value, .. } => value_json(value),
+        AttributeValue::Float(f) if f.is_finite() => serde_json::json!(f),
+        AttributeValue::Integer(i) => serde_json::json!(i),
+        AttributeValue::String(s) => Value::String(s.clone()),
+        AttributeValue::Enum(e) => match e.as_str() {
+            "T" => Value::Bool(true),
+            "F" => Value::Bool(false),
+            "U" => Value::Null,
+            other => Value::String(other.to_owned()),
+        },
+        AttributeValue::List(l) => Value::Array(l.iter().map(value_json).collect()),
+        _ => Value::Null,
+    }
+}
+
+fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
+    let Some(e) = rd.get(id) else { return Vec::new() };
+    let tname = format!("{:?}", e.ifc_type).to_ascii_uppercase();
+    let set_name = e.get_string(2).unwrap_or("").to_owned();
+    let mut out = Vec::new();
+    if tname.contains("ELEMENTQUANTITY") {
+        for q in refs(e.get(5)) {
+            let Some(qe) = rd.get(q) else { continue };
+            let qn = format!("{:?}", qe.ifc_type).to_ascii_uppercase();
+            let Some(name) = qe.get_string(0) else { continue };
+            let Some(raw) = qe.get(3).and_then(|v| v.as_float()) else { continue };
+            let own = qe.get_ref(2).and_then(|u| unit_scale(rd, u, 0)).map(|(_, s)| s);
+            let scale = if qn.contains("LENGTH") {
+                own.unwrap_or(units.length)
+            } else if qn.contains("AREA") {
+                own.unwrap_or(units.area)
+            } else if qn.contains("VOLUME") {
+                own.unwrap_or(units.volume)
+            } else {
+                1.0
+            };
+            out.push((format!("{set_name}.{name}"), serde_json::json!(raw * scale)));
+        }
+    } else if tname.contains("PROPERTYSET") {
+        for p in refs(e.get(4)) {
+            read_property(rd, p, &set_name, &mut out, 0);
+        }
+    }
+    out
+}
+
+fn read_property(rd: &mut Reader, id: u32, prefix: &str, out: &mut Vec<(String, Value)>, depth: usize) {
+    let Some(p) = rd.get(id) else { return };
+    let Some(name) = p.get_string(0) else { return };
+    let key = format!("{prefix}.{name}");
+    let tname = format!("{:?}", p.ifc_type).to_ascii_uppercase();
+    let v = if tname.contains("SINGLEVALUE") {
+        p.get(2).map(value_json)
+    } else if tname.contains("ENUMERATEDVALUE") || tname.contains("LISTVALUE") {
+        p.get(2).map(|v| match value_json(v) {
+            Value::Array(mut a) if a.len() == 1 => a.remove(0),
+            other => other,
+        })
+    } else if tname.contains("BOUNDEDVALUE") {
+        Some(serde_json::json!({
+            "upper": p.get(2).map(value_json),
+            "lower": p.get(3).map(value_json),
+        }))
+    } else if tname.contains("COMPLEXPROPERTY") && depth < 4 {
+        for c in refs(p.get(3)) {
+            read_property(rd, c, &key, out, depth + 1);
+        }
+        None
+    } else {
+        None
+    };
+    if let Some(v) = v {
+        out.push((key, v));
+    }
+}
+
+fn text_prop(p: &BTreeMap<String, Value>, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match p.get(*k) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    })
+}
+
+const NET_AREA_KEYS: &[&str] = &[
+    "Qto_SpaceBaseQuantities.NetFloorArea",
+    "BaseQuantities.NetFloorArea",
+    "GSA Space Areas.GSA BIM Area",
+    "ArchiCADQuantities.Netto-Grundfläche",
+    "ArchiCADQuantities.Net Area",
+    "Pset_SpaceCommon.NetPlannableArea",
+];
+const GROSS_AREA_KEYS: &[&str] = &[
+    "Qto_SpaceBaseQuantities.GrossFloorArea",
+    "BaseQuantities.GrossFloorArea",
+    "ArchiCADQuantities.Brutto-Grundfläche",
+    "ArchiCADQuantities.Gross Area",
+    "Pset_SpaceCommon.GrossPlannedArea",
+];
+
+fn area_from(p: &BTreeMap<String, Value>, keys: &[&str]) -> Option<Area> {
+    keys.iter().find_map(|k| {
+        let v = p.get(*k)?.as_f64()?;
+        (v.is_finite() && v > 0.0).then(|| Area {
+            value_m2: v,
+            source: if k.starts_with("Pset_") {
+                AreaSource::Property
+            } else {
+                AreaSource::Quantity
+            },
+            detail: (*k).to_owned(),
+        })
+    })
+}
+
+fn space_usage(e: &DecodedEntity, p: &BTreeMap<String, Value>) -> (Option<String>, Option<String>) {
+    const KEYS: &[&str] = &[
+        "Pset_SpaceOccupancyRequirements.OccupancyType",
+        "Pset_SpaceCommon.OccupancyType",
+        "Pset_SpaceCommon.Reference",
+        "Pset_SpaceCommon.Category",
+    ];
+    for k in KEYS {
+        if let Some(v) = text_prop(p, &[k]) {
+            return (Some(v), Some((*k).to_owned()));
+        }
+    }
+    if let Some(s) = e.get_string(4).filter(|s| !s.trim().is_empty()) {
+        return (Some(s.trim().to_owned()), Some("IfcSpace.ObjectType".into()));
+    }
+    if let Some(s) = e.get_string(7).filter(|s| !s.trim().is_empty()) {
+        return (Some(s.trim().to_owned()), Some("IfcSpace.LongName".into()));
+    }
+    (None, None)
+}
+
+fn read_map_conversion(
+    rd: &mut Reader,
+    by_type: &HashMap<String, Vec<u32>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<RawMapConversion> {
+    let mut found = Vec::new();
+    for t in ["IFCMAPCONVERSION", "IFCMAPCONVERSIONSCALED"] {
+        for id in ids(by_type, t) {
+            let Some(e) = rd.get(id) else { continue };
+            let crs = e.get_ref(1).and_then(|c| rd.get(c)).map(|c| Crs {
+                name: c.get_string(0).map(str::to_owned),
+                description: c.get_string(1).map(str::to_owned),
+                geodetic_datum: c.get_string(2).map(str::to_owned),
+                vertical_datum: c.get_string(3).map(str::to_owned),
+                map_projection: c.get_string(4).map(str::to_owned),
+                map_zone: c.get_string(5).map(str::to_owned),
+                map_unit_m: c.get_ref(6).and_then(|u| unit_scale(rd, u, 0)).map(|(_, s)| s),
+            });
+            let (Some(east), Some(north)) = (e.get_float(2), e.get_float(3)) else {
+                diags.push(
+                    Diagnostic::warn("map_conversion_incomplete", "IfcMapConversion lacks Eastings or Northings; ignored")
+                        .at_entity(u64::from(id)),
+                );
+                continue;
+            };
+            found.push(RawMapConversion {
+                source: "IfcMapConversion",
+                eastings: east,
+                northings: north,
+                orthogonal_height: e.get_float(4).unwrap_or(0.0),
+                x_axis_abscissa: e.get_float(5),
+                x_axis_ordinate: e.get_float(6),
+                scale: e.get_float(7),
+                crs,
+            });
+        }
+    }
+    if found.len() > 1 && found.iter().any(|f| f != &found[0]) {
+        diags.push(Diagnostic::warn(
+            "multiple_map_conversions",
+            format!("{} differing IfcMapConversion entities; the first is used", found.len()),
+        ));
+    }
+    found.into_iter().next()
+}
+
+fn read_epset_map_conversion(
+    rd: &mut Reader,
+    project: u32,
+    sites: &[Site],
+    props: &mut impl FnMut(&mut Reader, u32) -> BTreeMap<String, Value>,
+) -> Option<RawMapConversion> {
+    let holders = std::iter::once(project).chain(sites.iter().map(|s| s.node.id));
+    for h in holders.collect::<Vec<_>>() {
+        let p = props(rd, h);
+        let f = |k: &str| p.get(&format!("ePSet_MapConversion.{k}")).and_then(Value::as_f64);
+        let (Some(east), Some(north)) = (f("Eastings"), f("Northings")) else {
+            continue;
+        };
+        let s = |k: &str| text_prop(&p, &[&format!("ePSet_ProjectedCRS.{k}")]);
+        let unit = s("MapUnit").map(|u| u.to_ascii_uppercase());
+        let map_unit_m = unit.as_deref().map(|u| match u {
+            "MILLIMETRE" | "MILLIMETER" | "MM" => 0.001,
+            "CENTIMETRE" | "CENTIMETER" | "CM" => 0.01,
+            "FOOT" | "FT" => 0.3048,
+            _ => 1.0,
+        });
+        let crs = s("Name").map(|name| Crs {
+            name: Some(name),
+            description: s("Description"),
+            geodetic_datum: s("GeodeticDatum"),
+            vertical_datum: s("VerticalDatum"),
+            map_projection: s("MapProjection"),
+            map_zone: s("MapZone"),
+            map_unit_m,
+        });
+        return Some(RawMapConversion {
+            source: "ePSet_MapConversion",
+            eastings: east,
+            northings: north,
+            orthogonal_height: f("OrthogonalHeight").unwrap_or(0.0),
+            x_axis_abscissa: f("XAxisAbscissa"),
+            x_axis_ordinate: f("XAxisOrdinate"),
+            scale: f("Scale"),
+            crs,
+        });
+    }
+    None
+}
+
+type MeshResult = (u32, Result<Option<Mesh>, String>);
+
+/// Meshes products in parallel; each worker owns its decoder and router.
+fn mesh_all(data: &[u8], index: &Arc<ifc_lite_core::EntityIndex>, ids: &[u32]) -> Vec<MeshResult> {
+    ids.par_iter()
+        .map_init(
+            || None::<(EntityDecoder<'_>, GeometryRouter)>,
+            |state, &id| {
+                let (dec, router) = state.get_or_insert_with(|| {
+                    let mut dec = EntityDecoder::with_arc_index(data, index.clone());
+                    let router = GeometryRouter::with_units(data, &mut dec);
+                    (dec, router)
+                });
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
+                    match router.process_element(&ent, dec) {
+                        Ok(m) if m.indices.is_empty() => Ok(None),
+                        Ok(m) => {
+                            let origin = if m.rtc_applied {
+                                let r = router.rtc_offset();
+                                [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2]
+                            } else {
+                                m.origin
+                            };
+                            Ok(Some(Mesh {
+                                origin,
+                                positions: m.positions,
+                                indices: m.indices,
+                            }))
+                        }
+                        Err(e) => {
+                            let msg = e.to_string();
+                            // Products without a body representation are not failures.
+                            if ent.get(6).is_none_or(AttributeValue::is_null) {
+                                Ok(None)
+                            } else {
+                                Err(msg)
+                            }
+                        }
+                    }
+                }));
+                match result {
+                    Ok(r) => (id, r),
+                    Err(_) => {
+                        // A panicking worker may have left its caches inconsistent.
+                        *state = None;
+                        (id, Err("geometry kernel panicked".into()))
+                    }
+                }
+            },
+        )
+        .collect()
+}

@@ -1,0 +1,245 @@
+//! The public data model. Nothing here exposes ifc-lite types.
+
+use crate::error::Diagnostic;
+use crate::georef::Georef;
+use crate::header::Header;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A property or quantity value, flattened to JSON (numbers already in SI for quantities).
+pub type PropertyValue = serde_json::Value;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SpatialNode {
+    /// STEP entity id (`#id`).
+    pub id: u32,
+    pub global_id: String,
+    pub name: Option<String>,
+    pub long_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    #[serde(flatten)]
+    pub node: SpatialNode,
+    pub ref_latitude_deg: Option<f64>,
+    pub ref_longitude_deg: Option<f64>,
+    pub ref_elevation_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Building {
+    #[serde(flatten)]
+    pub node: SpatialNode,
+    pub elevation_of_ref_height_m: Option<f64>,
+    pub elevation_of_terrain_m: Option<f64>,
+    /// Pset_BuildingCommon.OccupancyType, when present.
+    pub occupancy_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Storey {
+    #[serde(flatten)]
+    pub node: SpatialNode,
+    /// IfcBuildingStorey.Elevation in metres (as written; relative to the building's reference height).
+    pub elevation_m: Option<f64>,
+    pub building: Option<String>,
+}
+
+/// Where an area figure came from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaSource {
+    /// Quantity set (`Qto_SpaceBaseQuantities`, `BaseQuantities`, `GSA Space Areas`, ...).
+    Quantity,
+    /// Property set value such as Pset_SpaceCommon.NetPlannableArea (IFC2x3).
+    Property,
+    /// Computed from the space's projected geometry.
+    Geometry,
+    /// Computed from the outline of the storey's projected building elements.
+    StoreyOutline,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Area {
+    pub value_m2: f64,
+    pub source: AreaSource,
+    /// e.g. `Qto_SpaceBaseQuantities.NetFloorArea`.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Space {
+    #[serde(flatten)]
+    pub node: SpatialNode,
+    pub storey: Option<String>,
+    /// Use / occupancy as the model states it, and where it was read.
+    pub usage: Option<String>,
+    pub usage_source: Option<String>,
+    pub net_floor_area: Option<Area>,
+    pub gross_floor_area: Option<Area>,
+}
+
+/// A triangle mesh in world coordinates (metres). Vertices are stored as f32
+/// offsets from `origin` so that georeferenced coordinates keep their precision.
+#[derive(Debug, Clone, Default)]
+pub struct Mesh {
+    pub origin: [f64; 3],
+    pub positions: Vec<f32>,
+    pub indices: Vec<u32>,
+}
+
+impl Mesh {
+    pub fn vertex(&self, i: usize) -> [f64; 3] {
+        let p = &self.positions[3 * i..3 * i + 3];
+        [
+            self.origin[0] + f64::from(p[0]),
+            self.origin[1] + f64::from(p[1]),
+            self.origin[2] + f64::from(p[2]),
+        ]
+    }
+    pub fn vertex_count(&self) -> usize {
+        self.positions.len() / 3
+    }
+    pub fn triangle_count(&self) -> usize {
+        self.indices.len() / 3
+    }
+    /// Triangles as world-coordinate corner triples; skips out-of-range indices.
+    pub fn triangles(&self) -> impl Iterator<Item = [[f64; 3]; 3]> + '_ {
+        let n = self.vertex_count();
+        self.indices.chunks_exact(3).filter_map(move |t| {
+            let (a, b, c) = (t[0] as usize, t[1] as usize, t[2] as usize);
+            (a < n && b < n && c < n).then(|| [self.vertex(a), self.vertex(b), self.vertex(c)])
+        })
+    }
+    /// Bounding box over vertices referenced by triangles.
+    pub fn bbox(&self) -> Option<BBox> {
+        let mut b: Option<BBox> = None;
+        for t in self.triangles() {
+            for v in t {
+                match &mut b {
+                    Some(bb) => bb.include(v),
+                    None => b = Some(BBox { min: v, max: v }),
+                }
+            }
+        }
+        b
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct BBox {
+    pub min: [f64; 3],
+    pub max: [f64; 3],
+}
+
+impl BBox {
+    pub fn include(&mut self, v: [f64; 3]) {
+        for k in 0..3 {
+            self.min[k] = self.min[k].min(v[k]);
+            self.max[k] = self.max[k].max(v[k]);
+        }
+    }
+    pub fn union(&mut self, o: &BBox) {
+        self.include(o.min);
+        self.include(o.max);
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Element {
+    pub id: u32,
+    pub global_id: String,
+    /// IFC class in schema spelling, e.g. `IfcWallStandardCase`.
+    pub ifc_class: String,
+    pub predefined_type: Option<String>,
+    pub object_type: Option<String>,
+    pub name: Option<String>,
+    /// GlobalId of the containing storey, found through containment, space or aggregation.
+    pub storey: Option<String>,
+    /// GlobalId of the containing building.
+    pub building: Option<String>,
+    /// IFC class of the element this one is a part of (IfcRelAggregates), e.g. `IfcRoof`.
+    pub part_of: Option<String>,
+    /// `Pset.Property` -> value; occurrence values override type values.
+    pub properties: BTreeMap<String, PropertyValue>,
+    #[serde(skip)]
+    pub mesh: Option<Mesh>,
+    pub bbox: Option<BBox>,
+}
+
+/// A footprint polygon set in model XY (metres) as GeoJSON MultiPolygon coordinates:
+/// polygons -> rings -> [x, y]; first ring outer (counter-clockwise), the rest holes.
+pub type Rings = Vec<Vec<Vec<[f64; 2]>>>;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreyArea {
+    pub global_id: String,
+    pub name: Option<String>,
+    pub elevation_m: Option<f64>,
+    pub above_ground: bool,
+    pub gfa_m2: Option<f64>,
+    pub source: Option<AreaSource>,
+    /// Sum of the storey's space gross (else net) areas, for comparison.
+    pub spaces_m2: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HeightMethod {
+    /// Flat roof: ground to the top of the parapet or roof (GB 50352-2019 4.5.2).
+    FlatRoof,
+    /// Pitched roof: ground to the mean of eave and ridge (GB 50352-2019 4.5.2).
+    PitchedRoof,
+    /// The model does not identify its roof: the highest point is reported instead.
+    HighestPoint,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub footprint: Rings,
+    pub footprint_area_m2: f64,
+    /// Outline of below-ground geometry (basements), for red-line containment.
+    pub footprint_below: Rings,
+    pub footprint_below_area_m2: f64,
+    /// Model z (m) of the outdoor ground the height is measured from.
+    pub ground_m: Option<f64>,
+    pub ground_source: Option<String>,
+    /// Planning height above `ground_m`.
+    pub height_m: Option<f64>,
+    pub height_method: Option<HeightMethod>,
+    pub height_notes: Vec<String>,
+    /// Highest point of building geometry, model z in metres.
+    pub highest_point_m: Option<f64>,
+    pub storeys_above: usize,
+    pub storeys_below: usize,
+    pub gfa_m2: Option<f64>,
+    pub gfa_by_storey: Vec<StoreyArea>,
+    /// Space area by use (gross where known, else net), from IfcSpace.
+    pub gfa_by_use: BTreeMap<String, f64>,
+}
+
+/// Everything zhishen reads from one IFC file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub file: String,
+    pub header: Header,
+    /// Normalised schema family: `IFC2X3`, `IFC4` or `IFC4X3`.
+    pub schema: String,
+    pub length_unit_m: f64,
+    pub area_unit_m2: f64,
+    pub project: Option<SpatialNode>,
+    pub sites: Vec<Site>,
+    pub buildings: Vec<Building>,
+    /// Sorted by elevation (storeys without one last).
+    pub storeys: Vec<Storey>,
+    pub spaces: Vec<Space>,
+    pub elements: Vec<Element>,
+    /// Instance counts by IFC class over every IfcProduct in the file.
+    pub element_counts: BTreeMap<String, usize>,
+    pub georef: Georef,
+    /// World AABB over element geometry except IfcSite, IfcSpace, IfcOpeningElement.
+    pub bbox_world_m: Option<BBox>,
+    pub facts: Facts,
+    pub diagnostics: Vec<Diagnostic>,
+}

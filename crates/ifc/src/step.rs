@@ -1,0 +1,693 @@
+//! Byte-level pre-scan of an ISO 10303-21 (STEP physical file) exchange structure.
+//!
+//! ifc-lite decodes the records; this pass exists so that every structural
+//! problem is reported with a byte offset before decoding starts: not STEP,
+//! binary, truncated, duplicate ids, dangling references, ids beyond u32
+//! (which ifc-lite would silently skip) and text that is not UTF-8.
+
+use crate::error::{Diagnostic, IfcError};
+use std::collections::HashMap;
+
+const MAGIC: &[u8] = b"ISO-10303-21;";
+/// Dangling references beyond this count are summarised, not listed one by one.
+const MAX_LISTED: usize = 20;
+
+/// One `#id=TYPE(...);` record.
+#[derive(Debug, Clone, Copy)]
+pub struct Record {
+    pub id: u64,
+    /// Byte span of the whole record, `#` to `;` inclusive.
+    pub start: usize,
+    pub end: usize,
+}
+
+#[derive(Debug)]
+pub struct Scan {
+    /// Bytes between `HEADER;` and its `ENDSEC;`.
+    pub header: std::ops::Range<usize>,
+    pub records: Vec<Record>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Set when ids above u32::MAX were renumbered: the bytes to decode instead.
+    pub renumbered: Option<Vec<u8>>,
+}
+
+/// Line number (1-based) of a byte offset, for messages.
+pub fn line_of(bytes: &[u8], offset: usize) -> usize {
+    let end = offset.min(bytes.len());
+    memchr::memchr_iter(b'\n', &bytes[..end]).count() + 1
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+    file: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.pos).copied()
+    }
+
+    fn syntax(&self, offset: usize, what: impl Into<String>) -> IfcError {
+        IfcError::Syntax {
+            file: self.file.to_string(),
+            offset,
+            line: line_of(self.b, offset),
+            what: what.into(),
+        }
+    }
+
+    fn truncated(&self, offset: usize, what: impl Into<String>) -> IfcError {
+        IfcError::Truncated {
+            file: self.file.to_string(),
+            offset,
+            line: line_of(self.b, offset),
+            what: what.into(),
+        }
+    }
+
+    /// Skips whitespace and `/* */` comments.
+    fn skip_ws(&mut self) -> Result<(), IfcError> {
+        loop {
+            match self.peek() {
+                Some(c) if c.is_ascii_whitespace() => self.pos += 1,
+                Some(b'/') if self.b.get(self.pos + 1) == Some(&b'*') => {
+                    let start = self.pos;
+                    match memchr::memmem::find(&self.b[self.pos + 2..], b"*/") {
+                        Some(i) => self.pos += 2 + i + 2,
+                        None => return Err(self.truncated(start, "comment '/*'")),
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    fn starts_with(&self, kw: &[u8]) -> bool {
+        self.b[self.pos..].starts_with(kw)
+    }
+
+    fn expect(&mut self, kw: &[u8]) -> Result<(), IfcError> {
+        self.skip_ws()?;
+        if self.pos >= self.b.len() {
+            return Err(self.truncated(
+                self.pos,
+                format!("expected '{}' but the file ends", String::from_utf8_lossy(kw)),
+            ));
+        }
+        if !self.starts_with(kw) {
+            return Err(self.syntax(
+                self.pos,
+                format!(
+                    "expected '{}', found {:?}",
+                    String::from_utf8_lossy(kw),
+                    snippet(self.b, self.pos)
+                ),
+            ));
+        }
+        self.pos += kw.len();
+        Ok(())
+    }
+
+    /// Skips a quoted string starting at the opening quote. Returns whether it
+    /// held bytes that are not valid UTF-8.
+    fn skip_string(&mut self, record_start: usize) -> Result<bool, IfcError> {
+        let open = self.pos;
+        self.pos += 1;
+        loop {
+            match memchr::memchr(b'\'', &self.b[self.pos..]) {
+                None => {
+                    return Err(self.truncated(
+                        record_start,
+                        format!("entity (string opened at byte {open})"),
+                    ))
+                }
+                Some(i) => {
+                    self.pos += i + 1;
+                    if self.peek() == Some(b'\'') {
+                        self.pos += 1; // '' is an escaped quote
+                        continue;
+                    }
+                    let body = &self.b[open + 1..self.pos - 1];
+                    return Ok(!body.is_ascii() && std::str::from_utf8(body).is_err());
+                }
+            }
+        }
+    }
+}
+
+fn snippet(b: &[u8], pos: usize) -> String {
+    let end = (pos + 24).min(b.len());
+    String::from_utf8_lossy(&b[pos.min(end)..end]).into_owned()
+}
+
+fn parse_id(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(v)
+}
+
+/// Pre-scans `bytes`. `file` is used in messages only.
+pub fn scan(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
+    let mut scan = scan_once(bytes, file)?;
+    let too_big = scan.records.iter().any(|r| r.id > u64::from(u32::MAX));
+    if too_big {
+        let (renumbered, diags) = renumber(bytes, &scan, file)?;
+        let mut again = scan_once(&renumbered, file)?;
+        let mut all = std::mem::take(&mut scan.diagnostics);
+        all.extend(diags);
+        // Dangling/encoding findings of the second scan repeat the first; keep the first.
+        again.diagnostics = all;
+        again.renumbered = Some(renumbered);
+        return Ok(again);
+    }
+    Ok(scan)
+}
+
+fn scan_once(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
+    if bytes.is_empty() {
+        return Err(IfcError::Empty { file: file.into() });
+    }
+    let mut c = Cursor {
+        b: bytes,
+        pos: 0,
+        file,
+    };
+    // Tolerate a UTF-8 byte-order mark and leading whitespace before the magic.
+    if c.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        c.pos = 3;
+    }
+    c.skip_ws()?;
+    if !c.starts_with(MAGIC) {
+        if let Some(off) = memchr::memchr(0, &bytes[..bytes.len().min(4096)]) {
+            return Err(IfcError::Binary {
+                file: file.into(),
+                offset: off,
+            });
+        }
+        return Err(IfcError::NotStep {
+            file: file.into(),
+            found: snippet(bytes, c.pos),
+        });
+    }
+    if let Some(off) = memchr::memchr(0, bytes) {
+        return Err(IfcError::Binary {
+            file: file.into(),
+            offset: off,
+        });
+    }
+    c.pos += MAGIC.len();
+    c.expect(b"HEADER;")?;
+    let header_start = c.pos;
+    let header_end = find_endsec(&mut c)?;
+    let header = header_start..header_end;
+
+    let mut records: Vec<Record> = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let mut non_utf8: Vec<u64> = Vec::new();
+    let mut data_sections = 0;
+    loop {
+        c.skip_ws()?;
+        if c.pos >= bytes.len() {
+            return Err(c.truncated(bytes.len(), "file ends before 'END-ISO-10303-21;'"));
+        }
+        if c.starts_with(b"END-ISO-10303-21;") {
+            break;
+        }
+        if c.starts_with(b"DATA") {
+            let sec = c.pos;
+            c.pos += 4;
+            // DATA may carry a parameter list in edition 3: DATA('name',('schema'));
+            c.skip_ws()?;
+            if c.peek() == Some(b'(') {
+                skip_params(&mut c, sec, &mut false)?;
+            }
+            c.expect(b";")?;
+            data_sections += 1;
+            scan_data(&mut c, sec, &mut records, &mut seen, &mut non_utf8)?;
+            continue;
+        }
+        if c.starts_with(b"ANCHOR") || c.starts_with(b"REFERENCE") || c.starts_with(b"SIGNATURE")
+        {
+            find_endsec(&mut c)?;
+            continue;
+        }
+        return Err(c.syntax(
+            c.pos,
+            format!(
+                "expected 'DATA;' or 'END-ISO-10303-21;', found {:?}",
+                snippet(bytes, c.pos)
+            ),
+        ));
+    }
+    if data_sections == 0 {
+        diagnostics.push(Diagnostic::warn("no_data_section", "file has no DATA section"));
+    }
+    // Trailing garbage after END-ISO is legal to ignore, but say so.
+    c.pos += b"END-ISO-10303-21;".len();
+    let after = c.pos;
+    if c.skip_ws().is_ok() && c.pos < bytes.len() {
+        diagnostics.push(
+            Diagnostic::warn(
+                "trailing_bytes",
+                format!("{} bytes after END-ISO-10303-21; ignored", bytes.len() - c.pos),
+            )
+            .at_offset(after),
+        );
+    }
+    if !non_utf8.is_empty() {
+        let list = non_utf8
+            .iter()
+            .take(MAX_LISTED)
+            .map(|i| format!("#{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        diagnostics.push(
+            Diagnostic::warn(
+                "non_utf8_text",
+                format!(
+                    "{} entities hold text that is not UTF-8 (ISO 10303-21 text should be ISO 8859-1 with \\X\\ escapes); decoded lossily: {list}",
+                    non_utf8.len()
+                ),
+            )
+            .at_entity(non_utf8[0]),
+        );
+    }
+    check_references(bytes, &records, &seen, &mut diagnostics);
+    Ok(Scan {
+        header,
+        records,
+        diagnostics,
+        renumbered: None,
+    })
+}
+
+/// Advances past the next `ENDSEC;` (outside strings/comments); returns its offset.
+fn find_endsec(c: &mut Cursor) -> Result<usize, IfcError> {
+    let start = c.pos;
+    loop {
+        c.skip_ws()?;
+        if c.pos >= c.b.len() {
+            return Err(c.truncated(start, "section (no 'ENDSEC;')"));
+        }
+        if c.starts_with(b"ENDSEC;") {
+            let at = c.pos;
+            c.pos += 7;
+            return Ok(at);
+        }
+        match c.peek() {
+            Some(b'\'') => {
+                c.skip_string(start)?;
+            }
+            _ => c.pos += 1,
+        }
+    }
+}
+
+/// Skips a balanced parameter list starting at `(`.
+fn skip_params(c: &mut Cursor, record_start: usize, non_utf8: &mut bool) -> Result<(), IfcError> {
+    let mut depth = 0usize;
+    loop {
+        let Some(ch) = c.peek() else {
+            return Err(c.truncated(record_start, "entity"));
+        };
+        match ch {
+            b'\'' => {
+                if c.skip_string(record_start)? {
+                    *non_utf8 = true;
+                }
+                continue;
+            }
+            b'(' => depth += 1,
+            b')' => {
+                if depth == 0 {
+                    return Err(c.syntax(c.pos, "unbalanced ')'"));
+                }
+                depth -= 1;
+                if depth == 0 {
+                    c.pos += 1;
+                    return Ok(());
+                }
+            }
+            b';' => {
+                return Err(c.syntax(
+                    c.pos,
+                    format!("';' inside an open parameter list of the entity at byte {record_start}"),
+                ))
+            }
+            b'/' if c.b.get(c.pos + 1) == Some(&b'*') => {
+                c.skip_ws()?;
+                continue;
+            }
+            _ => {}
+        }
+        c.pos += 1;
+    }
+}
+
+fn scan_data(
+    c: &mut Cursor,
+    section_start: usize,
+    records: &mut Vec<Record>,
+    seen: &mut HashMap<u64, usize>,
+    non_utf8: &mut Vec<u64>,
+) -> Result<(), IfcError> {
+    loop {
+        c.skip_ws()?;
+        let start = c.pos;
+        match c.peek() {
+            None => return Err(c.truncated(section_start, "DATA section (no 'ENDSEC;')")),
+            Some(b'E') if c.starts_with(b"ENDSEC;") => {
+                c.pos += 7;
+                return Ok(());
+            }
+            Some(b'#') => {}
+            Some(_) => {
+                return Err(c.syntax(
+                    start,
+                    format!("expected an entity '#id=' or 'ENDSEC;', found {:?}", snippet(c.b, start)),
+                ))
+            }
+        }
+        c.pos += 1;
+        let digits_start = c.pos;
+        while c.peek().is_some_and(|d| d.is_ascii_digit()) {
+            c.pos += 1;
+        }
+        let id = parse_id(&c.b[digits_start..c.pos])
+            .ok_or_else(|| c.syntax(start, "entity id is missing or larger than 2^64-1"))?;
+        c.expect(b"=")?;
+        c.skip_ws()?;
+        // Simple instance: TYPE(...); complex instance: (A(...)B(...)).
+        let name_start = c.pos;
+        while c.peek().is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_') {
+            c.pos += 1;
+        }
+        if c.pos == name_start && c.peek() != Some(b'(') {
+            if c.pos >= c.b.len() {
+                return Err(c.truncated(start, format!("entity #{id}")));
+            }
+            return Err(c.syntax(c.pos, format!("entity #{id}: expected a type name")));
+        }
+        c.skip_ws()?;
+        if c.peek() != Some(b'(') {
+            if c.pos >= c.b.len() {
+                return Err(c.truncated(start, format!("entity #{id}")));
+            }
+            return Err(c.syntax(c.pos, format!("entity #{id}: expected '(' after the type name")));
+        }
+        let mut bad_text = false;
+        skip_params(c, start, &mut bad_text).map_err(|e| match e {
+            IfcError::Truncated { .. } => c.truncated(start, format!("entity #{id}")),
+            other => other,
+        })?;
+        c.skip_ws()?;
+        match c.peek() {
+            Some(b';') => c.pos += 1,
+            None => return Err(c.truncated(start, format!("entity #{id} (no ';')"))),
+            Some(_) => {
+                return Err(c.syntax(c.pos, format!("entity #{id}: expected ';' after the parameters")))
+            }
+        }
+        if let Some(&first) = seen.get(&id) {
+            return Err(IfcError::DuplicateId {
+                file: c.file.to_string(),
+                id,
+                offset: start,
+                line: line_of(c.b, start),
+                first_offset: first,
+            });
+        }
+        seen.insert(id, start);
+        if bad_text {
+            non_utf8.push(id);
+        }
+        records.push(Record {
+            id,
+            start,
+            end: c.pos,
+        });
+    }
+}
+
+/// Calls `f(offset, id)` for each `#id` reference outside strings in a record's parameters.
+fn for_each_ref(bytes: &[u8], rec: &Record, mut f: impl FnMut(usize, Option<u64>)) {
+    let body = &bytes[rec.start..rec.end];
+    // Skip the record's own "#id".
+    let Some(eq) = memchr::memchr(b'=', body) else {
+        return;
+    };
+    let mut i = eq + 1;
+    while i < body.len() {
+        match body[i] {
+            b'\'' => {
+                i += 1;
+                while i < body.len() {
+                    if body[i] == b'\'' {
+                        if body.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'#' => {
+                let s = i + 1;
+                let mut e = s;
+                while e < body.len() && body[e].is_ascii_digit() {
+                    e += 1;
+                }
+                f(rec.start + i, parse_id(&body[s..e]));
+                i = e;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+fn check_references(
+    bytes: &[u8],
+    records: &[Record],
+    seen: &HashMap<u64, usize>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut dangling: Vec<(u64, u64, usize)> = Vec::new();
+    let mut count = 0usize;
+    for rec in records {
+        for_each_ref(bytes, rec, |off, target| {
+            let missing = match target {
+                Some(t) => !seen.contains_key(&t),
+                None => true,
+            };
+            if missing {
+                count += 1;
+                if dangling.len() < MAX_LISTED {
+                    dangling.push((rec.id, target.unwrap_or(0), off));
+                }
+            }
+        });
+    }
+    for (from, to, off) in &dangling {
+        diags.push(
+            Diagnostic::warn(
+                "dangling_reference",
+                format!("entity #{from} refers to #{to}, which is not defined; the reference is treated as unset"),
+            )
+            .at_entity(*from)
+            .at_offset(*off),
+        );
+    }
+    if count > dangling.len() {
+        diags.push(Diagnostic::warn(
+            "dangling_reference",
+            format!("{} more dangling references not listed", count - dangling.len()),
+        ));
+    }
+}
+
+/// Rewrites the file so that every id fits in u32 (ifc-lite's id type).
+fn renumber(
+    bytes: &[u8],
+    scan: &Scan,
+    file: &str,
+) -> Result<(Vec<u8>, Vec<Diagnostic>), IfcError> {
+    let max_small = scan
+        .records
+        .iter()
+        .map(|r| r.id)
+        .filter(|&id| id <= u64::from(u32::MAX))
+        .max()
+        .unwrap_or(0);
+    let big: Vec<&Record> = scan
+        .records
+        .iter()
+        .filter(|r| r.id > u64::from(u32::MAX))
+        .collect();
+    if max_small + big.len() as u64 > u64::from(u32::MAX) {
+        return Err(IfcError::IdSpace {
+            file: file.into(),
+            count: big.len(),
+        });
+    }
+    let mut map: HashMap<u64, u64> = HashMap::new();
+    let mut diags = Vec::new();
+    for (k, r) in big.iter().enumerate() {
+        let new = max_small + 1 + k as u64;
+        map.insert(r.id, new);
+        if k < MAX_LISTED {
+            diags.push(
+                Diagnostic::warn(
+                    "entity_id_renumbered",
+                    format!("entity id #{} exceeds 2^32-1; renumbered to #{new}", r.id),
+                )
+                .at_entity(r.id)
+                .at_offset(r.start),
+            );
+        }
+    }
+    // Collect every id token to rewrite: record heads and references.
+    let mut edits: Vec<(usize, usize, u64)> = Vec::new();
+    for rec in &scan.records {
+        if let Some(&new) = map.get(&rec.id) {
+            let s = rec.start + 1;
+            let e = s + bytes[s..rec.end].iter().take_while(|d| d.is_ascii_digit()).count();
+            edits.push((rec.start, e, new));
+        }
+        for_each_ref(bytes, rec, |off, target| {
+            if let Some(new) = target.and_then(|t| map.get(&t)) {
+                let s = off + 1;
+                let e = s + bytes[s..].iter().take_while(|d| d.is_ascii_digit()).count();
+                edits.push((off, e, *new));
+            }
+        });
+    }
+    edits.sort_unstable_by_key(|e| e.0);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut last = 0;
+    for (s, e, new) in edits {
+        out.extend_from_slice(&bytes[last..s]);
+        out.extend_from_slice(format!("#{new}").as_bytes());
+        last = e;
+    }
+    out.extend_from_slice(&bytes[last..]);
+    Ok((out, diags))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wrap(data: &str) -> Vec<u8> {
+        format!(
+            "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION((''),'2;1');\nFILE_NAME('a','',(''),(''),'','','');\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n{data}\nENDSEC;\nEND-ISO-10303-21;\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn reads_records_and_offsets() {
+        let b = wrap("#1=IFCA('x;y',#2);\n#2=IFCB((1.,2.),'it''s');");
+        let s = scan(&b, "t.ifc").unwrap();
+        assert_eq!(s.records.len(), 2);
+        assert_eq!(s.records[0].id, 1);
+        assert_eq!(&b[s.records[1].start..s.records[1].end], b"#2=IFCB((1.,2.),'it''s');");
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+    }
+
+    #[test]
+    fn empty_and_not_step_and_binary() {
+        assert!(matches!(scan(b"", "e").unwrap_err(), IfcError::Empty { .. }));
+        assert!(matches!(
+            scan(b"PK\x03\x04 zip", "z").unwrap_err(),
+            IfcError::NotStep { .. }
+        ));
+        assert!(matches!(
+            scan(b"\x00\x01\x02", "b").unwrap_err(),
+            IfcError::Binary { offset: 0, .. }
+        ));
+        let mut b = wrap("#1=IFCA(1);");
+        let at = b.len() - 5;
+        b[at] = 0;
+        assert!(matches!(scan(&b, "b").unwrap_err(), IfcError::Binary { offset, .. } if offset == at));
+    }
+
+    #[test]
+    fn truncated_mid_entity_names_the_entity() {
+        let full = wrap("#1=IFCA(1);\n#22=IFCB('abc',(1,2));");
+        let cut = full.iter().position(|&c| c == b'B').unwrap() + 4;
+        let err = scan(&full[..cut], "t.ifc").unwrap_err();
+        match err {
+            IfcError::Truncated { what, offset, .. } => {
+                assert!(what.contains("#22"), "{what}");
+                assert_eq!(&full[offset..offset + 4], b"#22=");
+            }
+            e => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn duplicate_id_is_an_error_with_both_offsets() {
+        let b = wrap("#1=IFCA(1);\n#1=IFCB(2);");
+        match scan(&b, "d").unwrap_err() {
+            IfcError::DuplicateId {
+                id,
+                offset,
+                first_offset,
+                ..
+            } => {
+                assert_eq!(id, 1);
+                assert!(offset > first_offset);
+            }
+            e => panic!("unexpected {e}"),
+        }
+    }
+
+    #[test]
+    fn dangling_reference_is_a_warning_naming_the_entity() {
+        let b = wrap("#1=IFCA(#7,'#9');");
+        let s = scan(&b, "d").unwrap();
+        assert_eq!(s.diagnostics.len(), 1, "'#9' inside a string is not a reference");
+        assert_eq!(s.diagnostics[0].code, "dangling_reference");
+        assert_eq!(s.diagnostics[0].entity, Some(1));
+        assert!(s.diagnostics[0].message.contains("#7"));
+    }
+
+    #[test]
+    fn large_ids_are_renumbered_consistently() {
+        let b = wrap("#5=IFCA(#92147483647);\n#92147483647=IFCB('x');");
+        let s = scan(&b, "l").unwrap();
+        let text = String::from_utf8(s.renumbered.clone().unwrap()).unwrap();
+        assert!(text.contains("#5=IFCA(#6);"), "{text}");
+        assert!(text.contains("#6=IFCB('x');"), "{text}");
+        assert!(s
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "entity_id_renumbered" && d.entity == Some(92147483647)));
+        assert!(s.records.iter().all(|r| r.id <= 6));
+    }
+
+    #[test]
+    fn non_utf8_text_is_flagged() {
+        let mut b = wrap("#1=IFCA('caf\u{e9}');");
+        // Replace the UTF-8 'é' (C3 A9) with Latin-1 0xE9.
+        let p = b.windows(2).position(|w| w == [0xC3, 0xA9]).unwrap();
+        b.splice(p..p + 2, [0xE9]);
+        let s = scan(&b, "n").unwrap();
+        assert!(s.diagnostics.iter().any(|d| d.code == "non_utf8_text" && d.entity == Some(1)));
+    }
+
+    #[test]
+    fn missing_trailer_is_truncation() {
+        let b = b"ISO-10303-21;\nHEADER;\nENDSEC;\nDATA;\n#1=IFCA(1);\n";
+        assert!(matches!(scan(b, "t").unwrap_err(), IfcError::Truncated { .. }));
+    }
+}
