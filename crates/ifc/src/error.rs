@@ -41,8 +41,8 @@ pub enum IfcError {
     },
     #[error("{file}: too many entities with ids above 2^32-1 to renumber ({count})")]
     IdSpace { file: String, count: usize },
-    #[error("{file}: no IfcProject in the DATA section")]
-    NoProject { file: String },
+    #[error("{file}: no IfcProject in the DATA section; not a complete IFC model{notes}")]
+    NoProject { file: String, notes: String },
 }
 
 impl IfcError {

@@ -61,17 +61,7 @@ impl P<'_> {
         match self.b.get(self.i) {
             Some(b'\'') => {
                 let start = self.i + 1;
-                let mut j = start;
-                while j < self.b.len() {
-                    if self.b[j] == b'\'' {
-                        if self.b.get(j + 1) == Some(&b'\'') {
-                            j += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    j += 1;
-                }
+                let j = crate::step::string_end(self.b, self.i).unwrap_or(self.b.len());
                 let v = Val::Str(decode_text(&self.b[start..j.min(self.b.len())]));
                 self.i = (j + 1).min(self.b.len());
                 v

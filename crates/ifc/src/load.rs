@@ -49,7 +49,15 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
 
     let project_id = by_type.get("IFCPROJECT").and_then(|v| v.first().copied());
     let Some(project_id) = project_id else {
-        return Err(IfcError::NoProject { file: file.into() });
+        let notes: String = diags
+            .iter()
+            .take(5)
+            .map(|d| format!("\n  also: [{}] {}", d.code, d.message))
+            .collect();
+        return Err(IfcError::NoProject {
+            file: file.into(),
+            notes,
+        });
     };
     if by_type.get("IFCPROJECT").is_some_and(|v| v.len() > 1) {
         diags.push(Diagnostic::warn(

@@ -113,26 +113,41 @@ impl<'a> Cursor<'a> {
     /// held bytes that are not valid UTF-8.
     fn skip_string(&mut self, record_start: usize) -> Result<bool, IfcError> {
         let open = self.pos;
-        self.pos += 1;
-        loop {
-            match memchr::memchr(b'\'', &self.b[self.pos..]) {
-                None => {
-                    return Err(self.truncated(
-                        record_start,
-                        format!("entity (string opened at byte {open})"),
-                    ))
-                }
-                Some(i) => {
-                    self.pos += i + 1;
-                    if self.peek() == Some(b'\'') {
-                        self.pos += 1; // '' is an escaped quote
-                        continue;
-                    }
-                    let body = &self.b[open + 1..self.pos - 1];
-                    return Ok(!body.is_ascii() && std::str::from_utf8(body).is_err());
-                }
+        match string_end(self.b, open) {
+            None => Err(self.truncated(
+                record_start,
+                format!("entity (string opened at byte {open})"),
+            )),
+            Some(close) => {
+                self.pos = close + 1;
+                let body = &self.b[open + 1..close];
+                Ok(!body.is_ascii() && std::str::from_utf8(body).is_err())
             }
         }
+    }
+}
+
+/// Offset of the quote closing the string that opens at `open`, honouring the
+/// Part 21 escapes `''`, `\\` and `\S\c` (whose `c` may itself be a quote).
+pub fn string_end(b: &[u8], open: usize) -> Option<usize> {
+    let mut i = open + 1;
+    loop {
+        i += memchr::memchr2(b'\'', b'\\', b.get(i..)?)?;
+        if b[i] == b'\\' {
+            if b.get(i + 1) == Some(&b'\\') {
+                i += 2;
+            } else if b.get(i + 1..i + 3) == Some(&b"S\\"[..]) {
+                i += 4;
+            } else {
+                i += 1;
+            }
+            continue;
+        }
+        if b.get(i + 1) == Some(&b'\'') {
+            i += 2;
+            continue;
+        }
+        return Some(i);
     }
 }
 
@@ -446,20 +461,10 @@ fn for_each_ref(bytes: &[u8], rec: &Record, mut f: impl FnMut(usize, Option<u64>
     let mut i = eq + 1;
     while i < body.len() {
         match body[i] {
-            b'\'' => {
-                i += 1;
-                while i < body.len() {
-                    if body[i] == b'\'' {
-                        if body.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
+            b'\'' => match string_end(body, i) {
+                Some(close) => i = close + 1,
+                None => return,
+            },
             b'#' => {
                 let s = i + 1;
                 let mut e = s;
@@ -481,17 +486,21 @@ fn check_references(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut dangling: Vec<(u64, u64, usize)> = Vec::new();
+    let mut malformed: Vec<(u64, usize)> = Vec::new();
     let mut count = 0usize;
     for rec in records {
         for_each_ref(bytes, rec, |off, target| {
-            let missing = match target {
-                Some(t) => !seen.contains_key(&t),
-                None => true,
+            let Some(t) = target else {
+                if malformed.len() < MAX_LISTED {
+                    malformed.push((rec.id, off));
+                }
+                return;
             };
+            let missing = !seen.contains_key(&t);
             if missing {
                 count += 1;
                 if dangling.len() < MAX_LISTED {
-                    dangling.push((rec.id, target.unwrap_or(0), off));
+                    dangling.push((rec.id, t, off));
                 }
             }
         });
@@ -503,6 +512,19 @@ fn check_references(
                 format!("entity #{from} refers to #{to}, which is not defined; the reference is treated as unset"),
             )
             .at_entity(*from)
+            .at_offset(*off),
+        );
+    }
+    for (id, off) in &malformed {
+        diags.push(
+            Diagnostic::warn(
+                "malformed_token",
+                format!(
+                    "entity #{id}: '{}' is not a reference or a number (an exporter's infinity/NaN?); the value is unusable",
+                    snippet(bytes, *off).split([',', ')']).next().unwrap_or("")
+                ),
+            )
+            .at_entity(*id)
             .at_offset(*off),
         );
     }

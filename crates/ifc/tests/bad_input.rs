@@ -1,0 +1,170 @@
+//! Bad input: every failure is an error or warning that names where; nothing panics.
+
+use proptest::prelude::*;
+use std::path::Path;
+use zhishen_ifc::{load_bytes, IfcError};
+use zhishen_testkit::{write_ifc4, BuildingSpec};
+
+fn good() -> Vec<u8> {
+    write_ifc4(&BuildingSpec::default()).into_bytes()
+}
+
+/// Every error message must carry a location: a byte offset, an entity id, or the file itself.
+fn names_a_place(e: &IfcError) -> bool {
+    let m = e.to_string();
+    m.contains("byte") || m.contains('#') || m.contains("0 bytes") || m.contains("IfcProject")
+}
+
+#[test]
+fn empty_not_step_and_binary() {
+    assert!(matches!(load_bytes(b"", "a.ifc"), Err(IfcError::Empty { .. })));
+    let e = load_bytes(b"PK\x03\x04\x14\x00\x00\x00", "a.ifcZIP").unwrap_err();
+    assert!(matches!(e, IfcError::Binary { offset: 5, .. }), "{e}");
+    let e = load_bytes(b"<?xml version='1.0'?><ifcXML/>", "a.ifcxml").unwrap_err();
+    assert!(matches!(e, IfcError::NotStep { .. }), "{e}");
+    assert!(e.to_string().contains("a.ifcxml"));
+}
+
+fn garbage(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn two_hundred_megabytes_of_garbage() {
+    let g = garbage(200 << 20, 0x9E37_79B9);
+    let e = load_bytes(&g, "garbage.ifc").unwrap_err();
+    assert!(matches!(e, IfcError::NotStep { .. } | IfcError::Binary { .. }), "{e}");
+    // Garbage after a valid header fails at the first garbage byte, not at the end.
+    let mut h = b"ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n".to_vec();
+    let at = h.len();
+    h.extend(g.iter().map(|b| if *b == 0 || *b == b'#' { b'x' } else { *b }));
+    match load_bytes(&h, "garbage.ifc").unwrap_err() {
+        IfcError::Syntax { offset, .. } | IfcError::Truncated { offset, .. } => {
+            assert!(offset >= at && offset < at + 1024, "offset {offset}")
+        }
+        e => panic!("unexpected {e}"),
+    }
+}
+
+#[test]
+fn truncation_anywhere_in_the_data_section_is_an_error_naming_the_entity() {
+    let b = good();
+    let data = String::from_utf8_lossy(&b).find("DATA;").unwrap() + 6;
+    let end = String::from_utf8_lossy(&b).find("ENDSEC;\nEND-ISO").unwrap();
+    for cut in (data..end).step_by(97) {
+        let e = load_bytes(&b[..cut], "cut.ifc").unwrap_err();
+        assert!(
+            matches!(e, IfcError::Truncated { .. } | IfcError::Syntax { .. }),
+            "cut at {cut}: {e}"
+        );
+        assert!(names_a_place(&e), "{e}");
+        if let IfcError::Truncated { offset, .. } = e {
+            assert!(offset <= cut);
+        }
+    }
+}
+
+#[test]
+fn duplicate_ids_are_refused() {
+    let mut s = String::from_utf8(good()).unwrap();
+    s = s.replacen("#2=IFCSIUNIT", "#1=IFCSIUNIT", 1);
+    match load_bytes(s.as_bytes(), "dup.ifc").unwrap_err() {
+        IfcError::DuplicateId { id, .. } => assert_eq!(id, 1),
+        e => panic!("unexpected {e}"),
+    }
+}
+
+#[test]
+fn dangling_reference_is_a_warning_naming_the_entity() {
+    let s = String::from_utf8(good()).unwrap();
+    // The unit assignment refers to #1..#4; point one of them nowhere.
+    let s = s.replacen("IFCUNITASSIGNMENT((#1,", "IFCUNITASSIGNMENT((#777777,", 1);
+    let m = load_bytes(s.as_bytes(), "dangling.ifc").unwrap();
+    let d = m.diagnostics.iter().find(|d| d.code == "dangling_reference").unwrap();
+    assert!(d.message.contains("#777777"));
+    assert_eq!(d.entity, Some(5));
+    // Its length unit was the missing one: metres assumed, and said so.
+    assert!(m.diagnostics.iter().any(|d| d.code == "no_length_unit"));
+}
+
+#[test]
+fn latin1_text_is_read_and_flagged() {
+    let s = String::from_utf8(good()).unwrap().replacen("'Building'", "'Geb\u{e4}ude'", 1);
+    let mut b = s.into_bytes();
+    let p = b.windows(2).position(|w| w == [0xC3, 0xA4]).unwrap();
+    b.splice(p..p + 2, [0xE4]);
+    let m = load_bytes(&b, "latin1.ifc").unwrap();
+    let d = m.diagnostics.iter().find(|d| d.code == "non_utf8_text").unwrap();
+    assert_eq!(d.entity, Some(u64::from(m.buildings[0].node.id)));
+    assert_eq!(m.facts.storeys_above, 3, "the rest of the model is intact");
+}
+
+#[test]
+fn ids_beyond_u32_are_renumbered_and_reported() {
+    let s = String::from_utf8(good()).unwrap();
+    // Rename the project (a referenced entity, found by its type) to a 64-bit id.
+    let proj = s.lines().find(|l| l.contains("=IFCPROJECT(")).unwrap();
+    let id = &proj[1..proj.find('=').unwrap()];
+    let big = "92147483647";
+    let s = s.replace(&format!("#{id}="), &format!("#{big}=")).replace(&format!("#{id},"), &format!("#{big},"));
+    let m = load_bytes(s.as_bytes(), "big.ifc").unwrap();
+    let d = m.diagnostics.iter().find(|d| d.code == "entity_id_renumbered").unwrap();
+    assert_eq!(d.entity, Some(92147483647));
+    let reference = load_bytes(&good(), "good.ifc").unwrap();
+    assert_eq!(m.facts.footprint_area_m2, reference.facts.footprint_area_m2);
+    assert_eq!(m.facts.height_m, reference.facts.height_m);
+    assert_eq!(m.sites.len(), 1, "aggregation through the renumbered project still resolves");
+}
+
+#[test]
+fn shared_edge_files_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/ifc/edge");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        eprintln!("skipped: {} not present", dir.display());
+        return;
+    };
+    let mut n = 0;
+    for e in rd.flatten() {
+        let bytes = std::fs::read(e.path()).unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        match load_bytes(&bytes, &name) {
+            Ok(_) => {}
+            Err(err) => assert!(names_a_place(&err), "{name}: {err}"),
+        }
+        if name.contains("Large_entity_label") {
+            let err = load_bytes(&bytes, &name).unwrap_err().to_string();
+            assert!(err.contains("92147483647"), "{err}");
+        }
+        if name.contains("SpecicalSolidusEscape") {
+            assert!(load_bytes(&bytes, &name).is_ok(), "\\S\\' is an escape, not a string end");
+        }
+        n += 1;
+    }
+    assert!(n >= 9);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    // Law: for any mutation of a valid file the reader returns (never panics), and
+    // every error names a place.
+    #[test]
+    fn mutated_files_never_panic(edits in proptest::collection::vec((0usize..20_000, any::<u8>()), 1..8), cut in 0usize..40_000) {
+        let mut b = good();
+        for (pos, byte) in edits {
+            let p = pos % b.len();
+            b[p] = byte;
+        }
+        b.truncate(cut.max(1).min(b.len()));
+        if let Err(e) = load_bytes(&b, "mutated.ifc") {
+            prop_assert!(names_a_place(&e), "{}", e);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Building facts on generated models whose answers are computed by hand.
+
+use zhishen_ifc::{load_bytes, HeightMethod, Model};
+use zhishen_testkit::{write_ifc4, BuildingSpec, MapConv, Roof, Unit};
+
+fn load(spec: &BuildingSpec) -> Model {
+    let text = write_ifc4(spec);
+    load_bytes(text.as_bytes(), "generated.ifc").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol
+}
+
+#[test]
+fn flat_roof_box() {
+    // 20 x 10 m, 3 storeys of 3 m, roof slab 9.0..9.2 m.
+    let m = load(&BuildingSpec::default());
+    let f = &m.facts;
+    assert_eq!(m.storeys.len(), 3);
+    assert!(close(f.footprint_area_m2, 200.0, 1e-6), "{}", f.footprint_area_m2);
+    assert_eq!(f.ground_m, Some(0.0));
+    assert_eq!(f.height_method, Some(HeightMethod::FlatRoof));
+    assert!(close(f.height_m.unwrap(), 9.2, 1e-4), "{:?}", f.height_m);
+    assert!(close(f.highest_point_m.unwrap(), 9.2, 1e-4));
+    assert_eq!((f.storeys_above, f.storeys_below), (3, 0));
+    assert!(close(f.gfa_m2.unwrap(), 600.0, 1e-6), "{:?}", f.gfa_m2);
+    assert_eq!(f.footprint.len(), 1);
+    // The ground slab (-0.2..0 m) reaches below ground, so it is the below-ground outline.
+    assert!(close(f.footprint_below_area_m2, 200.0, 1e-6));
+    let bb = m.bbox_world_m.unwrap();
+    assert!(close(bb.min[2], -0.2, 1e-5) && close(bb.max[2], 9.2, 1e-5));
+}
+
+#[test]
+fn parapet_counts_for_flat_roofs() {
+    let m = load(&BuildingSpec {
+        roof: Roof::Flat { parapet_m: 1.2 },
+        ..BuildingSpec::default()
+    });
+    assert!(close(m.facts.height_m.unwrap(), 10.4, 1e-4), "{:?}", m.facts.height_m);
+}
+
+#[test]
+fn gable_roof_uses_mean_of_eave_and_ridge() {
+    // Eave at 9.0 m, ridge at 13.0 m: planning height 11.0 m, highest point 13.0 m.
+    let m = load(&BuildingSpec {
+        roof: Roof::Gable { rise_m: 4.0 },
+        ..BuildingSpec::default()
+    });
+    let f = &m.facts;
+    assert_eq!(f.height_method, Some(HeightMethod::PitchedRoof), "{:?}", f.height_notes);
+    assert!(close(f.height_m.unwrap(), 11.0, 1e-4), "{:?}", f.height_m);
+    assert!(close(f.highest_point_m.unwrap(), 13.0, 1e-4));
+}
+
+#[test]
+fn no_roof_reports_highest_point_and_says_so() {
+    let m = load(&BuildingSpec {
+        roof: Roof::None,
+        ..BuildingSpec::default()
+    });
+    assert_eq!(m.facts.height_method, Some(HeightMethod::HighestPoint));
+    assert!(close(m.facts.height_m.unwrap(), 9.0, 1e-4));
+    assert!(m.facts.height_notes.iter().any(|n| n.contains("highest point")));
+}
+
+#[test]
+fn basements_are_below_ground() {
+    let m = load(&BuildingSpec {
+        basements: 2,
+        ..BuildingSpec::default()
+    });
+    let f = &m.facts;
+    assert_eq!((f.storeys_above, f.storeys_below), (3, 2));
+    assert_eq!(f.ground_m, Some(0.0));
+    assert!(close(f.footprint_below_area_m2, 200.0, 1e-6));
+    assert!(close(f.gfa_m2.unwrap(), 1000.0, 1e-6));
+    assert!(close(f.height_m.unwrap(), 9.2, 1e-4));
+    let elev: Vec<f64> = m.storeys.iter().map(|s| s.elevation_m.unwrap()).collect();
+    assert_eq!(elev, vec![-6.0, -3.0, 0.0, 3.0, 6.0]);
+}
+
+#[test]
+fn millimetre_model_gives_the_same_facts() {
+    let m = load(&BuildingSpec {
+        unit: Unit::Millimetre,
+        footprint: vec![[0.0, 0.0], [20.0, 0.0], [20.0, 10.0], [10.0, 10.0], [10.0, 20.0], [0.0, 20.0]],
+        ..BuildingSpec::default()
+    });
+    assert_eq!(m.length_unit_m, 0.001);
+    // L-shape: 20x10 + 10x10 = 300 m2.
+    assert!(close(m.facts.footprint_area_m2, 300.0, 1e-6), "{}", m.facts.footprint_area_m2);
+    assert!(close(m.facts.height_m.unwrap(), 9.2, 1e-3));
+    assert!(close(m.storeys[1].elevation_m.unwrap(), 3.0, 1e-9));
+}
+
+#[test]
+fn terrain_sets_the_ground() {
+    let m = load(&BuildingSpec {
+        terrain_m: Some(-0.45),
+        ..BuildingSpec::default()
+    });
+    assert_eq!(m.facts.ground_source.as_deref(), Some("IfcBuilding.ElevationOfTerrain"));
+    assert!(close(m.facts.height_m.unwrap(), 9.65, 1e-4));
+}
+
+#[test]
+fn rotated_millimetre_map_conversion() {
+    let m = load(&BuildingSpec {
+        unit: Unit::Millimetre,
+        map_conversion: Some(MapConv {
+            eastings: 500_123_456.0,
+            northings: 3_400_654_321.0,
+            height: 12_500.0,
+            rotation_deg: 30.0,
+            epsg: 4547,
+            map_unit: Some(Unit::Millimetre),
+        }),
+        ..BuildingSpec::default()
+    });
+    let mc = m.georef.map_conversion.as_ref().unwrap();
+    assert_eq!(mc.eastings, 500_123_456.0);
+    assert!(close(mc.rotation_deg, 30.0, 1e-9));
+    assert!(close(mc.eastings_m, 500_123.456, 1e-9));
+    assert!(m.georef.warnings.is_empty(), "{:?}", m.georef.warnings);
+    // Corner (20, 0) m: E + 20 cos30, N + 20 sin30.
+    let p = mc.to_map([20.0, 0.0, 0.0]);
+    assert!(close(p[0], 500_123.456 + 17.320_508_075_688_77, 1e-6));
+    assert!(close(p[1], 3_400_654.321 + 10.0, 1e-6));
+    assert!(close(p[2], 12.5, 1e-9));
+}
+
+#[test]
+fn occupancy_is_read_from_pset_building_common() {
+    let m = load(&BuildingSpec {
+        occupancy: Some("住宅".into()),
+        ..BuildingSpec::default()
+    });
+    assert_eq!(m.buildings[0].occupancy_type.as_deref(), Some("住宅"));
+}

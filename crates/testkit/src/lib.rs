@@ -1,0 +1,326 @@
+//! Test support: a small IFC4 writer for buildings with hand-computable facts.
+//!
+//! Given a footprint, storeys and storey height it writes floor slabs, walls and a
+//! roof as extrusions, optionally georeferenced with IfcMapConversion, in metres
+//! or millimetres. Only for tests: it writes what the checks need, nothing more.
+
+use std::fmt::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unit {
+    Metre,
+    Millimetre,
+}
+
+impl Unit {
+    fn per_m(self) -> f64 {
+        match self {
+            Unit::Metre => 1.0,
+            Unit::Millimetre => 1000.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Roof {
+    /// Flat roof slab on the top storey with a parapet of this height (0 = none).
+    Flat { parapet_m: f64 },
+    /// Gable roof over a rectangular footprint: ridge along x, `rise_m` above the eave.
+    Gable { rise_m: f64 },
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapConv {
+    pub eastings: f64,
+    pub northings: f64,
+    pub height: f64,
+    pub rotation_deg: f64,
+    pub epsg: u32,
+    /// MapUnit of the projected CRS; `None` leaves it unset (project unit applies).
+    pub map_unit: Option<Unit>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildingSpec {
+    /// Outline in metres, counter-clockwise, not closed.
+    pub footprint: Vec<[f64; 2]>,
+    pub storeys: usize,
+    pub basements: usize,
+    pub storey_height_m: f64,
+    pub unit: Unit,
+    pub roof: Roof,
+    pub map_conversion: Option<MapConv>,
+    pub terrain_m: Option<f64>,
+    /// Pset_BuildingCommon.OccupancyType.
+    pub occupancy: Option<String>,
+    pub wall_thickness_m: f64,
+}
+
+impl Default for BuildingSpec {
+    fn default() -> Self {
+        BuildingSpec {
+            footprint: vec![[0.0, 0.0], [20.0, 0.0], [20.0, 10.0], [0.0, 10.0]],
+            storeys: 3,
+            basements: 0,
+            storey_height_m: 3.0,
+            unit: Unit::Metre,
+            roof: Roof::Flat { parapet_m: 0.0 },
+            map_conversion: None,
+            terrain_m: None,
+            occupancy: None,
+            wall_thickness_m: 0.2,
+        }
+    }
+}
+
+struct W {
+    out: String,
+    next: u32,
+    k: f64,
+}
+
+impl W {
+    fn add(&mut self, body: impl AsRef<str>) -> u32 {
+        let id = self.next;
+        self.next += 1;
+        let _ = writeln!(self.out, "#{id}={};", body.as_ref());
+        id
+    }
+    fn len(&self, m: f64) -> String {
+        fmt(m * self.k)
+    }
+    fn point3(&mut self, p: [f64; 3]) -> u32 {
+        let b = format!("IFCCARTESIANPOINT(({},{},{}))", self.len(p[0]), self.len(p[1]), self.len(p[2]));
+        self.add(b)
+    }
+    fn placement(&mut self, z: f64) -> u32 {
+        let p = self.point3([0.0, 0.0, z]);
+        let ax = self.add(format!("IFCAXIS2PLACEMENT3D(#{p},$,$)"));
+        self.add(format!("IFCLOCALPLACEMENT($,#{ax})"))
+    }
+    fn profile(&mut self, pts: &[[f64; 2]]) -> u32 {
+        let mut ids = Vec::new();
+        for p in pts.iter().chain(std::iter::once(&pts[0])) {
+            let b = format!("IFCCARTESIANPOINT(({},{}))", self.len(p[0]), self.len(p[1]));
+            ids.push(format!("#{}", self.add(b)));
+        }
+        let pl = self.add(format!("IFCPOLYLINE(({}))", ids.join(",")));
+        self.add(format!("IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,#{pl})"))
+    }
+    /// Extrusion of `pts` (plan, metres) from z0 up by `depth`, as a product shape.
+    fn extrusion(&mut self, ctx: u32, pts: &[[f64; 2]], z0: f64, depth: f64) -> u32 {
+        let prof = self.profile(pts);
+        let o = self.point3([0.0, 0.0, z0]);
+        let pos = self.add(format!("IFCAXIS2PLACEMENT3D(#{o},$,$)"));
+        let dir = self.add("IFCDIRECTION((0.,0.,1.))");
+        let solid = self.add(format!("IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})", self.len(depth)));
+        self.body(ctx, solid, "SweptSolid")
+    }
+    fn body(&mut self, ctx: u32, item: u32, kind: &str) -> u32 {
+        let rep = self.add(format!("IFCSHAPEREPRESENTATION(#{ctx},'Body','{kind}',(#{item}))"));
+        self.add(format!("IFCPRODUCTDEFINITIONSHAPE($,$,(#{rep}))"))
+    }
+}
+
+fn fmt(v: f64) -> String {
+    let s = format!("{v:?}");
+    if s.contains('.') || s.contains('e') {
+        s.replace("e", "E")
+    } else {
+        format!("{s}.")
+    }
+}
+
+fn guid(n: u32) -> String {
+    // 22 characters from the IFC base-64 alphabet; unique per entity number.
+    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$";
+    let mut s = String::from("3zhishen");
+    let mut x = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for _ in 0..14 {
+        s.push(A[(x % 64) as usize] as char);
+        x /= 64;
+    }
+    s
+}
+
+/// Offsets a CCW polygon edge inwards by `t` to make a wall rectangle.
+fn wall_rect(a: [f64; 2], b: [f64; 2], t: f64) -> Vec<[f64; 2]> {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let l = (dx * dx + dy * dy).sqrt();
+    let (nx, ny) = (-dy / l * t, dx / l * t); // left normal = inside for CCW
+    vec![a, b, [b[0] + nx, b[1] + ny], [a[0] + nx, a[1] + ny]]
+}
+
+/// Writes the building as an IFC4 file.
+pub fn write_ifc4(spec: &BuildingSpec) -> String {
+    let mut w = W {
+        out: String::new(),
+        next: 1,
+        k: spec.unit.per_m(),
+    };
+    let (len_prefix, unit_name) = match spec.unit {
+        Unit::Metre => ("$", "metre"),
+        Unit::Millimetre => (".MILLI.", "millimetre"),
+    };
+    let lu = w.add(format!("IFCSIUNIT(*,.LENGTHUNIT.,{len_prefix},.METRE.)"));
+    let au = w.add("IFCSIUNIT(*,.AREAUNIT.,$,.SQUARE_METRE.)");
+    let vu = w.add("IFCSIUNIT(*,.VOLUMEUNIT.,$,.CUBIC_METRE.)");
+    let pu = w.add("IFCSIUNIT(*,.PLANEANGLEUNIT.,$,.RADIAN.)");
+    let ua = w.add(format!("IFCUNITASSIGNMENT((#{lu},#{au},#{vu},#{pu}))"));
+    let o = w.point3([0.0, 0.0, 0.0]);
+    let wcs = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},$,$)"));
+    let ctx = w.add(format!(
+        "IFCGEOMETRICREPRESENTATIONCONTEXT($,'Model',3,1.E-05,#{wcs},$)"
+    ));
+    let body_ctx = w.add(format!(
+        "IFCGEOMETRICREPRESENTATIONSUBCONTEXT('Body','Model',*,*,*,*,#{ctx},$,.MODEL_VIEW.,$)"
+    ));
+    let project = w.add(format!(
+        "IFCPROJECT('{}',$,'zhishen test project',$,$,$,$,(#{ctx}),#{ua})",
+        guid(9_000)
+    ));
+    if let Some(mc) = &spec.map_conversion {
+        let map_unit = match mc.map_unit {
+            Some(Unit::Metre) => format!("#{}", w.add("IFCSIUNIT(*,.LENGTHUNIT.,$,.METRE.)")),
+            Some(Unit::Millimetre) => format!("#{}", w.add("IFCSIUNIT(*,.LENGTHUNIT.,.MILLI.,.METRE.)")),
+            None => "$".into(),
+        };
+        let crs = w.add(format!(
+            "IFCPROJECTEDCRS('EPSG:{}','test CRS','CGCS2000',$,$,$,{map_unit})",
+            mc.epsg
+        ));
+        let (s, c) = mc.rotation_deg.to_radians().sin_cos();
+        w.add(format!(
+            "IFCMAPCONVERSION(#{ctx},#{crs},{},{},{},{},{},1.)",
+            fmt(mc.eastings),
+            fmt(mc.northings),
+            fmt(mc.height),
+            fmt(c),
+            fmt(s)
+        ));
+    }
+    let site_pl = w.placement(0.0);
+    let site = w.add(format!(
+        "IFCSITE('{}',$,'Site',$,$,#{site_pl},$,$,.ELEMENT.,$,$,$,$,$)",
+        guid(9_001)
+    ));
+    let terrain = spec.terrain_m.map(|t| w.len(t)).unwrap_or_else(|| "$".into());
+    let bld_pl = w.placement(0.0);
+    let building = w.add(format!(
+        "IFCBUILDING('{}',$,'Building',$,$,#{bld_pl},$,$,.ELEMENT.,$,{terrain},$)",
+        guid(9_002)
+    ));
+    w.add(format!("IFCRELAGGREGATES('{}',$,$,$,#{project},(#{site}))", guid(9_003)));
+    w.add(format!("IFCRELAGGREGATES('{}',$,$,$,#{site},(#{building}))", guid(9_004)));
+    if let Some(occ) = &spec.occupancy {
+        let p = w.add(format!("IFCPROPERTYSINGLEVALUE('OccupancyType',$,IFCLABEL('{occ}'),$)"));
+        let ps = w.add(format!("IFCPROPERTYSET('{}',$,'Pset_BuildingCommon',$,(#{p}))", guid(9_005)));
+        w.add(format!("IFCRELDEFINESBYPROPERTIES('{}',$,$,$,(#{building}),#{ps})", guid(9_006)));
+    }
+    let h = spec.storey_height_m;
+    let fp = spec.footprint.clone();
+    let mut storey_ids = Vec::new();
+    let total = spec.basements + spec.storeys;
+    for k in 0..total {
+        let level = k as f64 - spec.basements as f64;
+        let z = level * h;
+        let pl = w.placement(z);
+        let name = if level < 0.0 {
+            format!("B{}", -level as i64)
+        } else {
+            format!("F{}", level as i64 + 1)
+        };
+        let st = w.add(format!(
+            "IFCBUILDINGSTOREY('{}',$,'{name}',$,$,#{pl},$,$,.ELEMENT.,{})",
+            guid(10_000 + k as u32),
+            w.len(z)
+        ));
+        storey_ids.push(st);
+        let mut contained = Vec::new();
+        // Floor slab: top at the storey elevation, 0.2 m thick.
+        let shape = w.extrusion(body_ctx, &fp, z - 0.2, 0.2);
+        let slab_pl = w.placement(0.0);
+        contained.push(w.add(format!(
+            "IFCSLAB('{}',$,'Floor {name}',$,$,#{slab_pl},#{shape},$,.FLOOR.)",
+            guid(20_000 + k as u32)
+        )));
+        for (i, a) in fp.iter().enumerate() {
+            let b = fp[(i + 1) % fp.len()];
+            let rect = wall_rect(*a, b, spec.wall_thickness_m);
+            let shape = w.extrusion(body_ctx, &rect, z, h);
+            let wpl = w.placement(0.0);
+            contained.push(w.add(format!(
+                "IFCWALL('{}',$,'Wall {name}-{i}',$,$,#{wpl},#{shape},$,.STANDARD.)",
+                guid(30_000 + (k * 100 + i) as u32)
+            )));
+        }
+        // Roof on the top storey.
+        if k + 1 == total {
+            let top = z + h;
+            match spec.roof {
+                Roof::Flat { parapet_m } => {
+                    let shape = w.extrusion(body_ctx, &fp, top, 0.2);
+                    let rpl = w.placement(0.0);
+                    contained.push(w.add(format!(
+                        "IFCSLAB('{}',$,'Roof slab',$,$,#{rpl},#{shape},$,.ROOF.)",
+                        guid(40_000)
+                    )));
+                    if parapet_m > 0.0 {
+                        for (i, a) in fp.iter().enumerate() {
+                            let b = fp[(i + 1) % fp.len()];
+                            let rect = wall_rect(*a, b, spec.wall_thickness_m);
+                            let shape = w.extrusion(body_ctx, &rect, top + 0.2, parapet_m);
+                            let ppl = w.placement(0.0);
+                            contained.push(w.add(format!(
+                                "IFCWALL('{}',$,'Parapet {i}',$,$,#{ppl},#{shape},$,.PARAPET.)",
+                                guid(41_000 + i as u32)
+                            )));
+                        }
+                    }
+                }
+                Roof::Gable { rise_m } => {
+                    // Triangle in the y-z plane extruded along x (rectangular footprint assumed).
+                    let (x0, x1) = fp.iter().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[0]), a.1.max(p[0])));
+                    let (y0, y1) = fp.iter().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[1]), a.1.max(p[1])));
+                    let tri = [[y0, 0.0], [y1, 0.0], [(y0 + y1) / 2.0, rise_m]];
+                    let prof = w.profile(&tri);
+                    let o = w.point3([x0, 0.0, top]);
+                    let ax = w.add("IFCDIRECTION((1.,0.,0.))");
+                    let rd = w.add("IFCDIRECTION((0.,1.,0.))");
+                    let pos = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
+                    let dir = w.add("IFCDIRECTION((0.,0.,1.))");
+                    let solid = w.add(format!(
+                        "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
+                        w.len(x1 - x0)
+                    ));
+                    let shape = w.body(body_ctx, solid, "SweptSolid");
+                    let rpl = w.placement(0.0);
+                    contained.push(w.add(format!(
+                        "IFCROOF('{}',$,'Gable roof',$,$,#{rpl},#{shape},$,.GABLE_ROOF.)",
+                        guid(40_001)
+                    )));
+                }
+                Roof::None => {}
+            }
+        }
+        let list: Vec<String> = contained.iter().map(|c| format!("#{c}")).collect();
+        w.add(format!(
+            "IFCRELCONTAINEDINSPATIALSTRUCTURE('{}',$,$,$,({}),#{st})",
+            guid(50_000 + k as u32),
+            list.join(",")
+        ));
+    }
+    let list: Vec<String> = storey_ids.iter().map(|c| format!("#{c}")).collect();
+    w.add(format!(
+        "IFCRELAGGREGATES('{}',$,$,$,#{building},({}))",
+        guid(9_007),
+        list.join(",")
+    ));
+    format!(
+        "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('ViewDefinition [ReferenceView]'),'2;1');\n\
+         FILE_NAME('test.ifc','2026-01-01T00:00:00',('zhishen'),('zhishen'),'zhishen testkit','zhishen testkit ({unit_name})','');\n\
+         FILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n{}ENDSEC;\nEND-ISO-10303-21;\n",
+        w.out
+    )
+}
