@@ -10,7 +10,11 @@ use zhishen_ifc::{IfcError, Model, Severity};
 mod table;
 
 #[derive(Parser)]
-#[command(name = "zhishen", version, about = "智审 zhishen: BIM+GIS planning review")]
+#[command(
+    name = "zhishen",
+    version,
+    about = "智审 zhishen: BIM+GIS planning review"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -57,7 +61,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(path: &PathBuf) -> Result<Model> {
+fn load(path: &std::path::Path) -> Result<Model> {
     Ok(zhishen_ifc::load_path(path)?)
 }
 
@@ -72,7 +76,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 table::print(&mut out, &m, lang != "en")?;
             }
-            for d in m.diagnostics.iter().filter(|d| d.severity == Severity::Warning) {
+            for d in m
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Warning)
+            {
                 tracing::debug!(code = d.code, "{}", d.message);
             }
             Ok(ExitCode::SUCCESS)

@@ -12,7 +12,8 @@ fn l(zh: bool, zh_s: &str, en_s: &str) -> String {
 }
 
 fn opt(v: Option<f64>, unit: &str) -> String {
-    v.map(|x| format!("{x:.3} {unit}")).unwrap_or_else(|| "—".into())
+    v.map(|x| format!("{x:.3} {unit}"))
+        .unwrap_or_else(|| "—".into())
 }
 
 pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
@@ -25,7 +26,12 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
         l(zh, "创建软件", "Application"),
         m.header.originating_system.as_deref().unwrap_or("—")
     )?;
-    writeln!(w, "{}: {} m", l(zh, "长度单位", "Length unit"), m.length_unit_m)?;
+    writeln!(
+        w,
+        "{}: {} m",
+        l(zh, "长度单位", "Length unit"),
+        m.length_unit_m
+    )?;
     writeln!(w)?;
     writeln!(w, "{}", l(zh, "楼层", "Storeys"))?;
     for s in &m.storeys {
@@ -40,20 +46,43 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
     writeln!(w)?;
     writeln!(w, "{}", l(zh, "建筑指标", "Building facts"))?;
     let rows = [
-        (l(zh, "基底面积", "Footprint area"), opt(Some(f.footprint_area_m2), "m²")),
-        (l(zh, "地下轮廓面积", "Below-ground outline"), opt(Some(f.footprint_below_area_m2), "m²")),
+        (
+            l(zh, "基底面积", "Footprint area"),
+            opt(Some(f.footprint_area_m2), "m²"),
+        ),
+        (
+            l(zh, "地下轮廓面积", "Below-ground outline"),
+            opt(Some(f.footprint_below_area_m2), "m²"),
+        ),
         (l(zh, "室外地面标高", "Ground level"), opt(f.ground_m, "m")),
-        (l(zh, "规划建筑高度", "Planning height"), opt(f.height_m, "m")),
-        (l(zh, "最高点", "Highest point"), opt(f.highest_point_m, "m")),
-        (l(zh, "地上层数", "Storeys above ground"), f.storeys_above.to_string()),
-        (l(zh, "地下层数", "Storeys below ground"), f.storeys_below.to_string()),
+        (
+            l(zh, "规划建筑高度", "Planning height"),
+            opt(f.height_m, "m"),
+        ),
+        (
+            l(zh, "最高点", "Highest point"),
+            opt(f.highest_point_m, "m"),
+        ),
+        (
+            l(zh, "地上层数", "Storeys above ground"),
+            f.storeys_above.to_string(),
+        ),
+        (
+            l(zh, "地下层数", "Storeys below ground"),
+            f.storeys_below.to_string(),
+        ),
         (l(zh, "总建筑面积", "Gross floor area"), opt(f.gfa_m2, "m²")),
     ];
     for (k, v) in rows {
         writeln!(w, "  {k:<28} {v}")?;
     }
     if let Some(method) = f.height_method {
-        writeln!(w, "  {:<28} {:?}", l(zh, "高度算法", "Height method"), method)?;
+        writeln!(
+            w,
+            "  {:<28} {:?}",
+            l(zh, "高度算法", "Height method"),
+            method
+        )?;
     }
     for n in &f.height_notes {
         writeln!(w, "    · {n}")?;
@@ -70,14 +99,26 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
             mc.orthogonal_height_m,
             l(zh, "旋转", "rotation"),
             mc.rotation_deg,
-            mc.crs.as_ref().and_then(|c| c.name.as_deref()).unwrap_or("—")
+            mc.crs
+                .as_ref()
+                .and_then(|c| c.name.as_deref())
+                .unwrap_or("—")
         )?,
         None => writeln!(w, "  IfcMapConversion: —")?,
     }
     if let Some(s) = &m.georef.site_ref {
-        writeln!(w, "  IfcSite RefLatitude/RefLongitude: {:.6}, {:.6}", s.lat, s.lon)?;
+        writeln!(
+            w,
+            "  IfcSite RefLatitude/RefLongitude: {:.6}, {:.6}",
+            s.lat, s.lon
+        )?;
     }
-    writeln!(w, "  {}: {:?}", l(zh, "可信度", "Confidence"), m.georef.confidence)?;
+    writeln!(
+        w,
+        "  {}: {:?}",
+        l(zh, "可信度", "Confidence"),
+        m.georef.confidence
+    )?;
     for x in &m.georef.warnings {
         writeln!(w, "  ! {x}")?;
     }
@@ -86,7 +127,11 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
     for (k, v) in &m.element_counts {
         writeln!(w, "  {k:<32} {v}")?;
     }
-    let warnings: Vec<_> = m.diagnostics.iter().filter(|d| d.severity == Severity::Warning).collect();
+    let warnings: Vec<_> = m
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
     if !warnings.is_empty() {
         writeln!(w)?;
         writeln!(w, "{}", l(zh, "警告", "Warnings"))?;

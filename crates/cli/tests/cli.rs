@@ -8,17 +8,26 @@ fn bin() -> Command {
 }
 
 fn dataset(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../datasets/ifc").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../datasets/ifc")
+        .join(name)
 }
 
 #[test]
 fn inspect_json_carries_the_contract_keys() {
     let out = bin()
         .args(["inspect", "--json"])
-        .arg(dataset("PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc"))
+        .arg(dataset(
+            "PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc",
+        ))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["format"], "zhishen.inspect/1");
     assert_eq!(v["schema"], "IFC4");
@@ -35,18 +44,33 @@ fn inspect_json_carries_the_contract_keys() {
     assert_eq!(v["bbox_world_m"]["min"].as_array().unwrap().len(), 3);
     let f = &v["facts"];
     assert_eq!(f["footprint"]["type"], "MultiPolygon");
-    for k in ["footprint_area_m2", "ground_m", "height_m", "highest_point_m", "storeys_above", "storeys_below", "gfa_m2"] {
+    for k in [
+        "footprint_area_m2",
+        "ground_m",
+        "height_m",
+        "highest_point_m",
+        "storeys_above",
+        "storeys_below",
+        "gfa_m2",
+    ] {
         assert!(f.get(k).is_some(), "facts.{k} missing");
     }
 }
 
 #[test]
 fn table_output_has_chinese_and_english_labels() {
-    let out = bin().arg("inspect").arg(dataset("TallBuilding_Revit2021_IFC2x3.ifc")).output().unwrap();
+    let out = bin()
+        .arg("inspect")
+        .arg(dataset("TallBuilding_Revit2021_IFC2x3.ifc"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.contains("规划建筑高度 Planning height"), "{s}");
-    assert!(s.contains("Revit default location"), "the Boston default is called out: {s}");
+    assert!(
+        s.contains("Revit default location"),
+        "the Boston default is called out: {s}"
+    );
 }
 
 #[test]
@@ -62,13 +86,25 @@ fn bad_input_exits_2_and_names_the_file_and_place() {
     let full = std::fs::read(dataset("IfcOpenHouse_IfcOpenShell_IFC4.ifc")).unwrap();
     let cut = dir.join("cut.ifc");
     std::fs::write(&cut, &full[..full.len() / 2]).unwrap();
-    let out = bin().args(["inspect", "--json"]).arg(&cut).output().unwrap();
+    let out = bin()
+        .args(["inspect", "--json"])
+        .arg(&cut)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("truncated") && err.contains("byte"), "{err}");
     assert!(out.stdout.is_empty(), "no partial JSON on failure");
 
-    let missing = bin().arg("inspect").arg(dir.join("nope.ifc")).output().unwrap();
-    assert_eq!(missing.status.code(), Some(1), "an unreadable path is not bad input");
+    let missing = bin()
+        .arg("inspect")
+        .arg(dir.join("nope.ifc"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        missing.status.code(),
+        Some(1),
+        "an unreadable path is not bad input"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -24,7 +24,9 @@ pub enum IfcError {
         line: usize,
         what: String,
     },
-    #[error("{file}: file is truncated: {what} starting at byte {offset} (line {line}) is never closed")]
+    #[error(
+        "{file}: file is truncated: {what} starting at byte {offset} (line {line}) is never closed"
+    )]
     Truncated {
         file: String,
         offset: usize,

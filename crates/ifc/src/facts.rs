@@ -14,8 +14,18 @@ const PITCHED_MIN_GRADE: f64 = 0.03;
 /// Rooftop rooms covering at most this share of the roof are excluded (GB 50352-2019 4.5.2).
 const ROOFTOP_SHARE: f64 = 0.25;
 const ROOFTOP_WORDS: &[&str] = &[
-    "楼梯", "电梯", "水箱", "机房", "梯间", "stair", "lift", "elevator", "tank", "machine",
-    "penthouse", "mechanical",
+    "楼梯",
+    "电梯",
+    "水箱",
+    "机房",
+    "梯间",
+    "stair",
+    "lift",
+    "elevator",
+    "tank",
+    "machine",
+    "penthouse",
+    "mechanical",
 ];
 
 fn is(class: &str, parent: IfcType) -> bool {
@@ -54,7 +64,10 @@ fn is_foundation(e: &Element) -> bool {
     matches!(e.ifc_class.as_str(), "IfcFooting" | "IfcPile")
 }
 
-fn project_tris(elements: &[&Element], f: impl Fn(&[[f64; 3]; 3]) -> Option<Vec<[f64; 3]>>) -> Union {
+fn project_tris(
+    elements: &[&Element],
+    f: impl Fn(&[[f64; 3]; 3]) -> Option<Vec<[f64; 3]>>,
+) -> Union {
     let mut u = Union::new();
     for e in elements {
         let Some(m) = &e.mesh else { continue };
@@ -69,7 +82,9 @@ fn project_tris(elements: &[&Element], f: impl Fn(&[[f64; 3]; 3]) -> Option<Vec<
 }
 
 fn max_z<'a>(els: impl Iterator<Item = &'a Element>) -> Option<f64> {
-    els.filter_map(|e| e.bbox).map(|b| b.max[2]).reduce(f64::max)
+    els.filter_map(|e| e.bbox)
+        .map(|b| b.max[2])
+        .reduce(f64::max)
 }
 
 fn matches_rooftop_words(s: &str) -> bool {
@@ -98,12 +113,19 @@ pub fn compute(
     } else {
         in_building.into_iter().filter(|e| is_fabric(e)).collect()
     };
-    let geom_min_z = fabric.iter().filter_map(|e| e.bbox).map(|b| b.min[2]).reduce(f64::min);
+    let geom_min_z = fabric
+        .iter()
+        .filter_map(|e| e.bbox)
+        .map(|b| b.min[2])
+        .reduce(f64::min);
     let highest_point_m = max_z(fabric.iter().copied());
 
     // Ground reference.
     let mut ground: Option<(f64, String)> = None;
-    if let Some(b) = buildings.iter().find(|b| b.elevation_of_terrain_m.is_some()) {
+    if let Some(b) = buildings
+        .iter()
+        .find(|b| b.elevation_of_terrain_m.is_some())
+    {
         let t = b.elevation_of_terrain_m.unwrap_or_default();
         let g = t - b.elevation_of_ref_height_m.unwrap_or(0.0);
         let plausible = match (geom_min_z, highest_point_m) {
@@ -152,7 +174,10 @@ pub fn compute(
             .finish();
             (above, below)
         }
-        None => (project_tris(&fabric, |t| Some(t.to_vec())).finish(), Default::default()),
+        None => (
+            project_tris(&fabric, |t| Some(t.to_vec())).finish(),
+            Default::default(),
+        ),
     };
     if footprint.dropped > 0 {
         diags.push(Diagnostic::warn(
@@ -168,10 +193,15 @@ pub fn compute(
         let els: Vec<&Element> = fabric
             .iter()
             .copied()
-            .filter(|e| e.storey.as_deref() == Some(&s.node.global_id) && !is_roof(e) && !is_foundation(e))
+            .filter(|e| {
+                e.storey.as_deref() == Some(&s.node.global_id) && !is_roof(e) && !is_foundation(e)
+            })
             .collect();
         let area = project_tris(&els, |t| Some(t.to_vec())).finish();
-        let sp: Vec<&Space> = spaces.iter().filter(|x| x.storey.as_deref() == Some(&s.node.global_id)).collect();
+        let sp: Vec<&Space> = spaces
+            .iter()
+            .filter(|x| x.storey.as_deref() == Some(&s.node.global_id))
+            .collect();
         let spaces_m2 = (!sp.is_empty()).then(|| {
             sp.iter()
                 .filter_map(|x| x.gross_floor_area.as_ref().or(x.net_floor_area.as_ref()))
@@ -201,8 +231,14 @@ pub fn compute(
             spaces_m2,
         });
     }
-    let storeys_above = gfa_by_storey.iter().filter(|s| s.above_ground && s.gfa_m2.is_some()).count();
-    let storeys_below = gfa_by_storey.iter().filter(|s| !s.above_ground && s.gfa_m2.is_some()).count();
+    let storeys_above = gfa_by_storey
+        .iter()
+        .filter(|s| s.above_ground && s.gfa_m2.is_some())
+        .count();
+    let storeys_below = gfa_by_storey
+        .iter()
+        .filter(|s| !s.above_ground && s.gfa_m2.is_some())
+        .count();
     let skipped: Vec<String> = gfa_by_storey
         .iter()
         .filter(|s| s.gfa_m2.is_none())
@@ -229,13 +265,20 @@ pub fn compute(
             continue;
         }
         let named = s.node.name.as_deref().is_some_and(matches_rooftop_words)
-            || s.node.long_name.as_deref().is_some_and(matches_rooftop_words)
+            || s.node
+                .long_name
+                .as_deref()
+                .is_some_and(matches_rooftop_words)
             || spaces.iter().any(|x| {
                 x.storey.as_deref() == Some(&s.node.global_id)
-                    && [x.node.name.as_deref(), x.node.long_name.as_deref(), x.usage.as_deref()]
-                        .into_iter()
-                        .flatten()
-                        .any(matches_rooftop_words)
+                    && [
+                        x.node.name.as_deref(),
+                        x.node.long_name.as_deref(),
+                        x.usage.as_deref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(matches_rooftop_words)
             });
         if a <= ROOFTOP_SHARE * max_outline && named {
             rooftop.insert(s.node.global_id.as_str());
@@ -250,7 +293,9 @@ pub fn compute(
     let main: Vec<&Element> = fabric
         .iter()
         .copied()
-        .filter(|e| !e.storey.as_deref().is_some_and(|s| rooftop.contains(s)) && !is_roof_accessory(e))
+        .filter(|e| {
+            !e.storey.as_deref().is_some_and(|s| rooftop.contains(s)) && !is_roof_accessory(e)
+        })
         .collect();
 
     // Planning height.
@@ -261,7 +306,9 @@ pub fn compute(
             if let Some(top) = max_z(main.iter().copied()) {
                 height_m = Some(top - g);
                 height_method = Some(HeightMethod::HighestPoint);
-                notes.push("the model has no IfcRoof or roof slab: height is to the highest point".into());
+                notes.push(
+                    "the model has no IfcRoof or roof slab: height is to the highest point".into(),
+                );
             }
         } else {
             // Upward faces of the roof: area-weighted slope, eave (lowest) and ridge (highest).
@@ -272,7 +319,11 @@ pub fn compute(
                 for t in m.triangles() {
                     let u = [t[1][0] - t[0][0], t[1][1] - t[0][1], t[1][2] - t[0][2]];
                     let v = [t[2][0] - t[0][0], t[2][1] - t[0][1], t[2][2] - t[0][2]];
-                    let n = [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]];
+                    let n = [
+                        u[1] * v[2] - u[2] * v[1],
+                        u[2] * v[0] - u[0] * v[2],
+                        u[0] * v[1] - u[1] * v[0],
+                    ];
                     let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt();
                     if len == 0.0 || n[2] / len < 0.1 {
                         continue;
@@ -294,7 +345,9 @@ pub fn compute(
             if pitched_a > flat_a && eave <= ridge {
                 height_m = Some((eave + ridge) / 2.0 - g);
                 height_method = Some(HeightMethod::PitchedRoof);
-                notes.push(format!("pitched roof: eave {eave:.3} m, ridge {ridge:.3} m"));
+                notes.push(format!(
+                    "pitched roof: eave {eave:.3} m, ridge {ridge:.3} m"
+                ));
             } else if let Some(top) = top {
                 height_m = Some(top - g);
                 height_method = Some(HeightMethod::FlatRoof);
@@ -304,14 +357,19 @@ pub fn compute(
     }
     if let Some(h) = height_m {
         if h < 0.0 {
-            diags.push(Diagnostic::warn("negative_height", format!("planning height {h:.3} m is negative")));
+            diags.push(Diagnostic::warn(
+                "negative_height",
+                format!("planning height {h:.3} m is negative"),
+            ));
         }
     }
 
     let mut gfa_by_use: BTreeMap<String, f64> = BTreeMap::new();
     for s in spaces {
         if let Some(a) = s.gross_floor_area.as_ref().or(s.net_floor_area.as_ref()) {
-            *gfa_by_use.entry(s.usage.clone().unwrap_or_else(|| "unspecified".into())).or_default() += a.value_m2;
+            *gfa_by_use
+                .entry(s.usage.clone().unwrap_or_else(|| "unspecified".into()))
+                .or_default() += a.value_m2;
         }
     }
 

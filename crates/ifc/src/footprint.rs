@@ -98,7 +98,9 @@ impl Union {
                 ..Outline::default()
             };
         }
-        let shapes = self.overlay.overlay(OverlayRule::Subject, FillRule::NonZero);
+        let shapes = self
+            .overlay
+            .overlay(OverlayRule::Subject, FillRule::NonZero);
         let mut rings: Rings = Vec::with_capacity(shapes.len());
         let mut area2: i128 = 0;
         for shape in shapes {
@@ -157,7 +159,13 @@ pub fn rings_area(rings: &Rings) -> f64 {
         .map(|poly| {
             poly.iter()
                 .enumerate()
-                .map(|(k, r)| if k == 0 { ring(r).abs() } else { -ring(r).abs() })
+                .map(|(k, r)| {
+                    if k == 0 {
+                        ring(r).abs()
+                    } else {
+                        -ring(r).abs()
+                    }
+                })
                 .sum::<f64>()
         })
         .sum()
@@ -206,7 +214,12 @@ mod tests {
     fn ring_of_walls_keeps_its_hole_and_opposite_windings_do_not_cancel() {
         let mut u = Union::new();
         // Four 1 m thick walls around a 10 x 10 outline, the last one clockwise.
-        u.add(&square(0.0, 0.0, 1.0).iter().map(|p| [p[0] * 10.0, p[1]]).collect::<Vec<_>>());
+        u.add(
+            &square(0.0, 0.0, 1.0)
+                .iter()
+                .map(|p| [p[0] * 10.0, p[1]])
+                .collect::<Vec<_>>(),
+        );
         u.add(&[[0.0, 9.0], [10.0, 9.0], [10.0, 10.0], [0.0, 10.0]]);
         u.add(&[[0.0, 0.0], [1.0, 0.0], [1.0, 10.0], [0.0, 10.0]]);
         u.add(&[[9.0, 0.0], [9.0, 10.0], [10.0, 10.0], [10.0, 0.0]]);

@@ -109,9 +109,21 @@ pub struct Georef {
 /// Known placeholder locations written by authoring tools (lat, lon, what).
 const DEFAULTS: &[(f64, f64, &str)] = &[
     (42.3584, -71.0598, "Revit default location (Boston, USA)"),
-    (37.7950, -122.3940, "BricsCAD default location (San Francisco, USA)"),
-    (37.7950, 122.3940, "BricsCAD default location (San Francisco, longitude sign lost)"),
-    (47.5597, 19.0548, "ARCHICAD default location (Budapest, Hungary)"),
+    (
+        37.7950,
+        -122.3940,
+        "BricsCAD default location (San Francisco, USA)",
+    ),
+    (
+        37.7950,
+        122.3940,
+        "BricsCAD default location (San Francisco, longitude sign lost)",
+    ),
+    (
+        47.5597,
+        19.0548,
+        "ARCHICAD default location (Budapest, Hungary)",
+    ),
     (0.0, 0.0, "null island (0, 0): no location set"),
 ];
 
@@ -248,7 +260,9 @@ pub fn assess(
                 "IfcSite RefLatitude/RefLongitude ({lat:.5}, {lon:.5}) is the {d}; it is not used"
             ));
         } else if confidence == Confidence::None {
-            warnings.push(format!("IfcSite RefLatitude/RefLongitude ({lat}, {lon}) is out of range"));
+            warnings.push(format!(
+                "IfcSite RefLatitude/RefLongitude ({lat}, {lon}) is out of range"
+            ));
         }
         SiteRef {
             lat,

@@ -108,10 +108,7 @@ fn s(v: Option<&Val>) -> Option<String> {
 
 fn list(v: Option<&Val>) -> Vec<String> {
     match v {
-        Some(Val::List(items)) => items
-            .iter()
-            .filter_map(|i| s(Some(i)))
-            .collect(),
+        Some(Val::List(items)) => items.iter().filter_map(|i| s(Some(i))).collect(),
         Some(Val::Str(x)) if !x.is_empty() => vec![x.clone()],
         _ => Vec::new(),
     }

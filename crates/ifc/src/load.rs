@@ -119,7 +119,10 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
                 continue;
             }
             for o in refs(e.get(4)) {
-                type_psets_of.entry(o).or_default().extend(sets.iter().copied());
+                type_psets_of
+                    .entry(o)
+                    .or_default()
+                    .extend(sets.iter().copied());
             }
         }
     }
@@ -127,7 +130,10 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     let mut props = |rd: &mut Reader, obj: u32| -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         // Type first so that occurrence values override.
-        for list in [type_psets_of.get(&obj), psets_of.get(&obj)].into_iter().flatten() {
+        for list in [type_psets_of.get(&obj), psets_of.get(&obj)]
+            .into_iter()
+            .flatten()
+        {
             for &ps in list {
                 let vals = pset_cache
                     .entry(ps)
@@ -166,7 +172,8 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             occupancy_type: text_prop(&p, &["Pset_BuildingCommon.OccupancyType"]),
         });
     }
-    let gid_of = |rd: &mut Reader, id: u32| rd.get(id).and_then(|e| e.get_string(0).map(str::to_owned));
+    let gid_of =
+        |rd: &mut Reader, id: u32| rd.get(id).and_then(|e| e.get_string(0).map(str::to_owned));
     let kind = |id: u32| type_of.get(&id).map(String::as_str).unwrap_or("");
     // Walks containment / aggregation upwards to the first node of `want`.
     let find_up = |start: u32, want: &str| -> Option<u32> {
@@ -202,7 +209,10 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             diags.push(
                 Diagnostic::warn(
                     "storey_without_elevation",
-                    format!("IfcBuildingStorey '{}' has no Elevation", s.node.name.clone().unwrap_or_default()),
+                    format!(
+                        "IfcBuildingStorey '{}' has no Elevation",
+                        s.node.name.clone().unwrap_or_default()
+                    ),
                 )
                 .at_entity(u64::from(s.node.id)),
             );
@@ -212,9 +222,9 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     // Georeferencing.
     let raw_mc = read_map_conversion(&mut rd, &by_type, &mut diags)
         .or_else(|| read_epset_map_conversion(&mut rd, project_id, &sites, &mut props));
-    let site_ref = sites.iter().find_map(|s| {
-        Some((s.ref_latitude_deg?, s.ref_longitude_deg?, s.ref_elevation_m))
-    });
+    let site_ref = sites
+        .iter()
+        .find_map(|s| Some((s.ref_latitude_deg?, s.ref_longitude_deg?, s.ref_elevation_m)));
     let georef = georef::assess(raw_mc, site_ref, units.length);
 
     // Products and meshing.
@@ -250,20 +260,32 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     }
     for (id, msg) in mesh_failures.iter().take(20) {
         diags.push(
-            Diagnostic::warn("geometry_failed", format!("geometry of #{id} ({}) could not be meshed: {msg}", kind(*id)))
-                .at_entity(u64::from(*id)),
+            Diagnostic::warn(
+                "geometry_failed",
+                format!(
+                    "geometry of #{id} ({}) could not be meshed: {msg}",
+                    kind(*id)
+                ),
+            )
+            .at_entity(u64::from(*id)),
         );
     }
     if mesh_failures.len() > 20 {
         diags.push(Diagnostic::warn(
             "geometry_failed",
-            format!("{} more elements could not be meshed", mesh_failures.len() - 20),
+            format!(
+                "{} more elements could not be meshed",
+                mesh_failures.len() - 20
+            ),
         ));
     }
 
     let mut bbox_world_m: Option<BBox> = None;
     for (id, t) in &products {
-        if matches!(t, IfcType::IfcSpace | IfcType::IfcOpeningElement | IfcType::IfcSite) {
+        if matches!(
+            t,
+            IfcType::IfcSpace | IfcType::IfcOpeningElement | IfcType::IfcSite
+        ) {
             continue;
         }
         if let Some(b) = mesh_of.get(id).and_then(Mesh::bbox) {
@@ -274,10 +296,14 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         }
     }
 
-    let storey_gid: HashMap<u32, String> =
-        storeys.iter().map(|s| (s.node.id, s.node.global_id.clone())).collect();
-    let building_gid: HashMap<u32, String> =
-        buildings.iter().map(|b| (b.node.id, b.node.global_id.clone())).collect();
+    let storey_gid: HashMap<u32, String> = storeys
+        .iter()
+        .map(|s| (s.node.id, s.node.global_id.clone()))
+        .collect();
+    let building_gid: HashMap<u32, String> = buildings
+        .iter()
+        .map(|b| (b.node.id, b.node.global_id.clone()))
+        .collect();
 
     // Spaces.
     let mut spaces = Vec::new();
@@ -365,8 +391,11 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
 
     for (id, err) in rd.failed.iter().take(20) {
         diags.push(
-            Diagnostic::warn("decode_failed", format!("entity #{id} could not be decoded: {err}"))
-                .at_entity(u64::from(*id)),
+            Diagnostic::warn(
+                "decode_failed",
+                format!("entity #{id} could not be decoded: {err}"),
+            )
+            .at_entity(u64::from(*id)),
         );
     }
 
@@ -430,7 +459,11 @@ fn node(e: &DecodedEntity) -> SpatialNode {
 }
 
 fn compound(v: Option<&AttributeValue>) -> Option<f64> {
-    let parts: Vec<i64> = v?.as_list()?.iter().filter_map(AttributeValue::as_int).collect();
+    let parts: Vec<i64> = v?
+        .as_list()?
+        .iter()
+        .filter_map(AttributeValue::as_int)
+        .collect();
     georef::compound_angle_deg(&parts)
 }
 
@@ -440,7 +473,10 @@ fn record_type(data: &[u8], r: &step::Record) -> String {
         return String::new();
     };
     let rest = &body[eq + 1..];
-    let start = rest.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(rest.len());
+    let start = rest
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(rest.len());
     let len = rest[start..]
         .iter()
         .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
@@ -463,9 +499,15 @@ fn normalise_schema(h: &Header, diags: &mut Vec<Diagnostic>) -> String {
     } else {
         diags.push(Diagnostic::warn(
             "unknown_schema",
-            format!("FILE_SCHEMA {raw:?} is not IFC2X3, IFC4 or IFC4X3; read with the IFC4X3 layout"),
+            format!(
+                "FILE_SCHEMA {raw:?} is not IFC2X3, IFC4 or IFC4X3; read with the IFC4X3 layout"
+            ),
         ));
-        return if raw.is_empty() { "UNKNOWN".into() } else { raw };
+        return if raw.is_empty() {
+            "UNKNOWN".into()
+        } else {
+            raw
+        };
     };
     fam.into()
 }
@@ -527,7 +569,10 @@ fn read_units(rd: &mut Reader, project: u32, diags: &mut Vec<Diagnostic>) -> Uni
     };
     let mut have_length = false;
     let assignment = rd.get(project).and_then(|p| p.get_ref(8));
-    let units = assignment.and_then(|a| rd.get(a)).map(|a| refs(a.get(0))).unwrap_or_default();
+    let units = assignment
+        .and_then(|a| rd.get(a))
+        .map(|a| refs(a.get(0)))
+        .unwrap_or_default();
     for id in units {
         if let Some((kind, s)) = unit_scale(rd, id, 0) {
             match kind.as_str() {
@@ -543,8 +588,11 @@ fn read_units(rd: &mut Reader, project: u32, diags: &mut Vec<Diagnostic>) -> Uni
     }
     if !have_length {
         diags.push(
-            Diagnostic::warn("no_length_unit", "IfcProject declares no length unit; metres assumed")
-                .at_entity(u64::from(project)),
+            Diagnostic::warn(
+                "no_length_unit",
+                "IfcProject declares no length unit; metres assumed",
+            )
+            .at_entity(u64::from(project)),
         );
     }
     if u.area.is_nan() {
@@ -574,7 +622,9 @@ fn value_json(v: &AttributeValue) -> Value {
 }
 
 fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
-    let Some(e) = rd.get(id) else { return Vec::new() };
+    let Some(e) = rd.get(id) else {
+        return Vec::new();
+    };
     let tname = format!("{:?}", e.ifc_type).to_ascii_uppercase();
     let set_name = e.get_string(2).unwrap_or("").to_owned();
     let mut out = Vec::new();
@@ -582,9 +632,16 @@ fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
         for q in refs(e.get(5)) {
             let Some(qe) = rd.get(q) else { continue };
             let qn = format!("{:?}", qe.ifc_type).to_ascii_uppercase();
-            let Some(name) = qe.get_string(0) else { continue };
-            let Some(raw) = qe.get(3).and_then(|v| v.as_float()) else { continue };
-            let own = qe.get_ref(2).and_then(|u| unit_scale(rd, u, 0)).map(|(_, s)| s);
+            let Some(name) = qe.get_string(0) else {
+                continue;
+            };
+            let Some(raw) = qe.get(3).and_then(|v| v.as_float()) else {
+                continue;
+            };
+            let own = qe
+                .get_ref(2)
+                .and_then(|u| unit_scale(rd, u, 0))
+                .map(|(_, s)| s);
             let scale = if qn.contains("LENGTH") {
                 own.unwrap_or(units.length)
             } else if qn.contains("AREA") {
@@ -604,7 +661,13 @@ fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
     out
 }
 
-fn read_property(rd: &mut Reader, id: u32, prefix: &str, out: &mut Vec<(String, Value)>, depth: usize) {
+fn read_property(
+    rd: &mut Reader,
+    id: u32,
+    prefix: &str,
+    out: &mut Vec<(String, Value)>,
+    depth: usize,
+) {
     let Some(p) = rd.get(id) else { return };
     let Some(name) = p.get_string(0) else { return };
     let key = format!("{prefix}.{name}");
@@ -685,7 +748,10 @@ fn space_usage(e: &DecodedEntity, p: &BTreeMap<String, Value>) -> (Option<String
         }
     }
     if let Some(s) = e.get_string(4).filter(|s| !s.trim().is_empty()) {
-        return (Some(s.trim().to_owned()), Some("IfcSpace.ObjectType".into()));
+        return (
+            Some(s.trim().to_owned()),
+            Some("IfcSpace.ObjectType".into()),
+        );
     }
     if let Some(s) = e.get_string(7).filter(|s| !s.trim().is_empty()) {
         return (Some(s.trim().to_owned()), Some("IfcSpace.LongName".into()));
@@ -709,12 +775,18 @@ fn read_map_conversion(
                 vertical_datum: c.get_string(3).map(str::to_owned),
                 map_projection: c.get_string(4).map(str::to_owned),
                 map_zone: c.get_string(5).map(str::to_owned),
-                map_unit_m: c.get_ref(6).and_then(|u| unit_scale(rd, u, 0)).map(|(_, s)| s),
+                map_unit_m: c
+                    .get_ref(6)
+                    .and_then(|u| unit_scale(rd, u, 0))
+                    .map(|(_, s)| s),
             });
             let (Some(east), Some(north)) = (e.get_float(2), e.get_float(3)) else {
                 diags.push(
-                    Diagnostic::warn("map_conversion_incomplete", "IfcMapConversion lacks Eastings or Northings; ignored")
-                        .at_entity(u64::from(id)),
+                    Diagnostic::warn(
+                        "map_conversion_incomplete",
+                        "IfcMapConversion lacks Eastings or Northings; ignored",
+                    )
+                    .at_entity(u64::from(id)),
                 );
                 continue;
             };
@@ -733,7 +805,10 @@ fn read_map_conversion(
     if found.len() > 1 && found.iter().any(|f| f != &found[0]) {
         diags.push(Diagnostic::warn(
             "multiple_map_conversions",
-            format!("{} differing IfcMapConversion entities; the first is used", found.len()),
+            format!(
+                "{} differing IfcMapConversion entities; the first is used",
+                found.len()
+            ),
         ));
     }
     found.into_iter().next()
@@ -748,7 +823,10 @@ fn read_epset_map_conversion(
     let holders = std::iter::once(project).chain(sites.iter().map(|s| s.node.id));
     for h in holders.collect::<Vec<_>>() {
         let p = props(rd, h);
-        let f = |k: &str| p.get(&format!("ePSet_MapConversion.{k}")).and_then(Value::as_f64);
+        let f = |k: &str| {
+            p.get(&format!("ePSet_MapConversion.{k}"))
+                .and_then(Value::as_f64)
+        };
         let (Some(east), Some(north)) = (f("Eastings"), f("Northings")) else {
             continue;
         };

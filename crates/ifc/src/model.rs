@@ -135,9 +135,9 @@ pub struct BBox {
 
 impl BBox {
     pub fn include(&mut self, v: [f64; 3]) {
-        for k in 0..3 {
-            self.min[k] = self.min[k].min(v[k]);
-            self.max[k] = self.max[k].max(v[k]);
+        for (k, x) in v.into_iter().enumerate() {
+            self.min[k] = self.min[k].min(x);
+            self.max[k] = self.max[k].max(x);
         }
     }
     pub fn union(&mut self, o: &BBox) {

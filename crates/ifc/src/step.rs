@@ -92,7 +92,10 @@ impl<'a> Cursor<'a> {
         if self.pos >= self.b.len() {
             return Err(self.truncated(
                 self.pos,
-                format!("expected '{}' but the file ends", String::from_utf8_lossy(kw)),
+                format!(
+                    "expected '{}' but the file ends",
+                    String::from_utf8_lossy(kw)
+                ),
             ));
         }
         if !self.starts_with(kw) {
@@ -248,8 +251,7 @@ fn scan_once(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
             scan_data(&mut c, sec, &mut records, &mut seen, &mut non_utf8)?;
             continue;
         }
-        if c.starts_with(b"ANCHOR") || c.starts_with(b"REFERENCE") || c.starts_with(b"SIGNATURE")
-        {
+        if c.starts_with(b"ANCHOR") || c.starts_with(b"REFERENCE") || c.starts_with(b"SIGNATURE") {
             find_endsec(&mut c)?;
             continue;
         }
@@ -262,7 +264,10 @@ fn scan_once(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
         ));
     }
     if data_sections == 0 {
-        diagnostics.push(Diagnostic::warn("no_data_section", "file has no DATA section"));
+        diagnostics.push(Diagnostic::warn(
+            "no_data_section",
+            "file has no DATA section",
+        ));
     }
     // Trailing garbage after END-ISO is legal to ignore, but say so.
     c.pos += b"END-ISO-10303-21;".len();
@@ -271,7 +276,10 @@ fn scan_once(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
         diagnostics.push(
             Diagnostic::warn(
                 "trailing_bytes",
-                format!("{} bytes after END-ISO-10303-21; ignored", bytes.len() - c.pos),
+                format!(
+                    "{} bytes after END-ISO-10303-21; ignored",
+                    bytes.len() - c.pos
+                ),
             )
             .at_offset(after),
         );
@@ -353,7 +361,9 @@ fn skip_params(c: &mut Cursor, record_start: usize, non_utf8: &mut bool) -> Resu
             b';' => {
                 return Err(c.syntax(
                     c.pos,
-                    format!("';' inside an open parameter list of the entity at byte {record_start}"),
+                    format!(
+                        "';' inside an open parameter list of the entity at byte {record_start}"
+                    ),
                 ))
             }
             b'/' if c.b.get(c.pos + 1) == Some(&b'*') => {
@@ -386,7 +396,10 @@ fn scan_data(
             Some(_) => {
                 return Err(c.syntax(
                     start,
-                    format!("expected an entity '#id=' or 'ENDSEC;', found {:?}", snippet(c.b, start)),
+                    format!(
+                        "expected an entity '#id=' or 'ENDSEC;', found {:?}",
+                        snippet(c.b, start)
+                    ),
                 ))
             }
         }
@@ -401,7 +414,10 @@ fn scan_data(
         c.skip_ws()?;
         // Simple instance: TYPE(...); complex instance: (A(...)B(...)).
         let name_start = c.pos;
-        while c.peek().is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_') {
+        while c
+            .peek()
+            .is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_')
+        {
             c.pos += 1;
         }
         if c.pos == name_start && c.peek() != Some(b'(') {
@@ -415,7 +431,10 @@ fn scan_data(
             if c.pos >= c.b.len() {
                 return Err(c.truncated(start, format!("entity #{id}")));
             }
-            return Err(c.syntax(c.pos, format!("entity #{id}: expected '(' after the type name")));
+            return Err(c.syntax(
+                c.pos,
+                format!("entity #{id}: expected '(' after the type name"),
+            ));
         }
         let mut bad_text = false;
         skip_params(c, start, &mut bad_text).map_err(|e| match e {
@@ -427,7 +446,10 @@ fn scan_data(
             Some(b';') => c.pos += 1,
             None => return Err(c.truncated(start, format!("entity #{id} (no ';')"))),
             Some(_) => {
-                return Err(c.syntax(c.pos, format!("entity #{id}: expected ';' after the parameters")))
+                return Err(c.syntax(
+                    c.pos,
+                    format!("entity #{id}: expected ';' after the parameters"),
+                ))
             }
         }
         if let Some(&first) = seen.get(&id) {
@@ -531,17 +553,16 @@ fn check_references(
     if count > dangling.len() {
         diags.push(Diagnostic::warn(
             "dangling_reference",
-            format!("{} more dangling references not listed", count - dangling.len()),
+            format!(
+                "{} more dangling references not listed",
+                count - dangling.len()
+            ),
         ));
     }
 }
 
 /// Rewrites the file so that every id fits in u32 (ifc-lite's id type).
-fn renumber(
-    bytes: &[u8],
-    scan: &Scan,
-    file: &str,
-) -> Result<(Vec<u8>, Vec<Diagnostic>), IfcError> {
+fn renumber(bytes: &[u8], scan: &Scan, file: &str) -> Result<(Vec<u8>, Vec<Diagnostic>), IfcError> {
     let max_small = scan
         .records
         .iter()
@@ -581,7 +602,10 @@ fn renumber(
     for rec in &scan.records {
         if let Some(&new) = map.get(&rec.id) {
             let s = rec.start + 1;
-            let e = s + bytes[s..rec.end].iter().take_while(|d| d.is_ascii_digit()).count();
+            let e = s + bytes[s..rec.end]
+                .iter()
+                .take_while(|d| d.is_ascii_digit())
+                .count();
             edits.push((rec.start, e, new));
         }
         for_each_ref(bytes, rec, |off, target| {
@@ -621,13 +645,19 @@ mod tests {
         let s = scan(&b, "t.ifc").unwrap();
         assert_eq!(s.records.len(), 2);
         assert_eq!(s.records[0].id, 1);
-        assert_eq!(&b[s.records[1].start..s.records[1].end], b"#2=IFCB((1.,2.),'it''s');");
+        assert_eq!(
+            &b[s.records[1].start..s.records[1].end],
+            b"#2=IFCB((1.,2.),'it''s');"
+        );
         assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
     }
 
     #[test]
     fn empty_and_not_step_and_binary() {
-        assert!(matches!(scan(b"", "e").unwrap_err(), IfcError::Empty { .. }));
+        assert!(matches!(
+            scan(b"", "e").unwrap_err(),
+            IfcError::Empty { .. }
+        ));
         assert!(matches!(
             scan(b"PK\x03\x04 zip", "z").unwrap_err(),
             IfcError::NotStep { .. }
@@ -639,7 +669,9 @@ mod tests {
         let mut b = wrap("#1=IFCA(1);");
         let at = b.len() - 5;
         b[at] = 0;
-        assert!(matches!(scan(&b, "b").unwrap_err(), IfcError::Binary { offset, .. } if offset == at));
+        assert!(
+            matches!(scan(&b, "b").unwrap_err(), IfcError::Binary { offset, .. } if offset == at)
+        );
     }
 
     #[test]
@@ -677,7 +709,11 @@ mod tests {
     fn dangling_reference_is_a_warning_naming_the_entity() {
         let b = wrap("#1=IFCA(#7,'#9');");
         let s = scan(&b, "d").unwrap();
-        assert_eq!(s.diagnostics.len(), 1, "'#9' inside a string is not a reference");
+        assert_eq!(
+            s.diagnostics.len(),
+            1,
+            "'#9' inside a string is not a reference"
+        );
         assert_eq!(s.diagnostics[0].code, "dangling_reference");
         assert_eq!(s.diagnostics[0].entity, Some(1));
         assert!(s.diagnostics[0].message.contains("#7"));
@@ -704,12 +740,18 @@ mod tests {
         let p = b.windows(2).position(|w| w == [0xC3, 0xA9]).unwrap();
         b.splice(p..p + 2, [0xE9]);
         let s = scan(&b, "n").unwrap();
-        assert!(s.diagnostics.iter().any(|d| d.code == "non_utf8_text" && d.entity == Some(1)));
+        assert!(s
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "non_utf8_text" && d.entity == Some(1)));
     }
 
     #[test]
     fn missing_trailer_is_truncation() {
         let b = b"ISO-10303-21;\nHEADER;\nENDSEC;\nDATA;\n#1=IFCA(1);\n";
-        assert!(matches!(scan(b, "t").unwrap_err(), IfcError::Truncated { .. }));
+        assert!(matches!(
+            scan(b, "t").unwrap_err(),
+            IfcError::Truncated { .. }
+        ));
     }
 }

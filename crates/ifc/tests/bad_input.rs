@@ -17,7 +17,10 @@ fn names_a_place(e: &IfcError) -> bool {
 
 #[test]
 fn empty_not_step_and_binary() {
-    assert!(matches!(load_bytes(b"", "a.ifc"), Err(IfcError::Empty { .. })));
+    assert!(matches!(
+        load_bytes(b"", "a.ifc"),
+        Err(IfcError::Empty { .. })
+    ));
     let e = load_bytes(b"PK\x03\x04\x14\x00\x00\x00", "a.ifcZIP").unwrap_err();
     assert!(matches!(e, IfcError::Binary { offset: 5, .. }), "{e}");
     let e = load_bytes(b"<?xml version='1.0'?><ifcXML/>", "a.ifcxml").unwrap_err();
@@ -41,11 +44,17 @@ fn garbage(n: usize, seed: u64) -> Vec<u8> {
 fn two_hundred_megabytes_of_garbage() {
     let g = garbage(200 << 20, 0x9E37_79B9);
     let e = load_bytes(&g, "garbage.ifc").unwrap_err();
-    assert!(matches!(e, IfcError::NotStep { .. } | IfcError::Binary { .. }), "{e}");
+    assert!(
+        matches!(e, IfcError::NotStep { .. } | IfcError::Binary { .. }),
+        "{e}"
+    );
     // Garbage after a valid header fails at the first garbage byte, not at the end.
     let mut h = b"ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n".to_vec();
     let at = h.len();
-    h.extend(g.iter().map(|b| if *b == 0 || *b == b'#' { b'x' } else { *b }));
+    h.extend(
+        g.iter()
+            .map(|b| if *b == 0 || *b == b'#' { b'x' } else { *b }),
+    );
     match load_bytes(&h, "garbage.ifc").unwrap_err() {
         IfcError::Syntax { offset, .. } | IfcError::Truncated { offset, .. } => {
             assert!(offset >= at && offset < at + 1024, "offset {offset}")
@@ -58,7 +67,9 @@ fn two_hundred_megabytes_of_garbage() {
 fn truncation_anywhere_in_the_data_section_is_an_error_naming_the_entity() {
     let b = good();
     let data = String::from_utf8_lossy(&b).find("DATA;").unwrap() + 6;
-    let end = String::from_utf8_lossy(&b).find("ENDSEC;\nEND-ISO").unwrap();
+    let end = String::from_utf8_lossy(&b)
+        .find("ENDSEC;\nEND-ISO")
+        .unwrap();
     for cut in (data..end).step_by(97) {
         let e = load_bytes(&b[..cut], "cut.ifc").unwrap_err();
         assert!(
@@ -88,7 +99,11 @@ fn dangling_reference_is_a_warning_naming_the_entity() {
     // The unit assignment refers to #1..#4; point one of them nowhere.
     let s = s.replacen("IFCUNITASSIGNMENT((#1,", "IFCUNITASSIGNMENT((#777777,", 1);
     let m = load_bytes(s.as_bytes(), "dangling.ifc").unwrap();
-    let d = m.diagnostics.iter().find(|d| d.code == "dangling_reference").unwrap();
+    let d = m
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "dangling_reference")
+        .unwrap();
     assert!(d.message.contains("#777777"));
     assert_eq!(d.entity, Some(5));
     // Its length unit was the missing one: metres assumed, and said so.
@@ -97,12 +112,18 @@ fn dangling_reference_is_a_warning_naming_the_entity() {
 
 #[test]
 fn latin1_text_is_read_and_flagged() {
-    let s = String::from_utf8(good()).unwrap().replacen("'Building'", "'Geb\u{e4}ude'", 1);
+    let s = String::from_utf8(good())
+        .unwrap()
+        .replacen("'Building'", "'Geb\u{e4}ude'", 1);
     let mut b = s.into_bytes();
     let p = b.windows(2).position(|w| w == [0xC3, 0xA4]).unwrap();
     b.splice(p..p + 2, [0xE4]);
     let m = load_bytes(&b, "latin1.ifc").unwrap();
-    let d = m.diagnostics.iter().find(|d| d.code == "non_utf8_text").unwrap();
+    let d = m
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "non_utf8_text")
+        .unwrap();
     assert_eq!(d.entity, Some(u64::from(m.buildings[0].node.id)));
     assert_eq!(m.facts.storeys_above, 3, "the rest of the model is intact");
 }
@@ -114,14 +135,24 @@ fn ids_beyond_u32_are_renumbered_and_reported() {
     let proj = s.lines().find(|l| l.contains("=IFCPROJECT(")).unwrap();
     let id = &proj[1..proj.find('=').unwrap()];
     let big = "92147483647";
-    let s = s.replace(&format!("#{id}="), &format!("#{big}=")).replace(&format!("#{id},"), &format!("#{big},"));
+    let s = s
+        .replace(&format!("#{id}="), &format!("#{big}="))
+        .replace(&format!("#{id},"), &format!("#{big},"));
     let m = load_bytes(s.as_bytes(), "big.ifc").unwrap();
-    let d = m.diagnostics.iter().find(|d| d.code == "entity_id_renumbered").unwrap();
+    let d = m
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "entity_id_renumbered")
+        .unwrap();
     assert_eq!(d.entity, Some(92147483647));
     let reference = load_bytes(&good(), "good.ifc").unwrap();
     assert_eq!(m.facts.footprint_area_m2, reference.facts.footprint_area_m2);
     assert_eq!(m.facts.height_m, reference.facts.height_m);
-    assert_eq!(m.sites.len(), 1, "aggregation through the renumbered project still resolves");
+    assert_eq!(
+        m.sites.len(),
+        1,
+        "aggregation through the renumbered project still resolves"
+    );
 }
 
 #[test]
@@ -144,7 +175,10 @@ fn shared_edge_files_never_panic() {
             assert!(err.contains("92147483647"), "{err}");
         }
         if name.contains("SpecicalSolidusEscape") {
-            assert!(load_bytes(&bytes, &name).is_ok(), "\\S\\' is an escape, not a string end");
+            assert!(
+                load_bytes(&bytes, &name).is_ok(),
+                "\\S\\' is an escape, not a string end"
+            );
         }
         n += 1;
     }

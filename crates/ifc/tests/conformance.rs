@@ -11,7 +11,12 @@ fn dirs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/ifc");
     let mut v = vec![root];
     if let Ok(extra) = std::env::var("ZHISHEN_CONFORMANCE_DIRS") {
-        v.extend(extra.split(':').filter(|s| !s.is_empty()).map(PathBuf::from));
+        v.extend(
+            extra
+                .split(':')
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from),
+        );
     }
     v
 }
@@ -19,7 +24,9 @@ fn dirs() -> Vec<PathBuf> {
 fn cases() -> Vec<(PathBuf, Value)> {
     let mut out = Vec::new();
     for d in dirs() {
-        let Ok(rd) = std::fs::read_dir(d.join("reference")) else { continue };
+        let Ok(rd) = std::fs::read_dir(d.join("reference")) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "json") {
@@ -40,7 +47,13 @@ fn f(v: &Value) -> Option<f64> {
 /// Returns the list of disagreements for one file.
 fn compare(m: &Model, r: &Value) -> Vec<String> {
     let mut errs = Vec::new();
-    if m.schema != r["schema"].as_str().unwrap_or("").to_ascii_uppercase().replace("IFC4X3_ADD2", "IFC4X3") {
+    if m.schema
+        != r["schema"]
+            .as_str()
+            .unwrap_or("")
+            .to_ascii_uppercase()
+            .replace("IFC4X3_ADD2", "IFC4X3")
+    {
         errs.push(format!("schema {} vs {}", m.schema, r["schema"]));
     }
     if let Some(u) = f(&r["length_unit_to_m"]) {
@@ -86,7 +99,10 @@ fn compare(m: &Model, r: &Value) -> Vec<String> {
         }
     }
     // Georeferencing: IfcMapConversion values exactly as written.
-    let items = r["map_conversion"]["items"].as_array().cloned().unwrap_or_default();
+    let items = r["map_conversion"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     match (items.first(), &m.georef.map_conversion) {
         (None, None) => {}
         (Some(i), Some(mc)) => {
@@ -116,21 +132,27 @@ fn compare(m: &Model, r: &Value) -> Vec<String> {
         (a, b) => errs.push(format!("map conversion {b:?} vs {a:?}")),
     }
     // IfcSite reference point of the first site that has one.
-    let site = r["sites"].as_array().and_then(|s| s.iter().find(|x| !x["RefLatitude_deg"].is_null()));
+    let site = r["sites"]
+        .as_array()
+        .and_then(|s| s.iter().find(|x| !x["RefLatitude_deg"].is_null()));
     match (site, &m.georef.site_ref) {
         (None, None) => {}
         (Some(s), Some(ours)) => {
             if (ours.lat - s["RefLatitude_deg"].as_f64().unwrap()).abs() > 1e-9
                 || (ours.lon - s["RefLongitude_deg"].as_f64().unwrap()).abs() > 1e-9
             {
-                errs.push(format!("site ref {}, {} vs {}, {}", ours.lat, ours.lon, s["RefLatitude_deg"], s["RefLongitude_deg"]));
+                errs.push(format!(
+                    "site ref {}, {} vs {}, {}",
+                    ours.lat, ours.lon, s["RefLatitude_deg"], s["RefLongitude_deg"]
+                ));
             }
         }
         (a, b) => errs.push(format!("site ref {b:?} vs {a:?}")),
     }
     // No reading errors.
     for d in &m.diagnostics {
-        if d.severity == Severity::Warning && matches!(d.code, "geometry_failed" | "decode_failed") {
+        if d.severity == Severity::Warning && matches!(d.code, "geometry_failed" | "decode_failed")
+        {
             errs.push(format!("diagnostic {}: {}", d.code, d.message));
         }
     }
@@ -140,7 +162,11 @@ fn compare(m: &Model, r: &Value) -> Vec<String> {
 #[test]
 fn agrees_with_ifcopenshell_on_every_reference_file() {
     let cases = cases();
-    assert!(cases.len() >= 6, "reference corpus missing: {} files", cases.len());
+    assert!(
+        cases.len() >= 6,
+        "reference corpus missing: {} files",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for (ifc, r) in &cases {
         let m = match load_path(ifc) {
@@ -175,7 +201,8 @@ fn pcert_georef_is_millimetre_and_rotated() {
 
 #[test]
 fn revit_boston_default_is_not_trusted() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/ifc/TallBuilding_Revit2021_IFC2x3.ifc");
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../datasets/ifc/TallBuilding_Revit2021_IFC2x3.ifc");
     let m = load_path(&p).unwrap();
     let s = m.georef.site_ref.unwrap();
     assert!(s.default_of.unwrap().contains("Revit"));
@@ -187,16 +214,28 @@ fn space_areas_come_from_the_sets_exporters_write() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/ifc");
     // Duplex (Revit 2011): 'GSA Space Areas'; FZK-Haus (ArchiCAD): BaseQuantities.
     let d = load_path(&dir.join("Duplex_Revit2011_IFC2x3.ifc")).unwrap();
-    let foyer = d.spaces.iter().find(|s| s.node.name.as_deref() == Some("A101")).unwrap();
+    let foyer = d
+        .spaces
+        .iter()
+        .find(|s| s.node.name.as_deref() == Some("A101"))
+        .unwrap();
     let a = foyer.net_floor_area.as_ref().unwrap();
     assert_eq!(a.detail, "GSA Space Areas.GSA BIM Area");
     assert_eq!(a.value_m2, 17.93623674999977);
     let k = load_path(&dir.join("AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
-    let s = k.spaces.iter().find(|s| s.node.global_id == "347jFE2yX7IhCEIALmupEH").unwrap();
+    let s = k
+        .spaces
+        .iter()
+        .find(|s| s.node.global_id == "347jFE2yX7IhCEIALmupEH")
+        .unwrap();
     assert_eq!(s.gross_floor_area.as_ref().unwrap().value_m2, 22.0725);
     assert_eq!(s.net_floor_area.as_ref().unwrap().value_m2, 21.410325);
     // LargeBuilding is a millimetre model whose areas are declared in m2.
     let l = load_path(&dir.join("LargeBuilding_Revit2021_IFC2x3.ifc")).unwrap();
-    let r = l.spaces.iter().find(|s| s.node.global_id == "2cXV28XOjE6f6irgi0COJ6").unwrap();
+    let r = l
+        .spaces
+        .iter()
+        .find(|s| s.node.global_id == "2cXV28XOjE6f6irgi0COJ6")
+        .unwrap();
     assert_eq!(r.net_floor_area.as_ref().unwrap().value_m2, 49.92);
 }

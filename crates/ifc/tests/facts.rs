@@ -18,7 +18,11 @@ fn flat_roof_box() {
     let m = load(&BuildingSpec::default());
     let f = &m.facts;
     assert_eq!(m.storeys.len(), 3);
-    assert!(close(f.footprint_area_m2, 200.0, 1e-6), "{}", f.footprint_area_m2);
+    assert!(
+        close(f.footprint_area_m2, 200.0, 1e-6),
+        "{}",
+        f.footprint_area_m2
+    );
     assert_eq!(f.ground_m, Some(0.0));
     assert_eq!(f.height_method, Some(HeightMethod::FlatRoof));
     assert!(close(f.height_m.unwrap(), 9.2, 1e-4), "{:?}", f.height_m);
@@ -38,7 +42,11 @@ fn parapet_counts_for_flat_roofs() {
         roof: Roof::Flat { parapet_m: 1.2 },
         ..BuildingSpec::default()
     });
-    assert!(close(m.facts.height_m.unwrap(), 10.4, 1e-4), "{:?}", m.facts.height_m);
+    assert!(
+        close(m.facts.height_m.unwrap(), 10.4, 1e-4),
+        "{:?}",
+        m.facts.height_m
+    );
 }
 
 #[test]
@@ -49,7 +57,12 @@ fn gable_roof_uses_mean_of_eave_and_ridge() {
         ..BuildingSpec::default()
     });
     let f = &m.facts;
-    assert_eq!(f.height_method, Some(HeightMethod::PitchedRoof), "{:?}", f.height_notes);
+    assert_eq!(
+        f.height_method,
+        Some(HeightMethod::PitchedRoof),
+        "{:?}",
+        f.height_notes
+    );
     assert!(close(f.height_m.unwrap(), 11.0, 1e-4), "{:?}", f.height_m);
     assert!(close(f.highest_point_m.unwrap(), 13.0, 1e-4));
 }
@@ -62,7 +75,11 @@ fn no_roof_reports_highest_point_and_says_so() {
     });
     assert_eq!(m.facts.height_method, Some(HeightMethod::HighestPoint));
     assert!(close(m.facts.height_m.unwrap(), 9.0, 1e-4));
-    assert!(m.facts.height_notes.iter().any(|n| n.contains("highest point")));
+    assert!(m
+        .facts
+        .height_notes
+        .iter()
+        .any(|n| n.contains("highest point")));
 }
 
 #[test]
@@ -85,12 +102,23 @@ fn basements_are_below_ground() {
 fn millimetre_model_gives_the_same_facts() {
     let m = load(&BuildingSpec {
         unit: Unit::Millimetre,
-        footprint: vec![[0.0, 0.0], [20.0, 0.0], [20.0, 10.0], [10.0, 10.0], [10.0, 20.0], [0.0, 20.0]],
+        footprint: vec![
+            [0.0, 0.0],
+            [20.0, 0.0],
+            [20.0, 10.0],
+            [10.0, 10.0],
+            [10.0, 20.0],
+            [0.0, 20.0],
+        ],
         ..BuildingSpec::default()
     });
     assert_eq!(m.length_unit_m, 0.001);
     // L-shape: 20x10 + 10x10 = 300 m2.
-    assert!(close(m.facts.footprint_area_m2, 300.0, 1e-6), "{}", m.facts.footprint_area_m2);
+    assert!(
+        close(m.facts.footprint_area_m2, 300.0, 1e-6),
+        "{}",
+        m.facts.footprint_area_m2
+    );
     assert!(close(m.facts.height_m.unwrap(), 9.2, 1e-3));
     assert!(close(m.storeys[1].elevation_m.unwrap(), 3.0, 1e-9));
 }
@@ -101,7 +129,10 @@ fn terrain_sets_the_ground() {
         terrain_m: Some(-0.45),
         ..BuildingSpec::default()
     });
-    assert_eq!(m.facts.ground_source.as_deref(), Some("IfcBuilding.ElevationOfTerrain"));
+    assert_eq!(
+        m.facts.ground_source.as_deref(),
+        Some("IfcBuilding.ElevationOfTerrain")
+    );
     assert!(close(m.facts.height_m.unwrap(), 9.65, 1e-4));
 }
 

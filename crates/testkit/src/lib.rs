@@ -24,9 +24,13 @@ impl Unit {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Roof {
     /// Flat roof slab on the top storey with a parapet of this height (0 = none).
-    Flat { parapet_m: f64 },
+    Flat {
+        parapet_m: f64,
+    },
     /// Gable roof over a rectangular footprint: ridge along x, `rise_m` above the eave.
-    Gable { rise_m: f64 },
+    Gable {
+        rise_m: f64,
+    },
     None,
 }
 
@@ -91,7 +95,12 @@ impl W {
         fmt(m * self.k)
     }
     fn point3(&mut self, p: [f64; 3]) -> u32 {
-        let b = format!("IFCCARTESIANPOINT(({},{},{}))", self.len(p[0]), self.len(p[1]), self.len(p[2]));
+        let b = format!(
+            "IFCCARTESIANPOINT(({},{},{}))",
+            self.len(p[0]),
+            self.len(p[1]),
+            self.len(p[2])
+        );
         self.add(b)
     }
     fn placement(&mut self, z: f64) -> u32 {
@@ -114,11 +123,16 @@ impl W {
         let o = self.point3([0.0, 0.0, z0]);
         let pos = self.add(format!("IFCAXIS2PLACEMENT3D(#{o},$,$)"));
         let dir = self.add("IFCDIRECTION((0.,0.,1.))");
-        let solid = self.add(format!("IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})", self.len(depth)));
+        let solid = self.add(format!(
+            "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
+            self.len(depth)
+        ));
         self.body(ctx, solid, "SweptSolid")
     }
     fn body(&mut self, ctx: u32, item: u32, kind: &str) -> u32 {
-        let rep = self.add(format!("IFCSHAPEREPRESENTATION(#{ctx},'Body','{kind}',(#{item}))"));
+        let rep = self.add(format!(
+            "IFCSHAPEREPRESENTATION(#{ctx},'Body','{kind}',(#{item}))"
+        ));
         self.add(format!("IFCPRODUCTDEFINITIONSHAPE($,$,(#{rep}))"))
     }
 }
@@ -183,7 +197,9 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
     if let Some(mc) = &spec.map_conversion {
         let map_unit = match mc.map_unit {
             Some(Unit::Metre) => format!("#{}", w.add("IFCSIUNIT(*,.LENGTHUNIT.,$,.METRE.)")),
-            Some(Unit::Millimetre) => format!("#{}", w.add("IFCSIUNIT(*,.LENGTHUNIT.,.MILLI.,.METRE.)")),
+            Some(Unit::Millimetre) => {
+                format!("#{}", w.add("IFCSIUNIT(*,.LENGTHUNIT.,.MILLI.,.METRE.)"))
+            }
             None => "$".into(),
         };
         let crs = w.add(format!(
@@ -205,18 +221,35 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
         "IFCSITE('{}',$,'Site',$,$,#{site_pl},$,$,.ELEMENT.,$,$,$,$,$)",
         guid(9_001)
     ));
-    let terrain = spec.terrain_m.map(|t| w.len(t)).unwrap_or_else(|| "$".into());
+    let terrain = spec
+        .terrain_m
+        .map(|t| w.len(t))
+        .unwrap_or_else(|| "$".into());
     let bld_pl = w.placement(0.0);
     let building = w.add(format!(
         "IFCBUILDING('{}',$,'Building',$,$,#{bld_pl},$,$,.ELEMENT.,$,{terrain},$)",
         guid(9_002)
     ));
-    w.add(format!("IFCRELAGGREGATES('{}',$,$,$,#{project},(#{site}))", guid(9_003)));
-    w.add(format!("IFCRELAGGREGATES('{}',$,$,$,#{site},(#{building}))", guid(9_004)));
+    w.add(format!(
+        "IFCRELAGGREGATES('{}',$,$,$,#{project},(#{site}))",
+        guid(9_003)
+    ));
+    w.add(format!(
+        "IFCRELAGGREGATES('{}',$,$,$,#{site},(#{building}))",
+        guid(9_004)
+    ));
     if let Some(occ) = &spec.occupancy {
-        let p = w.add(format!("IFCPROPERTYSINGLEVALUE('OccupancyType',$,IFCLABEL('{occ}'),$)"));
-        let ps = w.add(format!("IFCPROPERTYSET('{}',$,'Pset_BuildingCommon',$,(#{p}))", guid(9_005)));
-        w.add(format!("IFCRELDEFINESBYPROPERTIES('{}',$,$,$,(#{building}),#{ps})", guid(9_006)));
+        let p = w.add(format!(
+            "IFCPROPERTYSINGLEVALUE('OccupancyType',$,IFCLABEL('{occ}'),$)"
+        ));
+        let ps = w.add(format!(
+            "IFCPROPERTYSET('{}',$,'Pset_BuildingCommon',$,(#{p}))",
+            guid(9_005)
+        ));
+        w.add(format!(
+            "IFCRELDEFINESBYPROPERTIES('{}',$,$,$,(#{building}),#{ps})",
+            guid(9_006)
+        ));
     }
     let h = spec.storey_height_m;
     let fp = spec.footprint.clone();
@@ -281,8 +314,12 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
                 }
                 Roof::Gable { rise_m } => {
                     // Triangle in the y-z plane extruded along x (rectangular footprint assumed).
-                    let (x0, x1) = fp.iter().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[0]), a.1.max(p[0])));
-                    let (y0, y1) = fp.iter().fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[1]), a.1.max(p[1])));
+                    let (x0, x1) = fp
+                        .iter()
+                        .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[0]), a.1.max(p[0])));
+                    let (y0, y1) = fp
+                        .iter()
+                        .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[1]), a.1.max(p[1])));
                     let tri = [[y0, 0.0], [y1, 0.0], [(y0 + y1) / 2.0, rise_m]];
                     let prof = w.profile(&tri);
                     let o = w.point3([x0, 0.0, top]);

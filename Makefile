@@ -1,0 +1,40 @@
+# zhishen 智审 — the two commands: `make demo` and `make test`.
+# Build output lives outside the clone so repeat runs are incremental.
+CARGO_TARGET_DIR ?= $(HOME)/.cache/zhishen/target
+export CARGO_TARGET_DIR
+CARGO ?= cargo
+BIN := $(CARGO_TARGET_DIR)/release/zhishen
+MODELS := $(wildcard datasets/ifc/*.ifc)
+
+.PHONY: all deps build demo test lint bench clean
+
+all: build
+
+# System packages the build and tests need (apt-get as root when missing).
+deps:
+	@bash scripts/deps.sh
+
+build: deps
+	$(CARGO) build --release --locked -p zhishen-cli
+
+# For now the demo prints the facts of the demo models; later it starts the server.
+demo: build
+	@for f in $(MODELS); do \
+	  echo "================================================================"; \
+	  $(BIN) inspect "$$f" || exit $$?; \
+	done
+	@echo; echo "JSON: $(BIN) inspect --json datasets/ifc/<model>.ifc"
+
+lint: deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+test: lint
+	$(CARGO) test --locked --workspace
+
+# Side-by-side benchmark against web-ifc (npm) and IfcOpenShell (pip).
+bench: build
+	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 $(MODELS)
+
+clean:
+	$(CARGO) clean
