@@ -30,7 +30,7 @@ lint: deps
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 test: lint
-	$(CARGO) test --locked --workspace
+	bash scripts/cargo-test.sh
 
 # Side-by-side benchmark against web-ifc (npm) and IfcOpenShell (pip).
 bench: build

@@ -208,7 +208,12 @@ pub fn compute(
                 .map(|a| a.value_m2)
                 .sum::<f64>()
         });
-        let (gfa, source) = if area.area_m2 > 0.0 {
+        // A level counts as a storey when it has a floor: a non-roof slab or a space.
+        // Walls alone (foundation stems, parapet levels) do not make a storey.
+        let has_floor = !sp.is_empty() || els.iter().any(|e| e.ifc_class.starts_with("IfcSlab"));
+        let (gfa, source) = if !has_floor {
+            (None, None)
+        } else if area.area_m2 > 0.0 {
             (Some(area.area_m2), Some(AreaSource::StoreyOutline))
         } else if let Some(v) = spaces_m2.filter(|v| *v > 0.0) {
             (Some(v), Some(AreaSource::Quantity))
@@ -246,7 +251,7 @@ pub fn compute(
         .collect();
     if !skipped.is_empty() {
         notes.push(format!(
-            "storeys with no floor geometry or spaces are not counted: {}",
+            "levels without a floor slab or spaces are not counted as storeys: {}",
             skipped.join(", ")
         ));
     }
