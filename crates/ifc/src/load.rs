@@ -26,8 +26,16 @@ pub fn load_path(path: &Path) -> Result<Model, IfcError> {
 
 /// Reads and interprets IFC-SPF bytes. `file` names the input in messages.
 pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
-    let scan = step::scan(bytes, file)?;
-    let data: &[u8] = scan.renumbered.as_deref().unwrap_or(bytes);
+    let mut scan = step::scan(bytes, file)?;
+    let mut owned = scan.renumbered.take();
+    if let Some((fixed, d)) = fix_representation_types(owned.as_deref().unwrap_or(bytes), &scan) {
+        let mut again = step::scan(&fixed, file)?;
+        scan.diagnostics.extend(d);
+        again.diagnostics = std::mem::take(&mut scan.diagnostics);
+        scan = again;
+        owned = Some(fixed);
+    }
+    let data: &[u8] = owned.as_deref().unwrap_or(bytes);
     let header = header::parse(&data[scan.header.clone()]);
     let mut diags = scan.diagnostics;
     let schema = normalise_schema(&header, &mut diags);
@@ -913,4 +921,78 @@ fn mesh_all(data: &[u8], index: &Arc<ifc_lite_core::EntityIndex>, ids: &[u32]) -
             },
         )
         .collect()
+}
+
+/// RepresentationType values defined by IFC (IfcShapeRepresentation informal propositions).
+const STANDARD_REP_TYPES: &[&str] = &[
+    "Point",
+    "PointCloud",
+    "Curve",
+    "Curve2D",
+    "Curve3D",
+    "Segment",
+    "Surface",
+    "Surface2D",
+    "Surface3D",
+    "FillArea",
+    "Text",
+    "AdvancedSurface",
+    "GeometricSet",
+    "GeometricCurveSet",
+    "Annotation2D",
+    "SurfaceModel",
+    "Tessellation",
+    "Brep",
+    "AdvancedBrep",
+    "SweptSolid",
+    "AdvancedSweptSolid",
+    "CSG",
+    "Clipping",
+    "BoundingBox",
+    "SectionedSpine",
+    "LightSource",
+    "MappedRepresentation",
+    "SolidModel",
+    "Body",
+    "Cable",
+    "Segment",
+];
+
+/// Body representations whose RepresentationType is not an IFC value (e.g. an exporter's
+/// 'Error in labeling process') would be skipped by the mesher; unset the label so the
+/// geometry is meshed by its items, and say so.
+fn fix_representation_types(data: &[u8], scan: &step::Scan) -> Option<(Vec<u8>, Vec<Diagnostic>)> {
+    let mut edits = Vec::new();
+    let mut diags = Vec::new();
+    for r in &scan.records {
+        if record_type(data, r) != "IFCSHAPEREPRESENTATION" {
+            continue;
+        }
+        let args = step::arg_spans(data, r);
+        let (Some(ident), Some(kind)) = (args.get(1), args.get(2)) else {
+            continue;
+        };
+        let text = |(s, e): (usize, usize)| String::from_utf8_lossy(&data[s..e]).trim().to_owned();
+        let ident = text(*ident);
+        let label = text(*kind);
+        let inner = label.trim_matches('\'');
+        if ident.trim_matches('\'') != "Body"
+            || !label.starts_with('\'')
+            || STANDARD_REP_TYPES.contains(&inner)
+        {
+            continue;
+        }
+        if diags.len() < 20 {
+            diags.push(
+                Diagnostic::warn(
+                    "nonstandard_representation_type",
+                    format!("#{}: Body RepresentationType '{inner}' is not an IFC value; meshed by its items", r.id),
+                )
+                .at_entity(r.id)
+                .at_offset(kind.0),
+            );
+        }
+        edits.push((kind.0, kind.1, "$".to_string()));
+    }
+    (!edits.is_empty()).then(|| (step::apply_edits(data, edits), diags))
 }

@@ -561,6 +561,51 @@ fn check_references(
     }
 }
 
+/// Top-level argument spans (absolute offsets) of a record's parameter list.
+pub fn arg_spans(bytes: &[u8], rec: &Record) -> Vec<(usize, usize)> {
+    let body = &bytes[rec.start..rec.end];
+    let Some(open) = memchr::memchr(b'(', body) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let (mut depth, mut i, mut start) = (0usize, open + 1, open + 1);
+    while i < body.len() {
+        match body[i] {
+            b'\'' => match string_end(body, i) {
+                Some(c) => i = c,
+                None => return out,
+            },
+            b'(' => depth += 1,
+            b')' if depth == 0 => {
+                out.push((rec.start + start, rec.start + i));
+                return out;
+            }
+            b')' => depth -= 1,
+            b',' if depth == 0 => {
+                out.push((rec.start + start, rec.start + i));
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Applies (start, end, replacement) edits, which must not overlap.
+pub fn apply_edits(bytes: &[u8], mut edits: Vec<(usize, usize, String)>) -> Vec<u8> {
+    edits.sort_unstable_by_key(|e| e.0);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut last = 0;
+    for (s, e, new) in edits {
+        out.extend_from_slice(&bytes[last..s]);
+        out.extend_from_slice(new.as_bytes());
+        last = e;
+    }
+    out.extend_from_slice(&bytes[last..]);
+    out
+}
+
 /// Rewrites the file so that every id fits in u32 (ifc-lite's id type).
 fn renumber(bytes: &[u8], scan: &Scan, file: &str) -> Result<(Vec<u8>, Vec<Diagnostic>), IfcError> {
     let max_small = scan
@@ -616,15 +661,13 @@ fn renumber(bytes: &[u8], scan: &Scan, file: &str) -> Result<(Vec<u8>, Vec<Diagn
             }
         });
     }
-    edits.sort_unstable_by_key(|e| e.0);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut last = 0;
-    for (s, e, new) in edits {
-        out.extend_from_slice(&bytes[last..s]);
-        out.extend_from_slice(format!("#{new}").as_bytes());
-        last = e;
-    }
-    out.extend_from_slice(&bytes[last..]);
+    let out = apply_edits(
+        bytes,
+        edits
+            .into_iter()
+            .map(|(s, e, new)| (s, e, format!("#{new}")))
+            .collect(),
+    );
     Ok((out, diags))
 }
 

@@ -202,3 +202,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn nonstandard_body_representation_type_is_still_meshed() {
+    // An exporter wrote a free-text RepresentationType; the geometry must not vanish.
+    let s = String::from_utf8(good())
+        .unwrap()
+        .replace("'Body','SweptSolid'", "'Body','Error in labeling process'");
+    let m = load_bytes(s.as_bytes(), "labels.ifc").unwrap();
+    let reference = load_bytes(&good(), "good.ifc").unwrap();
+    assert!(m
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "nonstandard_representation_type"));
+    assert_eq!(m.bbox_world_m, reference.bbox_world_m);
+    assert_eq!(m.facts.footprint_area_m2, reference.facts.footprint_area_m2);
+}
