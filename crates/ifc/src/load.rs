@@ -10,8 +10,10 @@ use crate::step;
 use ifc_lite_core::{build_entity_index, AttributeValue, DecodedEntity, EntityDecoder, IfcType};
 use ifc_lite_geometry::GeometryRouter;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,7 +28,9 @@ pub fn load_path(path: &Path) -> Result<Model, IfcError> {
 
 /// Reads and interprets IFC-SPF bytes. `file` names the input in messages.
 pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
+    let t0 = std::time::Instant::now();
     let mut scan = step::scan(bytes, file)?;
+    tracing::debug!(elapsed = ?t0.elapsed(), "pre-scan");
     let mut owned = scan.renumbered.take();
     if let Some((fixed, d)) = fix_representation_types(owned.as_deref().unwrap_or(bytes), &scan) {
         let mut again = step::scan(&fixed, file)?;
@@ -36,19 +40,22 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         owned = Some(fixed);
     }
     let data: &[u8] = owned.as_deref().unwrap_or(bytes);
+    tracing::debug!(elapsed = ?t0.elapsed(), "representation labels");
     let header = header::parse(&data[scan.header.clone()]);
     let mut diags = scan.diagnostics;
     let schema = normalise_schema(&header, &mut diags);
 
     // Type name of every record, from our own scan (ids now fit u32).
-    let mut by_type: HashMap<String, Vec<u32>> = HashMap::new();
-    let mut type_of: HashMap<u32, String> = HashMap::with_capacity(scan.records.len());
+    let mut by_type: HashMap<Cow<str>, Vec<u32>> = HashMap::default();
+    let mut type_of: HashMap<u32, Cow<str>> =
+        HashMap::with_capacity_and_hasher(scan.records.len(), Default::default());
     for r in &scan.records {
         let name = record_type(data, r);
         let id = r.id as u32;
         by_type.entry(name.clone()).or_default().push(id);
         type_of.insert(id, name);
     }
+    tracing::debug!(elapsed = ?t0.elapsed(), "scanned");
     let index = Arc::new(build_entity_index(data));
     let mut rd = Reader {
         dec: EntityDecoder::with_arc_index(data, index.clone()),
@@ -86,7 +93,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     }
 
     // Relationships.
-    let mut parent: HashMap<u32, u32> = HashMap::new();
+    let mut parent: HashMap<u32, u32> = HashMap::default();
     for id in ids(&by_type, "IFCRELAGGREGATES") {
         if let Some(e) = rd.get(id) {
             if let Some(p) = e.get_ref(4) {
@@ -96,7 +103,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             }
         }
     }
-    let mut container: HashMap<u32, u32> = HashMap::new();
+    let mut container: HashMap<u32, u32> = HashMap::default();
     for id in ids(&by_type, "IFCRELCONTAINEDINSPATIALSTRUCTURE") {
         if let Some(e) = rd.get(id) {
             if let Some(s) = e.get_ref(5) {
@@ -106,7 +113,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             }
         }
     }
-    let mut psets_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
     for id in ids(&by_type, "IFCRELDEFINESBYPROPERTIES") {
         if let Some(e) = rd.get(id) {
             let defs = match e.get(5) {
@@ -118,7 +125,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             }
         }
     }
-    let mut type_psets_of: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut type_psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
     for id in ids(&by_type, "IFCRELDEFINESBYTYPE") {
         if let Some(e) = rd.get(id) {
             let Some(t) = e.get_ref(5) else { continue };
@@ -134,26 +141,13 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             }
         }
     }
-    let mut pset_cache: HashMap<u32, Arc<Vec<(String, Value)>>> = HashMap::new();
-    let mut props = |rd: &mut Reader, obj: u32| -> BTreeMap<String, Value> {
-        let mut out = BTreeMap::new();
-        // Type first so that occurrence values override.
-        for list in [type_psets_of.get(&obj), psets_of.get(&obj)]
-            .into_iter()
-            .flatten()
-        {
-            for &ps in list {
-                let vals = pset_cache
-                    .entry(ps)
-                    .or_insert_with(|| Arc::new(read_pset(rd, ps, &units)))
-                    .clone();
-                for (k, v) in vals.iter() {
-                    out.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        out
+    let rels = PropRels {
+        psets_of: &psets_of,
+        type_psets_of: &type_psets_of,
+        units: &units,
     };
+    let mut pset_cache = PsetCache::default();
+    let mut props = |rd: &mut Reader, obj: u32| rels.props(rd, &mut pset_cache, obj);
 
     // Spatial structure.
     let project = rd.get(project_id).map(|e| node(&e));
@@ -182,7 +176,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     }
     let gid_of =
         |rd: &mut Reader, id: u32| rd.get(id).and_then(|e| e.get_string(0).map(str::to_owned));
-    let kind = |id: u32| type_of.get(&id).map(String::as_str).unwrap_or("");
+    let kind = |id: u32| type_of.get(&id).map(|t| t.as_ref()).unwrap_or("");
     // Walks containment / aggregation upwards to the first node of `want`.
     let find_up = |start: u32, want: &str| -> Option<u32> {
         let mut cur = start;
@@ -254,8 +248,20 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         .filter(|(_, t)| !matches!(t, IfcType::IfcOpeningElement | IfcType::IfcSite))
         .map(|(id, _)| *id)
         .collect();
-    let meshes = mesh_all(data, &index, &mesh_ids);
-    let mut mesh_of: HashMap<u32, Mesh> = HashMap::with_capacity(meshes.len());
+    tracing::debug!(elapsed = ?t0.elapsed(), "read structure");
+    let element_ids: Vec<u32> = products
+        .iter()
+        .filter(|(_, t)| is_element(t))
+        .map(|(id, _)| *id)
+        .collect();
+    // Meshing and property reading are independent: both run across the cores.
+    let (meshes, mut element_props) = rayon::join(
+        || mesh_all(data, &index, &mesh_ids),
+        || rels.props_all(data, &index, &element_ids),
+    );
+    tracing::debug!(elapsed = ?t0.elapsed(), meshes = meshes.len(), "meshed");
+    let mut mesh_of: HashMap<u32, Mesh> =
+        HashMap::with_capacity_and_hasher(meshes.len(), Default::default());
     let mut mesh_failures = Vec::new();
     for (id, r) in meshes {
         match r {
@@ -350,28 +356,25 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
 
     // Elements: every product that is not a spatial structure node or an opening.
     let mut elements = Vec::new();
+    let mut type_slots: HashMap<&str, (Option<usize>, Option<usize>)> = HashMap::default();
     for (id, t) in &products {
-        if t.is_subtype_of(IfcType::IfcSpatialStructureElement)
-            || matches!(t, IfcType::IfcOpeningElement | IfcType::IfcSpace)
-        {
+        if !is_element(t) {
             continue;
         }
         let Some(e) = rd.get(*id) else { continue };
         let class = t.name();
-        let predefined_type = rd
-            .dec
-            .attribute_index(class, "PredefinedType")
-            .and_then(|i| e.get(i))
-            .and_then(|v| v.as_enum())
-            .map(str::to_owned)
-            .or_else(|| {
+        let slots = *type_slots.entry(class).or_insert_with(|| {
+            (
+                rd.dec.attribute_index(class, "PredefinedType"),
                 // IFC2x3 IfcRoof keeps its kind in ShapeType.
-                rd.dec
-                    .attribute_index(class, "ShapeType")
-                    .and_then(|i| e.get(i))
-                    .and_then(|v| v.as_enum())
-                    .map(str::to_owned)
-            });
+                rd.dec.attribute_index(class, "ShapeType"),
+            )
+        });
+        let predefined_type = [slots.0, slots.1]
+            .into_iter()
+            .flatten()
+            .find_map(|i| e.get(i).and_then(|v| v.as_enum()))
+            .map(str::to_owned);
         let storey_id = find_up(*id, "IFCBUILDINGSTOREY");
         let building_id = find_up(*id, "IFCBUILDING");
         let mesh = mesh_of.remove(id);
@@ -389,7 +392,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
                 .get(id)
                 .and_then(|p| type_of.get(p))
                 .map(|n| IfcType::from_str(n).name().to_string()),
-            properties: props(&mut rd, *id),
+            properties: element_props.remove(id).unwrap_or_default(),
             mesh,
             bbox,
         });
@@ -407,7 +410,9 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         );
     }
 
+    tracing::debug!(elapsed = ?t0.elapsed(), "elements");
     let facts = facts::compute(&storeys, &spaces, &elements, &buildings, &mut diags);
+    tracing::debug!(elapsed = ?t0.elapsed(), "facts");
     Ok(Model {
         file: file.to_string(),
         header,
@@ -447,7 +452,7 @@ impl Reader<'_> {
     }
 }
 
-fn ids(by_type: &HashMap<String, Vec<u32>>, t: &str) -> Vec<u32> {
+fn ids(by_type: &HashMap<Cow<str>, Vec<u32>>, t: &str) -> Vec<u32> {
     by_type.get(t).cloned().unwrap_or_default()
 }
 
@@ -475,10 +480,11 @@ fn compound(v: Option<&AttributeValue>) -> Option<f64> {
     georef::compound_angle_deg(&parts)
 }
 
-fn record_type(data: &[u8], r: &step::Record) -> String {
+/// The record's type keyword, upper-cased (borrowed when already upper case, as usual).
+fn record_type<'a>(data: &'a [u8], r: &step::Record) -> Cow<'a, str> {
     let body = &data[r.start..r.end];
     let Some(eq) = memchr::memchr(b'=', body) else {
-        return String::new();
+        return Cow::Borrowed("");
     };
     let rest = &body[eq + 1..];
     let start = rest
@@ -489,7 +495,13 @@ fn record_type(data: &[u8], r: &step::Record) -> String {
         .iter()
         .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
         .count();
-    String::from_utf8_lossy(&rest[start..start + len]).to_ascii_uppercase()
+    // Only ASCII alphanumerics and '_' were taken, so this is valid UTF-8.
+    let name = std::str::from_utf8(&rest[start..start + len]).unwrap_or("");
+    if name.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(name.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 fn normalise_schema(h: &Header, diags: &mut Vec<Diagnostic>) -> String {
@@ -769,7 +781,7 @@ fn space_usage(e: &DecodedEntity, p: &BTreeMap<String, Value>) -> (Option<String
 
 fn read_map_conversion(
     rd: &mut Reader,
-    by_type: &HashMap<String, Vec<u32>>,
+    by_type: &HashMap<Cow<str>, Vec<u32>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<RawMapConversion> {
     let mut found = Vec::new();
@@ -867,6 +879,64 @@ fn read_epset_map_conversion(
         });
     }
     None
+}
+
+/// Elements are products that are not spatial structure, spaces or openings.
+fn is_element(t: &IfcType) -> bool {
+    !(t.is_subtype_of(IfcType::IfcSpatialStructureElement)
+        || matches!(t, IfcType::IfcOpeningElement | IfcType::IfcSpace))
+}
+
+type PsetCache = HashMap<u32, Arc<Vec<(String, Value)>>>;
+
+/// What is needed to flatten an object's property sets.
+struct PropRels<'a> {
+    psets_of: &'a HashMap<u32, Vec<u32>>,
+    type_psets_of: &'a HashMap<u32, Vec<u32>>,
+    units: &'a Units,
+}
+
+impl PropRels<'_> {
+    /// `Pset.Property` -> value; type values first so that occurrence values override.
+    fn props(&self, rd: &mut Reader, cache: &mut PsetCache, obj: u32) -> BTreeMap<String, Value> {
+        let mut out = BTreeMap::new();
+        for list in [self.type_psets_of.get(&obj), self.psets_of.get(&obj)]
+            .into_iter()
+            .flatten()
+        {
+            for &ps in list {
+                let vals = cache
+                    .entry(ps)
+                    .or_insert_with(|| Arc::new(read_pset(rd, ps, self.units)))
+                    .clone();
+                for (k, v) in vals.iter() {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Properties of many objects in parallel; each worker has its own decoder and cache.
+    fn props_all(
+        &self,
+        data: &[u8],
+        index: &Arc<ifc_lite_core::EntityIndex>,
+        ids: &[u32],
+    ) -> HashMap<u32, BTreeMap<String, Value>> {
+        ids.par_iter()
+            .map_init(
+                || {
+                    let rd = Reader {
+                        dec: EntityDecoder::with_arc_index(data, index.clone()),
+                        failed: Vec::new(),
+                    };
+                    (rd, PsetCache::default())
+                },
+                |(rd, cache), &id| (id, self.props(rd, cache, id)),
+            )
+            .collect()
+    }
 }
 
 type MeshResult = (u32, Result<Option<Mesh>, String>);

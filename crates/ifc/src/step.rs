@@ -6,7 +6,7 @@
 //! (which ifc-lite would silently skip) and text that is not UTF-8.
 
 use crate::error::{Diagnostic, IfcError};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 const MAGIC: &[u8] = b"ISO-10303-21;";
 /// Dangling references beyond this count are summarised, not listed one by one.
@@ -227,7 +227,7 @@ fn scan_once(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
 
     let mut records: Vec<Record> = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut seen: HashMap<u64, usize> = HashMap::new();
+    let mut seen: HashMap<u64, usize> = HashMap::default();
     let mut non_utf8: Vec<u64> = Vec::new();
     let mut data_sections = 0;
     loop {
@@ -334,9 +334,27 @@ fn find_endsec(c: &mut Cursor) -> Result<usize, IfcError> {
 }
 
 /// Skips a balanced parameter list starting at `(`.
+/// Bytes that matter inside a parameter list.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\'' as usize] = true;
+    t[b'(' as usize] = true;
+    t[b')' as usize] = true;
+    t[b';' as usize] = true;
+    t[b'/' as usize] = true;
+    t
+};
+
 fn skip_params(c: &mut Cursor, record_start: usize, non_utf8: &mut bool) -> Result<(), IfcError> {
     let mut depth = 0usize;
     loop {
+        // Jump over the bytes that cannot change the parser state.
+        let rest = &c.b[c.pos..];
+        let skip = rest
+            .iter()
+            .position(|&b| SPECIAL[b as usize])
+            .unwrap_or(rest.len());
+        c.pos += skip;
         let Some(ch) = c.peek() else {
             return Err(c.truncated(record_start, "entity"));
         };
@@ -482,6 +500,10 @@ fn for_each_ref(bytes: &[u8], rec: &Record, mut f: impl FnMut(usize, Option<u64>
     };
     let mut i = eq + 1;
     while i < body.len() {
+        match memchr::memchr2(b'\'', b'#', &body[i..]) {
+            Some(k) => i += k,
+            None => return,
+        }
         match body[i] {
             b'\'' => match string_end(body, i) {
                 Some(close) => i = close + 1,
@@ -626,7 +648,7 @@ fn renumber(bytes: &[u8], scan: &Scan, file: &str) -> Result<(Vec<u8>, Vec<Diagn
             count: big.len(),
         });
     }
-    let mut map: HashMap<u64, u64> = HashMap::new();
+    let mut map: HashMap<u64, u64> = HashMap::default();
     let mut diags = Vec::new();
     for (k, r) in big.iter().enumerate() {
         let new = max_small + 1 + k as u64;
