@@ -2,7 +2,7 @@
 
 use crate::error::{Diagnostic, IfcError};
 use crate::facts;
-use crate::footprint::{self, Union};
+use crate::footprint::Union;
 use crate::georef::{self, Crs, RawMapConversion};
 use crate::header::{self, Header};
 use crate::model::*;
@@ -243,9 +243,45 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         }
     }
     products.sort_by_key(|p| p.0);
+    let storey_gid: HashMap<u32, String> = storeys
+        .iter()
+        .map(|s| (s.node.id, s.node.global_id.clone()))
+        .collect();
+    let building_gid: HashMap<u32, String> = buildings
+        .iter()
+        .map(|b| (b.node.id, b.node.global_id.clone()))
+        .collect();
+
+    // Spaces, before meshing: only those without area quantities need their geometry.
+    let mut spaces = Vec::new();
+    let mut space_geometry: Vec<(usize, u32)> = Vec::new();
+    for id in ids(&by_type, "IFCSPACE") {
+        let Some(e) = rd.get(id) else { continue };
+        let p = props(&mut rd, id);
+        let storey = find_up(id, "IFCBUILDINGSTOREY").and_then(|s| storey_gid.get(&s).cloned());
+        let (usage, usage_source) = space_usage(&e, &p);
+        let net = area_from(&p, NET_AREA_KEYS);
+        let gross = area_from(&p, GROSS_AREA_KEYS);
+        if net.is_none() && gross.is_none() {
+            space_geometry.push((spaces.len(), id));
+        }
+        spaces.push(Space {
+            node: node(&e),
+            storey,
+            usage,
+            usage_source,
+            net_floor_area: net,
+            gross_floor_area: gross,
+        });
+    }
+    let geometry_spaces: rustc_hash::FxHashSet<u32> = space_geometry.iter().map(|s| s.1).collect();
     let mesh_ids: Vec<u32> = products
         .iter()
-        .filter(|(_, t)| !matches!(t, IfcType::IfcOpeningElement | IfcType::IfcSite))
+        .filter(|(id, t)| match t {
+            IfcType::IfcOpeningElement | IfcType::IfcSite => false,
+            IfcType::IfcSpace => geometry_spaces.contains(id),
+            _ => true,
+        })
         .map(|(id, _)| *id)
         .collect();
     tracing::debug!(elapsed = ?t0.elapsed(), "read structure");
@@ -255,11 +291,16 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         .map(|(id, _)| *id)
         .collect();
     // Meshing and property reading are independent: both run across the cores.
-    let (meshes, mut element_props) = rayon::join(
+    let (meshes, (mut element_props, prop_failures)) = rayon::join(
         || mesh_all(data, &index, &mesh_ids),
         || rels.props_all(data, &index, &element_ids),
     );
     tracing::debug!(elapsed = ?t0.elapsed(), meshes = meshes.len(), "meshed");
+    for f in prop_failures {
+        if !rd.failed.iter().any(|(id, _)| *id == f.0) {
+            rd.failed.push(f);
+        }
+    }
     let mut mesh_of: HashMap<u32, Mesh> =
         HashMap::with_capacity_and_hasher(meshes.len(), Default::default());
     let mut mesh_failures = Vec::new();
@@ -310,48 +351,22 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         }
     }
 
-    let storey_gid: HashMap<u32, String> = storeys
-        .iter()
-        .map(|s| (s.node.id, s.node.global_id.clone()))
-        .collect();
-    let building_gid: HashMap<u32, String> = buildings
-        .iter()
-        .map(|b| (b.node.id, b.node.global_id.clone()))
-        .collect();
-
-    // Spaces.
-    let mut spaces = Vec::new();
-    for id in ids(&by_type, "IFCSPACE") {
-        let Some(e) = rd.get(id) else { continue };
-        let p = props(&mut rd, id);
-        let storey = find_up(id, "IFCBUILDINGSTOREY").and_then(|s| storey_gid.get(&s).cloned());
-        let (usage, usage_source) = space_usage(&e, &p);
-        let mut net = area_from(&p, NET_AREA_KEYS);
-        let gross = area_from(&p, GROSS_AREA_KEYS);
-        if net.is_none() && gross.is_none() {
-            if let Some(m) = mesh_of.get(&id) {
-                let mut u = Union::new();
-                for t in m.triangles() {
-                    u.add(&[[t[0][0], t[0][1]], [t[1][0], t[1][1]], [t[2][0], t[2][1]]]);
-                }
-                let o = u.finish();
-                if o.area_m2 > 0.0 {
-                    net = Some(Area {
-                        value_m2: o.area_m2,
-                        source: AreaSource::Geometry,
-                        detail: "projected space geometry".into(),
-                    });
-                }
+    // Spaces without an area quantity fall back to their projected geometry.
+    for (k, id) in space_geometry {
+        if let Some(m) = mesh_of.get(&id) {
+            let mut u = Union::new();
+            for t in m.triangles() {
+                u.add(&[[t[0][0], t[0][1]], [t[1][0], t[1][1]], [t[2][0], t[2][1]]]);
+            }
+            let o = u.finish();
+            if o.area_m2 > 0.0 {
+                spaces[k].net_floor_area = Some(Area {
+                    value_m2: o.area_m2,
+                    source: AreaSource::Geometry,
+                    detail: "projected space geometry".into(),
+                });
             }
         }
-        spaces.push(Space {
-            node: node(&e),
-            storey,
-            usage,
-            usage_source,
-            net_floor_area: net,
-            gross_floor_area: gross,
-        });
     }
 
     // Elements: every product that is not a spatial structure node or an opening.
@@ -397,8 +412,6 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             bbox,
         });
     }
-    // Storey meshes (rare) count toward the bbox only; spaces keep theirs for area.
-    let _ = footprint::rings_area;
 
     for (id, err) in rd.failed.iter().take(20) {
         diags.push(
@@ -923,8 +936,9 @@ impl PropRels<'_> {
         data: &[u8],
         index: &Arc<ifc_lite_core::EntityIndex>,
         ids: &[u32],
-    ) -> HashMap<u32, BTreeMap<String, Value>> {
-        ids.par_iter()
+    ) -> (HashMap<u32, BTreeMap<String, Value>>, Vec<(u32, String)>) {
+        let results: Vec<(u32, BTreeMap<String, Value>, Vec<(u32, String)>)> = ids
+            .par_iter()
             .map_init(
                 || {
                     let rd = Reader {
@@ -933,64 +947,80 @@ impl PropRels<'_> {
                     };
                     (rd, PsetCache::default())
                 },
-                |(rd, cache), &id| (id, self.props(rd, cache, id)),
+                |(rd, cache), &id| {
+                    let p = self.props(rd, cache, id);
+                    (id, p, std::mem::take(&mut rd.failed))
+                },
             )
-            .collect()
+            .collect();
+        let mut failed = Vec::new();
+        let mut map = HashMap::with_capacity_and_hasher(results.len(), Default::default());
+        for (id, p, f) in results {
+            map.insert(id, p);
+            failed.extend(f);
+        }
+        (map, failed)
     }
 }
 
 type MeshResult = (u32, Result<Option<Mesh>, String>);
 
-/// Meshes products in parallel; each worker owns its decoder and router.
+/// Meshes products in parallel; each chunk owns its decoder and router.
 fn mesh_all(data: &[u8], index: &Arc<ifc_lite_core::EntityIndex>, ids: &[u32]) -> Vec<MeshResult> {
     ids.par_iter()
         .map_init(
             || None::<(EntityDecoder<'_>, GeometryRouter)>,
-            |state, &id| {
-                let (dec, router) = state.get_or_insert_with(|| {
-                    let mut dec = EntityDecoder::with_arc_index(data, index.clone());
-                    let router = GeometryRouter::with_units(data, &mut dec);
-                    (dec, router)
-                });
-                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
-                    match router.process_element(&ent, dec) {
-                        Ok(m) if m.indices.is_empty() => Ok(None),
-                        Ok(m) => {
-                            let origin = if m.rtc_applied {
-                                let r = router.rtc_offset();
-                                [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2]
-                            } else {
-                                m.origin
-                            };
-                            Ok(Some(Mesh {
-                                origin,
-                                positions: m.positions,
-                                indices: m.indices,
-                            }))
-                        }
-                        Err(e) => {
-                            let msg = e.to_string();
-                            // Products without a body representation are not failures.
-                            if ent.get(6).is_none_or(AttributeValue::is_null) {
-                                Ok(None)
-                            } else {
-                                Err(msg)
-                            }
-                        }
-                    }
-                }));
-                match result {
-                    Ok(r) => (id, r),
-                    Err(_) => {
-                        // A panicking worker may have left its caches inconsistent.
-                        *state = None;
-                        (id, Err("geometry kernel panicked".into()))
-                    }
-                }
-            },
+            |state, &id| mesh_one(data, index, state, id),
         )
         .collect()
+}
+
+fn mesh_one<'a>(
+    data: &'a [u8],
+    index: &Arc<ifc_lite_core::EntityIndex>,
+    state: &mut Option<(EntityDecoder<'a>, GeometryRouter)>,
+    id: u32,
+) -> MeshResult {
+    let (dec, router) = state.get_or_insert_with(|| {
+        let mut dec = EntityDecoder::with_arc_index(data, index.clone());
+        let router = GeometryRouter::with_units(data, &mut dec);
+        (dec, router)
+    });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
+        match router.process_element(&ent, dec) {
+            Ok(m) if m.indices.is_empty() => Ok(None),
+            Ok(m) => {
+                let origin = if m.rtc_applied {
+                    let r = router.rtc_offset();
+                    [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2]
+                } else {
+                    m.origin
+                };
+                Ok(Some(Mesh {
+                    origin,
+                    positions: m.positions,
+                    indices: m.indices,
+                }))
+            }
+            Err(e) => {
+                // Products without a body representation are not failures.
+                if ent.get(6).is_none_or(AttributeValue::is_null) {
+                    Ok(None)
+                } else {
+                    Err(e.to_string())
+                }
+            }
+        }
+    }));
+    match result {
+        Ok(r) => (id, r),
+        Err(_) => {
+            // A panicking kernel may have left the caches inconsistent: start afresh.
+            *state = None;
+            (id, Err("geometry kernel panicked".into()))
+        }
+    }
 }
 
 /// RepresentationType values defined by IFC (IfcShapeRepresentation informal propositions).

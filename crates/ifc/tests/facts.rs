@@ -170,3 +170,22 @@ fn occupancy_is_read_from_pset_building_common() {
     });
     assert_eq!(m.buildings[0].occupancy_type.as_deref(), Some("住宅"));
 }
+
+#[test]
+fn spaces_without_quantities_get_their_area_from_geometry() {
+    // Room inside 0.2 m walls of a 20 x 10 m box: 19.6 x 9.6 = 188.16 m2 per storey.
+    let m = load(&BuildingSpec {
+        spaces: true,
+        ..BuildingSpec::default()
+    });
+    assert_eq!(m.spaces.len(), 3);
+    for s in &m.spaces {
+        let a = s.net_floor_area.as_ref().unwrap();
+        assert_eq!(a.source, zhishen_ifc::AreaSource::Geometry);
+        assert!(close(a.value_m2, 188.16, 1e-6), "{}", a.value_m2);
+        assert!(s.storey.is_some());
+    }
+    assert!(close(m.facts.gfa_by_use["Room"], 3.0 * 188.16, 1e-6));
+    // Spaces never count toward the building's outline or bbox.
+    assert!(close(m.facts.footprint_area_m2, 200.0, 1e-6));
+}

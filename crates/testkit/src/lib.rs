@@ -59,6 +59,8 @@ pub struct BuildingSpec {
     /// Pset_BuildingCommon.OccupancyType.
     pub occupancy: Option<String>,
     pub wall_thickness_m: f64,
+    /// One IfcSpace per storey over the bounding rectangle inset by the walls, no quantities.
+    pub spaces: bool,
 }
 
 impl Default for BuildingSpec {
@@ -74,6 +76,7 @@ impl Default for BuildingSpec {
             terrain_m: None,
             occupancy: None,
             wall_thickness_m: 0.2,
+            spaces: false,
         }
     }
 }
@@ -340,6 +343,31 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
                 }
                 Roof::None => {}
             }
+        }
+        if spec.spaces {
+            let t = spec.wall_thickness_m;
+            let (x0, x1) = fp
+                .iter()
+                .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[0]), a.1.max(p[0])));
+            let (y0, y1) = fp
+                .iter()
+                .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[1]), a.1.max(p[1])));
+            let room = [
+                [x0 + t, y0 + t],
+                [x1 - t, y0 + t],
+                [x1 - t, y1 - t],
+                [x0 + t, y1 - t],
+            ];
+            let shape = w.extrusion(body_ctx, &room, z, h - 0.2);
+            let spl = w.placement(0.0);
+            let sp = w.add(format!(
+                "IFCSPACE('{}',$,'R{k}','Room',$,#{spl},#{shape},'Room',.ELEMENT.,.INTERNAL.,$)",
+                guid(60_000 + k as u32)
+            ));
+            w.add(format!(
+                "IFCRELAGGREGATES('{}',$,$,$,#{st},(#{sp}))",
+                guid(61_000 + k as u32)
+            ));
         }
         let list: Vec<String> = contained.iter().map(|c| format!("#{c}")).collect();
         w.add(format!(
