@@ -901,6 +901,9 @@ fn is_element(t: &IfcType) -> bool {
 }
 
 type PsetCache = HashMap<u32, Arc<Vec<(String, Value)>>>;
+type Props = BTreeMap<String, Value>;
+/// An entity that could not be decoded, and why.
+type Failure = (u32, String);
 
 /// What is needed to flatten an object's property sets.
 struct PropRels<'a> {
@@ -936,8 +939,8 @@ impl PropRels<'_> {
         data: &[u8],
         index: &Arc<ifc_lite_core::EntityIndex>,
         ids: &[u32],
-    ) -> (HashMap<u32, BTreeMap<String, Value>>, Vec<(u32, String)>) {
-        let results: Vec<(u32, BTreeMap<String, Value>, Vec<(u32, String)>)> = ids
+    ) -> (HashMap<u32, Props>, Vec<Failure>) {
+        let results: Vec<(u32, Props, Vec<Failure>)> = ids
             .par_iter()
             .map_init(
                 || {
