@@ -144,7 +144,7 @@ pub fn compute(
     if ground.is_none() {
         let lowest_above = storeys
             .iter()
-            .filter_map(|s| s.elevation_m)
+            .filter_map(Storey::level_m)
             .filter(|&z| z >= -ABOVE_GROUND_EPS)
             .reduce(f64::min);
         if let Some(z) = lowest_above {
@@ -197,7 +197,13 @@ pub fn compute(
                 e.storey.as_deref() == Some(&s.node.global_id) && !is_roof(e) && !is_foundation(e)
             })
             .collect();
-        let area = project_tris(&els, |t| Some(t.to_vec())).finish();
+        let mut area = project_tris(&els, |t| Some(t.to_vec())).finish();
+        if !els.iter().any(|e| e.ifc_class.starts_with("IfcSlab")) && !area.rings.is_empty() {
+            // No floor slab: the rooms are holes in the wall outline. Gross area is
+            // measured to the outer face of the outer walls (GB/T 50353), so fill them.
+            let outer: Rings = area.rings.iter().map(|p| vec![p[0].clone()]).collect();
+            area.area_m2 = crate::footprint::rings_area(&outer);
+        }
         let sp: Vec<&Space> = spaces
             .iter()
             .filter(|x| x.storey.as_deref() == Some(&s.node.global_id))
@@ -208,9 +214,21 @@ pub fn compute(
                 .map(|a| a.value_m2)
                 .sum::<f64>()
         });
-        // A level counts as a storey when it has a floor: a non-roof slab or a space.
-        // Walls alone (foundation stems, parapet levels) do not make a storey.
-        let has_floor = !sp.is_empty() || els.iter().any(|e| e.ifc_class.starts_with("IfcSlab"));
+        let above_ground = match (s.level_m(), ground_m) {
+            (Some(z), Some(g)) => z >= g - ABOVE_GROUND_EPS,
+            (Some(z), None) => z >= -ABOVE_GROUND_EPS,
+            _ => true,
+        };
+        // A level counts as a storey when it has a floor slab or spaces, or, above
+        // ground, walls or columns. Below ground, walls alone are foundation stems.
+        let has_floor = !sp.is_empty()
+            || els.iter().any(|e| e.ifc_class.starts_with("IfcSlab"))
+            || (above_ground
+                && els.iter().any(|e| {
+                    e.ifc_class.starts_with("IfcWall")
+                        || e.ifc_class.starts_with("IfcColumn")
+                        || e.ifc_class == "IfcCurtainWall"
+                }));
         let (gfa, source) = if !has_floor {
             (None, None)
         } else if area.area_m2 > 0.0 {
@@ -221,15 +239,10 @@ pub fn compute(
             (None, None)
         };
         outline_area.insert(s.node.global_id.clone(), gfa.unwrap_or(0.0));
-        let above_ground = match (s.elevation_m, ground_m) {
-            (Some(z), Some(g)) => z >= g - ABOVE_GROUND_EPS,
-            (Some(z), None) => z >= -ABOVE_GROUND_EPS,
-            _ => true,
-        };
         gfa_by_storey.push(StoreyArea {
             global_id: s.node.global_id.clone(),
             name: s.node.name.clone(),
-            elevation_m: s.elevation_m,
+            elevation_m: s.level_m(),
             above_ground,
             gfa_m2: gfa,
             source,
@@ -251,7 +264,7 @@ pub fn compute(
         .collect();
     if !skipped.is_empty() {
         notes.push(format!(
-            "levels without a floor slab or spaces are not counted as storeys: {}",
+            "levels without floor, spaces or (above ground) walls are not counted as storeys: {}",
             skipped.join(", ")
         ));
     }

@@ -197,6 +197,10 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         storeys.push(Storey {
             node: node(&e),
             elevation_m: e.get_float(9).map(|v| v * units.length),
+            placement_z_m: e
+                .get_ref(5)
+                .and_then(|p| placement_matrix(&mut rd, p, 0))
+                .map(|m| m[2][3] * units.length),
             building,
         });
     }
@@ -212,7 +216,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
                 Diagnostic::warn(
                     "storey_without_elevation",
                     format!(
-                        "IfcBuildingStorey '{}' has no Elevation",
+                        "IfcBuildingStorey '{}' has no Elevation; its placement height is used",
                         s.node.name.clone().unwrap_or_default()
                     ),
                 )
@@ -1098,4 +1102,73 @@ fn fix_representation_types(data: &[u8], scan: &step::Scan) -> Option<(Vec<u8>, 
         edits.push((kind.0, kind.1, "$".to_string()));
     }
     (!edits.is_empty()).then(|| (step::apply_edits(data, edits), diags))
+}
+
+/// Row-major 3x4 affine transform.
+type Affine = [[f64; 4]; 3];
+
+fn coords(rd: &mut Reader, id: Option<u32>) -> Option<Vec<f64>> {
+    let e = rd.get(id?)?;
+    let l = e.get(0)?.as_list()?;
+    Some(l.iter().filter_map(AttributeValue::as_float).collect())
+}
+
+fn normalise(v: [f64; 3]) -> Option<[f64; 3]> {
+    let n = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    (n > 1e-12).then(|| [v[0] / n, v[1] / n, v[2] / n])
+}
+
+/// World transform of an IfcLocalPlacement chain (file length units).
+fn placement_matrix(rd: &mut Reader, id: u32, depth: usize) -> Option<Affine> {
+    if depth > 64 {
+        return None;
+    }
+    let lp = rd.get(id)?;
+    let rel = rd.get(lp.get_ref(1)?)?;
+    let loc = coords(rd, rel.get_ref(0)).unwrap_or_default();
+    let o = [
+        loc.first().copied().unwrap_or(0.0),
+        loc.get(1).copied().unwrap_or(0.0),
+        loc.get(2).copied().unwrap_or(0.0),
+    ];
+    // IfcAxis2Placement3D: Axis (z) and RefDirection (x); 2D placements have neither.
+    let z = coords(rd, rel.get_ref(1))
+        .and_then(|v| normalise([v[0], v[1], v.get(2).copied().unwrap_or(0.0)]))
+        .unwrap_or([0.0, 0.0, 1.0]);
+    let xr = coords(rd, rel.get_ref(2))
+        .and_then(|v| normalise([v[0], v[1], v.get(2).copied().unwrap_or(0.0)]))
+        .unwrap_or([1.0, 0.0, 0.0]);
+    // Make x orthogonal to z, then y = z x x.
+    let d = xr[0] * z[0] + xr[1] * z[1] + xr[2] * z[2];
+    let x = normalise([xr[0] - d * z[0], xr[1] - d * z[1], xr[2] - d * z[2]])
+        .unwrap_or([1.0, 0.0, 0.0]);
+    let y = [
+        z[1] * x[2] - z[2] * x[1],
+        z[2] * x[0] - z[0] * x[2],
+        z[0] * x[1] - z[1] * x[0],
+    ];
+    let local: Affine = [
+        [x[0], y[0], z[0], o[0]],
+        [x[1], y[1], z[1], o[1]],
+        [x[2], y[2], z[2], o[2]],
+    ];
+    match lp
+        .get_ref(0)
+        .and_then(|p| placement_matrix(rd, p, depth + 1))
+    {
+        Some(parent) => {
+            let mut m = [[0.0; 4]; 3];
+            for (r, row) in m.iter_mut().enumerate() {
+                for c in 0..4 {
+                    let mut v: f64 = (0..3).map(|k| parent[r][k] * local[k][c]).sum();
+                    if c == 3 {
+                        v += parent[r][3];
+                    }
+                    row[c] = v;
+                }
+            }
+            Some(m)
+        }
+        None => Some(local),
+    }
 }

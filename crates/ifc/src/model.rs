@@ -43,7 +43,16 @@ pub struct Storey {
     pub node: SpatialNode,
     /// IfcBuildingStorey.Elevation in metres (as written; relative to the building's reference height).
     pub elevation_m: Option<f64>,
+    /// World z (m) of the storey's ObjectPlacement origin, used when Elevation is unset.
+    pub placement_z_m: Option<f64>,
     pub building: Option<String>,
+}
+
+impl Storey {
+    /// The storey's level: Elevation, else the z of its placement.
+    pub fn level_m(&self) -> Option<f64> {
+        self.elevation_m.or(self.placement_z_m)
+    }
 }
 
 /// Where an area figure came from.

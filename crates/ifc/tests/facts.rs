@@ -189,3 +189,24 @@ fn spaces_without_quantities_get_their_area_from_geometry() {
     // Spaces never count toward the building's outline or bbox.
     assert!(close(m.facts.footprint_area_m2, 200.0, 1e-6));
 }
+
+#[test]
+fn storeys_without_slabs_are_measured_to_the_outer_wall_face() {
+    // Walls only: each storey's outline is the 20 x 10 m wall ring, filled = 200 m2.
+    let m = load(&BuildingSpec {
+        floor_slabs: false,
+        basements: 1,
+        ..BuildingSpec::default()
+    });
+    let f = &m.facts;
+    // Above ground walls make a storey; the walls-only basement is taken as a foundation level.
+    assert_eq!((f.storeys_above, f.storeys_below), (3, 0));
+    assert!(close(f.gfa_m2.unwrap(), 600.0, 1e-6), "{:?}", f.gfa_m2);
+    // The roof slab covers the wall ring, so the footprint has no hole.
+    assert!(
+        close(f.footprint_area_m2, 200.0, 1e-6),
+        "{}",
+        f.footprint_area_m2
+    );
+    assert_eq!(f.footprint[0].len(), 1);
+}

@@ -61,6 +61,8 @@ pub struct BuildingSpec {
     pub wall_thickness_m: f64,
     /// One IfcSpace per storey over the bounding rectangle inset by the walls, no quantities.
     pub spaces: bool,
+    /// Write a floor slab per storey (default true).
+    pub floor_slabs: bool,
 }
 
 impl Default for BuildingSpec {
@@ -77,6 +79,7 @@ impl Default for BuildingSpec {
             occupancy: None,
             wall_thickness_m: 0.2,
             spaces: false,
+            floor_slabs: true,
         }
     }
 }
@@ -275,12 +278,14 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
         storey_ids.push(st);
         let mut contained = Vec::new();
         // Floor slab: top at the storey elevation, 0.2 m thick.
-        let shape = w.extrusion(body_ctx, &fp, z - 0.2, 0.2);
-        let slab_pl = w.placement(0.0);
-        contained.push(w.add(format!(
-            "IFCSLAB('{}',$,'Floor {name}',$,$,#{slab_pl},#{shape},$,.FLOOR.)",
-            guid(20_000 + k as u32)
-        )));
+        if spec.floor_slabs {
+            let shape = w.extrusion(body_ctx, &fp, z - 0.2, 0.2);
+            let slab_pl = w.placement(0.0);
+            contained.push(w.add(format!(
+                "IFCSLAB('{}',$,'Floor {name}',$,$,#{slab_pl},#{shape},$,.FLOOR.)",
+                guid(20_000 + k as u32)
+            )));
+        }
         for (i, a) in fp.iter().enumerate() {
             let b = fp[(i + 1) % fp.len()];
             let rect = wall_rect(*a, b, spec.wall_thickness_m);
