@@ -61,6 +61,40 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         dec: EntityDecoder::with_arc_index(data, index.clone()),
         failed: Vec::new(),
     };
+    // The decoder has its own tokenizer: say so when it reads a record differently
+    // from the pre-scan (e.g. a quote it takes as a string end) instead of losing it.
+    let mut unread = Vec::new();
+    for r in &scan.records {
+        let same = rd.dec.get_raw_bytes(r.id as u32).is_some_and(|b| {
+            let start = b.as_ptr() as usize - data.as_ptr() as usize;
+            start == r.start
+        });
+        if !same {
+            unread.push(r);
+        }
+    }
+    for r in unread.iter().take(20) {
+        diags.push(
+            Diagnostic::warn(
+                "record_unreadable",
+                format!(
+                    "entity #{} at byte {} is read differently by the decoder (quoting or escapes it cannot parse); it may be missing from the model",
+                    r.id, r.start
+                ),
+            )
+            .at_entity(r.id)
+            .at_offset(r.start),
+        );
+    }
+    if unread.len() > 20 {
+        diags.push(Diagnostic::warn(
+            "record_unreadable",
+            format!(
+                "{} more records read differently by the decoder",
+                unread.len() - 20
+            ),
+        ));
+    }
 
     let project_id = by_type.get("IFCPROJECT").and_then(|v| v.first().copied());
     let Some(project_id) = project_id else {
