@@ -5,6 +5,8 @@ need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# GDAL 3.6 for the site model (GeoPackage, Shapefile, GeoJSON, FileGDB, FlatGeobuf, DXF).
+pkg-config --exists gdal 2>/dev/null || need+=(libgdal-dev)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${need[*]} (run as root or install them)" >&2

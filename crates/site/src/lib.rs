@@ -1,0 +1,38 @@
+//! Site model for zhishen 智审: planning layers read through GDAL (GeoPackage,
+//! Shapefile with GBK fallback, GeoJSON, OpenFileGDB, FlatGeobuf, DXF), fields mapped
+//! to canonical names, everything transformed to the site CRS and indexed in an
+//! R-tree; buildings placed on the site from their georeferencing or an explicit placement.
+
+pub mod fields;
+pub mod load;
+pub mod model;
+pub mod place;
+
+pub use fields::Kind;
+pub use load::load;
+pub use model::{Feature, Finding, LayerInfo, Severity, SiteModel};
+pub use place::{place, PlacedBuilding, Placement, PlacementSource};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot open: {message}")]
+    Open { path: String, message: String },
+    #[error("{path}: {message}")]
+    Config { path: String, message: String },
+    #[error("{path}: no planning layers found (name files <kind>.<ext>, e.g. parcel.gpkg, or list them in site.toml)")]
+    Empty { path: String },
+    #[error("{path}: unknown CRS: no layer declares one and site.toml sets none")]
+    UnknownCrs { path: String },
+    #[error("site CRS {crs} is geographic; planning checks need a projected CRS in metres (set crs in site.toml)")]
+    GeographicSiteCrs { crs: String },
+    #[error("cannot place {model} on the site: {why}; give --place E,N,rotation_deg")]
+    NoPlacement { model: String, why: String },
+    #[error("placement: {0}")]
+    Placement(String),
+}

@@ -1,0 +1,224 @@
+//! The site model: planning features in the site CRS with an R-tree over their envelopes.
+
+use crate::fields::Kind;
+use geo::{BoundingRect, Contains, Distance, Euclidean, Point};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One planning feature, geometry in site coordinates (metres).
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub kind: Kind,
+    pub geometry: geo::Geometry<f64>,
+    /// Canonical attributes (`id`, `land_use`, `far_max`, `width`, ...).
+    pub attrs: BTreeMap<String, Value>,
+    /// Source attributes that map to no canonical field, kept for display.
+    pub extra: BTreeMap<String, Value>,
+    pub file: String,
+    pub layer: String,
+    pub fid: Option<u64>,
+}
+
+impl Feature {
+    pub fn id(&self) -> Option<&str> {
+        self.attrs.get("id").and_then(Value::as_str)
+    }
+    pub fn text(&self, k: &str) -> Option<&str> {
+        self.attrs.get(k).and_then(Value::as_str)
+    }
+    pub fn number(&self, k: &str) -> Option<f64> {
+        self.attrs.get(k).and_then(Value::as_f64)
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A validation finding; names the file, layer, feature and field it is about.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub file: String,
+    pub layer: Option<String>,
+    pub fid: Option<u64>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl Finding {
+    fn new(
+        severity: Severity,
+        code: &'static str,
+        file: &Path,
+        layer: Option<&str>,
+        fid: Option<u64>,
+        field: Option<&str>,
+        message: String,
+    ) -> Self {
+        Finding {
+            severity,
+            code,
+            file: file.display().to_string(),
+            layer: layer.map(str::to_owned),
+            fid,
+            field: field.map(str::to_owned),
+            message,
+        }
+    }
+    pub fn warn(
+        code: &'static str,
+        file: &Path,
+        layer: Option<&str>,
+        fid: Option<u64>,
+        field: Option<&str>,
+        message: String,
+    ) -> Self {
+        Self::new(Severity::Warning, code, file, layer, fid, field, message)
+    }
+    pub fn error(
+        code: &'static str,
+        file: &Path,
+        layer: Option<&str>,
+        fid: Option<u64>,
+        field: Option<&str>,
+        message: String,
+    ) -> Self {
+        Self::new(Severity::Error, code, file, layer, fid, field, message)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerInfo {
+    pub file: String,
+    pub layer: String,
+    pub kind: Kind,
+    pub features: usize,
+    pub source_crs: String,
+    /// Shapefile text encoding used and how it was chosen.
+    pub encoding: Option<String>,
+    /// [min x, min y, max x, max y] in site coordinates.
+    pub extent: Option<[f64; 4]>,
+}
+
+type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// All planning features of a site, indexed.
+pub struct SiteModel {
+    /// Site CRS, e.g. `EPSG:4547`.
+    pub crs: String,
+    pub features: Vec<Feature>,
+    pub layers: Vec<LayerInfo>,
+    pub findings: Vec<Finding>,
+    tree: RTree<Entry>,
+}
+
+fn envelope(g: &geo::Geometry<f64>) -> Option<Rectangle<[f64; 2]>> {
+    let r = g.bounding_rect()?;
+    Some(Rectangle::from_corners(
+        [r.min().x, r.min().y],
+        [r.max().x, r.max().y],
+    ))
+}
+
+impl SiteModel {
+    pub fn new(
+        crs: String,
+        features: Vec<Feature>,
+        layers: Vec<LayerInfo>,
+        findings: Vec<Finding>,
+    ) -> Self {
+        let entries: Vec<Entry> = features
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| envelope(&f.geometry).map(|r| GeomWithData::new(r, i)))
+            .collect();
+        SiteModel {
+            crs,
+            features,
+            layers,
+            findings,
+            tree: RTree::bulk_load(entries),
+        }
+    }
+
+    pub fn count(&self, kind: Kind) -> usize {
+        self.features.iter().filter(|f| f.kind == kind).count()
+    }
+
+    pub fn parcel(&self, id: &str) -> Option<&Feature> {
+        self.features
+            .iter()
+            .find(|f| f.kind == Kind::Parcel && f.id() == Some(id))
+    }
+
+    /// The parcel containing a point (site coordinates).
+    pub fn parcel_at(&self, x: f64, y: f64) -> Option<&Feature> {
+        let p = Point::new(x, y);
+        self.tree
+            .locate_all_at_point(&[x, y])
+            .map(|e| &self.features[e.data])
+            .find(|f| f.kind == Kind::Parcel && f.geometry.contains(&p))
+    }
+
+    /// Features whose geometry lies within `d` metres of `g` (0 = intersecting), with distances.
+    pub fn within_distance(&self, g: &geo::Geometry<f64>, d: f64) -> Vec<(&Feature, f64)> {
+        let Some(r) = g.bounding_rect() else {
+            return Vec::new();
+        };
+        let q = AABB::from_corners(
+            [r.min().x - d, r.min().y - d],
+            [r.max().x + d, r.max().y + d],
+        );
+        let mut out: Vec<(&Feature, f64)> = self
+            .tree
+            .locate_in_envelope_intersecting(&q)
+            .map(|e| &self.features[e.data])
+            .map(|f| (f, Euclidean.distance(g, &f.geometry)))
+            .filter(|(_, dist)| *dist <= d)
+            .collect();
+        out.sort_by(|a, b| a.1.total_cmp(&b.1));
+        out
+    }
+
+    pub fn intersecting(&self, g: &geo::Geometry<f64>) -> Vec<&Feature> {
+        self.within_distance(g, 0.0)
+            .into_iter()
+            .map(|x| x.0)
+            .collect()
+    }
+
+    /// Nearest feature of a kind to `g`, with its distance.
+    pub fn nearest(&self, kind: Kind, g: &geo::Geometry<f64>) -> Option<(&Feature, f64)> {
+        let r = g.bounding_rect()?;
+        let c = [(r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0];
+        let mut best: Option<(&Feature, f64)> = None;
+        // Walk envelopes outward from the centre; stop once envelopes are farther than the best hit.
+        let half_diag =
+            ((r.max().x - r.min().x).powi(2) + (r.max().y - r.min().y).powi(2)).sqrt() / 2.0;
+        for (e, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&c) {
+            if let Some((_, bd)) = best {
+                if d2.sqrt() - half_diag > bd {
+                    break;
+                }
+            }
+            let f = &self.features[e.data];
+            if f.kind != kind {
+                continue;
+            }
+            let dist = Euclidean.distance(g, &f.geometry);
+            if best.is_none_or(|(_, bd)| dist < bd) {
+                best = Some((f, dist));
+            }
+        }
+        best
+    }
+}

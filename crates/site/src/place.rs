@@ -1,0 +1,235 @@
+//! Placing a building model on the site: its footprint and heights in site coordinates.
+
+use crate::load::{srs_from, srs_label};
+use crate::SiteError;
+use gdal::spatial_ref::CoordTransform;
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+use serde::Serialize;
+use zhishen_ifc::{Confidence, Model, Rings};
+
+/// An explicit placement (`--place E,N,rotation_deg[,elevation]`): where the model's
+/// origin lands in site coordinates and how its +X axis is turned from grid east.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Placement {
+    pub eastings: f64,
+    pub northings: f64,
+    pub rotation_deg: f64,
+    /// Absolute elevation of the model's z = 0, when known.
+    pub elevation: Option<f64>,
+}
+
+impl std::str::FromStr for Placement {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("'{x}' is not a number"))
+            })
+            .collect::<Result<_, _>>()?;
+        if !(3..=4).contains(&v.len()) || v.iter().any(|x| !x.is_finite()) {
+            return Err(format!("expected E,N,rotation_deg[,elevation], got '{s}'"));
+        }
+        Ok(Placement {
+            eastings: v[0],
+            northings: v[1],
+            rotation_deg: v[2],
+            elevation: v.get(3).copied(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PlacementSource {
+    /// The model's IfcMapConversion (or ePSet_MapConversion), transformed when its CRS differs.
+    MapConversion {
+        model_crs: String,
+        transformed: bool,
+    },
+    /// IfcSite RefLatitude/RefLongitude: origin only, no rotation; low accuracy.
+    SiteReference {
+        lat: f64,
+        lon: f64,
+    },
+    Explicit(Placement),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlacedBuilding {
+    pub source: PlacementSource,
+    /// `high` for a map conversion or an explicit placement, `low` for a site reference point.
+    pub accuracy: Confidence,
+    pub footprint: MultiPolygon<f64>,
+    pub footprint_below: MultiPolygon<f64>,
+    /// Absolute elevation of the model's z = 0, when known.
+    pub origin_elevation_m: Option<f64>,
+    pub warnings: Vec<String>,
+}
+
+impl PlacedBuilding {
+    pub fn footprint_area_m2(&self) -> f64 {
+        use geo::Area;
+        self.footprint.unsigned_area()
+    }
+}
+
+fn to_polys(rings: &Rings, f: &dyn Fn(f64, f64) -> (f64, f64)) -> MultiPolygon<f64> {
+    MultiPolygon(
+        rings
+            .iter()
+            .map(|poly| {
+                let mut rs = poly.iter().map(|r| {
+                    LineString(
+                        r.iter()
+                            .map(|p| {
+                                let (x, y) = f(p[0], p[1]);
+                                Coord { x, y }
+                            })
+                            .collect(),
+                    )
+                });
+                let outer = rs.next().unwrap_or_else(|| LineString(vec![]));
+                Polygon::new(outer, rs.collect())
+            })
+            .collect(),
+    )
+}
+
+/// Places `model` on a site whose CRS is `site_crs` (e.g. `EPSG:4547`).
+/// Never assumes model coordinates are site coordinates.
+pub fn place(
+    model: &Model,
+    site_crs: &str,
+    explicit: Option<Placement>,
+) -> Result<PlacedBuilding, SiteError> {
+    let fp = &model.facts.footprint;
+    let below = &model.facts.footprint_below;
+    if let Some(p) = explicit {
+        let (s, c) = p.rotation_deg.to_radians().sin_cos();
+        let f = move |x: f64, y: f64| (p.eastings + c * x - s * y, p.northings + s * x + c * y);
+        return Ok(PlacedBuilding {
+            source: PlacementSource::Explicit(p),
+            accuracy: Confidence::High,
+            footprint: to_polys(fp, &f),
+            footprint_below: to_polys(below, &f),
+            origin_elevation_m: p.elevation,
+            warnings: Vec::new(),
+        });
+    }
+    let site = srs_from(site_crs)
+        .map_err(|m| SiteError::Placement(format!("site CRS {site_crs}: {m}")))?;
+    let mut warnings = Vec::new();
+    if let Some(mc) = &model.georef.map_conversion {
+        if mc.confidence == Confidence::Low {
+            return Err(SiteError::Placement(format!(
+                "{} of {} is implausible ({}); give --place E,N,rotation",
+                mc.source,
+                model.file,
+                model.georef.warnings.join("; ")
+            )));
+        }
+        let Some(code) = mc.crs.as_ref().and_then(|c| c.epsg()) else {
+            return Err(SiteError::Placement(format!(
+                "{} of {} names no EPSG target CRS; give --place E,N,rotation",
+                mc.source, model.file
+            )));
+        };
+        let model_crs = format!("EPSG:{code}");
+        let src =
+            srs_from(&model_crs).map_err(|m| SiteError::Placement(format!("{model_crs}: {m}")))?;
+        let same = srs_label(&src) == srs_label(&site);
+        let ct = if same {
+            None
+        } else {
+            Some(
+                CoordTransform::new(&src, &site)
+                    .map_err(|e| SiteError::Placement(e.to_string()))?,
+            )
+        };
+        let mc = mc.clone();
+        let f = move |x: f64, y: f64| {
+            let p = mc.to_map([x, y, 0.0]);
+            match &ct {
+                None => (p[0], p[1]),
+                Some(t) => {
+                    let (mut xs, mut ys, mut zs) = ([p[0]], [p[1]], [0.0]);
+                    match t.transform_coords(&mut xs, &mut ys, &mut zs) {
+                        Ok(()) => (xs[0], ys[0]),
+                        Err(_) => (f64::NAN, f64::NAN),
+                    }
+                }
+            }
+        };
+        let footprint = to_polys(fp, &f);
+        if footprint
+            .0
+            .iter()
+            .flat_map(|p| p.exterior().0.iter())
+            .any(|c| !c.x.is_finite() || !c.y.is_finite())
+        {
+            return Err(SiteError::Placement(format!(
+                "the footprint could not be transformed from {model_crs} to {site_crs}"
+            )));
+        }
+        if !same {
+            warnings.push(format!("transformed from {model_crs} to {site_crs}"));
+        }
+        return Ok(PlacedBuilding {
+            source: PlacementSource::MapConversion {
+                model_crs,
+                transformed: !same,
+            },
+            accuracy: Confidence::High,
+            footprint,
+            footprint_below: to_polys(below, &f),
+            origin_elevation_m: Some(
+                model
+                    .georef
+                    .map_conversion
+                    .as_ref()
+                    .map(|m| m.orthogonal_height_m)
+                    .unwrap_or(0.0),
+            ),
+            warnings,
+        });
+    }
+    if let Some(s) = &model.georef.site_ref {
+        if s.default_of.is_none() && s.confidence != Confidence::None {
+            let wgs = srs_from("EPSG:4326").map_err(SiteError::Placement)?;
+            let ct = CoordTransform::new(&wgs, &site)
+                .map_err(|e| SiteError::Placement(e.to_string()))?;
+            let (mut xs, mut ys, mut zs) = ([s.lon], [s.lat], [0.0]);
+            ct.transform_coords(&mut xs, &mut ys, &mut zs)
+                .map_err(|e| SiteError::Placement(e.to_string()))?;
+            let (e0, n0) = (xs[0], ys[0]);
+            warnings.push(
+                "placed from IfcSite RefLatitude/RefLongitude: origin only, rotation assumed 0, accuracy low".into(),
+            );
+            let f = move |x: f64, y: f64| (e0 + x, n0 + y);
+            return Ok(PlacedBuilding {
+                source: PlacementSource::SiteReference {
+                    lat: s.lat,
+                    lon: s.lon,
+                },
+                accuracy: Confidence::Low,
+                footprint: to_polys(fp, &f),
+                footprint_below: to_polys(below, &f),
+                origin_elevation_m: s.elevation_m,
+                warnings,
+            });
+        }
+    }
+    Err(SiteError::NoPlacement {
+        model: model.file.clone(),
+        why: match &model.georef.site_ref {
+            Some(s) if s.default_of.is_some() => format!(
+                "it has no map conversion and its IfcSite location is the {}",
+                s.default_of.clone().unwrap_or_default()
+            ),
+            _ => "it has no map conversion and no usable IfcSite location".into(),
+        },
+    })
+}
