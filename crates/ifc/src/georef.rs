@@ -65,6 +65,8 @@ pub struct MapConversion {
     pub crs: Option<Crs>,
     /// Metres per map unit actually applied (MapUnit, else the project length unit).
     pub map_unit_m: f64,
+    /// The scale factor `to_map` applies after converting units (see `assess`).
+    pub scale_applied: f64,
     /// atan2(XAxisOrdinate, XAxisAbscissa), degrees counter-clockwise from grid east.
     pub rotation_deg: f64,
     pub eastings_m: f64,
@@ -77,7 +79,7 @@ impl MapConversion {
     /// Model world coordinates (metres) to map coordinates (metres).
     /// Units are converted implicitly and `Scale` applies on top (IFC 4.3 reading).
     pub fn to_map(&self, p: [f64; 3]) -> [f64; 3] {
-        let s = self.scale.unwrap_or(1.0);
+        let s = self.scale_applied;
         let (sin, cos) = self.rotation_deg.to_radians().sin_cos();
         [
             self.eastings_m + s * (cos * p[0] - sin * p[1]),
@@ -189,18 +191,41 @@ pub fn assess(
         } else {
             o.atan2(a).to_degrees()
         };
+        // Units convert implicitly (IFC 4.3); a Scale equal to the unit conversion is the
+        // IFC4 reading of the same thing and is not applied twice.
+        let ratio = length_unit_m / map_unit_m;
+        let mut scale_applied = r.scale.unwrap_or(1.0);
+        let mut scale_confidence = Confidence::High;
         if let Some(s) = r.scale {
+            let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
             if !(s.is_finite() && s > 0.0) {
-                warnings.push(format!("{}: Scale {s} is not a positive number", r.source));
+                warnings.push(format!("{}: Scale {s} is not a positive number; 1 is used", r.source));
+                scale_applied = 1.0;
+                scale_confidence = Confidence::Low;
+            } else if ratio != 1.0 && near(s, ratio) {
+                scale_applied = 1.0;
+            } else if ratio != 1.0 && near(s * ratio, 1.0) {
+                warnings.push(format!(
+                    "{}: Scale {s} is the inverse of the unit conversion (project {length_unit_m} m, map {map_unit_m} m per unit); taken as a unit mix-up and not applied",
+                    r.source
+                ));
+                scale_applied = 1.0;
+                scale_confidence = Confidence::Medium;
+            } else if !(0.9..=1.1).contains(&s) {
+                warnings.push(format!(
+                    "{}: Scale {s} is not a plausible grid scale factor (expected close to 1)",
+                    r.source
+                ));
+                scale_confidence = Confidence::Low;
             }
         }
         let (e_m, n_m) = (r.eastings * map_unit_m, r.northings * map_unit_m);
-        let mut confidence = Confidence::High;
+        let mut confidence = scale_confidence;
         let epsg = r.crs.as_ref().and_then(Crs::epsg);
         match (epsg, epsg.and_then(valid_area)) {
             (Some(code), Some(area)) => {
                 if !inside(area, e_m, n_m) {
-                    confidence = Confidence::Low;
+                confidence = Confidence::Low;
                     let mut msg = format!(
                         "{}: eastings/northings {e_m:.3} m / {n_m:.3} m lie outside the valid area of EPSG:{code}; the declared map unit ({map_unit_m} m) is probably wrong",
                         r.source
@@ -219,7 +244,7 @@ pub fn assess(
                 r.source
             )),
             (None, _) => {
-                confidence = Confidence::Medium;
+                confidence = confidence.min(Confidence::Medium);
                 warnings.push(format!(
                     "{}: target CRS has no EPSG code ({}); coordinates cannot be checked",
                     r.source,
@@ -236,6 +261,7 @@ pub fn assess(
             x_axis_ordinate: r.x_axis_ordinate,
             scale: r.scale,
             crs: r.crs,
+            scale_applied,
             map_unit_m,
             rotation_deg,
             eastings_m: e_m,
@@ -355,6 +381,33 @@ mod tests {
         let g = assess(Some(r), None, 0.001);
         assert_eq!(g.map_conversion.unwrap().confidence, Confidence::Low);
         assert!(g.warnings[0].contains("millimetres"), "{:?}", g.warnings);
+    }
+
+    #[test]
+    fn scale_that_repeats_or_inverts_the_unit_conversion() {
+        // mm project, metre map unit: IFC4 writes Scale 0.001 for the unit change.
+        let mut r = pcert();
+        r.crs.as_mut().unwrap().map_unit_m = Some(1.0);
+        r.eastings = 729013.3488;
+        r.northings = 9063992.6847;
+        r.scale = Some(0.001);
+        let m = assess(Some(r.clone()), None, 0.001).map_conversion.unwrap();
+        assert_eq!(m.scale_applied, 1.0);
+        assert_eq!(m.confidence, Confidence::High);
+        // bSI IFC4X3 sample: Scale 1000 with the same units is a mix-up: flagged, not applied.
+        r.scale = Some(1000.0);
+        let g = assess(Some(r.clone()), None, 0.001);
+        let m = g.map_conversion.unwrap();
+        assert_eq!(m.scale_applied, 1.0);
+        assert_eq!(m.confidence, Confidence::Medium);
+        assert!(g.warnings[0].contains("inverse"), "{:?}", g.warnings);
+        // A genuine grid scale factor is applied.
+        r.scale = Some(0.9996);
+        let m = assess(Some(r), None, 0.001).map_conversion.unwrap();
+        assert_eq!(m.scale_applied, 0.9996);
+        let p = m.to_map([1000.0, 0.0, 0.0]);
+        let cos60 = 0.5;
+        assert!((p[0] - (729013.3488 + 0.9996 * 1000.0 * cos60)).abs() < 1e-6);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::header::{self, Header};
 use crate::model::*;
 use crate::step;
 use ifc_lite_core::{build_entity_index, AttributeValue, DecodedEntity, EntityDecoder, IfcType};
-use ifc_lite_geometry::GeometryRouter;
+use ifc_lite_geometry::{GeometryRouter, RouterConfig};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
@@ -265,7 +265,12 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     let site_ref = sites
         .iter()
         .find_map(|s| Some((s.ref_latitude_deg?, s.ref_longitude_deg?, s.ref_elevation_m)));
-    let georef = georef::assess(raw_mc, site_ref, units.length);
+    let mut georef = georef::assess(raw_mc, site_ref, units.length);
+    if georef.map_conversion.is_none() && by_type.contains_key("IFCRIGIDOPERATION") {
+        georef.warnings.push(
+            "the model georeferences with IfcRigidOperation, which zhishen does not read yet; give an explicit placement".into(),
+        );
+    }
 
     // Products and meshing.
     let mut element_counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -323,6 +328,23 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         .map(|(id, _)| *id)
         .collect();
     tracing::debug!(elapsed = ?t0.elapsed(), "read structure");
+    // 2-D profile points far from the origin lose precision in the kernel's f32 profile path.
+    let far = far_profile_point(
+        data,
+        &scan.records,
+        by_type.get("IFCCARTESIANPOINT"),
+        lib_scale,
+    );
+    if far > LARGE_PROFILE_M {
+        diags.push(Diagnostic::warn(
+            "large_coordinates",
+            format!(
+                "profile points lie up to {:.1} km from the model origin (geometry drawn in map coordinates rather than placed there); the geometry kernel reads profiles in single precision, so shapes may be off by up to {:.2} m",
+                far / 1000.0,
+                far * f64::from(f32::EPSILON)
+            ),
+        ));
+    }
     let element_ids: Vec<u32> = products
         .iter()
         .filter(|(_, t)| is_element(t))
@@ -330,7 +352,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         .collect();
     // Meshing and property reading are independent: both run across the cores.
     let (meshes, (mut element_props, prop_failures)) = rayon::join(
-        || mesh_all(data, &index, &mesh_ids),
+        || mesh_all(data, &index, &mesh_ids, Frame::of(data, lib_scale)),
         || rels.props_all(data, &index, &element_ids),
     );
     tracing::debug!(elapsed = ?t0.elapsed(), meshes = meshes.len(), "meshed");
@@ -1007,11 +1029,33 @@ impl PropRels<'_> {
 type MeshResult = (u32, Result<Option<Mesh>, String>);
 
 /// Meshes products in parallel; each chunk owns its decoder and router.
-fn mesh_all(data: &[u8], index: &Arc<ifc_lite_core::EntityIndex>, ids: &[u32]) -> Vec<MeshResult> {
+/// Unit scale and RTC anchor shared by every meshing worker.
+#[derive(Clone, Copy)]
+struct Frame {
+    unit_scale: f64,
+    rtc: (f64, f64, f64),
+}
+
+impl Frame {
+    fn of(data: &[u8], unit_scale: f64) -> Frame {
+        let rtc = match ifc_lite_core::scan_model_bounds(data).rtc_offset(unit_scale) {
+            Some(ifc_lite_core::RtcVerdict::Large { anchor }) => anchor,
+            _ => (0.0, 0.0, 0.0),
+        };
+        Frame { unit_scale, rtc }
+    }
+}
+
+fn mesh_all(
+    data: &[u8],
+    index: &Arc<ifc_lite_core::EntityIndex>,
+    ids: &[u32],
+    frame: Frame,
+) -> Vec<MeshResult> {
     ids.par_iter()
         .map_init(
             || None::<(EntityDecoder<'_>, GeometryRouter)>,
-            |state, &id| mesh_one(data, index, state, id),
+            |state, &id| mesh_one(data, index, state, id, frame),
         )
         .collect()
 }
@@ -1021,10 +1065,18 @@ fn mesh_one<'a>(
     index: &Arc<ifc_lite_core::EntityIndex>,
     state: &mut Option<(EntityDecoder<'a>, GeometryRouter)>,
     id: u32,
+    frame: Frame,
 ) -> MeshResult {
     let (dec, router) = state.get_or_insert_with(|| {
-        let mut dec = EntityDecoder::with_arc_index(data, index.clone());
-        let router = GeometryRouter::with_units(data, &mut dec);
+        let dec = EntityDecoder::with_arc_index(data, index.clone());
+        // Per-mesh local frames (f32 offsets from an f64 origin) and, for models drawn
+        // at map coordinates, an RTC anchor subtracted in f64 before any f32 cast.
+        let router = GeometryRouter::from_config(RouterConfig {
+            unit_scale: frame.unit_scale,
+            rtc_offset: frame.rtc,
+            local_frame: Some(true),
+            ..RouterConfig::default()
+        });
         (dec, router)
     });
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1032,12 +1084,9 @@ fn mesh_one<'a>(
         match router.process_element(&ent, dec) {
             Ok(m) if m.indices.is_empty() => Ok(None),
             Ok(m) => {
-                let origin = if m.rtc_applied {
-                    let r = router.rtc_offset();
-                    [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2]
-                } else {
-                    m.origin
-                };
+                // Every mesh is relative to the RTC anchor once it leaves the router.
+                let r = frame.rtc;
+                let origin = [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2];
                 Ok(Some(Mesh {
                     origin,
                     positions: m.positions,
@@ -1205,4 +1254,44 @@ fn placement_matrix(rd: &mut Reader, id: u32, depth: usize) -> Option<Affine> {
         }
         None => Some(local),
     }
+}
+
+/// Beyond this distance (m) an f32 coordinate is coarser than 4 mm.
+const LARGE_PROFILE_M: f64 = 50_000.0;
+
+/// Largest |coordinate| (m) among 2-D IfcCartesianPoints.
+fn far_profile_point(
+    data: &[u8],
+    records: &[step::Record],
+    points: Option<&Vec<u32>>,
+    scale: f64,
+) -> f64 {
+    let Some(points) = points else { return 0.0 };
+    let ids: rustc_hash::FxHashSet<u32> = points.iter().copied().collect();
+    let mut far: f64 = 0.0;
+    for r in records.iter().filter(|r| ids.contains(&(r.id as u32))) {
+        let body = &data[r.start..r.end];
+        let (Some(a), Some(b)) = (
+            memchr::memmem::find(body, b"(("),
+            memchr::memrchr(b')', body),
+        ) else {
+            continue;
+        };
+        let inner = &body[a + 2..b.saturating_sub(1).max(a + 2)];
+        let vals: Vec<f64> = inner
+            .split(|c| *c == b',')
+            .filter_map(|t| {
+                std::str::from_utf8(t)
+                    .ok()?
+                    .trim()
+                    .trim_end_matches(')')
+                    .parse::<f64>()
+                    .ok()
+            })
+            .collect();
+        if vals.len() == 2 {
+            far = far.max(vals[0].abs().max(vals[1].abs()) * scale);
+        }
+    }
+    far
 }

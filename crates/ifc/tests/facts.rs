@@ -210,3 +210,49 @@ fn storeys_without_slabs_are_measured_to_the_outer_wall_face() {
     );
     assert_eq!(f.footprint[0].len(), 1);
 }
+
+#[test]
+fn geometry_placed_at_map_coordinates_keeps_millimetres() {
+    // Every placement at Gauss-Kruger coordinates, as some exporters do.
+    let (e, n) = (458_656.8, 5_438_231.75);
+    let m = load(&BuildingSpec {
+        origin: [e, n],
+        ..BuildingSpec::default()
+    });
+    let bb = m.bbox_world_m.unwrap();
+    assert!(
+        close(bb.min[0], e, 1e-3) && close(bb.min[1], n, 1e-3),
+        "{bb:?}"
+    );
+    assert!(
+        close(bb.max[0], e + 20.0, 1e-3) && close(bb.max[1], n + 10.0, 1e-3),
+        "{bb:?}"
+    );
+    assert!(
+        close(m.facts.footprint_area_m2, 200.0, 1e-6),
+        "{}",
+        m.facts.footprint_area_m2
+    );
+    assert!(!m.diagnostics.iter().any(|d| d.code == "large_coordinates"));
+}
+
+#[test]
+fn profiles_drawn_at_map_coordinates_are_flagged() {
+    // The kernel reads profile points as f32: geometry itself at 5,000 km loses
+    // decimetres, so the reader says so instead of reporting it silently.
+    let (e, n) = (458_656.8, 5_438_231.75);
+    let fp: Vec<[f64; 2]> = BuildingSpec::default()
+        .footprint
+        .iter()
+        .map(|p| [p[0] + e, p[1] + n])
+        .collect();
+    let m = load(&BuildingSpec {
+        footprint: fp,
+        ..BuildingSpec::default()
+    });
+    assert!(
+        m.diagnostics.iter().any(|d| d.code == "large_coordinates"),
+        "{:?}",
+        m.diagnostics
+    );
+}

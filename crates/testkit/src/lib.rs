@@ -63,6 +63,8 @@ pub struct BuildingSpec {
     pub spaces: bool,
     /// Write a floor slab per storey (default true).
     pub floor_slabs: bool,
+    /// Every placement is offset by this (m), e.g. to draw the model at map coordinates.
+    pub origin: [f64; 2],
 }
 
 impl Default for BuildingSpec {
@@ -80,6 +82,7 @@ impl Default for BuildingSpec {
             wall_thickness_m: 0.2,
             spaces: false,
             floor_slabs: true,
+            origin: [0.0, 0.0],
         }
     }
 }
@@ -88,6 +91,7 @@ struct W {
     out: String,
     next: u32,
     k: f64,
+    origin: [f64; 2],
 }
 
 impl W {
@@ -110,7 +114,7 @@ impl W {
         self.add(b)
     }
     fn placement(&mut self, z: f64) -> u32 {
-        let p = self.point3([0.0, 0.0, z]);
+        let p = self.point3([self.origin[0], self.origin[1], z]);
         let ax = self.add(format!("IFCAXIS2PLACEMENT3D(#{p},$,$)"));
         self.add(format!("IFCLOCALPLACEMENT($,#{ax})"))
     }
@@ -178,6 +182,7 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
         out: String::new(),
         next: 1,
         k: spec.unit.per_m(),
+        origin: spec.origin,
     };
     let (len_prefix, unit_name) = match spec.unit {
         Unit::Metre => ("$", "metre"),
