@@ -1215,11 +1215,16 @@ fn placement_matrix(rd: &mut Reader, id: u32, depth: usize) -> Option<Affine> {
         loc.get(2).copied().unwrap_or(0.0),
     ];
     // IfcAxis2Placement3D: Axis (z) and RefDirection (x); 2D placements have neither.
+    // Directions with fewer than two ratios are malformed: fall back to the defaults.
+    let dir = |v: Vec<f64>| match v.as_slice() {
+        [a, b, rest @ ..] => normalise([*a, *b, rest.first().copied().unwrap_or(0.0)]),
+        _ => None,
+    };
     let z = coords(rd, rel.get_ref(1))
-        .and_then(|v| normalise([v[0], v[1], v.get(2).copied().unwrap_or(0.0)]))
+        .and_then(dir)
         .unwrap_or([0.0, 0.0, 1.0]);
     let xr = coords(rd, rel.get_ref(2))
-        .and_then(|v| normalise([v[0], v[1], v.get(2).copied().unwrap_or(0.0)]))
+        .and_then(dir)
         .unwrap_or([1.0, 0.0, 0.0]);
     // Make x orthogonal to z, then y = z x x.
     let d = xr[0] * z[0] + xr[1] * z[1] + xr[2] * z[2];

@@ -236,3 +236,28 @@ fn records_the_decoder_reads_differently_are_reported() {
         Err(e) => panic!("the fuzzer's input loads with a warning: {e}"),
     }
 }
+
+#[test]
+fn empty_direction_lists_do_not_panic() {
+    // Found by the fuzzer: IFCDIRECTION(()) as the Axis/RefDirection of a placement.
+    let s = String::from_utf8(good()).unwrap();
+    let s = s
+        .lines()
+        .map(|l| {
+            if l.contains("=IFCAXIS2PLACEMENT3D(") && l.ends_with(",$,$);") {
+                l.replace(",$,$);", ",#999999,#999999);")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "ENDSEC;\nEND-ISO",
+            "#999999=IFCDIRECTION(());\nENDSEC;\nEND-ISO",
+        );
+    assert!(s.contains("#999999,#999999"));
+    let m = load_bytes(s.as_bytes(), "dir.ifc").unwrap();
+    // Malformed directions fall back to the axes' defaults: storeys keep their heights.
+    assert_eq!(m.storeys[1].placement_z_m, Some(3.0));
+}
