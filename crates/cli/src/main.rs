@@ -32,9 +32,24 @@ enum Cmd {
         #[arg(long, default_value = "zh")]
         lang: String,
     },
+    /// Planning layers of a site package (规划图层).
+    Site {
+        #[command(subcommand)]
+        cmd: SiteCmd,
+    },
     /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"}.
     #[command(hide = true)]
     BenchLoad { model: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum SiteCmd {
+    /// Layers, feature counts, CRS, extents and validation findings of a site package.
+    Info {
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Exit code for bad input (a message names what and where).
@@ -55,7 +70,8 @@ fn main() -> ExitCode {
             eprintln!("错误 error: {e:#}");
             let bad_input = e
                 .downcast_ref::<IfcError>()
-                .is_some_and(IfcError::is_bad_input);
+                .is_some_and(IfcError::is_bad_input)
+                || e.downcast_ref::<zhishen_site::SiteError>().is_some();
             ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { 1 })
         }
     }
@@ -84,6 +100,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 tracing::debug!(code = d.code, "{}", d.message);
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Site {
+            cmd: SiteCmd::Info { dir, json },
+        } => {
+            let m = zhishen_site::load(&dir)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let v = serde_json::json!({
+                    "crs": m.crs,
+                    "layers": m.layers,
+                    "counts": zhishen_site::fields::ALL_KINDS
+                        .iter()
+                        .map(|k| (k.as_str(), m.count(*k)))
+                        .filter(|(_, n)| *n > 0)
+                        .collect::<std::collections::BTreeMap<_, _>>(),
+                    "findings": m.findings,
+                });
+                serde_json::to_writer_pretty(&mut out, &v)?;
+                writeln!(out)?;
+            } else {
+                table::print_site(&mut out, &m)?;
+            }
+            let errors = m
+                .findings
+                .iter()
+                .any(|f| f.severity == zhishen_site::Severity::Error);
+            Ok(if errors {
+                ExitCode::from(EXIT_BAD_INPUT)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Cmd::BenchLoad { model } => {
             let bytes = std::fs::read(&model)?;

@@ -141,3 +141,50 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
     }
     Ok(())
 }
+
+pub fn print_site(w: &mut impl Write, m: &zhishen_site::SiteModel) -> Result<()> {
+    writeln!(w, "坐标系 CRS: {}", m.crs)?;
+    writeln!(w)?;
+    writeln!(w, "图层 Layers")?;
+    for l in &m.layers {
+        let ext = l
+            .extent
+            .map(|e| format!("[{:.1}, {:.1}] – [{:.1}, {:.1}]", e[0], e[1], e[2], e[3]))
+            .unwrap_or_else(|| "—".into());
+        writeln!(
+            w,
+            "  {:<22} {:>6}  {:<12} {}  {}{}",
+            l.kind.as_str(),
+            l.features,
+            l.source_crs,
+            ext,
+            l.file,
+            l.encoding
+                .as_deref()
+                .map(|e| format!("  [{e}]"))
+                .unwrap_or_default()
+        )?;
+    }
+    if !m.findings.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "检查发现 Findings")?;
+        for f in &m.findings {
+            let level = match f.severity {
+                zhishen_site::Severity::Error => "错误 error",
+                zhishen_site::Severity::Warning => "警告 warning",
+            };
+            let place = [
+                Some(f.file.clone()),
+                f.layer.clone(),
+                f.fid.map(|x| format!("fid {x}")),
+                f.field.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / ");
+            writeln!(w, "  [{level}] {}: {} ({place})", f.code, f.message)?;
+        }
+    }
+    Ok(())
+}

@@ -108,3 +108,37 @@ fn bad_input_exits_2_and_names_the_file_and_place() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn site_info_lists_layers_and_names_findings() {
+    let dir = std::env::temp_dir().join(format!("zhishen-site-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let parcel = r#"{"type":"FeatureCollection",
+      "crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4547"}},
+      "features":[
+        {"type":"Feature","properties":{"地块编号":"A-01","用地性质":"0701","容积率":2.5},
+         "geometry":{"type":"Polygon","coordinates":[[[528700,3386600],[528800,3386600],[528800,3386680],[528700,3386680],[528700,3386600]]]}},
+        {"type":"Feature","properties":{"地块编号":"A-02"},
+         "geometry":{"type":"Polygon","coordinates":[[[528800,3386600],[528860,3386600],[528860,3386680],[528800,3386680],[528800,3386600]]]}}]}"#;
+    std::fs::write(dir.join("parcel.geojson"), parcel).unwrap();
+    let out = bin()
+        .args(["site", "info", "--json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an error finding is bad input");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["crs"], "EPSG:4547");
+    assert_eq!(v["counts"]["parcel"], 2);
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "missing_attribute");
+    assert_eq!(f["field"], "land_use");
+    assert!(f["message"].as_str().unwrap().contains("A-02"));
+    let table = bin().args(["site", "info"]).arg(&dir).output().unwrap();
+    let s = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        s.contains("坐标系 CRS: EPSG:4547") && s.contains("missing_attribute"),
+        "{s}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

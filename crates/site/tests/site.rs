@@ -1,0 +1,549 @@
+//! Site packages written with GDAL in real formats, read back through the site model.
+
+use gdal::spatial_ref::SpatialRef;
+use gdal::vector::{
+    Defn, Feature, Geometry, LayerAccess, LayerOptions, OGRFieldType, OGRwkbGeometryType,
+};
+use gdal::DriverManager;
+use geo::Area;
+use std::path::{Path, PathBuf};
+use zhishen_site::{Kind, Severity, SiteModel};
+
+enum V<'a> {
+    S(&'a str),
+    F(f64),
+}
+
+struct Layer<'a> {
+    fields: &'a [(&'a str, OGRFieldType::Type)],
+    rows: Vec<(&'a str, Vec<V<'a>>)>,
+}
+
+/// Writes one layer with GDAL. `options` are layer creation options (e.g. ENCODING=CP936).
+fn write(
+    path: &Path,
+    driver: &str,
+    name: &str,
+    epsg: Option<u32>,
+    layer: &Layer,
+    options: &[&str],
+) {
+    let drv = DriverManager::get_driver_by_name(driver).unwrap();
+    let mut ds = drv.create_vector_only(path).unwrap();
+    let srs = epsg.map(|c| SpatialRef::from_epsg(c).unwrap());
+    let lyr = ds
+        .create_layer(LayerOptions {
+            name,
+            srs: srs.as_ref(),
+            ty: OGRwkbGeometryType::wkbUnknown,
+            options: (!options.is_empty()).then_some(options),
+        })
+        .unwrap();
+    lyr.create_defn_fields(layer.fields).unwrap();
+    let defn = Defn::from_layer(&lyr);
+    for (wkt, vals) in &layer.rows {
+        let mut f = Feature::new(&defn).unwrap();
+        f.set_geometry(Geometry::from_wkt(wkt).unwrap()).unwrap();
+        for (i, v) in vals.iter().enumerate() {
+            match v {
+                V::S(s) => f.set_field_string(i, s).unwrap(),
+                V::F(x) => f.set_field_double(i, *x).unwrap(),
+            }
+        }
+        f.create(&lyr).unwrap();
+    }
+}
+
+const PARCEL_FIELDS: &[(&str, OGRFieldType::Type)] = &[
+    ("地块编号", OGRFieldType::OFTString),
+    ("用地性质", OGRFieldType::OFTString),
+    ("容积率", OGRFieldType::OFTReal),
+    ("建筑密度", OGRFieldType::OFTString),
+    ("名称", OGRFieldType::OFTString),
+];
+
+// Parcels near (528770, 3386666) in EPSG:4547 (CGCS2000 / 3-degree GK CM 114E).
+const A: &str =
+    "POLYGON((528700 3386600,528800 3386600,528800 3386680,528700 3386680,528700 3386600))";
+const B: &str =
+    "POLYGON((528800 3386600,528860 3386600,528860 3386680,528800 3386680,528800 3386600))";
+
+fn parcels() -> Layer<'static> {
+    Layer {
+        fields: PARCEL_FIELDS,
+        rows: vec![
+            (
+                A,
+                vec![
+                    V::S("A-01"),
+                    V::S("0701"),
+                    V::F(2.5),
+                    V::S("30%"),
+                    V::S("滨江住宅地块"),
+                ],
+            ),
+            (
+                B,
+                vec![
+                    V::S("A-02"),
+                    V::S("B1"),
+                    V::F(3.0),
+                    V::S("0.4"),
+                    V::S("商业地块"),
+                ],
+            ),
+        ],
+    }
+}
+
+fn roads() -> Layer<'static> {
+    Layer {
+        fields: &[
+            ("道路宽度", OGRFieldType::OFTReal),
+            ("名称", OGRFieldType::OFTString),
+        ],
+        rows: vec![(
+            "POLYGON((528700 3386560,528860 3386560,528860 3386590,528700 3386590,528700 3386560))",
+            vec![V::F(30.0), V::S("江滨路")],
+        )],
+    }
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn load(dir: &Path) -> SiteModel {
+    zhishen_site::load(dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn codes(m: &SiteModel) -> Vec<&'static str> {
+    m.findings.iter().map(|f| f.code).collect()
+}
+
+#[test]
+fn gpkg_geojson_and_gbk_shapefile_give_the_same_parcels() {
+    let mut results = Vec::new();
+    for (driver, file, opts) in [
+        ("GPKG", "parcel.gpkg", vec![]),
+        ("GeoJSON", "parcel.geojson", vec![]),
+        ("ESRI Shapefile", "parcel.shp", vec!["ENCODING=CP936"]),
+        ("FlatGeobuf", "parcel.fgb", vec![]),
+    ] {
+        let d = tmp();
+        write(
+            &d.path().join(file),
+            driver,
+            "parcel",
+            Some(4547),
+            &parcels(),
+            &opts,
+        );
+        if file.ends_with(".shp") {
+            // GBK text and no .cpg: the reader must detect it.
+            std::fs::remove_file(d.path().join("parcel.cpg")).ok();
+        }
+        write(
+            &d.path().join("road_red_line.geojson"),
+            "GeoJSON",
+            "road",
+            Some(4547),
+            &roads(),
+            &[],
+        );
+        let m = load(d.path());
+        assert_eq!(m.crs, "EPSG:4547");
+        assert!(
+            m.findings.iter().all(|f| f.severity != Severity::Error),
+            "{driver}: {:?}",
+            m.findings
+        );
+        let mut ps: Vec<_> = m
+            .features
+            .iter()
+            .filter(|f| f.kind == Kind::Parcel)
+            .collect();
+        ps.sort_by_key(|f| f.id().map(str::to_owned));
+        let summary: Vec<(String, String, f64, f64, String, f64)> = ps
+            .iter()
+            .map(|f| {
+                let area = match &f.geometry {
+                    geo::Geometry::MultiPolygon(mp) => mp.unsigned_area(),
+                    _ => 0.0,
+                };
+                (
+                    f.id().unwrap().to_owned(),
+                    f.text("land_use").unwrap().to_owned(),
+                    f.number("far_max").unwrap(),
+                    f.number("coverage_max").unwrap(),
+                    f.text("name").unwrap().to_owned(),
+                    (area * 100.0).round() / 100.0,
+                )
+            })
+            .collect();
+        if file.ends_with(".shp") {
+            let info = m.layers.iter().find(|l| l.kind == Kind::Parcel).unwrap();
+            assert!(
+                info.encoding.as_deref().unwrap().starts_with("CP936"),
+                "{:?}",
+                info.encoding
+            );
+        }
+        results.push((driver, summary));
+    }
+    let expected = vec![
+        (
+            "A-01".to_string(),
+            "0701".to_string(),
+            2.5,
+            0.30,
+            "滨江住宅地块".to_string(),
+            8000.0,
+        ),
+        (
+            "A-02".to_string(),
+            "B1".to_string(),
+            3.0,
+            0.4,
+            "商业地块".to_string(),
+            4800.0,
+        ),
+    ];
+    for (driver, s) in results {
+        assert_eq!(s, expected, "{driver}");
+    }
+}
+
+#[test]
+fn latitude_first_layer_is_detected_and_swapped() {
+    let d = tmp();
+    write(
+        &d.path().join("parcel.gpkg"),
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &parcels(),
+        &[],
+    );
+    // A green area written in CGCS2000 geographic coordinates but latitude first.
+    let lat_first = Layer {
+        fields: &[("名称", OGRFieldType::OFTString)],
+        rows: vec![(
+            "POLYGON((30.6 114.3,30.6 114.301,30.601 114.301,30.601 114.3,30.6 114.3))",
+            vec![V::S("江滩公园")],
+        )],
+    };
+    write(
+        &d.path().join("green_area.gpkg"),
+        "GPKG",
+        "green_area",
+        Some(4490),
+        &lat_first,
+        &[],
+    );
+    let m = load(d.path());
+    let f = m
+        .findings
+        .iter()
+        .find(|f| f.code == "axis_order_swapped")
+        .expect("finding");
+    assert!(f.file.ends_with("green_area.gpkg") && f.message.contains("latitude-first"));
+    // (lon 114.3, lat 30.6) in EPSG:4547 is E 528770.2373, N 3386666.2506 (cs2cs).
+    let g = m
+        .features
+        .iter()
+        .find(|f| f.kind == Kind::GreenArea)
+        .unwrap();
+    let geo::Geometry::MultiPolygon(mp) = &g.geometry else {
+        panic!()
+    };
+    let c = mp.0[0].exterior().0[0];
+    assert!(
+        (c.x - 528_770.237_3).abs() < 0.001 && (c.y - 3_386_666.250_6).abs() < 0.001,
+        "{c:?}"
+    );
+}
+
+#[test]
+fn bad_features_get_named_findings() {
+    let d = tmp();
+    let bowtie =
+        "POLYGON((528900 3386600,528960 3386680,528960 3386600,528900 3386680,528900 3386600))";
+    let layer = Layer {
+        fields: PARCEL_FIELDS,
+        rows: vec![
+            (
+                A,
+                vec![
+                    V::S("A-01"),
+                    V::S("0701"),
+                    V::F(2.5),
+                    V::S("30%"),
+                    V::S("ok"),
+                ],
+            ),
+            (
+                bowtie,
+                vec![
+                    V::S("A-03"),
+                    V::S("0701"),
+                    V::F(2.0),
+                    V::S("25"),
+                    V::S("bow tie"),
+                ],
+            ),
+            (
+                B,
+                vec![
+                    V::S("A-01"),
+                    V::S(""),
+                    V::F(1.0),
+                    V::S("20"),
+                    V::S("dup, no use"),
+                ],
+            ),
+        ],
+    };
+    write(
+        &d.path().join("parcel.gpkg"),
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &layer,
+        &[],
+    );
+    // An empty layer and a layer without a CRS.
+    write(
+        &d.path().join("blue_line.gpkg"),
+        "GPKG",
+        "blue_line",
+        Some(4547),
+        &Layer {
+            fields: &[],
+            rows: vec![],
+        },
+        &[],
+    );
+    write(
+        &d.path().join("purple_line.shp"),
+        "ESRI Shapefile",
+        "purple_line",
+        None,
+        &roads(),
+        &["ENCODING=UTF-8"],
+    );
+    let m = load(d.path());
+    let find = |code: &str| {
+        m.findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{code}: {:?}", codes(&m)))
+    };
+    let rep = find("invalid_geometry_repaired");
+    assert!(
+        rep.file.ends_with("parcel.gpkg") && rep.fid == Some(2),
+        "{rep:?}"
+    );
+    assert!(
+        rep.message.contains("Self-intersection") || rep.message.contains("self-intersection"),
+        "{}",
+        rep.message
+    );
+    let miss = find("missing_attribute");
+    assert_eq!(miss.field.as_deref(), Some("land_use"));
+    assert_eq!(miss.fid, Some(3));
+    assert_eq!(miss.severity, Severity::Error);
+    assert_eq!(find("duplicate_parcel_id").fid, Some(3));
+    assert!(find("empty_layer").file.ends_with("blue_line.gpkg"));
+    assert!(find("unknown_crs").file.ends_with("purple_line.shp"));
+    // The repaired bow tie keeps both triangles: 2 x (60 x 40 / 2) = 2400 m².
+    let bt = m.parcel("A-03").unwrap();
+    let geo::Geometry::MultiPolygon(mp) = &bt.geometry else {
+        panic!()
+    };
+    assert!(
+        (mp.unsigned_area() - 2400.0).abs() < 0.01,
+        "{}",
+        mp.unsigned_area()
+    );
+}
+
+#[test]
+fn queries_answer_by_geometry() {
+    let d = tmp();
+    write(
+        &d.path().join("parcel.gpkg"),
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &parcels(),
+        &[],
+    );
+    write(
+        &d.path().join("road_red_line.gpkg"),
+        "GPKG",
+        "road_red_line",
+        Some(4547),
+        &roads(),
+        &[],
+    );
+    let m = load(d.path());
+    assert_eq!(
+        m.parcel_at(528_750.0, 3_386_650.0).and_then(|f| f.id()),
+        Some("A-01")
+    );
+    assert_eq!(
+        m.parcel_at(528_850.0, 3_386_650.0).and_then(|f| f.id()),
+        Some("A-02")
+    );
+    assert!(m.parcel_at(528_750.0, 3_386_570.0).is_none(), "on the road");
+    // A 20 x 20 m footprint 25 m north of the road's red line (y = 3386590).
+    let fp: geo::Geometry<f64> = geo::Polygon::new(
+        geo::LineString::from(vec![
+            (528_720.0, 3_386_615.0),
+            (528_740.0, 3_386_615.0),
+            (528_740.0, 3_386_635.0),
+            (528_720.0, 3_386_635.0),
+            (528_720.0, 3_386_615.0),
+        ]),
+        vec![],
+    )
+    .into();
+    let (road, dist) = m.nearest(Kind::RoadRedLine, &fp).unwrap();
+    assert_eq!(road.number("width"), Some(30.0));
+    assert!((dist - 25.0).abs() < 1e-9, "{dist}");
+    let near: Vec<_> = m.within_distance(&fp, 50.0);
+    assert!(near
+        .iter()
+        .any(|(f, d)| f.id() == Some("A-01") && *d == 0.0));
+    // A-02 starts 60 m east of the footprint: outside 50 m.
+    assert!(!near.iter().any(|(f, _)| f.id() == Some("A-02")));
+    assert_eq!(
+        m.within_distance(&fp, 60.0)
+            .iter()
+            .filter(|(f, _)| f.id() == Some("A-02"))
+            .count(),
+        1
+    );
+    assert_eq!(m.intersecting(&fp).len(), 1);
+}
+
+#[test]
+fn dxf_closed_polylines_become_parcels_with_gbk_layer_names() {
+    let d = tmp();
+    let mut dxf: Vec<u8> = Vec::new();
+    let layer_gbk: &[u8] = &[0xD3, 0xC3, 0xB5, 0xD8, 0xBA, 0xEC, 0xCF, 0xDF]; // 用地红线 in GBK
+    let mut put = |code: &str, value: &[u8]| {
+        dxf.extend_from_slice(code.as_bytes());
+        dxf.push(b'\n');
+        dxf.extend_from_slice(value);
+        dxf.push(b'\n');
+    };
+    for (c, v) in [
+        ("0", "SECTION"),
+        ("2", "HEADER"),
+        ("9", "$ACADVER"),
+        ("1", "AC1009"),
+        ("9", "$DWGCODEPAGE"),
+        ("3", "ANSI_936"),
+        ("0", "ENDSEC"),
+        ("0", "SECTION"),
+        ("2", "ENTITIES"),
+        ("0", "POLYLINE"),
+    ] {
+        put(c, v.as_bytes());
+    }
+    put("8", layer_gbk);
+    put("66", b"1");
+    put("70", b"1");
+    for (x, y) in [
+        (528_700.0, 3_386_600.0),
+        (528_800.0, 3_386_600.0),
+        (528_800.0, 3_386_680.0),
+        (528_700.0, 3_386_680.0),
+    ] {
+        put("0", b"VERTEX");
+        put("8", layer_gbk);
+        put("10", format!("{x}").as_bytes());
+        put("20", format!("{y}").as_bytes());
+    }
+    for (c, v) in [("0", "SEQEND"), ("0", "ENDSEC"), ("0", "EOF")] {
+        put(c, v.as_bytes());
+    }
+    std::fs::write(d.path().join("parcel.dxf"), &dxf).unwrap();
+    std::fs::write(
+        d.path().join("site.toml"),
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"parcel.dxf\"\nkind = \"parcel\"\ncrs = \"EPSG:4547\"\n",
+    )
+    .unwrap();
+    let m = load(d.path());
+    let p = m
+        .features
+        .iter()
+        .find(|f| f.kind == Kind::Parcel)
+        .expect("parcel from DXF");
+    let geo::Geometry::MultiPolygon(mp) = &p.geometry else {
+        panic!("{:?}", p.geometry)
+    };
+    assert!((mp.unsigned_area() - 8000.0).abs() < 0.01);
+    assert_eq!(p.text("name"), Some("用地红线"), "{:?}", p.attrs);
+}
+
+fn dataset(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../datasets/ifc")
+        .join(name)
+}
+
+#[test]
+fn pcert_is_placed_by_its_map_conversion_to_the_centimetre() {
+    let model = zhishen_ifc::load_path(&dataset(
+        "PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc",
+    ))
+    .unwrap();
+    let placed = zhishen_site::place(&model, "EPSG:32760", None).unwrap();
+    assert!(matches!(
+        placed.source,
+        zhishen_site::PlacementSource::MapConversion {
+            transformed: false,
+            ..
+        }
+    ));
+    // By hand from the file: E0 = 729013348.8297004 mm, N0 = 9063992684.697363 mm,
+    // rotation atan2(0.8660254037844387, 0.4999999999999999) = 60 degrees, Scale 1.
+    let (e0, n0) = (729_013.348_829_700_4, 9_063_992.684_697_363);
+    let (s, c) = (0.866_025_403_784_438_7, 0.499_999_999_999_999_9);
+    for (poly_m, poly_s) in model.facts.footprint.iter().zip(&placed.footprint.0) {
+        for (p, q) in poly_m[0].iter().zip(poly_s.exterior().0.iter()) {
+            let (x, y) = (p[0], p[1]);
+            assert!((q.x - (e0 + c * x - s * y)).abs() < 0.01, "{q:?}");
+            assert!((q.y - (n0 + s * x + c * y)).abs() < 0.01, "{q:?}");
+        }
+    }
+    assert!((placed.footprint_area_m2() - model.facts.footprint_area_m2).abs() < 0.01);
+    assert!((placed.origin_elevation_m.unwrap() - 1.3).abs() < 1e-9);
+}
+
+#[test]
+fn no_georeferencing_means_no_placement_and_explicit_placement_works() {
+    let model = zhishen_ifc::load_path(&dataset("TallBuilding_Revit2021_IFC2x3.ifc")).unwrap();
+    let err = zhishen_site::place(&model, "EPSG:4547", None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Revit default location") && err.contains("--place"),
+        "{err}"
+    );
+    let p: zhishen_site::Placement = "500000,3400000,90".parse().unwrap();
+    let placed = zhishen_site::place(&model, "EPSG:4547", Some(p)).unwrap();
+    // Rotating 90 degrees maps model (x, y) to (E - y, N + x).
+    let (m0, s0) = (
+        model.facts.footprint[0][0][0],
+        placed.footprint.0[0].exterior().0[0],
+    );
+    assert!(
+        (s0.x - (500_000.0 - m0[1])).abs() < 1e-6 && (s0.y - (3_400_000.0 + m0[0])).abs() < 1e-6
+    );
+    assert!("1,2".parse::<zhishen_site::Placement>().is_err());
+    assert!("1,2,x".parse::<zhishen_site::Placement>().is_err());
+}
