@@ -35,7 +35,12 @@ fn write(
         .create_layer(LayerOptions {
             name,
             srs: srs.as_ref(),
-            ty: OGRwkbGeometryType::wkbUnknown,
+            // FileGDB needs a concrete geometry type.
+            ty: match layer.rows.first().map(|r| r.0) {
+                Some(w) if w.starts_with("POLYGON") => OGRwkbGeometryType::wkbPolygon,
+                Some(w) if w.starts_with("LINESTRING") => OGRwkbGeometryType::wkbLineString,
+                _ => OGRwkbGeometryType::wkbUnknown,
+            },
             options: (!options.is_empty()).then_some(options),
         })
         .unwrap();
@@ -129,6 +134,7 @@ fn gpkg_geojson_and_gbk_shapefile_give_the_same_parcels() {
         ("GeoJSON", "parcel.geojson", vec![]),
         ("ESRI Shapefile", "parcel.shp", vec!["ENCODING=CP936"]),
         ("FlatGeobuf", "parcel.fgb", vec![]),
+        ("OpenFileGDB", "parcel.gdb", vec![]),
     ] {
         let d = tmp();
         write(
