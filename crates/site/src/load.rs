@@ -662,24 +662,8 @@ fn swap_xy(g: &mut gdal::vector::Geometry) {
     let n = g.geometry_count();
     if n > 0 {
         for i in 0..n {
-            let mut sub = g.get_geometry(i);
-            swap_ref(&mut sub);
-        }
-        return;
-    }
-    let mut pts = Vec::new();
-    g.get_points(&mut pts);
-    for (i, p) in pts.iter().enumerate() {
-        g.set_point_2d(i, (p.1, p.0));
-    }
-}
-
-fn swap_ref(g: &mut gdal::vector::GeometryRef<'_>) {
-    let n = g.geometry_count();
-    if n > 0 {
-        for i in 0..n {
-            let mut sub = g.get_geometry(i);
-            swap_ref(&mut sub);
+            // Sub-geometries are borrowed views into `g`; DerefMut reaches the geometry.
+            swap_xy(&mut g.get_geometry(i));
         }
         return;
     }
