@@ -35,6 +35,7 @@ test: lint
 # Side-by-side benchmark against web-ifc (npm) and IfcOpenShell (pip).
 bench: build
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 $(MODELS)
+	python3 bench/site_bench.py
 
 clean:
 	$(CARGO) clean
