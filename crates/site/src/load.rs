@@ -335,6 +335,8 @@ fn read_source(
                 continue;
             }
         };
+        // Identical CRSs need no per-feature transform.
+        let same_crs = src.to_wkt().ok() == site.to_wkt().ok();
         let field_names: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
         // Source field index -> canonical name.
         let mapping: Vec<Option<&'static str>> = field_names
@@ -404,7 +406,11 @@ fn read_source(
             if axis_swapped.is_some() {
                 swap_xy(&mut g);
             }
-            let g = match g.transform(&transform) {
+            let g = match if same_crs {
+                Ok(g)
+            } else {
+                g.transform(&transform)
+            } {
                 Ok(t) => t,
                 Err(e) => {
                     findings.push(Finding::error(
