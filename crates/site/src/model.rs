@@ -205,10 +205,7 @@ impl SiteModel {
             .collect();
         let mut per_kind: BTreeMap<Kind, Vec<Entry>> = BTreeMap::new();
         for e in &entries {
-            per_kind
-                .entry(features[e.data].kind)
-                .or_default()
-                .push(e.clone());
+            per_kind.entry(features[e.data].kind).or_default().push(*e);
         }
         SiteModel {
             crs,
