@@ -6,7 +6,7 @@ use crate::SiteError;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, LayerAccess};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
-use geo::{Area, BoundingRect, Coord, LineString, MakeValid, MultiPolygon, Polygon, Validation};
+use geo::{Area, BoundingRect, LineString, MakeValid, MultiPolygon, Polygon, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -401,30 +401,38 @@ fn read_source(
                 ));
                 continue;
             };
-            let mut g = g.clone();
-            g.flatten_to_2d();
-            if axis_swapped.is_some() {
-                swap_xy(&mut g);
-            }
-            let g = match if same_crs {
-                Ok(g)
-            } else {
-                g.transform(&transform)
-            } {
-                Ok(t) => t,
-                Err(e) => {
-                    findings.push(Finding::error(
-                        "transform_failed",
-                        &s.path,
-                        Some(&lname),
-                        fid,
-                        None,
-                        e.to_string(),
-                    ));
-                    continue;
+            // Copy the OGR geometry only when it has to change (3-D, swapped or another CRS).
+            let has_z = gdal::vector::geometry_type_has_z(g.geometry_type());
+            let owned;
+            let g: &gdal::vector::Geometry = if has_z || axis_swapped.is_some() || !same_crs {
+                let mut c = g.clone();
+                c.flatten_to_2d();
+                if axis_swapped.is_some() {
+                    swap_xy(&mut c);
                 }
+                owned = if same_crs {
+                    Ok(c)
+                } else {
+                    c.transform(&transform)
+                };
+                match &owned {
+                    Ok(t) => t,
+                    Err(e) => {
+                        findings.push(Finding::error(
+                            "transform_failed",
+                            &s.path,
+                            Some(&lname),
+                            fid,
+                            None,
+                            e.to_string(),
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                g
             };
-            let geom: geo::Geometry<f64> = match geo::Geometry::try_from(&g) {
+            let geom: geo::Geometry<f64> = match geo::Geometry::try_from(g) {
                 Ok(x) => x,
                 Err(e) => {
                     findings.push(Finding::error(
@@ -501,6 +509,9 @@ fn read_source(
             }
             features.push(Feature {
                 kind: s.kind,
+                bbox: geom
+                    .bounding_rect()
+                    .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
                 geometry: geom,
                 attrs,
                 extra,
@@ -522,20 +533,15 @@ fn read_source(
         }
         let extent = features[before..]
             .iter()
-            .filter_map(|f| f.geometry.bounding_rect())
+            .filter_map(|f| f.bbox)
             .reduce(|a, b| {
-                geo::Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            })
-            .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            });
         layers.push(LayerInfo {
             file: s.path.display().to_string(),
             layer: lname,
@@ -711,7 +717,8 @@ fn detect_swapped_axes(layer: &mut gdal::vector::Layer<'_>, srs: &SpatialRef) ->
 }
 
 fn check_duplicates(features: &[Feature], findings: &mut Vec<Finding>) {
-    let mut seen: BTreeMap<&str, &Feature> = BTreeMap::new();
+    let mut seen: std::collections::HashMap<&str, &Feature> =
+        std::collections::HashMap::with_capacity(features.len());
     for f in features.iter().filter(|f| f.kind == Kind::Parcel) {
         let Some(id) = f.id() else { continue };
         if let Some(first) = seen.get(id) {

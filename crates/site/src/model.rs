@@ -14,6 +14,8 @@ use std::path::Path;
 pub struct Feature {
     pub kind: Kind,
     pub geometry: geo::Geometry<f64>,
+    /// [min x, min y, max x, max y] of `geometry`, computed once.
+    pub bbox: Option<[f64; 4]>,
     /// Canonical attributes (`id`, `land_use`, `far_max`, `width`, ...).
     pub attrs: BTreeMap<String, Value>,
     /// Source attributes that map to no canonical field, kept for display.
@@ -118,8 +120,7 @@ pub struct SiteModel {
     pub features: Vec<Feature>,
     pub layers: Vec<LayerInfo>,
     pub findings: Vec<Finding>,
-    tree: RTree<Entry>,
-    /// One tree per kind, so that "nearest road" does not walk past parcels.
+    /// One R-tree per kind, so that "nearest road" does not walk past parcels.
     by_kind: BTreeMap<Kind, RTree<Entry>>,
 }
 
@@ -183,14 +184,6 @@ fn envelope_gap(a: &geo::Rect<f64>, b: &geo::Rect<f64>) -> f64 {
     dx.hypot(dy)
 }
 
-fn envelope(g: &geo::Geometry<f64>) -> Option<Rectangle<[f64; 2]>> {
-    let r = g.bounding_rect()?;
-    Some(Rectangle::from_corners(
-        [r.min().x, r.min().y],
-        [r.max().x, r.max().y],
-    ))
-}
-
 impl SiteModel {
     pub fn new(
         crs: String,
@@ -198,21 +191,21 @@ impl SiteModel {
         layers: Vec<LayerInfo>,
         findings: Vec<Finding>,
     ) -> Self {
-        let entries: Vec<Entry> = features
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| envelope(&f.geometry).map(|r| GeomWithData::new(r, i)))
-            .collect();
         let mut per_kind: BTreeMap<Kind, Vec<Entry>> = BTreeMap::new();
-        for e in &entries {
-            per_kind.entry(features[e.data].kind).or_default().push(*e);
+        for (i, f) in features.iter().enumerate() {
+            if let Some(b) = f.bbox {
+                let r = Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]);
+                per_kind
+                    .entry(f.kind)
+                    .or_default()
+                    .push(GeomWithData::new(r, i));
+            }
         }
         SiteModel {
             crs,
             features,
             layers,
             findings,
-            tree: RTree::bulk_load(entries),
             by_kind: per_kind
                 .into_iter()
                 .map(|(k, v)| (k, RTree::bulk_load(v)))
@@ -233,7 +226,8 @@ impl SiteModel {
     /// The parcel containing a point (site coordinates).
     pub fn parcel_at(&self, x: f64, y: f64) -> Option<&Feature> {
         let p = Point::new(x, y);
-        self.tree
+        self.by_kind
+            .get(&Kind::Parcel)?
             .locate_all_at_point(&[x, y])
             .map(|e| &self.features[e.data])
             .find(|f| f.kind == Kind::Parcel && f.geometry.contains(&p))
@@ -249,8 +243,9 @@ impl SiteModel {
             [r.max().x + d, r.max().y + d],
         );
         let mut out: Vec<(&Feature, f64)> = self
-            .tree
-            .locate_in_envelope_intersecting(&q)
+            .by_kind
+            .values()
+            .flat_map(|t| t.locate_in_envelope_intersecting(&q))
             .filter(|e| {
                 let (lo, hi) = (e.geom().lower(), e.geom().upper());
                 let er = geo::Rect::new(Coord { x: lo[0], y: lo[1] }, Coord { x: hi[0], y: hi[1] });
