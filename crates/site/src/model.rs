@@ -313,6 +313,35 @@ mod tests {
             let b: Geometry = polygon![(x: bx, y: by), (x: bx + 3.0, y: by), (x: bx + 3.0, y: by + 3.0), (x: bx, y: by + 3.0)].into();
             let (fast, slow) = (distance(&a, &b), Euclidean.distance(&a, &b));
             assert!((fast - slow).abs() < 1e-9, "{fast} vs {slow}");
+            assert_eq!(distance(&b, &a), fast, "symmetric");
         }
+        // Nesting: a small square inside a big one (boundaries apart) is at distance 0.
+        let big: Geometry =
+            polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 10.0), (x: 0.0, y: 10.0)]
+                .into();
+        let small: Geometry =
+            polygon![(x: 4.0, y: 4.0), (x: 5.0, y: 4.0), (x: 5.0, y: 5.0), (x: 4.0, y: 5.0)].into();
+        assert_eq!(distance(&big, &small), 0.0);
+        assert_eq!(distance(&small, &big), 0.0);
+        // Inside the hole of a ring is outside the polygon.
+        let ring: Geometry = geo::Polygon::new(
+            geo::LineString::from(vec![
+                (0.0, 0.0),
+                (10.0, 0.0),
+                (10.0, 10.0),
+                (0.0, 10.0),
+                (0.0, 0.0),
+            ]),
+            vec![geo::LineString::from(vec![
+                (2.0, 2.0),
+                (8.0, 2.0),
+                (8.0, 8.0),
+                (2.0, 8.0),
+                (2.0, 2.0),
+            ])],
+        )
+        .into();
+        assert!((distance(&ring, &small) - 2.0).abs() < 1e-12);
+        assert_eq!(distance(&ring, &small), Euclidean.distance(&ring, &small));
     }
 }
