@@ -339,13 +339,13 @@ fn read_source(
         let same_crs = src.to_wkt().ok() == site.to_wkt().ok();
         let field_names: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
         // Source field index -> canonical name.
-        let mapping: Vec<Option<&'static str>> = field_names
+        let mapping: Vec<Option<(&'static str, FieldType)>> = field_names
             .iter()
             .map(|n| {
                 s.fields
                     .get(n)
-                    .and_then(|c| fields::FIELDS.iter().find(|f| f.0 == c).map(|f| f.0))
-                    .or_else(|| canonical(n).map(|c| c.0))
+                    .and_then(|c| fields::FIELDS.iter().find(|f| f.0 == c).map(|f| (f.0, f.1)))
+                    .or_else(|| canonical(n))
             })
             .collect();
         let axis_swapped = detect_swapped_axes(&mut layer, src);
@@ -370,7 +370,7 @@ fn read_source(
                     _ => continue,
                 };
                 match mapping[i] {
-                    Some(canon) => match convert(canon, &v) {
+                    Some((canon, ty)) => match convert(canon, ty, &v) {
                         Ok(Some(val)) => {
                             attrs.insert(canon.to_string(), val);
                         }
@@ -566,8 +566,7 @@ fn raw_value(v: &FieldValue) -> Value {
     }
 }
 
-fn convert(canon: &str, v: &FieldValue) -> Result<Option<Value>, String> {
-    let ty = fields::field_type(canon).unwrap_or(FieldType::Text);
+fn convert(canon: &str, ty: FieldType, v: &FieldValue) -> Result<Option<Value>, String> {
     let num = || -> Option<f64> {
         match v {
             FieldValue::IntegerValue(i) => Some(f64::from(*i)),
