@@ -316,12 +316,7 @@ fn write_queries(path: &Path, qs: &[geo::Geometry<f64>]) -> Result<(), String> {
 
 fn neighbourhood(m: &SiteModel, qs: &[geo::Geometry<f64>]) -> u64 {
     qs.iter()
-        .map(|g| {
-            m.within_distance(g, NEAR)
-                .iter()
-                .filter(|(f, _)| f.kind == Kind::Parcel)
-                .count() as u64
-        })
+        .map(|g| m.within(Kind::Parcel, g, NEAR).len() as u64)
         .sum()
 }
 

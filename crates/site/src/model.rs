@@ -259,6 +259,42 @@ impl SiteModel {
         out
     }
 
+    /// Features of one kind within `d` metres of `g`, unordered and without distances.
+    /// Membership is exact: envelopes reject, a vertex-to-vertex distance accepts, and
+    /// only the undecided candidates get an exact distance.
+    pub fn within(&self, kind: Kind, g: &geo::Geometry<f64>, d: f64) -> Vec<&Feature> {
+        use geo::CoordsIter;
+        let (Some(tree), Some(r), Some(probe)) = (
+            self.by_kind.get(&kind),
+            g.bounding_rect(),
+            g.coords_iter().next(),
+        ) else {
+            return Vec::new();
+        };
+        let q = AABB::from_corners(
+            [r.min().x - d, r.min().y - d],
+            [r.max().x + d, r.max().y + d],
+        );
+        let d2 = d * d;
+        tree.locate_in_envelope_intersecting(&q)
+            .filter(|e| {
+                let (lo, hi) = (e.geom().lower(), e.geom().upper());
+                let er = geo::Rect::new(Coord { x: lo[0], y: lo[1] }, Coord { x: hi[0], y: hi[1] });
+                envelope_gap(&r, &er) <= d
+            })
+            .map(|e| &self.features[e.data])
+            .filter(|f| {
+                // Any two points bound the distance from above.
+                let upper2 = f
+                    .geometry
+                    .coords_iter()
+                    .map(|c| (c.x - probe.x).powi(2) + (c.y - probe.y).powi(2))
+                    .fold(f64::INFINITY, f64::min);
+                upper2 <= d2 || distance(g, &f.geometry) <= d
+            })
+            .collect()
+    }
+
     pub fn intersecting(&self, g: &geo::Geometry<f64>) -> Vec<&Feature> {
         self.within_distance(g, 0.0)
             .into_iter()

@@ -553,3 +553,49 @@ fn no_georeferencing_means_no_placement_and_explicit_placement_works() {
     assert!("1,2".parse::<zhishen_site::Placement>().is_err());
     assert!("1,2,x".parse::<zhishen_site::Placement>().is_err());
 }
+
+#[test]
+fn within_agrees_with_within_distance() {
+    let d = tmp();
+    write(
+        &d.path().join("parcel.gpkg"),
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &parcels(),
+        &[],
+    );
+    write(
+        &d.path().join("road_red_line.gpkg"),
+        "GPKG",
+        "road_red_line",
+        Some(4547),
+        &roads(),
+        &[],
+    );
+    let m = load(d.path());
+    for (x, y, dist) in [
+        (528_720.0, 3_386_615.0, 50.0),
+        (528_720.0, 3_386_615.0, 60.0),
+        (528_900.0, 3_386_700.0, 45.0),
+        (528_900.0, 3_386_700.0, 30.0),
+    ] {
+        let fp: geo::Geometry<f64> = geo::Rect::new((x, y), (x + 20.0, y + 20.0))
+            .to_polygon()
+            .into();
+        let mut a: Vec<_> = m
+            .within(Kind::Parcel, &fp, dist)
+            .iter()
+            .filter_map(|f| f.id())
+            .collect();
+        let mut b: Vec<_> = m
+            .within_distance(&fp, dist)
+            .iter()
+            .filter(|(f, _)| f.kind == Kind::Parcel)
+            .filter_map(|(f, _)| f.id())
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "at ({x}, {y}) within {dist} m");
+    }
+}
