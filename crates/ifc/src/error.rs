@@ -98,3 +98,24 @@ impl Diagnostic {
         self
     }
 }
+
+/// Findings listed one by one before the rest are summarised in a count.
+pub(crate) const MAX_LISTED: usize = 20;
+
+/// Pushes `one(item)` for the first [`MAX_LISTED`] items and one summary for the rest,
+/// e.g. "12 more elements could not be meshed" (`rest` = "elements could not be meshed").
+pub(crate) fn push_listed<T>(
+    diags: &mut Vec<Diagnostic>,
+    items: &[T],
+    code: &'static str,
+    rest: &str,
+    one: impl Fn(&T) -> Diagnostic,
+) {
+    diags.extend(items.iter().take(MAX_LISTED).map(one));
+    if items.len() > MAX_LISTED {
+        diags.push(Diagnostic::warn(
+            code,
+            format!("{} more {rest}", items.len() - MAX_LISTED),
+        ));
+    }
+}

@@ -43,9 +43,7 @@ fn is_fabric(e: &Element) -> bool {
         || is(c, IfcType::IfcGrid)
         || is(c, IfcType::IfcGeographicElement)
         || is(c, IfcType::IfcSpatialZone)
-        || is(c, IfcType::IfcTransportElement)
-        || c == "IfcSpatialZone"
-        || c == "IfcFurniture")
+        || is(c, IfcType::IfcTransportElement))
 }
 
 fn is_roof(e: &Element) -> bool {

@@ -1,6 +1,6 @@
 //! Reads a whole file into a [`Model`]. The only module that touches ifc-lite.
 
-use crate::error::{Diagnostic, IfcError};
+use crate::error::{push_listed, Diagnostic, IfcError};
 use crate::facts;
 use crate::footprint::Union;
 use crate::georef::{self, Crs, RawMapConversion};
@@ -73,8 +73,12 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             unread.push(r);
         }
     }
-    for r in unread.iter().take(20) {
-        diags.push(
+    push_listed(
+        &mut diags,
+        &unread,
+        "record_unreadable",
+        "records read differently by the decoder",
+        |r| {
             Diagnostic::warn(
                 "record_unreadable",
                 format!(
@@ -83,18 +87,9 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
                 ),
             )
             .at_entity(r.id)
-            .at_offset(r.start),
-        );
-    }
-    if unread.len() > 20 {
-        diags.push(Diagnostic::warn(
-            "record_unreadable",
-            format!(
-                "{} more records read differently by the decoder",
-                unread.len() - 20
-            ),
-        ));
-    }
+            .at_offset(r.start)
+        },
+    );
 
     let project_id = by_type.get("IFCPROJECT").and_then(|v| v.first().copied());
     let Some(project_id) = project_id else {
@@ -328,14 +323,11 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         .map(|(id, _)| *id)
         .collect();
     tracing::debug!(elapsed = ?t0.elapsed(), "read structure");
-    // 2-D profile points far from the origin lose precision in the kernel's f32 profile path.
-    let far = far_profile_point(
-        data,
-        &scan.records,
-        by_type.get("IFCCARTESIANPOINT"),
-        lib_scale,
-    );
-    if far > LARGE_PROFILE_M {
+    // One pass over the points: the RTC anchor for meshing, and 2-D profile points far
+    // from the origin, which lose precision in the kernel's f32 profile path.
+    let points = PointExtent::of(data, &scan.records, lib_scale);
+    if points.far_profile_m > LARGE_PROFILE_M {
+        let far = points.far_profile_m;
         diags.push(Diagnostic::warn(
             "large_coordinates",
             format!(
@@ -352,7 +344,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         .collect();
     // Meshing and property reading are independent: both run across the cores.
     let (meshes, (mut element_props, prop_failures)) = rayon::join(
-        || mesh_all(data, &index, &mesh_ids, Frame::of(data, lib_scale)),
+        || mesh_all(data, &index, &mesh_ids, points.frame(lib_scale)),
         || rels.props_all(data, &index, &element_ids),
     );
     tracing::debug!(elapsed = ?t0.elapsed(), meshes = meshes.len(), "meshed");
@@ -373,8 +365,12 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             Err(msg) => mesh_failures.push((id, msg)),
         }
     }
-    for (id, msg) in mesh_failures.iter().take(20) {
-        diags.push(
+    push_listed(
+        &mut diags,
+        &mesh_failures,
+        "geometry_failed",
+        "elements could not be meshed",
+        |(id, msg)| {
             Diagnostic::warn(
                 "geometry_failed",
                 format!(
@@ -382,18 +378,9 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
                     kind(*id)
                 ),
             )
-            .at_entity(u64::from(*id)),
-        );
-    }
-    if mesh_failures.len() > 20 {
-        diags.push(Diagnostic::warn(
-            "geometry_failed",
-            format!(
-                "{} more elements could not be meshed",
-                mesh_failures.len() - 20
-            ),
-        ));
-    }
+            .at_entity(u64::from(*id))
+        },
+    );
 
     let mut bbox_world_m: Option<BBox> = None;
     for (id, t) in &products {
@@ -473,15 +460,19 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         });
     }
 
-    for (id, err) in rd.failed.iter().take(20) {
-        diags.push(
+    push_listed(
+        &mut diags,
+        &rd.failed,
+        "decode_failed",
+        "entities could not be decoded",
+        |(id, err)| {
             Diagnostic::warn(
                 "decode_failed",
                 format!("entity #{id} could not be decoded: {err}"),
             )
-            .at_entity(u64::from(*id)),
-        );
-    }
+            .at_entity(u64::from(*id))
+        },
+    );
 
     tracing::debug!(elapsed = ?t0.elapsed(), "elements");
     let facts = facts::compute(&storeys, &spaces, &elements, &buildings, &mut diags);
@@ -1036,16 +1027,6 @@ struct Frame {
     rtc: (f64, f64, f64),
 }
 
-impl Frame {
-    fn of(data: &[u8], unit_scale: f64) -> Frame {
-        let rtc = match ifc_lite_core::scan_model_bounds(data).rtc_offset(unit_scale) {
-            Some(ifc_lite_core::RtcVerdict::Large { anchor }) => anchor,
-            _ => (0.0, 0.0, 0.0),
-        };
-        Frame { unit_scale, rtc }
-    }
-}
-
 fn mesh_all(
     data: &[u8],
     index: &Arc<ifc_lite_core::EntityIndex>,
@@ -1264,39 +1245,80 @@ fn placement_matrix(rd: &mut Reader, id: u32, depth: usize) -> Option<Affine> {
 /// Beyond this distance (m) an f32 coordinate is coarser than 4 mm.
 const LARGE_PROFILE_M: f64 = 50_000.0;
 
-/// Largest |coordinate| (m) among 2-D IfcCartesianPoints.
-fn far_profile_point(
-    data: &[u8],
-    records: &[step::Record],
-    points: Option<&Vec<u32>>,
-    scale: f64,
-) -> f64 {
-    let Some(points) = points else { return 0.0 };
-    let ids: rustc_hash::FxHashSet<u32> = points.iter().copied().collect();
-    let mut far: f64 = 0.0;
-    for r in records.iter().filter(|r| ids.contains(&(r.id as u32))) {
-        let body = &data[r.start..r.end];
-        let (Some(a), Some(b)) = (
-            memchr::memmem::find(body, b"(("),
-            memchr::memrchr(b')', body),
-        ) else {
-            continue;
+/// Coordinates beyond this (m) are meshed relative to an anchor (ifc-lite's threshold).
+const RTC_THRESHOLD_M: f64 = ifc_lite_core::limits::LARGE_COORD_THRESHOLD_METERS;
+
+/// Extent of all IfcCartesianPoints, in metres.
+struct PointExtent {
+    min: [f64; 3],
+    max: [f64; 3],
+    /// Largest |coordinate| among 2-D points (profiles).
+    far_profile_m: f64,
+}
+
+impl PointExtent {
+    fn of(data: &[u8], records: &[step::Record], scale: f64) -> PointExtent {
+        let mut e = PointExtent {
+            min: [f64::INFINITY; 3],
+            max: [f64::NEG_INFINITY; 3],
+            far_profile_m: 0.0,
         };
-        let inner = &body[a + 2..b.saturating_sub(1).max(a + 2)];
-        let vals: Vec<f64> = inner
-            .split(|c| *c == b',')
-            .filter_map(|t| {
-                std::str::from_utf8(t)
-                    .ok()?
-                    .trim()
-                    .trim_end_matches(')')
-                    .parse::<f64>()
-                    .ok()
-            })
-            .collect();
-        if vals.len() == 2 {
-            far = far.max(vals[0].abs().max(vals[1].abs()) * scale);
+        for r in records {
+            if record_type(data, r) != "IFCCARTESIANPOINT" {
+                continue;
+            }
+            let body = &data[r.start..r.end];
+            let (Some(a), Some(b)) = (
+                memchr::memmem::find(body, b"(("),
+                memchr::memrchr(b')', body),
+            ) else {
+                continue;
+            };
+            let inner = &body[a + 2..b.saturating_sub(1).max(a + 2)];
+            let v: Vec<f64> = inner
+                .split(|c| *c == b',')
+                .filter_map(|t| {
+                    std::str::from_utf8(t)
+                        .ok()?
+                        .trim()
+                        .trim_end_matches(')')
+                        .parse()
+                        .ok()
+                })
+                .filter(|x: &f64| x.is_finite())
+                .collect();
+            if !(2..=3).contains(&v.len()) {
+                continue;
+            }
+            let p = [
+                v[0] * scale,
+                v[1] * scale,
+                v.get(2).map_or(0.0, |z| z * scale),
+            ];
+            for k in 0..3 {
+                e.min[k] = e.min[k].min(p[k]);
+                e.max[k] = e.max[k].max(p[k]);
+            }
+            if v.len() == 2 {
+                e.far_profile_m = e.far_profile_m.max(p[0].abs().max(p[1].abs()));
+            }
         }
+        e
     }
-    far
+
+    /// Meshing frame: the extent's centre as RTC anchor once any coordinate is large.
+    fn frame(&self, unit_scale: f64) -> Frame {
+        let large = self
+            .min
+            .iter()
+            .chain(&self.max)
+            .any(|v| v.is_finite() && v.abs() > RTC_THRESHOLD_M);
+        let rtc = if large {
+            let c = |k: usize| (self.min[k] + self.max[k]) / 2.0;
+            (c(0), c(1), c(2))
+        } else {
+            (0.0, 0.0, 0.0)
+        };
+        Frame { unit_scale, rtc }
+    }
 }

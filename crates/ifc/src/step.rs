@@ -5,12 +5,10 @@
 //! binary, truncated, duplicate ids, dangling references, ids beyond u32
 //! (which ifc-lite would silently skip) and text that is not UTF-8.
 
-use crate::error::{Diagnostic, IfcError};
+use crate::error::{Diagnostic, IfcError, MAX_LISTED};
 use rustc_hash::FxHashMap as HashMap;
 
 const MAGIC: &[u8] = b"ISO-10303-21;";
-/// Dangling references beyond this count are summarised, not listed one by one.
-const MAX_LISTED: usize = 20;
 
 /// One `#id=TYPE(...);` record.
 #[derive(Debug, Clone, Copy)]
