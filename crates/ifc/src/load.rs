@@ -1250,8 +1250,7 @@ const RTC_THRESHOLD_M: f64 = ifc_lite_core::limits::LARGE_COORD_THRESHOLD_METERS
 
 /// Extent of all IfcCartesianPoints, in metres.
 struct PointExtent {
-    min: [f64; 3],
-    max: [f64; 3],
+    bounds: Option<BBox>,
     /// Largest |coordinate| among 2-D points (profiles).
     far_profile_m: f64,
 }
@@ -1259,8 +1258,7 @@ struct PointExtent {
 impl PointExtent {
     fn of(data: &[u8], records: &[step::Record], scale: f64) -> PointExtent {
         let mut e = PointExtent {
-            min: [f64::INFINITY; 3],
-            max: [f64::NEG_INFINITY; 3],
+            bounds: None,
             far_profile_m: 0.0,
         };
         for r in records {
@@ -1295,9 +1293,9 @@ impl PointExtent {
                 v[1] * scale,
                 v.get(2).map_or(0.0, |z| z * scale),
             ];
-            for k in 0..3 {
-                e.min[k] = e.min[k].min(p[k]);
-                e.max[k] = e.max[k].max(p[k]);
+            match &mut e.bounds {
+                Some(b) => b.include(p),
+                None => e.bounds = Some(BBox { min: p, max: p }),
             }
             if v.len() == 2 {
                 e.far_profile_m = e.far_profile_m.max(p[0].abs().max(p[1].abs()));
@@ -1308,16 +1306,17 @@ impl PointExtent {
 
     /// Meshing frame: the extent's centre as RTC anchor once any coordinate is large.
     fn frame(&self, unit_scale: f64) -> Frame {
-        let large = self
-            .min
-            .iter()
-            .chain(&self.max)
-            .any(|v| v.is_finite() && v.abs() > RTC_THRESHOLD_M);
-        let rtc = if large {
-            let c = |k: usize| (self.min[k] + self.max[k]) / 2.0;
-            (c(0), c(1), c(2))
-        } else {
-            (0.0, 0.0, 0.0)
+        let rtc = match self.bounds {
+            Some(b)
+                if b.min
+                    .iter()
+                    .chain(&b.max)
+                    .any(|v| v.abs() > RTC_THRESHOLD_M) =>
+            {
+                let c = |k: usize| (b.min[k] + b.max[k]) / 2.0;
+                (c(0), c(1), c(2))
+            }
+            _ => (0.0, 0.0, 0.0),
         };
         Frame { unit_scale, rtc }
     }
