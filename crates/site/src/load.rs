@@ -1,7 +1,7 @@
 //! Reading a site package through GDAL: formats, encodings, fields, CRS.
 
 use crate::fields::{self, canonical, FieldType, Kind};
-use crate::model::{Feature, Finding, LayerInfo, SiteModel};
+use crate::model::{Feature, Finding, LayerInfo, LayerPlace, SiteModel};
 use crate::SiteError;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, LayerAccess};
@@ -301,15 +301,17 @@ fn read_source(
         if s.layer.as_deref().is_some_and(|want| want != lname) {
             continue;
         }
+        let here = LayerPlace {
+            file: &s.path,
+            layer: &lname,
+        };
         let mut src_srs = match &s.crs {
             Some(c) => srs_from(c).ok(),
             None => layer.spatial_ref(),
         };
         let Some(src) = src_srs.as_mut() else {
-            findings.push(Finding::error(
+            findings.push(here.error(
                 "unknown_crs",
-                &s.path,
-                Some(&lname),
                 None,
                 None,
                 "the layer has no CRS (no .prj / SRS); set `crs` for it in site.toml".into(),
@@ -320,10 +322,8 @@ fn read_source(
         let transform = match CoordTransform::new(src, site) {
             Ok(t) => t,
             Err(e) => {
-                findings.push(Finding::error(
+                findings.push(here.error(
                     "crs_transform",
-                    &s.path,
-                    Some(&lname),
                     None,
                     None,
                     format!(
@@ -350,10 +350,8 @@ fn read_source(
             .collect();
         let axis_swapped = detect_swapped_axes(&mut layer, src);
         if let Some(why) = &axis_swapped {
-            findings.push(Finding::warn(
+            findings.push(here.warn(
                 "axis_order_swapped",
-                &s.path,
-                Some(&lname),
                 None,
                 None,
                 format!("coordinates are {why}; x and y were swapped before transforming"),
@@ -375,14 +373,7 @@ fn read_source(
                             attrs.insert(canon.to_string(), val);
                         }
                         Ok(None) => {}
-                        Err(msg) => findings.push(Finding::warn(
-                            "bad_attribute",
-                            &s.path,
-                            Some(&lname),
-                            fid,
-                            Some(name),
-                            msg,
-                        )),
+                        Err(msg) => findings.push(here.warn("bad_attribute", fid, Some(name), msg)),
                     },
                     None => {
                         extra.insert(name.clone(), raw_value(&v));
@@ -391,10 +382,8 @@ fn read_source(
             }
             let label = attrs.get("id").and_then(Value::as_str).map(str::to_owned);
             let Some(g) = f.geometry() else {
-                findings.push(Finding::error(
+                findings.push(here.error(
                     "no_geometry",
-                    &s.path,
-                    Some(&lname),
                     fid,
                     None,
                     "feature has no geometry; skipped".into(),
@@ -418,14 +407,7 @@ fn read_source(
                 match &owned {
                     Ok(t) => t,
                     Err(e) => {
-                        findings.push(Finding::error(
-                            "transform_failed",
-                            &s.path,
-                            Some(&lname),
-                            fid,
-                            None,
-                            e.to_string(),
-                        ));
+                        findings.push(here.error("transform_failed", fid, None, e.to_string()));
                         continue;
                     }
                 }
@@ -435,14 +417,7 @@ fn read_source(
             let geom: geo::Geometry<f64> = match geo::Geometry::try_from(g) {
                 Ok(x) => x,
                 Err(e) => {
-                    findings.push(Finding::error(
-                        "geometry_unsupported",
-                        &s.path,
-                        Some(&lname),
-                        fid,
-                        None,
-                        e.to_string(),
-                    ));
+                    findings.push(here.error("geometry_unsupported", fid, None, e.to_string()));
                     continue;
                 }
             };
@@ -450,10 +425,8 @@ fn read_source(
                 match areal(geom) {
                     Some(mp) => geo::Geometry::MultiPolygon(mp),
                     None => {
-                        findings.push(Finding::error(
+                        findings.push(here.error(
                             "not_an_area",
-                            &s.path,
-                            Some(&lname),
                             fid,
                             None,
                             format!("a {} must be a polygon or a closed line", s.kind.as_str()),
@@ -467,34 +440,18 @@ fn read_source(
             let geom = match repair(geom) {
                 Repair::Valid(g) => g,
                 Repair::Repaired(g, msg) => {
-                    findings.push(Finding::warn(
-                        "invalid_geometry_repaired",
-                        &s.path,
-                        Some(&lname),
-                        fid,
-                        None,
-                        msg,
-                    ));
+                    findings.push(here.warn("invalid_geometry_repaired", fid, None, msg));
                     g
                 }
                 Repair::Rejected(msg) => {
-                    findings.push(Finding::error(
-                        "invalid_geometry",
-                        &s.path,
-                        Some(&lname),
-                        fid,
-                        None,
-                        msg,
-                    ));
+                    findings.push(here.error("invalid_geometry", fid, None, msg));
                     continue;
                 }
             };
             for req in s.kind.required() {
                 if !attrs.contains_key(*req) {
-                    findings.push(Finding::error(
+                    findings.push(here.error(
                         "missing_attribute",
-                        &s.path,
-                        Some(&lname),
                         fid,
                         Some(req),
                         format!(
@@ -522,14 +479,7 @@ fn read_source(
         }
         let count = features.len() - before;
         if count == 0 {
-            findings.push(Finding::warn(
-                "empty_layer",
-                &s.path,
-                Some(&lname),
-                None,
-                None,
-                "layer has no features".into(),
-            ));
+            findings.push(here.warn("empty_layer", None, None, "layer has no features".into()));
         }
         let extent = features[before..]
             .iter()

@@ -98,6 +98,33 @@ impl Finding {
     }
 }
 
+/// The file and layer findings of one layer are about.
+pub(crate) struct LayerPlace<'a> {
+    pub file: &'a Path,
+    pub layer: &'a str,
+}
+
+impl LayerPlace<'_> {
+    pub fn error(
+        &self,
+        code: &'static str,
+        fid: Option<u64>,
+        field: Option<&str>,
+        message: String,
+    ) -> Finding {
+        Finding::error(code, self.file, Some(self.layer), fid, field, message)
+    }
+    pub fn warn(
+        &self,
+        code: &'static str,
+        fid: Option<u64>,
+        field: Option<&str>,
+        message: String,
+    ) -> Finding {
+        Finding::warn(code, self.file, Some(self.layer), fid, field, message)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerInfo {
     pub file: String,
