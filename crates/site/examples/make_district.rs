@@ -585,44 +585,13 @@ fn named(rows: Vec<(String, &'static str)>) -> Layer {
     }
 }
 
-/// The purple line as a hand-written R12 DXF: one closed POLYLINE on a GBK-named layer.
+/// The purple line as an R12 DXF: one closed POLYLINE on a GBK-named layer.
 fn purple_dxf() -> Vec<u8> {
-    let mut dxf: Vec<u8> = Vec::new();
-    let mut put = |code: &str, value: &[u8]| {
-        dxf.extend_from_slice(code.as_bytes());
-        dxf.push(b'\n');
-        dxf.extend_from_slice(value);
-        dxf.push(b'\n');
-    };
-    for (c, v) in [
-        ("0", "SECTION"),
-        ("2", "HEADER"),
-        ("9", "$ACADVER"),
-        ("1", "AC1009"),
-        ("9", "$DWGCODEPAGE"),
-        ("3", "ANSI_936"),
-        ("0", "ENDSEC"),
-        ("0", "SECTION"),
-        ("2", "ENTITIES"),
-        ("0", "POLYLINE"),
-    ] {
-        put(c, v.as_bytes());
-    }
-    put("8", PURPLE_LAYER_GBK);
-    put("66", b"1");
-    put("70", b"1");
     let [x0, y0, x1, y1] = PURPLE;
-    for (x, y) in [(x0, y0), (x1, y0), (x1, y1), (x0, y1)] {
-        put("0", b"VERTEX");
-        put("8", PURPLE_LAYER_GBK);
-        put("10", format!("{x:.3}").as_bytes());
-        put("20", format!("{y:.3}").as_bytes());
-        put("30", b"0.0");
-    }
-    for (c, v) in [("0", "SEQEND"), ("0", "ENDSEC"), ("0", "EOF")] {
-        put(c, v.as_bytes());
-    }
-    dxf
+    zhishen_testkit::r12_dxf(
+        PURPLE_LAYER_GBK,
+        &[vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]],
+    )
 }
 
 const SITE_TOML: &str = r#"# Demo district site package (see datasets/README.md).

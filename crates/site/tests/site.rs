@@ -118,6 +118,29 @@ fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// The two parcels and the road, as GeoPackages, loaded.
+fn parcels_and_roads() -> (tempfile::TempDir, SiteModel) {
+    let d = tmp();
+    write(
+        &d.path().join("parcel.gpkg"),
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &parcels(),
+        &[],
+    );
+    write(
+        &d.path().join("road_red_line.gpkg"),
+        "GPKG",
+        "road_red_line",
+        Some(4547),
+        &roads(),
+        &[],
+    );
+    let m = load(d.path());
+    (d, m)
+}
+
 fn load(dir: &Path) -> SiteModel {
     zhishen_site::load(dir).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -376,24 +399,7 @@ fn bad_features_get_named_findings() {
 
 #[test]
 fn queries_answer_by_geometry() {
-    let d = tmp();
-    write(
-        &d.path().join("parcel.gpkg"),
-        "GPKG",
-        "parcel",
-        Some(4547),
-        &parcels(),
-        &[],
-    );
-    write(
-        &d.path().join("road_red_line.gpkg"),
-        "GPKG",
-        "road_red_line",
-        Some(4547),
-        &roads(),
-        &[],
-    );
-    let m = load(d.path());
+    let (_dir, m) = parcels_and_roads();
     assert_eq!(
         m.parcel_at(528_750.0, 3_386_650.0).and_then(|f| f.id()),
         Some("A-01")
@@ -437,45 +443,16 @@ fn queries_answer_by_geometry() {
 #[test]
 fn dxf_closed_polylines_become_parcels_with_gbk_layer_names() {
     let d = tmp();
-    let mut dxf: Vec<u8> = Vec::new();
     let layer_gbk: &[u8] = &[0xD3, 0xC3, 0xB5, 0xD8, 0xBA, 0xEC, 0xCF, 0xDF]; // 用地红线 in GBK
-    let mut put = |code: &str, value: &[u8]| {
-        dxf.extend_from_slice(code.as_bytes());
-        dxf.push(b'\n');
-        dxf.extend_from_slice(value);
-        dxf.push(b'\n');
-    };
-    for (c, v) in [
-        ("0", "SECTION"),
-        ("2", "HEADER"),
-        ("9", "$ACADVER"),
-        ("1", "AC1009"),
-        ("9", "$DWGCODEPAGE"),
-        ("3", "ANSI_936"),
-        ("0", "ENDSEC"),
-        ("0", "SECTION"),
-        ("2", "ENTITIES"),
-        ("0", "POLYLINE"),
-    ] {
-        put(c, v.as_bytes());
-    }
-    put("8", layer_gbk);
-    put("66", b"1");
-    put("70", b"1");
-    for (x, y) in [
-        (528_700.0, 3_386_600.0),
-        (528_800.0, 3_386_600.0),
-        (528_800.0, 3_386_680.0),
-        (528_700.0, 3_386_680.0),
-    ] {
-        put("0", b"VERTEX");
-        put("8", layer_gbk);
-        put("10", format!("{x}").as_bytes());
-        put("20", format!("{y}").as_bytes());
-    }
-    for (c, v) in [("0", "SEQEND"), ("0", "ENDSEC"), ("0", "EOF")] {
-        put(c, v.as_bytes());
-    }
+    let dxf = zhishen_testkit::r12_dxf(
+        layer_gbk,
+        &[vec![
+            [528_700.0, 3_386_600.0],
+            [528_800.0, 3_386_600.0],
+            [528_800.0, 3_386_680.0],
+            [528_700.0, 3_386_680.0],
+        ]],
+    );
     std::fs::write(d.path().join("parcel.dxf"), &dxf).unwrap();
     std::fs::write(
         d.path().join("site.toml"),
@@ -556,24 +533,7 @@ fn no_georeferencing_means_no_placement_and_explicit_placement_works() {
 
 #[test]
 fn within_agrees_with_within_distance() {
-    let d = tmp();
-    write(
-        &d.path().join("parcel.gpkg"),
-        "GPKG",
-        "parcel",
-        Some(4547),
-        &parcels(),
-        &[],
-    );
-    write(
-        &d.path().join("road_red_line.gpkg"),
-        "GPKG",
-        "road_red_line",
-        Some(4547),
-        &roads(),
-        &[],
-    );
-    let m = load(d.path());
+    let (_dir, m) = parcels_and_roads();
     for (x, y, dist) in [
         (528_720.0, 3_386_615.0, 50.0),
         (528_720.0, 3_386_615.0, 60.0),

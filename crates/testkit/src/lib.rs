@@ -168,6 +168,19 @@ fn guid(n: u32) -> String {
     s
 }
 
+/// [min x, min y, max x, max y] of an outline.
+fn bounds(fp: &[[f64; 2]]) -> [f64; 4] {
+    fp.iter()
+        .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, p| {
+            [
+                b[0].min(p[0]),
+                b[1].min(p[1]),
+                b[2].max(p[0]),
+                b[3].max(p[1]),
+            ]
+        })
+}
+
 /// Offsets a CCW polygon edge inwards by `t` to make a wall rectangle.
 fn wall_rect(a: [f64; 2], b: [f64; 2], t: f64) -> Vec<[f64; 2]> {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
@@ -327,12 +340,7 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
                 }
                 Roof::Gable { rise_m } => {
                     // Triangle in the y-z plane extruded along x (rectangular footprint assumed).
-                    let (x0, x1) = fp
-                        .iter()
-                        .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[0]), a.1.max(p[0])));
-                    let (y0, y1) = fp
-                        .iter()
-                        .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[1]), a.1.max(p[1])));
+                    let [x0, y0, x1, y1] = bounds(&fp);
                     let tri = [[y0, 0.0], [y1, 0.0], [(y0 + y1) / 2.0, rise_m]];
                     let prof = w.profile(&tri);
                     let o = w.point3([x0, 0.0, top]);
@@ -356,12 +364,7 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
         }
         if spec.spaces {
             let t = spec.wall_thickness_m;
-            let (x0, x1) = fp
-                .iter()
-                .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[0]), a.1.max(p[0])));
-            let (y0, y1) = fp
-                .iter()
-                .fold((f64::MAX, f64::MIN), |a, p| (a.0.min(p[1]), a.1.max(p[1])));
+            let [x0, y0, x1, y1] = bounds(&fp);
             let room = [
                 [x0 + t, y0 + t],
                 [x1 - t, y0 + t],
@@ -398,4 +401,47 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
          FILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n{}ENDSEC;\nEND-ISO-10303-21;\n",
         w.out
     )
+}
+
+/// An R12 DXF with one closed POLYLINE per ring on a layer whose name is given as
+/// raw bytes (e.g. GBK), declared as code page ANSI_936 the way Chinese CAD writes it.
+pub fn r12_dxf(layer: &[u8], rings: &[Vec<[f64; 2]>]) -> Vec<u8> {
+    let mut dxf: Vec<u8> = Vec::new();
+    let mut put = |code: &str, value: &[u8]| {
+        dxf.extend_from_slice(code.as_bytes());
+        dxf.push(b'\n');
+        dxf.extend_from_slice(value);
+        dxf.push(b'\n');
+    };
+    for (c, v) in [
+        ("0", "SECTION"),
+        ("2", "HEADER"),
+        ("9", "$ACADVER"),
+        ("1", "AC1009"),
+        ("9", "$DWGCODEPAGE"),
+        ("3", "ANSI_936"),
+        ("0", "ENDSEC"),
+        ("0", "SECTION"),
+        ("2", "ENTITIES"),
+    ] {
+        put(c, v.as_bytes());
+    }
+    for ring in rings {
+        put("0", b"POLYLINE");
+        put("8", layer);
+        put("66", b"1");
+        put("70", b"1"); // closed
+        for p in ring {
+            put("0", b"VERTEX");
+            put("8", layer);
+            put("10", format!("{:.3}", p[0]).as_bytes());
+            put("20", format!("{:.3}", p[1]).as_bytes());
+            put("30", b"0.0");
+        }
+        put("0", b"SEQEND");
+    }
+    for (c, v) in [("0", "ENDSEC"), ("0", "EOF")] {
+        put(c, v.as_bytes());
+    }
+    dxf
 }
