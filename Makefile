@@ -29,13 +29,17 @@ lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
+# The store tests also run against a throwaway PostgreSQL on loopback.
 test: lint
-	bash scripts/cargo-test.sh
+	@url=$$(bash scripts/pg-test.sh start) || exit 1; \
+	ZHISHEN_TEST_PG_URL=$$url bash scripts/cargo-test.sh; rc=$$?; \
+	bash scripts/pg-test.sh stop; exit $$rc
 
 # Side-by-side benchmark against web-ifc (npm) and IfcOpenShell (pip).
 bench: build
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 $(MODELS)
 	python3 bench/site_bench.py
+	bash bench/store_bench.sh
 
 clean:
 	$(CARGO) clean

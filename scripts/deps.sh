@@ -7,6 +7,16 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 # GDAL 3.6 for the site model (GeoPackage, Shapefile, GeoJSON, FileGDB, FlatGeobuf, DXF).
 pkg-config --exists gdal 2>/dev/null || need+=(libgdal-dev)
+# The system SQLite, shared by GDAL (GeoPackage) and the store (sqlx links it unbundled).
+pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
+# PostgreSQL server for the store tests and bench (scripts/pg-test.sh).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# Report rendering tests: a real browser for the HTML report, xmllint for the BCF XSD checks,
+# venv for IfcOpenShell's bcf reader (scripts/bcf_check.py), a CJK font so screenshots show Chinese.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing packages: ${need[*]} (run as root or install them)" >&2

@@ -7,6 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use zhishen_ifc::{IfcError, Model, Severity};
 
+mod audit;
+mod calendar;
+mod case;
+mod check;
+mod licence;
 mod table;
 
 #[derive(Parser)]
@@ -23,6 +28,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Read an IFC model and print its facts (建筑信息).
+    /// Review a building against its parcel's planning conditions (规划条件核验).
+    Check(check::CheckArgs),
     Inspect {
         model: PathBuf,
         /// Print the documented JSON contract instead of a table.
@@ -37,6 +44,20 @@ enum Cmd {
         #[command(subcommand)]
         cmd: SiteCmd,
     },
+    /// Signed e-licences (电子证照): verify offline, render as HTML.
+    Licence {
+        #[command(subcommand)]
+        cmd: licence::LicenceCmd,
+    },
+    /// Working-day calendar 工作日历 (statutory holidays and 调休 make-up days).
+    Calendar {
+        #[command(subcommand)]
+        cmd: calendar::CalendarCmd,
+    },
+    /// Approval cases 审批案件 over the durable store (see docs/store.md).
+    Case(case::CaseArgs),
+    /// Tamper-evident audit log 审计日志: verify, checkpoint.
+    Audit(audit::AuditArgs),
     /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"}.
     #[command(hide = true)]
     BenchLoad { model: PathBuf },
@@ -71,7 +92,10 @@ fn main() -> ExitCode {
             let bad_input = e
                 .downcast_ref::<IfcError>()
                 .is_some_and(IfcError::is_bad_input)
-                || e.downcast_ref::<zhishen_site::SiteError>().is_some();
+                || e.downcast_ref::<zhishen_site::SiteError>().is_some()
+                || e.downcast_ref::<zhishen_rules::RulesError>().is_some()
+                || e.downcast_ref::<zhishen_rules::ProfileError>().is_some()
+                || e.downcast_ref::<check::BadInput>().is_some();
             ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { 1 })
         }
     }
@@ -101,6 +125,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Calendar { cmd } => calendar::run(cmd),
+        Cmd::Case(a) => case::run(a),
+        Cmd::Audit(a) => audit::run(a),
+        Cmd::Check(a) => check::run(a),
         Cmd::Site {
             cmd: SiteCmd::Info { dir, json },
         } => {
@@ -132,6 +160,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Cmd::Licence { cmd } => licence::run(cmd),
         Cmd::BenchLoad { model } => {
             let bytes = std::fs::read(&model)?;
             let t = std::time::Instant::now();

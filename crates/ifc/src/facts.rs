@@ -9,6 +9,9 @@ use std::collections::{BTreeMap, HashSet};
 
 /// Storeys at or above this elevation (m, relative to ±0.00) count as above ground.
 const ABOVE_GROUND_EPS: f64 = 0.01;
+/// Walls lower than this (parapets, kerbs) do not make a level a storey: GB/T 50353 counts
+/// no area below 1.20 m of headroom.
+const MIN_STOREY_WALL_M: f64 = 1.2;
 /// Roof surfaces steeper than 3 % are pitched (GB 50693-2011 2.0.1 坡屋面).
 const PITCHED_MIN_GRADE: f64 = 0.03;
 /// Rooftop rooms covering at most this share of the roof are excluded (GB 50352-2019 4.5.2).
@@ -218,15 +221,23 @@ pub fn compute(
             _ => true,
         };
         // A level counts as a storey when it has a floor slab or spaces, or, above
-        // ground, walls or columns. Below ground, walls alone are foundation stems.
-        let has_floor = !sp.is_empty()
+        // ground, walls or columns. Below ground, walls alone are foundation stems. On a
+        // roof, walls lower than a storey are parapets 女儿墙: they do not make a storey,
+        // and spaces enclosed only by them are open roof terraces 露台 (GB/T 50353 3.0.27).
+        let is_upright = |e: &&&Element| {
+            e.ifc_class.starts_with("IfcWall")
+                || e.ifc_class.starts_with("IfcColumn")
+                || e.ifc_class == "IfcCurtainWall"
+        };
+        let tall = |e: &&&Element| {
+            e.bbox
+                .is_some_and(|b| b.max[2] - b.min[2] >= MIN_STOREY_WALL_M)
+        };
+        let uprights: Vec<&&Element> = els.iter().filter(is_upright).collect();
+        let only_parapets = !uprights.is_empty() && !uprights.iter().any(tall);
+        let has_floor = (!sp.is_empty() && !only_parapets)
             || els.iter().any(|e| e.ifc_class.starts_with("IfcSlab"))
-            || (above_ground
-                && els.iter().any(|e| {
-                    e.ifc_class.starts_with("IfcWall")
-                        || e.ifc_class.starts_with("IfcColumn")
-                        || e.ifc_class == "IfcCurtainWall"
-                }));
+            || (above_ground && uprights.iter().any(tall));
         let (gfa, source) = if !has_floor {
             (None, None)
         } else if area.area_m2 > 0.0 {

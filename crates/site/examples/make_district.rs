@@ -218,7 +218,7 @@ const PARCELS: &[ParcelRow] = &[
         "DK-05-2",
         "R1",
         "滨江低层住宅2号地块",
-        0.4,
+        0.25,
         35.0,
         30.0,
         12.0,
@@ -654,7 +654,7 @@ parcel = "DK-05-2"
 place = "528530,3386438,0"
 use = "住宅"
 expect_fail = ["far"]
-note = "FAR over the 0.4 limit of the villa plot"
+note = "FAR over the 0.25 limit of the villa plot"
 
 [[building]]
 id = "P3"

@@ -149,6 +149,10 @@ pub struct SiteModel {
     pub findings: Vec<Finding>,
     /// One R-tree per kind, so that "nearest road" does not walk past parcels.
     by_kind: BTreeMap<Kind, RTree<Entry>>,
+    /// Feature indices per kind, and parcels by id (first of duplicates), so counts and
+    /// lookups cost nothing on a million-parcel site.
+    of_kind: BTreeMap<Kind, Vec<usize>>,
+    parcel_ids: rustc_hash::FxHashMap<String, usize>,
 }
 
 /// Polygons up to this many vertices use the direct segment-pair distance.
@@ -219,7 +223,15 @@ impl SiteModel {
         findings: Vec<Finding>,
     ) -> Self {
         let mut per_kind: BTreeMap<Kind, Vec<Entry>> = BTreeMap::new();
+        let mut of_kind: BTreeMap<Kind, Vec<usize>> = BTreeMap::new();
+        let mut parcel_ids = rustc_hash::FxHashMap::default();
         for (i, f) in features.iter().enumerate() {
+            of_kind.entry(f.kind).or_default().push(i);
+            if f.kind == Kind::Parcel {
+                if let Some(id) = f.id() {
+                    parcel_ids.entry(id.to_string()).or_insert(i);
+                }
+            }
             if let Some(b) = f.bbox {
                 let r = Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]);
                 per_kind
@@ -237,17 +249,26 @@ impl SiteModel {
                 .into_iter()
                 .map(|(k, v)| (k, RTree::bulk_load(v)))
                 .collect(),
+            of_kind,
+            parcel_ids,
         }
     }
 
     pub fn count(&self, kind: Kind) -> usize {
-        self.features.iter().filter(|f| f.kind == kind).count()
+        self.of_kind.get(&kind).map_or(0, Vec::len)
+    }
+
+    /// Every feature of one kind.
+    pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = &Feature> + '_ {
+        self.of_kind
+            .get(&kind)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.features[i])
     }
 
     pub fn parcel(&self, id: &str) -> Option<&Feature> {
-        self.features
-            .iter()
-            .find(|f| f.kind == Kind::Parcel && f.id() == Some(id))
+        self.parcel_ids.get(id).map(|&i| &self.features[i])
     }
 
     /// The parcel containing a point (site coordinates).

@@ -67,9 +67,28 @@ pub struct PlacedBuilding {
     /// Absolute elevation of the model's z = 0, when known.
     pub origin_elevation_m: Option<f64>,
     pub warnings: Vec<String>,
+    /// Model (x, y) -> site (E, N) as an affine map `[a, b, c, d, e, f]`:
+    /// E = a·x + b·y + c, N = d·x + e·y + f. Exact for explicit placements and map
+    /// conversions in the site CRS; a local linearisation at the model origin when a CRS
+    /// transform is involved (used to locate elements, not to measure).
+    pub to_site: [f64; 6],
+}
+
+/// Fits the affine map of `f` at the model origin.
+fn affine(f: &dyn Fn(f64, f64) -> (f64, f64)) -> [f64; 6] {
+    let (c, f0) = f(0.0, 0.0);
+    let (ax, dx) = f(1.0, 0.0);
+    let (by, ey) = f(0.0, 1.0);
+    [ax - c, by - c, c, dx - f0, ey - f0, f0]
 }
 
 impl PlacedBuilding {
+    /// Site coordinates of a model point (see `to_site`).
+    pub fn site_xy(&self, x: f64, y: f64) -> (f64, f64) {
+        let t = &self.to_site;
+        (t[0] * x + t[1] * y + t[2], t[3] * x + t[4] * y + t[5])
+    }
+
     pub fn footprint_area_m2(&self) -> f64 {
         use geo::Area;
         self.footprint.unsigned_area()
@@ -117,6 +136,7 @@ pub fn place(
             footprint_below: to_polys(below, &f),
             origin_elevation_m: p.elevation,
             warnings: Vec::new(),
+            to_site: affine(&f),
         });
     }
     let site = srs_from(site_crs)
@@ -194,6 +214,7 @@ pub fn place(
                     .unwrap_or(0.0),
             ),
             warnings,
+            to_site: affine(&f),
         });
     }
     if let Some(s) = &model.georef.site_ref {
@@ -219,6 +240,7 @@ pub fn place(
                 footprint_below: to_polys(below, &f),
                 origin_elevation_m: s.elevation_m,
                 warnings,
+                to_site: affine(&f),
             });
         }
     }

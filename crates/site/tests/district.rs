@@ -125,7 +125,7 @@ fn district_package_loads_with_every_layer() {
     }
     let p = m.parcel("DK-05-2").unwrap();
     assert_eq!(p.text("land_use"), Some("R1"));
-    assert_eq!(p.number("far_max"), Some(0.4));
+    assert_eq!(p.number("far_max"), Some(0.25));
     assert_eq!(p.number("coverage_max"), Some(0.35));
     assert_eq!(p.number("green_min"), Some(0.30));
     assert_eq!(p.number("height_max"), Some(12.0));
@@ -255,7 +255,7 @@ fn placements_land_where_the_readme_says() {
             "汉江蓝线",
             45.82,
             6.63,
-            0.436,
+            0.303,
             0.173,
             0.333,
         ),
@@ -333,7 +333,7 @@ fn placements_land_where_the_readme_says() {
             "紫线_历史文化街区",
             0.00,
             6.63,
-            0.017,
+            0.012,
             0.007,
             0.425,
         ),

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Store benchmark (make bench): durable commands per second on SQLite
+# (WAL, synchronous=FULL: every acknowledged command is fsynced) and on a
+# throwaway PostgreSQL (fsync on), then `audit verify` over 1M events.
+#   EVENTS=1000000 CASES=400 WORKERS=4 bash bench/store_bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${EVENTS:-1000000}
+CASES=${CASES:-400}
+WORKERS=${WORKERS:-4}
+cargo build --release --locked -p zhishen-store --example store_bench
+BENCH=${CARGO_TARGET_DIR:-target}/release/examples/store_bench
+tmp=$(mktemp -d /tmp/zhishen-store-bench-XXXXXX)
+export ZHISHEN_PG_STATE=$tmp/pg.state
+cleanup() { bash scripts/pg-test.sh stop >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+echo "== store: durable commands per second (each command = one committed, fsynced transaction)"
+echo "SQLite (WAL, synchronous=FULL): $("$BENCH" commands "sqlite://$tmp/bench.db" "$CASES" "$WORKERS")"
+if pg=$(bash scripts/pg-test.sh start 2>/dev/null); then
+  echo "PostgreSQL $(psql "$pg" -Atc 'SHOW server_version' 2>/dev/null) (fsync on): $("$BENCH" commands "$pg" "$CASES" "$WORKERS")"
+else
+  echo "PostgreSQL: skipped (no server; make deps installs it)"
+fi
+echo "== audit verify over $EVENTS synthetic events"
+echo "SQLite: $("$BENCH" verify "sqlite://$tmp/verify.db" "$EVENTS")"

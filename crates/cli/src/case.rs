@@ -1,0 +1,850 @@
+//! `zhishen case …`: the approval workflow (审批流程) from the command line,
+//! over the durable store. See `docs/store.md` for the argument design.
+//!
+//! Exit codes: 0 done, 1 refused by the workflow (reason printed zh + en),
+//! 2 bad input (a message names the field or entity).
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use clap::{Args, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use zhishen_store::{cst, Executed, FixedClock, Store, StoreError};
+use zhishen_workflow::{Actor, Command, Role};
+
+pub const EXIT_REFUSED: u8 = 1;
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Args)]
+pub struct CaseArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub cmd: CaseCmd,
+}
+
+/// Options every `case` subcommand takes (before or after the subcommand).
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Database: sqlite://PATH (default ./data/zhishen.db) or postgres://USER@HOST:PORT/DB.
+    #[arg(long, global = true, default_value = zhishen_store::DEFAULT_URL)]
+    pub db: String,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// The time the command happens (RFC 3339, or YYYY-MM-DD = 09:00 +08:00); default now.
+    #[arg(long, global = true)]
+    pub now: Option<String>,
+    /// Who acts (actor id).
+    #[arg(long, global = true, default_value = "cli")]
+    pub actor: String,
+    /// Role: applicant | clerk | reviewer | dept_head | supervisor | auditor | system
+    /// (default depends on the subcommand).
+    #[arg(long, global = true)]
+    pub role: Option<String>,
+    /// Department id of a reviewer or department head.
+    #[arg(long, global = true)]
+    pub dept: Option<String>,
+    /// Idempotency key; repeating it returns the first result. Default: a fresh id.
+    #[arg(long, global = true)]
+    pub request_id: Option<String>,
+    /// Definition directory (catalogue/ process/ calendar/ TOML files) published
+    /// by `create` and `publish`.
+    #[arg(long, global = true, default_value = "assets")]
+    pub defs: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum CaseCmd {
+    /// Publish the definitions in --defs (idempotent).
+    Publish,
+    /// 立案: open a case.
+    Create {
+        case: String,
+        #[arg(long)]
+        project_code: String,
+        #[arg(long)]
+        project_name: String,
+        /// Applicant actor id (default: --actor).
+        #[arg(long)]
+        applicant: Option<String>,
+    },
+    /// 收件: hand in materials for an item.
+    Submit {
+        case: String,
+        #[arg(long)]
+        item: String,
+        /// Material codes, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        materials: Vec<String>,
+        /// Materials replaced by a 告知承诺书, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        commitments: Vec<String>,
+    },
+    /// 受理.
+    Accept {
+        case: String,
+        #[arg(long)]
+        item: String,
+    },
+    /// 不予受理.
+    Reject {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 补正 request (一次告知 before 受理).
+    Supplement {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long, value_delimiter = ',')]
+        materials: Vec<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 补正 done: the requested materials arrived.
+    SupplementDone {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long, value_delimiter = ',')]
+        materials: Vec<String>,
+    },
+    /// Outstanding 容缺 materials handed in.
+    Supply {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long, value_delimiter = ',')]
+        materials: Vec<String>,
+    },
+    /// 部门办理.
+    Process {
+        case: String,
+        #[arg(long)]
+        item: String,
+    },
+    /// 特别程序 start (hearing, testing, appraisal, expert_review, site_inspection, tender, other).
+    SpecialStart {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        limit_wd: Option<u32>,
+    },
+    /// 特别程序 end.
+    SpecialEnd {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        result: String,
+    },
+    /// Ask for an extension (延期) of N working days.
+    Extend {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        days: u32,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Department head approves (or with --deny, denies) the pending extension.
+    ApproveExtension {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        deny: bool,
+    },
+    /// 办结 with an outcome: pass | pass_rongque | fail.
+    Conclude {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        outcome: String,
+        #[arg(long, default_value = "")]
+        opinion: String,
+    },
+    /// 撤件/撤回 by the applicant.
+    Withdraw {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 撤销 of an approval.
+    Revoke {
+        case: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// 好差评 1..=5.
+    Rate {
+        case: String,
+        #[arg(long)]
+        score: u8,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// The case projection and its events.
+    Show { case: String },
+    /// All cases.
+    List,
+    /// Armed timers (of one case, or all).
+    Timers { case: Option<String> },
+    /// Fire every timer due at --now.
+    FireTimers,
+    /// 效能 metrics over all cases on --today (default: the date of --now).
+    Metrics {
+        #[arg(long)]
+        today: Option<NaiveDate>,
+    },
+    /// Test helper: a deterministic stream of commands printing `ack <request id>`
+    /// after each commit (used by the crash test).
+    #[command(hide = true)]
+    Drive {
+        #[arg(long, default_value_t = 20)]
+        cases: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "drive")]
+        prefix: String,
+        /// Concurrent workers (each drives its own cases).
+        #[arg(long, default_value_t = 1)]
+        workers: u32,
+    },
+    /// Benchmark: durable commands per second (prints JSON).
+    #[command(hide = true)]
+    Bench {
+        #[arg(long, default_value_t = 400)]
+        cases: u32,
+        #[arg(long, default_value_t = 4)]
+        workers: u32,
+    },
+}
+
+/// Runs a `case` subcommand; returns the exit code.
+pub fn run(args: CaseArgs) -> Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(run_async(args))
+}
+
+/// Prints a store error the CLI way and returns the exit code for it, or
+/// passes infrastructure errors up.
+pub fn exit_for(e: StoreError) -> Result<ExitCode> {
+    match e {
+        StoreError::Refused(r) => {
+            eprintln!("拒绝 refused [{}]: {}", r.code, r.message_zh);
+            eprintln!("  {}", r.message_en);
+            Ok(ExitCode::from(EXIT_REFUSED))
+        }
+        e @ (StoreError::BadInput(_) | StoreError::NotFound(_) | StoreError::Workflow(_)) => {
+            eprintln!("错误 error: {e}");
+            Ok(ExitCode::from(EXIT_BAD_INPUT))
+        }
+        e => Err(e.into()),
+    }
+}
+
+/// Parses `--now`: RFC 3339, or a date meaning 09:00 China time.
+pub fn parse_now(s: &str) -> Result<DateTime<FixedOffset>, StoreError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t);
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        StoreError::BadInput(format!(
+            "--now {s:?}: expected RFC 3339 (2026-03-02T09:00:00+08:00) or YYYY-MM-DD"
+        ))
+    })?;
+    let nine = NaiveTime::from_hms_opt(9, 0, 0).expect("09:00 is a time");
+    cst()
+        .from_local_datetime(&d.and_time(nine))
+        .single()
+        .ok_or_else(|| StoreError::BadInput(format!("--now {s:?}: no such local time")))
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(
+    flag: &str,
+    s: &str,
+    allowed: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| StoreError::BadInput(format!("{flag} {s:?}: expected one of {allowed}")))
+}
+
+fn actor(c: &Common, default_role: Role) -> Result<Actor, StoreError> {
+    let role = match &c.role {
+        Some(r) => parse_enum::<Role>(
+            "--role",
+            r,
+            "applicant, clerk, reviewer, dept_head, supervisor, auditor, system",
+        )?,
+        None => default_role,
+    };
+    Ok(Actor {
+        id: c.actor.clone(),
+        role,
+        dept: c.dept.clone(),
+    })
+}
+
+fn fresh_request_id() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "cli-{}-{}-{}",
+        t.as_secs(),
+        t.subsec_nanos(),
+        std::process::id()
+    )
+}
+
+/// Reads the TOML files of one kind (`catalogue`, `process`, `calendar`), sorted by name.
+fn read_kind(dir: &Path, kind: &str) -> Result<Vec<(PathBuf, String)>, StoreError> {
+    let sub = dir.join(kind);
+    let rd = std::fs::read_dir(&sub).map_err(|e| {
+        StoreError::BadInput(format!("definition directory {}: {e}", sub.display()))
+    })?;
+    let mut paths: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let t = std::fs::read_to_string(&p)
+                .map_err(|e| StoreError::BadInput(format!("{}: {e}", p.display())))?;
+            Ok((p, t))
+        })
+        .collect()
+}
+
+/// Publishes every process in `dir` with the catalogue it names and all calendars.
+pub async fn publish_dir(
+    store: &Store,
+    dir: &Path,
+) -> Result<Vec<zhishen_store::DefsRef>, StoreError> {
+    let catalogues = read_kind(dir, "catalogue")?;
+    let processes = read_kind(dir, "process")?;
+    let calendars = read_kind(dir, "calendar")?;
+    if processes.is_empty() || calendars.is_empty() {
+        return Err(StoreError::BadInput(format!(
+            "definition directory {}: needs process/*.toml and calendar/*.toml",
+            dir.display()
+        )));
+    }
+    let cal: Vec<&str> = calendars.iter().map(|(_, t)| t.as_str()).collect();
+    let mut out = Vec::new();
+    for (ppath, ptext) in &processes {
+        let p = zhishen_workflow::ProcessDef::from_toml(ptext)
+            .map_err(|e| StoreError::BadInput(format!("{}: {e}", ppath.display())))?;
+        let mut found = None;
+        for (_, ctext) in &catalogues {
+            if let Ok(c) = zhishen_workflow::Catalogue::from_toml(ctext) {
+                if c.id == p.catalogue_id && c.version == p.catalogue_version {
+                    found = Some(ctext);
+                }
+            }
+        }
+        let ctext = found.ok_or_else(|| {
+            StoreError::BadInput(format!(
+                "{}: catalogue {} {} not found in {}",
+                ppath.display(),
+                p.catalogue_id,
+                p.catalogue_version,
+                dir.join("catalogue").display()
+            ))
+        })?;
+        out.push(store.publish_definitions(ctext, ptext, &cal).await?);
+    }
+    Ok(out)
+}
+
+async fn run_async(args: CaseArgs) -> Result<ExitCode> {
+    match run_inner(args).await {
+        Ok(code) => Ok(code),
+        Err(e) => match e.downcast::<StoreError>() {
+            Ok(se) => exit_for(se),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
+    let c = args.common;
+    let now = match &c.now {
+        Some(s) => Some(parse_now(s)?),
+        None => None,
+    };
+    let mut store = Store::open(&c.db).await?;
+    if let Some(t) = now {
+        store = store.with_clock(Arc::new(FixedClock::new(t)));
+    }
+    let rid = c.request_id.clone().unwrap_or_else(fresh_request_id);
+    let (case_id, cmd, role): (String, Command, Role) = match args.cmd {
+        CaseCmd::Publish => {
+            let refs = publish_dir(&store, &c.defs).await?;
+            print_json_or(&c, &refs, || {
+                refs.iter()
+                    .map(|r| {
+                        format!(
+                            "已发布 published: process {} {} / catalogue {} {} / calendar {} {}",
+                            r.process_id,
+                            r.process_version,
+                            r.catalogue_id,
+                            r.catalogue_version,
+                            r.calendar_region,
+                            r.calendar_version
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CaseCmd::Create {
+            case,
+            project_code,
+            project_name,
+            applicant,
+        } => {
+            if c.defs.is_dir() {
+                publish_dir(&store, &c.defs).await?;
+            }
+            let cmd = Command::CreateCase {
+                case_id: case.clone(),
+                project_code,
+                project_name,
+                applicant: applicant.unwrap_or_else(|| c.actor.clone()),
+            };
+            (case, cmd, Role::Applicant)
+        }
+        CaseCmd::Submit {
+            case,
+            item,
+            materials,
+            commitments,
+        } => (
+            case,
+            Command::Submit {
+                item,
+                materials,
+                commitments,
+            },
+            Role::Applicant,
+        ),
+        CaseCmd::Accept { case, item } => (case, Command::Accept { item }, Role::Clerk),
+        CaseCmd::Reject { case, item, reason } => {
+            (case, Command::Reject { item, reason }, Role::Clerk)
+        }
+        CaseCmd::Supplement {
+            case,
+            item,
+            materials,
+            note,
+        } => (
+            case,
+            Command::RequestSupplement {
+                item,
+                materials,
+                note,
+            },
+            Role::Clerk,
+        ),
+        CaseCmd::SupplementDone {
+            case,
+            item,
+            materials,
+        } => (
+            case,
+            Command::SupplementDone { item, materials },
+            Role::Applicant,
+        ),
+        CaseCmd::Supply {
+            case,
+            item,
+            materials,
+        } => (
+            case,
+            Command::SupplyMaterials { item, materials },
+            Role::Applicant,
+        ),
+        CaseCmd::Process { case, item } => {
+            (case, Command::StartProcessing { item }, Role::Reviewer)
+        }
+        CaseCmd::SpecialStart {
+            case,
+            item,
+            kind,
+            reason,
+            limit_wd,
+        } => (
+            case,
+            Command::StartSpecial {
+                item,
+                kind: parse_enum(
+                    "--kind",
+                    &kind,
+                    "hearing, testing, appraisal, expert_review, site_inspection, tender, other",
+                )?,
+                reason,
+                limit_wd,
+            },
+            Role::Reviewer,
+        ),
+        CaseCmd::SpecialEnd { case, item, result } => {
+            (case, Command::EndSpecial { item, result }, Role::Reviewer)
+        }
+        CaseCmd::Extend {
+            case,
+            item,
+            days,
+            reason,
+        } => (
+            case,
+            Command::RequestExtension { item, days, reason },
+            Role::Reviewer,
+        ),
+        CaseCmd::ApproveExtension { case, item, deny } => (
+            case,
+            Command::ApproveExtension {
+                item,
+                approved: !deny,
+            },
+            Role::DeptHead,
+        ),
+        CaseCmd::Conclude {
+            case,
+            item,
+            outcome,
+            opinion,
+        } => (
+            case,
+            Command::Conclude {
+                item,
+                outcome: parse_enum("--outcome", &outcome, "pass, pass_rongque, fail")?,
+                opinion,
+            },
+            Role::Reviewer,
+        ),
+        CaseCmd::Withdraw { case, item, reason } => {
+            (case, Command::Withdraw { item, reason }, Role::Applicant)
+        }
+        CaseCmd::Revoke { case, item, reason } => {
+            (case, Command::Revoke { item, reason }, Role::DeptHead)
+        }
+        CaseCmd::Rate {
+            case,
+            score,
+            comment,
+        } => (case, Command::Rate { score, comment }, Role::Applicant),
+        CaseCmd::Show { case } => return show(&store, &c, &case).await,
+        CaseCmd::List => {
+            let l = store.list_cases().await?;
+            print_json_or(&c, &l, || {
+                l.iter()
+                    .map(|s| {
+                        format!(
+                            "{}\tseq {}\t{} {}\t{}",
+                            s.id, s.seq, s.process_id, s.process_version, s.updated_at
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CaseCmd::Timers { case } => {
+            let t = store.timers(case.as_deref()).await?;
+            print_json_or(&c, &t, || {
+                t.iter()
+                    .map(|t| {
+                        format!(
+                            "{}\t{}\t{}\t{}",
+                            t.case_id,
+                            t.timer_id,
+                            t.kind,
+                            t.due.to_rfc3339()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CaseCmd::FireTimers => {
+            let fired = store.fire_due_timers(store.now()).await?;
+            print_json_or(&c, &fired, || {
+                let mut s = format!("已触发 fired {} timer(s)", fired.len());
+                for ex in &fired {
+                    s.push_str(&format!("\n{}", summary(ex)));
+                }
+                s
+            })?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CaseCmd::Metrics { today } => {
+            let today = today.unwrap_or_else(|| store.now().date_naive());
+            let cases = store.cases().await?;
+            let defs = store.latest_definitions().await?;
+            let m = zhishen_workflow::metrics(&cases, today, &defs.calendar);
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &m)?;
+            writeln!(out)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CaseCmd::Drive {
+            cases,
+            seed,
+            prefix,
+            workers,
+        } => {
+            drive(Arc::new(store), cases, seed, &prefix, workers, true).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CaseCmd::Bench { cases, workers } => {
+            let store = Arc::new(store);
+            let t = std::time::Instant::now();
+            let n = drive(store.clone(), cases, 7, &fresh_request_id(), workers, false).await?;
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "backend": store.backend(),
+                    "commands": n,
+                    "seconds": secs,
+                    "commands_per_second": n as f64 / secs,
+                    "workers": workers,
+                })
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let actor = actor(&c, role)?;
+    let ex = store.execute(&case_id, &cmd, &actor, &rid).await?;
+    print_json_or(&c, &ex, || summary(&ex))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(ex: &Executed) -> String {
+    let kinds: Vec<&str> = ex.events.iter().map(|e| e.kind.as_str()).collect();
+    format!(
+        "{} case {} seq {}: {}{}",
+        if ex.replayed {
+            "已处理过 already done"
+        } else {
+            "完成 done"
+        },
+        ex.case_id,
+        ex.case.seq,
+        kinds.join(", "),
+        if ex.replayed { " (replayed)" } else { "" }
+    )
+}
+
+fn print_json_or<T: serde::Serialize>(
+    c: &Common,
+    v: &T,
+    text: impl FnOnce() -> String,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if c.json {
+        serde_json::to_writer_pretty(&mut out, v)?;
+    } else {
+        write!(out, "{}", text())?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+async fn show(store: &Store, c: &Common, case_id: &str) -> Result<ExitCode> {
+    let Some(case) = store.case(case_id).await? else {
+        return exit_for(StoreError::NotFound(format!("case {case_id}")));
+    };
+    let events = store.events(case_id).await?;
+    let v = serde_json::json!({ "case": case, "events": events });
+    print_json_or(c, &v, || {
+        let mut s = format!(
+            "case {} seq {} ({} {})",
+            case.id, case.seq, case.process_id, case.process_version
+        );
+        for e in &events {
+            s.push_str(&format!(
+                "\n  #{:<3} {:<24} {:<10} {:<12} {}",
+                e.seq, e.kind, e.actor_role, e.actor_id, e.occurred_at
+            ));
+        }
+        s
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// splitmix64: a seeded, dependency-free generator for the test workload.
+struct Rng(u64);
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// The command script of one case in the test workload: create, then for
+/// each required stage-1 item submit all required materials, (sometimes a
+/// 补正 round trip), accept, process, conclude 通过.
+pub fn script(
+    defs: &zhishen_workflow::Definitions,
+    case_id: &str,
+    rng_seed: u64,
+) -> Vec<(Command, Actor)> {
+    let mut rng = Rng(rng_seed);
+    let applicant = Actor::new("applicant-1", Role::Applicant, None);
+    let clerk = Actor::new("clerk-1", Role::Clerk, None);
+    let mut out = vec![(
+        Command::CreateCase {
+            case_id: case_id.to_string(),
+            project_code: format!("P-{case_id}"),
+            project_name: format!("测试项目 {case_id}"),
+            applicant: applicant.id.clone(),
+        },
+        applicant.clone(),
+    )];
+    let Some(stage) = defs.process.stages.first() else {
+        return out;
+    };
+    for si in stage
+        .items
+        .iter()
+        .filter(|i| i.required && i.prerequisites.is_empty())
+    {
+        let Some(item) = defs.catalogue.item(&si.code) else {
+            continue;
+        };
+        let reviewer = Actor::new("reviewer-1", Role::Reviewer, Some(&item.department));
+        let mats: Vec<String> = item
+            .materials
+            .iter()
+            .filter(|m| m.required)
+            .map(|m| m.code.clone())
+            .collect();
+        out.push((
+            Command::Submit {
+                item: item.code.clone(),
+                materials: mats.clone(),
+                commitments: vec![],
+            },
+            applicant.clone(),
+        ));
+        if rng.next_u64().is_multiple_of(3) && !mats.is_empty() {
+            out.push((
+                Command::RequestSupplement {
+                    item: item.code.clone(),
+                    materials: vec![mats[0].clone()],
+                    note: "请补正 please supplement".into(),
+                },
+                clerk.clone(),
+            ));
+            out.push((
+                Command::SupplementDone {
+                    item: item.code.clone(),
+                    materials: vec![mats[0].clone()],
+                },
+                applicant.clone(),
+            ));
+        }
+        out.push((
+            Command::Accept {
+                item: item.code.clone(),
+            },
+            clerk.clone(),
+        ));
+        out.push((
+            Command::StartProcessing {
+                item: item.code.clone(),
+            },
+            reviewer.clone(),
+        ));
+        out.push((
+            Command::Conclude {
+                item: item.code.clone(),
+                outcome: zhishen_workflow::Outcome::Pass,
+                opinion: "同意 approved".into(),
+            },
+            reviewer,
+        ));
+    }
+    out
+}
+
+/// Runs the workload: `cases` cases split over `workers` tasks; request ids
+/// are `<prefix>-<case>-<step>`, so rerunning with the same prefix replays.
+/// With `ack`, prints `ack <request id>` after each commit (`… replayed`
+/// when the request had been done before).
+pub async fn drive(
+    store: Arc<Store>,
+    cases: u32,
+    seed: u64,
+    prefix: &str,
+    workers: u32,
+    ack: bool,
+) -> Result<u64, StoreError> {
+    let workers = workers.max(1);
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let store = store.clone();
+        let prefix = prefix.to_string();
+        tasks.push(tokio::spawn(async move {
+            let defs = store.latest_definitions().await?;
+            let mut n = 0u64;
+            for i in (w..cases).step_by(workers as usize) {
+                let case_id = format!("{prefix}-c{i}");
+                for (step, (cmd, actor)) in script(&defs, &case_id, seed ^ u64::from(i))
+                    .iter()
+                    .enumerate()
+                {
+                    let rid = format!("{case_id}-s{step}");
+                    let ex = store.execute(&case_id, cmd, actor, &rid).await?;
+                    n += 1;
+                    if ack {
+                        // One write per line, flushed: the parent may kill us any time.
+                        let mut out = std::io::stdout().lock();
+                        let tag = if ex.replayed { " replayed" } else { "" };
+                        let _ = writeln!(out, "ack {rid}{tag}");
+                        let _ = out.flush();
+                    }
+                }
+            }
+            Ok::<u64, StoreError>(n)
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("worker panicked: {e}")))??;
+    }
+    Ok(total)
+}

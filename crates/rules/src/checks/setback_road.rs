@@ -1,0 +1,197 @@
+//! `setback_road`: distance from the above-ground footprint to each road red line 道路红线
+//! against the required setback: the parcel's `setback_road_min` when the 规划条件 gives
+//! one, else the city table by road width × building height × use.
+
+use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
+use crate::geom::{closest_points, segment_geojson};
+use crate::profile::{SetbackRoad, UseClass};
+use crate::report::{CheckResult, Citation, Comparison, Status, Text, Unit};
+use geo::Geometry;
+use zhishen_site::Kind;
+
+/// Required setback from the city table, or None when no row fits.
+pub fn table_setback(
+    t: &SetbackRoad,
+    width: Option<f64>,
+    height: f64,
+    residential: bool,
+) -> Option<f64> {
+    let class = if residential {
+        UseClass::Residential
+    } else {
+        UseClass::Public
+    };
+    // An unknown width could be a wide road: no guess.
+    let w = width?;
+    t.rows
+        .iter()
+        .filter(|r| r.use_class == class || r.use_class == UseClass::Any)
+        .filter(|r| height <= r.height_max && w >= r.width_min && w < r.width_max)
+        .min_by(|a, b| a.height_max.total_cmp(&b.height_max))
+        .map(|r| r.setback_m)
+        .or_else(|| {
+            // Narrower than every row of this use: the default applies; higher than every row: none.
+            let narrower = t.rows.iter().all(|r| w < r.width_min);
+            if narrower {
+                t.default_m
+            } else {
+                None
+            }
+        })
+}
+
+/// Governing road: distance, required, citation, name, closest points.
+type Best = (
+    f64,
+    f64,
+    Citation,
+    String,
+    (geo::Coord<f64>, geo::Coord<f64>),
+);
+
+pub fn check(ctx: &Ctx) -> CheckResult {
+    let mut r = result(
+        "setback_road",
+        Text::new("退道路红线", "Setback from road red lines"),
+        Unit::M,
+    );
+    let Some(fp) = ctx.footprint() else {
+        needs_placement(&mut r, ctx);
+        return r;
+    };
+    if ctx.site.count(Kind::RoadRedLine) == 0 {
+        r.explanation = Text::new(
+            "场地数据没有道路红线图层",
+            "the site package has no road red lines",
+        );
+        return r;
+    }
+    let parcel_min = ctx.parcel.number("setback_road_min");
+    let table = ctx.profiles.pick(|p| p.setback_road.as_ref());
+    let height = ctx.height();
+    let residential = ctx.is_residential();
+    let search = parcel_min
+        .into_iter()
+        .chain(
+            table
+                .iter()
+                .flat_map(|(t, _)| t.rows.iter().map(|r| r.setback_m).chain(t.default_m)),
+        )
+        .fold(0.0f64, f64::max)
+        + 1.0;
+    let fp_geom = Geometry::MultiPolygon(fp.clone());
+    let mut candidates = ctx.site.within(Kind::RoadRedLine, &fp_geom, search);
+    if candidates.is_empty() {
+        if let Some((f, _)) = ctx.site.nearest(Kind::RoadRedLine, &fp_geom) {
+            candidates.push(f);
+        }
+    }
+    let mut best: Option<Best> = None;
+    let mut rows = Vec::new();
+    let mut unknown = Vec::new();
+    for road in candidates {
+        let Some((a, b, d)) = closest_points(&fp_geom, &road.geometry) else {
+            continue;
+        };
+        let name = road.text("name").or(road.id()).unwrap_or("?").to_string();
+        let width = road.number("width");
+        let (req, cite) = match (parcel_min, &table, height) {
+            (Some(v), _, _) => (Some(v), ctx.parcel_cite("setback_road_min")),
+            (None, Some((t, p)), Some(h)) => (
+                table_setback(t, width, h, residential),
+                p.cite(&t.source.clause, t.source.unverified),
+            ),
+            _ => (None, ctx.parcel_cite("setback_road_min")),
+        };
+        rows.push(
+            serde_json::json!({"road": name, "width_m": width, "distance_m": d, "required_m": req}),
+        );
+        let Some(req) = req else {
+            unknown.push(name);
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(bd, breq, ..)| d - req < bd - breq)
+        {
+            best = Some((d, req, cite, name, (a, b)));
+        }
+    }
+    r.details =
+        serde_json::json!({"roads": rows, "building_height_m": height, "residential": residential});
+    let Some((d, req, cite, name, (a, b))) = best else {
+        r.explanation = Text::new(
+            format!("无法确定退线要求(缺少建筑高度或道路宽度): {}", unknown.join("、")),
+            format!("no required setback could be determined (building height or road width missing): {}", unknown.join(", ")),
+        );
+        return r;
+    };
+    decide(&mut r, d, req, Comparison::AtLeast, &ctx.tol);
+    if !unknown.is_empty() && r.status == Status::Pass {
+        // A road without a known requirement could still be violated.
+        r.status = Status::Unverifiable;
+    }
+    r.clause = Some(cite);
+    r.evidence = Some(segment_geojson(a, b));
+    r.elements = ctx.elements_near(a, 1.0);
+    r.elements_bbox = ctx.bbox_of(&r.elements);
+    r.explanation = match r.status {
+        Status::Fail => Text::new(
+            format!("距{name}道路红线 {} < 要求 {}", fmt_m(d), fmt_m(req)),
+            format!(
+                "{} from the {name} red line, less than the required {}",
+                fmt_m(d),
+                fmt_m(req)
+            ),
+        ),
+        Status::Unverifiable => Text::new(
+            format!(
+                "距{name} {} ≥ {}，但 {} 的退线要求无法确定",
+                fmt_m(d),
+                fmt_m(req),
+                unknown.join("、")
+            ),
+            format!(
+                "{} from {name} ≥ {}, but the setback from {} is unknown",
+                fmt_m(d),
+                fmt_m(req),
+                unknown.join(", ")
+            ),
+        ),
+        _ => Text::new(
+            format!(
+                "距最近控制道路{name}红线 {} ≥ 要求 {}",
+                fmt_m(d),
+                fmt_m(req)
+            ),
+            format!(
+                "{} from the governing road {name}, at least the required {}",
+                fmt_m(d),
+                fmt_m(req)
+            ),
+        ),
+    };
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profiles;
+
+    #[test]
+    fn city_table_cells() {
+        let p = Profiles::builtin().unwrap();
+        let (t, _) = p.pick(|p| p.setback_road.as_ref()).unwrap();
+        // Residential ≤ 27 m: W ≥ 40 → 8, 24-32 → 5; 27-80 m: 32-40 → 12.
+        assert_eq!(table_setback(t, Some(60.0), 16.4, true), Some(8.0));
+        assert_eq!(table_setback(t, Some(30.0), 16.4, true), Some(5.0));
+        assert_eq!(table_setback(t, Some(35.0), 40.0, true), Some(12.0));
+        // Public 24-50 m on a 20 m road → 10.
+        assert_eq!(table_setback(t, Some(20.0), 30.0, false), Some(10.0));
+        // Narrow road → default 3; too tall for the table → none.
+        assert_eq!(table_setback(t, Some(8.0), 10.0, true), Some(3.0));
+        assert_eq!(table_setback(t, Some(30.0), 120.0, true), None);
+        assert_eq!(table_setback(t, None, 10.0, true), None);
+    }
+}

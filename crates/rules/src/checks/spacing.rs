@@ -1,0 +1,169 @@
+//! `spacing`: residential spacing 住宅建筑间距 to existing buildings. Facing pairs (the
+//! neighbour within the profile's sector of due north or south) need k × H of the southern
+//! (obstructing) building and at least `min_m` when the northern one is residential;
+//! side-by-side pairs with a residential building need the gable 山墙 minimum. A pre-check
+//! for sunlight 日照, which governs where a city requires an analysis.
+
+use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
+use crate::geom::{closest_points, polygons, segment_geojson};
+use crate::report::{CheckResult, Comparison, Status, Text, Unit};
+use crate::uses;
+use geo::{Centroid, Geometry};
+use zhishen_site::Kind;
+
+/// Governing pair: distance, required, name, basis, closest points.
+type Best = (f64, f64, String, String, geo::Coord<f64>, geo::Coord<f64>);
+
+pub fn check(ctx: &Ctx) -> CheckResult {
+    let mut r = result(
+        "spacing",
+        Text::new("建筑间距(日照间距)", "Residential spacing"),
+        Unit::M,
+    );
+    if ctx.site.count(Kind::ExistingBuilding) == 0 {
+        r.status = Status::NotApplicable;
+        r.explanation = Text::new(
+            "场地数据中没有现状建筑",
+            "the site package has no existing buildings",
+        );
+        return r;
+    }
+    let Some(fp) = ctx.footprint() else {
+        needs_placement(&mut r, ctx);
+        return r;
+    };
+    let Some((rule, profile)) = ctx.profiles.pick(|p| p.spacing.as_ref()) else {
+        r.explanation = Text::new(
+            "规则配置缺少间距系数",
+            "no spacing coefficient in the rule profiles",
+        );
+        return r;
+    };
+    r.clause = Some(profile.cite(&rule.source.clause, rule.source.unverified));
+    let Some(h) = ctx.height() else {
+        r.explanation = Text::new("无法确定建筑高度", "the building height is unknown");
+        return r;
+    };
+    let fp_geom = Geometry::MultiPolygon(fp.clone());
+    let Some(c0) = fp.centroid() else { return r };
+    let ours_res = ctx.is_residential();
+    let ours_high = h > 27.0;
+    let mut best: Option<Best> = None;
+    let mut rows = Vec::new();
+    let mut unknown = Vec::new();
+    for n in ctx
+        .site
+        .within(Kind::ExistingBuilding, &fp_geom, rule.search_m)
+    {
+        let name = n.text("name").or(n.id()).unwrap_or("?").to_string();
+        let theirs_res = n
+            .text("use")
+            .and_then(uses::category)
+            .is_some_and(uses::is_residential);
+        if !ours_res && !theirs_res {
+            continue;
+        }
+        let Some(c1) = polygons(&n.geometry).centroid() else {
+            continue;
+        };
+        let Some((a, b, d)) = closest_points(&fp_geom, &n.geometry) else {
+            continue;
+        };
+        let hn = n.number("height_m");
+        // Angle of the neighbour from due north or south, in degrees.
+        let (dx, dy) = (c1.x() - c0.x(), c1.y() - c0.y());
+        let off_axis = dx.abs().atan2(dy.abs()).to_degrees();
+        let facing = off_axis <= rule.facing_sector_deg;
+        let (req, why) = if facing {
+            let we_are_south = c0.y() < c1.y();
+            let (north_res, south_h) = if we_are_south {
+                (theirs_res, Some(h))
+            } else {
+                (ours_res, hn)
+            };
+            if !north_res {
+                continue;
+            }
+            let Some(sh) = south_h else {
+                unknown.push(name);
+                continue;
+            };
+            (
+                (rule.k * sh).max(rule.min_m),
+                format!("k·H = {:.2} × {:.2}", rule.k, sh),
+            )
+        } else {
+            let Some(hn) = hn else {
+                unknown.push(name);
+                continue;
+            };
+            let high = ours_high || hn > 27.0;
+            (
+                if high {
+                    rule.gable_min_high_rise_m
+                } else {
+                    rule.gable_min_m
+                },
+                "gable".into(),
+            )
+        };
+        rows.push(serde_json::json!({"building": name, "distance_m": d, "required_m": req, "facing": facing, "basis": why}));
+        if best
+            .as_ref()
+            .is_none_or(|(bd, breq, ..)| d - req < bd - breq)
+        {
+            best = Some((d, req, name, why, a, b));
+        }
+    }
+    r.details = serde_json::json!({"pairs": rows, "unknown_height": unknown});
+    let Some((d, req, name, why, a, b)) = best else {
+        if !unknown.is_empty() {
+            r.explanation = Text::new(
+                format!("相邻建筑缺少高度: {}", unknown.join("、")),
+                format!("neighbours without a height: {}", unknown.join(", ")),
+            );
+        } else {
+            r.status = Status::NotApplicable;
+            r.explanation = Text::new(
+                format!("{} m 内没有需控制日照间距的住宅", rule.search_m),
+                format!("no residential pair within {} m", rule.search_m),
+            );
+        }
+        return r;
+    };
+    decide(&mut r, d, req, Comparison::AtLeast, &ctx.tol);
+    if r.status == Status::Pass && !unknown.is_empty() {
+        r.status = Status::Unverifiable;
+    }
+    r.evidence = Some(segment_geojson(a, b));
+    r.elements = ctx.elements_near(a, 1.0);
+    r.elements_bbox = ctx.bbox_of(&r.elements);
+    r.explanation = if r.status == Status::Fail {
+        Text::new(
+            format!(
+                "与「{name}」间距 {} < 要求 {} ({why})",
+                fmt_m(d),
+                fmt_m(req)
+            ),
+            format!(
+                "{} from '{name}', less than the required {} ({why})",
+                fmt_m(d),
+                fmt_m(req)
+            ),
+        )
+    } else {
+        Text::new(
+            format!(
+                "与「{name}」间距 {} ≥ 要求 {} ({why})",
+                fmt_m(d),
+                fmt_m(req)
+            ),
+            format!(
+                "{} from '{name}', at least the required {} ({why})",
+                fmt_m(d),
+                fmt_m(req)
+            ),
+        )
+    };
+    r
+}

@@ -1,0 +1,806 @@
+//! Scenario tests with hand-computed answers: generated IFC4 buildings (testkit) on sites
+//! built in code. For every check: a pass, a fail just beyond the tolerance, a case exactly
+//! at the limit, and an unverifiable (or not applicable) case.
+//!
+//! Site (local metres, offset to E 500000 / N 3000000 in EPSG:4547): parcel P-1 is the
+//! rectangle x 0..100, y 0..60 (6000 m²); road 南路 (20 m wide) is the red-line polygon
+//! y -20..0 along its south edge. The default building is 20 × 10 m, 3 storeys of 3 m,
+//! flat roof slab 0.2 m thick on top, no parapet: height 9.20 m, footprint 200 m², GFA 600 m².
+
+use geo::{Coord, Geometry, LineString, Polygon};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use zhishen_rules::report::Inputs;
+use zhishen_rules::{Profiles, Report, ReviewInput, Status};
+use zhishen_site::{Feature, Kind, SiteModel};
+use zhishen_testkit::{write_ifc4, BuildingSpec, MapConv, Roof, Unit};
+
+const E0: f64 = 500_000.0;
+const N0: f64 = 3_000_000.0;
+
+fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {
+    let c = |x: f64, y: f64| Coord {
+        x: E0 + x,
+        y: N0 + y,
+    };
+    Geometry::Polygon(Polygon::new(
+        LineString(vec![c(x0, y0), c(x1, y0), c(x1, y1), c(x0, y1), c(x0, y0)]),
+        vec![],
+    ))
+}
+
+fn feature(kind: Kind, geometry: Geometry<f64>, attrs: Value) -> Feature {
+    use geo::BoundingRect;
+    let bbox = geometry
+        .bounding_rect()
+        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
+    let attrs: BTreeMap<String, Value> = attrs
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Feature {
+        kind,
+        geometry,
+        bbox,
+        attrs,
+        extra: BTreeMap::new(),
+        file: format!("{}.geojson", kind.as_str()),
+        layer: kind.as_str().into(),
+        fid: Some(1),
+    }
+}
+
+fn parcel_attrs() -> Value {
+    json!({
+        "id": "P-1", "land_use": "0701", "far_max": 2.5, "coverage_max": 0.30,
+        "green_min": 0.30, "height_max": 24.0, "setback_road_min": 10.0, "setback_boundary_min": 5.0,
+    })
+}
+
+/// A site with parcel P-1 (attributes `parcel`), road 南路 and `extra` features.
+fn site(parcel: Value, extra: Vec<Feature>) -> SiteModel {
+    let mut f = vec![
+        feature(Kind::Parcel, rect(0.0, 0.0, 100.0, 60.0), parcel),
+        feature(
+            Kind::RoadRedLine,
+            rect(-50.0, -20.0, 150.0, 0.0),
+            json!({"name": "南路", "width": 20.0}),
+        ),
+    ];
+    f.extend(extra);
+    SiteModel::new("EPSG:4547".into(), f, vec![], vec![])
+}
+
+fn house() -> BuildingSpec {
+    BuildingSpec {
+        occupancy: Some("住宅".into()),
+        ..Default::default()
+    }
+}
+
+/// Reviews `spec` on `site` placed at local (x, y) (model origin = the footprint's SW corner).
+fn review(
+    spec: &BuildingSpec,
+    site: &SiteModel,
+    at: Option<(f64, f64, f64)>,
+    use_: Option<&str>,
+) -> Report {
+    let text = write_ifc4(spec);
+    let model = zhishen_ifc::load_bytes(text.as_bytes(), "scenario.ifc").unwrap();
+    let place = at.map(|(x, y, rot)| zhishen_site::Placement {
+        eastings: E0 + x,
+        northings: N0 + y,
+        rotation_deg: rot,
+        elevation: None,
+    });
+    review_model(&model, site, place, use_)
+}
+
+fn review_model(
+    model: &zhishen_ifc::Model,
+    site: &SiteModel,
+    place: Option<zhishen_site::Placement>,
+    use_: Option<&str>,
+) -> Report {
+    let profiles = Profiles::builtin().unwrap();
+    let placed = zhishen_site::place(model, &site.crs, place).map_err(|e| e.to_string());
+    zhishen_rules::review(ReviewInput {
+        model,
+        site,
+        parcel_id: "P-1",
+        placed,
+        declared_use: use_,
+        profiles: &profiles,
+        inputs: Inputs::default(),
+    })
+    .unwrap()
+}
+
+#[track_caller]
+fn expect(r: &Report, id: &str, status: Status, measured: Option<f64>) {
+    let c = r.check(id).unwrap_or_else(|| panic!("no check {id}"));
+    assert_eq!(
+        c.status, status,
+        "{id}: {} (measured {:?}, limit {:?})",
+        c.explanation.en, c.measured, c.limit
+    );
+    if let Some(m) = measured {
+        let got = c.measured.unwrap_or(f64::NAN);
+        assert!((got - m).abs() < 1e-3, "{id}: measured {got}, expected {m}");
+    }
+    if status == Status::Fail && id != "data_completeness" {
+        assert!(c.evidence.is_some(), "{id}: a failure carries evidence");
+        assert!(c.clause.is_some(), "{id}: a failure cites its clause");
+    }
+}
+
+// ---- the acceptance scenarios ----
+
+#[test]
+fn compliant_building_passes_everything() {
+    let r = review(
+        &house(),
+        &site(parcel_attrs(), vec![]),
+        Some((40.0, 20.0, 0.0)),
+        None,
+    );
+    for c in &r.checks {
+        assert!(
+            matches!(c.status, Status::Pass | Status::NotApplicable),
+            "{}: {:?} {}",
+            c.id,
+            c.status,
+            c.explanation.en
+        );
+    }
+    assert_eq!(r.exit_code(), 0);
+    // Road 20.00 m; boundary min(40 W, 40 E, 30 N) = 30.00 m (the road edge is excluded).
+    expect(&r, "setback_road", Status::Pass, Some(20.0));
+    expect(&r, "setback_boundary", Status::Pass, Some(30.0));
+    expect(&r, "far", Status::Pass, Some(600.0 / 6000.0));
+    expect(&r, "coverage", Status::Pass, Some(200.0 / 6000.0));
+    expect(&r, "height_planning", Status::Pass, Some(9.2));
+}
+
+#[test]
+fn setback_road_just_inside_exactly_at_and_unverifiable() {
+    let s = site(parcel_attrs(), vec![]);
+    // 0.1 m inside the 10 m setback: fails, measured 9.90.
+    let r = review(&house(), &s, Some((40.0, 9.9, 0.0)), None);
+    expect(&r, "setback_road", Status::Fail, Some(9.9));
+    assert_eq!(r.check("setback_road").unwrap().limit, Some(10.0));
+    assert_eq!(r.exit_code(), 1);
+    // Exactly at 10 m, and within the 0.05 m tolerance.
+    expect(
+        &review(&house(), &s, Some((40.0, 10.0, 0.0)), None),
+        "setback_road",
+        Status::Pass,
+        Some(10.0),
+    );
+    let r = review(&house(), &s, Some((40.0, 9.96, 0.0)), None);
+    expect(&r, "setback_road", Status::Pass, Some(9.96));
+    assert!(r.check("setback_road").unwrap().within_tolerance);
+    // A road without a width and no parcel value: the city table cannot be read.
+    let mut p = parcel_attrs();
+    p.as_object_mut().unwrap().remove("setback_road_min");
+    let s2 = SiteModel::new(
+        "EPSG:4547".into(),
+        vec![
+            feature(Kind::Parcel, rect(0.0, 0.0, 100.0, 60.0), p.clone()),
+            feature(
+                Kind::RoadRedLine,
+                rect(-50.0, -20.0, 150.0, 0.0),
+                json!({"name": "无宽度路"}),
+            ),
+        ],
+        vec![],
+        vec![],
+    );
+    expect(
+        &review(&house(), &s2, Some((40.0, 20.0, 0.0)), None),
+        "setback_road",
+        Status::Unverifiable,
+        None,
+    );
+    // City table: residential 9 m on a 20 m road → 5 m; 4.9 m fails.
+    let s3 = site(p, vec![]);
+    let r = review(&house(), &s3, Some((40.0, 4.9, 0.0)), None);
+    expect(&r, "setback_road", Status::Fail, Some(4.9));
+    assert_eq!(r.check("setback_road").unwrap().limit, Some(5.0));
+    assert_eq!(
+        r.check("setback_road")
+            .unwrap()
+            .clause
+            .as_ref()
+            .unwrap()
+            .level,
+        "city"
+    );
+}
+
+#[test]
+fn roof_exactly_at_the_limit_and_over_it() {
+    let mut p = parcel_attrs();
+    p["height_max"] = json!(9.2);
+    let s = site(p, vec![]);
+    expect(
+        &review(&house(), &s, Some((40.0, 20.0, 0.0)), None),
+        "height_planning",
+        Status::Pass,
+        Some(9.2),
+    );
+    let over = BuildingSpec {
+        roof: Roof::Flat { parapet_m: 0.6 },
+        ..house()
+    };
+    let r = review(&over, &s, Some((40.0, 20.0, 0.0)), None);
+    expect(&r, "height_planning", Status::Fail, Some(9.8));
+    assert!(
+        !r.check("height_planning").unwrap().elements.is_empty(),
+        "the parapet/roof elements are named"
+    );
+    // A relative zone over the parcel whose kind (absolute or not) is unknown, and no placement.
+    let zone = feature(
+        Kind::HeightZone,
+        rect(0.0, 0.0, 100.0, 60.0),
+        json!({"name": "未知限高区", "limit_m": 8.0}),
+    );
+    let s2 = site(parcel_attrs(), vec![zone]);
+    expect(
+        &review(&house(), &s2, Some((40.0, 20.0, 0.0)), None),
+        "height_planning",
+        Status::Unverifiable,
+        None,
+    );
+}
+
+#[test]
+fn far_26_on_a_25_parcel_and_exactly_25() {
+    let s = site(parcel_attrs(), vec![]);
+    // 40 × 30 m × 13 storeys = 15600 m² / 6000 = 2.60.
+    let big = |w: f64, d: f64, n: usize| BuildingSpec {
+        footprint: vec![[0.0, 0.0], [w, 0.0], [w, d], [0.0, d]],
+        storeys: n,
+        ..house()
+    };
+    let r = review(&big(40.0, 30.0, 13), &s, Some((20.0, 15.0, 0.0)), None);
+    expect(&r, "far", Status::Fail, Some(2.6));
+    // 50 × 30 × 10 = 15000 → exactly 2.50.
+    expect(
+        &review(&big(50.0, 30.0, 10), &s, Some((20.0, 15.0, 0.0)), None),
+        "far",
+        Status::Pass,
+        Some(2.5),
+    );
+    // No FAR condition: unverifiable.
+    let mut p = parcel_attrs();
+    p.as_object_mut().unwrap().remove("far_max");
+    expect(
+        &review(&house(), &site(p, vec![]), Some((40.0, 20.0, 0.0)), None),
+        "far",
+        Status::Unverifiable,
+        None,
+    );
+    // 层高超限倍算: 4.0 m residential storeys exceed the 3.6 m base → each counts twice.
+    let tall = BuildingSpec {
+        storey_height_m: 4.0,
+        ..house()
+    };
+    expect(
+        &review(&tall, &s, Some((40.0, 20.0, 0.0)), None),
+        "far",
+        Status::Pass,
+        Some(1200.0 / 6000.0),
+    );
+    // A 2.0 m storey counts at half: 2 × 200 × 0.5 = 200 m².
+    let low = BuildingSpec {
+        storey_height_m: 2.0,
+        storeys: 2,
+        ..house()
+    };
+    expect(
+        &review(&low, &s, Some((40.0, 20.0, 0.0)), None),
+        "far",
+        Status::Pass,
+        Some(200.0 / 6000.0),
+    );
+}
+
+#[test]
+fn office_on_r2_land() {
+    let mut p = parcel_attrs();
+    p["land_use"] = json!("R2");
+    let s = site(p, vec![]);
+    let office = BuildingSpec {
+        occupancy: Some("Office".into()),
+        ..Default::default()
+    };
+    let r = review(&office, &s, Some((40.0, 20.0, 0.0)), None);
+    expect(&r, "land_use", Status::Fail, Some(1.0));
+    assert_eq!(r.check("land_use").unwrap().limit, Some(0.0));
+    // --use overrides the model; residential passes.
+    expect(
+        &review(&office, &s, Some((40.0, 20.0, 0.0)), Some("住宅")),
+        "land_use",
+        Status::Pass,
+        None,
+    );
+    // Commercial exactly at its 10 % compatible share passes, 15 % fails.
+    expect(
+        &review(
+            &house(),
+            &s,
+            Some((40.0, 20.0, 0.0)),
+            Some("住宅:0.9,商业:0.1"),
+        ),
+        "land_use",
+        Status::Pass,
+        None,
+    );
+    expect(
+        &review(
+            &house(),
+            &s,
+            Some((40.0, 20.0, 0.0)),
+            Some("住宅:0.85,商业:0.15"),
+        ),
+        "land_use",
+        Status::Fail,
+        Some(0.15),
+    );
+    // An unknown land-use code is unverifiable, never a pass.
+    let mut p = parcel_attrs();
+    p["land_use"] = json!("X9");
+    expect(
+        &review(&house(), &site(p, vec![]), Some((40.0, 20.0, 0.0)), None),
+        "land_use",
+        Status::Unverifiable,
+        None,
+    );
+}
+
+#[test]
+fn building_crossing_the_parcel_boundary() {
+    let s = site(parcel_attrs(), vec![]);
+    // x 90..110: 10 m beyond the east boundary (x = 100).
+    let r = review(&house(), &s, Some((90.0, 20.0, 0.0)), None);
+    expect(&r, "redline_containment", Status::Fail, Some(10.0));
+    expect(&r, "setback_boundary", Status::Fail, Some(0.0));
+    assert!(!r.check("redline_containment").unwrap().elements.is_empty());
+    // Touching the boundary exactly: inside (protrusion 0), but 0 m < 5 m boundary setback.
+    let r = review(&house(), &s, Some((80.0, 20.0, 0.0)), None);
+    expect(&r, "redline_containment", Status::Pass, Some(0.0));
+    expect(&r, "setback_boundary", Status::Fail, Some(0.0));
+    // Exactly 5 m from the east edge; 4.9 m fails.
+    expect(
+        &review(&house(), &s, Some((75.0, 20.0, 0.0)), None),
+        "setback_boundary",
+        Status::Pass,
+        Some(5.0),
+    );
+    expect(
+        &review(&house(), &s, Some((75.1, 20.0, 0.0)), None),
+        "setback_boundary",
+        Status::Fail,
+        Some(4.9),
+    );
+    // Into the road: y -2..8 overlaps 南路.
+    let r = review(&house(), &s, Some((40.0, -2.0, 0.0)), None);
+    expect(&r, "redline_containment", Status::Fail, Some(2.0));
+}
+
+#[test]
+fn coverage_3375_against_30_and_exactly_30() {
+    let s = site(parcel_attrs(), vec![]);
+    let sq = |w: f64, d: f64| BuildingSpec {
+        footprint: vec![[0.0, 0.0], [w, 0.0], [w, d], [0.0, d]],
+        storeys: 1,
+        ..house()
+    };
+    // 45 × 45 = 2025 m² / 6000 = 33.75 %.
+    let mut p = parcel_attrs();
+    p["setback_boundary_min"] = json!(0.0);
+    p["setback_road_min"] = json!(0.0);
+    let s0 = site(p, vec![]);
+    expect(
+        &review(&sq(45.0, 45.0), &s0, Some((10.0, 10.0, 0.0)), None),
+        "coverage",
+        Status::Fail,
+        Some(0.3375),
+    );
+    // 60 × 30 = 1800 / 6000 = 30 % exactly.
+    expect(
+        &review(&sq(60.0, 30.0), &s0, Some((10.0, 10.0, 0.0)), None),
+        "coverage",
+        Status::Pass,
+        Some(0.30),
+    );
+    let mut p = parcel_attrs();
+    p.as_object_mut().unwrap().remove("coverage_max");
+    expect(
+        &review(&house(), &site(p, vec![]), Some((40.0, 20.0, 0.0)), None),
+        "coverage",
+        Status::Unverifiable,
+        None,
+    );
+    let _ = s;
+}
+
+#[test]
+fn millimetre_model_rotated_by_its_map_conversion() {
+    // Origin at local (40, 15), +X turned 30° counter-clockwise, model in millimetres.
+    // Corners: (0,0) (17.321,10) (12.321,18.660) (-5,8.660): the lowest is the origin, so
+    // the road (y ≤ 0) is 15.00 m away; the west edge is 40 − 5 = 35.00 m away.
+    let spec = BuildingSpec {
+        unit: Unit::Millimetre,
+        map_conversion: Some(MapConv {
+            eastings: (E0 + 40.0) * 1000.0,
+            northings: (N0 + 15.0) * 1000.0,
+            height: 0.0,
+            rotation_deg: 30.0,
+            epsg: 4547,
+            map_unit: Some(Unit::Millimetre),
+        }),
+        ..house()
+    };
+    let r = review(&spec, &site(parcel_attrs(), vec![]), None, None);
+    assert_eq!(r.building.placement, "map_conversion");
+    expect(&r, "setback_road", Status::Pass, Some(15.0));
+    expect(&r, "coverage", Status::Pass, Some(200.0 / 6000.0));
+    let fp = r.building.footprint.as_ref().unwrap().to_string();
+    for (x, y) in [
+        (40.0, 15.0),
+        (57.321, 25.0),
+        (52.321, 33.660),
+        (35.0, 23.660),
+    ] {
+        let needle = format!("[{:.3},{:.3}]", E0 + x, N0 + y);
+        let alt = format!("[{},{}]", E0 + x, N0 + y);
+        assert!(
+            fp.contains(&needle) || fp.contains(&alt) || near(&fp, E0 + x, N0 + y),
+            "corner {x},{y} not in {fp}"
+        );
+    }
+}
+
+/// True when some coordinate pair in the GeoJSON text lies within 1 cm of (x, y).
+fn near(geojson: &str, x: f64, y: f64) -> bool {
+    let v: Value = serde_json::from_str(geojson).unwrap();
+    fn walk(v: &Value, x: f64, y: f64) -> bool {
+        match v {
+            Value::Array(a) if a.len() == 2 && a[0].is_number() => {
+                (a[0].as_f64().unwrap() - x).abs() < 0.01
+                    && (a[1].as_f64().unwrap() - y).abs() < 0.01
+            }
+            Value::Array(a) => a.iter().any(|e| walk(e, x, y)),
+            Value::Object(o) => o.values().any(|e| walk(e, x, y)),
+            _ => false,
+        }
+    }
+    walk(&v, x, y)
+}
+
+#[test]
+fn no_georeferencing_and_no_placement_is_never_a_pass() {
+    let r = review(&house(), &site(parcel_attrs(), vec![]), None, None);
+    assert_eq!(r.building.placement, "none");
+    expect(&r, "data_completeness", Status::Fail, Some(1.0));
+    for id in ["redline_containment", "setback_road", "setback_boundary"] {
+        expect(&r, id, Status::Unverifiable, None);
+    }
+    assert_ne!(r.summary.overall, Some(Status::Pass));
+    assert_eq!(r.exit_code(), 1);
+}
+
+// ---- the other checks: pass, just over, exactly at, unverifiable ----
+
+#[test]
+fn control_lines() {
+    // Blue line (10 m in the city profile) north of the house: house top edge y = 30.
+    let blue = |y0: f64| {
+        feature(
+            Kind::BlueLine,
+            rect(0.0, y0, 100.0, y0 + 20.0),
+            json!({"name": "河道蓝线"}),
+        )
+    };
+    let at = |y0: f64| {
+        review(
+            &house(),
+            &site(parcel_attrs(), vec![blue(y0)]),
+            Some((40.0, 20.0, 0.0)),
+            None,
+        )
+    };
+    expect(&at(40.0), "setback_control_line", Status::Pass, Some(10.0));
+    expect(&at(39.9), "setback_control_line", Status::Fail, Some(9.9));
+    expect(&at(55.0), "setback_control_line", Status::Pass, Some(25.0));
+    // Entering a purple line (0 m rule) by 2 m: measured −2.00.
+    let purple = feature(
+        Kind::PurpleLine,
+        rect(0.0, 28.0, 100.0, 60.0),
+        json!({"name": "紫线"}),
+    );
+    let r = review(
+        &house(),
+        &site(parcel_attrs(), vec![purple.clone()]),
+        Some((40.0, 20.0, 0.0)),
+        None,
+    );
+    expect(&r, "setback_control_line", Status::Fail, Some(-2.0));
+    // Not placed: unverifiable; no lines at all: not applicable.
+    expect(
+        &review(&house(), &site(parcel_attrs(), vec![purple]), None, None),
+        "setback_control_line",
+        Status::Unverifiable,
+        None,
+    );
+    expect(
+        &review(
+            &house(),
+            &site(parcel_attrs(), vec![]),
+            Some((40.0, 20.0, 0.0)),
+            None,
+        ),
+        "setback_control_line",
+        Status::NotApplicable,
+        None,
+    );
+}
+
+#[test]
+fn absolute_height_zone() {
+    let zone = |l: f64| {
+        feature(
+            Kind::HeightZone,
+            rect(0.0, 0.0, 100.0, 60.0),
+            json!({"name": "机场净空", "limit_m": l, "absolute": true}),
+        )
+    };
+    let run = |l: f64, elev: Option<f64>| {
+        let text = write_ifc4(&house());
+        let model = zhishen_ifc::load_bytes(text.as_bytes(), "z.ifc").unwrap();
+        let place = zhishen_site::Placement {
+            eastings: E0 + 40.0,
+            northings: N0 + 20.0,
+            rotation_deg: 0.0,
+            elevation: elev,
+        };
+        review_model(
+            &model,
+            &site(parcel_attrs(), vec![zone(l)]),
+            Some(place),
+            None,
+        )
+    };
+    // Ground at elevation 50: top at 59.20.
+    expect(
+        &run(60.0, Some(50.0)),
+        "height_absolute",
+        Status::Pass,
+        Some(59.2),
+    );
+    expect(
+        &run(59.2, Some(50.0)),
+        "height_absolute",
+        Status::Pass,
+        Some(59.2),
+    );
+    expect(
+        &run(59.1, Some(50.0)),
+        "height_absolute",
+        Status::Fail,
+        Some(59.2),
+    );
+    expect(
+        &run(60.0, None),
+        "height_absolute",
+        Status::Unverifiable,
+        None,
+    );
+}
+
+#[test]
+fn green_ratio() {
+    // Green 60 × 30 = 1800 m² = 30 % exactly, away from the house (x 0..60, y 30..60 vs house x 80..100).
+    let green = |w: f64| {
+        feature(
+            Kind::GreenArea,
+            rect(0.0, 30.0, w, 60.0),
+            json!({"name": "绿地"}),
+        )
+    };
+    let at = |w: f64| {
+        review(
+            &house(),
+            &site(parcel_attrs(), vec![green(w)]),
+            Some((80.0, 10.0, 0.0)),
+            None,
+        )
+    };
+    expect(&at(60.0), "green_ratio", Status::Pass, Some(0.30));
+    // 59.33 × 30 = 1780 m² = 29.67 %: beyond the 0.5 % tolerance.
+    expect(
+        &at(1780.0 / 30.0),
+        "green_ratio",
+        Status::Fail,
+        Some(1780.0 / 6000.0),
+    );
+    // Green under the building and within 1 m of it does not count: a 40 × 40 lawn with the
+    // house in its corner loses (20 + 1) × (10 + 1) = 231 m² → 1369 m² (the buffer's rounded
+    // corner adds back at most π/4 m²).
+    let lawn = feature(
+        Kind::GreenArea,
+        rect(0.0, 20.0, 40.0, 60.0),
+        json!({"name": "草坪"}),
+    );
+    let r = review(
+        &house(),
+        &site(parcel_attrs(), vec![lawn]),
+        Some((0.0, 20.0, 0.0)),
+        None,
+    );
+    let g = r.check("green_ratio").unwrap().measured.unwrap() * 6000.0;
+    assert!((g - 1369.0).abs() < 1.0, "{g}");
+    expect(
+        &review(
+            &house(),
+            &site(parcel_attrs(), vec![green(60.0)]),
+            None,
+            None,
+        ),
+        "green_ratio",
+        Status::Unverifiable,
+        None,
+    );
+    expect(
+        &review(
+            &house(),
+            &site(parcel_attrs(), vec![]),
+            Some((40.0, 20.0, 0.0)),
+            None,
+        ),
+        "green_ratio",
+        Status::NotApplicable,
+        None,
+    );
+}
+
+#[test]
+fn spacing_and_fire_separation() {
+    // A residential neighbour north of the house (house top y = 30): k·H = 1.2 × 9.2 = 11.04 m.
+    let north = |gap: f64, h: Option<f64>| {
+        let mut a = json!({"name": "北侧住宅", "use": "住宅"});
+        if let Some(h) = h {
+            a["height_m"] = json!(h);
+        }
+        feature(
+            Kind::ExistingBuilding,
+            rect(40.0, 30.0 + gap, 60.0, 40.0 + gap),
+            a,
+        )
+    };
+    let at = |f: Feature| {
+        review(
+            &house(),
+            &site(parcel_attrs(), vec![f]),
+            Some((40.0, 20.0, 0.0)),
+            None,
+        )
+    };
+    expect(
+        &at(north(11.04, Some(12.0))),
+        "spacing",
+        Status::Pass,
+        Some(11.04),
+    );
+    expect(
+        &at(north(10.9, Some(12.0))),
+        "spacing",
+        Status::Fail,
+        Some(10.9),
+    );
+    expect(
+        &at(north(20.0, Some(12.0))),
+        "spacing",
+        Status::Pass,
+        Some(20.0),
+    );
+    // A neighbour to the south obstructs the house: its height is needed.
+    let south = feature(
+        Kind::ExistingBuilding,
+        rect(40.0, 5.0, 60.0, 8.0),
+        json!({"name": "南侧住宅", "use": "住宅"}),
+    );
+    expect(&at(south), "spacing", Status::Unverifiable, None);
+    // Fire separation: a 6 m shop east of the house (house x 40..60): low-low 6.00 m.
+    let east = |gap: f64| {
+        feature(
+            Kind::ExistingBuilding,
+            rect(60.0 + gap, 20.0, 70.0 + gap, 30.0),
+            json!({"name": "商店", "use": "商业", "height_m": 6.0}),
+        )
+    };
+    expect(&at(east(6.0)), "fire_separation", Status::Pass, Some(6.0));
+    expect(&at(east(5.9)), "fire_separation", Status::Fail, Some(5.9));
+    // A high-rise neighbour (30 m) needs 9 m from the low house.
+    let tower = feature(
+        Kind::ExistingBuilding,
+        rect(68.0, 20.0, 78.0, 30.0),
+        json!({"name": "塔楼", "use": "办公", "height_m": 30.0}),
+    );
+    let r = at(tower);
+    expect(&r, "fire_separation", Status::Fail, Some(8.0));
+    assert_eq!(r.check("fire_separation").unwrap().limit, Some(9.0));
+    let nameless = feature(
+        Kind::ExistingBuilding,
+        rect(64.0, 20.0, 70.0, 30.0),
+        json!({"name": "无高度"}),
+    );
+    expect(&at(nameless), "fire_separation", Status::Unverifiable, None);
+    expect(
+        &review(
+            &house(),
+            &site(parcel_attrs(), vec![]),
+            Some((40.0, 20.0, 0.0)),
+            None,
+        ),
+        "fire_separation",
+        Status::NotApplicable,
+        None,
+    );
+}
+
+#[test]
+fn data_completeness_lists_what_is_missing() {
+    // No use anywhere (no occupancy, no spaces, no --use).
+    let anon = BuildingSpec::default();
+    let r = review(
+        &anon,
+        &site(parcel_attrs(), vec![]),
+        Some((40.0, 20.0, 0.0)),
+        None,
+    );
+    expect(&r, "data_completeness", Status::Fail, Some(1.0));
+    expect(&r, "land_use", Status::Unverifiable, None);
+    expect(
+        &review(
+            &anon,
+            &site(parcel_attrs(), vec![]),
+            Some((40.0, 20.0, 0.0)),
+            Some("住宅"),
+        ),
+        "data_completeness",
+        Status::Pass,
+        Some(0.0),
+    );
+}
+
+#[test]
+fn bad_input_names_what_is_wrong() {
+    let text = write_ifc4(&house());
+    let model = zhishen_ifc::load_bytes(text.as_bytes(), "x.ifc").unwrap();
+    let s = site(parcel_attrs(), vec![]);
+    let profiles = Profiles::builtin().unwrap();
+    let run = |parcel: &str, use_: Option<&str>| {
+        zhishen_rules::review(ReviewInput {
+            model: &model,
+            site: &s,
+            parcel_id: parcel,
+            placed: Err("none".into()),
+            declared_use: use_,
+            profiles: &profiles,
+            inputs: Inputs::default(),
+        })
+        .unwrap_err()
+        .to_string()
+    };
+    let e = run("P-9", None);
+    assert!(e.contains("P-9") && e.contains("P-1"), "{e}");
+    let e = run("P-1", Some("宇宙飞船"));
+    assert!(e.contains("宇宙飞船"), "{e}");
+    let e = run("P-1", Some("住宅:abc"));
+    assert!(e.contains("abc"), "{e}");
+}

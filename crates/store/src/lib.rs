@@ -1,0 +1,1024 @@
+//! zhishen-store 存储: the durable event store of the approval workflow.
+//!
+//! One code path over SQLite (default, embedded) and PostgreSQL (see
+//! [`db`] for why sqlx's `Any` driver). Every command runs in ONE
+//! transaction: lock the case, load its projection, call
+//! [`zhishen_workflow::decide`] with `now` from an injectable [`Clock`],
+//! append the events hash-chained per case and as leaves of the global
+//! RFC 6962 log ([`zhishen_audit`]), update the projection
+//! ([`zhishen_workflow::apply`]), replace the case's timers, write outbox
+//! rows, commit. A repeated `request_id` returns the original result; a
+//! refusal writes nothing.
+
+mod bench;
+pub mod blob;
+mod chain;
+pub mod clock;
+pub mod db;
+mod error;
+mod log;
+mod review;
+
+pub use blob::LocalBlobs;
+#[cfg(feature = "s3")]
+pub use blob::S3Blobs;
+pub use chain::EventRecord;
+pub use clock::{cst, Clock, FixedClock, SystemClock};
+pub use db::{Backend, DEFAULT_URL};
+pub use error::StoreError;
+pub use log::{verdict_of as log_verdict, Export, Verdict};
+pub use review::{ReviewInputs, ReviewJob, ReviewStatus};
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::AnyPool;
+use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use zhishen_audit::HashAlg;
+use zhishen_workflow::{Actor, Calendar, Case, Catalogue, Command, Definitions, ProcessDef};
+
+/// How often a transaction that hit a lock timeout, deadlock or racing
+/// duplicate is retried from the start.
+const MAX_RETRIES: usize = 8;
+
+/// The result of an accepted command.
+#[derive(Debug, Clone, Serialize)]
+pub struct Executed {
+    pub case_id: String,
+    pub request_id: String,
+    /// True when `request_id` had been executed before: `events` are the
+    /// original ones and nothing new was written.
+    pub replayed: bool,
+    pub events: Vec<EventRecord>,
+    /// The case projection now (after the events; for a replay, the current one).
+    pub case: Case,
+}
+
+/// A timer that is due (from the `timer` table).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DueTimer {
+    pub case_id: String,
+    pub timer_id: String,
+    pub item: Option<String>,
+    pub kind: String,
+    pub due: DateTime<FixedOffset>,
+}
+
+/// One row of `zhishen case list`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub id: String,
+    pub seq: u64,
+    pub process_id: String,
+    pub process_version: String,
+    pub updated_at: String,
+}
+
+/// The versions a published definition set is known by.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DefsRef {
+    pub catalogue_id: String,
+    pub catalogue_version: String,
+    pub process_id: String,
+    pub process_version: String,
+    pub calendar_region: String,
+    pub calendar_version: String,
+}
+
+/// Counts and timing of `zhishen audit verify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogCounts {
+    pub events: usize,
+    pub leaves: usize,
+    pub checkpoints: usize,
+}
+
+/// The durable store.
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+    alg: HashAlg,
+    origin: String,
+    blobs: LocalBlobs,
+    defs_cache: Mutex<HashMap<(String, String, String), Arc<Definitions>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ms(t: &DateTime<FixedOffset>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Stored time text: microseconds, the precision the event hash covers and
+/// PostgreSQL keeps.
+fn rfc3339(t: &DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
+}
+
+/// Drops sub-microsecond digits so the event payload's `at` and the hashed
+/// `occurred_at` are the same instant.
+fn micros(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    use chrono::Timelike;
+    t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
+}
+
+fn u64_of(v: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} is negative ({v})")))
+}
+
+/// The actor that fires timers (系统).
+pub fn system_actor() -> Actor {
+    Actor::system()
+}
+
+impl Store {
+    /// Opens (creating and migrating when needed) `sqlite://PATH` or
+    /// `postgres://…`. Blobs go to `blobs/` beside the SQLite file, or to
+    /// `./data/blobs` for PostgreSQL; `ZHISHEN_BLOB_DIR` overrides both.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let u = db::parse_url(url)?;
+        // SQLite has one writer anyway; a few connections let readers run.
+        let max = match u.backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 8,
+        };
+        let pool = db::connect(&u, max).await?;
+        let blob_root = match std::env::var_os("ZHISHEN_BLOB_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => match &u.sqlite_path {
+                Some(p) => p
+                    .parent()
+                    .map(|d| d.join("blobs"))
+                    .unwrap_or_else(|| PathBuf::from("blobs")),
+                None => PathBuf::from("data/blobs"),
+            },
+        };
+        Ok(Store {
+            pool,
+            backend: u.backend,
+            clock: Arc::new(SystemClock),
+            alg: HashAlg::Sha256,
+            origin: "zhishen.local/case-log".into(),
+            blobs: LocalBlobs::new(blob_root),
+            defs_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Replaces the clock (tests, `--now`).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Hash algorithm for new events (stored per row; SM3 for 密评).
+    pub fn with_hash_alg(mut self, alg: HashAlg) -> Self {
+        self.alg = alg;
+        self
+    }
+
+    /// Checkpoint origin line (the log's name).
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = origin.into();
+        self
+    }
+
+    pub fn with_blob_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.blobs = LocalBlobs::new(dir);
+        self
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The log's name on checkpoints.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The raw pool, for tests and maintenance tools.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn blobs(&self) -> &LocalBlobs {
+        &self.blobs
+    }
+
+    pub fn now(&self) -> DateTime<FixedOffset> {
+        self.clock.now()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ------------------------------------------------------------ definitions
+
+    /// Publishes a definition set (事项清单 catalogue, process, calendar year
+    /// files). Idempotent for identical texts; a version already published
+    /// with different content is refused (definitions are immutable).
+    pub async fn publish_definitions(
+        &self,
+        catalogue_text: &str,
+        process_text: &str,
+        calendar_texts: &[&str],
+    ) -> Result<DefsRef, StoreError> {
+        let catalogue = Catalogue::from_toml(catalogue_text)?;
+        let process = ProcessDef::from_toml(process_text)?;
+        let calendar = Calendar::from_tomls(calendar_texts)?;
+        let r = DefsRef {
+            catalogue_id: catalogue.id.clone(),
+            catalogue_version: catalogue.version.clone(),
+            process_id: process.id.clone(),
+            process_version: process.version.clone(),
+            calendar_region: calendar.region().to_string(),
+            calendar_version: calendar.version().to_string(),
+        };
+        // Checks the three fit before anything is stored.
+        Definitions::new(catalogue, process, calendar)?;
+        let cal_body = serde_json::to_string(calendar_texts)?;
+        let now = rfc3339(&self.now());
+        let mut tx = db::begin_write(&self.pool, self.backend).await?;
+        for (kind, id, version, body) in [
+            (
+                "catalogue",
+                &r.catalogue_id,
+                &r.catalogue_version,
+                catalogue_text,
+            ),
+            ("process", &r.process_id, &r.process_version, process_text),
+            (
+                "calendar",
+                &r.calendar_region,
+                &r.calendar_version,
+                cal_body.as_str(),
+            ),
+        ] {
+            let sha = blob::sha256_hex(body.as_bytes());
+            let old: Option<String> = sqlx::query_scalar(
+                "SELECT sha256 FROM definition WHERE kind = $1 AND def_id = $2 AND version = $3",
+            )
+            .bind(kind)
+            .bind(id.as_str())
+            .bind(version.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match old {
+                Some(s) if s == sha => {}
+                Some(_) => {
+                    return Err(StoreError::BadInput(format!(
+                        "{kind} {id} version {version} is already published with different content; publish a new version"
+                    )))
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO definition (kind, def_id, version, body, sha256, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(kind)
+                    .bind(id.as_str())
+                    .bind(version.as_str())
+                    .bind(body)
+                    .bind(sha)
+                    .bind(now.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    async fn def_body(
+        tx: &mut Transaction<'static, Any>,
+        kind: &str,
+        id: Option<&str>,
+        version: &str,
+    ) -> Result<String, StoreError> {
+        let body: Option<String> = match id {
+            Some(id) => sqlx::query_scalar(
+                "SELECT body FROM definition WHERE kind = $1 AND def_id = $2 AND version = $3",
+            )
+            .bind(kind)
+            .bind(id)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await?,
+            None => sqlx::query_scalar(
+                "SELECT body FROM definition WHERE kind = $1 AND version = $2 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(kind)
+            .bind(version)
+            .fetch_optional(&mut **tx)
+            .await?,
+        };
+        body.ok_or_else(|| {
+            StoreError::NotFound(format!(
+                "{kind} {} version {version} is not published",
+                id.unwrap_or("*")
+            ))
+        })
+    }
+
+    /// The definitions a case is pinned to (cached: they are immutable).
+    async fn definitions(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        process_id: &str,
+        process_version: &str,
+        calendar_version: &str,
+    ) -> Result<Arc<Definitions>, StoreError> {
+        let key = (
+            process_id.to_string(),
+            process_version.to_string(),
+            calendar_version.to_string(),
+        );
+        if let Some(d) = self.lock_cache().get(&key) {
+            return Ok(d.clone());
+        }
+        let process = ProcessDef::from_toml(
+            &Self::def_body(tx, "process", Some(process_id), process_version).await?,
+        )?;
+        let catalogue = Catalogue::from_toml(
+            &Self::def_body(
+                tx,
+                "catalogue",
+                Some(&process.catalogue_id),
+                &process.catalogue_version,
+            )
+            .await?,
+        )?;
+        let cal_body = Self::def_body(tx, "calendar", None, calendar_version).await?;
+        let texts: Vec<String> = serde_json::from_str(&cal_body)?;
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let calendar = Calendar::from_tomls(&refs)?;
+        let d = Arc::new(Definitions::new(catalogue, process, calendar)?);
+        self.lock_cache().insert(key, d.clone());
+        Ok(d)
+    }
+
+    fn lock_cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String, String), Arc<Definitions>>> {
+        self.defs_cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The newest published set: what a new case (立案) is pinned to.
+    async fn current_definitions(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+    ) -> Result<Arc<Definitions>, StoreError> {
+        let p = sqlx::query(
+            "SELECT def_id, version FROM definition WHERE kind = 'process' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| {
+            StoreError::NotFound("no process definition is published (publish definitions first)".into())
+        })?;
+        let c: Option<String> = sqlx::query_scalar(
+            "SELECT version FROM definition WHERE kind = 'calendar' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&mut **tx)
+        .await?;
+        let c = c.ok_or_else(|| StoreError::NotFound("no calendar is published".into()))?;
+        let pid: String = p.try_get(0)?;
+        let pv: String = p.try_get(1)?;
+        self.definitions(tx, &pid, &pv, &c).await
+    }
+
+    /// The definitions a stored case is pinned to.
+    pub async fn case_definitions(&self, case: &Case) -> Result<Arc<Definitions>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let d = self
+            .definitions(
+                &mut tx,
+                &case.process_id,
+                &case.process_version,
+                &case.calendar_version,
+            )
+            .await?;
+        tx.rollback().await?;
+        Ok(d)
+    }
+
+    /// The newest published definition set.
+    pub async fn latest_definitions(&self) -> Result<Arc<Definitions>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let d = self.current_definitions(&mut tx).await?;
+        tx.rollback().await?;
+        Ok(d)
+    }
+
+    // ------------------------------------------------------------- commands
+
+    /// Executes one command durably (see the crate docs). Returns
+    /// [`StoreError::Refused`] with the zh/en reason when the workflow refuses;
+    /// then nothing is written.
+    pub async fn execute(
+        &self,
+        case_id: &str,
+        cmd: &Command,
+        actor: &Actor,
+        request_id: &str,
+    ) -> Result<Executed, StoreError> {
+        check_id("case id", case_id)?;
+        check_id("request id", request_id)?;
+        if let Command::CreateCase { case_id: inner, .. } = cmd {
+            if inner != case_id {
+                return Err(StoreError::BadInput(format!(
+                    "create names case {inner} but the command is addressed to case {case_id}"
+                )));
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            let now = micros(self.clock.now());
+            let r = async {
+                let mut tx = db::begin_write(&self.pool, self.backend).await?;
+                let ex = self
+                    .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
+                    .await?;
+                tx.commit().await?;
+                Ok::<_, StoreError>(ex)
+            }
+            .await;
+            match r {
+                Err(e) if e.is_retryable() && attempt < MAX_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(case_id, request_id, attempt, "retrying after conflict: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Group commit: executes several commands in ONE transaction (one fsync)
+    /// and acknowledges them together after the commit. Each command runs in
+    /// its own savepoint, so a refusal or bad input affects only that entry
+    /// (its slot holds the error, nothing of it is written); an
+    /// infrastructure error fails the whole batch and nothing is written.
+    /// Commands apply in order, so several may address the same case.
+    pub async fn execute_batch(
+        &self,
+        cmds: &[(String, Command, Actor, String)],
+    ) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
+        let mut attempt = 0;
+        loop {
+            let now = micros(self.clock.now());
+            let r = async {
+                let mut tx = db::begin_write(&self.pool, self.backend).await?;
+                let mut out = Vec::with_capacity(cmds.len());
+                for (case_id, cmd, actor, request_id) in cmds {
+                    if let Err(e) = check_id("case id", case_id)
+                        .and_then(|_| check_id("request id", request_id))
+                    {
+                        out.push(Err(e));
+                        continue;
+                    }
+                    sqlx::query("SAVEPOINT zhishen_cmd")
+                        .execute(&mut *tx)
+                        .await?;
+                    match self
+                        .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
+                        .await
+                    {
+                        Ok(ex) => {
+                            sqlx::query("RELEASE SAVEPOINT zhishen_cmd")
+                                .execute(&mut *tx)
+                                .await?;
+                            out.push(Ok(ex));
+                        }
+                        Err(e @ (StoreError::Refused(_) | StoreError::BadInput(_))) => {
+                            sqlx::query("ROLLBACK TO SAVEPOINT zhishen_cmd")
+                                .execute(&mut *tx)
+                                .await?;
+                            sqlx::query("RELEASE SAVEPOINT zhishen_cmd")
+                                .execute(&mut *tx)
+                                .await?;
+                            out.push(Err(e));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                tx.commit().await?;
+                Ok::<_, StoreError>(out)
+            }
+            .await;
+            match r {
+                Err(e) if e.is_retryable() && attempt < MAX_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// The transaction body of [`Store::execute`]; the caller commits.
+    async fn execute_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        cmd: &Command,
+        actor: &Actor,
+        request_id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Executed, StoreError> {
+        // Lock the case first (the aggregate lock), then look for the request:
+        // a duplicate racing us on the same case waits here and then replays.
+        let lock_sql = match self.backend {
+            Backend::Sqlite => "SELECT seq, state, version FROM \"case\" WHERE id = $1",
+            Backend::Postgres => {
+                "SELECT seq, state, version FROM \"case\" WHERE id = $1 FOR UPDATE"
+            }
+        };
+        let row = sqlx::query(lock_sql)
+            .bind(case_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if let Some(ex) = self.replay(tx, case_id, request_id).await? {
+            return Ok(ex);
+        }
+        let (case, version) = match &row {
+            Some(r) => {
+                let seq: i64 = r.try_get(0)?;
+                let state: String = r.try_get(1)?;
+                let version: i64 = r.try_get(2)?;
+                let case: Case = serde_json::from_str(&state).map_err(|e| {
+                    StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
+                })?;
+                if case.seq != u64_of(seq, "case.seq")? {
+                    return Err(StoreError::Corrupt(format!(
+                        "case {case_id}: row seq {seq} but projection seq {}",
+                        case.seq
+                    )));
+                }
+                (Some(case), version)
+            }
+            None => (None, 0),
+        };
+        let defs = match &case {
+            Some(c) => {
+                self.definitions(tx, &c.process_id, &c.process_version, &c.calendar_version)
+                    .await?
+            }
+            None => self.current_definitions(tx).await?,
+        };
+        let events = zhishen_workflow::decide(case.as_ref(), cmd, actor, now, &defs)
+            .map_err(StoreError::Refused)?;
+
+        // Hash chain head of this case.
+        let prev_seq = case.as_ref().map_or(0, |c| c.seq);
+        let mut prev = zhishen_audit::GENESIS;
+        if prev_seq > 0 {
+            let h: Vec<u8> =
+                sqlx::query_scalar("SELECT hash FROM case_event WHERE case_id = $1 AND seq = $2")
+                    .bind(case_id)
+                    .bind(prev_seq as i64)
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "case {case_id}: event seq {prev_seq} is missing"
+                        ))
+                    })?;
+            prev = h.try_into().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "case {case_id}: hash of seq {prev_seq} is not 32 bytes"
+                ))
+            })?;
+        }
+
+        // Apply before touching the log so a bad event sequence writes nothing.
+        let existed = case.is_some();
+        let mut cur = case;
+        let mut rows = Vec::with_capacity(events.len());
+        for (part, ev) in events.iter().enumerate() {
+            let next = zhishen_workflow::apply(cur, ev, &defs);
+            let expect = rows.len() as u64 + prev_seq + 1;
+            if next.seq != expect || next.id != case_id {
+                return Err(StoreError::Corrupt(format!(
+                    "case {case_id}: applying {} gave case {} seq {} (expected seq {expect})",
+                    ev.kind(),
+                    next.id,
+                    next.seq
+                )));
+            }
+            let row = chain::build(
+                self.alg, &prev, case_id, &next, ev, actor, now, request_id, part,
+            )?;
+            prev = row.hash;
+            rows.push(row);
+            cur = Some(next);
+        }
+        let Some(case) = cur else {
+            return Err(StoreError::BadInput(format!(
+                "case {case_id} does not exist (create it first)"
+            )));
+        };
+
+        let now_s = rfc3339(&now);
+        if !rows.is_empty() {
+            // The global log head is locked last and only for the append, so
+            // commands on different cases overlap everywhere else.
+            let head_sql = match self.backend {
+                Backend::Sqlite => "SELECT size FROM log_head WHERE id = 1",
+                Backend::Postgres => "SELECT size FROM log_head WHERE id = 1 FOR UPDATE",
+            };
+            let size: i64 = sqlx::query_scalar(head_sql).fetch_one(&mut **tx).await?;
+            for (i, r) in rows.iter_mut().enumerate() {
+                r.log_index = size as u64 + i as u64;
+                chain::insert(tx, r).await?;
+                sqlx::query(
+                    "INSERT INTO outbox (topic, msg_key, payload, idempotency_key, next_attempt_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind("case.event")
+                .bind(case_id)
+                .bind(r.payload_text.as_str())
+                .bind(format!("{case_id}:{}", r.seq))
+                .bind(ms(&now))
+                .bind(now_s.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+            sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1")
+                .bind(size + rows.len() as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+
+        let state = serde_json::to_string(&case)?;
+        if existed {
+            sqlx::query(
+                "UPDATE \"case\" SET seq = $2, version = $3, process_version = $4, catalogue_version = $5, calendar_version = $6, state = $7, updated_at = $8 WHERE id = $1",
+            )
+            .bind(case_id)
+            .bind(case.seq as i64)
+            .bind(version + 1)
+            .bind(case.process_version.as_str())
+            .bind(case.catalogue_version.as_str())
+            .bind(case.calendar_version.as_str())
+            .bind(state.as_str())
+            .bind(now_s.as_str())
+            .execute(&mut **tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO \"case\" (id, seq, version, process_id, process_version, catalogue_version, calendar_version, state, created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $8)",
+            )
+            .bind(case_id)
+            .bind(case.seq as i64)
+            .bind(case.process_id.as_str())
+            .bind(case.process_version.as_str())
+            .bind(case.catalogue_version.as_str())
+            .bind(case.calendar_version.as_str())
+            .bind(state.as_str())
+            .bind(now_s.as_str())
+            .execute(&mut **tx)
+            .await?;
+        }
+
+        // Timers are derived state: replace them with what the case arms now.
+        sqlx::query("DELETE FROM timer WHERE case_id = $1")
+            .bind(case_id)
+            .execute(&mut **tx)
+            .await?;
+        for t in zhishen_workflow::timers(&case) {
+            let kind = t.kind.as_str();
+            sqlx::query(
+                "INSERT INTO timer (case_id, timer_id, item, kind, due, due_ms, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(case_id)
+            .bind(t.id.as_str())
+            .bind(t.item.clone())
+            .bind(kind)
+            .bind(rfc3339(&t.due))
+            .bind(ms(&t.due))
+            .bind(serde_json::to_string(&t)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+
+        sqlx::query(
+            "INSERT INTO command_request (request_id, case_id, first_seq, last_seq, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(request_id)
+        .bind(case_id)
+        .bind(prev_seq as i64 + 1)
+        .bind(case.seq as i64)
+        .bind(now_s.as_str())
+        .execute(&mut **tx)
+        .await?;
+
+        Ok(Executed {
+            case_id: case_id.to_string(),
+            request_id: request_id.to_string(),
+            replayed: false,
+            events: rows.into_iter().map(EventRecord::from).collect(),
+            case,
+        })
+    }
+
+    /// The original result of an already executed request, if any.
+    async fn replay(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        request_id: &str,
+    ) -> Result<Option<Executed>, StoreError> {
+        let orig: Option<String> =
+            sqlx::query_scalar("SELECT case_id FROM command_request WHERE request_id = $1")
+                .bind(request_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(orig) = orig else { return Ok(None) };
+        if orig != case_id {
+            return Err(StoreError::BadInput(format!(
+                "request id {request_id} was already used for case {orig}, not {case_id}"
+            )));
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{} WHERE request_id = $1 ORDER BY request_part",
+            chain::SELECT_EVENTS
+        )))
+        .bind(request_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        let events = rows
+            .iter()
+            .map(chain::record_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let case = Self::load_case(tx, case_id).await?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "request {request_id} names case {case_id}, which is missing"
+            ))
+        })?;
+        Ok(Some(Executed {
+            case_id: case_id.into(),
+            request_id: request_id.into(),
+            replayed: true,
+            events,
+            case,
+        }))
+    }
+
+    async fn load_case(
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+    ) -> Result<Option<Case>, StoreError> {
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = $1")
+            .bind(case_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+        state
+            .map(|s| {
+                serde_json::from_str(&s).map_err(|e| {
+                    StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
+                })
+            })
+            .transpose()
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /// The case projection, or `None`.
+    pub async fn case(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let c = Self::load_case(&mut tx, case_id).await?;
+        tx.rollback().await?;
+        Ok(c)
+    }
+
+    /// Every case projection (for metrics).
+    pub async fn cases(&self) -> Result<Vec<Case>, StoreError> {
+        let rows = sqlx::query("SELECT id, state FROM \"case\" ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                let s: String = r.try_get(1)?;
+                serde_json::from_str(&s)
+                    .map_err(|e| StoreError::Corrupt(format!("case {id}: projection JSON: {e}")))
+            })
+            .collect()
+    }
+
+    pub async fn list_cases(&self) -> Result<Vec<CaseSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, seq, process_id, process_version, updated_at FROM \"case\" ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CaseSummary {
+                    id: r.try_get(0)?,
+                    seq: u64_of(r.try_get(1)?, "case.seq")?,
+                    process_id: r.try_get(2)?,
+                    process_version: r.try_get(3)?,
+                    updated_at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A case's events in order.
+    pub async fn events(&self, case_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{} WHERE case_id = $1 ORDER BY seq",
+            chain::SELECT_EVENTS
+        )))
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(chain::record_of).collect()
+    }
+
+    /// Whether a request id was executed (crash tests, clients retrying).
+    pub async fn request_known(&self, request_id: &str) -> Result<bool, StoreError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM command_request WHERE request_id = $1")
+                .bind(request_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n > 0)
+    }
+
+    /// Armed timers of one case, or of all cases when `case_id` is `None`.
+    pub async fn timers(&self, case_id: Option<&str>) -> Result<Vec<DueTimer>, StoreError> {
+        let rows = match case_id {
+            Some(c) => {
+                sqlx::query("SELECT case_id, timer_id, item, kind, due FROM timer WHERE case_id = $1 ORDER BY due_ms, timer_id")
+                    .bind(c)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT case_id, timer_id, item, kind, due FROM timer ORDER BY due_ms, case_id, timer_id")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(due_timer_of).collect()
+    }
+
+    /// Timers due at or before `now`.
+    pub async fn due_timers(
+        &self,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Vec<DueTimer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT case_id, timer_id, item, kind, due FROM timer WHERE due_ms <= $1 ORDER BY due_ms, case_id, timer_id",
+        )
+        .bind(ms(&now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(due_timer_of).collect()
+    }
+
+    /// Fires every timer due at `now`, each as a `FireTimer` command by the
+    /// system actor in its own transaction (so it is in the audit log).
+    /// PostgreSQL workers claim cases with `FOR UPDATE SKIP LOCKED`, so
+    /// several can run at once. A timer the workflow refuses (stale) is
+    /// dropped and logged.
+    pub async fn fire_due_timers(
+        &self,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Vec<Executed>, StoreError> {
+        let claim = match self.backend {
+            Backend::Sqlite => "SELECT t.case_id, t.timer_id, t.due_ms FROM timer t JOIN \"case\" c ON c.id = t.case_id WHERE t.due_ms <= $1 ORDER BY t.due_ms, t.case_id, t.timer_id LIMIT 1",
+            Backend::Postgres => "SELECT t.case_id, t.timer_id, t.due_ms FROM timer t JOIN \"case\" c ON c.id = t.case_id WHERE t.due_ms <= $1 ORDER BY t.due_ms, t.case_id, t.timer_id LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
+        };
+        let actor = system_actor();
+        let now = micros(now);
+        let mut fired = Vec::new();
+        let mut conflicts = 0;
+        loop {
+            let mut tx = db::begin_write(&self.pool, self.backend).await?;
+            let Some(row) = sqlx::query(claim)
+                .bind(ms(&now))
+                .fetch_optional(&mut *tx)
+                .await?
+            else {
+                tx.rollback().await?;
+                break;
+            };
+            let case_id: String = row.try_get(0)?;
+            let timer_id: String = row.try_get(1)?;
+            let due_ms: i64 = row.try_get(2)?;
+            let request_id = format!("timer:{case_id}:{timer_id}:{due_ms}");
+            let cmd = chain::fire_timer_command(&timer_id);
+            match self
+                .execute_in(&mut tx, &case_id, &cmd, &actor, &request_id, now)
+                .await
+            {
+                Ok(ex) => {
+                    if ex.replayed {
+                        // Fired before yet re-armed with the same id and due
+                        // time: drop it rather than loop.
+                        drop_timer(&mut tx, &case_id, &timer_id).await?;
+                    }
+                    tx.commit().await?;
+                    if !ex.replayed {
+                        fired.push(ex);
+                    }
+                }
+                Err(StoreError::Refused(r)) => {
+                    tracing::warn!(
+                        case_id,
+                        timer_id,
+                        code = r.code,
+                        "timer refused, dropped: {}",
+                        r.message_en
+                    );
+                    drop_timer(&mut tx, &case_id, &timer_id).await?;
+                    tx.commit().await?;
+                }
+                Err(e) if e.is_retryable() && conflicts < MAX_RETRIES => {
+                    conflicts += 1;
+                    tx.rollback().await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(fired)
+    }
+
+    // ----------------------------------------------------------------- blobs
+
+    /// Stores a blob (content-addressed) and records its metadata.
+    pub async fn put_blob(&self, bytes: &[u8], media_type: &str) -> Result<String, StoreError> {
+        let blobs = self.blobs.clone();
+        let owned = bytes.to_vec();
+        let sha = tokio::task::spawn_blocking(move || blobs.put(&owned))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("blob writer panicked: {e}")))??;
+        let sql = "INSERT INTO blob (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING";
+        sqlx::query(sql)
+            .bind(sha.as_str())
+            .bind(bytes.len() as i64)
+            .bind(media_type)
+            .bind(rfc3339(&self.now()))
+            .execute(&self.pool)
+            .await?;
+        Ok(sha)
+    }
+
+    pub async fn get_blob(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
+        let blobs = self.blobs.clone();
+        let sha = sha.to_string();
+        tokio::task::spawn_blocking(move || blobs.get(&sha))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("blob reader panicked: {e}")))?
+    }
+}
+
+async fn drop_timer(
+    tx: &mut Transaction<'static, Any>,
+    case_id: &str,
+    timer_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM timer WHERE case_id = $1 AND timer_id = $2")
+        .bind(case_id)
+        .bind(timer_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn due_timer_of(r: &AnyRow) -> Result<DueTimer, StoreError> {
+    let due: String = r.try_get(4)?;
+    Ok(DueTimer {
+        case_id: r.try_get(0)?,
+        timer_id: r.try_get(1)?,
+        item: r.try_get(2)?,
+        kind: r.try_get(3)?,
+        due: DateTime::parse_from_rfc3339(&due)
+            .map_err(|e| StoreError::Corrupt(format!("timer due {due:?}: {e}")))?,
+    })
+}
+
+/// Ids become keys and file names: printable, no spaces, bounded.
+fn check_id(what: &str, id: &str) -> Result<(), StoreError> {
+    if id.is_empty() || id.len() > 200 || id.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(StoreError::BadInput(format!(
+            "{what} {id:?} must be 1–200 characters without spaces or control characters"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! BIM review jobs (模型审查任务): a queue the review worker claims from.
+
+use crate::{db, rfc3339, Backend, Store, StoreError};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReviewStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl ReviewStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::Queued => "queued",
+            ReviewStatus::Running => "running",
+            ReviewStatus::Done => "done",
+            ReviewStatus::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "queued" => ReviewStatus::Queued,
+            "running" => ReviewStatus::Running,
+            "done" => ReviewStatus::Done,
+            "failed" => ReviewStatus::Failed,
+            _ => return Err(StoreError::Corrupt(format!("review_job status {s:?}"))),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewJob {
+    pub id: i64,
+    pub case_id: String,
+    pub item: String,
+    pub model_sha256: String,
+    pub parcel: Option<String>,
+    pub status: ReviewStatus,
+    pub report_sha256: Option<String>,
+    pub error: Option<String>,
+    pub attempts: i64,
+    /// Site package directory the review reads (migration 0002).
+    pub site_dir: Option<String>,
+    /// Explicit placement `E,N,rot[,elev]` in the site CRS.
+    pub placement: Option<String>,
+    /// Declared building use, e.g. `商业`.
+    pub declared_use: Option<String>,
+}
+
+/// Inputs of a review besides the model blob and the parcel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewInputs {
+    pub site_dir: Option<String>,
+    pub placement: Option<String>,
+    pub declared_use: Option<String>,
+}
+
+const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_dir, placement, declared_use";
+
+fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
+    let status: String = r.try_get(5)?;
+    Ok(ReviewJob {
+        id: r.try_get(0)?,
+        case_id: r.try_get(1)?,
+        item: r.try_get(2)?,
+        model_sha256: r.try_get(3)?,
+        parcel: r.try_get(4)?,
+        status: ReviewStatus::parse(&status)?,
+        report_sha256: r.try_get(6)?,
+        error: r.try_get(7)?,
+        attempts: r.try_get(8)?,
+        site_dir: r.try_get(9)?,
+        placement: r.try_get(10)?,
+        declared_use: r.try_get(11)?,
+    })
+}
+
+impl Store {
+    /// Queues a review of a stored model blob for an item of a case.
+    pub async fn enqueue_review(
+        &self,
+        case_id: &str,
+        item: &str,
+        model_sha256: &str,
+        parcel: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        self.enqueue_review_with(
+            case_id,
+            item,
+            model_sha256,
+            parcel,
+            &ReviewInputs::default(),
+        )
+        .await
+    }
+
+    /// Queues a review with its site directory, placement and declared use.
+    pub async fn enqueue_review_with(
+        &self,
+        case_id: &str,
+        item: &str,
+        model_sha256: &str,
+        parcel: Option<&str>,
+        inputs: &ReviewInputs,
+    ) -> Result<i64, StoreError> {
+        crate::blob::check_sha(model_sha256)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO review_job (case_id, item, model_sha256, parcel, status, created_at, site_dir, placement, declared_use) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(case_id)
+        .bind(item)
+        .bind(model_sha256)
+        .bind(parcel.map(str::to_string))
+        .bind(rfc3339(&self.now()))
+        .bind(inputs.site_dir.clone())
+        .bind(inputs.placement.clone())
+        .bind(inputs.declared_use.clone())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Every review job of a case, oldest first.
+    pub async fn review_jobs(&self, case_id: &str) -> Result<Vec<ReviewJob>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM review_job WHERE case_id = $1 ORDER BY id"
+        )))
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(job_of).collect()
+    }
+
+    /// Claims the oldest queued job (PostgreSQL: `SKIP LOCKED`, so several
+    /// workers never get the same job).
+    pub async fn claim_review_job(&self) -> Result<Option<ReviewJob>, StoreError> {
+        let select = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT id FROM review_job WHERE status = 'queued' ORDER BY id LIMIT 1"
+            }
+            Backend::Postgres => {
+                "SELECT id FROM review_job WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+            }
+        };
+        let mut tx = db::begin_write(self.pool(), self.backend()).await?;
+        let Some(id) = sqlx::query_scalar::<_, i64>(select)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE review_job SET status = 'running', attempts = attempts + 1, claimed_at = $2 WHERE id = $1 RETURNING {COLS}"
+        )))
+        .bind(id)
+        .bind(rfc3339(&self.now()))
+        .fetch_one(&mut *tx)
+        .await?;
+        let job = job_of(&row)?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    /// Finishes a running job with a report blob (done) or an error (failed).
+    pub async fn complete_review_job(
+        &self,
+        id: i64,
+        result: Result<&str, &str>,
+    ) -> Result<ReviewJob, StoreError> {
+        let (status, report, error) = match result {
+            Ok(sha) => {
+                crate::blob::check_sha(sha)?;
+                (ReviewStatus::Done, Some(sha.to_string()), None)
+            }
+            Err(msg) => (ReviewStatus::Failed, None, Some(msg.to_string())),
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE review_job SET status = $2, report_sha256 = $3, error = $4, finished_at = $5 WHERE id = $1 AND status = 'running' RETURNING {COLS}"
+        )))
+        .bind(id)
+        .bind(status.as_str())
+        .bind(report)
+        .bind(error)
+        .bind(rfc3339(&self.now()))
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            Some(r) => job_of(&r),
+            None => Err(StoreError::NotFound(format!("running review job {id}"))),
+        }
+    }
+
+    pub async fn review_job(&self, id: i64) -> Result<Option<ReviewJob>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLS} FROM review_job WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(job_of).transpose()
+    }
+}

@@ -1,0 +1,667 @@
+//! Store behaviour on SQLite and (when `ZHISHEN_TEST_PG_URL` is set) PostgreSQL:
+//! the command transaction, idempotency, refusals, concurrency, timers,
+//! append-only triggers, blobs, review jobs, checkpoints.
+
+mod common;
+
+use common::*;
+use std::sync::Arc;
+use zhishen_store::{Store, StoreError};
+use zhishen_workflow::{Actor, Command, Outcome, Role};
+
+fn applicant() -> Actor {
+    Actor::new("app-1", Role::Applicant, None)
+}
+fn clerk() -> Actor {
+    Actor::new("clerk-1", Role::Clerk, None)
+}
+fn reviewer(dept: &str) -> Actor {
+    Actor::new("rev-1", Role::Reviewer, Some(dept))
+}
+
+fn create(id: &str) -> Command {
+    Command::CreateCase {
+        case_id: id.into(),
+        project_code: format!("P-{id}"),
+        project_name: "测试项目".into(),
+        applicant: "app-1".into(),
+    }
+}
+
+fn submit(item: &str, mats: &[&str]) -> Command {
+    Command::Submit {
+        item: item.into(),
+        materials: mats.iter().map(|s| s.to_string()).collect(),
+        commitments: vec![],
+    }
+}
+
+async fn seqs(store: &Store, case: &str) -> Vec<u64> {
+    store
+        .events(case)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect()
+}
+
+#[tokio::test]
+async fn lifecycle_appends_a_gap_free_hash_chain() {
+    for db in both("lifecycle_appends_a_gap_free_hash_chain").await {
+        let s = &db.store;
+        let ex = s
+            .execute("C1", &create("C1"), &applicant(), "r1")
+            .await
+            .unwrap();
+        assert!(!ex.replayed, "{}", db.label);
+        // case_created + stage_opened for stage 1.
+        let kinds: Vec<&str> = ex.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["case_created", "stage_opened"], "{}", db.label);
+        assert_eq!(ex.case.seq, 2);
+        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
+            .await
+            .unwrap();
+        s.execute(
+            "C1",
+            &Command::Accept {
+                item: "LAND".into(),
+            },
+            &clerk(),
+            "r3",
+        )
+        .await
+        .unwrap();
+        let ex = s
+            .execute(
+                "C1",
+                &Command::StartProcessing {
+                    item: "LAND".into(),
+                },
+                &reviewer("zrzy"),
+                "r4",
+            )
+            .await
+            .unwrap();
+        assert_eq!(ex.events.len(), 1);
+        assert_eq!(ex.events[0].seq, 5);
+        let evs = s.events("C1").await.unwrap();
+        assert_eq!(
+            evs.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        // Global log indices are 0.. in append order.
+        assert_eq!(
+            evs.iter().map(|e| e.log_index).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4]
+        );
+        // Per-case chain: recompute every hash from the stored content.
+        let mut prev = zhishen_audit::GENESIS;
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT prev_hash, hash FROM case_event WHERE case_id = 'C1' ORDER BY seq",
+        )
+        .fetch_all(s.pool())
+        .await
+        .unwrap();
+        for (p, h) in &rows {
+            assert_eq!(p.as_slice(), prev.as_slice(), "{}", db.label);
+            prev = h.clone().try_into().unwrap();
+        }
+        let case = s.case("C1").await.unwrap().unwrap();
+        assert_eq!(case.seq, 5);
+        assert_eq!(count(s, "outbox").await, 5);
+        assert_eq!(count(s, "log_leaf").await, 5);
+        assert_eq!(count(s, "command_request").await, 4);
+        // The whole log verifies.
+        let rep = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+        assert!(rep.ok(), "{}: {:?}", db.label, rep);
+    }
+}
+
+#[tokio::test]
+async fn repeated_request_id_returns_the_original_result() {
+    for db in both("repeated_request_id_returns_the_original_result").await {
+        let s = &db.store;
+        let first = s
+            .execute("C1", &create("C1"), &applicant(), "same")
+            .await
+            .unwrap();
+        let again = s
+            .execute("C1", &create("C1"), &applicant(), "same")
+            .await
+            .unwrap();
+        assert!(again.replayed, "{}", db.label);
+        assert_eq!(first.events, again.events, "{}", db.label);
+        assert_eq!(count(s, "case_event").await, 2);
+        // Even a different command under the same key replays, never writes.
+        let other = s
+            .execute(
+                "C1",
+                &submit("LAND", &["app", "plan"]),
+                &applicant(),
+                "same",
+            )
+            .await
+            .unwrap();
+        assert!(other.replayed);
+        assert_eq!(count(s, "case_event").await, 2);
+        // The same key for another case is bad input.
+        let e = s
+            .execute("C2", &create("C2"), &applicant(), "same")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::BadInput(_)), "{}: {e}", db.label);
+        assert_eq!(count(s, "case_event").await, 2);
+    }
+}
+
+#[tokio::test]
+async fn refusal_writes_nothing() {
+    for db in both("refusal_writes_nothing").await {
+        let s = &db.store;
+        s.execute("C1", &create("C1"), &applicant(), "r1")
+            .await
+            .unwrap();
+        let tables = [
+            "case_event",
+            "log_leaf",
+            "outbox",
+            "command_request",
+            "timer",
+        ];
+        let mut before = Vec::new();
+        for t in tables {
+            before.push(count(s, t).await);
+        }
+        let state_before: String = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = 'C1'")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+        // Accept before anything was submitted: illegal.
+        let e = s
+            .execute(
+                "C1",
+                &Command::Accept {
+                    item: "LAND".into(),
+                },
+                &clerk(),
+                "r2",
+            )
+            .await
+            .unwrap_err();
+        let StoreError::Refused(r) = &e else {
+            panic!("{}: expected a refusal, got {e}", db.label)
+        };
+        assert!(!r.message_zh.is_empty() && !r.message_en.is_empty());
+        // A command on a case that does not exist.
+        let e = s
+            .execute(
+                "NOPE",
+                &Command::Accept {
+                    item: "LAND".into(),
+                },
+                &clerk(),
+                "r3",
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Refused(_)), "{e}");
+        // A second create of the same case.
+        let e = s
+            .execute("C1", &create("C1"), &applicant(), "r4")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Refused(r) if r.code == "case_exists"),
+            "{e}"
+        );
+        for (t, b) in tables.iter().zip(before) {
+            assert_eq!(count(s, t).await, b, "{}: {t} changed", db.label);
+        }
+        let state_after: String = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = 'C1'")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+        assert_eq!(state_before, state_after);
+        // The refused request id is free: retrying it after fixing the cause works.
+        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn bad_ids_and_mismatched_case_are_bad_input() {
+    let db = sqlite().await;
+    let s = &db.store;
+    let e = s
+        .execute("C 1", &create("C 1"), &applicant(), "r1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::BadInput(ref m) if m.contains("case id")),
+        "{e}"
+    );
+    let e = s
+        .execute("C1", &create("C1"), &applicant(), "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::BadInput(ref m) if m.contains("request id")),
+        "{e}"
+    );
+    let e = s
+        .execute("C1", &create("C2"), &applicant(), "r1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::BadInput(ref m) if m.contains("C2")),
+        "{e}"
+    );
+    assert_eq!(count(s, "case_event").await, 0);
+}
+
+#[tokio::test]
+async fn concurrent_commands_on_one_case_serialize() {
+    for db in both("concurrent_commands_on_one_case_serialize").await {
+        let s = Arc::new(db.store);
+        s.execute("C1", &create("C1"), &applicant(), "r0")
+            .await
+            .unwrap();
+        // Two tasks race: one works on LAND, the other on EIA, same case.
+        let mut tasks = Vec::new();
+        for (item, mats, dept) in [
+            ("LAND", vec!["app", "plan"], "zrzy"),
+            ("EIA", vec!["report"], "sthj"),
+        ] {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let steps = [
+                    (submit(item, &mats), applicant()),
+                    (Command::Accept { item: item.into() }, clerk()),
+                    (
+                        Command::StartProcessing { item: item.into() },
+                        reviewer(dept),
+                    ),
+                ];
+                for (i, (cmd, actor)) in steps.iter().enumerate() {
+                    s.execute("C1", cmd, actor, &format!("{item}-{i}"))
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let seq = seqs(&s, "C1").await;
+        let n = seq.len() as u64;
+        assert_eq!(seq, (1..=n).collect::<Vec<_>>(), "{}", db.label);
+        assert_eq!(s.case("C1").await.unwrap().unwrap().seq, n);
+        // 2 (create) + 3 per item.
+        assert_eq!(n, 8, "{}", db.label);
+        let rep = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+        assert!(rep.ok(), "{}: {:?}", db.label, rep);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_creates_on_different_cases_share_one_log() {
+    for db in both("concurrent_creates_on_different_cases_share_one_log").await {
+        let s = Arc::new(db.store);
+        let mut tasks = Vec::new();
+        for w in 0..4 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..5 {
+                    let id = format!("W{w}-{i}");
+                    s.execute(&id, &create(&id), &applicant(), &format!("{id}-r"))
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let idx: Vec<i64> =
+            sqlx::query_scalar("SELECT log_index FROM case_event ORDER BY log_index")
+                .fetch_all(s.pool())
+                .await
+                .unwrap();
+        assert_eq!(idx, (0..40).collect::<Vec<i64>>(), "{}", db.label);
+        let rep = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+        assert!(rep.ok(), "{}: {:?}", db.label, rep);
+    }
+}
+
+#[tokio::test]
+async fn timers_are_persisted_and_fired_as_audited_commands() {
+    for db in both("timers_are_persisted_and_fired_as_audited_commands").await {
+        let s = &db.store;
+        s.execute("C1", &create("C1"), &applicant(), "r1")
+            .await
+            .unwrap();
+        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
+            .await
+            .unwrap();
+        let armed = s.timers(Some("C1")).await.unwrap();
+        let auto = armed
+            .iter()
+            .find(|t| t.kind == "auto_accept")
+            .unwrap_or_else(|| panic!("{}: no auto_accept timer in {armed:?}", db.label));
+        // Received Mon 2026-03-02; 5 working days end Mon 03-09; fires 00:00 on 03-10.
+        assert_eq!(auto.due, t("2026-03-10T00:00:00+08:00"), "{}", db.label);
+        assert!(s
+            .due_timers(t("2026-03-09T23:59:59+08:00"))
+            .await
+            .unwrap()
+            .is_empty());
+        let due_at = t("2026-03-10T09:00:00+08:00");
+        assert_eq!(s.due_timers(due_at).await.unwrap().len(), 1);
+        db.clock.set(due_at);
+        let fired = s.fire_due_timers(due_at).await.unwrap();
+        assert_eq!(fired.len(), 1, "{}", db.label);
+        let ev = &fired[0].events[0];
+        assert_eq!(ev.kind, "item_accepted");
+        assert_eq!(ev.actor_role, "system");
+        assert_eq!(ev.payload["deemed"], serde_json::json!(true));
+        // The auto-accept timer is gone; firing again does nothing.
+        assert!(s
+            .timers(Some("C1"))
+            .await
+            .unwrap()
+            .iter()
+            .all(|t| t.kind != "auto_accept"));
+        assert!(s.fire_due_timers(due_at).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn event_and_leaf_rows_are_append_only() {
+    for db in both("event_and_leaf_rows_are_append_only").await {
+        let s = &db.store;
+        s.execute("C1", &create("C1"), &applicant(), "r1")
+            .await
+            .unwrap();
+        for sql in [
+            "UPDATE case_event SET kind = 'x'",
+            "DELETE FROM case_event",
+            "UPDATE log_leaf SET idx = idx + 100",
+            "DELETE FROM log_leaf",
+            "UPDATE definition SET body = ''",
+        ] {
+            let e = sqlx::query(sql).execute(s.pool()).await;
+            let msg = format!(
+                "{:?}",
+                e.err()
+                    .unwrap_or_else(|| panic!("{}: {sql} succeeded", db.label))
+            );
+            assert!(
+                msg.contains("append-only") || msg.contains("immutable"),
+                "{}: {sql}: {msg}",
+                db.label
+            );
+        }
+        assert_eq!(count(s, "case_event").await, 2);
+        assert_eq!(count(s, "log_leaf").await, 2);
+    }
+}
+
+#[tokio::test]
+async fn definitions_are_immutable_per_version() {
+    let db = sqlite().await;
+    let s = &db.store;
+    // Same text again: fine.
+    s.publish_definitions(CATALOGUE, PROCESS, &[CAL_2025, CAL_2026])
+        .await
+        .unwrap();
+    // Same version, different text: refused.
+    let changed = PROCESS.replace("测试流程", "改过的流程");
+    let e = s
+        .publish_definitions(CATALOGUE, &changed, &[CAL_2025, CAL_2026])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, StoreError::BadInput(ref m) if m.contains("P1")),
+        "{e}"
+    );
+    // A broken text names the document.
+    let e = s
+        .publish_definitions("id = ", PROCESS, &[CAL_2026])
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("catalogue"), "{e}");
+}
+
+#[tokio::test]
+async fn blobs_are_content_addressed_durable_and_checked() {
+    let db = sqlite().await;
+    let s = &db.store;
+    let sha = s.put_blob(b"hello", "text/plain").await.unwrap();
+    // SHA-256("hello"), computed independently.
+    assert_eq!(
+        sha,
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    );
+    assert_eq!(s.put_blob(b"hello", "text/plain").await.unwrap(), sha);
+    assert_eq!(count(s, "blob").await, 1);
+    let path = s.blobs().path(&sha).unwrap();
+    assert!(path.ends_with("2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
+    assert_eq!(s.get_blob(&sha).await.unwrap(), b"hello");
+    // No temp files left next to it.
+    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1);
+    // A damaged file is an error, not data.
+    std::fs::write(&path, b"hellO").unwrap();
+    assert!(matches!(
+        s.get_blob(&sha).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    // Missing and malformed ids.
+    let missing = "00".repeat(32);
+    assert!(matches!(
+        s.get_blob(&missing).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.get_blob("../etc/passwd").await,
+        Err(StoreError::BadInput(_))
+    ));
+}
+
+#[tokio::test]
+async fn review_jobs_are_claimed_once() {
+    for db in both("review_jobs_are_claimed_once").await {
+        let s = &db.store;
+        let model = s
+            .put_blob(b"ISO-10303-21;", "application/x-step")
+            .await
+            .unwrap();
+        assert!(s.claim_review_job().await.unwrap().is_none());
+        let a = s
+            .enqueue_review("C1", "BUILD", &model, Some("P-7"))
+            .await
+            .unwrap();
+        let b = s.enqueue_review("C2", "BUILD", &model, None).await.unwrap();
+        let j1 = s.claim_review_job().await.unwrap().unwrap();
+        let j2 = s.claim_review_job().await.unwrap().unwrap();
+        assert_eq!((j1.id, j2.id), (a, b), "{}", db.label);
+        assert_eq!(j1.status, zhishen_store::ReviewStatus::Running);
+        assert_eq!(j1.parcel.as_deref(), Some("P-7"));
+        assert_eq!(j1.attempts, 1);
+        assert!(s.claim_review_job().await.unwrap().is_none());
+        let report = s
+            .put_blob(b"{\"findings\":[]}", "application/json")
+            .await
+            .unwrap();
+        let done = s.complete_review_job(a, Ok(&report)).await.unwrap();
+        assert_eq!(done.status, zhishen_store::ReviewStatus::Done);
+        assert_eq!(done.report_sha256.as_deref(), Some(report.as_str()));
+        let failed = s
+            .complete_review_job(b, Err("IFC unreadable"))
+            .await
+            .unwrap();
+        assert_eq!(failed.status, zhishen_store::ReviewStatus::Failed);
+        // Completing twice is refused (it is no longer running).
+        assert!(matches!(
+            s.complete_review_job(a, Ok(&report)).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            s.enqueue_review("C1", "BUILD", "nothex", None).await,
+            Err(StoreError::BadInput(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn checkpoints_are_signed_and_verified() {
+    for db in both("checkpoints_are_signed_and_verified").await {
+        let s = &db.store;
+        let signer = zhishen_audit::Ed25519Signer::from_seed("test-key", &[7; 32]);
+        s.execute("C1", &create("C1"), &applicant(), "r1")
+            .await
+            .unwrap();
+        let c1 = s.checkpoint(&signer).await.unwrap();
+        assert_eq!(c1.checkpoint.size, 2);
+        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
+            .await
+            .unwrap();
+        let c2 = s.checkpoint(&signer).await.unwrap();
+        assert_eq!(c2.checkpoint.size, 3);
+        assert_ne!(c1.checkpoint.root, c2.checkpoint.root);
+        assert_eq!(count(s, "checkpoint").await, 2);
+        let keys = zhishen_audit::TrustedKeys::from_signer(&signer);
+        let rep = s.verify(&keys).await.unwrap();
+        assert!(rep.ok(), "{}: {:?}", db.label, rep);
+        // Against an unrelated key the checkpoints do not verify.
+        let other = zhishen_audit::Ed25519Signer::from_seed("test-key", &[8; 32]);
+        let rep = s
+            .verify(&zhishen_audit::TrustedKeys::from_signer(&other))
+            .await
+            .unwrap();
+        assert!(!rep.ok(), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn conclude_and_rate_complete_a_case() {
+    let db = sqlite().await;
+    let s = &db.store;
+    s.execute("C1", &create("C1"), &applicant(), "r1")
+        .await
+        .unwrap();
+    s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
+        .await
+        .unwrap();
+    s.execute(
+        "C1",
+        &Command::Accept {
+            item: "LAND".into(),
+        },
+        &clerk(),
+        "r3",
+    )
+    .await
+    .unwrap();
+    s.execute(
+        "C1",
+        &Command::StartProcessing {
+            item: "LAND".into(),
+        },
+        &reviewer("zrzy"),
+        "r4",
+    )
+    .await
+    .unwrap();
+    let ex = s
+        .execute(
+            "C1",
+            &Command::Conclude {
+                item: "LAND".into(),
+                outcome: Outcome::Pass,
+                opinion: "同意".into(),
+            },
+            &reviewer("zrzy"),
+            "r5",
+        )
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = ex.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds[0], "item_concluded");
+    // Stage 1 joins (EIA is optional) and stage 2 opens.
+    assert!(kinds.contains(&"stage_joined"), "{kinds:?}");
+    let seq = seqs(s, "C1").await;
+    assert_eq!(seq, (1..=seq.len() as u64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn group_commit_isolates_refusals_and_applies_in_order() {
+    for db in both("group_commit_isolates_refusals_and_applies_in_order").await {
+        let s = &db.store;
+        let batch = vec![
+            (
+                "C1".to_string(),
+                create("C1"),
+                applicant(),
+                "b1".to_string(),
+            ),
+            // Refused (nothing submitted yet): only this slot fails.
+            (
+                "C1".to_string(),
+                Command::Accept {
+                    item: "LAND".into(),
+                },
+                clerk(),
+                "b2".to_string(),
+            ),
+            (
+                "C1".to_string(),
+                submit("LAND", &["app", "plan"]),
+                applicant(),
+                "b3".to_string(),
+            ),
+            // Applies after b3 in the same transaction.
+            (
+                "C1".to_string(),
+                Command::Accept {
+                    item: "LAND".into(),
+                },
+                clerk(),
+                "b4".to_string(),
+            ),
+            (
+                "C2".to_string(),
+                create("C2"),
+                applicant(),
+                "b5".to_string(),
+            ),
+            (
+                "bad id".to_string(),
+                create("bad id"),
+                applicant(),
+                "b6".to_string(),
+            ),
+        ];
+        let out = s.execute_batch(&batch).await.unwrap();
+        let ok: Vec<bool> = out.iter().map(Result::is_ok).collect();
+        assert_eq!(ok, [true, false, true, true, true, false], "{}", db.label);
+        assert!(matches!(out[1], Err(StoreError::Refused(_))));
+        assert!(matches!(out[5], Err(StoreError::BadInput(_))));
+        assert_eq!(seqs(s, "C1").await, [1, 2, 3, 4], "{}", db.label);
+        assert_eq!(seqs(s, "C2").await, [1, 2]);
+        assert_eq!(count(s, "command_request").await, 4);
+        assert!(!s.request_known("b2").await.unwrap());
+        // Re-sending the batch replays the accepted entries and writes nothing.
+        let again = s.execute_batch(&batch).await.unwrap();
+        assert!(again[0].as_ref().unwrap().replayed);
+        assert!(again[3].as_ref().unwrap().replayed);
+        assert_eq!(count(s, "case_event").await, 6);
+        let v = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+        assert!(v.ok(), "{}: {}", db.label, v.describe());
+    }
+}

@@ -1,0 +1,104 @@
+//! Armed timers of a case. The store persists them; when one is due its
+//! worker sends `Command::FireTimer`, so the firing is itself an audited event.
+
+use crate::clock::start_of_day;
+use crate::model::{Case, CheckStatus, ItemState};
+use chrono::{DateTime, Days, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    /// 视为受理 after 5 working days without 一次告知 (行政许可法 Art. 32).
+    AutoAccept,
+    /// 容缺 materials not supplied by their deadline.
+    RongqueDue,
+    /// 告知承诺 履诺核查 falls due.
+    CommitmentCheck,
+    /// The promised limit has passed (红灯 督办).
+    Overdue,
+}
+
+impl TimerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimerKind::AutoAccept => "auto_accept",
+            TimerKind::RongqueDue => "rongque_due",
+            TimerKind::CommitmentCheck => "commitment_check",
+            TimerKind::Overdue => "overdue",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timer {
+    /// `<kind>:<item>`; stable while the timer stays armed, its `due` may move.
+    pub id: String,
+    pub item: Option<String>,
+    pub kind: TimerKind,
+    pub due: DateTime<FixedOffset>,
+}
+
+fn timer(kind: TimerKind, item: &str, due: DateTime<FixedOffset>) -> Timer {
+    Timer {
+        id: format!("{}:{item}", kind.as_str()),
+        item: Some(item.to_string()),
+        kind,
+        due,
+    }
+}
+
+/// Timers armed after the latest event of `case`. A date-based timer fires at
+/// 00:00 China time on the first day after the period it guards.
+pub fn timers(case: &Case) -> Vec<Timer> {
+    let mut out = Vec::new();
+    for it in &case.items {
+        if it.state == ItemState::Received {
+            if let Some(last) = it.acceptance_due {
+                out.push(timer(
+                    TimerKind::AutoAccept,
+                    &it.code,
+                    start_of_day(last + Days::new(1)),
+                ));
+            }
+        }
+        let open = !matches!(
+            it.state,
+            ItemState::Cancelled
+                | ItemState::NotAccepted
+                | ItemState::Withdrawn
+                | ItemState::Revoked
+                | ItemState::Concluded {
+                    outcome: crate::model::Outcome::Fail
+                }
+        );
+        if let Some(r) = &it.rongque {
+            if open && !r.overdue && !r.missing.is_empty() {
+                out.push(timer(
+                    TimerKind::RongqueDue,
+                    &it.code,
+                    start_of_day(r.due + Days::new(1)),
+                ));
+            }
+        }
+        if let Some(c) = &it.commitment_check {
+            if c.status == CheckStatus::Armed && it.state.is_passed() {
+                out.push(timer(
+                    TimerKind::CommitmentCheck,
+                    &it.code,
+                    start_of_day(c.due),
+                ));
+            }
+        }
+        if it.state.clock_running() && !it.flags.contains(&crate::model::ItemFlag::Overdue) {
+            if let Some(d) = it.deadline {
+                out.push(timer(
+                    TimerKind::Overdue,
+                    &it.code,
+                    start_of_day(d + Days::new(1)),
+                ));
+            }
+        }
+    }
+    out
+}
