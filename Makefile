@@ -24,6 +24,9 @@ demo: build
 	  $(BIN) inspect "$$f" || exit $$?; \
 	done
 	@echo; echo "JSON: $(BIN) inspect --json datasets/ifc/<model>.ifc"
+	@echo "================================================================"
+	@echo "规划条件核验 planning review of the demo district (datasets/README.md)"
+	@python3 scripts/demo-check.py $(BIN)
 
 lint: deps
 	$(CARGO) fmt --all -- --check
@@ -39,6 +42,7 @@ test: lint
 bench: build
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 $(MODELS)
 	python3 bench/site_bench.py
+	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5
 	bash bench/store_bench.sh
 
 clean:

@@ -201,6 +201,31 @@ pub enum CaseCmd {
         #[arg(long, default_value = "")]
         comment: String,
     },
+    /// Submit an IFC model for an item's BIM review (bim_review items): stores the
+    /// model as a blob and queues a review job.
+    SubmitModel {
+        #[arg(long)]
+        case: String,
+        #[arg(long)]
+        item: String,
+        /// The IFC model.
+        #[arg(long)]
+        model: PathBuf,
+        /// The site package directory.
+        #[arg(long)]
+        site: PathBuf,
+        /// Parcel id (地块编号).
+        #[arg(long)]
+        parcel: String,
+        /// Explicit placement E,N,rotation_deg[,elevation] in the site CRS.
+        #[arg(long)]
+        place: Option<String>,
+        /// Declared building use(s), e.g. 商业.
+        #[arg(long = "use")]
+        declared_use: Option<String>,
+    },
+    /// Run every queued BIM review job and record the findings on the cases.
+    RunJobs,
     /// The case projection and its events.
     Show { case: String },
     /// All cases.
@@ -291,7 +316,7 @@ fn parse_enum<T: serde::de::DeserializeOwned>(
         .map_err(|_| StoreError::BadInput(format!("{flag} {s:?}: expected one of {allowed}")))
 }
 
-fn actor(c: &Common, default_role: Role) -> Result<Actor, StoreError> {
+pub(crate) fn actor(c: &Common, default_role: Role) -> Result<Actor, StoreError> {
     let role = match &c.role {
         Some(r) => parse_enum::<Role>(
             "--role",
@@ -559,6 +584,29 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             score,
             comment,
         } => (case, Command::Rate { score, comment }, Role::Applicant),
+        CaseCmd::SubmitModel {
+            case,
+            item,
+            model,
+            site,
+            parcel,
+            place,
+            declared_use,
+        } => {
+            return crate::review::submit_model(
+                &store,
+                &c,
+                &case,
+                &item,
+                &model,
+                &site,
+                &parcel,
+                place,
+                declared_use,
+            )
+            .await
+        }
+        CaseCmd::RunJobs => return crate::review::run_jobs(&store, &c).await,
         CaseCmd::Show { case } => return show(&store, &c, &case).await,
         CaseCmd::List => {
             let l = store.list_cases().await?;

@@ -59,7 +59,7 @@ pub fn sha256_file(p: &Path) -> Result<FileRef> {
     })
 }
 
-fn profiles(args: &[String]) -> Result<Profiles> {
+pub(crate) fn profiles(args: &[String]) -> Result<Profiles> {
     let builtin = |name: &str, text: &str| -> Result<Profile> {
         let mut p = Profile::from_toml(name, text)?;
         p.sha256 = hex::encode(Sha256::digest(text.as_bytes()));

@@ -12,6 +12,7 @@ mod calendar;
 mod case;
 mod check;
 mod licence;
+mod review;
 mod table;
 
 #[derive(Parser)]

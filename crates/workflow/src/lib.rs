@@ -69,8 +69,8 @@ pub use engine::{apply, decide};
 pub use error::WorkflowError;
 pub use metrics::{metrics, Metrics};
 pub use model::{
-    Case, CaseStatus, Finding, FindingStatus, FindingsDiff, ItemCase, ItemState, Outcome, RatingLevel,
-    SpecialKind, StageStatus, StateCode,
+    Case, CaseStatus, Finding, FindingStatus, FindingsDiff, ItemCase, ItemState, Outcome,
+    RatingLevel, SpecialKind, StageStatus, StateCode,
 };
 pub use process::{Definitions, JoinRule, ProcessDef, StageDef, StageItem};
 pub use timers::{timers, Timer, TimerKind};

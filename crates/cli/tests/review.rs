@@ -1,0 +1,293 @@
+//! BIM review jobs through the real binary on SQLite: `case submit-model` →
+//! `case run-jobs` → findings on the case; 补正 → resubmission → the recorded
+//! difference; a bad-input job fails without findings; `audit verify` passes.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_zhishen");
+const NOW: &str = "2026-03-02T09:00:00+08:00";
+const FAILING: &str = "528580,3386631.98,0";
+const FIXED: &str = "528580,3386650,0";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The store test definitions, with LAND marked `bim_review = true` (EIA is not).
+fn defs_dir(root: &Path) -> PathBuf {
+    let d = root.join("defs");
+    for k in ["catalogue", "process", "calendar"] {
+        std::fs::create_dir_all(d.join(k)).unwrap();
+    }
+    let fx = repo().join("crates/store/tests/fixtures");
+    let cat = std::fs::read_to_string(fx.join("catalogue.toml")).unwrap();
+    let cat = cat.replacen(
+        "code = \"LAND\"\n",
+        "code = \"LAND\"\nbim_review = true\n",
+        1,
+    );
+    assert!(cat.contains("bim_review = true"));
+    std::fs::write(d.join("catalogue/test.toml"), cat).unwrap();
+    std::fs::copy(fx.join("process.toml"), d.join("process/test.toml")).unwrap();
+    for y in ["2025", "2026"] {
+        std::fs::copy(
+            repo().join(format!("assets/calendar/{y}.toml")),
+            d.join(format!("calendar/{y}.toml")),
+        )
+        .unwrap();
+    }
+    d
+}
+
+struct Env {
+    url: String,
+    dir: tempfile::TempDir,
+    defs: PathBuf,
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("z.db").display());
+        let defs = defs_dir(dir.path());
+        Env { url, dir, defs }
+    }
+
+    fn case(&self, args: &[&str]) -> Out {
+        let o = Command::new(BIN)
+            .arg("case")
+            .args(args)
+            .args(["--db", &self.url, "--now", NOW])
+            .args(["--defs", self.defs.to_str().unwrap()])
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> Out {
+        let o = self.case(args);
+        assert_eq!(o.code, 0, "{args:?}: {}{}", o.stdout, o.stderr);
+        o
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.push("--json");
+        serde_json::from_str(&self.ok(&a).stdout).unwrap()
+    }
+
+    fn submit_model(&self, case: &str, item: &str, parcel: &str, place: &str) -> Out {
+        let model = repo().join("datasets/ifc/TallBuilding_Revit2021_IFC2x3.ifc");
+        let site = repo().join("datasets/district");
+        self.case(&[
+            "submit-model",
+            "--case",
+            case,
+            "--item",
+            item,
+            "--model",
+            model.to_str().unwrap(),
+            "--site",
+            site.to_str().unwrap(),
+            "--parcel",
+            parcel,
+            "--place",
+            place,
+            "--use",
+            "商业",
+        ])
+    }
+
+    fn open_case(&self, case: &str) {
+        self.ok(&[
+            "create",
+            case,
+            "--project-code",
+            "2026-000000-00-00-000001",
+            "--project-name",
+            "审查测试",
+            "--actor",
+            "app-1",
+        ]);
+        self.ok(&[
+            "submit",
+            case,
+            "--item",
+            "LAND",
+            "--materials",
+            "app,plan",
+            "--actor",
+            "app-1",
+        ]);
+        self.ok(&["accept", case, "--item", "LAND"]);
+    }
+}
+
+/// The latest review recorded on an item, from `case show --json`.
+fn reviews(env: &Env, case: &str, item: &str) -> Vec<Value> {
+    let v = env.json(&["show", case]);
+    let it = v["case"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == item)
+        .unwrap()
+        .clone();
+    it["reviews"].as_array().unwrap().clone()
+}
+
+fn open_ids(review: &Value) -> Vec<String> {
+    review["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn review_job_findings_and_resubmission_diff() {
+    let env = Env::new();
+    env.open_case("R1");
+
+    // Refusals: unknown case, unknown item, an item without bim_review.
+    let o = env.submit_model("NOPE", "LAND", "DK-07", FAILING);
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("不存在") && o.stderr.contains("does not exist"));
+    let o = env.submit_model("R1", "XYZ", "DK-07", FAILING);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let o = env.submit_model("R1", "EIA", "DK-07", FAILING);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("bim_review"), "{}", o.stderr);
+
+    // First submission: setback_road fails and becomes a finding.
+    let o = env.submit_model("R1", "LAND", "DK-07", FAILING);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let ran = env.json(&["run-jobs"]);
+    assert_eq!(ran.as_array().unwrap().len(), 1, "{ran}");
+    assert_eq!(ran[0]["job"]["status"], "done", "{ran}");
+    let first_report = ran[0]["job"]["report_sha256"].as_str().unwrap().to_string();
+    let rs = reviews(&env, "R1", "LAND");
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0]["report_sha256"], first_report.as_str());
+    assert!(rs[0].get("diff").is_none(), "first review has no diff");
+    let f = rs[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "setback_road")
+        .unwrap_or_else(|| panic!("setback_road finding: {}", rs[0]));
+    assert_eq!(f["status"], "fail");
+    assert!(f["message"].as_str().unwrap().contains("限值"), "{f}");
+    // The report blob is stored beside the database.
+    let blob = env
+        .dir
+        .path()
+        .join("blobs")
+        .join(&first_report[..2])
+        .join(&first_report[2..]);
+    assert!(blob.is_file(), "{}", blob.display());
+    // Nothing left to run.
+    assert_eq!(env.json(&["run-jobs"]).as_array().unwrap().len(), 0);
+
+    // 补正 after 受理, then the corrected model.
+    env.ok(&[
+        "supplement",
+        "R1",
+        "--item",
+        "LAND",
+        "--materials",
+        "plan",
+        "--note",
+        "道路退线不足",
+        "--role",
+        "reviewer",
+        "--dept",
+        "zrzy",
+    ]);
+    env.ok(&[
+        "supplement-done",
+        "R1",
+        "--item",
+        "LAND",
+        "--materials",
+        "plan",
+        "--actor",
+        "app-1",
+    ]);
+    let o = env.submit_model("R1", "LAND", "DK-07", FIXED);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let ran = env.json(&["run-jobs"]);
+    assert_eq!(ran[0]["job"]["status"], "done", "{ran}");
+    let rs = reviews(&env, "R1", "LAND");
+    assert_eq!(rs.len(), 2);
+    assert!(!open_ids(&rs[1]).contains(&"setback_road".to_string()));
+    let diff = &rs[1]["diff"];
+    assert_eq!(diff["previous_report_sha256"], first_report.as_str());
+    assert!(
+        diff["resolved"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "setback_road"),
+        "{diff}"
+    );
+    assert_eq!(ran[0]["diff"], *diff);
+    // The same difference is in the review_recorded event of the log.
+    let ev = env.json(&["show", "R1"]);
+    let last = ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["kind"] == "review_recorded")
+        .unwrap()
+        .clone();
+    assert_eq!(last["payload"]["diff"], *diff);
+
+    let o = Command::new(BIN)
+        .args(["audit", "verify", "--db", &env.url])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn bad_input_job_fails_without_findings() {
+    let env = Env::new();
+    env.open_case("R2");
+    let o = env.submit_model("R2", "LAND", "DK-99", FAILING);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let ran = env.json(&["run-jobs"]);
+    let job = &ran[0]["job"];
+    assert_eq!(job["status"], "failed", "{ran}");
+    assert!(job["report_sha256"].is_null());
+    assert!(
+        job["error"].as_str().unwrap().contains("DK-99"),
+        "the message names the parcel: {ran}"
+    );
+    assert!(reviews(&env, "R2", "LAND").is_empty(), "no findings");
+    let ev = env.json(&["show", "R2"]);
+    assert!(!ev["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "review_recorded"));
+}
