@@ -33,6 +33,14 @@ fn closest_on_segment(p: Coord<f64>, s: &Line<f64>) -> Coord<f64> {
     }
 }
 
+/// Distance from a point to the nearest segment of `g`'s boundary or lines.
+pub fn to_boundary(p: Coord<f64>, g: &Geometry<f64>) -> f64 {
+    segments(g)
+        .iter()
+        .map(|s| dist(p, closest_on_segment(p, s)))
+        .fold(f64::INFINITY, f64::min)
+}
+
 fn dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
     (a.x - b.x).hypot(a.y - b.y)
 }

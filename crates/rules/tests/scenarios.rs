@@ -393,7 +393,6 @@ fn building_crossing_the_parcel_boundary() {
 
 #[test]
 fn coverage_3375_against_30_and_exactly_30() {
-    let s = site(parcel_attrs(), vec![]);
     let sq = |w: f64, d: f64| BuildingSpec {
         footprint: vec![[0.0, 0.0], [w, 0.0], [w, d], [0.0, d]],
         storeys: 1,
@@ -425,7 +424,6 @@ fn coverage_3375_against_30_and_exactly_30() {
         Status::Unverifiable,
         None,
     );
-    let _ = s;
 }
 
 #[test]
@@ -456,12 +454,7 @@ fn millimetre_model_rotated_by_its_map_conversion() {
         (52.321, 33.660),
         (35.0, 23.660),
     ] {
-        let needle = format!("[{:.3},{:.3}]", E0 + x, N0 + y);
-        let alt = format!("[{},{}]", E0 + x, N0 + y);
-        assert!(
-            fp.contains(&needle) || fp.contains(&alt) || near(&fp, E0 + x, N0 + y),
-            "corner {x},{y} not in {fp}"
-        );
+        assert!(near(&fp, E0 + x, N0 + y), "corner {x},{y} not in {fp}");
     }
 }
 

@@ -4,29 +4,10 @@
 //! footprint beyond the parcel or into a road; limit 0 within the distance tolerance.
 
 use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{geojson, polygons, segments};
+use crate::geom::{geojson, polygons, to_boundary};
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
-use geo::{
-    Area, BooleanOps, Contains, Coord, CoordsIter, Geometry, Intersects, MultiPolygon, Point,
-};
+use geo::{Area, BooleanOps, Contains, CoordsIter, Geometry, Intersects, MultiPolygon, Point};
 use zhishen_site::Kind;
-
-/// Distance from a point to the nearest segment of `g`'s boundary or lines.
-fn to_boundary(p: Coord<f64>, g: &Geometry<f64>) -> f64 {
-    segments(g)
-        .iter()
-        .map(|s| {
-            let d = s.end - s.start;
-            let len2 = d.x * d.x + d.y * d.y;
-            let t = if len2 == 0.0 {
-                0.0
-            } else {
-                (((p.x - s.start.x) * d.x + (p.y - s.start.y) * d.y) / len2).clamp(0.0, 1.0)
-            };
-            (p.x - s.start.x - t * d.x).hypot(p.y - s.start.y - t * d.y)
-        })
-        .fold(f64::INFINITY, f64::min)
-}
 
 pub fn check(ctx: &Ctx) -> CheckResult {
     let mut r = result(
@@ -59,7 +40,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     let outside_area = outside.unsigned_area();
     let mut protrusion = 0.0f64;
     for c in fp.coords_iter() {
-        if !ctx.parcel_poly.contains(&Point(c)) && !ctx.parcel_poly.intersects(&Point(c)) {
+        if !ctx.parcel_poly.intersects(&Point(c)) {
             protrusion = protrusion.max(to_boundary(c, &parcel_geom));
         }
     }

@@ -4,9 +4,9 @@
 //! enters the protected area (by that depth), so a 0 m rule fails on any entry.
 
 use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{closest_points, polygons, segment_geojson, segments};
+use crate::geom::{closest_points, polygons, segment_geojson, to_boundary};
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
-use geo::{BooleanOps, Contains, Coord, CoordsIter, Geometry, MultiPolygon, Point, Polygon};
+use geo::{BooleanOps, Contains, CoordsIter, Geometry, MultiPolygon, Point, Polygon};
 use zhishen_site::{Feature, Kind};
 
 const KINDS: &[(Kind, &str, &str)] = &[
@@ -43,23 +43,9 @@ fn area_of(f: &Feature) -> MultiPolygon<f64> {
 
 fn depth_inside(fp: &MultiPolygon<f64>, area: &MultiPolygon<f64>) -> f64 {
     let boundary = Geometry::MultiPolygon(area.clone());
-    let segs = segments(&boundary);
     fp.coords_iter()
         .filter(|c| area.contains(&Point(*c)))
-        .map(|c: Coord<f64>| {
-            segs.iter()
-                .map(|s| {
-                    let d = s.end - s.start;
-                    let len2 = d.x * d.x + d.y * d.y;
-                    let t = if len2 == 0.0 {
-                        0.0
-                    } else {
-                        (((c.x - s.start.x) * d.x + (c.y - s.start.y) * d.y) / len2).clamp(0.0, 1.0)
-                    };
-                    (c.x - s.start.x - t * d.x).hypot(c.y - s.start.y - t * d.y)
-                })
-                .fold(f64::INFINITY, f64::min)
-        })
+        .map(|c| to_boundary(c, &boundary))
         .fold(0.0, f64::max)
 }
 
@@ -128,7 +114,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                     let g = Geometry::MultiPolygon(area.clone());
                     fp.coords_iter()
                         .filter(|c| !area.contains(&Point(*c)))
-                        .filter_map(|c| closest_points(&Geometry::Point(Point(c)), &g).map(|x| x.2))
+                        .map(|c| to_boundary(c, &g))
                         .fold(0.0, f64::max)
                 };
                 (-depth, Geometry::MultiPolygon(out))
