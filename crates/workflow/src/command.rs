@@ -224,6 +224,13 @@ pub enum Event {
         kind: StageKind,
         at: DateTime<FixedOffset>,
     },
+    /// The open stage passed its limit (阶段超期): a supervision 红灯.
+    StageOverdue {
+        stage: usize,
+        kind: StageKind,
+        deadline: NaiveDate,
+        at: DateTime<FixedOffset>,
+    },
     /// A required (or milestone) item ended without 通过; the stage cannot join.
     StageFailed {
         stage: usize,
@@ -385,6 +392,7 @@ impl Event {
             Event::StageOpened { .. } => "stage_opened",
             Event::StageJoined { .. } => "stage_joined",
             Event::StageFailed { .. } => "stage_failed",
+            Event::StageOverdue { .. } => "stage_overdue",
             Event::CaseCompleted { .. } => "case_completed",
             Event::CaseTerminated { .. } => "case_terminated",
             Event::ItemReceived { .. } => "item_received",
@@ -418,6 +426,7 @@ impl Event {
             | Event::StageOpened { at, .. }
             | Event::StageJoined { at, .. }
             | Event::StageFailed { at, .. }
+            | Event::StageOverdue { at, .. }
             | Event::CaseCompleted { at }
             | Event::CaseTerminated { at, .. }
             | Event::ItemReceived { at, .. }
@@ -473,6 +482,7 @@ impl Event {
             Event::CaseCreated { .. }
             | Event::StageOpened { .. }
             | Event::StageJoined { .. }
+            | Event::StageOverdue { .. }
             | Event::CaseCompleted { .. }
             | Event::CaseTerminated { .. }
             | Event::Rated { .. } => None,

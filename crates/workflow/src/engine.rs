@@ -1,5 +1,6 @@
 //! `decide` (command → events or refusal) and `apply` (event → case).
 
+use crate::calendar::Calendar;
 use crate::catalogue::{ClockRule, ItemDef, RongqueOverdueAction};
 use crate::clock::{self, local_date};
 use crate::command::{Actor, Command, Event, Refusal, Role};
@@ -963,6 +964,22 @@ fn fire_timer(
             format!("timer {timer_id} is due at {}, not yet", t.due),
         );
     }
+    if t.kind == TimerKind::StageOverdue {
+        let si = t.stage.unwrap_or(usize::MAX);
+        let Some(s) = case.stages.get(si) else {
+            return refuse(
+                "unknown_stage",
+                format!("没有阶段 {si}"),
+                format!("no stage {si}"),
+            );
+        };
+        return Ok(vec![Event::StageOverdue {
+            stage: si,
+            kind: s.kind,
+            deadline: s.deadline.unwrap_or_else(|| local_date(now)),
+            at: now,
+        }]);
+    }
     let code = t.item.clone().unwrap_or_default();
     let (Some(item), Some(def)) = (case.item(&code), defs.catalogue.item(&code)) else {
         return refuse(
@@ -1027,6 +1044,12 @@ fn fire_timer(
             item: code,
             at: now,
         }]),
+        // Handled above, before the item lookup; kept total.
+        TimerKind::StageOverdue => refuse(
+            "timer_not_armed",
+            format!("计时器 {timer_id} 未设置或已失效"),
+            format!("timer {timer_id} is not armed"),
+        ),
         TimerKind::Overdue => Ok(vec![Event::ItemOverdue {
             item: code,
             deadline: item.deadline.unwrap_or_else(|| local_date(now)),
@@ -1156,6 +1179,9 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
                     status: StageStatus::Pending,
                     opened_on: None,
                     joined_on: None,
+                    limit_wd: s.limit_wd,
+                    deadline: None,
+                    overdue: false,
                 })
                 .collect(),
             items: defs
@@ -1216,6 +1242,11 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
                 s.joined_on = Some(day);
             }
         }
+        Event::StageOverdue { stage, .. } => {
+            if let Some(s) = c.stages.get_mut(*stage) {
+                s.overdue = true;
+            }
+        }
         Event::CaseCompleted { .. } => {
             c.status = CaseStatus::Completed;
             c.ended_on = Some(day);
@@ -1252,7 +1283,48 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             }
         }
     }
+    for si in 0..c.stages.len() {
+        let d = stage_deadline(&c, si, &defs.calendar);
+        c.stages[si].deadline = d;
+    }
     c
+}
+
+/// The last working day of stage `si`'s limit: `limit_wd` working days after
+/// it opened, not counting days on which any of its items was in 特别程序
+/// (the same days the stage-duration metric leaves out). `None` when the
+/// stage is not open or has no limit, while one of its items is still in
+/// 特别程序 (the end is not known yet), or past the calendar's years.
+pub fn stage_deadline(c: &Case, si: usize, cal: &Calendar) -> Option<NaiveDate> {
+    let s = c.stages.get(si)?;
+    let (StageStatus::Open, Some(from), Some(limit)) = (s.status, s.opened_on, s.limit_wd) else {
+        return None;
+    };
+    let specials: Vec<&SpecialRecord> = c
+        .items
+        .iter()
+        .filter(|i| i.stage == si)
+        .flat_map(|i| i.specials.iter())
+        .collect();
+    if specials.iter().any(|sp| sp.to.is_none()) {
+        return None;
+    }
+    let mut n = 0;
+    let mut d = from;
+    // A limit is weeks; the bound only stops a broken calendar looping.
+    for _ in 0..(limit as usize * 7 + 3660) {
+        if n >= limit {
+            return Some(d);
+        }
+        d = d.succ_opt()?;
+        let in_special = specials
+            .iter()
+            .any(|sp| d > sp.from && sp.to.is_some_and(|t| d <= t));
+        if cal.is_working_day(d).ok()? && !in_special {
+            n += 1;
+        }
+    }
+    None
 }
 
 fn apply_item(
@@ -1509,6 +1581,7 @@ fn apply_item(
         | Event::StageOpened { .. }
         | Event::StageJoined { .. }
         | Event::StageFailed { .. }
+        | Event::StageOverdue { .. }
         | Event::CaseCompleted { .. }
         | Event::CaseTerminated { .. }
         | Event::Rated { .. } => {}

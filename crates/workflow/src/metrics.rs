@@ -75,6 +75,13 @@ pub struct Metrics {
     pub items_overdue: u64,
     /// overdue ÷ concluded; None when nothing is concluded.
     pub overdue_rate: Option<f64>,
+    /// Opened stages that have a stage limit 阶段时限.
+    pub stages_with_limit: u64,
+    /// Of those: flagged overdue, joined after the limit, or open past their
+    /// deadline today (阶段超期).
+    pub stages_overdue: u64,
+    /// stages_overdue ÷ stages_with_limit; None when there are none.
+    pub stage_overdue_rate: Option<f64>,
     pub by_item: BTreeMap<String, DurationStat>,
     pub by_stage: BTreeMap<StageKind, DurationStat>,
     pub by_department: BTreeMap<String, DurationStat>,
@@ -145,6 +152,9 @@ pub fn metrics(cases: &[Case], today: NaiveDate, cal: &Calendar) -> Metrics {
         items_concluded: 0,
         items_overdue: 0,
         overdue_rate: None,
+        stages_with_limit: 0,
+        stages_overdue: 0,
+        stage_overdue_rate: None,
         by_item: BTreeMap::new(),
         by_stage: BTreeMap::new(),
         by_department: BTreeMap::new(),
@@ -203,13 +213,24 @@ pub fn metrics(cases: &[Case], today: NaiveDate, cal: &Calendar) -> Metrics {
             }
         }
         for si in 0..case.stages.len() {
+            let s = &case.stages[si];
+            let limit = s.limit_wd.filter(|_| s.opened_on.is_some());
+            if limit.is_some() {
+                m.stages_with_limit += 1;
+            }
+            let open_late = s.status == StageStatus::Open && s.deadline.is_some_and(|d| d < today);
             match stage_duration(case, si, cal) {
-                Ok(Some(wd)) => m
-                    .by_stage
-                    .entry(case.stages[si].kind)
-                    .or_default()
-                    .add(wd, wd),
-                Ok(None) => {}
+                Ok(Some(wd)) => {
+                    if s.overdue || limit.is_some_and(|l| wd > i64::from(l)) {
+                        m.stages_overdue += 1;
+                    }
+                    m.by_stage.entry(s.kind).or_default().add(wd, wd)
+                }
+                Ok(None) => {
+                    if limit.is_some() && (s.overdue || open_late) {
+                        m.stages_overdue += 1;
+                    }
+                }
                 Err(e) => m
                     .errors
                     .push(format!("case {} stage {}: {e}", case.id, si + 1)),
@@ -229,6 +250,9 @@ pub fn metrics(cases: &[Case], today: NaiveDate, cal: &Calendar) -> Metrics {
     }
     if m.items_concluded > 0 {
         m.overdue_rate = Some(m.items_overdue as f64 / m.items_concluded as f64);
+    }
+    if m.stages_with_limit > 0 {
+        m.stage_overdue_rate = Some(m.stages_overdue as f64 / m.stages_with_limit as f64);
     }
     m.counts_by_state = states
         .into_iter()

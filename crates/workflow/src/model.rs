@@ -488,6 +488,17 @@ pub struct StageCase {
     pub status: StageStatus,
     pub opened_on: Option<NaiveDate>,
     pub joined_on: Option<NaiveDate>,
+    /// Stage limit 阶段时限 (SPJDSX) in working days, from the process.
+    #[serde(default)]
+    pub limit_wd: Option<u32>,
+    /// Last working day of the stage limit, extended by the working days on
+    /// which any of its items was in 特别程序; `None` while one still is (the
+    /// stage clock waits), when the stage has no limit, or is not open.
+    #[serde(default)]
+    pub deadline: Option<NaiveDate>,
+    /// The stage ran past its deadline (阶段超期, 红灯 督办).
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

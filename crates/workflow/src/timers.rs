@@ -2,7 +2,7 @@
 //! worker sends `Command::FireTimer`, so the firing is itself an audited event.
 
 use crate::clock::start_of_day;
-use crate::model::{Case, CheckStatus, ItemState};
+use crate::model::{Case, CheckStatus, ItemState, StageStatus};
 use chrono::{DateTime, Days, FixedOffset};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,8 @@ pub enum TimerKind {
     CommitmentCheck,
     /// The promised limit has passed (红灯 督办).
     Overdue,
+    /// An open stage passed its stage limit 阶段时限 (红灯 督办).
+    StageOverdue,
 }
 
 impl TimerKind {
@@ -26,15 +28,20 @@ impl TimerKind {
             TimerKind::RongqueDue => "rongque_due",
             TimerKind::CommitmentCheck => "commitment_check",
             TimerKind::Overdue => "overdue",
+            TimerKind::StageOverdue => "stage_overdue",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timer {
-    /// `<kind>:<item>`; stable while the timer stays armed, its `due` may move.
+    /// `<kind>:<item>` or `stage_overdue:<stage index>`; stable while the
+    /// timer stays armed, its `due` may move.
     pub id: String,
     pub item: Option<String>,
+    /// The stage a stage timer guards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<usize>,
     pub kind: TimerKind,
     pub due: DateTime<FixedOffset>,
 }
@@ -43,6 +50,7 @@ fn timer(kind: TimerKind, item: &str, due: DateTime<FixedOffset>) -> Timer {
     Timer {
         id: format!("{}:{item}", kind.as_str()),
         item: Some(item.to_string()),
+        stage: None,
         kind,
         due,
     }
@@ -97,6 +105,19 @@ pub fn timers(case: &Case) -> Vec<Timer> {
                     &it.code,
                     start_of_day(d + Days::new(1)),
                 ));
+            }
+        }
+    }
+    for (si, s) in case.stages.iter().enumerate() {
+        if s.status == StageStatus::Open && !s.overdue {
+            if let Some(d) = s.deadline {
+                out.push(Timer {
+                    id: format!("{}:{si}", TimerKind::StageOverdue.as_str()),
+                    item: None,
+                    stage: Some(si),
+                    kind: TimerKind::StageOverdue,
+                    due: start_of_day(d + Days::new(1)),
+                });
             }
         }
     }
