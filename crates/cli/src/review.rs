@@ -118,7 +118,7 @@ pub async fn run_jobs(store: &Store, c: &Common) -> Result<ExitCode> {
         let report = match review(store, &job).await {
             Ok(r) => r,
             Err(msg) => {
-                let job = store.complete_review_job(job.id, Err(&msg)).await?;
+                let job = store.complete_review_job(&job, Err(&msg)).await?;
                 outcomes.push(JobOutcome {
                     job,
                     findings: vec![],
@@ -146,7 +146,7 @@ pub async fn run_jobs(store: &Store, c: &Common) -> Result<ExitCode> {
                         .filter(|d| !d.is_null())
                         .and_then(|d| serde_json::from_value(d.clone()).ok())
                 });
-                let job = store.complete_review_job(job.id, Ok(&report_sha)).await?;
+                let job = store.complete_review_job(&job, Ok(&report_sha)).await?;
                 outcomes.push(JobOutcome {
                     job,
                     findings,
@@ -158,7 +158,7 @@ pub async fn run_jobs(store: &Store, c: &Common) -> Result<ExitCode> {
                     "审查结果未能记录 review not recorded [{}]: {} / {}",
                     r.code, r.message_zh, r.message_en
                 );
-                let job = store.complete_review_job(job.id, Err(&msg)).await?;
+                let job = store.complete_review_job(&job, Err(&msg)).await?;
                 outcomes.push(JobOutcome {
                     job,
                     findings: vec![],

@@ -103,8 +103,10 @@ fn round(url: &str, cwd: &Path, kill_after: Option<usize>, seed: u64) -> (Vec<St
             url,
             "--cases",
             "12",
+            // Several concurrent writers: on SQLite their commands share
+            // group commits, so a kill can land mid-group.
             "--workers",
-            "2",
+            "4",
             "--seed",
             &seed.to_string(),
             "--prefix",

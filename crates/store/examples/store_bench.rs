@@ -1,13 +1,15 @@
 //! Store benchmark (run by `make bench` through bench/store_bench.sh):
 //!
 //! * durable commands per second: `cases` cases × 5 commands (create, submit,
-//!   accept, process, conclude), spread over `workers` tasks, each command one
-//!   committed transaction (SQLite: WAL + synchronous=FULL; PostgreSQL: fsync on);
+//!   accept, process, conclude) sent by `clients` concurrent tasks through
+//!   `Store::execute`, each acknowledged only after its commit (SQLite: WAL +
+//!   synchronous=FULL; PostgreSQL: fsync on). Group commit is the back end's
+//!   default unless `group` / `nogroup` is given;
 //! * `audit verify` over `events` synthetic hash-chained events: export
 //!   (one snapshot read) and `verify_log`.
 //!
 //! ```text
-//! store_bench commands URL [cases] [workers]           one transaction per command
+//! store_bench commands URL [cases] [clients] [group|nogroup]
 //! store_bench grouped URL [cases] [workers] [batch]     group commit (execute_batch)
 //! store_bench verify URL [events]
 //! ```
@@ -135,13 +137,20 @@ async fn grouped(url: &str, cases: u32, workers: u32, batch: u32) -> Result<(), 
     Ok(())
 }
 
-async fn commands(url: &str, cases: u32, workers: u32) -> Result<(), StoreError> {
+async fn commands(
+    url: &str,
+    cases: u32,
+    workers: u32,
+    group: Option<bool>,
+) -> Result<(), StoreError> {
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").expect("time");
-    let store = Arc::new(
-        Store::open(url)
-            .await?
-            .with_clock(Arc::new(FixedClock::new(t0))),
-    );
+    let mut store = Store::open(url)
+        .await?
+        .with_clock(Arc::new(FixedClock::new(t0)));
+    if let Some(on) = group {
+        store = store.with_group_commit(on);
+    }
+    let store = Arc::new(store);
     store
         .publish_definitions(CATALOGUE, PROCESS, &[CAL_2025, CAL_2026])
         .await?;
@@ -176,6 +185,7 @@ async fn commands(url: &str, cases: u32, workers: u32) -> Result<(), StoreError>
         n += t.await.expect("worker")?;
     }
     let secs = start.elapsed().as_secs_f64();
+    let (groups, grouped) = store.group_commit_stats().unwrap_or((0, 0));
     println!(
         "{}",
         serde_json::json!({
@@ -183,7 +193,9 @@ async fn commands(url: &str, cases: u32, workers: u32) -> Result<(), StoreError>
             "commands": n,
             "seconds": secs,
             "commands_per_second": n as f64 / secs,
-            "workers": workers,
+            "clients": workers,
+            "group_commit": store.group_commit_stats().is_some(),
+            "mean_group": if groups > 0 { grouped as f64 / groups as f64 } else { 1.0 },
         })
     );
     Ok(())
@@ -225,7 +237,12 @@ fn main() {
     let num = |i: usize, d: u64| a.get(i).and_then(|s| s.parse().ok()).unwrap_or(d);
     let r = match (a.first().map(String::as_str), a.get(1)) {
         (Some("commands"), Some(url)) => {
-            rt.block_on(commands(url, num(2, 400) as u32, num(3, 4) as u32))
+            let group = match a.get(4).map(String::as_str) {
+                Some("group") => Some(true),
+                Some("nogroup") => Some(false),
+                _ => None,
+            };
+            rt.block_on(commands(url, num(2, 400) as u32, num(3, 4) as u32, group))
         }
         (Some("grouped"), Some(url)) => rt.block_on(grouped(
             url,
@@ -235,7 +252,7 @@ fn main() {
         )),
         (Some("verify"), Some(url)) => rt.block_on(verify(url, num(2, 1_000_000))),
         _ => {
-            eprintln!("usage: store_bench commands URL [cases] [workers] | grouped URL [cases] [workers] [batch] | verify URL [events]");
+            eprintln!("usage: store_bench commands URL [cases] [clients] [group|nogroup] | grouped URL [cases] [workers] [batch] | verify URL [events]");
             std::process::exit(2);
         }
     };

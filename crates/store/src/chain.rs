@@ -2,11 +2,12 @@
 //! bytes, chain hash, log leaf), writing it, reading it back, exporting rows
 //! for `verify_log`.
 
+use crate::script::Script;
 use crate::StoreError;
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use std::collections::BTreeMap;
 use zhishen_audit::HashAlg;
 use zhishen_workflow::{Actor, Case, Command, Event};
@@ -179,39 +180,71 @@ fn content_of(r: &NewRow, at: DateTime<FixedOffset>) -> zhishen_audit::EventCont
     )
 }
 
-pub(crate) async fn insert(
-    tx: &mut Transaction<'static, Any>,
-    r: &mut NewRow,
-) -> Result<(), StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
-    )
-    .bind(r.case_id.as_str())
-    .bind(r.seq as i64)
-    .bind(r.kind.as_str())
-    .bind(r.actor_id.as_str())
-    .bind(r.actor_role.as_str())
-    .bind(r.actor_dept.clone())
-    .bind(r.occurred_at.as_str())
-    .bind(r.process_version.as_str())
-    .bind(r.catalogue_version.as_str())
-    .bind(r.calendar_version.as_str())
-    .bind(r.payload_text.as_str())
-    .bind(r.alg.as_str())
-    .bind(r.prev_hash.to_vec())
-    .bind(r.hash.to_vec())
-    .bind(r.log_index as i64)
-    .bind(r.request_id.as_str())
-    .bind(r.request_part as i64)
-    .fetch_one(&mut **tx)
-    .await?;
-    r.row_id = id;
-    sqlx::query("INSERT INTO log_leaf (idx, leaf_hash) VALUES ($1, $2)")
-        .bind(r.log_index as i64)
-        .bind(r.leaf_hash.to_vec())
-        .execute(&mut **tx)
-        .await?;
+/// Adds a command's rows to `script` as three multi-row statements (events,
+/// returning their ids; log leaves; outbox).
+pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text: &str) {
+    if rows.is_empty() {
+        return;
+    }
+    script
+        .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
+        .values(rows, |t, r| {
+            t.bind(r.case_id.clone())
+                .bind(r.seq as i64)
+                .bind(r.kind.clone())
+                .bind(r.actor_id.clone())
+                .bind(r.actor_role.clone())
+                .bind(r.actor_dept.clone())
+                .bind(r.occurred_at.clone())
+                .bind(r.process_version.clone())
+                .bind(r.catalogue_version.clone())
+                .bind(r.calendar_version.clone())
+                .bind(r.payload_text.clone())
+                .bind(r.alg.as_str().to_string())
+                .bind(r.prev_hash.to_vec())
+                .bind(r.hash.to_vec())
+                .bind(r.log_index as i64)
+                .bind(r.request_id.clone())
+                .bind(r.request_part as i64);
+        })
+        // RETURNING order is unspecified for multi-row inserts: match on seq.
+        .sql(" RETURNING id, seq")
+        .returning()
+        .end();
+    script
+        .sql("INSERT INTO log_leaf (idx, leaf_hash)")
+        .values(rows, |t, r| {
+            t.bind(r.log_index as i64).bind(r.leaf_hash.to_vec());
+        })
+        .end();
+    script
+        .sql("INSERT INTO outbox (topic, msg_key, payload, idempotency_key, next_attempt_ms, created_at)")
+        .values(rows, |t, r| {
+            t.bind("case.event")
+                .bind(r.case_id.clone())
+                .bind(r.payload_text.clone())
+                .bind(format!("{}:{}", r.case_id, r.seq))
+                .bind(now_ms)
+                .bind(now_text.to_string());
+        })
+        .end();
+}
+
+/// Sets each row's database id from the `RETURNING id, seq` rows.
+pub(crate) fn set_row_ids(rows: &mut [NewRow], returned: &[AnyRow]) -> Result<(), StoreError> {
+    for got in returned {
+        let id: i64 = got.try_get(0)?;
+        let seq = crate::u64_of(got.try_get(1)?, "case_event.seq")?;
+        if let Some(r) = rows.iter_mut().find(|r| r.seq == seq) {
+            r.row_id = id;
+        }
+    }
+    if let Some(r) = rows.iter().find(|r| r.row_id == 0) {
+        return Err(StoreError::Corrupt(format!(
+            "case {}: the insert of event seq {} returned no row id",
+            r.case_id, r.seq
+        )));
+    }
     Ok(())
 }
 

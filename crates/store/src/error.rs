@@ -17,6 +17,10 @@ pub enum StoreError {
     /// The stored data contradicts itself (a bug or tampering).
     #[error("数据不一致 inconsistent store: {0}")]
     Corrupt(String),
+    /// The command's outcome is unknown (the group-commit writer stopped
+    /// before answering); re-send it with the same request id.
+    #[error("未确认 not acknowledged: {0}")]
+    Unacknowledged(String),
     #[error("数据库错误 database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("迁移错误 migration: {0}")]

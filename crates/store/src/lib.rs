@@ -16,8 +16,10 @@ mod chain;
 pub mod clock;
 pub mod db;
 mod error;
+mod group;
 mod log;
 mod review;
+mod script;
 
 pub use blob::LocalBlobs;
 #[cfg(feature = "s3")]
@@ -27,9 +29,12 @@ pub use clock::{cst, Clock, FixedClock, SystemClock};
 pub use db::{Backend, DEFAULT_URL};
 pub use error::StoreError;
 pub use log::{verdict_of as log_verdict, Export, Verdict};
-pub use review::{ReviewInputs, ReviewJob, ReviewStatus};
+pub use review::{
+    ReviewInputs, ReviewJob, ReviewStatus, DEFAULT_REVIEW_LEASE_MINUTES, MAX_REVIEW_ATTEMPTS,
+};
 
 use chrono::{DateTime, FixedOffset};
+use script::Script;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
@@ -96,7 +101,12 @@ pub struct LogCounts {
     pub checkpoints: usize,
 }
 
-/// The durable store.
+/// Parsed definition sets by (process id, process version, calendar version).
+type DefsCache = HashMap<(String, String, String), Arc<Definitions>>;
+
+/// The durable store. Cloning is cheap and shares the pool, the caches and
+/// the group-commit queue.
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
@@ -104,7 +114,11 @@ pub struct Store {
     alg: HashAlg,
     origin: String,
     blobs: LocalBlobs,
-    defs_cache: Mutex<HashMap<(String, String, String), Arc<Definitions>>>,
+    defs_cache: Arc<Mutex<DefsCache>>,
+    /// `Some`: `execute` goes through group commit (the SQLite default).
+    group: Option<Arc<group::Group>>,
+    /// How long a claimed review job may run before it is claimed again.
+    review_lease: chrono::Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -171,8 +185,32 @@ impl Store {
             alg: HashAlg::Sha256,
             origin: "zhishen.local/case-log".into(),
             blobs: LocalBlobs::new(blob_root),
-            defs_cache: Mutex::new(HashMap::new()),
+            defs_cache: Arc::new(Mutex::new(HashMap::new())),
+            group: (u.backend == Backend::Sqlite).then(|| Arc::new(group::Group::default())),
+            review_lease: chrono::Duration::minutes(DEFAULT_REVIEW_LEASE_MINUTES),
         })
+    }
+
+    /// Group commit on or off. On (the SQLite default), concurrent
+    /// `execute` calls share one transaction and one fsync; off (the
+    /// PostgreSQL default, whose server already overlaps transactions and
+    /// groups their WAL flushes), each runs its own transaction.
+    pub fn with_group_commit(mut self, on: bool) -> Self {
+        self.group = on.then(|| Arc::new(group::Group::default()));
+        self
+    }
+
+    /// How long a claimed review job may run before another worker may
+    /// claim it (default [`DEFAULT_REVIEW_LEASE_MINUTES`]).
+    pub fn with_review_lease(mut self, lease: chrono::Duration) -> Self {
+        self.review_lease = lease;
+        self
+    }
+
+    /// Group-commit counters: (transactions, commands) since open, or
+    /// `None` when group commit is off.
+    pub fn group_commit_stats(&self) -> Option<(u64, u64)> {
+        self.group.as_ref().map(|g| g.stats())
     }
 
     /// Replaces the clock (tests, `--now`).
@@ -369,9 +407,7 @@ impl Store {
         Ok(d)
     }
 
-    fn lock_cache(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String, String), Arc<Definitions>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, DefsCache> {
         self.defs_cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -385,15 +421,13 @@ impl Store {
         )
         .fetch_optional(&mut **tx)
         .await?
-        .ok_or_else(|| {
-            StoreError::NotFound("no process definition is published (publish definitions first)".into())
-        })?;
+        .ok_or_else(no_process)?;
         let c: Option<String> = sqlx::query_scalar(
             "SELECT version FROM definition WHERE kind = 'calendar' ORDER BY id DESC LIMIT 1",
         )
         .fetch_optional(&mut **tx)
         .await?;
-        let c = c.ok_or_else(|| StoreError::NotFound("no calendar is published".into()))?;
+        let c = c.ok_or_else(no_calendar)?;
         let pid: String = p.try_get(0)?;
         let pv: String = p.try_get(1)?;
         self.definitions(tx, &pid, &pv, &c).await
@@ -424,9 +458,11 @@ impl Store {
 
     // ------------------------------------------------------------- commands
 
-    /// Executes one command durably (see the crate docs). Returns
-    /// [`StoreError::Refused`] with the zh/en reason when the workflow refuses;
-    /// then nothing is written.
+    /// Executes one command durably (see the crate docs) and returns after
+    /// its commit. Returns [`StoreError::Refused`] with the zh/en reason when
+    /// the workflow refuses; then nothing is written. With group commit on,
+    /// commands sent concurrently are committed together (one transaction,
+    /// one fsync) and each is acknowledged only after that commit.
     pub async fn execute(
         &self,
         case_id: &str,
@@ -434,98 +470,71 @@ impl Store {
         actor: &Actor,
         request_id: &str,
     ) -> Result<Executed, StoreError> {
-        check_id("case id", case_id)?;
-        check_id("request id", request_id)?;
-        if let Command::CreateCase { case_id: inner, .. } = cmd {
-            if inner != case_id {
-                return Err(StoreError::BadInput(format!(
-                    "create names case {inner} but the command is addressed to case {case_id}"
-                )));
-            }
-        }
-        let mut attempt = 0;
-        loop {
-            let now = micros(self.clock.now());
-            let r = async {
-                let mut tx = db::begin_write(&self.pool, self.backend).await?;
-                let ex = self
-                    .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
-                    .await?;
-                tx.commit().await?;
-                Ok::<_, StoreError>(ex)
-            }
-            .await;
-            match r {
-                Err(e) if e.is_retryable() && attempt < MAX_RETRIES => {
-                    attempt += 1;
-                    tracing::debug!(case_id, request_id, attempt, "retrying after conflict: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
-                }
-                r => return r,
-            }
+        check_command(case_id, cmd, request_id)?;
+        match &self.group {
+            Some(g) => g.submit(self, case_id, cmd, actor, request_id).await,
+            None => self.execute_alone(case_id, cmd, actor, request_id).await,
         }
     }
 
-    /// Group commit: executes several commands in ONE transaction (one fsync)
-    /// and acknowledges them together after the commit. Each command runs in
-    /// its own savepoint, so a refusal or bad input affects only that entry
-    /// (its slot holds the error, nothing of it is written); an
-    /// infrastructure error fails the whole batch and nothing is written.
-    /// Commands apply in order, so several may address the same case.
+    /// One command in its own transaction, retried on transient conflicts.
+    async fn execute_alone(
+        &self,
+        case_id: &str,
+        cmd: &Command,
+        actor: &Actor,
+        request_id: &str,
+    ) -> Result<Executed, StoreError> {
+        retrying(request_id, || async {
+            let now = micros(self.clock.now());
+            let mut tx = db::begin_write(&self.pool, self.backend).await?;
+            let ex = self
+                .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
+                .await?;
+            tx.commit().await?;
+            Ok(ex)
+        })
+        .await
+    }
+
+    /// Explicit group commit: executes several commands in ONE transaction
+    /// (one fsync) and acknowledges them together after the commit. A
+    /// refusal or bad input affects only its entry (its slot holds the
+    /// error; nothing of it is written, because `execute_in` refuses before
+    /// its first write); an infrastructure error fails the whole batch and
+    /// nothing is written. Commands apply in order, so several may address
+    /// the same case.
     pub async fn execute_batch(
         &self,
         cmds: &[(String, Command, Actor, String)],
     ) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
-        let mut attempt = 0;
-        loop {
-            let now = micros(self.clock.now());
-            let r = async {
-                let mut tx = db::begin_write(&self.pool, self.backend).await?;
-                let mut out = Vec::with_capacity(cmds.len());
-                for (case_id, cmd, actor, request_id) in cmds {
-                    if let Err(e) = check_id("case id", case_id)
-                        .and_then(|_| check_id("request id", request_id))
-                    {
-                        out.push(Err(e));
-                        continue;
-                    }
-                    sqlx::query("SAVEPOINT zhishen_cmd")
-                        .execute(&mut *tx)
-                        .await?;
-                    match self
-                        .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
-                        .await
-                    {
-                        Ok(ex) => {
-                            sqlx::query("RELEASE SAVEPOINT zhishen_cmd")
-                                .execute(&mut *tx)
-                                .await?;
-                            out.push(Ok(ex));
-                        }
-                        Err(e @ (StoreError::Refused(_) | StoreError::BadInput(_))) => {
-                            sqlx::query("ROLLBACK TO SAVEPOINT zhishen_cmd")
-                                .execute(&mut *tx)
-                                .await?;
-                            sqlx::query("RELEASE SAVEPOINT zhishen_cmd")
-                                .execute(&mut *tx)
-                                .await?;
-                            out.push(Err(e));
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                tx.commit().await?;
-                Ok::<_, StoreError>(out)
+        retrying("batch", || self.batch_tx(cmds)).await
+    }
+
+    /// One transaction over `cmds`; see [`Store::execute_batch`].
+    async fn batch_tx(
+        &self,
+        cmds: &[(String, Command, Actor, String)],
+    ) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
+        let mut tx = db::begin_write(&self.pool, self.backend).await?;
+        let mut out = Vec::with_capacity(cmds.len());
+        for (case_id, cmd, actor, request_id) in cmds {
+            if let Err(e) = check_command(case_id, cmd, request_id) {
+                out.push(Err(e));
+                continue;
             }
-            .await;
-            match r {
-                Err(e) if e.is_retryable() && attempt < MAX_RETRIES => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
-                }
-                r => return r,
+            let now = micros(self.clock.now());
+            match self
+                .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
+                .await
+            {
+                Ok(ex) => out.push(Ok(ex)),
+                Err(e @ (StoreError::Refused(_) | StoreError::BadInput(_))) => out.push(Err(e)),
+                Err(e) => return Err(e),
             }
         }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The transaction body of [`Store::execute`]; the caller commits.
@@ -538,26 +547,40 @@ impl Store {
         request_id: &str,
         now: DateTime<FixedOffset>,
     ) -> Result<Executed, StoreError> {
-        // Lock the case first (the aggregate lock), then look for the request:
-        // a duplicate racing us on the same case waits here and then replays.
-        let lock_sql = match self.backend {
-            Backend::Sqlite => "SELECT seq, state, version FROM \"case\" WHERE id = $1",
-            Backend::Postgres => {
-                "SELECT seq, state, version FROM \"case\" WHERE id = $1 FOR UPDATE"
-            }
-        };
-        let row = sqlx::query(lock_sql)
-            .bind(case_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if let Some(ex) = self.replay(tx, case_id, request_id).await? {
-            return Ok(ex);
+        // Lock the case first (the aggregate lock; SQLite's BEGIN IMMEDIATE
+        // already holds the one write lock), then read the case, the request
+        // id and the chain head in one statement: round trips, not bytes,
+        // bound the store's throughput. A duplicate racing us on the same
+        // case waits on the lock and then replays.
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 FROM \"case\" WHERE id = $1 FOR UPDATE")
+                .bind(case_id)
+                .fetch_optional(&mut **tx)
+                .await?;
         }
-        let (case, version) = match &row {
-            Some(r) => {
-                let seq: i64 = r.try_get(0)?;
-                let state: String = r.try_get(1)?;
-                let version: i64 = r.try_get(2)?;
+        let row = sqlx::query(
+            "SELECT c.seq, c.state, c.version, \
+                    (SELECT r.case_id FROM command_request r WHERE r.request_id = $2), \
+                    (SELECT e.hash FROM case_event e WHERE e.case_id = $1 AND e.seq = c.seq), \
+                    (SELECT h.size FROM log_head h WHERE h.id = 1), \
+                    CASE WHEN c.id IS NULL THEN (SELECT d.def_id FROM definition d WHERE d.kind = 'process' ORDER BY d.id DESC LIMIT 1) END, \
+                    CASE WHEN c.id IS NULL THEN (SELECT d.version FROM definition d WHERE d.kind = 'process' ORDER BY d.id DESC LIMIT 1) END, \
+                    CASE WHEN c.id IS NULL THEN (SELECT d.version FROM definition d WHERE d.kind = 'calendar' ORDER BY d.id DESC LIMIT 1) END \
+             FROM (SELECT 1 AS one) AS o LEFT JOIN \"case\" c ON c.id = $1",
+        )
+        .bind(case_id)
+        .bind(request_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        let known: Option<String> = row.try_get(3)?;
+        if let Some(orig) = known {
+            return self.replay(tx, &orig, case_id, request_id).await;
+        }
+        let seq: Option<i64> = row.try_get(0)?;
+        let (case, version, mut prev) = match seq {
+            Some(seq) => {
+                let state: String = row.try_get(1)?;
+                let version: i64 = row.try_get(2)?;
                 let case: Case = serde_json::from_str(&state).map_err(|e| {
                     StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
                 })?;
@@ -567,43 +590,49 @@ impl Store {
                         case.seq
                     )));
                 }
-                (Some(case), version)
+                let prev = if seq == 0 {
+                    zhishen_audit::GENESIS
+                } else {
+                    let h: Option<Vec<u8>> = row.try_get(4)?;
+                    let h = h.ok_or_else(|| {
+                        StoreError::Corrupt(format!("case {case_id}: event seq {seq} is missing"))
+                    })?;
+                    h.try_into().map_err(|_| {
+                        StoreError::Corrupt(format!(
+                            "case {case_id}: hash of seq {seq} is not 32 bytes"
+                        ))
+                    })?
+                };
+                (Some(case), version, prev)
             }
-            None => (None, 0),
+            None => (None, 0, zhishen_audit::GENESIS),
         };
         let defs = match &case {
             Some(c) => {
                 self.definitions(tx, &c.process_id, &c.process_version, &c.calendar_version)
                     .await?
             }
-            None => self.current_definitions(tx).await?,
+            // A new case (立案) is pinned to the newest published set.
+            None => {
+                let pid: Option<String> = row.try_get(6)?;
+                let pv: Option<String> = row.try_get(7)?;
+                let cv: Option<String> = row.try_get(8)?;
+                let (Some(pid), Some(pv)) = (pid, pv) else {
+                    return Err(no_process());
+                };
+                let cv = cv.ok_or_else(no_calendar)?;
+                self.definitions(tx, &pid, &pv, &cv).await?
+            }
         };
         let events = zhishen_workflow::decide(case.as_ref(), cmd, actor, now, &defs)
             .map_err(StoreError::Refused)?;
 
-        // Hash chain head of this case.
-        let prev_seq = case.as_ref().map_or(0, |c| c.seq);
-        let mut prev = zhishen_audit::GENESIS;
-        if prev_seq > 0 {
-            let h: Vec<u8> =
-                sqlx::query_scalar("SELECT hash FROM case_event WHERE case_id = $1 AND seq = $2")
-                    .bind(case_id)
-                    .bind(prev_seq as i64)
-                    .fetch_optional(&mut **tx)
-                    .await?
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "case {case_id}: event seq {prev_seq} is missing"
-                        ))
-                    })?;
-            prev = h.try_into().map_err(|_| {
-                StoreError::Corrupt(format!(
-                    "case {case_id}: hash of seq {prev_seq} is not 32 bytes"
-                ))
-            })?;
-        }
-
         // Apply before touching the log so a bad event sequence writes nothing.
+        let prev_seq = case.as_ref().map_or(0, |c| c.seq);
+        let armed_before = case
+            .as_ref()
+            .map(zhishen_workflow::timers)
+            .unwrap_or_default();
         let existed = case.is_some();
         let mut cur = case;
         let mut rows = Vec::with_capacity(events.len());
@@ -630,99 +659,115 @@ impl Store {
                 "case {case_id} does not exist (create it first)"
             )));
         };
+        // Invariant the group commit relies on: every refusal and bad input
+        // is returned above, before the first write.
 
         let now_s = rfc3339(&now);
+        let mut script = Script::new(self.backend);
         if !rows.is_empty() {
-            // The global log head is locked last and only for the append, so
-            // commands on different cases overlap everywhere else.
-            let head_sql = match self.backend {
-                Backend::Sqlite => "SELECT size FROM log_head WHERE id = 1",
-                Backend::Postgres => "SELECT size FROM log_head WHERE id = 1 FOR UPDATE",
+            let size = match self.backend {
+                // BEGIN IMMEDIATE holds SQLite's one write lock: the size read
+                // above cannot move before we commit.
+                Backend::Sqlite => row.try_get::<i64, _>(5)?,
+                // The global log head is locked last and only for the append,
+                // so commands on different cases overlap everywhere else.
+                Backend::Postgres => {
+                    sqlx::query_scalar("SELECT size FROM log_head WHERE id = 1 FOR UPDATE")
+                        .fetch_one(&mut **tx)
+                        .await?
+                }
             };
-            let size: i64 = sqlx::query_scalar(head_sql).fetch_one(&mut **tx).await?;
+            let base = u64_of(size, "log_head.size")?;
             for (i, r) in rows.iter_mut().enumerate() {
-                r.log_index = size as u64 + i as u64;
-                chain::insert(tx, r).await?;
-                sqlx::query(
-                    "INSERT INTO outbox (topic, msg_key, payload, idempotency_key, next_attempt_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind("case.event")
-                .bind(case_id)
-                .bind(r.payload_text.as_str())
-                .bind(format!("{case_id}:{}", r.seq))
-                .bind(ms(&now))
-                .bind(now_s.as_str())
-                .execute(&mut **tx)
-                .await?;
+                r.log_index = base + i as u64;
             }
-            sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1")
+            script
+                .sql("UPDATE log_head SET size = ")
                 .bind(size + rows.len() as i64)
-                .execute(&mut **tx)
-                .await?;
+                .sql(" WHERE id = 1")
+                .end();
+            chain::append(&mut script, &rows, ms(&now), &now_s);
         }
 
         let state = serde_json::to_string(&case)?;
         if existed {
-            sqlx::query(
-                "UPDATE \"case\" SET seq = $2, version = $3, process_version = $4, catalogue_version = $5, calendar_version = $6, state = $7, updated_at = $8 WHERE id = $1",
-            )
-            .bind(case_id)
-            .bind(case.seq as i64)
-            .bind(version + 1)
-            .bind(case.process_version.as_str())
-            .bind(case.catalogue_version.as_str())
-            .bind(case.calendar_version.as_str())
-            .bind(state.as_str())
-            .bind(now_s.as_str())
-            .execute(&mut **tx)
-            .await?;
+            script
+                .sql("UPDATE \"case\" SET seq = ")
+                .bind(case.seq as i64)
+                .sql(", version = ")
+                .bind(version + 1)
+                .sql(", process_version = ")
+                .bind(case.process_version.clone())
+                .sql(", catalogue_version = ")
+                .bind(case.catalogue_version.clone())
+                .sql(", calendar_version = ")
+                .bind(case.calendar_version.clone())
+                .sql(", state = ")
+                .bind(state)
+                .sql(", updated_at = ")
+                .bind(now_s.clone())
+                .sql(" WHERE id = ")
+                .bind(case_id.to_string())
+                .end();
         } else {
-            sqlx::query(
-                "INSERT INTO \"case\" (id, seq, version, process_id, process_version, catalogue_version, calendar_version, state, created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $8)",
-            )
-            .bind(case_id)
-            .bind(case.seq as i64)
-            .bind(case.process_id.as_str())
-            .bind(case.process_version.as_str())
-            .bind(case.catalogue_version.as_str())
-            .bind(case.calendar_version.as_str())
-            .bind(state.as_str())
-            .bind(now_s.as_str())
-            .execute(&mut **tx)
-            .await?;
+            script
+                .sql("INSERT INTO \"case\" (id, seq, version, process_id, process_version, catalogue_version, calendar_version, state, created_at, updated_at)")
+                .values([()], |t, ()| {
+                    t.bind(case_id.to_string())
+                        .bind(case.seq as i64)
+                        .bind(1i64)
+                        .bind(case.process_id.clone())
+                        .bind(case.process_version.clone())
+                        .bind(case.catalogue_version.clone())
+                        .bind(case.calendar_version.clone())
+                        .bind(state.clone())
+                        .bind(now_s.clone())
+                        .bind(now_s.clone());
+                })
+                .end();
         }
 
-        // Timers are derived state: replace them with what the case arms now.
-        sqlx::query("DELETE FROM timer WHERE case_id = $1")
-            .bind(case_id)
-            .execute(&mut **tx)
-            .await?;
-        for t in zhishen_workflow::timers(&case) {
-            let kind = t.kind.as_str();
-            sqlx::query(
-                "INSERT INTO timer (case_id, timer_id, item, kind, due, due_ms, body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(case_id)
-            .bind(t.id.as_str())
-            .bind(t.item.clone())
-            .bind(kind)
-            .bind(rfc3339(&t.due))
-            .bind(ms(&t.due))
-            .bind(serde_json::to_string(&t)?)
-            .execute(&mut **tx)
-            .await?;
+        // Timers are derived state: when what the case arms changed, replace
+        // the case's rows. (Unchanged: leave them, including a stale timer
+        // the timer loop dropped.)
+        let armed = zhishen_workflow::timers(&case);
+        if armed != armed_before {
+            script
+                .sql("DELETE FROM timer WHERE case_id = ")
+                .bind(case_id.to_string())
+                .end();
+            if !armed.is_empty() {
+                let mut bodies = Vec::with_capacity(armed.len());
+                for t in &armed {
+                    bodies.push(serde_json::to_string(t)?);
+                }
+                script
+                    .sql("INSERT INTO timer (case_id, timer_id, item, kind, due, due_ms, body)")
+                    .values(armed.iter().zip(bodies), |b, (t, body)| {
+                        b.bind(case_id.to_string())
+                            .bind(t.id.clone())
+                            .bind(t.item.clone())
+                            .bind(t.kind.as_str().to_string())
+                            .bind(rfc3339(&t.due))
+                            .bind(ms(&t.due))
+                            .bind(body);
+                    })
+                    .end();
+            }
         }
 
-        sqlx::query(
-            "INSERT INTO command_request (request_id, case_id, first_seq, last_seq, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(request_id)
-        .bind(case_id)
-        .bind(prev_seq as i64 + 1)
-        .bind(case.seq as i64)
-        .bind(now_s.as_str())
-        .execute(&mut **tx)
-        .await?;
+        script
+            .sql("INSERT INTO command_request (request_id, case_id, first_seq, last_seq, created_at)")
+            .values([()], |t, ()| {
+                t.bind(request_id.to_string())
+                    .bind(case_id.to_string())
+                    .bind(prev_seq as i64 + 1)
+                    .bind(case.seq as i64)
+                    .bind(now_s.clone());
+            })
+            .end();
+        let returned = script.run(tx).await?;
+        chain::set_row_ids(&mut rows, &returned)?;
 
         Ok(Executed {
             case_id: case_id.to_string(),
@@ -737,15 +782,10 @@ impl Store {
     async fn replay(
         &self,
         tx: &mut Transaction<'static, Any>,
+        orig: &str,
         case_id: &str,
         request_id: &str,
-    ) -> Result<Option<Executed>, StoreError> {
-        let orig: Option<String> =
-            sqlx::query_scalar("SELECT case_id FROM command_request WHERE request_id = $1")
-                .bind(request_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        let Some(orig) = orig else { return Ok(None) };
+    ) -> Result<Executed, StoreError> {
         if orig != case_id {
             return Err(StoreError::BadInput(format!(
                 "request id {request_id} was already used for case {orig}, not {case_id}"
@@ -767,13 +807,13 @@ impl Store {
                 "request {request_id} names case {case_id}, which is missing"
             ))
         })?;
-        Ok(Some(Executed {
+        Ok(Executed {
             case_id: case_id.into(),
             request_id: request_id.into(),
             replayed: true,
             events,
             case,
-        }))
+        })
     }
 
     async fn load_case(
@@ -1011,6 +1051,48 @@ fn due_timer_of(r: &AnyRow) -> Result<DueTimer, StoreError> {
         due: DateTime::parse_from_rfc3339(&due)
             .map_err(|e| StoreError::Corrupt(format!("timer due {due:?}: {e}")))?,
     })
+}
+
+/// Runs a whole transaction again after a transient conflict (lock timeout,
+/// deadlock, racing duplicate), with a growing pause, up to [`MAX_RETRIES`].
+async fn retrying<T, F, Fut>(what: &str, mut run: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match run().await {
+            Err(e) if e.is_retryable() && attempt < MAX_RETRIES => {
+                attempt += 1;
+                tracing::debug!(what, attempt, "retrying after conflict: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(2 << attempt.min(6))).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+fn no_process() -> StoreError {
+    StoreError::NotFound("no process definition is published (publish definitions first)".into())
+}
+
+fn no_calendar() -> StoreError {
+    StoreError::NotFound("no calendar is published".into())
+}
+
+/// What is checked before a command is queued or run.
+fn check_command(case_id: &str, cmd: &Command, request_id: &str) -> Result<(), StoreError> {
+    check_id("case id", case_id)?;
+    check_id("request id", request_id)?;
+    if let Command::CreateCase { case_id: inner, .. } = cmd {
+        if inner != case_id {
+            return Err(StoreError::BadInput(format!(
+                "create names case {inner} but the command is addressed to case {case_id}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Ids become keys and file names: printable, no spaces, bounded.

@@ -61,6 +61,13 @@ pub struct ReviewInputs {
     pub declared_use: Option<String>,
 }
 
+/// Claims of one job (the first plus re-claims after lost workers) before
+/// it is marked failed.
+pub const MAX_REVIEW_ATTEMPTS: i64 = 3;
+
+/// How long a claimed job may run before another worker may claim it.
+pub const DEFAULT_REVIEW_LEASE_MINUTES: i64 = 10;
+
 const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_dir, placement, declared_use";
 
 fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
@@ -137,41 +144,72 @@ impl Store {
         rows.iter().map(job_of).collect()
     }
 
-    /// Claims the oldest queued job (PostgreSQL: `SKIP LOCKED`, so several
-    /// workers never get the same job).
+    /// Claims the oldest job that is queued, or running with an expired
+    /// lease (its worker died: the job is run again; the review's request id
+    /// is per job, so a review recorded before the crash is replayed, not
+    /// recorded twice). A job whose lease expired [`MAX_REVIEW_ATTEMPTS`]
+    /// times is marked failed instead. PostgreSQL: `SKIP LOCKED`, so several
+    /// workers never get the same job.
     pub async fn claim_review_job(&self) -> Result<Option<ReviewJob>, StoreError> {
+        let now = self.now();
+        let now_ms = now.timestamp_millis();
+        let stale_ms = now_ms - self.review_lease.num_milliseconds();
+        let mut tx = db::begin_write(self.pool(), self.backend()).await?;
+        sqlx::query(
+            "UPDATE review_job SET status = 'failed', error = $1, finished_at = $2 \
+             WHERE status = 'running' AND (claimed_ms IS NULL OR claimed_ms <= $3) AND attempts >= $4",
+        )
+        .bind(format!(
+            "审查进程 {MAX_REVIEW_ATTEMPTS} 次未完成 the review worker stopped {MAX_REVIEW_ATTEMPTS} times without finishing this job"
+        ))
+        .bind(rfc3339(&now))
+        .bind(stale_ms)
+        .bind(MAX_REVIEW_ATTEMPTS)
+        .execute(&mut *tx)
+        .await?;
         let select = match self.backend() {
             Backend::Sqlite => {
-                "SELECT id FROM review_job WHERE status = 'queued' ORDER BY id LIMIT 1"
+                "SELECT id FROM review_job WHERE status = 'queued' OR (status = 'running' AND (claimed_ms IS NULL OR claimed_ms <= $1)) ORDER BY id LIMIT 1"
             }
             Backend::Postgres => {
-                "SELECT id FROM review_job WHERE status = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                "SELECT id FROM review_job WHERE status = 'queued' OR (status = 'running' AND (claimed_ms IS NULL OR claimed_ms <= $1)) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
             }
         };
-        let mut tx = db::begin_write(self.pool(), self.backend()).await?;
         let Some(id) = sqlx::query_scalar::<_, i64>(select)
+            .bind(stale_ms)
             .fetch_optional(&mut *tx)
             .await?
         else {
-            tx.rollback().await?;
+            tx.commit().await?;
             return Ok(None);
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE review_job SET status = 'running', attempts = attempts + 1, claimed_at = $2 WHERE id = $1 RETURNING {COLS}"
+            "UPDATE review_job SET status = 'running', attempts = attempts + 1, claimed_at = $2, claimed_ms = $3 WHERE id = $1 RETURNING {COLS}"
         )))
         .bind(id)
-        .bind(rfc3339(&self.now()))
+        .bind(rfc3339(&now))
+        .bind(now_ms)
         .fetch_one(&mut *tx)
         .await?;
         let job = job_of(&row)?;
         tx.commit().await?;
+        if job.attempts > 1 {
+            tracing::warn!(
+                job = job.id,
+                attempts = job.attempts,
+                "review job re-claimed after its lease expired"
+            );
+        }
         Ok(Some(job))
     }
 
-    /// Finishes a running job with a report blob (done) or an error (failed).
+    /// Finishes the claim `job` (as returned by [`Store::claim_review_job`])
+    /// with a report blob (done) or an error (failed). A claim that was
+    /// superseded (its lease expired and another worker claimed the job) is
+    /// refused: only the newest claim finishes a job.
     pub async fn complete_review_job(
         &self,
-        id: i64,
+        job: &ReviewJob,
         result: Result<&str, &str>,
     ) -> Result<ReviewJob, StoreError> {
         let (status, report, error) = match result {
@@ -182,18 +220,22 @@ impl Store {
             Err(msg) => (ReviewStatus::Failed, None, Some(msg.to_string())),
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE review_job SET status = $2, report_sha256 = $3, error = $4, finished_at = $5 WHERE id = $1 AND status = 'running' RETURNING {COLS}"
+            "UPDATE review_job SET status = $2, report_sha256 = $3, error = $4, finished_at = $5 WHERE id = $1 AND status = 'running' AND attempts = $6 RETURNING {COLS}"
         )))
-        .bind(id)
+        .bind(job.id)
         .bind(status.as_str())
         .bind(report)
         .bind(error)
         .bind(rfc3339(&self.now()))
+        .bind(job.attempts)
         .fetch_optional(self.pool())
         .await?;
         match row {
             Some(r) => job_of(&r),
-            None => Err(StoreError::NotFound(format!("running review job {id}"))),
+            None => Err(StoreError::NotFound(format!(
+                "running review job {} under claim {} (finished, or claimed again after its lease expired)",
+                job.id, job.attempts
+            ))),
         }
     }
 

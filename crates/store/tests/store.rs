@@ -498,23 +498,68 @@ async fn review_jobs_are_claimed_once() {
             .put_blob(b"{\"findings\":[]}", "application/json")
             .await
             .unwrap();
-        let done = s.complete_review_job(a, Ok(&report)).await.unwrap();
+        let done = s.complete_review_job(&j1, Ok(&report)).await.unwrap();
         assert_eq!(done.status, zhishen_store::ReviewStatus::Done);
         assert_eq!(done.report_sha256.as_deref(), Some(report.as_str()));
         let failed = s
-            .complete_review_job(b, Err("IFC unreadable"))
+            .complete_review_job(&j2, Err("IFC unreadable"))
             .await
             .unwrap();
         assert_eq!(failed.status, zhishen_store::ReviewStatus::Failed);
         // Completing twice is refused (it is no longer running).
         assert!(matches!(
-            s.complete_review_job(a, Ok(&report)).await,
+            s.complete_review_job(&j1, Ok(&report)).await,
             Err(StoreError::NotFound(_))
         ));
         assert!(matches!(
             s.enqueue_review("C1", "BUILD", "nothex", None).await,
             Err(StoreError::BadInput(_))
         ));
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_claimed_again_then_failed() {
+    for db in both("a_job_whose_worker_died_is_claimed_again_then_failed").await {
+        let s = db
+            .store
+            .clone()
+            .with_review_lease(chrono::Duration::minutes(10));
+        let model = s
+            .put_blob(b"ISO-10303-21;", "application/x-step")
+            .await
+            .unwrap();
+        let id = s.enqueue_review("C1", "BUILD", &model, None).await.unwrap();
+        let first = s.claim_review_job().await.unwrap().unwrap();
+        // The worker dies. Within the lease nobody else may take the job.
+        db.clock.set(start_time() + chrono::Duration::minutes(9));
+        assert!(
+            s.claim_review_job().await.unwrap().is_none(),
+            "{}",
+            db.label
+        );
+        db.clock.set(start_time() + chrono::Duration::minutes(11));
+        let second = s.claim_review_job().await.unwrap().unwrap();
+        assert_eq!((second.id, second.attempts), (id, 2), "{}", db.label);
+        // The lost worker comes back late: its claim no longer finishes the job.
+        let report = s.put_blob(b"{}", "application/json").await.unwrap();
+        assert!(matches!(
+            s.complete_review_job(&first, Ok(&report)).await,
+            Err(StoreError::NotFound(_))
+        ));
+        // Two more lost workers: the third expiry marks it failed, not retried.
+        db.clock.set(start_time() + chrono::Duration::minutes(22));
+        let third = s.claim_review_job().await.unwrap().unwrap();
+        assert_eq!(third.attempts, 3);
+        db.clock.set(start_time() + chrono::Duration::minutes(33));
+        assert!(
+            s.claim_review_job().await.unwrap().is_none(),
+            "{}",
+            db.label
+        );
+        let job = s.review_job(id).await.unwrap().unwrap();
+        assert_eq!(job.status, zhishen_store::ReviewStatus::Failed);
+        assert!(job.error.unwrap().contains("3 times"), "{}", db.label);
     }
 }
 
@@ -661,6 +706,74 @@ async fn group_commit_isolates_refusals_and_applies_in_order() {
         assert!(again[0].as_ref().unwrap().replayed);
         assert!(again[3].as_ref().unwrap().replayed);
         assert_eq!(count(s, "case_event").await, 6);
+        let v = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+        assert!(v.ok(), "{}: {}", db.label, v.describe());
+    }
+}
+
+#[tokio::test]
+async fn group_commit_answers_each_caller_and_isolates_a_failing_command() {
+    for db in both("group_commit_answers_each_caller_and_isolates_a_failing_command").await {
+        // SQLite groups by default; PostgreSQL only when asked.
+        let s = Arc::new(db.store.clone().with_group_commit(true));
+        // A stray outbox row makes the creation of G-bad fail inside the
+        // database (unique idempotency key), after the workflow accepted it.
+        sqlx::query(
+            "INSERT INTO outbox (topic, msg_key, payload, idempotency_key, next_attempt_ms, created_at) VALUES ('x', 'x', '{}', 'G-bad:1', 0, 'x')",
+        )
+        .execute(s.pool())
+        .await
+        .unwrap();
+        let mut jobs: Vec<(String, Command, Actor)> = (0..10)
+            .map(|i| format!("G-{i}"))
+            .map(|id| (id.clone(), create(&id), applicant()))
+            .collect();
+        jobs.push(("G-bad".into(), create("G-bad"), applicant()));
+        // Refused: nothing was submitted on G-0 when this runs.
+        jobs.push((
+            "G-0".into(),
+            Command::Accept {
+                item: "LAND".into(),
+            },
+            clerk(),
+        ));
+        let mut tasks = Vec::new();
+        for (k, (id, cmd, actor)) in jobs.into_iter().enumerate() {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.execute(&id, &cmd, &actor, &format!("g-{k}")).await
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        for (k, r) in out.iter().enumerate().take(10) {
+            let ex = r
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{}: g-{k}: {e}", db.label));
+            assert_eq!(ex.case_id, format!("G-{k}"));
+            // CaseCreated and the first stage opening (a follow-up).
+            assert_eq!(ex.events.len(), 2);
+        }
+        assert!(
+            matches!(out[10], Err(StoreError::Db(_))),
+            "{}: {:?}",
+            db.label,
+            out[10].as_ref().map(|e| &e.case_id)
+        );
+        assert!(
+            matches!(out[11], Err(StoreError::Refused(_))),
+            "{}",
+            db.label
+        );
+        assert!(s.case("G-bad").await.unwrap().is_none());
+        assert!(!s.request_known("g-10").await.unwrap());
+        assert!(!s.request_known("g-11").await.unwrap());
+        assert_eq!(count(&s, "case_event").await, 20, "{}", db.label);
+        let (groups, commands) = s.group_commit_stats().unwrap();
+        assert_eq!(commands, 12, "{}", db.label);
+        assert!(groups < commands, "{}: {groups} transactions", db.label);
         let v = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
         assert!(v.ok(), "{}: {}", db.label, v.describe());
     }
