@@ -31,6 +31,7 @@ demo: build
 lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked -p zhishen-store --all-targets --features s3 -- -D warnings
 
 # The store tests also run against a throwaway PostgreSQL on loopback.
 test: lint

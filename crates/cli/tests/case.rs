@@ -435,3 +435,19 @@ fn verify_with_keys_checks_checkpoints() {
     let o = env.run(&["audit", "verify", "--keys", "/nonexistent/keys.toml"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
 }
+
+#[test]
+fn an_s3_blob_url_without_the_s3_build_is_refused() {
+    // The default build has no S3 client: blobs must not silently stay local.
+    let env = Env::sqlite();
+    let o = Command::new(BIN)
+        .args(["case", "list", "--db", &env.url])
+        .env("ZHISHEN_BLOB_URL", "s3://zhishen-blobs/cases")
+        .current_dir(env.dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ZHISHEN_BLOB_URL"), "{stderr}");
+    assert!(stderr.contains("--features zhishen-store/s3"), "{stderr}");
+}

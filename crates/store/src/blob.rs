@@ -127,7 +127,24 @@ impl S3Blobs {
         Ok(Self::new(std::sync::Arc::new(s3), prefix))
     }
 
-    fn key(&self, sha: &str) -> Result<object_store::path::Path, StoreError> {
+    /// From `s3://BUCKET[/PREFIX]`, with endpoint, region and credentials
+    /// from the standard `AWS_*` variables (`AWS_ENDPOINT` for MinIO / OSS /
+    /// COS, `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint).
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let rest = url.strip_prefix("s3://").ok_or_else(|| {
+            StoreError::BadInput(format!("blob URL {url:?}: expected s3://BUCKET[/PREFIX]"))
+        })?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(StoreError::BadInput(format!(
+                "blob URL {url:?}: the bucket name is empty"
+            )));
+        }
+        Self::from_env(bucket, prefix)
+    }
+
+    /// The object key of a blob (for tests and operators).
+    pub fn key(&self, sha: &str) -> Result<object_store::path::Path, StoreError> {
         check_sha(sha)?;
         let k = format!("{}/{}/{}", self.prefix, &sha[..2], &sha[2..]);
         Ok(object_store::path::Path::from(k.trim_start_matches('/')))

@@ -114,6 +114,9 @@ pub struct Store {
     alg: HashAlg,
     origin: String,
     blobs: LocalBlobs,
+    /// When set, blob bytes go to this S3-compatible store instead of `blobs`.
+    #[cfg(feature = "s3")]
+    s3: Option<Arc<S3Blobs>>,
     defs_cache: Arc<Mutex<DefsCache>>,
     /// `Some`: `execute` goes through group commit (the SQLite default).
     group: Option<Arc<group::Group>>,
@@ -178,6 +181,8 @@ impl Store {
                 None => PathBuf::from("data/blobs"),
             },
         };
+        #[cfg(not(feature = "s3"))]
+        refuse_s3_env()?;
         Ok(Store {
             pool,
             backend: u.backend,
@@ -185,10 +190,20 @@ impl Store {
             alg: HashAlg::Sha256,
             origin: "zhishen.local/case-log".into(),
             blobs: LocalBlobs::new(blob_root),
+            #[cfg(feature = "s3")]
+            s3: s3_from_env()?,
             defs_cache: Arc::new(Mutex::new(HashMap::new())),
             group: (u.backend == Backend::Sqlite).then(|| Arc::new(group::Group::default())),
             review_lease: chrono::Duration::minutes(DEFAULT_REVIEW_LEASE_MINUTES),
         })
+    }
+
+    /// Keeps blob bytes in an S3-compatible bucket (feature `s3`); the
+    /// metadata rows stay in the database.
+    #[cfg(feature = "s3")]
+    pub fn with_s3_blobs(mut self, s3: S3Blobs) -> Self {
+        self.s3 = Some(Arc::new(s3));
+        self
     }
 
     /// Group commit on or off. On (the SQLite default), concurrent
@@ -1003,11 +1018,14 @@ impl Store {
 
     /// Stores a blob (content-addressed) and records its metadata.
     pub async fn put_blob(&self, bytes: &[u8], media_type: &str) -> Result<String, StoreError> {
-        let blobs = self.blobs.clone();
         let owned = bytes.to_vec();
-        let sha = tokio::task::spawn_blocking(move || blobs.put(&owned))
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("blob writer panicked: {e}")))??;
+        #[cfg(feature = "s3")]
+        let sha = match &self.s3 {
+            Some(s3) => s3.put(owned).await?,
+            None => self.put_local(owned).await?,
+        };
+        #[cfg(not(feature = "s3"))]
+        let sha = self.put_local(owned).await?;
         let sql = "INSERT INTO blob (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING";
         sqlx::query(sql)
             .bind(sha.as_str())
@@ -1019,7 +1037,18 @@ impl Store {
         Ok(sha)
     }
 
+    async fn put_local(&self, bytes: Vec<u8>) -> Result<String, StoreError> {
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.put(&bytes))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("blob writer panicked: {e}")))?
+    }
+
     pub async fn get_blob(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
+        #[cfg(feature = "s3")]
+        if let Some(s3) = &self.s3 {
+            return s3.get(sha).await;
+        }
         let blobs = self.blobs.clone();
         let sha = sha.to_string();
         tokio::task::spawn_blocking(move || blobs.get(&sha))
@@ -1051,6 +1080,27 @@ fn due_timer_of(r: &AnyRow) -> Result<DueTimer, StoreError> {
         due: DateTime::parse_from_rfc3339(&due)
             .map_err(|e| StoreError::Corrupt(format!("timer due {due:?}: {e}")))?,
     })
+}
+
+/// The blob bucket named by `ZHISHEN_BLOB_URL` (`s3://BUCKET[/PREFIX]`), if set.
+#[cfg(feature = "s3")]
+fn s3_from_env() -> Result<Option<Arc<S3Blobs>>, StoreError> {
+    match std::env::var("ZHISHEN_BLOB_URL") {
+        Ok(u) if !u.is_empty() => Ok(Some(Arc::new(S3Blobs::from_url(&u)?))),
+        _ => Ok(None),
+    }
+}
+
+/// A build without S3 refuses `ZHISHEN_BLOB_URL` rather than silently keep
+/// blobs on local disk.
+#[cfg(not(feature = "s3"))]
+fn refuse_s3_env() -> Result<(), StoreError> {
+    match std::env::var("ZHISHEN_BLOB_URL") {
+        Ok(u) if !u.is_empty() => Err(StoreError::BadInput(format!(
+            "ZHISHEN_BLOB_URL={u}: this build has no S3 blob store (build with --features zhishen-store/s3)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Runs a whole transaction again after a transient conflict (lock timeout,
