@@ -140,7 +140,7 @@ async fn grouped(url: &str, cases: u32, workers: u32, batch: u32) -> Result<(), 
 async fn commands(
     url: &str,
     cases: u32,
-    workers: u32,
+    clients: u32,
     group: Option<bool>,
 ) -> Result<(), StoreError> {
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").expect("time");
@@ -163,12 +163,12 @@ async fn commands(
     );
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for w in 0..workers.max(1) {
+    for w in 0..clients.max(1) {
         let store = store.clone();
         let run = run.clone();
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
-            for i in (w..cases).step_by(workers.max(1) as usize) {
+            for i in (w..cases).step_by(clients.max(1) as usize) {
                 let case = format!("{run}-{i}");
                 for (k, (cmd, actor)) in script(&case).iter().enumerate() {
                     store
@@ -193,7 +193,7 @@ async fn commands(
             "commands": n,
             "seconds": secs,
             "commands_per_second": n as f64 / secs,
-            "clients": workers,
+            "clients": clients,
             "group_commit": store.group_commit_stats().is_some(),
             "mean_group": if groups > 0 { grouped as f64 / groups as f64 } else { 1.0 },
         })

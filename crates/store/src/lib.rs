@@ -8,7 +8,9 @@
 //! RFC 6962 log ([`zhishen_audit`]), update the projection
 //! ([`zhishen_workflow::apply`]), replace the case's timers, write outbox
 //! rows, commit. A repeated `request_id` returns the original result; a
-//! refusal writes nothing.
+//! refusal writes nothing. The writes go as one script (one round trip
+//! on SQLite), and on SQLite concurrent commands share one commit
+//! (group commit); each is acknowledged only after its commit.
 
 mod bench;
 pub mod blob;
