@@ -180,12 +180,24 @@ fn content_of(r: &NewRow, at: DateTime<FixedOffset>) -> zhishen_audit::EventCont
     )
 }
 
-/// Adds a command's rows to `script` as three multi-row statements (events,
-/// returning their ids; log leaves; outbox).
+/// Adds a command's rows to `script`: one outbox row per event, then the
+/// events (multi-row, `RETURNING id, seq, log_index`) and their log leaves.
+/// The caller has given each row its `log_index` and bumped `log_head`.
 pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text: &str) {
     if rows.is_empty() {
         return;
     }
+    script
+        .sql("INSERT INTO outbox (topic, msg_key, payload, idempotency_key, next_attempt_ms, created_at)")
+        .values(rows, |t, r| {
+            t.bind("case.event")
+                .bind(r.case_id.clone())
+                .bind(r.payload_text.clone())
+                .bind(format!("{}:{}", r.case_id, r.seq))
+                .bind(now_ms)
+                .bind(now_text.to_string());
+        })
+        .end();
     script
         .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
         .values(rows, |t, r| {
@@ -200,7 +212,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text
                 .bind(r.catalogue_version.clone())
                 .bind(r.calendar_version.clone())
                 .bind(r.payload_text.clone())
-                .bind(r.alg.as_str().to_string())
+                .bind(r.alg.as_str())
                 .bind(r.prev_hash.to_vec())
                 .bind(r.hash.to_vec())
                 .bind(r.log_index as i64)
@@ -208,7 +220,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text
                 .bind(r.request_part as i64);
         })
         // RETURNING order is unspecified for multi-row inserts: match on seq.
-        .sql(" RETURNING id, seq")
+        .sql(" RETURNING id, seq, log_index")
         .returning()
         .end();
     script
@@ -217,26 +229,18 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text
             t.bind(r.log_index as i64).bind(r.leaf_hash.to_vec());
         })
         .end();
-    script
-        .sql("INSERT INTO outbox (topic, msg_key, payload, idempotency_key, next_attempt_ms, created_at)")
-        .values(rows, |t, r| {
-            t.bind("case.event")
-                .bind(r.case_id.clone())
-                .bind(r.payload_text.clone())
-                .bind(format!("{}:{}", r.case_id, r.seq))
-                .bind(now_ms)
-                .bind(now_text.to_string());
-        })
-        .end();
 }
 
-/// Sets each row's database id from the `RETURNING id, seq` rows.
-pub(crate) fn set_row_ids(rows: &mut [NewRow], returned: &[AnyRow]) -> Result<(), StoreError> {
+/// Sets each row's database id and log index from the `RETURNING id, seq,
+/// log_index` rows.
+pub(crate) fn set_returned(rows: &mut [NewRow], returned: &[AnyRow]) -> Result<(), StoreError> {
     for got in returned {
         let id: i64 = got.try_get(0)?;
         let seq = crate::u64_of(got.try_get(1)?, "case_event.seq")?;
+        let index = crate::u64_of(got.try_get(2)?, "case_event.log_index")?;
         if let Some(r) = rows.iter_mut().find(|r| r.seq == seq) {
             r.row_id = id;
+            r.log_index = index;
         }
     }
     if let Some(r) = rows.iter().find(|r| r.row_id == 0) {

@@ -579,10 +579,10 @@ impl Store {
             "SELECT c.seq, c.state, c.version, \
                     (SELECT r.case_id FROM command_request r WHERE r.request_id = $2), \
                     (SELECT e.hash FROM case_event e WHERE e.case_id = $1 AND e.seq = c.seq), \
-                    (SELECT h.size FROM log_head h WHERE h.id = 1), \
                     CASE WHEN c.id IS NULL THEN (SELECT d.def_id FROM definition d WHERE d.kind = 'process' ORDER BY d.id DESC LIMIT 1) END, \
                     CASE WHEN c.id IS NULL THEN (SELECT d.version FROM definition d WHERE d.kind = 'process' ORDER BY d.id DESC LIMIT 1) END, \
-                    CASE WHEN c.id IS NULL THEN (SELECT d.version FROM definition d WHERE d.kind = 'calendar' ORDER BY d.id DESC LIMIT 1) END \
+                    CASE WHEN c.id IS NULL THEN (SELECT d.version FROM definition d WHERE d.kind = 'calendar' ORDER BY d.id DESC LIMIT 1) END, \
+                    (SELECT h.size FROM log_head h WHERE h.id = 1) \
              FROM (SELECT 1 AS one) AS o LEFT JOIN \"case\" c ON c.id = $1",
         )
         .bind(case_id)
@@ -631,9 +631,9 @@ impl Store {
             }
             // A new case (立案) is pinned to the newest published set.
             None => {
-                let pid: Option<String> = row.try_get(6)?;
-                let pv: Option<String> = row.try_get(7)?;
-                let cv: Option<String> = row.try_get(8)?;
+                let pid: Option<String> = row.try_get(5)?;
+                let pv: Option<String> = row.try_get(6)?;
+                let cv: Option<String> = row.try_get(7)?;
                 let (Some(pid), Some(pv)) = (pid, pv) else {
                     return Err(no_process());
                 };
@@ -681,31 +681,6 @@ impl Store {
 
         let now_s = rfc3339(&now);
         let mut script = Script::new(self.backend);
-        if !rows.is_empty() {
-            let size = match self.backend {
-                // BEGIN IMMEDIATE holds SQLite's one write lock: the size read
-                // above cannot move before we commit.
-                Backend::Sqlite => row.try_get::<i64, _>(5)?,
-                // The global log head is locked last and only for the append,
-                // so commands on different cases overlap everywhere else.
-                Backend::Postgres => {
-                    sqlx::query_scalar("SELECT size FROM log_head WHERE id = 1 FOR UPDATE")
-                        .fetch_one(&mut **tx)
-                        .await?
-                }
-            };
-            let base = u64_of(size, "log_head.size")?;
-            for (i, r) in rows.iter_mut().enumerate() {
-                r.log_index = base + i as u64;
-            }
-            script
-                .sql("UPDATE log_head SET size = ")
-                .bind(size + rows.len() as i64)
-                .sql(" WHERE id = 1")
-                .end();
-            chain::append(&mut script, &rows, ms(&now), &now_s);
-        }
-
         let state = serde_json::to_string(&case)?;
         if existed {
             script
@@ -783,8 +758,45 @@ impl Store {
                     .bind(now_s.clone());
             })
             .end();
+        // The global log append goes last, so PostgreSQL holds the global
+        // lock only for it and the commit; commands overlap everywhere else.
+        if !rows.is_empty() {
+            let n = rows.len() as i64;
+            let base = match self.backend {
+                // BEGIN IMMEDIATE holds SQLite's one write lock: the size read
+                // above cannot move, and the bump joins the one round trip.
+                Backend::Sqlite => {
+                    let size: i64 = row.try_get(8)?;
+                    script
+                        .sql("UPDATE log_head SET size = ")
+                        .bind(size + n)
+                        .sql(" WHERE id = 1")
+                        .end();
+                    size
+                }
+                // The case's own writes first, then the bump, which takes the
+                // row lock and returns the new size.
+                Backend::Postgres => {
+                    std::mem::replace(&mut script, Script::new(self.backend))
+                        .run(tx)
+                        .await?;
+                    let size: i64 = sqlx::query_scalar(
+                        "UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size",
+                    )
+                    .bind(n)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    size - n
+                }
+            };
+            let base = u64_of(base, "log_head.size")?;
+            for (i, r) in rows.iter_mut().enumerate() {
+                r.log_index = base + i as u64;
+            }
+            chain::append(&mut script, &rows, ms(&now), &now_s);
+        }
         let returned = script.run(tx).await?;
-        chain::set_row_ids(&mut rows, &returned)?;
+        chain::set_returned(&mut rows, &returned)?;
 
         Ok(Executed {
             case_id: case_id.to_string(),

@@ -59,6 +59,9 @@ async fn lifecycle_appends_a_gap_free_hash_chain() {
         let kinds: Vec<&str> = ex.events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["case_created", "stage_opened"], "{}", db.label);
         assert_eq!(ex.case.seq, 2);
+        // The acknowledgement carries the indices the database assigned.
+        let first: Vec<(i64, u64)> = ex.events.iter().map(|e| (e.row_id, e.log_index)).collect();
+        assert_eq!(first.iter().map(|e| e.1).collect::<Vec<_>>(), [0, 1]);
         s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
             .await
             .unwrap();
@@ -85,7 +88,18 @@ async fn lifecycle_appends_a_gap_free_hash_chain() {
             .unwrap();
         assert_eq!(ex.events.len(), 1);
         assert_eq!(ex.events[0].seq, 5);
+        assert_eq!(ex.events[0].log_index, 4, "{}", db.label);
         let evs = s.events("C1").await.unwrap();
+        assert_eq!(
+            evs.iter()
+                .take(2)
+                .map(|e| (e.row_id, e.log_index))
+                .collect::<Vec<_>>(),
+            first,
+            "{}",
+            db.label
+        );
+        assert_eq!(evs[4].row_id, ex.events[0].row_id);
         assert_eq!(
             evs.iter().map(|e| e.seq).collect::<Vec<_>>(),
             [1, 2, 3, 4, 5]
