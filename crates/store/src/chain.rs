@@ -41,6 +41,7 @@ pub(crate) struct NewRow {
     pub actor_role: String,
     pub actor_dept: Option<String>,
     pub occurred_at: String,
+    pub occurred_ms: i64,
     pub process_version: String,
     pub catalogue_version: String,
     pub calendar_version: String,
@@ -103,6 +104,7 @@ pub(crate) fn build(
         actor_role: role_text(actor)?,
         actor_dept: actor.dept.clone(),
         occurred_at: crate::rfc3339(&now),
+        occurred_ms: now.timestamp_millis(),
         process_version: case_after.process_version.clone(),
         catalogue_version: case_after.catalogue_version.clone(),
         calendar_version: case_after.calendar_version.clone(),
@@ -183,7 +185,7 @@ fn content_of(r: &NewRow, at: DateTime<FixedOffset>) -> zhishen_audit::EventCont
 /// Adds a command's rows to `script`: one outbox row per event, then the
 /// events (multi-row, `RETURNING id, seq, log_index`) and their log leaves.
 /// The caller has given each row its `log_index` and bumped `log_head`.
-pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text: &str) {
+pub(crate) fn append(script: &mut Script, rows: &[NewRow]) {
     if rows.is_empty() {
         return;
     }
@@ -194,8 +196,8 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text
                 .bind(r.case_id.clone())
                 .bind(r.payload_text.clone())
                 .bind(format!("{}:{}", r.case_id, r.seq))
-                .bind(now_ms)
-                .bind(now_text.to_string());
+                .bind(r.occurred_ms)
+                .bind(r.occurred_at.clone());
         })
         .end();
     script
@@ -220,7 +222,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text
                 .bind(r.request_part as i64);
         })
         // RETURNING order is unspecified for multi-row inserts: match on seq.
-        .sql(" RETURNING id, seq, log_index")
+        .sql(" RETURNING id, case_id, seq, log_index")
         .returning()
         .end();
     script
@@ -231,16 +233,22 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow], now_ms: i64, now_text
         .end();
 }
 
-/// Sets each row's database id and log index from the `RETURNING id, seq,
-/// log_index` rows.
+/// Sets each row's database id and log index from the `RETURNING id,
+/// case_id, seq, log_index` rows.
 pub(crate) fn set_returned(rows: &mut [NewRow], returned: &[AnyRow]) -> Result<(), StoreError> {
+    let mut at: std::collections::HashMap<(String, u64), usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ((r.case_id.clone(), r.seq), i))
+        .collect();
     for got in returned {
         let id: i64 = got.try_get(0)?;
-        let seq = crate::u64_of(got.try_get(1)?, "case_event.seq")?;
-        let index = crate::u64_of(got.try_get(2)?, "case_event.log_index")?;
-        if let Some(r) = rows.iter_mut().find(|r| r.seq == seq) {
-            r.row_id = id;
-            r.log_index = index;
+        let case_id: String = got.try_get(1)?;
+        let seq = crate::u64_of(got.try_get(2)?, "case_event.seq")?;
+        let index = crate::u64_of(got.try_get(3)?, "case_event.log_index")?;
+        if let Some(i) = at.remove(&(case_id, seq)) {
+            rows[i].row_id = id;
+            rows[i].log_index = index;
         }
     }
     if let Some(r) = rows.iter().find(|r| r.row_id == 0) {

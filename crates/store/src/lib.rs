@@ -21,6 +21,7 @@ mod error;
 mod group;
 mod log;
 mod review;
+mod run;
 mod script;
 
 pub use blob::LocalBlobs;
@@ -36,7 +37,6 @@ pub use review::{
 };
 
 use chrono::{DateTime, FixedOffset};
-use script::Script;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
@@ -502,12 +502,15 @@ impl Store {
         actor: &Actor,
         request_id: &str,
     ) -> Result<Executed, StoreError> {
+        let one = [run::Cmd {
+            case_id,
+            cmd,
+            actor,
+            request_id,
+        }];
         retrying(request_id, || async {
-            let now = micros(self.clock.now());
             let mut tx = db::begin_write(&self.pool, self.backend).await?;
-            let ex = self
-                .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
-                .await?;
+            let ex = single(self.run_commands(&mut tx, &one, None).await?)?;
             tx.commit().await?;
             Ok(ex)
         })
@@ -517,10 +520,10 @@ impl Store {
     /// Explicit group commit: executes several commands in ONE transaction
     /// (one fsync) and acknowledges them together after the commit. A
     /// refusal or bad input affects only its entry (its slot holds the
-    /// error; nothing of it is written, because `execute_in` refuses before
-    /// its first write); an infrastructure error fails the whole batch and
-    /// nothing is written. Commands apply in order, so several may address
-    /// the same case.
+    /// error; nothing of it is written, because every command is decided
+    /// before the transaction writes); an infrastructure error fails the
+    /// whole batch and nothing is written. Commands apply in order, so
+    /// several may address the same case.
     pub async fn execute_batch(
         &self,
         cmds: &[(String, Command, Actor, String)],
@@ -533,278 +536,19 @@ impl Store {
         &self,
         cmds: &[(String, Command, Actor, String)],
     ) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
+        let refs: Vec<run::Cmd<'_>> = cmds
+            .iter()
+            .map(|(case_id, cmd, actor, request_id)| run::Cmd {
+                case_id,
+                cmd,
+                actor,
+                request_id,
+            })
+            .collect();
         let mut tx = db::begin_write(&self.pool, self.backend).await?;
-        let mut out = Vec::with_capacity(cmds.len());
-        for (case_id, cmd, actor, request_id) in cmds {
-            if let Err(e) = check_command(case_id, cmd, request_id) {
-                out.push(Err(e));
-                continue;
-            }
-            let now = micros(self.clock.now());
-            match self
-                .execute_in(&mut tx, case_id, cmd, actor, request_id, now)
-                .await
-            {
-                Ok(ex) => out.push(Ok(ex)),
-                Err(e @ (StoreError::Refused(_) | StoreError::BadInput(_))) => out.push(Err(e)),
-                Err(e) => return Err(e),
-            }
-        }
+        let out = self.run_commands(&mut tx, &refs, None).await?;
         tx.commit().await?;
         Ok(out)
-    }
-
-    /// The transaction body of [`Store::execute`]; the caller commits.
-    async fn execute_in(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        case_id: &str,
-        cmd: &Command,
-        actor: &Actor,
-        request_id: &str,
-        now: DateTime<FixedOffset>,
-    ) -> Result<Executed, StoreError> {
-        // Lock the case first (the aggregate lock; SQLite's BEGIN IMMEDIATE
-        // already holds the one write lock), then read the case, the request
-        // id and the chain head in one statement: round trips, not bytes,
-        // bound the store's throughput. A duplicate racing us on the same
-        // case waits on the lock and then replays.
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT 1 FROM \"case\" WHERE id = $1 FOR UPDATE")
-                .bind(case_id)
-                .fetch_optional(&mut **tx)
-                .await?;
-        }
-        let row = sqlx::query(
-            "SELECT c.seq, c.state, c.version, \
-                    (SELECT r.case_id FROM command_request r WHERE r.request_id = $2), \
-                    (SELECT e.hash FROM case_event e WHERE e.case_id = $1 AND e.seq = c.seq), \
-                    CASE WHEN c.id IS NULL THEN (SELECT d.def_id FROM definition d WHERE d.kind = 'process' ORDER BY d.id DESC LIMIT 1) END, \
-                    CASE WHEN c.id IS NULL THEN (SELECT d.version FROM definition d WHERE d.kind = 'process' ORDER BY d.id DESC LIMIT 1) END, \
-                    CASE WHEN c.id IS NULL THEN (SELECT d.version FROM definition d WHERE d.kind = 'calendar' ORDER BY d.id DESC LIMIT 1) END, \
-                    (SELECT h.size FROM log_head h WHERE h.id = 1) \
-             FROM (SELECT 1 AS one) AS o LEFT JOIN \"case\" c ON c.id = $1",
-        )
-        .bind(case_id)
-        .bind(request_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        let known: Option<String> = row.try_get(3)?;
-        if let Some(orig) = known {
-            return self.replay(tx, &orig, case_id, request_id).await;
-        }
-        let seq: Option<i64> = row.try_get(0)?;
-        let (case, version, mut prev) = match seq {
-            Some(seq) => {
-                let state: String = row.try_get(1)?;
-                let version: i64 = row.try_get(2)?;
-                let case: Case = serde_json::from_str(&state).map_err(|e| {
-                    StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
-                })?;
-                if case.seq != u64_of(seq, "case.seq")? {
-                    return Err(StoreError::Corrupt(format!(
-                        "case {case_id}: row seq {seq} but projection seq {}",
-                        case.seq
-                    )));
-                }
-                let prev = if seq == 0 {
-                    zhishen_audit::GENESIS
-                } else {
-                    let h: Option<Vec<u8>> = row.try_get(4)?;
-                    let h = h.ok_or_else(|| {
-                        StoreError::Corrupt(format!("case {case_id}: event seq {seq} is missing"))
-                    })?;
-                    h.try_into().map_err(|_| {
-                        StoreError::Corrupt(format!(
-                            "case {case_id}: hash of seq {seq} is not 32 bytes"
-                        ))
-                    })?
-                };
-                (Some(case), version, prev)
-            }
-            None => (None, 0, zhishen_audit::GENESIS),
-        };
-        let defs = match &case {
-            Some(c) => {
-                self.definitions(tx, &c.process_id, &c.process_version, &c.calendar_version)
-                    .await?
-            }
-            // A new case (立案) is pinned to the newest published set.
-            None => {
-                let pid: Option<String> = row.try_get(5)?;
-                let pv: Option<String> = row.try_get(6)?;
-                let cv: Option<String> = row.try_get(7)?;
-                let (Some(pid), Some(pv)) = (pid, pv) else {
-                    return Err(no_process());
-                };
-                let cv = cv.ok_or_else(no_calendar)?;
-                self.definitions(tx, &pid, &pv, &cv).await?
-            }
-        };
-        let events = zhishen_workflow::decide(case.as_ref(), cmd, actor, now, &defs)
-            .map_err(StoreError::Refused)?;
-
-        // Apply before touching the log so a bad event sequence writes nothing.
-        let prev_seq = case.as_ref().map_or(0, |c| c.seq);
-        let armed_before = case
-            .as_ref()
-            .map(zhishen_workflow::timers)
-            .unwrap_or_default();
-        let existed = case.is_some();
-        let mut cur = case;
-        let mut rows = Vec::with_capacity(events.len());
-        for (part, ev) in events.iter().enumerate() {
-            let next = zhishen_workflow::apply(cur, ev, &defs);
-            let expect = rows.len() as u64 + prev_seq + 1;
-            if next.seq != expect || next.id != case_id {
-                return Err(StoreError::Corrupt(format!(
-                    "case {case_id}: applying {} gave case {} seq {} (expected seq {expect})",
-                    ev.kind(),
-                    next.id,
-                    next.seq
-                )));
-            }
-            let row = chain::build(
-                self.alg, &prev, case_id, &next, ev, actor, now, request_id, part,
-            )?;
-            prev = row.hash;
-            rows.push(row);
-            cur = Some(next);
-        }
-        let Some(case) = cur else {
-            return Err(StoreError::BadInput(format!(
-                "case {case_id} does not exist (create it first)"
-            )));
-        };
-        // Invariant the group commit relies on: every refusal and bad input
-        // is returned above, before the first write.
-
-        let now_s = rfc3339(&now);
-        let mut script = Script::new(self.backend);
-        let state = serde_json::to_string(&case)?;
-        if existed {
-            script
-                .sql("UPDATE \"case\" SET seq = ")
-                .bind(case.seq as i64)
-                .sql(", version = ")
-                .bind(version + 1)
-                .sql(", process_version = ")
-                .bind(case.process_version.clone())
-                .sql(", catalogue_version = ")
-                .bind(case.catalogue_version.clone())
-                .sql(", calendar_version = ")
-                .bind(case.calendar_version.clone())
-                .sql(", state = ")
-                .bind(state)
-                .sql(", updated_at = ")
-                .bind(now_s.clone())
-                .sql(" WHERE id = ")
-                .bind(case_id.to_string())
-                .end();
-        } else {
-            script
-                .sql("INSERT INTO \"case\" (id, seq, version, process_id, process_version, catalogue_version, calendar_version, state, created_at, updated_at)")
-                .values([()], |t, ()| {
-                    t.bind(case_id.to_string())
-                        .bind(case.seq as i64)
-                        .bind(1i64)
-                        .bind(case.process_id.clone())
-                        .bind(case.process_version.clone())
-                        .bind(case.catalogue_version.clone())
-                        .bind(case.calendar_version.clone())
-                        .bind(state.clone())
-                        .bind(now_s.clone())
-                        .bind(now_s.clone());
-                })
-                .end();
-        }
-
-        // Timers are derived state: when what the case arms changed, replace
-        // the case's rows. (Unchanged: leave them, including a stale timer
-        // the timer loop dropped.)
-        let armed = zhishen_workflow::timers(&case);
-        if armed != armed_before {
-            script
-                .sql("DELETE FROM timer WHERE case_id = ")
-                .bind(case_id.to_string())
-                .end();
-            if !armed.is_empty() {
-                let mut bodies = Vec::with_capacity(armed.len());
-                for t in &armed {
-                    bodies.push(serde_json::to_string(t)?);
-                }
-                script
-                    .sql("INSERT INTO timer (case_id, timer_id, item, kind, due, due_ms, body)")
-                    .values(armed.iter().zip(bodies), |b, (t, body)| {
-                        b.bind(case_id.to_string())
-                            .bind(t.id.clone())
-                            .bind(t.item.clone())
-                            .bind(t.kind.as_str().to_string())
-                            .bind(rfc3339(&t.due))
-                            .bind(ms(&t.due))
-                            .bind(body);
-                    })
-                    .end();
-            }
-        }
-
-        script
-            .sql("INSERT INTO command_request (request_id, case_id, first_seq, last_seq, created_at)")
-            .values([()], |t, ()| {
-                t.bind(request_id.to_string())
-                    .bind(case_id.to_string())
-                    .bind(prev_seq as i64 + 1)
-                    .bind(case.seq as i64)
-                    .bind(now_s.clone());
-            })
-            .end();
-        // The global log append goes last, so PostgreSQL holds the global
-        // lock only for it and the commit; commands overlap everywhere else.
-        if !rows.is_empty() {
-            let n = rows.len() as i64;
-            let base = match self.backend {
-                // BEGIN IMMEDIATE holds SQLite's one write lock: the size read
-                // above cannot move, and the bump joins the one round trip.
-                Backend::Sqlite => {
-                    let size: i64 = row.try_get(8)?;
-                    script
-                        .sql("UPDATE log_head SET size = ")
-                        .bind(size + n)
-                        .sql(" WHERE id = 1")
-                        .end();
-                    size
-                }
-                // The case's own writes first, then the bump, which takes the
-                // row lock and returns the new size.
-                Backend::Postgres => {
-                    std::mem::replace(&mut script, Script::new(self.backend))
-                        .run(tx)
-                        .await?;
-                    let size: i64 = sqlx::query_scalar(
-                        "UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size",
-                    )
-                    .bind(n)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                    size - n
-                }
-            };
-            let base = u64_of(base, "log_head.size")?;
-            for (i, r) in rows.iter_mut().enumerate() {
-                r.log_index = base + i as u64;
-            }
-            chain::append(&mut script, &rows, ms(&now), &now_s);
-        }
-        let returned = script.run(tx).await?;
-        chain::set_returned(&mut rows, &returned)?;
-
-        Ok(Executed {
-            case_id: case_id.to_string(),
-            request_id: request_id.to_string(),
-            replayed: false,
-            events: rows.into_iter().map(EventRecord::from).collect(),
-            case,
-        })
     }
 
     /// The original result of an already executed request, if any.
@@ -992,10 +736,13 @@ impl Store {
             let due_ms: i64 = row.try_get(2)?;
             let request_id = format!("timer:{case_id}:{timer_id}:{due_ms}");
             let cmd = chain::fire_timer_command(&timer_id);
-            match self
-                .execute_in(&mut tx, &case_id, &cmd, &actor, &request_id, now)
-                .await
-            {
+            let one = [run::Cmd {
+                case_id: &case_id,
+                cmd: &cmd,
+                actor: &actor,
+                request_id: &request_id,
+            }];
+            match single(self.run_commands(&mut tx, &one, Some(now)).await?) {
                 Ok(ex) => {
                     if ex.replayed {
                         // Fired before yet re-armed with the same id and due
@@ -1143,6 +890,12 @@ fn no_process() -> StoreError {
 
 fn no_calendar() -> StoreError {
     StoreError::NotFound("no calendar is published".into())
+}
+
+/// The one answer of a one-command run.
+fn single(mut out: Vec<Result<Executed, StoreError>>) -> Result<Executed, StoreError> {
+    out.pop()
+        .unwrap_or_else(|| Err(StoreError::Corrupt("a command run gave no answer".into())))
 }
 
 /// What is checked before a command is queued or run.

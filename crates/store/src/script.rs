@@ -1,13 +1,13 @@
-//! A command's writes as one script: the same statements on both back ends,
-//! sent in ONE round trip to SQLite and statement by statement to PostgreSQL.
+//! Statements as one script: the same statements on both back ends, sent in
+//! ONE round trip to SQLite and statement by statement to PostgreSQL.
 //!
 //! Why: sqlx runs each SQLite connection on its own thread, so every
 //! statement costs two thread hand-offs (tens of microseconds on a shared
 //! 2-core machine), far more than SQLite's own work. A multi-statement query
-//! with absolute `$N` parameters is one hand-off (sqlx-sqlite binds `$N` to
-//! the N-th argument of the whole query). PostgreSQL's extended protocol
-//! takes one statement per message, so there each statement is numbered from
-//! `$1` and sent on its own; its server runs transactions in parallel anyway.
+//! with `?` parameters is one hand-off (sqlx-sqlite binds them in order across
+//! the statements). PostgreSQL's extended protocol takes one statement per
+//! message, so there each statement is numbered from `$1` and sent on its
+//! own; its server runs transactions in parallel anyway.
 
 use crate::{Backend, StoreError};
 use sqlx::any::{AnyArguments, AnyRow};
@@ -78,7 +78,15 @@ impl Script {
         T: Encode<'q, Any> + Type<Any>,
     {
         self.n += 1;
-        let _ = write!(self.cur.sql, "${}", self.n);
+        match self.backend {
+            // Anonymous parameters: sqlx-sqlite numbers them across the
+            // statements of one query, and SQLite looks a named one up by a
+            // linear scan, which is quadratic over a group's thousands of binds.
+            Backend::Sqlite => self.cur.sql.push('?'),
+            Backend::Postgres => {
+                let _ = write!(self.cur.sql, "${}", self.n);
+            }
+        }
         if let Err(e) = self.cur.args.add(v) {
             self.error.get_or_insert_with(|| e.to_string());
         }
@@ -179,7 +187,7 @@ mod tests {
 
     #[test]
     fn sqlite_numbers_across_statements_postgres_restarts() {
-        for (backend, second) in [(Backend::Sqlite, "$3, $4"), (Backend::Postgres, "$1, $2")] {
+        for (backend, second) in [(Backend::Sqlite, "?, ?"), (Backend::Postgres, "$1, $2")] {
             let mut s = Script::new(backend);
             s.sql("INSERT INTO t (a, b)")
                 .values([1i64], |t, v| {
@@ -201,7 +209,7 @@ mod tests {
 
     #[test]
     fn values_separates_tuples_and_fields() {
-        let mut s = Script::new(Backend::Sqlite);
+        let mut s = Script::new(Backend::Postgres);
         s.sql("INSERT INTO t (a, b)").values([1i64, 2], |t, v| {
             t.bind(v).bind(v * 10);
         });

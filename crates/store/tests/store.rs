@@ -792,3 +792,69 @@ async fn group_commit_answers_each_caller_and_isolates_a_failing_command() {
         assert!(v.ok(), "{}: {}", db.label, v.describe());
     }
 }
+
+#[tokio::test]
+async fn a_request_repeated_inside_one_group_replays_or_is_refused() {
+    for db in both("a_request_repeated_inside_one_group_replays_or_is_refused").await {
+        let s = &db.store;
+        let batch = vec![
+            (
+                "D1".to_string(),
+                create("D1"),
+                applicant(),
+                "d1".to_string(),
+            ),
+            // The same request again in the same transaction: a replay.
+            (
+                "D1".to_string(),
+                create("D1"),
+                applicant(),
+                "d1".to_string(),
+            ),
+            // The same request id for another case: bad input.
+            (
+                "D2".to_string(),
+                create("D2"),
+                applicant(),
+                "d1".to_string(),
+            ),
+            (
+                "D1".to_string(),
+                submit("LAND", &["app", "plan"]),
+                applicant(),
+                "d2".to_string(),
+            ),
+        ];
+        let out = s.execute_batch(&batch).await.unwrap();
+        let first = out[0].as_ref().unwrap();
+        let again = out[1].as_ref().unwrap();
+        assert!(!first.replayed && again.replayed, "{}", db.label);
+        assert_eq!(again.events, first.events, "{}", db.label);
+        // A replay shows the case as it is now (after d2 in the same group).
+        assert_eq!(again.case.seq, 3, "{}", db.label);
+        assert!(
+            matches!(out[2], Err(StoreError::BadInput(_))),
+            "{}",
+            db.label
+        );
+        assert_eq!(out[3].as_ref().unwrap().events[0].seq, 3);
+        assert!(s.case("D2").await.unwrap().is_none());
+        assert_eq!(seqs(s, "D1").await, [1, 2, 3], "{}", db.label);
+        assert_eq!(count(s, "command_request").await, 2);
+        // Row ids and log indices in the answers are the stored ones.
+        let stored = s.events("D1").await.unwrap();
+        let answered: Vec<_> = first
+            .events
+            .iter()
+            .chain(&out[3].as_ref().unwrap().events)
+            .collect();
+        for (a, b) in answered.iter().zip(&stored) {
+            assert_eq!(
+                (a.row_id, a.log_index, &a.hash),
+                (b.row_id, b.log_index, &b.hash)
+            );
+        }
+        let v = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+        assert!(v.ok(), "{}: {}", db.label, v.describe());
+    }
+}
