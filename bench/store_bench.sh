@@ -15,7 +15,7 @@ cleanup() { bash scripts/pg-test.sh stop >/dev/null 2>&1 || true; rm -rf "$tmp";
 trap cleanup EXIT
 
 echo "== store: durable commands per second (each acknowledged only after its fsynced commit)"
-echo "   clients = concurrent callers of Store::execute; SQLite groups their commands into shared commits"
+echo "   clients = concurrent callers of Store::execute; group commit shares one transaction among them"
 for c in 1 16 64; do
   echo "SQLite (WAL, synchronous=FULL), $c client(s): $("$BENCH" commands "sqlite://$tmp/bench-$c.db" "$CASES" "$c")"
 done
@@ -25,7 +25,7 @@ if pg=$(bash scripts/pg-test.sh start 2>/dev/null); then
   for c in 1 16; do
     echo "PostgreSQL $ver (fsync on), $c client(s): $("$BENCH" commands "$pg" "$CASES" "$c")"
   done
-  echo "PostgreSQL, 16 clients, group commit on: $("$BENCH" commands "$pg" "$CASES" 16 group)"
+  echo "PostgreSQL, 16 clients, group commit off: $("$BENCH" commands "$pg" "$CASES" 16 nogroup)"
 else
   echo "PostgreSQL: skipped (no server; make deps installs it)"
 fi

@@ -1,8 +1,10 @@
 //! Group commit 组提交: concurrent `execute` calls share one write
 //! transaction, so one fsync acknowledges many commands.
 //!
-//! SQLite has one writer. Without grouping, concurrent writers take turns
-//! through `busy_timeout` sleeps and each pays its own fsync. Here a caller
+//! SQLite has one writer, and PostgreSQL serializes commands on the global
+//! log lock. Without grouping, concurrent writers take turns (on SQLite
+//! through `busy_timeout` sleeps) and each pays its own fsync and round
+//! trips; a group pays three round trips and one fsync. Here a caller
 //! queues its command; if no drain task is running it spawns one. The drain
 //! task takes up to [`MAX_GROUP`] queued commands, runs them in order in one
 //! transaction (each sees the ones before it), commits, and only then answers

@@ -322,7 +322,9 @@ async fn concurrent_commands_on_one_case_serialize() {
 #[tokio::test]
 async fn concurrent_creates_on_different_cases_share_one_log() {
     for db in both("concurrent_creates_on_different_cases_share_one_log").await {
-        let s = Arc::new(db.store);
+        // Group commit off: one transaction per command, racing for the log.
+        let s = Arc::new(db.store.with_group_commit(false));
+        assert!(s.group_commit_stats().is_none());
         let mut tasks = Vec::new();
         for w in 0..4 {
             let s = s.clone();
@@ -728,8 +730,7 @@ async fn group_commit_isolates_refusals_and_applies_in_order() {
 #[tokio::test]
 async fn group_commit_answers_each_caller_and_isolates_a_failing_command() {
     for db in both("group_commit_answers_each_caller_and_isolates_a_failing_command").await {
-        // SQLite groups by default; PostgreSQL only when asked.
-        let s = Arc::new(db.store.clone().with_group_commit(true));
+        let s = Arc::new(db.store.clone());
         // A stray outbox row makes the creation of G-bad fail inside the
         // database (unique idempotency key), after the workflow accepted it.
         sqlx::query(
