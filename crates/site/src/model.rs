@@ -140,10 +140,68 @@ pub struct LayerInfo {
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
-/// Wider nodes than rstar's default (6): a shallower tree and fewer node
-/// visits per envelope query over a million parcels (neighbourhood queries
-/// 100k/s → 120–130k/s on one thread; 64 was no faster).
+/// Wider nodes than rstar's default (6) for large layers: a shallower tree and
+/// fewer node visits per envelope query over a million parcels (neighbourhood
+/// queries 100k/s → 120–130k/s on one thread; 64 was no faster). Small layers
+/// keep the default, which nearest-neighbour walks prefer (nearest road: about
+/// 350k/s with wide nodes, 500k/s without).
 struct Wide;
+
+/// Layers with at least this many features get [`Wide`] nodes.
+const WIDE_FROM: usize = 100_000;
+
+/// The R-tree of one layer.
+enum Index {
+    Wide(RTree<Entry, Wide>),
+    Narrow(RTree<Entry>),
+}
+
+/// One of two iterator types (the two tree flavours).
+enum Either<A, B> {
+    A(A),
+    B(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::A(a) => a.next(),
+            Either::B(b) => b.next(),
+        }
+    }
+}
+
+impl Index {
+    fn build(entries: Vec<Entry>) -> Index {
+        if entries.len() >= WIDE_FROM {
+            Index::Wide(RTree::bulk_load_with_params(entries))
+        } else {
+            Index::Narrow(RTree::bulk_load(entries))
+        }
+    }
+
+    fn in_envelope<'a>(&'a self, q: &AABB<[f64; 2]>) -> impl Iterator<Item = &'a Entry> + 'a {
+        match self {
+            Index::Wide(t) => Either::A(t.locate_in_envelope_intersecting(q)),
+            Index::Narrow(t) => Either::B(t.locate_in_envelope_intersecting(q)),
+        }
+    }
+
+    fn at_point<'a>(&'a self, p: [f64; 2]) -> impl Iterator<Item = &'a Entry> + 'a {
+        match self {
+            Index::Wide(t) => Either::A(t.locate_all_at_point(&p)),
+            Index::Narrow(t) => Either::B(t.locate_all_at_point(&p)),
+        }
+    }
+
+    fn nearest<'a>(&'a self, c: [f64; 2]) -> impl Iterator<Item = (&'a Entry, f64)> + 'a {
+        match self {
+            Index::Wide(t) => Either::A(t.nearest_neighbor_iter_with_distance_2(&c)),
+            Index::Narrow(t) => Either::B(t.nearest_neighbor_iter_with_distance_2(&c)),
+        }
+    }
+}
 impl rstar::RTreeParams for Wide {
     const MIN_SIZE: usize = 12;
     const MAX_SIZE: usize = 32;
@@ -159,7 +217,7 @@ pub struct SiteModel {
     pub layers: Vec<LayerInfo>,
     pub findings: Vec<Finding>,
     /// One R-tree per kind, so that "nearest road" does not walk past parcels.
-    by_kind: BTreeMap<Kind, RTree<Entry, Wide>>,
+    by_kind: BTreeMap<Kind, Index>,
     /// Feature indices per kind, and parcels by id (first of duplicates), so counts and
     /// lookups cost nothing on a million-parcel site.
     of_kind: BTreeMap<Kind, Vec<usize>>,
@@ -352,7 +410,7 @@ impl SiteModel {
             findings,
             by_kind: per_kind
                 .into_iter()
-                .map(|(k, v)| (k, RTree::bulk_load_with_params(v)))
+                .map(|(k, v)| (k, Index::build(v)))
                 .collect(),
             of_kind,
             parcel_ids,
@@ -381,7 +439,7 @@ impl SiteModel {
         let p = Point::new(x, y);
         self.by_kind
             .get(&Kind::Parcel)?
-            .locate_all_at_point(&[x, y])
+            .at_point([x, y])
             .map(|e| &self.features[e.data])
             .find(|f| f.kind == Kind::Parcel && f.geometry.contains(&p))
     }
@@ -398,7 +456,7 @@ impl SiteModel {
         let mut out: Vec<(&Feature, f64)> = self
             .by_kind
             .values()
-            .flat_map(|t| t.locate_in_envelope_intersecting(&q))
+            .flat_map(|t| t.in_envelope(&q))
             .filter(|e| {
                 let (lo, hi) = (e.geom().lower(), e.geom().upper());
                 let er = geo::Rect::new(Coord { x: lo[0], y: lo[1] }, Coord { x: hi[0], y: hi[1] });
@@ -433,7 +491,7 @@ impl SiteModel {
             [r.max().x + d, r.max().y + d],
         );
         let d2 = d * d;
-        tree.locate_in_envelope_intersecting(&q)
+        tree.in_envelope(&q)
             .filter_map(|e| {
                 let (lo, hi) = (e.geom().lower(), e.geom().upper());
                 let er = geo::Rect::new(Coord { x: lo[0], y: lo[1] }, Coord { x: hi[0], y: hi[1] });
@@ -475,17 +533,21 @@ impl SiteModel {
         let r = g.bounding_rect()?;
         let c = [(r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0];
         let mut best: Option<(&Feature, f64)> = None;
+        let lines = small_lines(g);
         // Walk envelopes outward from the centre; stop once envelopes are farther than the best hit.
         let half_diag =
             ((r.max().x - r.min().x).powi(2) + (r.max().y - r.min().y).powi(2)).sqrt() / 2.0;
-        for (e, d2) in tree.nearest_neighbor_iter_with_distance_2(&c) {
+        for (e, d2) in tree.nearest(c) {
             if let Some((_, bd)) = best {
                 if d2.sqrt() - half_diag > bd {
                     break;
                 }
             }
             let f = &self.features[e.data];
-            let dist = distance(g, &f.geometry);
+            let dist = match &lines {
+                Some(la) => distance_from_lines(g, la, &f.geometry),
+                None => distance(g, &f.geometry),
+            };
             if best.is_none_or(|(_, bd)| dist < bd) {
                 best = Some((f, dist));
             }
@@ -498,6 +560,44 @@ impl SiteModel {
 mod tests {
     use super::*;
     use geo::{polygon, Geometry};
+
+    // Law: both tree flavours answer the same envelope, point and nearest queries.
+    #[test]
+    fn wide_and_narrow_trees_agree() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % 100_000) as f64 / 100.0
+        };
+        let entries: Vec<Entry> = (0..3000)
+            .map(|i| {
+                let (a, b) = (rnd(), rnd());
+                GeomWithData::new(Rectangle::from_corners([a, b], [a + 3.0, b + 2.0]), i)
+            })
+            .collect();
+        let wide = Index::Wide(RTree::bulk_load_with_params(entries.clone()));
+        let narrow = Index::Narrow(RTree::bulk_load(entries));
+        for _ in 0..200 {
+            let (a, b) = (rnd(), rnd());
+            let q = AABB::from_corners([a, b], [a + 40.0, b + 25.0]);
+            let ids = |t: &Index| {
+                let mut v: Vec<usize> = t.in_envelope(&q).map(|e| e.data).collect();
+                v.sort_unstable();
+                v
+            };
+            assert_eq!(ids(&wide), ids(&narrow));
+            let at = |t: &Index| {
+                let mut v: Vec<usize> = t.at_point([a, b]).map(|e| e.data).collect();
+                v.sort_unstable();
+                v
+            };
+            assert_eq!(at(&wide), at(&narrow));
+            let d = |t: &Index| t.nearest([a, b]).next().map(|(_, d2)| d2);
+            assert_eq!(d(&wide), d(&narrow));
+        }
+    }
 
     // Law: the fast distance equals geo's for small polygons, apart or overlapping.
     #[test]
