@@ -253,14 +253,6 @@ pub enum CaseCmd {
         #[arg(long, default_value_t = 1)]
         workers: u32,
     },
-    /// Benchmark: durable commands per second (prints JSON).
-    #[command(hide = true)]
-    Bench {
-        #[arg(long, default_value_t = 400)]
-        cases: u32,
-        #[arg(long, default_value_t = 4)]
-        workers: u32,
-    },
 }
 
 /// Runs a `case` subcommand; returns the exit code.
@@ -668,24 +660,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             prefix,
             workers,
         } => {
-            drive(Arc::new(store), cases, seed, &prefix, workers, true).await?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        CaseCmd::Bench { cases, workers } => {
-            let store = Arc::new(store);
-            let t = std::time::Instant::now();
-            let n = drive(store.clone(), cases, 7, &fresh_request_id(), workers, false).await?;
-            let secs = t.elapsed().as_secs_f64();
-            println!(
-                "{}",
-                serde_json::json!({
-                    "backend": store.backend(),
-                    "commands": n,
-                    "seconds": secs,
-                    "commands_per_second": n as f64 / secs,
-                    "workers": workers,
-                })
-            );
+            drive(Arc::new(store), cases, seed, &prefix, workers).await?;
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -711,7 +686,7 @@ fn summary(ex: &Executed) -> String {
     )
 }
 
-fn print_json_or<T: serde::Serialize>(
+pub(crate) fn print_json_or<T: serde::Serialize>(
     c: &Common,
     v: &T,
     text: impl FnOnce() -> String,
@@ -849,15 +824,14 @@ pub fn script(
 
 /// Runs the workload: `cases` cases split over `workers` tasks; request ids
 /// are `<prefix>-<case>-<step>`, so rerunning with the same prefix replays.
-/// With `ack`, prints `ack <request id>` after each commit (`… replayed`
-/// when the request had been done before).
+/// Prints `ack <request id>` after each commit (`… replayed` when the
+/// request had been done before).
 pub async fn drive(
     store: Arc<Store>,
     cases: u32,
     seed: u64,
     prefix: &str,
     workers: u32,
-    ack: bool,
 ) -> Result<u64, StoreError> {
     let workers = workers.max(1);
     let mut tasks = Vec::new();
@@ -876,13 +850,11 @@ pub async fn drive(
                     let rid = format!("{case_id}-s{step}");
                     let ex = store.execute(&case_id, cmd, actor, &rid).await?;
                     n += 1;
-                    if ack {
-                        // One write per line, flushed: the parent may kill us any time.
-                        let mut out = std::io::stdout().lock();
-                        let tag = if ex.replayed { " replayed" } else { "" };
-                        let _ = writeln!(out, "ack {rid}{tag}");
-                        let _ = out.flush();
-                    }
+                    // One write per line, flushed: the parent may kill us any time.
+                    let mut out = std::io::stdout().lock();
+                    let tag = if ex.replayed { " replayed" } else { "" };
+                    let _ = writeln!(out, "ack {rid}{tag}");
+                    let _ = out.flush();
                 }
             }
             Ok::<u64, StoreError>(n)

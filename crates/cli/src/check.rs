@@ -59,6 +59,49 @@ pub fn sha256_file(p: &Path) -> Result<FileRef> {
     })
 }
 
+/// What a report records about its inputs: the model, every site file read
+/// (each once, plus `site.toml`), the profile stack, parcel, placement, use.
+pub(crate) fn review_inputs(
+    model: FileRef,
+    site: &zhishen_site::SiteModel,
+    site_dir: &Path,
+    profiles: &Profiles,
+    parcel: &str,
+    placement: Option<String>,
+    declared_use: Option<String>,
+) -> Result<Inputs> {
+    let mut site_files: Vec<FileRef> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for l in &site.layers {
+        if seen.insert(l.file.clone()) {
+            site_files.push(sha256_file(Path::new(&l.file))?);
+        }
+    }
+    let toml = site_dir.join("site.toml");
+    if toml.is_file() {
+        site_files.push(sha256_file(&toml)?);
+    }
+    Ok(Inputs {
+        model: Some(model),
+        site: site_files,
+        profiles: profiles
+            .stack
+            .iter()
+            .map(|p| ProfileRef {
+                id: p.id.clone(),
+                version: p.version.clone(),
+                level: p.level.as_str().into(),
+                sha256: p.sha256.clone(),
+            })
+            .collect(),
+        parcel: parcel.to_string(),
+        placement,
+        declared_use,
+        tool: "zhishen".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
 pub(crate) fn profiles(args: &[String]) -> Result<Profiles> {
     let builtin = |name: &str, text: &str| -> Result<Profile> {
         let mut p = Profile::from_toml(name, text)?;
@@ -118,36 +161,15 @@ pub fn run(a: CheckArgs) -> Result<ExitCode> {
     let model = zhishen_ifc::load_path(&a.model)?;
     let site = zhishen_site::load(&a.site)?;
     let placed = zhishen_site::place(&model, &site.crs, place).map_err(|e| e.to_string());
-    let mut site_files: Vec<FileRef> = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for l in &site.layers {
-        if seen.insert(l.file.clone()) {
-            site_files.push(sha256_file(Path::new(&l.file))?);
-        }
-    }
-    let toml = a.site.join("site.toml");
-    if toml.is_file() {
-        site_files.push(sha256_file(&toml)?);
-    }
-    let inputs = Inputs {
-        model: Some(sha256_file(&a.model)?),
-        site: site_files,
-        profiles: profiles
-            .stack
-            .iter()
-            .map(|p| ProfileRef {
-                id: p.id.clone(),
-                version: p.version.clone(),
-                level: p.level.as_str().into(),
-                sha256: p.sha256.clone(),
-            })
-            .collect(),
-        parcel: a.parcel.clone(),
-        placement: a.place.clone(),
-        declared_use: a.declared_use.clone(),
-        tool: "zhishen".into(),
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-    };
+    let inputs = review_inputs(
+        sha256_file(&a.model)?,
+        &site,
+        &a.site,
+        &profiles,
+        &a.parcel,
+        a.place.clone(),
+        a.declared_use.clone(),
+    )?;
     let report = zhishen_rules::review(ReviewInput {
         model: &model,
         site: &site,

@@ -4,14 +4,13 @@
 //! queued reviews, stores each report as a blob and records its findings on the
 //! case (`RecordReview`). See `docs/store.md` ("BIM review jobs").
 
-use crate::case::{actor, exit_for, Common};
-use crate::check::{profiles, sha256_file};
+use crate::case::{actor, exit_for, print_json_or, Common};
+use crate::check::{profiles, review_inputs};
 use anyhow::Result;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use zhishen_rules::report::{FileRef, Inputs, ProfileRef};
+use zhishen_rules::report::FileRef;
 use zhishen_rules::{ReviewInput, Status};
 use zhishen_store::{ReviewInputs, ReviewJob, Store, StoreError};
 use zhishen_workflow::{Command, Finding, FindingStatus, Refusal, Role};
@@ -94,7 +93,7 @@ pub async fn submit_model(
         "parcel": parcel, "site_dir": inputs.site_dir, "placement": inputs.placement,
         "declared_use": inputs.declared_use,
     });
-    print(c, &out, || {
+    print_json_or(c, &out, || {
         format!("已排队 queued review job {id}: case {case_id} item {item} model {sha}")
     })?;
     Ok(ExitCode::SUCCESS)
@@ -168,7 +167,7 @@ pub async fn run_jobs(store: &Store, c: &Common) -> Result<ExitCode> {
             Err(e) => return Err(e.into()),
         }
     }
-    print(c, &outcomes, || {
+    print_json_or(c, &outcomes, || {
         let mut s = format!("已运行 ran {} review job(s)", outcomes.len());
         for o in &outcomes {
             let j = &o.job;
@@ -265,40 +264,20 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<zhishen_rules::Report,
         let site = zhishen_site::load(&site_dir)
             .map_err(|e| format!("场地数据无法读取 site {}: {e}", site_dir.display()))?;
         let placed = zhishen_site::place(&model, &site.crs, place).map_err(|e| e.to_string());
-        let mut site_files: Vec<FileRef> = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for l in &site.layers {
-            if seen.insert(l.file.clone()) {
-                site_files.push(sha256_file(Path::new(&l.file)).map_err(|e| format!("{e:#}"))?);
-            }
-        }
-        let toml = site_dir.join("site.toml");
-        if toml.is_file() {
-            site_files.push(sha256_file(&toml).map_err(|e| format!("{e:#}"))?);
-        }
-        let inputs = Inputs {
-            model: Some(FileRef {
+        let inputs = review_inputs(
+            FileRef {
                 path: file.clone(),
                 sha256: sha,
                 bytes: bytes.len() as u64,
-            }),
-            site: site_files,
-            profiles: profiles
-                .stack
-                .iter()
-                .map(|p| ProfileRef {
-                    id: p.id.clone(),
-                    version: p.version.clone(),
-                    level: p.level.as_str().into(),
-                    sha256: p.sha256.clone(),
-                })
-                .collect(),
-            parcel: parcel.clone(),
+            },
+            &site,
+            &site_dir,
+            &profiles,
+            &parcel,
             placement,
-            declared_use: declared_use.clone(),
-            tool: "zhishen".into(),
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-        };
+            declared_use.clone(),
+        )
+        .map_err(|e| format!("{e:#}"))?;
         zhishen_rules::review(ReviewInput {
             model: &model,
             site: &site,
@@ -312,15 +291,4 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<zhishen_rules::Report,
     })
     .await
     .map_err(|e| format!("审查任务中断 review task aborted: {e}"))?
-}
-
-fn print<T: Serialize>(c: &Common, v: &T, text: impl FnOnce() -> String) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    if c.json {
-        serde_json::to_writer_pretty(&mut out, v)?;
-    } else {
-        write!(out, "{}", text())?;
-    }
-    writeln!(out)?;
-    Ok(())
 }
