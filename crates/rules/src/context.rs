@@ -309,6 +309,50 @@ pub fn fmt_pct(v: f64) -> String {
     format!("{:.2} %", v * 100.0)
 }
 
+/// A minimum-distance result: status and numbers from `d` against `req`, the
+/// closest-point segment `a`–`b` as evidence and the model elements at `a`.
+/// A pass with `unverified` neighbours (requirement unknown) becomes
+/// unverifiable: one of them could still be too close.
+pub fn decide_distance(
+    r: &mut CheckResult,
+    ctx: &Ctx,
+    d: f64,
+    req: f64,
+    a: Coord<f64>,
+    b: Coord<f64>,
+    unverified: bool,
+) {
+    decide(r, d, req, Comparison::AtLeast, &ctx.tol);
+    if unverified && r.status == Status::Pass {
+        r.status = Status::Unverifiable;
+    }
+    r.evidence = Some(geom::segment_geojson(a, b));
+    r.elements = ctx.elements_near(a, 1.0);
+    r.elements_bbox = ctx.bbox_of(&r.elements);
+}
+
+/// The footprint for a check against existing buildings 现状建筑, or `None`
+/// with `r` set: not applicable when the site has none, unverifiable when the
+/// building is not placed.
+pub fn footprint_near_existing<'a>(
+    r: &mut CheckResult,
+    ctx: &'a Ctx,
+) -> Option<&'a MultiPolygon<f64>> {
+    if ctx.site.count(zhishen_site::Kind::ExistingBuilding) == 0 {
+        r.status = Status::NotApplicable;
+        r.explanation = Text::new(
+            "场地数据中没有现状建筑",
+            "the site package has no existing buildings",
+        );
+        return None;
+    }
+    let fp = ctx.footprint();
+    if fp.is_none() {
+        needs_placement(r, ctx);
+    }
+    fp
+}
+
 /// Unverifiable because the building could not be placed on the site.
 pub fn needs_placement(r: &mut CheckResult, ctx: &Ctx) {
     r.status = Status::Unverifiable;

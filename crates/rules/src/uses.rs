@@ -157,6 +157,11 @@ pub fn label_zh(cat: &str) -> &str {
 }
 
 /// Residential or public 公建, for the setback tables and the fire code.
+/// Whether a site feature's `use` attribute names a residential category.
+pub fn feature_is_residential(f: &zhishen_site::Feature) -> bool {
+    f.text("use").and_then(category).is_some_and(is_residential)
+}
+
 pub fn is_residential(cat: &str) -> bool {
     cat == "residential"
 }

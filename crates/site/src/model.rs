@@ -35,6 +35,10 @@ impl Feature {
     pub fn number(&self, k: &str) -> Option<f64> {
         self.attrs.get(k).and_then(Value::as_f64)
     }
+    /// How a report names the feature: its `name`, else its `id`, else `?`.
+    pub fn label(&self) -> String {
+        self.text("name").or(self.id()).unwrap_or("?").to_string()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]

@@ -4,9 +4,9 @@
 //! residential above 27 m, other uses above 24 m. The planning height stands in for the
 //! fire-code height; it is never lower, so the class is never understated.
 
-use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{closest_points, segment_geojson};
-use crate::report::{CheckResult, Comparison, Status, Text, Unit};
+use crate::context::{decide_distance, fmt_m, footprint_near_existing, result, Ctx};
+use crate::geom::closest_points;
+use crate::report::{CheckResult, Status, Text, Unit};
 use crate::uses;
 use geo::Geometry;
 use zhishen_site::Kind;
@@ -20,16 +20,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         Text::new("防火间距", "Fire separation"),
         Unit::M,
     );
-    if ctx.site.count(Kind::ExistingBuilding) == 0 {
-        r.status = Status::NotApplicable;
-        r.explanation = Text::new(
-            "场地数据中没有现状建筑",
-            "the site package has no existing buildings",
-        );
-        return r;
-    }
-    let Some(fp) = ctx.footprint() else {
-        needs_placement(&mut r, ctx);
+    let Some(fp) = footprint_near_existing(&mut r, ctx) else {
         return r;
     };
     let Some((rule, profile)) = ctx.profiles.pick(|p| p.fire_separation.as_ref()) else {
@@ -66,7 +57,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     let mut unknown = Vec::new();
     let mut rows = Vec::new();
     for n in candidates {
-        let name = n.text("name").or(n.id()).unwrap_or("?").to_string();
+        let name = n.label();
         let Some((a, b, d)) = closest_points(&fp_geom, &n.geometry) else {
             continue;
         };
@@ -74,11 +65,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             unknown.push(name);
             continue;
         };
-        let theirs_res = n
-            .text("use")
-            .and_then(uses::category)
-            .is_some_and(uses::is_residential);
-        let req = match (ours_high, high(hn, theirs_res)) {
+        let req = match (ours_high, high(hn, uses::feature_is_residential(n))) {
             (true, true) => rule.high_high_m,
             (false, false) => rule.low_low_m,
             _ => rule.high_low_m,
@@ -100,13 +87,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         );
         return r;
     };
-    decide(&mut r, d, req, Comparison::AtLeast, &ctx.tol);
-    if r.status == Status::Pass && !unknown.is_empty() {
-        r.status = Status::Unverifiable;
-    }
-    r.evidence = Some(segment_geojson(a, b));
-    r.elements = ctx.elements_near(a, 1.0);
-    r.elements_bbox = ctx.bbox_of(&r.elements);
+    decide_distance(&mut r, ctx, d, req, a, b, !unknown.is_empty());
     r.explanation = if r.status == Status::Fail {
         Text::new(
             format!("与「{name}」防火间距 {} < {}", fmt_m(d), fmt_m(req)),

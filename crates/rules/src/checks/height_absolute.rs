@@ -50,7 +50,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         if polygons(&z.geometry).0.is_empty() || !z.geometry.intersects(&g) {
             continue;
         }
-        let name = z.text("name").or(z.id()).unwrap_or("?").to_string();
+        let name = z.label();
         let Some(l) = z.number("limit_m") else {
             r.explanation = Text::new(
                 format!("限高区「{name}」缺少限高值"),

@@ -37,7 +37,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         .unwrap_or_else(|| Geometry::MultiPolygon(ctx.parcel_poly.clone()));
     let mut unsure = Vec::new();
     for z in ctx.site.within(Kind::HeightZone, &probe, 0.0) {
-        let name = z.text("name").or(z.id()).unwrap_or("?").to_string();
+        let name = z.label();
         if polygons(&z.geometry).0.is_empty() || !z.geometry.intersects(&probe) {
             continue;
         }

@@ -50,7 +50,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     let fp_geom = Geometry::MultiPolygon(fp.clone());
     for road in ctx.site.within(Kind::RoadRedLine, &fp_geom, 0.0) {
         let rp = polygons(&road.geometry);
-        let name = road.text("name").or(road.id()).unwrap_or("?").to_string();
+        let name = road.label();
         if rp.0.is_empty() {
             // A red line given as a line: crossing it is an overlap.
             let depth = fp

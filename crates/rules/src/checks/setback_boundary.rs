@@ -2,10 +2,10 @@
 //! 用地边界, leaving out the edges that lie on a road red line (those are `setback_road`'s).
 //! Required: the parcel's `setback_boundary_min`, else the city table by use and height.
 
-use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{closest_points, segment_geojson, segments};
+use crate::context::{decide_distance, fmt_m, needs_placement, result, Ctx};
+use crate::geom::{closest_points, segments};
 use crate::profile::UseClass;
-use crate::report::{CheckResult, Comparison, Status, Text, Unit};
+use crate::report::{CheckResult, Status, Text, Unit};
 use geo::{Area, BooleanOps, Distance, Euclidean, Geometry, Line, MultiLineString, Point};
 use zhishen_site::Kind;
 
@@ -96,11 +96,8 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     if outside > 0.0 {
         d = 0.0; // it crosses the boundary
     }
-    decide(&mut r, d, req, Comparison::AtLeast, &ctx.tol);
+    decide_distance(&mut r, ctx, d, req, a, b, false);
     r.details = serde_json::json!({"road_edges_excluded": road_edges, "edges_checked": kept.len(), "outside_parcel_m2": outside});
-    r.evidence = Some(segment_geojson(a, b));
-    r.elements = ctx.elements_near(a, 1.0);
-    r.elements_bbox = ctx.bbox_of(&r.elements);
     r.explanation = match r.status {
         Status::Fail if outside > 0.0 => Text::new(
             format!("建筑越过地块 {} 边界 ({outside:.2} m² 在界外)，要求退界 {}", ctx.parcel_id(), fmt_m(req)),

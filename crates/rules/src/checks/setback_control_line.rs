@@ -105,7 +105,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             near.extend(ctx.site.nearest(*kind, &fp_geom).map(|x| x.0));
         }
         for f in near {
-            let name = f.text("name").or(f.id()).unwrap_or("?").to_string();
+            let name = f.label();
             let area = area_of(f);
             let (signed, evidence) = if *kind == Kind::BuildingControlLine && !area.0.is_empty() {
                 // Buildings stay inside a building control line.

@@ -2,10 +2,10 @@
 //! against the required setback: the parcel's `setback_road_min` when the 规划条件 gives
 //! one, else the city table by road width × building height × use.
 
-use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{closest_points, segment_geojson};
+use crate::context::{decide_distance, fmt_m, needs_placement, result, Ctx};
+use crate::geom::closest_points;
 use crate::profile::{SetbackRoad, UseClass};
-use crate::report::{CheckResult, Citation, Comparison, Status, Text, Unit};
+use crate::report::{CheckResult, Citation, Status, Text, Unit};
 use geo::Geometry;
 use zhishen_site::Kind;
 
@@ -93,7 +93,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         let Some((a, b, d)) = closest_points(&fp_geom, &road.geometry) else {
             continue;
         };
-        let name = road.text("name").or(road.id()).unwrap_or("?").to_string();
+        let name = road.label();
         let width = road.number("width");
         let (req, cite) = match (parcel_min, &table, height) {
             (Some(v), _, _) => (Some(v), ctx.parcel_cite("setback_road_min")),
@@ -126,15 +126,9 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         );
         return r;
     };
-    decide(&mut r, d, req, Comparison::AtLeast, &ctx.tol);
-    if !unknown.is_empty() && r.status == Status::Pass {
-        // A road without a known requirement could still be violated.
-        r.status = Status::Unverifiable;
-    }
+    // A road without a known requirement could still be violated.
+    decide_distance(&mut r, ctx, d, req, a, b, !unknown.is_empty());
     r.clause = Some(cite);
-    r.evidence = Some(segment_geojson(a, b));
-    r.elements = ctx.elements_near(a, 1.0);
-    r.elements_bbox = ctx.bbox_of(&r.elements);
     r.explanation = match r.status {
         Status::Fail => Text::new(
             format!("距{name}道路红线 {} < 要求 {}", fmt_m(d), fmt_m(req)),

@@ -4,12 +4,16 @@
 //! side-by-side pairs with a residential building need the gable 山墙 minimum. A pre-check
 //! for sunlight 日照, which governs where a city requires an analysis.
 
-use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{closest_points, polygons, segment_geojson};
-use crate::report::{CheckResult, Comparison, Status, Text, Unit};
+use crate::context::{decide_distance, fmt_m, footprint_near_existing, result, Ctx};
+use crate::geom::{closest_points, polygons};
+use crate::report::{CheckResult, Status, Text, Unit};
 use crate::uses;
 use geo::{Centroid, Geometry};
 use zhishen_site::Kind;
+
+/// Above this height a building counts as high-rise for the gable 山墙
+/// minimum (the residential high-rise line of GB 50016-2014 §2.1.1).
+const GABLE_HIGH_RISE_M: f64 = 27.0;
 
 /// Governing pair: distance, required, name, basis, closest points.
 type Best = (f64, f64, String, String, geo::Coord<f64>, geo::Coord<f64>);
@@ -20,16 +24,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         Text::new("建筑间距(日照间距)", "Residential spacing"),
         Unit::M,
     );
-    if ctx.site.count(Kind::ExistingBuilding) == 0 {
-        r.status = Status::NotApplicable;
-        r.explanation = Text::new(
-            "场地数据中没有现状建筑",
-            "the site package has no existing buildings",
-        );
-        return r;
-    }
-    let Some(fp) = ctx.footprint() else {
-        needs_placement(&mut r, ctx);
+    let Some(fp) = footprint_near_existing(&mut r, ctx) else {
         return r;
     };
     let Some((rule, profile)) = ctx.profiles.pick(|p| p.spacing.as_ref()) else {
@@ -47,7 +42,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     let fp_geom = Geometry::MultiPolygon(fp.clone());
     let Some(c0) = fp.centroid() else { return r };
     let ours_res = ctx.is_residential();
-    let ours_high = h > 27.0;
+    let ours_high = h > GABLE_HIGH_RISE_M;
     let mut best: Option<Best> = None;
     let mut rows = Vec::new();
     let mut unknown = Vec::new();
@@ -55,11 +50,8 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         .site
         .within(Kind::ExistingBuilding, &fp_geom, rule.search_m)
     {
-        let name = n.text("name").or(n.id()).unwrap_or("?").to_string();
-        let theirs_res = n
-            .text("use")
-            .and_then(uses::category)
-            .is_some_and(uses::is_residential);
+        let name = n.label();
+        let theirs_res = uses::feature_is_residential(n);
         if !ours_res && !theirs_res {
             continue;
         }
@@ -97,7 +89,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 unknown.push(name);
                 continue;
             };
-            let high = ours_high || hn > 27.0;
+            let high = ours_high || hn > GABLE_HIGH_RISE_M;
             (
                 if high {
                     rule.gable_min_high_rise_m
@@ -131,13 +123,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         }
         return r;
     };
-    decide(&mut r, d, req, Comparison::AtLeast, &ctx.tol);
-    if r.status == Status::Pass && !unknown.is_empty() {
-        r.status = Status::Unverifiable;
-    }
-    r.evidence = Some(segment_geojson(a, b));
-    r.elements = ctx.elements_near(a, 1.0);
-    r.elements_bbox = ctx.bbox_of(&r.elements);
+    decide_distance(&mut r, ctx, d, req, a, b, !unknown.is_empty());
     r.explanation = if r.status == Status::Fail {
         Text::new(
             format!(
