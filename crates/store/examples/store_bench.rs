@@ -69,25 +69,37 @@ fn script(case: &str) -> Vec<(Command, Actor)> {
     ]
 }
 
-/// Group commit: each worker sends batches of `batch` commands (one step of
-/// `batch` different cases) through `execute_batch`, one fsync per batch.
-async fn grouped(url: &str, cases: u32, workers: u32, batch: u32) -> Result<(), StoreError> {
+/// Opens the store at a fixed time, publishes the test definitions, and
+/// returns a run prefix that keeps case ids fresh across runs on one database.
+async fn setup(
+    url: &str,
+    group: Option<bool>,
+    tag: &str,
+) -> Result<(Arc<Store>, String), StoreError> {
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").expect("time");
-    let store = Arc::new(
-        Store::open(url)
-            .await?
-            .with_clock(Arc::new(FixedClock::new(t0))),
-    );
+    let mut store = Store::open(url)
+        .await?
+        .with_clock(Arc::new(FixedClock::new(t0)));
+    if let Some(on) = group {
+        store = store.with_group_commit(on);
+    }
     store
         .publish_definitions(CATALOGUE, PROCESS, &[CAL_2025, CAL_2026])
         .await?;
     let run = format!(
-        "g{}",
+        "{tag}{}",
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis()
     );
+    Ok((Arc::new(store), run))
+}
+
+/// Explicit group commit: each worker sends batches of `batch` commands (one step of
+/// `batch` different cases) through `execute_batch`, one fsync per batch.
+async fn grouped(url: &str, cases: u32, workers: u32, batch: u32) -> Result<(), StoreError> {
+    let (store, run) = setup(url, None, "g").await?;
     let start = Instant::now();
     let mut tasks = Vec::new();
     let workers = workers.max(1);
@@ -143,24 +155,7 @@ async fn commands(
     clients: u32,
     group: Option<bool>,
 ) -> Result<(), StoreError> {
-    let t0 = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").expect("time");
-    let mut store = Store::open(url)
-        .await?
-        .with_clock(Arc::new(FixedClock::new(t0)));
-    if let Some(on) = group {
-        store = store.with_group_commit(on);
-    }
-    let store = Arc::new(store);
-    store
-        .publish_definitions(CATALOGUE, PROCESS, &[CAL_2025, CAL_2026])
-        .await?;
-    let run = format!(
-        "b{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis()
-    );
+    let (store, run) = setup(url, group, "b").await?;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..clients.max(1) {
