@@ -2,33 +2,13 @@
 //! `ZHISHEN_TEST_PG_URL` is set) PostgreSQL: exit codes, idempotency,
 //! timers, and tamper detection (edit, delete, swap rows behind the triggers).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{defs_dir, fresh_pg_db, run_sql, BIN};
+use std::path::PathBuf;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_zhishen");
 const NOW: &str = "2026-03-02T09:00:00+08:00";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn defs_dir(root: &Path) -> PathBuf {
-    let d = root.join("defs");
-    for k in ["catalogue", "process", "calendar"] {
-        std::fs::create_dir_all(d.join(k)).unwrap();
-    }
-    let fx = repo().join("crates/store/tests/fixtures");
-    std::fs::copy(fx.join("catalogue.toml"), d.join("catalogue/test.toml")).unwrap();
-    std::fs::copy(fx.join("process.toml"), d.join("process/test.toml")).unwrap();
-    for y in ["2025", "2026"] {
-        std::fs::copy(
-            repo().join(format!("assets/calendar/{y}.toml")),
-            d.join(format!("calendar/{y}.toml")),
-        )
-        .unwrap();
-    }
-    d
-}
 
 struct Env {
     url: String,
@@ -47,7 +27,7 @@ impl Env {
     fn sqlite() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("z.db").display());
-        let defs = defs_dir(dir.path());
+        let defs = defs_dir(dir.path(), false);
         Env {
             url,
             dir,
@@ -67,19 +47,11 @@ impl Env {
                 return None;
             }
         };
-        let name = format!("zc_{tag}_{}", std::process::id());
-        run_sql(
-            &base,
-            &[
-                &format!("DROP DATABASE IF EXISTS {name}"),
-                &format!("CREATE DATABASE {name}"),
-            ],
-        );
-        let (head, _) = base.rsplit_once('/').unwrap();
+        let url = fresh_pg_db(&base, tag);
         let dir = tempfile::tempdir().unwrap();
-        let defs = defs_dir(dir.path());
+        let defs = defs_dir(dir.path(), false);
         Some(Env {
-            url: format!("{head}/{name}"),
+            url,
             dir,
             defs,
             pg: true,
@@ -183,21 +155,6 @@ impl Env {
             "process", "C1", "--item", "LAND", "--actor", "rev-1", "--dept", "zrzy",
         ]);
     }
-}
-
-fn run_sql(url: &str, stmts: &[&str]) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(url).await.unwrap();
-        for s in stmts {
-            sqlx::query(sqlx::AssertSqlSafe(s.to_string()))
-                .execute(&pool)
-                .await
-                .unwrap_or_else(|e| panic!("{s}: {e}"));
-        }
-        pool.close().await;
-    });
 }
 
 #[test]

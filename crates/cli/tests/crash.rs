@@ -6,37 +6,15 @@
 //! `zhishen audit verify` passes. On SQLite always; on PostgreSQL when
 //! `ZHISHEN_TEST_PG_URL` is set (make test sets it).
 
+mod common;
+
+use common::{defs_dir, fresh_pg_db, BIN};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_zhishen");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// catalogue/ process/ from the store test fixtures, calendar/ from assets.
-fn defs_dir(root: &Path) -> PathBuf {
-    let d = root.join("defs");
-    for k in ["catalogue", "process", "calendar"] {
-        std::fs::create_dir_all(d.join(k)).unwrap();
-    }
-    let fx = repo().join("crates/store/tests/fixtures");
-    std::fs::copy(fx.join("catalogue.toml"), d.join("catalogue/test.toml")).unwrap();
-    std::fs::copy(fx.join("process.toml"), d.join("process/test.toml")).unwrap();
-    for y in ["2025", "2026"] {
-        std::fs::copy(
-            repo().join(format!("assets/calendar/{y}.toml")),
-            d.join(format!("calendar/{y}.toml")),
-        )
-        .unwrap();
-    }
-    d
-}
 
 struct Rng(u64);
 impl Rng {
@@ -60,28 +38,6 @@ fn pg_url() -> Option<String> {
             None
         }
     }
-}
-
-fn fresh_pg_db(base: &str, tag: &str) -> String {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        sqlx::any::install_default_drivers();
-        let name = format!("zt_{tag}_{}", std::process::id());
-        let pool = sqlx::AnyPool::connect(base).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        let (head, _) = base.rsplit_once('/').unwrap();
-        format!("{head}/{name}")
-    })
 }
 
 fn zhishen(args: &[&str], cwd: &Path) -> std::process::Output {
@@ -222,7 +178,7 @@ fn check_store(url: &str, acked: &BTreeSet<String>) {
 }
 
 fn crash_suite(url: &str, cwd: &Path, seed: u64) {
-    let defs = defs_dir(cwd);
+    let defs = defs_dir(cwd, false);
     let o = zhishen(
         &[
             "case",

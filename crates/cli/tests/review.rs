@@ -2,44 +2,16 @@
 //! `case run-jobs` → findings on the case; 补正 → resubmission → the recorded
 //! difference; a bad-input job fails without findings; `audit verify` passes.
 
+mod common;
+
+use common::{defs_dir, repo, BIN};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_zhishen");
 const NOW: &str = "2026-03-02T09:00:00+08:00";
 const FAILING: &str = "528580,3386631.98,0";
 const FIXED: &str = "528580,3386650,0";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The store test definitions, with LAND marked `bim_review = true` (EIA is not).
-fn defs_dir(root: &Path) -> PathBuf {
-    let d = root.join("defs");
-    for k in ["catalogue", "process", "calendar"] {
-        std::fs::create_dir_all(d.join(k)).unwrap();
-    }
-    let fx = repo().join("crates/store/tests/fixtures");
-    let cat = std::fs::read_to_string(fx.join("catalogue.toml")).unwrap();
-    let cat = cat.replacen(
-        "code = \"LAND\"\n",
-        "code = \"LAND\"\nbim_review = true\n",
-        1,
-    );
-    assert!(cat.contains("bim_review = true"));
-    std::fs::write(d.join("catalogue/test.toml"), cat).unwrap();
-    std::fs::copy(fx.join("process.toml"), d.join("process/test.toml")).unwrap();
-    for y in ["2025", "2026"] {
-        std::fs::copy(
-            repo().join(format!("assets/calendar/{y}.toml")),
-            d.join(format!("calendar/{y}.toml")),
-        )
-        .unwrap();
-    }
-    d
-}
 
 struct Env {
     url: String,
@@ -57,7 +29,7 @@ impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("z.db").display());
-        let defs = defs_dir(dir.path());
+        let defs = defs_dir(dir.path(), true);
         Env { url, dir, defs }
     }
 
