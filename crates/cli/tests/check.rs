@@ -120,53 +120,48 @@ fn html_and_bcf_files() {
 
 #[test]
 fn bad_input_exits_2_naming_it() {
-    let (code, _, err) = check(&[
-        "--model",
-        HAUS,
-        "--site",
-        "datasets/district",
-        "--parcel",
-        "DK-99",
-        "--place",
-        "528496,3386425,0",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("DK-99") && err.contains("DK-05-1"), "{err}");
-    let (code, _, err) = check(&[
-        "--model",
-        HAUS,
-        "--site",
-        "datasets/district",
-        "--parcel",
-        "DK-05-1",
-        "--place",
-        "528496,north,0",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("--place") && err.contains("north"), "{err}");
-    let (code, _, err) = check(&[
-        "--model",
-        "datasets/README.md",
-        "--site",
-        "datasets/district",
-        "--parcel",
-        "DK-05-1",
-    ]);
-    assert_eq!(code, 2, "{err}");
-    let (code, _, err) = check(&[
-        "--model",
-        HAUS,
-        "--site",
-        "datasets/district",
-        "--parcel",
-        "DK-05-1",
-        "--place",
-        "528496,3386425,0",
-        "--use",
-        "宇宙飞船",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("宇宙飞船"), "{err}");
+    let site = ["--site", "datasets/district"];
+    let place = ["--place", "528496,3386425,0"];
+    // (extra arguments, what the message must name)
+    let cases: [(Vec<&str>, &[&str]); 4] = [
+        // An unknown parcel: named, with the parcels that exist.
+        (
+            [&["--model", HAUS, "--parcel", "DK-99"][..], &place].concat(),
+            &["DK-99", "DK-05-1"],
+        ),
+        (
+            vec![
+                "--model",
+                HAUS,
+                "--parcel",
+                "DK-05-1",
+                "--place",
+                "528496,north,0",
+            ],
+            &["--place", "north"],
+        ),
+        // Not an IFC file.
+        (
+            vec!["--model", "datasets/README.md", "--parcel", "DK-05-1"],
+            &["README.md"],
+        ),
+        (
+            [
+                &["--model", HAUS, "--parcel", "DK-05-1", "--use", "宇宙飞船"][..],
+                &place,
+            ]
+            .concat(),
+            &["宇宙飞船"],
+        ),
+    ];
+    for (args, named) in cases {
+        let args = [&args[..], &site].concat();
+        let (code, _, err) = check(&args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        for n in named {
+            assert!(err.contains(n), "{args:?}: {err}");
+        }
+    }
 }
 
 #[test]
