@@ -99,26 +99,19 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     // A stricter zone that could not be resolved makes a pass unsafe.
     if r.status == Status::Pass && unsure.iter().any(|(_, l)| l.is_none_or(|l| l < limit)) {
         r.status = Status::Unverifiable;
+        let zones: Vec<&str> = unsure.iter().map(|u| u.0.as_str()).collect();
         r.explanation = Text::new(
             format!(
                 "高度 {} ≤ {what} {}，但限高区 {} 无法核验",
                 fmt_m(h),
                 fmt_m(limit),
-                unsure
-                    .iter()
-                    .map(|u| u.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join("、")
+                zones.join("、")
             ),
             format!(
                 "height {} ≤ {}, but zone {} cannot be resolved",
                 fmt_m(h),
                 fmt_m(limit),
-                unsure
-                    .iter()
-                    .map(|u| u.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                zones.join(", ")
             ),
         );
         return r;
