@@ -560,9 +560,7 @@ impl Store {
         request_id: &str,
     ) -> Result<Executed, StoreError> {
         if orig != case_id {
-            return Err(StoreError::BadInput(format!(
-                "request id {request_id} was already used for case {orig}, not {case_id}"
-            )));
+            return Err(reused(request_id, orig, case_id));
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{} WHERE request_id = $1 ORDER BY request_part",
@@ -890,6 +888,13 @@ fn no_process() -> StoreError {
 
 fn no_calendar() -> StoreError {
     StoreError::NotFound("no calendar is published".into())
+}
+
+/// A request id sent again for another case.
+fn reused(request_id: &str, orig: &str, case_id: &str) -> StoreError {
+    StoreError::BadInput(format!(
+        "request id {request_id} was already used for case {orig}, not {case_id}"
+    ))
 }
 
 /// The one answer of a one-command run.

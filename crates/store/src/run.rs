@@ -18,7 +18,7 @@
 
 use crate::chain::{self, EventRecord, NewRow};
 use crate::script::Script;
-use crate::{check_command, Backend};
+use crate::{check_command, reused, Backend};
 use crate::{micros, ms, no_calendar, no_process, rfc3339, u64_of, Executed, Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use sqlx::any::AnyRow;
@@ -478,12 +478,6 @@ fn in_list(s: &mut Script, items: &[&str]) {
         }
         s.bind(v.to_string());
     }
-}
-
-fn reused(request_id: &str, orig: &str, case_id: &str) -> StoreError {
-    StoreError::BadInput(format!(
-        "request id {request_id} was already used for case {orig}, not {case_id}"
-    ))
 }
 
 fn staged_of(r: &AnyRow) -> Result<(String, Staged), StoreError> {
