@@ -6,6 +6,8 @@
 
 use std::fmt::Write;
 
+pub mod shapes;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Unit {
     Metre,
@@ -13,7 +15,7 @@ pub enum Unit {
 }
 
 impl Unit {
-    fn per_m(self) -> f64 {
+    pub(crate) fn per_m(self) -> f64 {
         match self {
             Unit::Metre => 1.0,
             Unit::Millimetre => 1000.0,
@@ -87,24 +89,39 @@ impl Default for BuildingSpec {
     }
 }
 
-struct W {
-    out: String,
-    next: u32,
-    k: f64,
-    origin: [f64; 2],
+/// Entity writer: numbers records, scales lengths to the file's unit.
+pub(crate) struct W {
+    pub(crate) out: String,
+    pub(crate) next: u32,
+    pub(crate) k: f64,
+    pub(crate) origin: [f64; 2],
+}
+
+/// The representation context and project written by [`W::project`].
+pub(crate) struct ProjectIds {
+    pub(crate) body_ctx: u32,
+    pub(crate) project: u32,
 }
 
 impl W {
-    fn add(&mut self, body: impl AsRef<str>) -> u32 {
+    pub(crate) fn new(unit: Unit, origin: [f64; 2]) -> W {
+        W {
+            out: String::new(),
+            next: 1,
+            k: unit.per_m(),
+            origin,
+        }
+    }
+    pub(crate) fn add(&mut self, body: impl AsRef<str>) -> u32 {
         let id = self.next;
         self.next += 1;
         let _ = writeln!(self.out, "#{id}={};", body.as_ref());
         id
     }
-    fn len(&self, m: f64) -> String {
+    pub(crate) fn len(&self, m: f64) -> String {
         fmt(m * self.k)
     }
-    fn point3(&mut self, p: [f64; 3]) -> u32 {
+    pub(crate) fn point3(&mut self, p: [f64; 3]) -> u32 {
         let b = format!(
             "IFCCARTESIANPOINT(({},{},{}))",
             self.len(p[0]),
@@ -113,12 +130,12 @@ impl W {
         );
         self.add(b)
     }
-    fn placement(&mut self, z: f64) -> u32 {
+    pub(crate) fn placement(&mut self, z: f64) -> u32 {
         let p = self.point3([self.origin[0], self.origin[1], z]);
         let ax = self.add(format!("IFCAXIS2PLACEMENT3D(#{p},$,$)"));
         self.add(format!("IFCLOCALPLACEMENT($,#{ax})"))
     }
-    fn profile(&mut self, pts: &[[f64; 2]]) -> u32 {
+    pub(crate) fn profile(&mut self, pts: &[[f64; 2]]) -> u32 {
         let mut ids = Vec::new();
         for p in pts.iter().chain(std::iter::once(&pts[0])) {
             let b = format!("IFCCARTESIANPOINT(({},{}))", self.len(p[0]), self.len(p[1]));
@@ -128,7 +145,7 @@ impl W {
         self.add(format!("IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,#{pl})"))
     }
     /// Extrusion of `pts` (plan, metres) from z0 up by `depth`, as a product shape.
-    fn extrusion(&mut self, ctx: u32, pts: &[[f64; 2]], z0: f64, depth: f64) -> u32 {
+    pub(crate) fn extrusion(&mut self, ctx: u32, pts: &[[f64; 2]], z0: f64, depth: f64) -> u32 {
         let prof = self.profile(pts);
         let o = self.point3([0.0, 0.0, z0]);
         let pos = self.add(format!("IFCAXIS2PLACEMENT3D(#{o},$,$)"));
@@ -139,7 +156,57 @@ impl W {
         ));
         self.body(ctx, solid, "SweptSolid")
     }
-    fn body(&mut self, ctx: u32, item: u32, kind: &str) -> u32 {
+    /// Units, representation contexts, the project and the optional map conversion: the
+    /// records every file starts with.
+    pub(crate) fn project(&mut self, unit: Unit, map_conversion: Option<&MapConv>) -> ProjectIds {
+        let len_prefix = match unit {
+            Unit::Metre => "$",
+            Unit::Millimetre => ".MILLI.",
+        };
+        let lu = self.add(format!("IFCSIUNIT(*,.LENGTHUNIT.,{len_prefix},.METRE.)"));
+        let au = self.add("IFCSIUNIT(*,.AREAUNIT.,$,.SQUARE_METRE.)");
+        let vu = self.add("IFCSIUNIT(*,.VOLUMEUNIT.,$,.CUBIC_METRE.)");
+        let pu = self.add("IFCSIUNIT(*,.PLANEANGLEUNIT.,$,.RADIAN.)");
+        let ua = self.add(format!("IFCUNITASSIGNMENT((#{lu},#{au},#{vu},#{pu}))"));
+        let o = self.point3([0.0, 0.0, 0.0]);
+        let wcs = self.add(format!("IFCAXIS2PLACEMENT3D(#{o},$,$)"));
+        let ctx = self.add(format!(
+            "IFCGEOMETRICREPRESENTATIONCONTEXT($,'Model',3,1.E-05,#{wcs},$)"
+        ));
+        let body_ctx = self.add(format!(
+            "IFCGEOMETRICREPRESENTATIONSUBCONTEXT('Body','Model',*,*,*,*,#{ctx},$,.MODEL_VIEW.,$)"
+        ));
+        let project = self.add(format!(
+            "IFCPROJECT('{}',$,'zhishen test project',$,$,$,$,(#{ctx}),#{ua})",
+            guid(9_000)
+        ));
+        if let Some(mc) = map_conversion {
+            let map_unit = match mc.map_unit {
+                Some(Unit::Metre) => {
+                    format!("#{}", self.add("IFCSIUNIT(*,.LENGTHUNIT.,$,.METRE.)"))
+                }
+                Some(Unit::Millimetre) => {
+                    format!("#{}", self.add("IFCSIUNIT(*,.LENGTHUNIT.,.MILLI.,.METRE.)"))
+                }
+                None => "$".into(),
+            };
+            let crs = self.add(format!(
+                "IFCPROJECTEDCRS('EPSG:{}','test CRS','CGCS2000',$,$,$,{map_unit})",
+                mc.epsg
+            ));
+            let (s, c) = mc.rotation_deg.to_radians().sin_cos();
+            self.add(format!(
+                "IFCMAPCONVERSION(#{ctx},#{crs},{},{},{},{},{},1.)",
+                fmt(mc.eastings),
+                fmt(mc.northings),
+                fmt(mc.height),
+                fmt(c),
+                fmt(s)
+            ));
+        }
+        ProjectIds { body_ctx, project }
+    }
+    pub(crate) fn body(&mut self, ctx: u32, item: u32, kind: &str) -> u32 {
         let rep = self.add(format!(
             "IFCSHAPEREPRESENTATION(#{ctx},'Body','{kind}',(#{item}))"
         ));
@@ -147,7 +214,7 @@ impl W {
     }
 }
 
-fn fmt(v: f64) -> String {
+pub(crate) fn fmt(v: f64) -> String {
     let s = format!("{v:?}");
     if s.contains('.') || s.contains('e') {
         s.replace("e", "E")
@@ -156,7 +223,7 @@ fn fmt(v: f64) -> String {
     }
 }
 
-fn guid(n: u32) -> String {
+pub(crate) fn guid(n: u32) -> String {
     // 22 characters from the IFC base-64 alphabet; unique per entity number.
     const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$";
     let mut s = String::from("3zhishen");
@@ -182,7 +249,7 @@ fn bounds(fp: &[[f64; 2]]) -> [f64; 4] {
 }
 
 /// Offsets a CCW polygon edge inwards by `t` to make a wall rectangle.
-fn wall_rect(a: [f64; 2], b: [f64; 2], t: f64) -> Vec<[f64; 2]> {
+pub(crate) fn wall_rect(a: [f64; 2], b: [f64; 2], t: f64) -> Vec<[f64; 2]> {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let l = (dx * dx + dy * dy).sqrt();
     let (nx, ny) = (-dy / l * t, dx / l * t); // left normal = inside for CCW
@@ -191,55 +258,8 @@ fn wall_rect(a: [f64; 2], b: [f64; 2], t: f64) -> Vec<[f64; 2]> {
 
 /// Writes the building as an IFC4 file.
 pub fn write_ifc4(spec: &BuildingSpec) -> String {
-    let mut w = W {
-        out: String::new(),
-        next: 1,
-        k: spec.unit.per_m(),
-        origin: spec.origin,
-    };
-    let (len_prefix, unit_name) = match spec.unit {
-        Unit::Metre => ("$", "metre"),
-        Unit::Millimetre => (".MILLI.", "millimetre"),
-    };
-    let lu = w.add(format!("IFCSIUNIT(*,.LENGTHUNIT.,{len_prefix},.METRE.)"));
-    let au = w.add("IFCSIUNIT(*,.AREAUNIT.,$,.SQUARE_METRE.)");
-    let vu = w.add("IFCSIUNIT(*,.VOLUMEUNIT.,$,.CUBIC_METRE.)");
-    let pu = w.add("IFCSIUNIT(*,.PLANEANGLEUNIT.,$,.RADIAN.)");
-    let ua = w.add(format!("IFCUNITASSIGNMENT((#{lu},#{au},#{vu},#{pu}))"));
-    let o = w.point3([0.0, 0.0, 0.0]);
-    let wcs = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},$,$)"));
-    let ctx = w.add(format!(
-        "IFCGEOMETRICREPRESENTATIONCONTEXT($,'Model',3,1.E-05,#{wcs},$)"
-    ));
-    let body_ctx = w.add(format!(
-        "IFCGEOMETRICREPRESENTATIONSUBCONTEXT('Body','Model',*,*,*,*,#{ctx},$,.MODEL_VIEW.,$)"
-    ));
-    let project = w.add(format!(
-        "IFCPROJECT('{}',$,'zhishen test project',$,$,$,$,(#{ctx}),#{ua})",
-        guid(9_000)
-    ));
-    if let Some(mc) = &spec.map_conversion {
-        let map_unit = match mc.map_unit {
-            Some(Unit::Metre) => format!("#{}", w.add("IFCSIUNIT(*,.LENGTHUNIT.,$,.METRE.)")),
-            Some(Unit::Millimetre) => {
-                format!("#{}", w.add("IFCSIUNIT(*,.LENGTHUNIT.,.MILLI.,.METRE.)"))
-            }
-            None => "$".into(),
-        };
-        let crs = w.add(format!(
-            "IFCPROJECTEDCRS('EPSG:{}','test CRS','CGCS2000',$,$,$,{map_unit})",
-            mc.epsg
-        ));
-        let (s, c) = mc.rotation_deg.to_radians().sin_cos();
-        w.add(format!(
-            "IFCMAPCONVERSION(#{ctx},#{crs},{},{},{},{},{},1.)",
-            fmt(mc.eastings),
-            fmt(mc.northings),
-            fmt(mc.height),
-            fmt(c),
-            fmt(s)
-        ));
-    }
+    let mut w = W::new(spec.unit, spec.origin);
+    let ProjectIds { body_ctx, project } = w.project(spec.unit, spec.map_conversion.as_ref());
     let site_pl = w.placement(0.0);
     let site = w.add(format!(
         "IFCSITE('{}',$,'Site',$,$,#{site_pl},$,$,.ELEMENT.,$,$,$,$,$)",
@@ -395,11 +415,19 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
         guid(9_007),
         list.join(",")
     ));
+    file(spec.unit, &w.out)
+}
+
+/// The whole Part 21 text around the DATA records `data`.
+pub(crate) fn file(unit: Unit, data: &str) -> String {
+    let unit_name = match unit {
+        Unit::Metre => "metre",
+        Unit::Millimetre => "millimetre",
+    };
     format!(
         "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('ViewDefinition [ReferenceView]'),'2;1');\n\
          FILE_NAME('test.ifc','2026-01-01T00:00:00',('zhishen'),('zhishen'),'zhishen testkit','zhishen testkit ({unit_name})','');\n\
-         FILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n{}ENDSEC;\nEND-ISO-10303-21;\n",
-        w.out
+         FILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n{data}ENDSEC;\nEND-ISO-10303-21;\n"
     )
 }
 
