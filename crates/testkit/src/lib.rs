@@ -236,7 +236,7 @@ pub(crate) fn guid(n: u32) -> String {
 }
 
 /// [min x, min y, max x, max y] of an outline.
-fn bounds(fp: &[[f64; 2]]) -> [f64; 4] {
+pub(crate) fn bounds(fp: &[[f64; 2]]) -> [f64; 4] {
     fp.iter()
         .fold([f64::MAX, f64::MAX, f64::MIN, f64::MIN], |b, p| {
             [

@@ -14,7 +14,7 @@
 //! IfcMapConversion with the same origin and rotation) puts every variant on the same spot
 //! and every expected value is the same for m, mm and rotated files.
 
-use crate::{file, guid, wall_rect, ProjectIds, Unit, W};
+use crate::{bounds, file, guid, wall_rect, ProjectIds, Unit, W};
 
 /// A plan point in metres.
 pub type Pt = [f64; 2];
@@ -219,12 +219,20 @@ impl Stack {
             }
             let last = i + 1 == self.parts.len();
             let parapet = if last { self.parapet_m } else { 0.0 };
-            if let Some(l) = out.last_mut() {
+            // A part wholly under the next (a cantilevered upper part) has no roof.
+            let covered = !last && covers(&self.parts[i + 1].outline, &p.outline);
+            if let (Some(l), false) = (out.last_mut(), covered) {
                 l.roof(&p.outline, z, parapet);
             }
         }
         out
     }
+}
+
+/// True when the bounding box of `a` contains that of `b` (enough for rectangles).
+fn covers(a: &[Pt], b: &[Pt]) -> bool {
+    let (a, b) = (bounds(a), bounds(b));
+    a[0] <= b[0] && a[1] <= b[1] && a[2] >= b[2] && a[3] >= b[3]
 }
 
 /// Basement levels B1..Bn under `outline`, `level_h` each (B1 floor at −level_h), with a
