@@ -18,6 +18,7 @@
 use geo::{Coord, Geometry, LineString, MultiPolygon, Polygon};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+use zhishen_rules::profile::{Profile, NATIONAL};
 use zhishen_rules::report::Inputs;
 use zhishen_rules::{Profiles, Report, ReviewInput, Status};
 use zhishen_site::{Feature, Kind, SiteModel};
@@ -88,6 +89,8 @@ struct Case {
     scene: Scene,
     /// Model origin in site-local metres.
     anchor: Pt,
+    /// Review with the national profile alone (no city tables).
+    national: bool,
     site: Site,
     rows: Vec<Row>,
 }
@@ -99,6 +102,7 @@ impl Case {
             about,
             scene,
             anchor: [30.0, 20.0],
+            national: false,
             site,
             rows: Vec::new(),
         }
@@ -665,6 +669,7 @@ fn stepped_tower() -> Case {
     let (h_low, h) = (stack.part_top(0) + ROOF_M, stack.roof_top());
     let mut c = Case::new("stepped_tower", "6 storeys 40 × 15, then 6 storeys 20 × 10 set back 5 m from the north face; neighbour (12 m, residential) 25 m north", Scene { buildings: vec![Building::new("住宅楼", "住宅", stack.levels())] }, site);
     c.fact("footprint_area_m2", Q::Area, area(&low), "40 × 15");
+    c.fact("base_area_m2", Q::Area, area(&low), "40 × 15");
     c.fact("height_m", Q::Dist, h, "highest part: 12 × 3 + 0.2");
     c.fact("storeys_above", Q::Count, 12.0, "F1..F12");
     let gfa = 6.0 * area(&low) + 6.0 * area(&tall);
@@ -761,6 +766,12 @@ fn rooftop(name: &'static str, about: &'static str, room: Option<(&str, Vec<Pt>)
     );
     c.fact("footprint_area_m2", Q::Area, a, "40 × 20");
     c.fact(
+        "base_area_m2",
+        Q::Area,
+        a,
+        "40 × 20 (plant and rooftop room are on the roof)",
+    );
+    c.fact(
         "height_m",
         Q::Dist,
         h,
@@ -832,6 +843,7 @@ fn two_buildings() -> Case {
     let fp = area(&a) + area(&b);
     let gfa = 12.0 * area(&a) + 6.0 * area(&b);
     c.fact("footprint_area_m2", Q::Area, fp, "2 × 360");
+    c.fact("base_area_m2", Q::Area, fp, "2 × 360");
     c.fact("height_m", Q::Dist, sa.roof_top(), "the higher building, A");
     c.fact("gfa_m2", Q::Area, gfa, "12 × 360 + 6 × 360");
     c.at_most("coverage", Q::Ratio, fp / parcel, 0.30, "720 / 8000");
@@ -886,6 +898,7 @@ fn parcel_with_hole() -> Case {
         site,
     );
     c.fact("footprint_area_m2", Q::Area, a, "40 × 20");
+    c.fact("base_area_m2", Q::Area, a, "40 × 20");
     c.distance(
         "setback_boundary",
         6.0,
@@ -932,6 +945,7 @@ fn parcel_split_by_road() -> Case {
         site,
     );
     c.fact("footprint_area_m2", Q::Area, a, "30 × 15");
+    c.fact("base_area_m2", Q::Area, a, "30 × 15");
     // 中路 10 m wide is narrower than every table row → default 3 m, at 5 m (margin 2);
     // 南路 20 m → residential ≤ 27 m: 5 m, at 15 m (margin 10).
     c.distance(
@@ -963,12 +977,41 @@ fn parcel_split_by_road() -> Case {
     c
 }
 
+/// The deep basement under the national profile alone: 地下建筑 need only stay inside
+/// the red lines (required 0 m), so 5 m passes.
+fn basement_national() -> Case {
+    let mut c = tower_over_basement(
+        "basement_deep_national",
+        "basement_deep reviewed with the national profile only",
+        [5.0, 14.0, 85.0, 74.0],
+        (2, 3.9, 0.0),
+        None,
+    );
+    c.national = true;
+    // City tables are gone (setbacks by table are unverifiable): keep the red line only.
+    c.rows.retain(|r| {
+        matches!(
+            r.what,
+            What::Status("redline_containment") | What::Measured("redline_containment")
+        )
+    });
+    c.distance(
+        "setback_underground",
+        5.0,
+        0.0,
+        "national: containment only",
+    );
+    c.limit("setback_underground", 0.0, "national default 0 m");
+    c
+}
+
 fn corpus() -> Vec<Case> {
     vec![
         tower_over_basement("basement_flush", "issue 15: basement 92 × 60 (x 10..102: 2 m over the east edge), walls −2.8 … ±0.00, tower 40 × 20 × 10", [10.0, 10.0, 102.0, 70.0], (1, 2.8, 0.0), None),
         tower_over_basement("basement_plinth", "basement 92 × 60 inside the parcel, top at ±0.00 with the ground at −0.30 (a 0.3 m plinth)", [4.0, 12.0, 96.0, 72.0], (1, 2.8, 0.0), Some(-0.3)),
         tower_over_basement("basement_sunk", "basement 92 × 60 inside the parcel, top 0.1 m below ±0.00", [4.0, 12.0, 96.0, 72.0], (1, 2.8, -0.1), None),
         tower_over_basement("basement_deep", "two basement levels × 3.9 m (underside −8.0), 80 × 60, 5 m from the west edge", [5.0, 14.0, 85.0, 74.0], (2, 3.9, 0.0), None),
+        basement_national(),
         podium_tower(),
         cantilever(),
         terrain(),
@@ -1203,15 +1246,20 @@ fn render(cases: &[Case], got: &[Vec<Vec<Got>>]) -> (String, Vec<String>) {
 
 #[test]
 fn generated_shapes_agree_with_their_construction() {
-    let profiles = Profiles::builtin().unwrap();
+    let city = Profiles::builtin().unwrap();
+    let national = Profiles::new(
+        Profile::from_toml("assets/profiles/national.toml", NATIONAL).unwrap(),
+        None,
+    );
     let cases = corpus();
     let got: Vec<Vec<Vec<Got>>> = cases
         .iter()
         .map(|c| {
             let site = c.site.build();
+            let profiles = if c.national { &national } else { &city };
             VARIANTS
                 .iter()
-                .map(|(_, unit, georef)| run(c, &site, &profiles, *unit, *georef))
+                .map(|(_, unit, georef)| run(c, &site, profiles, *unit, *georef))
                 .collect()
         })
         .collect();
