@@ -23,8 +23,7 @@ use zhishen_rules::report::Inputs;
 use zhishen_rules::{Profiles, Report, ReviewInput, Status};
 use zhishen_site::{Feature, Kind, SiteModel};
 use zhishen_testkit::shapes::{
-    area, balcony, canopy, rect, Basement, Building, Frame, Level, Part, Pt, Scene, Solid, Stack,
-    ROOF_M,
+    area, balcony, canopy, rect, Basement, Building, Frame, Level, Pt, Scene, Solid, Stack, ROOF_M,
 };
 use zhishen_testkit::{MapConv, Unit};
 
@@ -106,6 +105,22 @@ impl Case {
             site,
             rows: Vec::new(),
         }
+    }
+    /// A case of one building of `use_` made of `levels`.
+    fn one(
+        name: &'static str,
+        about: &'static str,
+        use_: &str,
+        levels: Vec<Level>,
+        site: Site,
+    ) -> Case {
+        let b = Building::new("楼", use_, levels);
+        Case::new(name, about, Scene { buildings: vec![b] }, site)
+    }
+    /// Footprint and base area when both are the outline `a` (nothing overhangs).
+    fn outline(&mut self, a: f64, why: &str) {
+        self.fact("footprint_area_m2", Q::Area, a, why);
+        self.fact("base_area_m2", Q::Area, a, why);
     }
     fn fact(&mut self, name: &'static str, q: Q, v: f64, why: impl Into<String>) {
         self.rows.push(Row {
@@ -302,9 +317,12 @@ fn tower_over_basement(
         Q::Area,
         above,
         if plinth {
-            "basement top 0.3 m above ground: 92 × 60"
+            format!("basement top {:.2} m above ground: its outline", top - g)
         } else {
-            "tower 40 × 20; the basement is not above ground"
+            format!(
+                "tower 40 × 20; the basement top is {:.3} m from the ground",
+                top - g
+            )
         },
     );
     c.fact(
@@ -404,21 +422,7 @@ fn basement_distances(c: &mut Case, b: [f64; 4], plinth: bool, bsm: &Basement, g
 fn podium_tower() -> Case {
     let podium = rect(20.0, 8.0, 100.0, 48.0);
     let tower = rect(40.0, 20.0, 80.0, 44.0);
-    let stack = Stack {
-        parts: vec![
-            Part {
-                outline: podium.clone(),
-                storeys: 4,
-                storey_h: 4.5,
-            },
-            Part {
-                outline: tower.clone(),
-                storeys: 16,
-                storey_h: 3.6,
-            },
-        ],
-        parapet_m: 0.0,
-    };
+    let stack = Stack::tower(podium.clone(), 4, 4.5).then(tower.clone(), 16, 3.6);
     let site = Site::rect(
         120.0,
         80.0,
@@ -427,21 +431,14 @@ fn podium_tower() -> Case {
     );
     let parcel = site.area();
     let h = stack.roof_top();
-    let mut c = Case::new(
+    let mut c = Case::one(
         "podium_tower",
         "裙房+塔楼: podium 80 × 40 × 4 storeys, tower 40 × 24 × 16 storeys, office",
-        Scene {
-            buildings: vec![Building::new("办公楼", "办公", stack.levels())],
-        },
+        "办公",
+        stack.levels(),
         site,
     );
-    c.fact(
-        "footprint_area_m2",
-        Q::Area,
-        area(&podium),
-        "podium 80 × 40",
-    );
-    c.fact("base_area_m2", Q::Area, area(&podium), "podium 80 × 40");
+    c.outline(area(&podium), "podium 80 × 40");
     c.fact("height_m", Q::Dist, h, "4 × 4.5 + 16 × 3.6 + 0.2");
     c.fact("storeys_above", Q::Count, 20.0, "4 + 16");
     let gfa = 4.0 * area(&podium) + 16.0 * area(&tower);
@@ -485,21 +482,7 @@ fn podium_tower() -> Case {
 fn cantilever() -> Case {
     let ground = rect(35.0, 20.0, 65.0, 35.0);
     let upper = rect(35.0, 17.0, 65.0, 35.0);
-    let stack = Stack {
-        parts: vec![
-            Part {
-                outline: ground.clone(),
-                storeys: 2,
-                storey_h: 3.0,
-            },
-            Part {
-                outline: upper.clone(),
-                storeys: 4,
-                storey_h: 3.0,
-            },
-        ],
-        parapet_m: 0.0,
-    };
+    let stack = Stack::tower(ground.clone(), 2, 3.0).then(upper.clone(), 4, 3.0);
     let mut levels = stack.levels();
     let bal = rect(40.0, 35.0, 50.0, 36.5);
     for (i, l) in levels.iter_mut().enumerate().skip(1) {
@@ -519,7 +502,13 @@ fn cantilever() -> Case {
     );
     let parcel = site.area();
     let h = stack.roof_top();
-    let mut c = Case::new("cantilever_balcony_canopy", "F3–F6 cantilevered 3 m toward the road; balconies 10 × 1.5 on F2–F6; canopies 6 × 2.5 and 5 × 1.5 on F1", Scene { buildings: vec![Building::new("住宅楼", "住宅", levels)] }, site);
+    let mut c = Case::one(
+        "cantilever_balcony_canopy",
+        "F3–F6 cantilevered 3 m toward the road; balconies 10 × 1.5 on F2–F6; canopies 6 × 2.5 and 5 × 1.5 on F1",
+        "住宅",
+        levels,
+        site,
+    );
     let fp = area(&upper) + area(&bal) + area(&shallow);
     c.fact("footprint_area_m2", Q::Area, fp, "cantilever 30 × 18 + balcony 10 × 1.5 + shallow canopy 5 × 1.5 (deep canopy under the cantilever)");
     c.fact(
@@ -593,8 +582,7 @@ fn terrain() -> Case {
         Scene { buildings: vec![b] },
         site,
     );
-    c.fact("footprint_area_m2", Q::Area, a, "30 × 12");
-    c.fact("base_area_m2", Q::Area, a, "30 × 12");
+    c.outline(a, "30 × 12");
     c.fact(
         "footprint_below_area_m2",
         Q::Area,
@@ -642,21 +630,7 @@ fn terrain() -> Case {
 fn stepped_tower() -> Case {
     let low = rect(20.0, 20.0, 60.0, 35.0);
     let tall = rect(20.0, 20.0, 40.0, 30.0);
-    let stack = Stack {
-        parts: vec![
-            Part {
-                outline: low.clone(),
-                storeys: 6,
-                storey_h: 3.0,
-            },
-            Part {
-                outline: tall.clone(),
-                storeys: 6,
-                storey_h: 3.0,
-            },
-        ],
-        parapet_m: 0.0,
-    };
+    let stack = Stack::tower(low.clone(), 6, 3.0).then(tall.clone(), 6, 3.0);
     let mut site = Site::rect(
         100.0,
         55.0,
@@ -667,9 +641,14 @@ fn stepped_tower() -> Case {
         .push(("北侧住宅", rect(15.0, 60.0, 65.0, 72.0), "住宅", 12.0));
     let parcel = site.area();
     let (h_low, h) = (stack.part_top(0) + ROOF_M, stack.roof_top());
-    let mut c = Case::new("stepped_tower", "6 storeys 40 × 15, then 6 storeys 20 × 10 set back 5 m from the north face; neighbour (12 m, residential) 25 m north", Scene { buildings: vec![Building::new("住宅楼", "住宅", stack.levels())] }, site);
-    c.fact("footprint_area_m2", Q::Area, area(&low), "40 × 15");
-    c.fact("base_area_m2", Q::Area, area(&low), "40 × 15");
+    let mut c = Case::one(
+        "stepped_tower",
+        "6 storeys 40 × 15, then 6 storeys 20 × 10 set back 5 m from the north face; neighbour (12 m, residential) 25 m north",
+        "住宅",
+        stack.levels(),
+        site,
+    );
+    c.outline(area(&low), "40 × 15");
     c.fact("height_m", Q::Dist, h, "highest part: 12 × 3 + 0.2");
     c.fact("storeys_above", Q::Count, 12.0, "F1..F12");
     let gfa = 6.0 * area(&low) + 6.0 * area(&tall);
@@ -756,21 +735,8 @@ fn rooftop(name: &'static str, about: &'static str, room: Option<(&str, Vec<Pt>)
         json!({"far_max": 2.0, "coverage_max": 0.30, "height_max": 31.0, "setback_road_min": 10.0, "setback_boundary_min": 5.0}),
     );
     let parcel = site.area();
-    let mut c = Case::new(
-        name,
-        about,
-        Scene {
-            buildings: vec![Building::new("办公楼", "办公", levels)],
-        },
-        site,
-    );
-    c.fact("footprint_area_m2", Q::Area, a, "40 × 20");
-    c.fact(
-        "base_area_m2",
-        Q::Area,
-        a,
-        "40 × 20 (plant and rooftop room are on the roof)",
-    );
+    let mut c = Case::one(name, about, "办公", levels, site);
+    c.outline(a, "40 × 20 (plant and rooftop room are on the roof)");
     c.fact(
         "height_m",
         Q::Dist,
@@ -842,8 +808,7 @@ fn two_buildings() -> Case {
     );
     let fp = area(&a) + area(&b);
     let gfa = 12.0 * area(&a) + 6.0 * area(&b);
-    c.fact("footprint_area_m2", Q::Area, fp, "2 × 360");
-    c.fact("base_area_m2", Q::Area, fp, "2 × 360");
+    c.outline(fp, "2 × 360");
     c.fact("height_m", Q::Dist, sa.roof_top(), "the higher building, A");
     c.fact("gfa_m2", Q::Area, gfa, "12 × 360 + 6 × 360");
     c.at_most("coverage", Q::Ratio, fp / parcel, 0.30, "720 / 8000");
@@ -889,16 +854,14 @@ fn parcel_with_hole() -> Case {
     let parcel = 8000.0 - area(&hole);
     assert!((site.area() - parcel).abs() < 1e-6);
     let a = area(&outline);
-    let mut c = Case::new(
+    let mut c = Case::one(
         "parcel_with_hole",
         "parcel 100 × 80 minus a 14 × 20 hole; 40 × 20 × 5 storeys 6 m from the hole",
-        Scene {
-            buildings: vec![Building::new("住宅楼", "住宅", stack.levels())],
-        },
+        "住宅",
+        stack.levels(),
         site,
     );
-    c.fact("footprint_area_m2", Q::Area, a, "40 × 20");
-    c.fact("base_area_m2", Q::Area, a, "40 × 20");
+    c.outline(a, "40 × 20");
     c.distance(
         "setback_boundary",
         6.0,
@@ -936,16 +899,14 @@ fn parcel_split_by_road() -> Case {
         .push(("中路", rect(45.0, -20.0, 55.0, 100.0), 10.0));
     let parcel = site.area();
     let a = area(&outline);
-    let mut c = Case::new(
+    let mut c = Case::one(
         "parcel_split_by_road",
         "parcel 45 × 60 + 45 × 60 either side of 中路; 30 × 15 × 5 storeys in the west part",
-        Scene {
-            buildings: vec![Building::new("住宅楼", "住宅", stack.levels())],
-        },
+        "住宅",
+        stack.levels(),
         site,
     );
-    c.fact("footprint_area_m2", Q::Area, a, "30 × 15");
-    c.fact("base_area_m2", Q::Area, a, "30 × 15");
+    c.outline(a, "30 × 15");
     // 中路 10 m wide is narrower than every table row → default 3 m, at 5 m (margin 2);
     // 南路 20 m → residential ≤ 27 m: 5 m, at 15 m (margin 10).
     c.distance(
@@ -1009,6 +970,7 @@ fn corpus() -> Vec<Case> {
     vec![
         tower_over_basement("basement_flush", "issue 15: basement 92 × 60 (x 10..102: 2 m over the east edge), walls −2.8 … ±0.00, tower 40 × 20 × 10", [10.0, 10.0, 102.0, 70.0], (1, 2.8, 0.0), None),
         tower_over_basement("basement_plinth", "basement 92 × 60 inside the parcel, top at ±0.00 with the ground at −0.30 (a 0.3 m plinth)", [4.0, 12.0, 96.0, 72.0], (1, 2.8, 0.0), Some(-0.3)),
+        tower_over_basement("basement_kerb_5mm", "basement 92 × 60 inside the parcel, top 5 mm above ±0.00 (under the 1 cm rule: not above ground)", [4.0, 12.0, 96.0, 72.0], (1, 2.8, 0.005), None),
         tower_over_basement("basement_sunk", "basement 92 × 60 inside the parcel, top 0.1 m below ±0.00", [4.0, 12.0, 96.0, 72.0], (1, 2.8, -0.1), None),
         tower_over_basement("basement_deep", "two basement levels × 3.9 m (underside −8.0), 80 × 60, 5 m from the west edge", [5.0, 14.0, 85.0, 74.0], (2, 3.9, 0.0), None),
         basement_national(),

@@ -197,6 +197,15 @@ impl Stack {
             parapet_m: 0.0,
         }
     }
+    /// The same stack with `storeys` more storeys of `outline` on top.
+    pub fn then(mut self, outline: Vec<Pt>, storeys: usize, storey_h: f64) -> Stack {
+        self.parts.push(Part {
+            outline,
+            storeys,
+            storey_h,
+        });
+        self
+    }
     /// Elevation of the top of the walls of part `i` (its roof slab's underside).
     pub fn part_top(&self, i: usize) -> f64 {
         self.parts[..=i]
