@@ -747,15 +747,18 @@ fn rooftop(name: &'static str, about: &'static str, room: Option<(&str, Vec<Pt>)
             "rooftop room roof 29.0 + 3.0 + 0.2"
         },
     );
-    // GB 50016-2014 A.0.2: rooftop plant/stair/lift rooms are not storeys; a room that
-    // counts for the height counts as a storey.
-    c.fact(
-        "storeys_above",
-        Q::Count,
-        if excluded { 8.0 } else { 9.0 },
-        "F1..F8 (+ the rooftop room when it counts for the height)",
-    );
-    // GB/T 50353 3.0.? rooftop rooms ≥ 2.20 m high count in full.
+    // GB 50016-2014 A.0.2: rooftop plant rooms and stair exits are not storeys; a lounge
+    // is. Whether a lift room larger than ¼ of the roof is still "局部" is not settled by
+    // the text, so that case asserts no storey count.
+    if excluded || !named {
+        c.fact(
+            "storeys_above",
+            Q::Count,
+            if named || room.is_none() { 8.0 } else { 9.0 },
+            "F1..F8 (+ a rooftop room that is not a stair/lift/tank room)",
+        );
+    }
+    // GB/T 50353-2013 3.0.17: rooftop rooms with a structure and ≥ 2.20 m high count in full.
     let gfa = 8.0 * a + room_area;
     c.fact(
         "gfa_m2",
@@ -764,7 +767,7 @@ fn rooftop(name: &'static str, about: &'static str, room: Option<(&str, Vec<Pt>)
         format!("8 × 800 + rooftop room {room_area}"),
     );
     c.at_most("height_planning", Q::Dist, h, 31.0, "parcel 31 m");
-    // 层高 of the top storey is floor to roof-slab top (GB/T 50353 2.0.? 层高): 29.0 − 25.2
+    // 层高 of the top storey is floor to roof-slab top (GB/T 50353-2013 术语 结构层高): 29.0 − 25.2
     // = 3.8 ≤ 4.5 office base → once; a rooftop room 3.2 m → once.
     c.at_most(
         "far",
@@ -1147,6 +1150,23 @@ disagrees (**differs**). After an intended engine change, rewrite it with
     ZHISHEN_BLESS=1 cargo test -p zhishen-rules --test accuracy
 
 and review the diff: a changed *measured* value must move towards the expectation.
+
+Readings this corpus takes where the rules leave a choice:
+
+- Above ground is by geometry: only what rises more than 1 cm above the ground counts
+  (`basement_kerb_5mm` at +5 mm does not, `basement_plinth` at +0.3 m does). The base area
+  基底面积 is what stands 1 cm … 2.2 m above ground; the footprint is every above-ground part.
+- 地下建筑退线 (`setback_underground`): measured from the below-ground outline to the nearest
+  parcel edge or road red line; the demo city requires max(3 m, 0.7 × depth), depth from the
+  ground to the underside of the lowest floor slab; the national profile requires 0 m. When the
+  basement crosses the red line only the status (fail) is asserted.
+- Setbacks, spacing and fire separation are judged per part (podium and tower, low and tall
+  part) against the row for that part's own height; the governing part is the one with the
+  smallest margin, and its distance and limit are the ones reported.
+- 层高 of the top storey runs to the upper face of the roof slab, not the parapet
+  (GB/T 50353-2013 结构层高), so a parapet never multiplies the FAR.
+- Rooftop stair/lift/tank rooms within ¼ of the roof are neither height nor storeys
+  (GB 50352-2019 4.5.2, GB 50016-2014 A.0.2); other rooftop rooms count for both.
 ";
 
 fn render(cases: &[Case], got: &[Vec<Vec<Got>>]) -> (String, Vec<String>) {
