@@ -46,6 +46,8 @@ enum Q {
 /// What a row reads from the model or the report.
 #[derive(Clone, Debug)]
 enum What {
+    /// Reader diagnostics above `info` (the generated file must read whole).
+    Warnings,
     /// A field of `model.facts`, read through its JSON form (so a field the engine does not
     /// have yet reads as missing instead of failing to compile).
     Fact(&'static str),
@@ -103,7 +105,11 @@ impl Case {
             anchor: [30.0, 20.0],
             national: false,
             site,
-            rows: Vec::new(),
+            rows: vec![Row {
+                what: What::Warnings,
+                want: Want::Num(Q::Count, 0.0),
+                why: "the generated file reads whole".into(),
+            }],
         }
     }
     /// A case of one building of `use_` made of `levels`.
@@ -956,7 +962,9 @@ fn basement_national() -> Case {
     c.rows.retain(|r| {
         matches!(
             r.what,
-            What::Status("redline_containment") | What::Measured("redline_containment")
+            What::Warnings
+                | What::Status("redline_containment")
+                | What::Measured("redline_containment")
         )
     });
     c.distance(
@@ -1022,6 +1030,12 @@ fn run(case: &Case, site: &SiteModel, profiles: &Profiles, unit: Unit, georef: b
     let text = zhishen_testkit::shapes::write(&case.scene, &frame);
     let model = zhishen_ifc::load_bytes(text.as_bytes(), &format!("{}.ifc", case.name))
         .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    // The writer must produce what the reader takes whole: no warnings.
+    let warnings = model
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity != zhishen_ifc::Severity::Info)
+        .count();
     let place = (!georef).then_some(zhishen_site::Placement {
         eastings: E0 + ax,
         northings: N0 + ay,
@@ -1042,13 +1056,14 @@ fn run(case: &Case, site: &SiteModel, profiles: &Profiles, unit: Unit, georef: b
     let facts = serde_json::to_value(&model.facts).unwrap();
     case.rows
         .iter()
-        .map(|r| read(&r.what, &facts, &report))
+        .map(|r| read(&r.what, &facts, &report, warnings))
         .collect()
 }
 
-fn read(what: &What, facts: &Value, report: &Report) -> Got {
+fn read(what: &What, facts: &Value, report: &Report, warnings: usize) -> Got {
     let check = |id: &str| report.check(id);
     match what {
+        What::Warnings => Got::Num(warnings as f64),
         What::Fact(f) => match facts.get(*f).and_then(Value::as_f64) {
             Some(v) => Got::Num(v),
             None => Got::Missing("no such fact"),
@@ -1117,6 +1132,7 @@ fn got_text(want: &Want, got: &Got) -> String {
 
 fn what_text(w: &What) -> String {
     match w {
+        What::Warnings => "reader warnings".into(),
         What::Fact(f) => format!("fact `{f}`"),
         What::Status(id) => format!("`{id}` status"),
         What::Measured(id) => format!("`{id}` measured"),
