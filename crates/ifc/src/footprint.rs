@@ -88,7 +88,56 @@ impl Union {
         self.count == 0
     }
 
-    pub fn finish(mut self) -> Outline {
+    /// Adds finished outlines (exterior counter-clockwise, holes clockwise, as
+    /// [`Union::finish`] writes them) with their orientation kept, as the subject or
+    /// as the clip of a later [`Union::finish_with`].
+    pub fn add_rings(&mut self, rings: &Rings, clip: bool) {
+        let shape = if clip {
+            ShapeType::Clip
+        } else {
+            ShapeType::Subject
+        };
+        for poly in rings {
+            for ring in poly {
+                let Some(first) = ring.first() else { continue };
+                let o = *self
+                    .origin
+                    .get_or_insert([first[0].floor(), first[1].floor()]);
+                let mut pts: Vec<IntPoint<i32>> = Vec::with_capacity(ring.len());
+                for p in ring {
+                    let x = ((p[0] - o[0]) * GRID).round();
+                    let y = ((p[1] - o[1]) * GRID).round();
+                    if !(x.abs() < LIMIT && y.abs() < LIMIT) {
+                        self.dropped += 1;
+                        pts.clear();
+                        break;
+                    }
+                    let q = IntPoint::new(x as i32, y as i32);
+                    if pts.last() != Some(&q) {
+                        pts.push(q);
+                    }
+                }
+                while pts.len() > 1 && pts.first() == pts.last() {
+                    pts.pop();
+                }
+                if pts.len() >= 3 && signed_area2(&pts) != 0 {
+                    self.overlay.add_contour(&pts, shape);
+                    self.count += 1;
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) -> Outline {
+        self.finish_with(OverlayRule::Subject)
+    }
+
+    /// The subject polygons less the clip polygons.
+    pub fn finish_difference(self) -> Outline {
+        self.finish_with(OverlayRule::Difference)
+    }
+
+    fn finish_with(mut self, rule: OverlayRule) -> Outline {
         let Some(o) = self.origin else {
             return Outline::default();
         };
@@ -98,9 +147,7 @@ impl Union {
                 ..Outline::default()
             };
         }
-        let shapes = self
-            .overlay
-            .overlay(OverlayRule::Subject, FillRule::NonZero);
+        let shapes = self.overlay.overlay(rule, FillRule::NonZero);
         let mut rings: Rings = Vec::with_capacity(shapes.len());
         let mut area2: i128 = 0;
         for shape in shapes {
@@ -171,13 +218,56 @@ pub fn rings_area(rings: &Rings) -> f64 {
         .sum()
 }
 
+/// `a` less `b`, both finished outlines on the 1 cm grid (so the result is exact).
+pub fn difference(a: &Rings, b: &Rings) -> Outline {
+    let mut u = Union::new();
+    u.add_rings(a, false);
+    u.add_rings(b, true);
+    u.finish_difference()
+}
+
+/// The union of finished outlines.
+pub fn union_all<'a>(parts: impl IntoIterator<Item = &'a Rings>) -> Outline {
+    let mut u = Union::new();
+    for r in parts {
+        u.add_rings(r, false);
+    }
+    u.finish()
+}
+
+/// Distance (m) from `p` to the nearest edge of any ring of `rings`.
+pub fn distance_to_rings(p: [f64; 2], rings: &Rings) -> Option<f64> {
+    let mut best: Option<f64> = None;
+    for ring in rings.iter().flatten() {
+        for w in ring.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let l2 = dx * dx + dy * dy;
+            let t = if l2 == 0.0 {
+                0.0
+            } else {
+                (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / l2).clamp(0.0, 1.0)
+            };
+            let d = (p[0] - a[0] - t * dx).hypot(p[1] - a[1] - t * dy);
+            best = Some(best.map_or(d, |x: f64| x.min(d)));
+        }
+    }
+    best
+}
+
 /// The part of a triangle with z >= `z0` (keep_above) or z <= `z0`, as a polygon.
 pub fn clip_z(tri: &[[f64; 3]; 3], z0: f64, keep_above: bool) -> Vec<[f64; 3]> {
+    clip_poly_z(tri, z0, keep_above)
+}
+
+/// The part of a planar polygon with z >= `z0` (keep_above) or z <= `z0`.
+pub fn clip_poly_z(poly: &[[f64; 3]], z0: f64, keep_above: bool) -> Vec<[f64; 3]> {
     let inside = |p: &[f64; 3]| if keep_above { p[2] >= z0 } else { p[2] <= z0 };
-    let mut out = Vec::with_capacity(4);
-    for i in 0..3 {
-        let a = tri[i];
-        let b = tri[(i + 1) % 3];
+    let n = poly.len();
+    let mut out = Vec::with_capacity(n + 1);
+    for i in 0..n {
+        let a = poly[i];
+        let b = poly[(i + 1) % n];
         let (ia, ib) = (inside(&a), inside(&b));
         if ia {
             out.push(a);
@@ -235,6 +325,41 @@ mod tests {
         u.add(&[[0.0, 0.0], [5.0, 0.0], [5.0, 0.0]]);
         assert!(u.is_empty());
         assert_eq!(u.finish().area_m2, 0.0);
+    }
+
+    fn rings_of(polys: &[Vec<[f64; 2]>]) -> Rings {
+        let mut u = Union::new();
+        for p in polys {
+            u.add(p);
+        }
+        u.finish().rings
+    }
+
+    #[test]
+    fn difference_of_a_tower_from_its_podium() {
+        // Podium 60 x 40, tower 20 x 20 inside it: 2400 - 400 = 2000 m², with a hole.
+        let podium = rings_of(&[square(0.0, 0.0, 60.0)
+            .iter()
+            .map(|p| [p[0], p[1] * 40.0 / 60.0])
+            .collect()]);
+        let tower = rings_of(&[square(10.0, 10.0, 20.0)]);
+        let d = difference(&podium, &tower);
+        assert!((d.area_m2 - 2000.0).abs() < 1e-9, "{}", d.area_m2);
+        assert_eq!(d.rings[0].len(), 2, "the tower leaves a hole");
+        // Difference the other way is empty; union gives the podium back.
+        assert_eq!(difference(&tower, &podium).area_m2, 0.0);
+        assert!((union_all([&podium, &tower]).area_m2 - 2400.0).abs() < 1e-9);
+        // A hole's orientation survives a round trip: podium less (podium less tower) = tower.
+        let back = difference(&podium, &d.rings);
+        assert!((back.area_m2 - 400.0).abs() < 1e-9, "{}", back.area_m2);
+    }
+
+    #[test]
+    fn distance_to_ring_edges() {
+        let r = rings_of(&[square(0.0, 0.0, 10.0)]);
+        assert!((distance_to_rings([12.5, 5.0], &r).unwrap() - 2.5).abs() < 1e-12);
+        assert!((distance_to_rings([5.0, 4.0], &r).unwrap() - 4.0).abs() < 1e-12);
+        assert_eq!(distance_to_rings([0.0, 0.0], &Vec::new()), None);
     }
 
     #[test]

@@ -191,6 +191,26 @@ pub struct StoreyArea {
     pub source: Option<AreaSource>,
     /// Sum of the storey's space gross (else net) areas, for comparison.
     pub spaces_m2: Option<f64>,
+    /// Area counted for balconies 阳台 outside the main structure: half their
+    /// projection (GB/T 50353-2013 3.0.21); included in `gfa_m2`.
+    pub balconies_m2: f64,
+    /// Area counted for canopies 雨篷: half the projection of those reaching 2.10 m
+    /// or more from the outer wall, none for shallower ones (3.0.16); included in `gfa_m2`.
+    pub canopies_m2: f64,
+}
+
+/// An above-ground part of a building with its own height: the podium 裙房 and the
+/// tower 塔楼, a stepped tower's steps. Height-dependent rules (road setback tables,
+/// spacing, fire separation) measure each part against its own height.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// GlobalId of the IfcBuilding the part belongs to.
+    pub building: Option<String>,
+    /// Plan outline of the part (model XY), GeoJSON MultiPolygon coordinates.
+    pub outline: Rings,
+    pub area_m2: f64,
+    /// Height of the part above the ground, capped at its building's planning height.
+    pub height_m: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -206,8 +226,18 @@ pub enum HeightMethod {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Facts {
+    /// Projection of everything more than 1 cm above the ground: cantilevers, balconies
+    /// and canopies included (their outer edge governs setbacks).
     pub footprint: Rings,
     pub footprint_area_m2: f64,
+    /// 基底面积 for coverage: the outline of what stands on the ground, i.e. the
+    /// projection of geometry between 1 cm and 2.2 m above it.
+    pub base: Rings,
+    pub base_area_m2: f64,
+    /// Above-ground parts by height (see [`Part`]), highest first.
+    pub parts: Vec<Part>,
+    /// How the footprints were cut at the ground (elements flush with it, split by it).
+    pub footprint_notes: Vec<String>,
     /// Outline of below-ground geometry (basements), for red-line containment.
     pub footprint_below: Rings,
     pub footprint_below_area_m2: f64,

@@ -133,6 +133,41 @@ impl<'a> Ctx<'a> {
         })
     }
 
+    /// Above-ground parts with their own heights (podium, tower, steps; each building of
+    /// the model), highest first. A model without parts gives its whole footprint at
+    /// the planning height.
+    pub fn parts(&self) -> Vec<PartGeom> {
+        let Some(p) = self.placed else {
+            return Vec::new();
+        };
+        if p.parts.is_empty() {
+            return vec![PartGeom {
+                geom: Geometry::MultiPolygon(p.footprint.clone()),
+                height_m: self.height(),
+                building: None,
+            }];
+        }
+        p.parts
+            .iter()
+            .map(|x| PartGeom {
+                geom: Geometry::MultiPolygon(x.outline.clone()),
+                height_m: x.height_m,
+                building: x.building.clone(),
+            })
+            .collect()
+    }
+
+    /// How many buildings the model's parts belong to.
+    pub fn building_count(&self) -> usize {
+        let mut ids: Vec<&Option<String>> = self
+            .placed
+            .map(|p| p.parts.iter().map(|x| &x.building).collect())
+            .unwrap_or_default();
+        ids.sort();
+        ids.dedup();
+        ids.len()
+    }
+
     pub fn is_residential(&self) -> bool {
         self.main_use.as_deref() == Some("residential")
     }
@@ -234,6 +269,14 @@ impl<'a> Ctx<'a> {
     pub fn parcel_id(&self) -> &str {
         self.parcel.id().unwrap_or("?")
     }
+}
+
+/// An above-ground part in site coordinates with its height.
+pub struct PartGeom {
+    pub geom: Geometry<f64>,
+    pub height_m: Option<f64>,
+    /// GlobalId of its IfcBuilding.
+    pub building: Option<String>,
 }
 
 /// At most this many GlobalIds per result (the BCF selection stays usable).
@@ -338,11 +381,11 @@ pub fn footprint_near_existing<'a>(
     r: &mut CheckResult,
     ctx: &'a Ctx,
 ) -> Option<&'a MultiPolygon<f64>> {
-    if ctx.site.count(zhishen_site::Kind::ExistingBuilding) == 0 {
+    if ctx.site.count(zhishen_site::Kind::ExistingBuilding) == 0 && ctx.building_count() < 2 {
         r.status = Status::NotApplicable;
         r.explanation = Text::new(
-            "场地数据中没有现状建筑",
-            "the site package has no existing buildings",
+            "场地数据中没有现状建筑，模型中也只有一栋建筑",
+            "the site package has no existing buildings and the model holds one building",
         );
         return None;
     }

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod context;
 pub mod geom;
 pub mod html;
+pub mod neighbours;
 pub mod profile;
 pub mod report;
 pub mod uses;

@@ -60,6 +60,20 @@ pub struct Redline {
     pub source: Source,
 }
 
+/// Underground setback 地下建筑退线: below-ground construction keeps at least
+/// max(`min_m`, `depth_factor` × depth) from the parcel red line and road red lines,
+/// depth being from the ground down to the lowest below-ground point. 0 and 0 is
+/// containment only (the national rule).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetbackUnderground {
+    #[serde(flatten)]
+    pub source: Source,
+    pub min_m: f64,
+    #[serde(default)]
+    pub depth_factor: f64,
+}
+
 /// A use class for the setback tables: residential 住宅 or public 公建 (everything else).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -249,6 +263,7 @@ pub struct Profile {
     pub redline: Option<Redline>,
     pub setback_road: Option<SetbackRoad>,
     pub setback_boundary: Option<SetbackBoundary>,
+    pub setback_underground: Option<SetbackUnderground>,
     pub control_line: Option<ControlLines>,
     pub height: Option<Height>,
     pub far: Option<Far>,
@@ -296,6 +311,10 @@ impl Profile {
             for (i, r) in s.rows.iter().enumerate() {
                 numbers.push((format!("setback_boundary.rows[{i}].setback_m"), r.setback_m));
             }
+        }
+        if let Some(u) = &self.setback_underground {
+            numbers.push(("setback_underground.min_m".into(), u.min_m));
+            numbers.push(("setback_underground.depth_factor".into(), u.depth_factor));
         }
         if let Some(c) = &self.control_line {
             for r in &c.rules {

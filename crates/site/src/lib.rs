@@ -11,7 +11,7 @@ pub mod place;
 pub use fields::Kind;
 pub use load::load;
 pub use model::{Feature, Finding, LayerInfo, Severity, SiteModel};
-pub use place::{place, PlacedBuilding, Placement, PlacementSource};
+pub use place::{place, PlacedBuilding, PlacedPart, Placement, PlacementSource};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {

@@ -64,6 +64,10 @@ pub struct PlacedBuilding {
     pub accuracy: Confidence,
     pub footprint: MultiPolygon<f64>,
     pub footprint_below: MultiPolygon<f64>,
+    /// 基底面积 outline (ground contact), for coverage.
+    pub base: MultiPolygon<f64>,
+    /// Above-ground parts with their own heights (podium, tower, steps), highest first.
+    pub parts: Vec<PlacedPart>,
     /// Absolute elevation of the model's z = 0, when known.
     pub origin_elevation_m: Option<f64>,
     pub warnings: Vec<String>,
@@ -72,6 +76,51 @@ pub struct PlacedBuilding {
     /// conversions in the site CRS; a local linearisation at the model origin when a CRS
     /// transform is involved (used to locate elements, not to measure).
     pub to_site: [f64; 6],
+}
+
+/// An above-ground part of the building in site coordinates (see `zhishen_ifc::Part`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlacedPart {
+    /// GlobalId of the part's IfcBuilding.
+    pub building: Option<String>,
+    pub outline: MultiPolygon<f64>,
+    pub height_m: Option<f64>,
+}
+
+/// Where and how a model was placed, before its outlines are mapped.
+struct Mapping<'a> {
+    source: PlacementSource,
+    accuracy: Confidence,
+    origin_elevation_m: Option<f64>,
+    warnings: Vec<String>,
+    f: &'a dyn Fn(f64, f64) -> (f64, f64),
+}
+
+impl Mapping<'_> {
+    /// Maps every outline of `model` with `f` (the footprint may already be mapped).
+    fn place(self, model: &Model, footprint: Option<MultiPolygon<f64>>) -> PlacedBuilding {
+        let f = self.f;
+        let facts = &model.facts;
+        PlacedBuilding {
+            source: self.source,
+            accuracy: self.accuracy,
+            footprint: footprint.unwrap_or_else(|| to_polys(&facts.footprint, f)),
+            footprint_below: to_polys(&facts.footprint_below, f),
+            base: to_polys(&facts.base, f),
+            parts: facts
+                .parts
+                .iter()
+                .map(|p| PlacedPart {
+                    building: p.building.clone(),
+                    outline: to_polys(&p.outline, f),
+                    height_m: p.height_m,
+                })
+                .collect(),
+            origin_elevation_m: self.origin_elevation_m,
+            warnings: self.warnings,
+            to_site: affine(f),
+        }
+    }
 }
 
 /// Fits the affine map of `f` at the model origin.
@@ -92,6 +141,12 @@ impl PlacedBuilding {
     pub fn footprint_area_m2(&self) -> f64 {
         use geo::Area;
         self.footprint.unsigned_area()
+    }
+
+    /// 基底面积 in site coordinates.
+    pub fn base_area_m2(&self) -> f64 {
+        use geo::Area;
+        self.base.unsigned_area()
     }
 }
 
@@ -125,19 +180,17 @@ pub fn place(
     explicit: Option<Placement>,
 ) -> Result<PlacedBuilding, SiteError> {
     let fp = &model.facts.footprint;
-    let below = &model.facts.footprint_below;
     if let Some(p) = explicit {
         let (s, c) = p.rotation_deg.to_radians().sin_cos();
         let f = move |x: f64, y: f64| (p.eastings + c * x - s * y, p.northings + s * x + c * y);
-        return Ok(PlacedBuilding {
+        return Ok(Mapping {
             source: PlacementSource::Explicit(p),
             accuracy: Confidence::High,
-            footprint: to_polys(fp, &f),
-            footprint_below: to_polys(below, &f),
             origin_elevation_m: p.elevation,
             warnings: Vec::new(),
-            to_site: affine(&f),
-        });
+            f: &f,
+        }
+        .place(model, None));
     }
     let site = srs_from(site_crs)
         .map_err(|m| SiteError::Placement(format!("site CRS {site_crs}: {m}")))?;
@@ -197,14 +250,12 @@ pub fn place(
         if !same {
             warnings.push(format!("transformed from {model_crs} to {site_crs}"));
         }
-        return Ok(PlacedBuilding {
+        return Ok(Mapping {
             source: PlacementSource::MapConversion {
                 model_crs,
                 transformed: !same,
             },
             accuracy: Confidence::High,
-            footprint,
-            footprint_below: to_polys(below, &f),
             origin_elevation_m: Some(
                 model
                     .georef
@@ -214,8 +265,9 @@ pub fn place(
                     .unwrap_or(0.0),
             ),
             warnings,
-            to_site: affine(&f),
-        });
+            f: &f,
+        }
+        .place(model, Some(footprint)));
     }
     if let Some(s) = &model.georef.site_ref {
         if s.default_of.is_none() && s.confidence != Confidence::None {
@@ -230,18 +282,17 @@ pub fn place(
                 "placed from IfcSite RefLatitude/RefLongitude: origin only, rotation assumed 0, accuracy low".into(),
             );
             let f = move |x: f64, y: f64| (e0 + x, n0 + y);
-            return Ok(PlacedBuilding {
+            return Ok(Mapping {
                 source: PlacementSource::SiteReference {
                     lat: s.lat,
                     lon: s.lon,
                 },
                 accuracy: Confidence::Low,
-                footprint: to_polys(fp, &f),
-                footprint_below: to_polys(below, &f),
                 origin_elevation_m: s.elevation_m,
                 warnings,
-                to_site: affine(&f),
-            });
+                f: &f,
+            }
+            .place(model, None));
         }
     }
     Err(SiteError::NoPlacement {

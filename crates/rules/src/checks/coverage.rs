@@ -1,5 +1,7 @@
-//! `coverage`: building coverage 建筑密度 = above-ground footprint (the building's largest
-//! horizontal projection) / parcel area, against the parcel's `coverage_max`.
+//! `coverage`: building coverage 建筑密度 = 基底面积 / parcel area, against the parcel's
+//! `coverage_max`. The 基底面积 is the outline where the buildings stand on the ground
+//! (GB 50180 "地上建筑的基底面积"): the projection of what lies between 1 cm and 2.2 m
+//! above the ground, so basements, balconies, canopies and cantilevered floors are out.
 
 use crate::context::{decide, fmt_pct, result, Ctx};
 use crate::geom::geojson;
@@ -20,11 +22,11 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         );
         return r;
     };
-    // The footprint area does not depend on where the building stands.
+    // The base area does not depend on where the building stands.
     let area = ctx
         .placed
-        .map(|p| p.footprint_area_m2())
-        .unwrap_or(ctx.model.facts.footprint_area_m2);
+        .map(|p| p.base_area_m2())
+        .unwrap_or(ctx.model.facts.base_area_m2);
     if area <= 0.0 {
         r.explanation = Text::new(
             "模型没有地上建筑轮廓",
@@ -34,8 +36,12 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     }
     let cov = area / ctx.parcel_area;
     decide(&mut r, cov, limit, Comparison::AtMost, &ctx.tol);
-    r.details = serde_json::json!({"footprint_m2": area, "parcel_area_m2": ctx.parcel_area});
-    if let Some(f) = ctx.footprint() {
+    let footprint = ctx
+        .placed
+        .map(|p| p.footprint_area_m2())
+        .unwrap_or(ctx.model.facts.footprint_area_m2);
+    r.details = serde_json::json!({"base_area_m2": area, "footprint_m2": footprint, "parcel_area_m2": ctx.parcel_area});
+    if let Some(f) = ctx.placed.map(|p| &p.base) {
         if r.status == Status::Fail {
             r.evidence = Some(geojson(&Geometry::MultiPolygon(f.clone())));
             r.elements = ctx.elements_in(f);
@@ -50,7 +56,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 fmt_pct(limit)
             ),
             format!(
-                "coverage {} ({area:.2} m² footprint) exceeds the maximum {}",
+                "coverage {} ({area:.2} m² base area) exceeds the maximum {}",
                 fmt_pct(cov),
                 fmt_pct(limit)
             ),
@@ -63,7 +69,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 fmt_pct(limit)
             ),
             format!(
-                "coverage {} ({area:.2} m² footprint) is within {}",
+                "coverage {} ({area:.2} m² base area) is within {}",
                 fmt_pct(cov),
                 fmt_pct(limit)
             ),

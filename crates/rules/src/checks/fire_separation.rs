@@ -1,4 +1,5 @@
-//! `fire_separation`: fire separation 防火间距 to existing buildings by height class
+//! `fire_separation`: fire separation 防火间距 to existing buildings and between the
+//! model's own buildings, each part by its own height class
 //! (GB 50016-2014 表5.2.2): 13 m between high-rise buildings, 9 m between a high-rise and
 //! a low or multi-storey one, 6 m between low and multi-storey buildings. High-rise:
 //! residential above 27 m, other uses above 24 m. The planning height stands in for the
@@ -6,10 +7,8 @@
 
 use crate::context::{decide_distance, fmt_m, footprint_near_existing, result, Ctx};
 use crate::geom::closest_points;
+use crate::neighbours;
 use crate::report::{CheckResult, Status, Text, Unit};
-use crate::uses;
-use geo::Geometry;
-use zhishen_site::Kind;
 
 /// Governing neighbour: distance, required, name, closest points.
 type Best = (f64, f64, String, geo::Coord<f64>, geo::Coord<f64>);
@@ -20,9 +19,9 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         Text::new("防火间距", "Fire separation"),
         Unit::M,
     );
-    let Some(fp) = footprint_near_existing(&mut r, ctx) else {
+    if footprint_near_existing(&mut r, ctx).is_none() {
         return r;
-    };
+    }
     let Some((rule, profile)) = ctx.profiles.pick(|p| p.fire_separation.as_ref()) else {
         r.explanation = Text::new(
             "规则配置缺少防火间距",
@@ -31,10 +30,6 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         return r;
     };
     r.clause = Some(profile.cite(&rule.source.clause, rule.source.unverified));
-    let Some(h) = ctx.height() else {
-        r.explanation = Text::new("无法确定建筑高度", "the building height is unknown");
-        return r;
-    };
     let high = |height: f64, residential: bool| {
         height
             > if residential {
@@ -43,34 +38,33 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 rule.high_rise_public_m
             }
     };
-    let ours_high = high(h, ctx.is_residential());
-    let fp_geom = Geometry::MultiPolygon(fp.clone());
-    let mut candidates = ctx
-        .site
-        .within(Kind::ExistingBuilding, &fp_geom, rule.high_high_m + 1.0);
-    if candidates.is_empty() {
-        if let Some((n, _)) = ctx.site.nearest(Kind::ExistingBuilding, &fp_geom) {
-            candidates.push(n);
-        }
-    }
+    let parts = ctx.parts();
+    let pairs = neighbours::pairs(ctx, &parts, rule.high_high_m + 1.0, true);
     let mut best: Option<Best> = None;
     let mut unknown = Vec::new();
     let mut rows = Vec::new();
-    for n in candidates {
-        let name = n.label();
-        let Some((a, b, d)) = closest_points(&fp_geom, &n.geometry) else {
+    let mut ours_high = false;
+    for p in pairs {
+        let name = p.theirs.name;
+        let Some(h) = p.ours.height_m else {
+            unknown.push("本建筑 this building".to_string());
             continue;
         };
-        let Some(hn) = n.number("height_m") else {
+        let Some((a, b, d)) = closest_points(&p.ours.geom, p.theirs.geom) else {
+            continue;
+        };
+        let Some(hn) = p.theirs.height_m else {
             unknown.push(name);
             continue;
         };
-        let req = match (ours_high, high(hn, uses::feature_is_residential(n))) {
+        let we_high = high(h, ctx.is_residential());
+        ours_high |= we_high;
+        let req = match (we_high, high(hn, p.theirs.residential)) {
             (true, true) => rule.high_high_m,
             (false, false) => rule.low_low_m,
             _ => rule.high_low_m,
         };
-        rows.push(serde_json::json!({"building": name, "distance_m": d, "required_m": req, "height_m": hn}));
+        rows.push(serde_json::json!({"building": name, "distance_m": d, "required_m": req, "height_m": hn, "part_height_m": h}));
         if best
             .as_ref()
             .is_none_or(|(bd, breq, ..)| d - req < bd - breq)
@@ -78,6 +72,8 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             best = Some((d, req, name, a, b));
         }
     }
+    unknown.sort();
+    unknown.dedup();
     r.details =
         serde_json::json!({"neighbours": rows, "high_rise": ours_high, "unknown_height": unknown});
     let Some((d, req, name, a, b)) = best else {

@@ -15,6 +15,7 @@ pub mod redline_containment;
 pub mod setback_boundary;
 pub mod setback_control_line;
 pub mod setback_road;
+pub mod setback_underground;
 pub mod spacing;
 
 pub type CheckFn = fn(&Ctx) -> CheckResult;
@@ -26,6 +27,7 @@ pub const ALL: &[(&str, CheckFn)] = &[
     ("redline_containment", redline_containment::check),
     ("setback_road", setback_road::check),
     ("setback_boundary", setback_boundary::check),
+    ("setback_underground", setback_underground::check),
     ("setback_control_line", setback_control_line::check),
     ("height_planning", height_planning::check),
     ("height_absolute", height_absolute::check),

@@ -1,8 +1,10 @@
-//! `setback_road`: distance from the above-ground footprint to each road red line 道路红线
-//! against the required setback: the parcel's `setback_road_min` when the 规划条件 gives
-//! one, else the city table by road width × building height × use.
+//! `setback_road`: distance from the above-ground footprint (its outer edge: cantilevers,
+//! balconies and canopies included) to each road red line 道路红线 against the required
+//! setback: the parcel's `setback_road_min` when the 规划条件 gives one, else the city
+//! table by road width × height × use, with the podium 裙房 and the tower 塔楼 (each part
+//! of the building) measured against the row for its own height.
 
-use crate::context::{decide_distance, fmt_m, needs_placement, result, Ctx};
+use crate::context::{decide_distance, fmt_m, needs_placement, result, Ctx, PartGeom};
 use crate::geom::closest_points;
 use crate::profile::{SetbackRoad, UseClass};
 use crate::report::{CheckResult, Citation, Status, Text, Unit};
@@ -86,37 +88,49 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             candidates.push(f);
         }
     }
+    // A height-dependent table measures each part (podium, tower) against its own row;
+    // a parcel minimum holds for the whole footprint.
+    let parts = match (parcel_min, ctx.parts()) {
+        (None, parts) if !parts.is_empty() => parts,
+        _ => vec![PartGeom {
+            geom: fp_geom.clone(),
+            height_m: height,
+            building: None,
+        }],
+    };
     let mut best: Option<Best> = None;
     let mut rows = Vec::new();
     let mut unknown = Vec::new();
     for road in candidates {
-        let Some((a, b, d)) = closest_points(&fp_geom, &road.geometry) else {
-            continue;
-        };
         let name = road.label();
         let width = road.number("width");
-        let (req, cite) = match (parcel_min, &table, height) {
-            (Some(v), _, _) => (Some(v), ctx.parcel_cite("setback_road_min")),
-            (None, Some((t, p)), Some(h)) => (
-                table_setback(t, width, h, residential),
-                p.cite(&t.source.clause, t.source.unverified),
-            ),
-            _ => (None, ctx.parcel_cite("setback_road_min")),
-        };
-        rows.push(
-            serde_json::json!({"road": name, "width_m": width, "distance_m": d, "required_m": req}),
-        );
-        let Some(req) = req else {
-            unknown.push(name);
-            continue;
-        };
-        if best
-            .as_ref()
-            .is_none_or(|(bd, breq, ..)| d - req < bd - breq)
-        {
-            best = Some((d, req, cite, name, (a, b)));
+        for part in &parts {
+            let Some((a, b, d)) = closest_points(&part.geom, &road.geometry) else {
+                continue;
+            };
+            let (req, cite) = match (parcel_min, &table, part.height_m) {
+                (Some(v), _, _) => (Some(v), ctx.parcel_cite("setback_road_min")),
+                (None, Some((t, p)), Some(h)) => (
+                    table_setback(t, width, h, residential),
+                    p.cite(&t.source.clause, t.source.unverified),
+                ),
+                _ => (None, ctx.parcel_cite("setback_road_min")),
+            };
+            rows.push(serde_json::json!({"road": name, "width_m": width, "part_height_m": part.height_m, "distance_m": d, "required_m": req}));
+            let Some(req) = req else {
+                unknown.push(name.clone());
+                continue;
+            };
+            if best
+                .as_ref()
+                .is_none_or(|(bd, breq, ..)| d - req < bd - breq)
+            {
+                best = Some((d, req, cite, name.clone(), (a, b)));
+            }
         }
     }
+    unknown.sort();
+    unknown.dedup();
     r.details =
         serde_json::json!({"roads": rows, "building_height_m": height, "residential": residential});
     let Some((d, req, cite, name, (a, b))) = best else {

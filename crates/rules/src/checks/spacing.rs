@@ -1,15 +1,15 @@
-//! `spacing`: residential spacing 住宅建筑间距 to existing buildings. Facing pairs (the
+//! `spacing`: residential spacing 住宅建筑间距 to existing buildings and between the
+//! model's own buildings, each facing part by its own height. Facing pairs (the
 //! neighbour within the profile's sector of due north or south) need k × H of the southern
 //! (obstructing) building and at least `min_m` when the northern one is residential;
 //! side-by-side pairs with a residential building need the gable 山墙 minimum. A pre-check
 //! for sunlight 日照, which governs where a city requires an analysis.
 
 use crate::context::{decide_distance, fmt_m, footprint_near_existing, result, Ctx};
-use crate::geom::{closest_points, polygons};
+use crate::geom::closest_points;
+use crate::neighbours;
 use crate::report::{CheckResult, Status, Text, Unit};
-use crate::uses;
-use geo::{Centroid, Geometry};
-use zhishen_site::Kind;
+use geo::Centroid;
 
 /// Above this height a building counts as high-rise for the gable 山墙
 /// minimum (the residential high-rise line of GB 50016-2014 §2.1.1).
@@ -24,9 +24,9 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         Text::new("建筑间距(日照间距)", "Residential spacing"),
         Unit::M,
     );
-    let Some(fp) = footprint_near_existing(&mut r, ctx) else {
+    if footprint_near_existing(&mut r, ctx).is_none() {
         return r;
-    };
+    }
     let Some((rule, profile)) = ctx.profiles.pick(|p| p.spacing.as_ref()) else {
         r.explanation = Text::new(
             "规则配置缺少间距系数",
@@ -35,33 +35,28 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         return r;
     };
     r.clause = Some(profile.cite(&rule.source.clause, rule.source.unverified));
-    let Some(h) = ctx.height() else {
-        r.explanation = Text::new("无法确定建筑高度", "the building height is unknown");
-        return r;
-    };
-    let fp_geom = Geometry::MultiPolygon(fp.clone());
-    let Some(c0) = fp.centroid() else { return r };
     let ours_res = ctx.is_residential();
-    let ours_high = h > GABLE_HIGH_RISE_M;
+    let parts = ctx.parts();
     let mut best: Option<Best> = None;
     let mut rows = Vec::new();
     let mut unknown = Vec::new();
-    for n in ctx
-        .site
-        .within(Kind::ExistingBuilding, &fp_geom, rule.search_m)
-    {
-        let name = n.label();
-        let theirs_res = uses::feature_is_residential(n);
+    for p in neighbours::pairs(ctx, &parts, rule.search_m, false) {
+        let name = p.theirs.name;
+        let theirs_res = p.theirs.residential;
         if !ours_res && !theirs_res {
             continue;
         }
-        let Some(c1) = polygons(&n.geometry).centroid() else {
+        let Some(h) = p.ours.height_m else {
+            unknown.push("本建筑 this building".to_string());
             continue;
         };
-        let Some((a, b, d)) = closest_points(&fp_geom, &n.geometry) else {
+        let (Some(c0), Some(c1)) = (p.ours.geom.centroid(), p.theirs.geom.centroid()) else {
             continue;
         };
-        let hn = n.number("height_m");
+        let Some((a, b, d)) = closest_points(&p.ours.geom, p.theirs.geom) else {
+            continue;
+        };
+        let hn = p.theirs.height_m;
         // Angle of the neighbour from due north or south, in degrees.
         let (dx, dy) = (c1.x() - c0.x(), c1.y() - c0.y());
         let off_axis = dx.abs().atan2(dy.abs()).to_degrees();
@@ -89,7 +84,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 unknown.push(name);
                 continue;
             };
-            let high = ours_high || hn > GABLE_HIGH_RISE_M;
+            let high = h > GABLE_HIGH_RISE_M || hn > GABLE_HIGH_RISE_M;
             (
                 if high {
                     rule.gable_min_high_rise_m
@@ -99,7 +94,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 "gable".into(),
             )
         };
-        rows.push(serde_json::json!({"building": name, "distance_m": d, "required_m": req, "facing": facing, "basis": why}));
+        rows.push(serde_json::json!({"building": name, "distance_m": d, "required_m": req, "facing": facing, "basis": why, "part_height_m": h}));
         if best
             .as_ref()
             .is_none_or(|(bd, breq, ..)| d - req < bd - breq)
@@ -107,6 +102,8 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             best = Some((d, req, name, why, a, b));
         }
     }
+    unknown.sort();
+    unknown.dedup();
     r.details = serde_json::json!({"pairs": rows, "unknown_height": unknown});
     let Some((d, req, name, why, a, b)) = best else {
         if !unknown.is_empty() {

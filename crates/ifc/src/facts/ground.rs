@@ -1,0 +1,106 @@
+//! Where the building meets the ground: the above-ground, below-ground and
+//! ground-contact (基底) outlines, cut by geometry rather than by element.
+//!
+//! A basement wall that rises exactly to ±0.00 has a top face lying in the ground
+//! plane; counting that face (or a millimetre slice of the wall) above ground made a
+//! 92 × 60 m basement part of a 40 × 20 m tower's footprint. So a part is above ground
+//! only where it rises more than [`GROUND_TOL_M`] above it, and below ground only
+//! where it lies more than that below it.
+
+use super::project_tris;
+use crate::footprint::{clip_poly_z, clip_z, Outline};
+use crate::model::Element;
+
+/// A part counts above (below) ground only where it is more than this above (below) it.
+pub const GROUND_TOL_M: f64 = 0.01;
+/// Top of the ground-contact band whose projection is the 基底面积: one storey's
+/// headroom (GB/T 50353 counts full area from 2.20 m). Balconies, canopies and
+/// cantilevered floors start above it.
+pub const BASE_BAND_M: f64 = 2.2;
+/// Elements named in a note, at most.
+const NOTE_NAMES: usize = 10;
+
+pub struct GroundCut {
+    pub above: Outline,
+    pub below: Outline,
+    pub base: Outline,
+    pub notes: Vec<String>,
+}
+
+/// The three outlines of `fabric` cut at ground level `g`.
+pub fn cut(fabric: &[&Element], g: f64) -> GroundCut {
+    let (lo, hi) = (g - GROUND_TOL_M, g + GROUND_TOL_M);
+    let above = project_tris(fabric, |t| {
+        let top = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
+        (top > hi).then(|| clip_z(t, hi, true))
+    })
+    .finish();
+    let below = project_tris(fabric, |t| {
+        let bottom = t.iter().map(|v| v[2]).fold(f64::MAX, f64::min);
+        (bottom < lo).then(|| clip_z(t, lo, false))
+    })
+    .finish();
+    let band_top = g + BASE_BAND_M;
+    let base = project_tris(fabric, |t| {
+        let top = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
+        let bottom = t.iter().map(|v| v[2]).fold(f64::MAX, f64::min);
+        (top > hi && bottom < band_top).then(|| clip_poly_z(&clip_z(t, hi, true), band_top, false))
+    })
+    .finish();
+    GroundCut {
+        above,
+        below,
+        base,
+        notes: notes(fabric, lo, hi),
+    }
+}
+
+/// Says which elements the ground cut: flush with it (below ground only) or split by it.
+fn notes(fabric: &[&Element], lo: f64, hi: f64) -> Vec<String> {
+    let mut flush = Vec::new();
+    let mut split = Vec::new();
+    for e in fabric {
+        let Some(b) = e.bbox else { continue };
+        if b.min[2] < lo && b.max[2] >= lo && b.max[2] <= hi {
+            flush.push(label(e));
+        } else if b.min[2] < lo && b.max[2] > hi {
+            split.push(label(e));
+        }
+    }
+    let mut out = Vec::new();
+    if !flush.is_empty() {
+        out.push(format!(
+            "{} element(s) reach the ground level but rise no more than {GROUND_TOL_M} m above it, so they count below ground only (与室外地面齐平，只计地下): {}",
+            flush.len(),
+            names(&flush)
+        ));
+    }
+    if !split.is_empty() {
+        out.push(format!(
+            "{} element(s) cross the ground level and were cut there (跨越室外地面，按地面切分): {}",
+            split.len(),
+            names(&split)
+        ));
+    }
+    out
+}
+
+fn label(e: &Element) -> String {
+    match &e.name {
+        Some(n) => format!("{} '{n}' {}", e.ifc_class, e.global_id),
+        None => format!("{} {}", e.ifc_class, e.global_id),
+    }
+}
+
+fn names(v: &[String]) -> String {
+    let mut s = v
+        .iter()
+        .take(NOTE_NAMES)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if v.len() > NOTE_NAMES {
+        s.push_str(&format!(" and {} more", v.len() - NOTE_NAMES));
+    }
+    s
+}

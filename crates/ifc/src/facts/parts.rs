@@ -1,0 +1,82 @@
+//! Above-ground parts by height: a podium 裙房 and its tower 塔楼, the steps of a
+//! set-back tower. Setback tables, spacing and fire separation depend on height, and
+//! GB 50352 and the city rules measure the podium and the tower each against its own.
+//!
+//! Each storey's above-ground outline is taken with the top of its geometry; going from
+//! the highest top down, a storey's part is what of its outline no higher storey
+//! already covers. Equal outlines (a tower's typical floors) leave nothing, so a
+//! 30-storey tower on a 3-storey podium gives two parts.
+
+use super::ground::GROUND_TOL_M;
+use super::height::Scope;
+use super::project_tris;
+use crate::footprint::{clip_z, difference, union_all};
+use crate::model::{Element, Part, Rings};
+use std::collections::HashSet;
+
+/// Parts smaller than this (m²) are slivers of snapping, not parts.
+const MIN_PART_M2: f64 = 0.1;
+
+/// The parts of the building in `scope` (its rooftop rooms and accessories already
+/// left out of `main`), highest first, heights capped at the building's `height_m`.
+pub fn of_building(
+    building: Option<&str>,
+    scope: &Scope,
+    main: &[&Element],
+    rooftop: &HashSet<String>,
+    g: Option<f64>,
+    height_m: Option<f64>,
+) -> Vec<Part> {
+    let Some(g) = g else {
+        return Vec::new();
+    };
+    let hi = g + GROUND_TOL_M;
+    // (top z, outline) per storey, plus the elements outside any storey as one group.
+    let mut levels: Vec<(f64, Rings)> = Vec::new();
+    let mut keys: Vec<Option<&str>> = scope
+        .storeys
+        .iter()
+        .map(|s| Some(s.node.global_id.as_str()))
+        .filter(|k| !k.is_some_and(|k| rooftop.contains(k)))
+        .collect();
+    keys.push(None);
+    for key in keys {
+        let els: Vec<&Element> = main
+            .iter()
+            .copied()
+            .filter(|e| match key {
+                Some(k) => e.storey.as_deref() == Some(k),
+                None => e.storey.is_none(),
+            })
+            .filter(|e| e.bbox.is_some_and(|b| b.max[2] > hi))
+            .collect();
+        let Some(top) = super::max_z(els.iter().copied()) else {
+            continue;
+        };
+        let outline = project_tris(&els, |t| {
+            let z = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
+            (z > hi).then(|| clip_z(t, hi, true))
+        })
+        .finish();
+        if outline.area_m2 > 0.0 {
+            levels.push((top, outline.rings));
+        }
+    }
+    levels.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut covered: Rings = Vec::new();
+    let mut parts = Vec::new();
+    for (top, outline) in levels {
+        let own = difference(&outline, &covered);
+        if own.area_m2 >= MIN_PART_M2 {
+            let h = top - g;
+            parts.push(Part {
+                building: building.map(str::to_string),
+                outline: own.rings,
+                area_m2: own.area_m2,
+                height_m: Some(height_m.map_or(h, |cap| h.min(cap))),
+            });
+        }
+        covered = union_all([&covered, &outline]).rings;
+    }
+    parts
+}
