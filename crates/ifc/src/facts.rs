@@ -5,8 +5,8 @@
 //! IfcBuilding gets its own planning height (`height`) and parts (`parts`); a model with
 //! several buildings reports the highest as its height and sums areas.
 
-mod ground;
 mod gfa;
+mod ground;
 mod height;
 mod parts;
 
@@ -209,14 +209,7 @@ pub fn compute(
     }
 
     let storey_gfa = gfa::per_storey(storeys, spaces, &fabric, ground_m);
-    let gfa_by_storey = storey_gfa.areas;
-    let count = |above: bool| {
-        gfa_by_storey
-            .iter()
-            .filter(|s| s.above_ground == above && s.gfa_m2.is_some())
-            .count()
-    };
-    let (storeys_above, storeys_below) = (count(true), count(false));
+    let mut gfa_by_storey = storey_gfa.areas;
     let mut notes = Vec::new();
     let skipped: Vec<String> = gfa_by_storey
         .iter()
@@ -241,6 +234,9 @@ pub fn compute(
     let (mut height_m, mut height_method) = (None, None);
     for (building, scope) in &scopes {
         let h = height::planning(scope, &storey_gfa.outline_area, ground_m);
+        for s in gfa_by_storey.iter_mut() {
+            s.rooftop_room |= h.rooftop.contains(&s.global_id);
+        }
         let main = height::main_fabric(scope, &h.rooftop);
         parts.extend(parts::of_building(
             *building, scope, &main, &h.rooftop, ground_m, h.height_m,
@@ -253,14 +249,30 @@ pub fn compute(
                 .unwrap_or_else(|| building.unwrap_or("?").to_string())
         };
         for n in h.notes {
-            notes.push(if several { format!("{}: {n}", name()) } else { n });
+            notes.push(if several {
+                format!("{}: {n}", name())
+            } else {
+                n
+            });
         }
         if h.height_m.is_some() && (height_m.is_none() || h.height_m > height_m) {
             height_m = h.height_m;
             height_method = h.method;
         }
     }
-    parts.sort_by(|a, b| b.height_m.unwrap_or(0.0).total_cmp(&a.height_m.unwrap_or(0.0)));
+    parts.sort_by(|a, b| {
+        b.height_m
+            .unwrap_or(0.0)
+            .total_cmp(&a.height_m.unwrap_or(0.0))
+    });
+    // Storeys: levels with an area, rooftop rooms not counted above ground.
+    let count = |above: bool| {
+        gfa_by_storey
+            .iter()
+            .filter(|s| s.above_ground == above && s.gfa_m2.is_some() && !s.rooftop_room)
+            .count()
+    };
+    let (storeys_above, storeys_below) = (count(true), count(false));
     if several {
         if let Some(h) = height_m {
             notes.push(format!(

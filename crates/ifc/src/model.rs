@@ -185,8 +185,15 @@ pub type Rings = Vec<Vec<Vec<[f64; 2]>>>;
 pub struct StoreyArea {
     pub global_id: String,
     pub name: Option<String>,
+    /// GlobalId of the storey's IfcBuilding.
+    pub building: Option<String>,
     pub elevation_m: Option<f64>,
     pub above_ground: bool,
+    /// A rooftop stair/lift/tank room within ¼ of the roof (GB 50352-2019 4.5.2): not
+    /// counted in the storeys above ground (GB 50016-2014 A.0.2), its area still counted.
+    pub rooftop_room: bool,
+    /// Top of the storey's roof slabs (structural roof, parapets left out), model z.
+    pub roof_top_m: Option<f64>,
     pub gfa_m2: Option<f64>,
     pub source: Option<AreaSource>,
     /// Sum of the storey's space gross (else net) areas, for comparison.

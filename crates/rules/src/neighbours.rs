@@ -33,7 +33,8 @@ fn building_name(ctx: &Ctx, gid: Option<&str>) -> String {
 }
 
 /// Every (part, neighbour) pair within `search` metres. With `nearest`, a part with no
-/// existing building within `search` is paired with the nearest one.
+/// existing building within `search` is paired with the nearest one, and the model's
+/// own buildings are paired whatever their distance.
 pub fn pairs<'a>(ctx: &'a Ctx, parts: &'a [PartGeom], search: f64, nearest: bool) -> Vec<Pair<'a>> {
     let mut out = Vec::new();
     for p in parts {
@@ -68,8 +69,9 @@ pub fn pairs<'a>(ctx: &'a Ctx, parts: &'a [PartGeom], search: f64, nearest: bool
             } else {
                 (b, a)
             };
-            let close = crate::geom::closest_points(&ours.geom, &theirs.geom)
-                .is_some_and(|(_, _, d)| d <= search);
+            let close = nearest
+                || crate::geom::closest_points(&ours.geom, &theirs.geom)
+                    .is_some_and(|(_, _, d)| d <= search);
             if close {
                 out.push(Pair {
                     ours,

@@ -128,11 +128,20 @@ fn storey_area(
         (None, None)
     };
     let counted = gfa.is_some() && source == Some(AreaSource::StoreyOutline);
+    let roof_top_m = super::max_z(
+        fabric
+            .iter()
+            .copied()
+            .filter(|e| e.storey.as_deref() == Some(gid) && is_roof(e)),
+    );
     StoreyArea {
         global_id: gid.clone(),
         name: s.node.name.clone(),
+        building: s.building.clone(),
         elevation_m: s.level_m(),
         above_ground,
+        rooftop_room: false,
+        roof_top_m,
         gfa_m2: gfa,
         source,
         spaces_m2,

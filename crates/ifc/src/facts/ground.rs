@@ -8,14 +8,14 @@
 //! where it lies more than that below it.
 
 use super::project_tris;
-use crate::footprint::{clip_poly_z, clip_z, Outline};
-use crate::model::Element;
+use crate::footprint::{clip_z, difference, Outline};
+use crate::model::{Element, Rings};
 
 /// A part counts above (below) ground only where it is more than this above (below) it.
 pub const GROUND_TOL_M: f64 = 0.01;
-/// Top of the ground-contact band whose projection is the 基底面积: one storey's
-/// headroom (GB/T 50353 counts full area from 2.20 m). Balconies, canopies and
-/// cantilevered floors start above it.
+/// Top of the ground-contact band: elements reaching into it stand on the ground and
+/// make the 基底面积 (one storey's headroom, GB/T 50353 counts full area from 2.20 m).
+/// Balconies, canopies and cantilevered floors start above it.
 pub const BASE_BAND_M: f64 = 2.2;
 /// Elements named in a note, at most.
 const NOTE_NAMES: usize = 10;
@@ -40,19 +40,35 @@ pub fn cut(fabric: &[&Element], g: f64) -> GroundCut {
         (bottom < lo).then(|| clip_z(t, lo, false))
     })
     .finish();
-    let band_top = g + BASE_BAND_M;
-    let base = project_tris(fabric, |t| {
-        let top = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
-        let bottom = t.iter().map(|v| v[2]).fold(f64::MAX, f64::min);
-        (top > hi && bottom < band_top).then(|| clip_poly_z(&clip_z(t, hi, true), band_top, false))
-    })
-    .finish();
+    let base = base(fabric, g, &above);
     GroundCut {
         above,
         below,
         base,
         notes: notes(fabric, lo, hi),
     }
+}
+
+/// The ground-contact outline 基底: the elements that stand in the band from 1 cm to
+/// [`BASE_BAND_M`] above the ground, projected (a wall's top face gives its section;
+/// its side faces project to nothing), with the rooms between the walls filled where
+/// the building covers them (a slab above) and courtyards left open.
+fn base(fabric: &[&Element], g: f64, above: &Outline) -> Outline {
+    let (hi, top) = (g + GROUND_TOL_M, g + BASE_BAND_M);
+    let standing: Vec<&Element> = fabric
+        .iter()
+        .copied()
+        .filter(|e| e.bbox.is_some_and(|b| b.max[2] > hi && b.min[2] < top))
+        .collect();
+    let band = project_tris(&standing, |t| {
+        let z = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
+        (z > hi).then(|| clip_z(t, hi, true))
+    })
+    .finish();
+    let filled: Rings = band.rings.iter().map(|p| vec![p[0].clone()]).collect();
+    // filled ∩ above = filled − (filled − above).
+    let outside = difference(&filled, &above.rings);
+    difference(&filled, &outside.rings)
 }
 
 /// Says which elements the ground cut: flush with it (below ground only) or split by it.

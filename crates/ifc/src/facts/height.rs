@@ -131,7 +131,9 @@ pub fn planning(scope: &Scope, outline_area: &BTreeMap<String, f64>, g: Option<f
             if pitched_a > flat_a && eave <= ridge {
                 height_m = Some((eave + ridge) / 2.0 - g);
                 method = Some(HeightMethod::PitchedRoof);
-                notes.push(format!("pitched roof: eave {eave:.3} m, ridge {ridge:.3} m"));
+                notes.push(format!(
+                    "pitched roof: eave {eave:.3} m, ridge {ridge:.3} m"
+                ));
             } else if let Some(top) = top {
                 height_m = Some(top - g);
                 method = Some(HeightMethod::FlatRoof);

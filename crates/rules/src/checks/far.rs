@@ -1,8 +1,9 @@
 //! `far`: floor-area ratio 容积率 = 计容建筑面积 / parcel area. Above-ground storeys only
 //! (basements excluded); a storey lower than 2.2 m counts at half (GB/T 50353); a storey
 //! higher than its use's base height counts several times (层高超限倍算, city profile).
-//! The storey height is floor to next level; the top storey is measured to the flat roof
-//! top, and under a pitched roof counts once.
+//! The storey height is floor to the next level of the same building; the top storey is
+//! measured to the top of its roof slab (结构层高, parapets left out), and under a
+//! pitched roof counts once.
 
 use crate::context::{decide, fmt_ratio, result, Ctx};
 use crate::report::{CheckResult, Citation, Comparison, Status, Text, Unit};
@@ -21,13 +22,6 @@ pub fn far_area(ctx: &Ctx) -> Result<(f64, Vec<serde_json::Value>, Vec<Citation>
     if let Some(m) = &far.multiplier {
         cites.push(profile.cite(&m.clause, m.unverified));
     }
-    let mut levels: Vec<f64> = ctx
-        .model
-        .storeys
-        .iter()
-        .filter_map(|s| s.level_m())
-        .collect();
-    levels.sort_by(f64::total_cmp);
     let use_cat = ctx.main_use.clone().unwrap_or_else(|| "default".into());
     let mut total = 0.0;
     let mut rows = Vec::new();
@@ -41,12 +35,27 @@ pub fn far_area(ctx: &Ctx) -> Result<(f64, Vec<serde_json::Value>, Vec<Citation>
                 format!("storey {name} has no elevation"),
             ));
         };
-        let next = levels.iter().copied().find(|l| *l > z + 0.01);
+        // The next level of the same building.
+        let next = ctx
+            .model
+            .storeys
+            .iter()
+            .filter(|o| o.building == s.building)
+            .filter_map(|o| o.level_m())
+            .filter(|l| *l > z + 0.01)
+            .reduce(f64::min);
         let (h, how) = match next {
             Some(n) => (Some(n - z), "floor_to_floor"),
-            None => match (facts.height_method.as_ref(), facts.height_m, facts.ground_m) {
+            None => match (
+                facts.height_method.as_ref(),
+                s.roof_top_m,
+                facts.height_m,
+                facts.ground_m,
+            ) {
                 (Some(HeightMethod::PitchedRoof), ..) => (None, "top_under_pitched_roof"),
-                (_, Some(hm), Some(g)) => (Some(g + hm - z), "top_to_roof"),
+                // 结构层高: to the top of the roof slab, parapets left out.
+                (_, Some(top), ..) => (Some(top - z), "top_to_roof_slab"),
+                (_, None, Some(hm), Some(g)) => (Some(g + hm - z), "top_to_roof"),
                 _ => (None, "top_unknown"),
             },
         };

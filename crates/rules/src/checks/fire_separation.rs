@@ -77,6 +77,11 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     r.details =
         serde_json::json!({"neighbours": rows, "high_rise": ours_high, "unknown_height": unknown});
     let Some((d, req, name, a, b)) = best else {
+        if unknown.is_empty() {
+            r.status = Status::NotApplicable;
+            r.explanation = Text::new("附近没有其他建筑", "no other building nearby");
+            return r;
+        }
         r.explanation = Text::new(
             format!("相邻建筑缺少高度: {}", unknown.join("、")),
             format!("neighbours without a height: {}", unknown.join(", ")),
