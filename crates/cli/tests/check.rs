@@ -43,7 +43,7 @@ fn compliant_building_exits_0_and_violation_exits_1() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "zhishen.report/1");
     assert_eq!(v["summary"]["overall"], "pass");
-    assert_eq!(v["checks"].as_array().unwrap().len(), 13);
+    assert_eq!(v["checks"].as_array().unwrap().len(), 14);
     assert_eq!(v["inputs"]["model"]["sha256"].as_str().unwrap().len(), 64);
     assert!(v["inputs"]["profiles"].as_array().unwrap().len() == 2);
 

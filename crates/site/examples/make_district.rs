@@ -698,7 +698,7 @@ model = "../ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc"
 parcel = "DK-05-4"
 place = "528614.5,3386425,0"
 use = "住宅"
-expect_fail = ["redline_containment", "setback_boundary"]
+expect_fail = ["redline_containment", "setback_boundary", "setback_underground"]
 note = "crosses the east boundary of DK-05-4 into DK-05-5"
 
 [[building]]

@@ -10,6 +10,9 @@ use crate::report::{CheckResult, Citation, Status, Text, Unit};
 use geo::{Area, BooleanOps, Distance, Euclidean, Geometry, Line, MultiLineString, Point};
 use zhishen_site::Kind;
 
+/// The governing part: distance, required, citation, closest points.
+type Governing = (f64, f64, Citation, geo::Coord<f64>, geo::Coord<f64>);
+
 pub fn check(ctx: &Ctx) -> CheckResult {
     let mut r = result(
         "setback_boundary",
@@ -90,7 +93,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             building: None,
         }],
     };
-    let mut best: Option<(f64, f64, Citation, geo::Coord<f64>, geo::Coord<f64>)> = None;
+    let mut best: Option<Governing> = None;
     for part in &parts {
         let (req, cite) = match required(part.height_m) {
             Ok(x) => x,
