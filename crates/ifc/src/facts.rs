@@ -9,6 +9,7 @@ mod gfa;
 mod ground;
 mod height;
 mod parts;
+mod terrain;
 
 use crate::error::Diagnostic;
 use crate::footprint::Union;
@@ -85,13 +86,24 @@ fn fabric<'a>(elements: &'a [Element], diags: &mut Vec<Diagnostic>) -> Vec<&'a E
     }
 }
 
-/// The outdoor ground 室外设计地面 (model z) and where it came from.
+/// What the facts are computed from: the model's spatial structure and elements.
+pub struct Structure<'a> {
+    pub storeys: &'a [Storey],
+    pub spaces: &'a [Space],
+    pub elements: &'a [Element],
+    pub buildings: &'a [Building],
+    pub sites: &'a [Site],
+}
+
+/// The outdoor ground 室外设计地面 (model z) and where it came from: the building's
+/// ElevationOfTerrain, else the terrain under the building (lowest point along its
+/// outline), else the lowest storey at or above ±0.00.
 fn ground(
-    storeys: &[Storey],
-    buildings: &[Building],
+    m: &Structure,
     fabric: &[&Element],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<(f64, String)> {
+    let (storeys, buildings) = (m.storeys, m.buildings);
     let geom_min_z = fabric
         .iter()
         .filter_map(|e| e.bbox)
@@ -114,6 +126,23 @@ fn ground(
         diags.push(Diagnostic::warn(
             "terrain_implausible",
             format!("IfcBuilding.ElevationOfTerrain gives ground at {g:.3} m, outside the building's geometry; ignored"),
+        ));
+    }
+    let terrain = terrain::meshes(m.sites, m.elements);
+    if let Some(g) = terrain::ground_under(fabric, &terrain) {
+        let plausible = match (geom_min_z, highest) {
+            (Some(lo), Some(hi)) => g >= lo - 10.0 && g <= hi,
+            _ => true,
+        };
+        if plausible {
+            return Some((
+                g,
+                "terrain geometry (IfcSite / IfcGeographicElement TERRAIN), lowest point along the building outline".into(),
+            ));
+        }
+        diags.push(Diagnostic::warn(
+            "terrain_implausible",
+            format!("the terrain geometry gives ground at {g:.3} m, outside the building's geometry; ignored"),
         ));
     }
     storeys
@@ -170,16 +199,11 @@ fn scopes<'a>(
     out
 }
 
-pub fn compute(
-    storeys: &[Storey],
-    spaces: &[Space],
-    elements: &[Element],
-    buildings: &[Building],
-    diags: &mut Vec<Diagnostic>,
-) -> Facts {
-    let fabric = fabric(elements, diags);
+pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
+    let (storeys, spaces, buildings) = (m.storeys, m.spaces, m.buildings);
+    let fabric = fabric(m.elements, diags);
     let highest_point_m = max_z(fabric.iter().copied());
-    let ground = ground(storeys, buildings, &fabric, diags);
+    let ground = ground(m, &fabric, diags);
     let ground_m = ground.as_ref().map(|g| g.0);
     if ground_m.is_none() {
         diags.push(Diagnostic::warn(

@@ -190,6 +190,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
             ref_latitude_deg: lat,
             ref_longitude_deg: lon,
             ref_elevation_m: e.get_float(11).map(|v| v * units.length),
+            terrain: None,
         });
     }
     let mut buildings = Vec::new();
@@ -316,7 +317,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     let mesh_ids: Vec<u32> = products
         .iter()
         .filter(|(id, t)| match t {
-            IfcType::IfcOpeningElement | IfcType::IfcSite => false,
+            IfcType::IfcOpeningElement => false,
             IfcType::IfcSpace => geometry_spaces.contains(id),
             _ => true,
         })
@@ -382,6 +383,10 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         },
     );
 
+    // The site's body is its terrain: the ground a sloping site's height is measured from.
+    for site in &mut sites {
+        site.terrain = mesh_of.remove(&site.node.id);
+    }
     let mut bbox_world_m: Option<BBox> = None;
     for (id, t) in &products {
         if matches!(
@@ -475,7 +480,16 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     );
 
     tracing::debug!(elapsed = ?t0.elapsed(), "elements");
-    let facts = facts::compute(&storeys, &spaces, &elements, &buildings, &mut diags);
+    let facts = facts::compute(
+        &facts::Structure {
+            storeys: &storeys,
+            spaces: &spaces,
+            elements: &elements,
+            buildings: &buildings,
+            sites: &sites,
+        },
+        &mut diags,
+    );
     tracing::debug!(elapsed = ?t0.elapsed(), "facts");
     Ok(Model {
         file: file.to_string(),

@@ -25,6 +25,9 @@ pub struct Site {
     pub ref_latitude_deg: Option<f64>,
     pub ref_longitude_deg: Option<f64>,
     pub ref_elevation_m: Option<f64>,
+    /// The site's own body geometry (terrain 地形), world coordinates, when it has one.
+    #[serde(skip)]
+    pub terrain: Option<Mesh>,
 }
 
 #[derive(Debug, Clone, Serialize)]

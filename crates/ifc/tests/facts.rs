@@ -256,3 +256,36 @@ fn profiles_drawn_at_map_coordinates_are_flagged() {
         m.diagnostics
     );
 }
+
+#[test]
+fn sloping_terrain_sets_the_ground_at_its_lowest_point_along_the_building() {
+    // Terrain falling from 0.0 at x = 0 to −2.0 at x = 20 under a 20 × 10 m box of
+    // 3 storeys (roof top 9.2 m): the lowest ground along the outline is −2.0, so the
+    // planning height is 9.2 + 2.0 = 11.2 m, in metres and in millimetres.
+    for unit in [Unit::Metre, Unit::Millimetre] {
+        let m = load(&BuildingSpec {
+            terrain_slope: Some([0.0, -2.0]),
+            unit,
+            ..BuildingSpec::default()
+        });
+        let f = &m.facts;
+        assert!(close(f.ground_m.unwrap(), -2.0, 1e-4), "{:?}", f.ground_m);
+        assert!(f.ground_source.as_deref().unwrap().starts_with("terrain"));
+        assert!(close(f.height_m.unwrap(), 11.2, 1e-4), "{:?}", f.height_m);
+        // The ground slab (−0.2..0) now stands above the ground, so it is in the
+        // footprint and the base, and nothing lies more than 1 cm below −2.0.
+        assert!(close(f.base_area_m2, 200.0, 1e-6), "{}", f.base_area_m2);
+        assert_eq!(f.footprint_below_area_m2, 0.0);
+    }
+    // ElevationOfTerrain wins over terrain geometry.
+    let m = load(&BuildingSpec {
+        terrain_slope: Some([0.0, -2.0]),
+        terrain_m: Some(-0.45),
+        ..BuildingSpec::default()
+    });
+    assert!(
+        close(m.facts.height_m.unwrap(), 9.65, 1e-4),
+        "{:?}",
+        m.facts.height_m
+    );
+}

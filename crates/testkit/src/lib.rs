@@ -58,6 +58,10 @@ pub struct BuildingSpec {
     pub roof: Roof,
     pub map_conversion: Option<MapConv>,
     pub terrain_m: Option<f64>,
+    /// A sloping terrain 地形 as an IfcGeographicElement TERRAIN in the site: its
+    /// surface height at the footprint's smallest and largest x, planar in between
+    /// (no ElevationOfTerrain needed).
+    pub terrain_slope: Option<[f64; 2]>,
     /// Pset_BuildingCommon.OccupancyType.
     pub occupancy: Option<String>,
     pub wall_thickness_m: f64,
@@ -80,6 +84,7 @@ impl Default for BuildingSpec {
             roof: Roof::Flat { parapet_m: 0.0 },
             map_conversion: None,
             terrain_m: None,
+            terrain_slope: None,
             occupancy: None,
             wall_thickness_m: 0.2,
             spaces: false,
@@ -256,6 +261,37 @@ pub(crate) fn wall_rect(a: [f64; 2], b: [f64; 2], t: f64) -> Vec<[f64; 2]> {
     vec![a, b, [b[0] + nx, b[1] + ny], [a[0] + nx, a[1] + ny]]
 }
 
+/// A wedge of terrain 5 m beyond the footprint on every side whose top surface runs
+/// from `slope[0]` at the footprint's smallest x to `slope[1]` at its largest, planar.
+fn write_terrain(w: &mut W, body_ctx: u32, site: u32, fp: &[[f64; 2]], slope: [f64; 2]) {
+    let [x0, y0, x1, y1] = bounds(fp);
+    let z = |x: f64| slope[0] + (slope[1] - slope[0]) * (x - x0) / (x1 - x0);
+    let (xa, xb) = (x0 - 5.0, x1 + 5.0);
+    let bottom = z(xa).min(z(xb)) - 1.0;
+    // Profile in the x-z plane, extruded along +y: local z = +y, local x = -x, so the
+    // profile's (u, v) is (-x, z).
+    let prof = w.profile(&[[-xa, bottom], [-xa, z(xa)], [-xb, z(xb)], [-xb, bottom]]);
+    let o = w.point3([0.0, y0 - 5.0, 0.0]);
+    let ax = w.add("IFCDIRECTION((0.,1.,0.))");
+    let rd = w.add("IFCDIRECTION((-1.,0.,0.))");
+    let pos = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
+    let dir = w.add("IFCDIRECTION((0.,0.,1.))");
+    let solid = w.add(format!(
+        "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
+        w.len(y1 - y0 + 10.0)
+    ));
+    let shape = w.body(body_ctx, solid, "SweptSolid");
+    let pl = w.placement(0.0);
+    let t = w.add(format!(
+        "IFCGEOGRAPHICELEMENT('{}',$,'Terrain',$,$,#{pl},#{shape},$,.TERRAIN.)",
+        guid(9_010)
+    ));
+    w.add(format!(
+        "IFCRELCONTAINEDINSPATIALSTRUCTURE('{}',$,$,$,(#{t}),#{site})",
+        guid(9_011)
+    ));
+}
+
 /// Writes the building as an IFC4 file.
 pub fn write_ifc4(spec: &BuildingSpec) -> String {
     let mut w = W::new(spec.unit, spec.origin);
@@ -294,6 +330,9 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
             "IFCRELDEFINESBYPROPERTIES('{}',$,$,$,(#{building}),#{ps})",
             guid(9_006)
         ));
+    }
+    if let Some(slope) = spec.terrain_slope {
+        write_terrain(&mut w, body_ctx, site, &spec.footprint, slope);
     }
     let h = spec.storey_height_m;
     let fp = spec.footprint.clone();
