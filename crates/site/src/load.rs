@@ -11,7 +11,7 @@ use crate::package::{self, Declared};
 use crate::{ranges, SiteError};
 use gdal::cpl::CslStringList;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
-use gdal::vector::{FieldValue, LayerAccess, ToGdal};
+use gdal::vector::{FieldValue, LayerAccess, OGRwkbGeometryType, ToGdal};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use geo::{Area, BoundingRect, CoordsIter, LineString, MultiPolygon, Polygon, Validation};
 use serde::Deserialize;
@@ -898,6 +898,11 @@ fn feature_geometry(
     } else {
         g
     };
+    // Polygons are validated as GDAL holds them (no copy back to OGR for GEOS).
+    let flat = gdal::vector::geometry_type_flatten(g.geometry_type());
+    let valid_as_read = (ctx.s.kind.is_areal()
+        && (flat == OGRwkbGeometryType::wkbPolygon || flat == OGRwkbGeometryType::wkbMultiPolygon))
+        .then(|| g.is_valid());
     let geom: geo::Geometry<f64> = geo::Geometry::try_from(g)
         .map_err(|e| Box::new(here.error("geometry_unsupported", fid, None, e.to_string())))?;
     if !ctx.s.kind.is_areal() {
@@ -914,7 +919,7 @@ fn feature_geometry(
             ),
         )));
     };
-    match repair(mp) {
+    match repair(mp, valid_as_read) {
         Repair::Valid(g) => Ok((geo::Geometry::MultiPolygon(g), None)),
         Repair::Repaired(g, msg) => Ok((geo::Geometry::MultiPolygon(g), Some(msg))),
         Repair::Rejected(msg) => Err(Box::new(here.error("invalid_geometry", fid, None, msg))),
@@ -1023,7 +1028,10 @@ const EXPLAIN_MAX_VERTICES: usize = 2_000;
 /// GEOS decides validity and repairs: both are O(n log n) (monotone chains and an
 /// STRtree). geo's own `is_valid` tests every pair of ring segments, O(n²): a
 /// 20,000-vertex parcel took seconds and 200,000 vertices minutes.
-fn repair(mp: MultiPolygon<f64>) -> Repair {
+fn repair(mp: MultiPolygon<f64>, valid_as_read: Option<bool>) -> Repair {
+    if valid_as_read == Some(true) {
+        return Repair::Valid(mp);
+    }
     let Ok(ogr) = mp.to_gdal() else {
         return Repair::Rejected("the polygon cannot be passed to GEOS; feature rejected".into());
     };

@@ -436,6 +436,22 @@ impl SiteModel {
         self.findings.iter().filter(|f| f.blocks_review())
     }
 
+    /// Canonical fields of `f` whose values were refused as out of range
+    /// (`value_out_of_range`) and removed from its attributes. A check must not treat
+    /// them as absent ("no limit given"), only as unknown.
+    pub fn refused_fields(&self, f: &Feature) -> Vec<&str> {
+        self.findings
+            .iter()
+            .filter(|x| {
+                x.code == "value_out_of_range"
+                    && x.fid == f.fid
+                    && x.file == f.file
+                    && x.layer.as_deref() == Some(f.layer.as_str())
+            })
+            .filter_map(|x| x.field.as_deref())
+            .collect()
+    }
+
     pub fn count(&self, kind: Kind) -> usize {
         self.of_kind.get(&kind).map_or(0, Vec::len)
     }

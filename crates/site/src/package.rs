@@ -157,16 +157,25 @@ fn read_head(p: &Path, n: usize) -> std::io::Result<(Vec<u8>, u64)> {
     Ok((head, size))
 }
 
-/// The file length a .shp/.shx header declares (bytes); `Ok(None)` when the file is absent.
-fn esri_header(p: &Path) -> Result<Option<u64>, String> {
-    let Ok((h, size)) = read_head(p, 100) else {
+/// The first `n` bytes of `p` and its size; `Ok(None)` when it cannot be read (absent),
+/// `Err` when it is shorter than the `n`-byte header.
+fn header(p: &Path, n: usize, what: &str) -> Result<Option<(Vec<u8>, u64)>, String> {
+    let Ok((h, size)) = read_head(p, n) else {
         return Ok(None);
     };
-    if h.len() < 100 {
+    if h.len() < n {
         return Err(format!(
-            "文件被截断 truncated: {size} bytes, shorter than the 100-byte header"
+            "文件被截断 truncated: {size} bytes, shorter than the {n}-byte {what}header"
         ));
     }
+    Ok(Some((h, size)))
+}
+
+/// The file length a .shp/.shx header declares (bytes); `Ok(None)` when the file is absent.
+fn esri_header(p: &Path) -> Result<Option<u64>, String> {
+    let Some((h, size)) = header(p, 100, "")? else {
+        return Ok(None);
+    };
     if h[0..4] != [0, 0, 0x27, 0x0a] {
         return Err(
             "不是 Shapefile 文件 not a Shapefile: the header does not start with 9994".into(),
@@ -184,14 +193,9 @@ fn esri_header(p: &Path) -> Result<Option<u64>, String> {
 
 /// The record count of a DBF header; `Ok(None)` when the file is absent.
 fn dbf_header(p: &Path) -> Result<Option<u64>, String> {
-    let Ok((h, size)) = read_head(p, 32) else {
+    let Some((h, size)) = header(p, 32, "DBF ")? else {
         return Ok(None);
     };
-    if h.len() < 32 {
-        return Err(format!(
-            "文件被截断 truncated: {size} bytes, shorter than the 32-byte DBF header"
-        ));
-    }
     let records = u64::from(u32::from_le_bytes([h[4], h[5], h[6], h[7]]));
     let header = u64::from(u16::from_le_bytes([h[8], h[9]]));
     let record = u64::from(u16::from_le_bytes([h[10], h[11]]));

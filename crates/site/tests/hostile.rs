@@ -353,26 +353,31 @@ fn unreadable_files_say_which_and_why() {
     unreadable("parcel.fgb", b"", "empty file");
 }
 
+/// Loads `dir` with one limit changed from the defaults.
+fn load_limited(dir: &Path, set: impl FnOnce(&mut Limits)) -> Result<SiteModel, SiteError> {
+    let mut limits = Limits::default();
+    set(&mut limits);
+    zhishen_site::load_with(
+        dir,
+        &LoadOptions {
+            limits,
+            ..Default::default()
+        },
+    )
+}
+
+fn limit_findings(m: &SiteModel) -> Vec<&zhishen_site::Finding> {
+    m.findings
+        .iter()
+        .filter(|f| f.code == "limit_exceeded")
+        .collect()
+}
+
 #[test]
 fn limits_name_themselves() {
     let pkg = road_package();
-    let opts = |limits: Limits| LoadOptions {
-        limits,
-        ..Default::default()
-    };
-    let m = zhishen_site::load_with(
-        pkg.path(),
-        &opts(Limits {
-            max_features_per_layer: 8,
-            ..Default::default()
-        }),
-    )
-    .unwrap();
-    let f = m
-        .findings
-        .iter()
-        .find(|f| f.code == "limit_exceeded")
-        .unwrap();
+    let m = load_limited(pkg.path(), |l| l.max_features_per_layer = 8).unwrap();
+    let f = limit_findings(&m)[0];
     assert!(
         f.message.contains("max_features_per_layer = 8") && f.message.contains("9"),
         "{f:?}"
@@ -380,29 +385,11 @@ fn limits_name_themselves() {
     assert!(f.blocks_review());
     assert_eq!(m.count(Kind::RoadRedLine), 0);
     // Nine roads at the limit of nine: fine.
-    let m = zhishen_site::load_with(
-        pkg.path(),
-        &opts(Limits {
-            max_features_per_layer: 9,
-            ..Default::default()
-        }),
-    )
-    .unwrap();
+    let m = load_limited(pkg.path(), |l| l.max_features_per_layer = 9).unwrap();
     assert_eq!(m.count(Kind::RoadRedLine), 9);
     // A road has two or more vertices; a limit of one refuses every road, each by fid.
-    let m = zhishen_site::load_with(
-        pkg.path(),
-        &opts(Limits {
-            max_vertices_per_feature: 1,
-            ..Default::default()
-        }),
-    )
-    .unwrap();
-    let over: Vec<_> = m
-        .findings
-        .iter()
-        .filter(|f| f.code == "limit_exceeded")
-        .collect();
+    let m = load_limited(pkg.path(), |l| l.max_vertices_per_feature = 1).unwrap();
+    let over = limit_findings(&m);
     assert_eq!(over.len(), 9);
     assert!(
         over[0].message.contains("max_vertices_per_feature = 1"),
@@ -410,29 +397,12 @@ fn limits_name_themselves() {
         over[0].message
     );
     // 1324 + 172 + 1795 + 430 bytes = 3721 in all.
-    let Err(e) = zhishen_site::load_with(
-        pkg.path(),
-        &opts(Limits {
-            max_total_bytes: 3720,
-            ..Default::default()
-        }),
-    ) else {
-        panic!("3721 bytes loaded under a limit of 3720");
-    };
-    match e {
-        SiteError::LimitExceeded {
+    match load_limited(pkg.path(), |l| l.max_total_bytes = 3720) {
+        Err(SiteError::LimitExceeded {
             limit, value, max, ..
-        } => {
-            assert_eq!((limit, value, max), (Limit::TotalBytes, 3721, 3720));
-        }
-        other => panic!("{other}"),
+        }) => assert_eq!((limit, value, max), (Limit::TotalBytes, 3721, 3720)),
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("3721 bytes loaded under a limit of 3720"),
     }
-    assert!(zhishen_site::load_with(
-        pkg.path(),
-        &opts(Limits {
-            max_total_bytes: 3721,
-            ..Default::default()
-        }),
-    )
-    .is_ok());
+    assert!(load_limited(pkg.path(), |l| l.max_total_bytes = 3721).is_ok());
 }
