@@ -188,11 +188,25 @@ pub fn load_with(dir: &Path, opts: &LoadOptions) -> Result<SiteModel, SiteError>
     let opened = open_all(sources, &capture, &mut findings);
     let site_srs = match site_crs(&config, &toml_path, dir, &opened) {
         Ok(s) => s,
-        // The CRS is unknown because files could not be read: say that, not "unknown CRS".
-        Err(SiteError::UnknownCrs { .. })
-            if findings.iter().any(|f| f.severity == Severity::Error) =>
-        {
-            return Ok(SiteModel::new("unknown".into(), vec![], vec![], findings));
+        Err(e @ SiteError::UnknownCrs { .. }) => {
+            // Files that could not be read, or a .prj that does not parse, are why: name them.
+            for o in &opened {
+                let prj = crs_file(&o.src.path);
+                if prj != o.src.path {
+                    findings.push(Finding::error(
+                        "unknown_crs",
+                        &prj,
+                        None,
+                        None,
+                        None,
+                        PRJ_UNREADABLE.into(),
+                    ));
+                }
+            }
+            if findings.iter().any(|f| f.severity == Severity::Error) {
+                return Ok(SiteModel::new("unknown".into(), vec![], vec![], findings));
+            }
+            return Err(e);
         }
         Err(e) => return Err(e),
     };
@@ -370,8 +384,14 @@ fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>
         let (messages, _) = capture.drain();
         match opened {
             Ok(ds) => {
-                let here = FilePlace(&src.path);
-                gdal_findings(&here, None, &messages, findings);
+                gdal_findings(&FilePlace(&src.path), None, &messages, findings);
+                // GDAL parses a layer's CRS (a Shapefile's .prj) when first asked: ask now,
+                // so what it says is about that file.
+                for l in ds.layers() {
+                    let _ = l.spatial_ref();
+                }
+                let (messages, _) = capture.drain();
+                gdal_findings(&FilePlace(&crs_file(&src.path)), None, &messages, findings);
                 out.push(Opened {
                     ds,
                     encoding: encoding.map(|e| format!("{e} ({})", how.unwrap_or(""))),
@@ -399,6 +419,18 @@ fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>
         }
     }
     out
+}
+
+const PRJ_UNREADABLE: &str = "坐标系文件无法解析 the .prj cannot be read as a CRS; fix it or set `crs` for the layer in site.toml";
+
+/// The file a source's CRS comes from: a Shapefile's .prj when there is one.
+fn crs_file(path: &Path) -> PathBuf {
+    let prj = package::sidecar(path, "prj");
+    if package::is_ext(path, "shp") && prj.exists() {
+        prj
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// Site CRS: site.toml, else the parcel layer's, else the first layer's.
@@ -526,7 +558,10 @@ fn read_source(o: &Opened, site: &SpatialRef, limits: &Limits, capture: &Capture
             file: &o.src.path,
             layer: &lname,
         };
-        let Some((src, transform)) = layer_transform(&o.src, &layer, site, &here, out) else {
+        let transform = layer_transform(&o.src, &layer, site, &here, out);
+        let (messages, _) = capture.drain();
+        gdal_findings(&here, None, &messages, &mut out.findings);
+        let Some((src, transform)) = transform else {
             continue;
         };
         let axis_swapped = detect_swapped_axes(&mut layer, &src);
@@ -599,12 +634,24 @@ fn layer_transform(
         None => layer.spatial_ref(),
     };
     let Some(mut src) = src else {
-        out.findings.push(here.error(
-            "unknown_crs",
-            None,
-            None,
-            "the layer has no CRS (no .prj / SRS); set `crs` for it in site.toml".into(),
-        ));
+        let file = crs_file(here.file);
+        out.findings.push(if file != here.file {
+            Finding::error(
+                "unknown_crs",
+                &file,
+                Some(here.layer),
+                None,
+                None,
+                PRJ_UNREADABLE.into(),
+            )
+        } else {
+            here.error(
+                "unknown_crs",
+                None,
+                None,
+                "the layer has no CRS (no .prj / SRS); set `crs` for it in site.toml".into(),
+            )
+        });
         return None;
     };
     src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
