@@ -907,7 +907,7 @@ fn feature_geometry(
 ) -> Result<(geo::Geometry<f64>, Option<String>), Box<Finding>> {
     let here = &ctx.here;
     let fid = f.fid();
-    let Some(g) = f.geometry() else {
+    let Some(g) = f.geometry().filter(|g| has_geometry(g)) else {
         return Err(Box::new(here.error(
             "no_geometry",
             fid,
@@ -945,13 +945,10 @@ fn feature_geometry(
     } else {
         g
     };
-    // Polygons are validated as GDAL holds them (no copy back to OGR for GEOS).
-    let flat = gdal::vector::geometry_type_flatten(g.geometry_type());
-    let valid_as_read = (ctx.s.kind.is_areal()
-        && (flat == OGRwkbGeometryType::wkbPolygon || flat == OGRwkbGeometryType::wkbMultiPolygon))
-        .then(|| g.is_valid());
     let geom: geo::Geometry<f64> = geo::Geometry::try_from(g)
         .map_err(|e| Box::new(here.error("geometry_unsupported", fid, None, e.to_string())))?;
+    let invalid = |why: String| Box::new(here.error("invalid_geometry", fid, None, why));
+    sane_coordinates(&geom).map_err(invalid)?;
     if !ctx.s.kind.is_areal() {
         return Ok((geom, None));
     }
@@ -966,10 +963,62 @@ fn feature_geometry(
             ),
         )));
     };
+    closed_rings(&mp).map_err(invalid)?;
+    // Polygons are validated as GDAL holds them (no copy back to OGR for GEOS).
+    let flat = gdal::vector::geometry_type_flatten(g.geometry_type());
+    let valid_as_read = (flat == OGRwkbGeometryType::wkbPolygon
+        || flat == OGRwkbGeometryType::wkbMultiPolygon)
+        .then(|| g.is_valid());
     match repair(mp, valid_as_read) {
         Repair::Valid(g) => Ok((geo::Geometry::MultiPolygon(g), None)),
         Repair::Repaired(g, msg) => Ok((geo::Geometry::MultiPolygon(g), Some(msg))),
-        Repair::Rejected(msg) => Err(Box::new(here.error("invalid_geometry", fid, None, msg))),
+        Repair::Rejected(msg) => Err(invalid(msg)),
+    }
+}
+
+/// Whether a feature's geometry is there. The gdal crate wraps a feature without one
+/// (a null shape, a GeoJSON polygon without rings) in a geometry with a NULL handle; GDAL
+/// then answers every call with "Pointer 'hGeom' is NULL" and type wkbUnknown, which
+/// no real geometry has. That message is expected here, so a nested capture swallows it.
+fn has_geometry(g: &gdal::vector::Geometry) -> bool {
+    let probe = Capture::start();
+    let unknown = g.geometry_type() == OGRwkbGeometryType::wkbUnknown;
+    let (messages, _) = probe.drain();
+    !(unknown && !messages.is_empty())
+}
+
+/// Farther from the origin than this, a coordinate is in no projected CRS (zone-prefixed
+/// Gauss-Krüger eastings stay below 5·10⁷ m).
+const MAX_COORDINATE_M: f64 = 1e9;
+
+/// Every coordinate finite and within [`MAX_COORDINATE_M`].
+fn sane_coordinates(g: &geo::Geometry<f64>) -> Result<(), String> {
+    match g.coords_iter().find(|c| {
+        !(c.x.is_finite()
+            && c.y.is_finite()
+            && c.x.abs() < MAX_COORDINATE_M
+            && c.y.abs() < MAX_COORDINATE_M)
+    }) {
+        Some(c) => Err(format!(
+            "坐标无效 coordinate ({:e}, {:e}) is not finite or lies beyond 10⁹ m; feature rejected",
+            c.x, c.y
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Every ring has at least four points (three distinct and the closing one).
+fn closed_rings(mp: &MultiPolygon<f64>) -> Result<(), String> {
+    let short =
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .find(|r| r.0.len() < 4);
+    match short {
+        Some(r) => Err(format!(
+            "环点数不足 a polygon ring has {} points, fewer than 4; feature rejected",
+            r.0.len()
+        )),
+        None => Ok(()),
     }
 }
 

@@ -407,3 +407,51 @@ fn limits_name_themselves() {
     }
     assert!(load_limited(pkg.path(), |l| l.max_total_bytes = 3721).is_ok());
 }
+
+#[test]
+fn degenerate_geometries_are_named_without_gdal_noise() {
+    let d = tempfile::tempdir().unwrap();
+    let poly = |coords: &str| {
+        format!(
+            r#"{{"type": "Feature", "properties": {{"id": "X", "land_use": "R2"}}, "geometry": {{"type": "Polygon", "coordinates": {coords}}}}}"#
+        )
+    };
+    write(
+        d.path(),
+        "parcel.geojson",
+        &fc(&[
+            poly("[[[528000, 3386000], [1e400, 3386000], [528100, 3386100], [528000, 3386000]]]"),
+            poly("[[[528000, 3386000], [1e300, 3386000], [528100, 3386100], [528000, 3386000]]]"),
+            poly("[[[528000, 3386000]]]"),
+            poly("[]"),
+            square(r#"{"id": "OK", "land_use": "R2"}"#, 528000.0),
+        ]),
+    );
+    let m = zhishen_site::load(d.path()).unwrap();
+    let got: Vec<(&str, Option<u64>)> = m.findings.iter().map(|f| (f.code, f.fid)).collect();
+    assert_eq!(
+        got,
+        [
+            ("invalid_geometry", Some(0)),
+            ("invalid_geometry", Some(1)),
+            ("invalid_geometry", Some(2)),
+            ("no_geometry", Some(3)),
+        ]
+    );
+    assert!(
+        m.findings[0].message.contains("inf"),
+        "{}",
+        m.findings[0].message
+    );
+    assert!(
+        m.findings[1].message.contains("1e300"),
+        "{}",
+        m.findings[1].message
+    );
+    assert!(
+        m.findings[2].message.contains("1 points"),
+        "{}",
+        m.findings[2].message
+    );
+    assert_eq!(m.count(Kind::Parcel), 1);
+}
