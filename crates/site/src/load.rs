@@ -984,7 +984,7 @@ fn has_geometry(g: &gdal::vector::Geometry) -> bool {
     let probe = Capture::start();
     let unknown = g.geometry_type() == OGRwkbGeometryType::wkbUnknown;
     let (messages, _) = probe.drain();
-    !(unknown && !messages.is_empty())
+    !unknown || messages.is_empty()
 }
 
 /// Farther from the origin than this, a coordinate is in no projected CRS (zone-prefixed
