@@ -48,6 +48,40 @@ pub struct CheckArgs {
     /// Output file (default: standard output; required for bcf).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Read site.toml paths that are absolute or leave the package (refused by default).
+    #[arg(long)]
+    pub allow_outside_paths: bool,
+}
+
+/// Site load options from the command line: default limits, the path rule as asked.
+pub(crate) fn site_options(allow_outside_paths: bool) -> zhishen_site::LoadOptions {
+    zhishen_site::LoadOptions {
+        allow_outside_paths,
+        ..Default::default()
+    }
+}
+
+/// A review never runs on a package that was not completely read: the findings that
+/// say so, as one message naming each file (exit 2).
+pub(crate) fn refuse_incomplete(site: &zhishen_site::SiteModel) -> Result<(), String> {
+    let blocking: Vec<String> = site
+        .blocking()
+        .map(|f| {
+            let place = [f.layer.clone(), f.fid.map(|x| format!("fid {x}"))]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!("  [{}] {} {place}: {}", f.code, f.file, f.message)
+        })
+        .collect();
+    if blocking.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "场地数据未完整读取, 不予审查 the site package was not read completely; no review:\n{}",
+        blocking.join("\n")
+    ))
 }
 
 pub fn sha256_file(p: &Path) -> Result<FileRef> {
@@ -159,7 +193,8 @@ pub fn run(a: CheckArgs) -> Result<ExitCode> {
     };
     let profiles = profiles(&a.profile)?;
     let model = zhishen_ifc::load_path(&a.model)?;
-    let site = zhishen_site::load(&a.site)?;
+    let site = zhishen_site::load_with(&a.site, &site_options(a.allow_outside_paths))?;
+    refuse_incomplete(&site).map_err(BadInput)?;
     let placed = zhishen_site::place(&model, &site.crs, place).map_err(|e| e.to_string());
     let inputs = review_inputs(
         sha256_file(&a.model)?,

@@ -71,6 +71,9 @@ enum SiteCmd {
         dir: PathBuf,
         #[arg(long)]
         json: bool,
+        /// Read site.toml paths that are absolute or leave the package (refused by default).
+        #[arg(long)]
+        allow_outside_paths: bool,
     },
 }
 
@@ -131,9 +134,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Audit(a) => audit::run(a),
         Cmd::Check(a) => check::run(a),
         Cmd::Site {
-            cmd: SiteCmd::Info { dir, json },
+            cmd:
+                SiteCmd::Info {
+                    dir,
+                    json,
+                    allow_outside_paths,
+                },
         } => {
-            let m = zhishen_site::load(&dir)?;
+            let m = zhishen_site::load_with(&dir, &check::site_options(allow_outside_paths))?;
             let mut out = std::io::stdout().lock();
             if json {
                 let v = serde_json::json!({

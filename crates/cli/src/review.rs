@@ -263,6 +263,7 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<zhishen_rules::Report,
             .map_err(|e| format!("模型无法读取 unreadable IFC: {e}"))?;
         let site = zhishen_site::load(&site_dir)
             .map_err(|e| format!("场地数据无法读取 site {}: {e}", site_dir.display()))?;
+        crate::check::refuse_incomplete(&site)?;
         let placed = zhishen_site::place(&model, &site.crs, place).map_err(|e| e.to_string());
         let inputs = review_inputs(
             FileRef {

@@ -278,7 +278,8 @@ pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
         .max_by(|a, b| a.share.unwrap_or(0.0).total_cmp(&b.share.unwrap_or(0.0)))
         .map(|s| s.category.clone())
         .or(ctx.main_use.clone());
-    let checks: Vec<CheckResult> = checks::ALL.iter().map(|(_, f)| f(&ctx)).collect();
+    let mut checks: Vec<CheckResult> = checks::ALL.iter().map(|(_, f)| f(&ctx)).collect();
+    unverifiable_on_refused(&mut checks, &site.refused_fields(parcel), input.parcel_id);
     let summary = Report::summarize(&checks);
     let far_area = checks::far::far_area(&ctx).ok().map(|t| t.0);
     let model = input.model;
@@ -355,6 +356,47 @@ pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
         summary,
         context,
     })
+}
+
+/// The parcel fields each check reads where an absent value means "no parcel limit"
+/// (the check then falls back to a profile default or a national ceiling).
+const PARCEL_FIELDS_OF: &[(&str, &[&str])] = &[
+    ("far", &["far_max", "far_min"]),
+    ("coverage", &["coverage_max"]),
+    ("green_ratio", &["green_min"]),
+    ("height_planning", &["height_max"]),
+    ("setback_road", &["setback_road_min"]),
+    ("setback_boundary", &["setback_boundary_min"]),
+];
+
+/// A parcel value the site loader refused as out of range (e.g. `height_max = -10`) is
+/// not "no limit": a check that passed or failed without it is unverifiable instead.
+fn unverifiable_on_refused(checks: &mut [CheckResult], refused: &[&str], parcel: &str) {
+    for c in checks.iter_mut() {
+        let Some((_, fields)) = PARCEL_FIELDS_OF.iter().find(|(id, _)| *id == c.id) else {
+            continue;
+        };
+        let hit: Vec<&str> = refused
+            .iter()
+            .copied()
+            .filter(|f| fields.contains(f))
+            .collect();
+        if hit.is_empty() || !matches!(c.status, Status::Pass | Status::Fail) {
+            continue;
+        }
+        c.status = Status::Unverifiable;
+        c.within_tolerance = false;
+        c.explanation = Text::new(
+            format!(
+                "地块 {parcel} 的 {} 超出有效范围, 未予采用, 无法核验",
+                hit.join("、")
+            ),
+            format!(
+                "parcel {parcel}: {} outside its valid range and not used; cannot be verified",
+                hit.join(", ")
+            ),
+        );
+    }
 }
 
 /// Farther than this from its parcel, a placement is not meant for this site.

@@ -3,14 +3,19 @@
 //! to canonical names, everything transformed to the site CRS and indexed in an
 //! R-tree; buildings placed on the site from their georeferencing or an explicit placement.
 
+mod cpl;
 pub mod fields;
 pub mod load;
 pub mod model;
+pub mod options;
+mod package;
 pub mod place;
+pub mod ranges;
 
 pub use fields::Kind;
-pub use load::load;
+pub use load::{load, load_with};
 pub use model::{Feature, Finding, LayerInfo, Severity, SiteModel};
+pub use options::{Limit, Limits, LoadOptions};
 pub use place::{place, PlacedBuilding, PlacedPart, Placement, PlacementSource};
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +38,13 @@ pub enum SiteError {
     GeographicSiteCrs { crs: String },
     #[error("cannot place {model} on the site: {why}; give --place E,N,rotation_deg")]
     NoPlacement { model: String, why: String },
+    #[error("{path}: 超出限制 limit exceeded: {limit} = {max}, the package has {value}")]
+    LimitExceeded {
+        path: String,
+        limit: Limit,
+        value: u64,
+        max: u64,
+    },
     #[error("placement: {0}")]
     Placement(String),
 }

@@ -60,7 +60,17 @@ pub struct Finding {
     pub message: String,
 }
 
+/// Error codes about one value, which the checks see as missing (`unverifiable`);
+/// every other error means data was not read.
+const VALUE_ERRORS: &[&str] = &["missing_attribute", "value_out_of_range"];
+
 impl Finding {
+    /// Whether a review must not run on the package: an error other than a missing or
+    /// refused value, i.e. a file, layer or feature that was not (completely) read.
+    pub fn blocks_review(&self) -> bool {
+        self.severity == Severity::Error && !VALUE_ERRORS.contains(&self.code)
+    }
+
     fn new(
         severity: Severity,
         code: &'static str,
@@ -419,6 +429,27 @@ impl SiteModel {
             of_kind,
             parcel_ids,
         }
+    }
+
+    /// The findings that forbid a review on this package ([`Finding::blocks_review`]).
+    pub fn blocking(&self) -> impl Iterator<Item = &Finding> + '_ {
+        self.findings.iter().filter(|f| f.blocks_review())
+    }
+
+    /// Canonical fields of `f` whose values were refused as out of range
+    /// (`value_out_of_range`) and removed from its attributes. A check must not treat
+    /// them as absent ("no limit given"), only as unknown.
+    pub fn refused_fields(&self, f: &Feature) -> Vec<&str> {
+        self.findings
+            .iter()
+            .filter(|x| {
+                x.code == "value_out_of_range"
+                    && x.fid == f.fid
+                    && x.file == f.file
+                    && x.layer.as_deref() == Some(f.layer.as_str())
+            })
+            .filter_map(|x| x.field.as_deref())
+            .collect()
     }
 
     pub fn count(&self, kind: Kind) -> usize {
