@@ -6,15 +6,16 @@
 //! geometry and the IFC elements involved. Missing data makes a check `unverifiable`,
 //! never `pass`. No IO here: the caller loads the model, the site and the profile texts.
 
-pub mod bcf;
 pub mod checks;
 pub mod context;
 pub mod geom;
-pub mod html;
 pub mod neighbours;
 pub mod profile;
-pub mod report;
 pub mod uses;
+
+/// The report types and writers live in `zhishen-report` (no GDAL); re-exported so that
+/// `zhishen_rules::report::…`, `::html` and `::bcf` keep working.
+pub use zhishen_report::{bcf, html, report};
 
 use context::Ctx;
 use geo::BoundingRect;
