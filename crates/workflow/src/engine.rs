@@ -761,6 +761,15 @@ fn item_command(
         } => {
             need_role(actor, &[Role::Reviewer, Role::System], cmd)?;
             need_dept(actor, item)?;
+            // The catalogue decides which items take a BIM/GIS machine review; the gate
+            // lives here so that every caller of the store meets it, not only the CLI.
+            if !def.bim_review {
+                return refuse(
+                    "no_bim_review",
+                    format!("事项 {code} 不要求模型审查 (bim_review)，不能登记审查报告"),
+                    format!("item {code} does not take a BIM review (bim_review); no review report can be recorded"),
+                );
+            }
             if !(st.clock_running() || matches!(st, ItemState::Special { .. })) {
                 return Err(invalid(item, cmd));
             }

@@ -72,6 +72,17 @@ fn full_case() -> Harness {
     h.submit("SJFASC", &["FAWB", "BIM"], "2026-03-06");
     h.accept("SJFASC", "2026-03-06");
     h.process("SJFASC", "zrzy", "2026-03-06");
+    // 方案审查 takes no machine review: the domain refuses a report for it, whoever sends it.
+    h.refused(
+        Command::RecordReview {
+            item: "SJFASC".into(),
+            report_sha256: SHA.into(),
+            findings: vec![],
+        },
+        &reviewer("zrzy"),
+        at("2026-03-07", 9),
+        "no_bim_review",
+    );
     h.conclude("SJFASC", "zrzy", Outcome::Pass, "2026-03-10");
     h.submit("JSGCGHXK", &["SQB", "ZPT", "BIM", "DZBG"], "2026-03-10");
     h.accept("JSGCGHXK", "2026-03-10");
