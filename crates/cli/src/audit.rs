@@ -64,7 +64,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     match rt.block_on(run_async(args)) {
         Ok(c) => Ok(c),
         Err(e) => match e.downcast::<StoreError>() {
-            Ok(se) => crate::case::exit_for(se),
+            Ok(se) => crate::case::exit_for(se.into()),
             Err(e) => Err(e),
         },
     }

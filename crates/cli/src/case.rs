@@ -8,14 +8,12 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use clap::{Args, Subcommand};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use zhishen_app::AppError;
 use zhishen_store::{cst, Executed, FixedClock, Store, StoreError};
 use zhishen_workflow::{Actor, Command, Role};
-
-pub const EXIT_REFUSED: u8 = 1;
-pub const EXIT_BAD_INPUT: u8 = 2;
 
 #[derive(Args)]
 pub struct CaseArgs {
@@ -265,21 +263,18 @@ pub fn run(args: CaseArgs) -> Result<ExitCode> {
     rt.block_on(run_async(args))
 }
 
-/// Prints a store error the CLI way and returns the exit code for it, or
-/// passes infrastructure errors up.
-pub fn exit_for(e: StoreError) -> Result<ExitCode> {
-    match e {
-        StoreError::Refused(r) => {
-            eprintln!("拒绝 refused [{}]: {}", r.code, r.message_zh);
-            eprintln!("  {}", r.message_en);
-            Ok(ExitCode::from(EXIT_REFUSED))
+/// Prints an application error the CLI way and returns its exit code
+/// (`AppError::exit_code`, the one mapping).
+pub fn exit_for(e: AppError) -> Result<ExitCode> {
+    match &e {
+        AppError::Refused { code, zh, en } => {
+            eprintln!("拒绝 refused [{code}]: {zh}");
+            eprintln!("  {en}");
         }
-        e @ (StoreError::BadInput(_) | StoreError::NotFound(_) | StoreError::Workflow(_)) => {
-            eprintln!("错误 error: {e}");
-            Ok(ExitCode::from(EXIT_BAD_INPUT))
-        }
-        e => Err(e.into()),
+        AppError::Internal(_) => return Err(e.into()),
+        e => eprintln!("错误 error: {e}"),
     }
+    Ok(ExitCode::from(e.exit_code()))
 }
 
 /// Parses `--now`: RFC 3339, or a date meaning 09:00 China time.
@@ -336,74 +331,15 @@ fn fresh_request_id() -> String {
     )
 }
 
-/// Reads the TOML files of one kind (`catalogue`, `process`, `calendar`), sorted by name.
-fn read_kind(dir: &Path, kind: &str) -> Result<Vec<(PathBuf, String)>, StoreError> {
-    let sub = dir.join(kind);
-    let rd = std::fs::read_dir(&sub).map_err(|e| {
-        StoreError::BadInput(format!("definition directory {}: {e}", sub.display()))
-    })?;
-    let mut paths: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let t = std::fs::read_to_string(&p)
-                .map_err(|e| StoreError::BadInput(format!("{}: {e}", p.display())))?;
-            Ok((p, t))
-        })
-        .collect()
-}
-
-/// Publishes every process in `dir` with the catalogue it names and all calendars.
-pub async fn publish_dir(
-    store: &Store,
-    dir: &Path,
-) -> Result<Vec<zhishen_store::DefsRef>, StoreError> {
-    let catalogues = read_kind(dir, "catalogue")?;
-    let processes = read_kind(dir, "process")?;
-    let calendars = read_kind(dir, "calendar")?;
-    if processes.is_empty() || calendars.is_empty() {
-        return Err(StoreError::BadInput(format!(
-            "definition directory {}: needs process/*.toml and calendar/*.toml",
-            dir.display()
-        )));
-    }
-    let cal: Vec<&str> = calendars.iter().map(|(_, t)| t.as_str()).collect();
-    let mut out = Vec::new();
-    for (ppath, ptext) in &processes {
-        let p = zhishen_workflow::ProcessDef::from_toml(ptext)
-            .map_err(|e| StoreError::BadInput(format!("{}: {e}", ppath.display())))?;
-        let mut found = None;
-        for (_, ctext) in &catalogues {
-            if let Ok(c) = zhishen_workflow::Catalogue::from_toml(ctext) {
-                if c.id == p.catalogue_id && c.version == p.catalogue_version {
-                    found = Some(ctext);
-                }
-            }
-        }
-        let ctext = found.ok_or_else(|| {
-            StoreError::BadInput(format!(
-                "{}: catalogue {} {} not found in {}",
-                ppath.display(),
-                p.catalogue_id,
-                p.catalogue_version,
-                dir.join("catalogue").display()
-            ))
-        })?;
-        out.push(store.publish_definitions(ctext, ptext, &cal).await?);
-    }
-    Ok(out)
-}
-
 async fn run_async(args: CaseArgs) -> Result<ExitCode> {
     match run_inner(args).await {
         Ok(code) => Ok(code),
         Err(e) => match e.downcast::<StoreError>() {
-            Ok(se) => exit_for(se),
-            Err(e) => Err(e),
+            Ok(se) => exit_for(se.into()),
+            Err(e) => match e.downcast::<AppError>() {
+                Ok(ae) => exit_for(ae),
+                Err(e) => Err(e),
+            },
         },
     }
 }
@@ -421,7 +357,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
     let rid = c.request_id.clone().unwrap_or_else(fresh_request_id);
     let (case_id, cmd, role): (String, Command, Role) = match args.cmd {
         CaseCmd::Publish => {
-            let refs = publish_dir(&store, &c.defs).await?;
+            let refs = zhishen_app::defs::publish_dir(&store, &c.defs).await?;
             print_json_or(&c, &refs, || {
                 refs.iter()
                     .map(|r| {
@@ -447,7 +383,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             applicant,
         } => {
             if c.defs.is_dir() {
-                publish_dir(&store, &c.defs).await?;
+                zhishen_app::defs::publish_dir(&store, &c.defs).await?;
             }
             let cmd = Command::CreateCase {
                 case_id: case.clone(),
@@ -585,18 +521,16 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             place,
             declared_use,
         } => {
-            return crate::review::submit_model(
-                &store,
-                &c,
-                &case,
-                &item,
-                &model,
-                &site,
-                &parcel,
+            let a = crate::review::SubmitArgs {
+                case,
+                item,
+                model,
+                site,
+                parcel,
                 place,
                 declared_use,
-            )
-            .await
+            };
+            return crate::review::submit_model(&store, &c, a).await;
         }
         CaseCmd::RunJobs => return crate::review::run_jobs(&store, &c).await,
         CaseCmd::Show { case } => return show(&store, &c, &case).await,
@@ -660,7 +594,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             prefix,
             workers,
         } => {
-            drive(Arc::new(store), cases, seed, &prefix, workers).await?;
+            crate::drive::drive(Arc::new(store), cases, seed, &prefix, workers).await?;
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -703,7 +637,7 @@ pub(crate) fn print_json_or<T: serde::Serialize>(
 
 async fn show(store: &Store, c: &Common, case_id: &str) -> Result<ExitCode> {
     let Some(case) = store.case(case_id).await? else {
-        return exit_for(StoreError::NotFound(format!("case {case_id}")));
+        return exit_for(AppError::NotFound(format!("case {case_id}")));
     };
     let events = store.events(case_id).await?;
     let v = serde_json::json!({ "case": case, "events": events });
@@ -721,150 +655,4 @@ async fn show(store: &Store, c: &Common, case_id: &str) -> Result<ExitCode> {
         s
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// splitmix64: a seeded, dependency-free generator for the test workload.
-struct Rng(u64);
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-/// The command script of one case in the test workload: create, then for
-/// each required stage-1 item submit all required materials, (sometimes a
-/// 补正 round trip), accept, process, conclude 通过.
-pub fn script(
-    defs: &zhishen_workflow::Definitions,
-    case_id: &str,
-    rng_seed: u64,
-) -> Vec<(Command, Actor)> {
-    let mut rng = Rng(rng_seed);
-    let applicant = Actor::new("applicant-1", Role::Applicant, None);
-    let clerk = Actor::new("clerk-1", Role::Clerk, None);
-    let mut out = vec![(
-        Command::CreateCase {
-            case_id: case_id.to_string(),
-            project_code: format!("P-{case_id}"),
-            project_name: format!("测试项目 {case_id}"),
-            applicant: applicant.id.clone(),
-        },
-        applicant.clone(),
-    )];
-    let Some(stage) = defs.process.stages.first() else {
-        return out;
-    };
-    for si in stage
-        .items
-        .iter()
-        .filter(|i| i.required && i.prerequisites.is_empty())
-    {
-        let Some(item) = defs.catalogue.item(&si.code) else {
-            continue;
-        };
-        let reviewer = Actor::new("reviewer-1", Role::Reviewer, Some(&item.department));
-        let mats: Vec<String> = item
-            .materials
-            .iter()
-            .filter(|m| m.required)
-            .map(|m| m.code.clone())
-            .collect();
-        out.push((
-            Command::Submit {
-                item: item.code.clone(),
-                materials: mats.clone(),
-                commitments: vec![],
-            },
-            applicant.clone(),
-        ));
-        if rng.next_u64().is_multiple_of(3) && !mats.is_empty() {
-            out.push((
-                Command::RequestSupplement {
-                    item: item.code.clone(),
-                    materials: vec![mats[0].clone()],
-                    note: "请补正 please supplement".into(),
-                },
-                clerk.clone(),
-            ));
-            out.push((
-                Command::SupplementDone {
-                    item: item.code.clone(),
-                    materials: vec![mats[0].clone()],
-                },
-                applicant.clone(),
-            ));
-        }
-        out.push((
-            Command::Accept {
-                item: item.code.clone(),
-            },
-            clerk.clone(),
-        ));
-        out.push((
-            Command::StartProcessing {
-                item: item.code.clone(),
-            },
-            reviewer.clone(),
-        ));
-        out.push((
-            Command::Conclude {
-                item: item.code.clone(),
-                outcome: zhishen_workflow::Outcome::Pass,
-                opinion: "同意 approved".into(),
-            },
-            reviewer,
-        ));
-    }
-    out
-}
-
-/// Runs the workload: `cases` cases split over `workers` tasks; request ids
-/// are `<prefix>-<case>-<step>`, so rerunning with the same prefix replays.
-/// Prints `ack <request id>` after each commit (`… replayed` when the
-/// request had been done before).
-pub async fn drive(
-    store: Arc<Store>,
-    cases: u32,
-    seed: u64,
-    prefix: &str,
-    workers: u32,
-) -> Result<u64, StoreError> {
-    let workers = workers.max(1);
-    let mut tasks = Vec::new();
-    for w in 0..workers {
-        let store = store.clone();
-        let prefix = prefix.to_string();
-        tasks.push(tokio::spawn(async move {
-            let defs = store.latest_definitions().await?;
-            let mut n = 0u64;
-            for i in (w..cases).step_by(workers as usize) {
-                let case_id = format!("{prefix}-c{i}");
-                for (step, (cmd, actor)) in script(&defs, &case_id, seed ^ u64::from(i))
-                    .iter()
-                    .enumerate()
-                {
-                    let rid = format!("{case_id}-s{step}");
-                    let ex = store.execute(&case_id, cmd, actor, &rid).await?;
-                    n += 1;
-                    // One write per line, flushed: the parent may kill us any time.
-                    let mut out = std::io::stdout().lock();
-                    let tag = if ex.replayed { " replayed" } else { "" };
-                    let _ = writeln!(out, "ack {rid}{tag}");
-                    let _ = out.flush();
-                }
-            }
-            Ok::<u64, StoreError>(n)
-        }));
-    }
-    let mut total = 0;
-    for t in tasks {
-        total += t
-            .await
-            .map_err(|e| StoreError::Corrupt(format!("worker panicked: {e}")))??;
-    }
-    Ok(total)
 }

@@ -11,6 +11,7 @@ mod audit;
 mod calendar;
 mod case;
 mod check;
+mod drive;
 mod licence;
 mod review;
 mod table;
@@ -28,9 +29,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Read an IFC model and print its facts (建筑信息).
     /// Review a building against its parcel's planning conditions (规划条件核验).
     Check(check::CheckArgs),
+    /// Read an IFC model and print its facts (建筑信息).
     Inspect {
         model: PathBuf,
         /// Print the documented JSON contract instead of a table.
@@ -93,13 +94,15 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("错误 error: {e:#}");
+            if let Some(a) = e.downcast_ref::<zhishen_app::AppError>() {
+                return ExitCode::from(a.exit_code());
+            }
             let bad_input = e
                 .downcast_ref::<IfcError>()
                 .is_some_and(IfcError::is_bad_input)
                 || e.downcast_ref::<zhishen_site::SiteError>().is_some()
                 || e.downcast_ref::<zhishen_rules::RulesError>().is_some()
-                || e.downcast_ref::<zhishen_rules::ProfileError>().is_some()
-                || e.downcast_ref::<check::BadInput>().is_some();
+                || e.downcast_ref::<zhishen_rules::ProfileError>().is_some();
             ExitCode::from(if bad_input { EXIT_BAD_INPUT } else { 1 })
         }
     }
@@ -141,7 +144,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     allow_outside_paths,
                 },
         } => {
-            let m = zhishen_site::load_with(&dir, &check::site_options(allow_outside_paths))?;
+            let m = zhishen_site::load_with(
+                &dir,
+                &zhishen_app::inputs::site_options(allow_outside_paths),
+            )?;
             let mut out = std::io::stdout().lock();
             if json {
                 let v = serde_json::json!({

@@ -135,12 +135,18 @@ fn review_job_findings_and_resubmission_diff() {
     let env = Env::new();
     env.open_case("R1");
 
-    // Refusals: unknown case, unknown item, an item without bim_review.
+    // An unknown case or item names nothing: exit 2, as `case show` of a missing case
+    // (one mapping, AppError::NotFound). An item without bim_review is a refusal: exit 1.
     let o = env.submit_model("NOPE", "LAND", "DK-07", FAILING);
-    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
     assert!(o.stderr.contains("不存在") && o.stderr.contains("does not exist"));
+    assert_eq!(
+        env.case(&["show", "NOPE"]).code,
+        2,
+        "case show of a missing case"
+    );
     let o = env.submit_model("R1", "XYZ", "DK-07", FAILING);
-    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.code, 2, "{}", o.stderr);
     let o = env.submit_model("R1", "EIA", "DK-07", FAILING);
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("bim_review"), "{}", o.stderr);

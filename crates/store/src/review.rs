@@ -45,8 +45,8 @@ pub struct ReviewJob {
     pub report_sha256: Option<String>,
     pub error: Option<String>,
     pub attempts: i64,
-    /// Site package directory the review reads (migration 0002).
-    pub site_dir: Option<String>,
+    /// SHA-256 of the packed site package blob the review reads (migration 0004).
+    pub site_sha256: Option<String>,
     /// Explicit placement `E,N,rot[,elev]` in the site CRS.
     pub placement: Option<String>,
     /// Declared building use, e.g. `商业`.
@@ -56,7 +56,8 @@ pub struct ReviewJob {
 /// Inputs of a review besides the model blob and the parcel.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReviewInputs {
-    pub site_dir: Option<String>,
+    /// SHA-256 of the packed site package, stored as a blob.
+    pub site_sha256: Option<String>,
     pub placement: Option<String>,
     pub declared_use: Option<String>,
 }
@@ -68,7 +69,7 @@ pub const MAX_REVIEW_ATTEMPTS: i64 = 3;
 /// How long a claimed job may run before another worker may claim it.
 pub const DEFAULT_REVIEW_LEASE_MINUTES: i64 = 10;
 
-const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_dir, placement, declared_use";
+const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use";
 
 fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
     let status: String = r.try_get(5)?;
@@ -82,7 +83,7 @@ fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
         report_sha256: r.try_get(6)?,
         error: r.try_get(7)?,
         attempts: r.try_get(8)?,
-        site_dir: r.try_get(9)?,
+        site_sha256: r.try_get(9)?,
         placement: r.try_get(10)?,
         declared_use: r.try_get(11)?,
     })
@@ -118,14 +119,14 @@ impl Store {
     ) -> Result<i64, StoreError> {
         crate::blob::check_sha(model_sha256)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO review_job (case_id, item, model_sha256, parcel, status, created_at, site_dir, placement, declared_use) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO review_job (case_id, item, model_sha256, parcel, status, created_at, site_sha256, placement, declared_use) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) RETURNING id",
         )
         .bind(case_id)
         .bind(item)
         .bind(model_sha256)
         .bind(parcel.map(str::to_string))
         .bind(rfc3339(&self.now()))
-        .bind(inputs.site_dir.clone())
+        .bind(inputs.site_sha256.clone())
         .bind(inputs.placement.clone())
         .bind(inputs.declared_use.clone())
         .fetch_one(self.pool())

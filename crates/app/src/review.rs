@@ -1,0 +1,348 @@
+//! Planning review 规划条件核验, one code path for every caller: `check` reviews one
+//! building on one parcel now; `submit_model` queues a BIM review job on a case item
+//! (model and site package stored as blobs); `run_jobs` claims queued jobs, reviews
+//! them and records the findings on the case through the workflow.
+
+use crate::ids::{CaseId, ItemCode, Sha256};
+use crate::inputs::{
+    profiles, refuse_incomplete, review_inputs, sha256_file, site_options, InputsCtx,
+};
+use crate::site_package;
+use crate::AppError;
+use serde::Serialize;
+use std::path::PathBuf;
+use zhishen_rules::report::FileRef;
+use zhishen_rules::{Report, ReviewInput, Status};
+use zhishen_store::{ReviewInputs, ReviewJob, Store, StoreError};
+use zhishen_workflow::{Actor, Command, Finding, FindingStatus, FindingsDiff};
+
+/// One review now: a model file on a site package directory.
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    pub model: PathBuf,
+    pub site: PathBuf,
+    pub parcel: String,
+    /// Profile files (`national` = the shipped national defaults); empty = shipped defaults.
+    pub profiles: Vec<String>,
+    /// `E,N,rotation_deg[,elevation]` in the site CRS.
+    pub place: Option<String>,
+    pub declared_use: Option<String>,
+    /// Only the CLI may allow site.toml paths outside the package.
+    pub allow_outside_paths: bool,
+}
+
+fn parse_place(s: &Option<String>) -> Result<Option<zhishen_site::Placement>, AppError> {
+    s.as_deref()
+        .map(|s| {
+            s.parse::<zhishen_site::Placement>()
+                .map_err(|e| AppError::BadInput(format!("place (--place) {s:?}: {e}")))
+        })
+        .transpose()
+}
+
+/// Reviews one building on one parcel.
+pub fn check(req: &CheckRequest) -> Result<Report, AppError> {
+    let place = parse_place(&req.place)?;
+    let profiles = profiles(&req.profiles)?;
+    let model = zhishen_ifc::load_path(&req.model)?;
+    let site = zhishen_site::load_with(&req.site, &site_options(req.allow_outside_paths))?;
+    refuse_incomplete(&site)?;
+    let placed = zhishen_site::place(&model, &site.crs, place).map_err(|e| e.to_string());
+    let inputs = review_inputs(
+        sha256_file(&req.model)?,
+        &site,
+        &req.site,
+        InputsCtx {
+            profiles: &profiles,
+            parcel: &req.parcel,
+            placement: req.place.clone(),
+            declared_use: req.declared_use.clone(),
+        },
+    )?;
+    Ok(zhishen_rules::review(ReviewInput {
+        model: &model,
+        site: &site,
+        parcel_id: &req.parcel,
+        placed,
+        declared_use: req.declared_use.as_deref(),
+        profiles: &profiles,
+        inputs,
+    })?)
+}
+
+/// A model submitted for an item's BIM review.
+#[derive(Debug, Clone)]
+pub struct SubmitModel {
+    pub case_id: CaseId,
+    pub item: ItemCode,
+    pub model: Vec<u8>,
+    /// The site package directory; it is packed and stored as a blob.
+    pub site: PathBuf,
+    pub parcel: String,
+    pub place: Option<String>,
+    pub declared_use: Option<String>,
+}
+
+/// A queued review job.
+#[derive(Debug, Clone, Serialize)]
+pub struct Queued {
+    pub job_id: i64,
+    pub case_id: CaseId,
+    pub item: ItemCode,
+    pub model_sha256: Sha256,
+    pub site_sha256: Sha256,
+    pub parcel: String,
+    pub placement: Option<String>,
+    pub declared_use: Option<String>,
+}
+
+/// Stores the model and the packed site package and queues a review job for the item.
+/// The case must exist and hold the item, and the item must take a BIM review.
+pub async fn submit_model(store: &Store, s: SubmitModel) -> Result<Queued, AppError> {
+    let Some(case) = store.case(s.case_id.as_str()).await? else {
+        return Err(AppError::NotFound(format!(
+            "案件 case {} 不存在 does not exist",
+            s.case_id
+        )));
+    };
+    if case.item(s.item.as_str()).is_none() {
+        return Err(AppError::NotFound(format!(
+            "案件 {} 没有事项 {} / case {} has no item {}",
+            s.case_id, s.item, s.case_id, s.item
+        )));
+    }
+    let defs = store.case_definitions(&case).await?;
+    let needs_review = defs
+        .catalogue
+        .item(s.item.as_str())
+        .is_some_and(|d| d.bim_review);
+    if !needs_review {
+        return Err(AppError::refused(
+            "no_bim_review",
+            format!("事项 {} 不要求模型审查 (bim_review)，不能提交模型", s.item),
+            format!(
+                "item {} does not require a BIM review (bim_review); no model accepted",
+                s.item
+            ),
+        ));
+    }
+    parse_place(&s.place)?;
+    let packed = site_package::pack_dir(&s.site)?;
+    let model_sha = Sha256::parse(&store.put_blob(&s.model, "application/x-step").await?)?;
+    let site_sha = Sha256::parse(&store.put_blob(&packed, "application/zip").await?)?;
+    let inputs = ReviewInputs {
+        site_sha256: Some(site_sha.to_string()),
+        placement: s.place.clone(),
+        declared_use: s.declared_use.clone(),
+    };
+    let job_id = store
+        .enqueue_review_with(
+            s.case_id.as_str(),
+            s.item.as_str(),
+            model_sha.as_str(),
+            Some(&s.parcel),
+            &inputs,
+        )
+        .await?;
+    Ok(Queued {
+        job_id,
+        case_id: s.case_id,
+        item: s.item,
+        model_sha256: model_sha,
+        site_sha256: site_sha,
+        parcel: s.parcel,
+        placement: s.place,
+        declared_use: s.declared_use,
+    })
+}
+
+/// The outcome of one job.
+#[derive(Debug, Serialize)]
+pub struct JobOutcome {
+    pub job: ReviewJob,
+    /// Findings recorded on the case (empty when the job failed).
+    pub findings: Vec<Finding>,
+    /// Difference to the item's previous review, as recorded.
+    pub diff: Option<FindingsDiff>,
+}
+
+/// Claims and runs every queued review job as `reviewer` (normally the system actor).
+pub async fn run_jobs(store: &Store, reviewer: &Actor) -> Result<Vec<JobOutcome>, AppError> {
+    let mut outcomes = Vec::new();
+    while let Some(job) = store.claim_review_job().await? {
+        outcomes.push(run_job(store, reviewer, job).await?);
+    }
+    Ok(outcomes)
+}
+
+/// Runs one claimed job and records its result; a review that cannot run or be
+/// recorded fails the job with its message (the case is unchanged).
+pub async fn run_job(
+    store: &Store,
+    reviewer: &Actor,
+    job: ReviewJob,
+) -> Result<JobOutcome, AppError> {
+    let failed = |job: ReviewJob| JobOutcome {
+        job,
+        findings: vec![],
+        diff: None,
+    };
+    let report = match review(store, &job).await {
+        Ok(r) => r,
+        Err(msg) => {
+            let job = store.complete_review_job(&job, Err(&msg)).await?;
+            return Ok(failed(job));
+        }
+    };
+    let mut json = serde_json::to_vec_pretty(&report)
+        .map_err(|e| AppError::Internal(format!("report JSON: {e}")))?;
+    json.push(b'\n');
+    let report_sha = store.put_blob(&json, "application/json").await?;
+    let findings = findings_of(&report);
+    let cmd = Command::RecordReview {
+        item: job.item.clone(),
+        report_sha256: report_sha.clone(),
+        findings: findings.clone(),
+    };
+    // One request id per job: a rerun after a crash replays, never records twice.
+    let rid = format!("review-job:{}", job.id);
+    match store.execute(&job.case_id, &cmd, reviewer, &rid).await {
+        Ok(ex) => {
+            let diff = ex.events.iter().find_map(|e| {
+                e.payload
+                    .get("diff")
+                    .filter(|d| !d.is_null())
+                    .and_then(|d| serde_json::from_value(d.clone()).ok())
+            });
+            let job = store.complete_review_job(&job, Ok(&report_sha)).await?;
+            Ok(JobOutcome {
+                job,
+                findings,
+                diff,
+            })
+        }
+        Err(StoreError::Refused(r)) => {
+            let msg = format!(
+                "审查结果未能记录 review not recorded [{}]: {} / {}",
+                r.code, r.message_zh, r.message_en
+            );
+            let job = store.complete_review_job(&job, Err(&msg)).await?;
+            Ok(failed(job))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Findings = the checks that failed or could not be verified.
+pub fn findings_of(report: &Report) -> Vec<Finding> {
+    let num = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |x| format!("{x}"));
+    report
+        .checks
+        .iter()
+        .filter_map(|ch| {
+            let status = match ch.status {
+                Status::Fail => FindingStatus::Fail,
+                Status::Unverifiable => FindingStatus::Unverifiable,
+                Status::Pass | Status::NotApplicable => return None,
+            };
+            let unit = serde_json::to_value(ch.unit)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            Some(Finding {
+                check_id: ch.id.clone(),
+                status,
+                message: format!(
+                    "{}（实测 measured {} {unit}；限值 limit {} {unit}）",
+                    ch.explanation.zh,
+                    num(ch.measured),
+                    num(ch.limit)
+                ),
+            })
+        })
+        .collect()
+}
+
+/// What one job reviews, read from the store before the blocking work starts.
+struct JobInputs {
+    model: Vec<u8>,
+    site: Vec<u8>,
+    site_sha: String,
+    parcel: String,
+    place: Option<zhishen_site::Placement>,
+}
+
+async fn job_inputs(store: &Store, job: &ReviewJob) -> Result<JobInputs, String> {
+    let model = store
+        .get_blob(&job.model_sha256)
+        .await
+        .map_err(|e| format!("模型 model blob {}: {e}", job.model_sha256))?;
+    let parcel = job
+        .parcel
+        .clone()
+        .ok_or_else(|| "未指定地块 no parcel given".to_string())?;
+    let site_sha = job.site_sha256.clone().ok_or_else(|| {
+        "未指定场地数据包 no stored site package (a job queued before site packages were stored as blobs: submit the model again)".to_string()
+    })?;
+    let site = store
+        .get_blob(&site_sha)
+        .await
+        .map_err(|e| format!("场地数据包 site package blob {site_sha}: {e}"))?;
+    let place = parse_place(&job.placement).map_err(|e| e.to_string())?;
+    Ok(JobInputs {
+        model,
+        site,
+        site_sha,
+        parcel,
+        place,
+    })
+}
+
+/// Runs one job's review; `Err` is the message the failed job keeps.
+async fn review(store: &Store, job: &ReviewJob) -> Result<Report, String> {
+    let inp = job_inputs(store, job).await?;
+    let file = format!("blob:{}", job.model_sha256);
+    let sha = job.model_sha256.clone();
+    let declared_use = job.declared_use.clone();
+    let placement = job.placement.clone();
+    tokio::task::spawn_blocking(move || -> Result<Report, String> {
+        let profiles = profiles(&[]).map_err(|e| format!("profiles: {e}"))?;
+        let model = zhishen_ifc::load_bytes(&inp.model, &file)
+            .map_err(|e| format!("模型无法读取 unreadable IFC: {e}"))?;
+        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+        site_package::unpack(&inp.site, dir.path(), Default::default())
+            .map_err(|e| e.to_string())?;
+        let site = zhishen_site::load_with(dir.path(), &site_options(false))
+            .map_err(|e| format!("场地数据无法读取 site package {}: {e}", inp.site_sha))?;
+        refuse_incomplete(&site).map_err(|e| e.to_string())?;
+        let placed = zhishen_site::place(&model, &site.crs, inp.place).map_err(|e| e.to_string());
+        let inputs = review_inputs(
+            FileRef {
+                path: file.clone(),
+                sha256: sha,
+                bytes: inp.model.len() as u64,
+            },
+            &site,
+            dir.path(),
+            InputsCtx {
+                profiles: &profiles,
+                parcel: &inp.parcel,
+                placement,
+                declared_use: declared_use.clone(),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        zhishen_rules::review(ReviewInput {
+            model: &model,
+            site: &site,
+            parcel_id: &inp.parcel,
+            placed,
+            declared_use: declared_use.as_deref(),
+            profiles: &profiles,
+            inputs,
+        })
+        .map_err(|e| format!("审查无法进行 review failed: {e}"))
+    })
+    .await
+    .map_err(|e| format!("审查任务中断 review task aborted: {e}"))?
+}
