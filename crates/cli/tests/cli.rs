@@ -142,3 +142,18 @@ fn site_info_lists_layers_and_names_findings() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn help_describes_each_subcommand_with_its_own_text() {
+    let out = bin().arg("--help").output().unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    let line = |cmd: &str| {
+        s.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{cmd} ")))
+            .unwrap_or_else(|| panic!("no line for {cmd} in:\n{s}"))
+            .to_string()
+    };
+    assert!(line("inspect").contains("Read an IFC model"), "{s}");
+    assert!(line("check").contains("Review a building"), "{s}");
+    assert!(!line("check").contains("Read an IFC model"), "{s}");
+}
