@@ -261,7 +261,7 @@ pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
         for s in gfa_by_storey.iter_mut() {
             s.rooftop_room |= h.rooftop.contains(&s.global_id);
         }
-        let main = height::main_fabric(scope, &h.rooftop);
+        let main = height::main_fabric(scope, &h);
         parts.extend(parts::of_building(
             *building, scope, &main, &h.rooftop, ground_m, h.height_m,
         ));

@@ -883,6 +883,67 @@ fn rooftop(name: &'static str, about: &'static str, room: Option<(&str, Vec<Pt>)
     c
 }
 
+/// The office of `rooftop` with a lift overrun 电梯井道出屋面 modelled inside the top
+/// storey (four 0.2 m walls round a 3 × 3 m shaft, 4.0 m above the roof slab), not as a
+/// storey: 9 m² ≤ ¼ × 800, so it is left out of the height (GB 50352-2019 4.5.2), adds
+/// no storey and, standing inside the outline, no area.
+fn roof_lift_overrun() -> Case {
+    let outline = rect(20.0, 15.0, 60.0, 35.0);
+    let stack = Stack {
+        parapet_m: 1.2,
+        ..Stack::tower(outline.clone(), 8, 3.6)
+    };
+    let mut levels = stack.levels();
+    let roof = stack.roof_top();
+    let shaft = [
+        rect(40.0, 22.0, 43.0, 22.2),
+        rect(40.0, 24.8, 43.0, 25.0),
+        rect(40.0, 22.2, 40.2, 24.8),
+        rect(42.8, 22.2, 43.0, 24.8),
+    ];
+    for (i, w) in shaft.into_iter().enumerate() {
+        let name = format!("Lift overrun 电梯出屋面 wall {i}");
+        levels
+            .last_mut()
+            .unwrap()
+            .solids
+            .push(Solid::new("IfcWall", "STANDARD", &name).at(w, roof, roof + 4.0));
+    }
+    let a = area(&outline);
+    let site = Site::rect(
+        80.0,
+        60.0,
+        20.0,
+        json!({"far_max": 2.0, "coverage_max": 0.30, "height_max": 31.0, "setback_road_min": 10.0, "setback_boundary_min": 5.0}),
+    );
+    let parcel = site.area();
+    let mut c = Case::one(
+        "roof_lift_overrun",
+        "office 8 × 3.6 m, parapet 1.2 m, lift overrun 3 × 3 m walls 4.0 m above the roof slab in the top storey",
+        "办公",
+        levels,
+        site,
+    );
+    c.outline(a, "40 × 20 (the overrun stands inside it)");
+    c.fact(
+        "height_m",
+        Q::Dist,
+        roof + 1.2,
+        "parapet top 29.0 + 1.2; the overrun (9 m² ≤ ¼ × 800) is left out",
+    );
+    c.fact(
+        "storeys_above",
+        Q::Count,
+        8.0,
+        "F1..F8; the overrun is no storey",
+    );
+    c.fact("gfa_m2", Q::Area, 8.0 * a, "8 × 800");
+    c.at_most("height_planning", Q::Dist, roof + 1.2, 31.0, "parcel 31 m");
+    c.at_most("far", Q::Ratio, 8.0 * a / parcel, 2.0, "6400 / 4800");
+    c.anchor = [20.0, 15.0];
+    c
+}
+
 /// Two residential buildings in one model on one parcel: A 12 storeys, B 6 storeys,
 /// B 40 m north of A (k·H of A = 43.44 m).
 fn two_buildings() -> Case {
@@ -1086,6 +1147,7 @@ fn corpus() -> Vec<Case> {
         rooftop("roof_parapet_plant", "office 8 × 3.6 m, parapet 1.2 m, rooftop plant 2.5 m high", None),
         rooftop("roof_lift_room_small", "as roof_parapet_plant + lift machine room 8 × 6 (48 ≤ ¼ × 800)", Some(("RF Lift machine room 电梯机房", rect(36.0, 22.0, 44.0, 28.0)))),
         rooftop("roof_lift_room_large", "as roof_parapet_plant + lift machine room 16 × 14 (224 > ¼ × 800)", Some(("RF Lift machine room 电梯机房", rect(22.0, 18.0, 38.0, 32.0)))),
+        roof_lift_overrun(),
         rooftop("roof_room_unnamed", "as roof_parapet_plant + a 8 × 6 roof lounge (not a stair/lift/tank room)", Some(("RF Roof lounge 屋顶会所", rect(36.0, 22.0, 44.0, 28.0)))),
         two_buildings(),
         parcel_with_hole(),

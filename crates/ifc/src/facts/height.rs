@@ -51,6 +51,8 @@ pub struct Height {
     pub notes: Vec<String>,
     /// Storeys left out as rooftop rooms.
     pub rooftop: HashSet<String>,
+    /// Elements left out as rooftop structures inside the top storey (GlobalIds).
+    pub rooftop_elements: HashSet<String>,
 }
 
 /// Topmost storeys whose outline is at most 1/4 of the largest storey and whose name
@@ -97,8 +99,16 @@ fn rooftop_rooms(
     rooftop
 }
 
-/// The elements that count for height: no rooftop rooms, no roof accessories.
-pub fn main_fabric<'a>(scope: &Scope<'a>, rooftop: &HashSet<String>) -> Vec<&'a Element> {
+/// The elements that count for height: no rooftop rooms, no rooftop structures, no
+/// roof accessories.
+pub fn main_fabric<'a>(scope: &Scope<'a>, h: &Height) -> Vec<&'a Element> {
+    main_without_rooms(scope, &h.rooftop)
+        .into_iter()
+        .filter(|e| !h.rooftop_elements.contains(&e.global_id))
+        .collect()
+}
+
+fn main_without_rooms<'a>(scope: &Scope<'a>, rooftop: &HashSet<String>) -> Vec<&'a Element> {
     scope
         .fabric
         .iter()
@@ -109,11 +119,64 @@ pub fn main_fabric<'a>(scope: &Scope<'a>, rooftop: &HashSet<String>) -> Vec<&'a 
         .collect()
 }
 
+/// Stair/lift/tank structures modelled inside the top storey rather than as a storey of
+/// their own (a lift overrun 电梯井道出屋面, a stair exit, a water tank room): the
+/// elements standing on the roof whose name or type says so. Left out of the height
+/// when together they cover at most ¼ of the largest storey (GB 50352-2019 4.5.2).
+fn rooftop_structures(
+    main: &[&Element],
+    max_outline: f64,
+    notes: &mut Vec<String>,
+) -> HashSet<String> {
+    let Some(roof_top) = max_z(main.iter().copied().filter(|e| is_roof(e))) else {
+        return HashSet::new();
+    };
+    let on_roof: Vec<&Element> = main
+        .iter()
+        .copied()
+        .filter(|e| !is_roof(e) && e.bbox.is_some_and(|b| b.min[2] >= roof_top - 0.05))
+        .filter(|e| {
+            [e.name.as_deref(), e.object_type.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(matches_rooftop_words)
+        })
+        .collect();
+    if on_roof.is_empty() {
+        return HashSet::new();
+    }
+    let area = super::project_tris(&on_roof, |t| Some(t.to_vec()))
+        .finish()
+        .area_m2;
+    if area > ROOFTOP_SHARE * max_outline {
+        return HashSet::new();
+    }
+    notes.push(format!(
+        "{} rooftop stair/lift/tank element(s) on the roof ({area:.1} m², at most 1/4 of the roof) are excluded from the height",
+        on_roof.len()
+    ));
+    on_roof.iter().map(|e| e.global_id.clone()).collect()
+}
+
 /// The planning height of the building in `scope` above ground `g`.
 pub fn planning(scope: &Scope, outline_area: &BTreeMap<String, f64>, g: Option<f64>) -> Height {
     let mut notes = Vec::new();
     let rooftop = rooftop_rooms(scope, outline_area, &mut notes);
-    let main = main_fabric(scope, &rooftop);
+    let max_outline = scope
+        .storeys
+        .iter()
+        .filter_map(|s| outline_area.get(&s.node.global_id))
+        .copied()
+        .fold(0.0, f64::max);
+    let rooftop_elements = rooftop_structures(
+        &main_without_rooms(scope, &rooftop),
+        max_outline,
+        &mut notes,
+    );
+    let main: Vec<&Element> = main_without_rooms(scope, &rooftop)
+        .into_iter()
+        .filter(|e| !rooftop_elements.contains(&e.global_id))
+        .collect();
     let (mut height_m, mut method) = (None, None);
     if let Some(g) = g {
         let roofs: Vec<&Element> = main.iter().copied().filter(|e| is_roof(e)).collect();
@@ -146,6 +209,7 @@ pub fn planning(scope: &Scope, outline_area: &BTreeMap<String, f64>, g: Option<f
         method,
         notes,
         rooftop,
+        rooftop_elements,
     }
 }
 
