@@ -386,9 +386,28 @@ fn building_section(h: &mut String, report: &Report) {
     row(
         h,
         "基底面积",
-        "Footprint area",
+        "Base area (ground contact)",
+        &format!("{} m²", fixed(b.base_area_m2, 2)),
+    );
+    row(
+        h,
+        "投影轮廓面积",
+        "Footprint area (all above-ground parts)",
         &format!("{} m²", fixed(b.footprint_area_m2, 2)),
     );
+    if b.parts.len() > 1 {
+        let parts: Vec<String> = b
+            .parts
+            .iter()
+            .map(|p| {
+                let h = p
+                    .height_m
+                    .map_or("—".into(), |v| format!("{} m", fixed(v, 2)));
+                format!("{} m² · {h}", fixed(p.area_m2, 2))
+            })
+            .collect();
+        row(h, "分段高度", "Parts by height", &esc(&parts.join("; ")));
+    }
     let height = match (&b.height_m, &b.height_method) {
         (Some(v), Some(m)) => format!("{} m ({})", fixed(*v, 2), esc(m)),
         (Some(v), None) => format!("{} m", fixed(*v, 2)),

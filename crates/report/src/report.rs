@@ -178,7 +178,14 @@ pub struct BuildingInfo {
     /// Above-ground footprint in site coordinates (GeoJSON), when placed.
     pub footprint: Option<serde_json::Value>,
     pub footprint_below: Option<serde_json::Value>,
+    /// Area of the above-ground footprint (every above-ground part, for setbacks).
     pub footprint_area_m2: f64,
+    /// 基底面积: the ground-contact outline's area (coverage).
+    #[serde(default)]
+    pub base_area_m2: f64,
+    /// Above-ground parts with their own heights (podium 裙房, tower 塔楼, steps).
+    #[serde(default)]
+    pub parts: Vec<PartInfo>,
     pub height_m: Option<f64>,
     pub height_method: Option<String>,
     /// Highest point above ground (m).
@@ -194,6 +201,15 @@ pub struct BuildingInfo {
     /// Uses found (normalised category -> where it came from).
     pub uses: Vec<UseInfo>,
     pub warnings: Vec<String>,
+}
+
+/// One above-ground part of the building (see `facts.parts` in docs/inspect-json.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartInfo {
+    /// GlobalId of the part's IfcBuilding.
+    pub building: Option<String>,
+    pub area_m2: f64,
+    pub height_m: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -307,6 +307,18 @@ pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
         footprint_area_m2: placed
             .map(|p| p.footprint_area_m2())
             .unwrap_or(facts.footprint_area_m2),
+        base_area_m2: placed
+            .map(|p| p.base_area_m2())
+            .unwrap_or(facts.base_area_m2),
+        parts: facts
+            .parts
+            .iter()
+            .map(|p| report::PartInfo {
+                building: p.building.clone(),
+                area_m2: p.area_m2,
+                height_m: p.height_m,
+            })
+            .collect(),
         height_m: facts.height_m,
         height_method: facts.height_method.as_ref().map(|m| format!("{m:?}")),
         highest_point_m: facts.highest_point_m.zip(ground).map(|(h, g)| h - g),

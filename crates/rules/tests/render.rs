@@ -175,6 +175,19 @@ fn report() -> Report {
             footprint: Some(rect(4.0, 10.0, 34.0, 30.0)),
             footprint_below: Some(rect(2.0, 8.0, 36.0, 32.0)),
             footprint_area_m2: 600.0,
+            base_area_m2: 580.0,
+            parts: vec![
+                PartInfo {
+                    building: None,
+                    area_m2: 400.0,
+                    height_m: Some(23.5),
+                },
+                PartInfo {
+                    building: None,
+                    area_m2: 200.0,
+                    height_m: Some(9.2),
+                },
+            ],
             height_m: Some(23.5),
             height_method: Some("GB 50352 §A.0.1".into()),
             highest_point_m: Some(24.1),
@@ -314,6 +327,23 @@ fn html_escapes_the_model_name() {
     assert!(
         title.contains("tower<script>alert(1)</script>.ifc"),
         "{title}"
+    );
+}
+
+#[test]
+fn html_shows_the_base_area_apart_from_the_footprint_and_the_parts() {
+    let html = to_html(&report());
+    let d = doc(&html);
+    let text: String = d
+        .descendants()
+        .filter(|n| n.is_text())
+        .map(|n| n.text().unwrap())
+        .collect();
+    assert!(text.contains("580.00 m²"), "base area");
+    assert!(text.contains("600.00 m²"), "footprint area");
+    assert!(
+        text.contains("400.00 m² · 23.50 m; 200.00 m² · 9.20 m"),
+        "parts by height"
     );
 }
 
