@@ -34,23 +34,28 @@ pub fn meshes<'a>(sites: &'a [Site], elements: &'a [Element]) -> Vec<&'a Mesh> {
 }
 
 /// The highest terrain surface above plan point `p`, if any triangle covers it.
+#[cfg(test)]
 fn z_at(p: [f64; 2], terrain: &[&Mesh]) -> Option<f64> {
+    let tris: Vec<[[f64; 3]; 3]> = terrain.iter().flat_map(|m| m.triangles()).collect();
+    z_on(p, &tris)
+}
+
+/// The highest of `tris` above plan point `p`, if any covers it.
+fn z_on(p: [f64; 2], tris: &[[[f64; 3]; 3]]) -> Option<f64> {
     let mut best: Option<f64> = None;
-    for m in terrain {
-        for t in m.triangles() {
-            let (a, b, c) = (t[0], t[1], t[2]);
-            let det = (b[1] - c[1]) * (a[0] - c[0]) + (c[0] - b[0]) * (a[1] - c[1]);
-            if det.abs() < 1e-12 {
-                continue; // vertical face
-            }
-            let l1 = ((b[1] - c[1]) * (p[0] - c[0]) + (c[0] - b[0]) * (p[1] - c[1])) / det;
-            let l2 = ((c[1] - a[1]) * (p[0] - c[0]) + (a[0] - c[0]) * (p[1] - c[1])) / det;
-            let l3 = 1.0 - l1 - l2;
-            let eps = -1e-9;
-            if l1 >= eps && l2 >= eps && l3 >= eps {
-                let z = l1 * a[2] + l2 * b[2] + l3 * c[2];
-                best = Some(best.map_or(z, |x: f64| x.max(z)));
-            }
+    for t in tris {
+        let (a, b, c) = (t[0], t[1], t[2]);
+        let det = (b[1] - c[1]) * (a[0] - c[0]) + (c[0] - b[0]) * (a[1] - c[1]);
+        if det.abs() < 1e-12 {
+            continue; // vertical face
+        }
+        let l1 = ((b[1] - c[1]) * (p[0] - c[0]) + (c[0] - b[0]) * (p[1] - c[1])) / det;
+        let l2 = ((c[1] - a[1]) * (p[0] - c[0]) + (a[0] - c[0]) * (p[1] - c[1])) / det;
+        let l3 = 1.0 - l1 - l2;
+        let eps = -1e-9;
+        if l1 >= eps && l2 >= eps && l3 >= eps {
+            let z = l1 * a[2] + l2 * b[2] + l3 * c[2];
+            best = Some(best.map_or(z, |x: f64| x.max(z)));
         }
     }
     best
@@ -62,13 +67,37 @@ pub fn ground_under(fabric: &[&Element], terrain: &[&Mesh]) -> Option<f64> {
         return None;
     }
     let outline = project_tris(fabric, |t| Some(t.to_vec())).finish();
-    outline
+    let pts: Vec<[f64; 2]> = outline
         .rings
         .iter()
         .flat_map(|poly| poly.first())
         .flatten()
-        .filter_map(|p| z_at(*p, terrain))
-        .reduce(f64::min)
+        .copied()
+        .collect();
+    // Only the terrain triangles under the building's extent: a site's terrain can be a
+    // large mesh, the building a small part of it.
+    let lo = pts
+        .iter()
+        .fold([f64::MAX; 2], |a, p| [a[0].min(p[0]), a[1].min(p[1])]);
+    let hi = pts
+        .iter()
+        .fold([f64::MIN; 2], |a, p| [a[0].max(p[0]), a[1].max(p[1])]);
+    let under: Vec<[[f64; 3]; 3]> = terrain
+        .iter()
+        .flat_map(|m| m.triangles())
+        .filter(|t| {
+            let (x0, x1) = (
+                t.iter().map(|v| v[0]).fold(f64::MAX, f64::min),
+                t.iter().map(|v| v[0]).fold(f64::MIN, f64::max),
+            );
+            let (y0, y1) = (
+                t.iter().map(|v| v[1]).fold(f64::MAX, f64::min),
+                t.iter().map(|v| v[1]).fold(f64::MIN, f64::max),
+            );
+            x1 >= lo[0] && x0 <= hi[0] && y1 >= lo[1] && y0 <= hi[1]
+        })
+        .collect();
+    pts.iter().filter_map(|p| z_on(*p, &under)).reduce(f64::min)
 }
 
 #[cfg(test)]
