@@ -53,18 +53,48 @@ struct Source {
     crs: Option<String>,
 }
 
-/// Parses `EPSG:4547` / `4547` into a SpatialRef in traditional GIS axis order.
+/// WKT keywords a CRS definition may start with (WKT1 and WKT2).
+const WKT_STARTS: &[&str] = &[
+    "PROJCS[",
+    "GEOGCS[",
+    "GEOCCS[",
+    "COMPD_CS[",
+    "LOCAL_CS[",
+    "PROJCRS[",
+    "GEOGCRS[",
+    "GEODCRS[",
+    "GEOGRAPHICCRS[",
+    "PROJECTEDCRS[",
+    "COMPOUNDCRS[",
+    "BOUNDCRS[",
+    "ENGCRS[",
+    "VERTCRS[",
+];
+
+/// Parses `EPSG:4547` / `4547`, WKT or a PROJ string into a SpatialRef in traditional GIS
+/// axis order. Nothing else: GDAL's catch-all parser also takes file names and URLs
+/// (`/vsistdin/`, `/vsicurl/…`, any path), which would let a site.toml read outside its
+/// package or hang on standard input.
 pub fn srs_from(def: &str) -> Result<SpatialRef, String> {
     let d = def.trim();
-    let mut srs = match d.strip_prefix("EPSG:").or_else(|| d.strip_prefix("epsg:")) {
-        Some(code) => code
-            .parse::<u32>()
+    let upper = d.to_ascii_uppercase();
+    let code = ["EPSG:", "epsg:", "urn:ogc:def:crs:EPSG::"]
+        .iter()
+        .find_map(|p| d.strip_prefix(p));
+    let mut srs = if let Some(code) = code {
+        code.parse::<u32>()
             .map_err(|_| format!("'{def}' is not an EPSG code"))
-            .and_then(|c| SpatialRef::from_epsg(c).map_err(|e| e.to_string())),
-        None => match d.parse::<u32>() {
-            Ok(c) => SpatialRef::from_epsg(c).map_err(|e| e.to_string()),
-            Err(_) => SpatialRef::from_definition(d).map_err(|e| e.to_string()),
-        },
+            .and_then(|c| SpatialRef::from_epsg(c).map_err(|e| e.to_string()))
+    } else if let Ok(c) = d.parse::<u32>() {
+        SpatialRef::from_epsg(c).map_err(|e| e.to_string())
+    } else if WKT_STARTS.iter().any(|k| upper.starts_with(k)) {
+        SpatialRef::from_wkt(d).map_err(|e| e.to_string())
+    } else if d.starts_with("+proj=") {
+        SpatialRef::from_proj4(d).map_err(|e| e.to_string())
+    } else {
+        Err(format!(
+            "'{def}' is not a CRS: give EPSG:<code>, WKT or a PROJ string (+proj=…)"
+        ))
     }?;
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     Ok(srs)

@@ -455,3 +455,51 @@ fn degenerate_geometries_are_named_without_gdal_noise() {
     );
     assert_eq!(m.count(Kind::Parcel), 1);
 }
+
+#[test]
+fn a_crs_is_a_code_wkt_or_proj_string_never_a_file() {
+    // Fuzzing found `crs = "EPSG/vsistdin/:4547"` reaching GDAL's catch-all parser, which
+    // also opens files and URLs.
+    for bad in [
+        "EPSG/vsistdin/:4547",
+        "/etc/passwd",
+        "/vsistdin/",
+        "../other.prj",
+        "EPSG:abc",
+    ] {
+        let e = zhishen_site::load::srs_from(bad).unwrap_err();
+        assert!(e.contains(bad), "{bad}: {e}");
+    }
+    for good in [
+        "EPSG:4547",
+        "4547",
+        "urn:ogc:def:crs:EPSG::4547",
+        "+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs",
+    ] {
+        let srs = zhishen_site::load::srs_from(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert!(srs.is_projected(), "{good}");
+    }
+    let wkt = zhishen_site::load::srs_from("EPSG:4547")
+        .unwrap()
+        .to_wkt()
+        .unwrap();
+    assert!(zhishen_site::load::srs_from(&wkt).unwrap().is_projected());
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "parcel.geojson",
+        &fc(&[square(r#"{"id": "A", "land_use": "R2"}"#, 528000.0)]),
+    );
+    write(
+        d.path(),
+        "site.toml",
+        "crs = \"/vsistdin/\"\n[[layer]]\npath = \"parcel.geojson\"\nkind = \"parcel\"\n",
+    );
+    match zhishen_site::load(d.path()) {
+        Err(SiteError::Config { message, .. }) => {
+            assert!(message.contains("not a CRS"), "{message}")
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a file name was taken for a CRS"),
+    }
+}
