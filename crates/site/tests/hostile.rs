@@ -21,6 +21,14 @@ fn road_package() -> tempfile::TempDir {
     d
 }
 
+/// The first finding with `code`; the test fails listing the codes there are.
+fn finding<'a>(m: &'a SiteModel, code: &str) -> &'a zhishen_site::Finding {
+    m.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code}: {:?}", errors(m)))
+}
+
 fn errors(m: &SiteModel) -> Vec<String> {
     m.findings
         .iter()
@@ -82,11 +90,7 @@ fn a_short_dbf_is_not_read_as_fewer_roads() {
     let b = std::fs::read(&dbf).unwrap();
     std::fs::write(&dbf, &b[..b.len() / 2]).unwrap();
     let m = zhishen_site::load(d.path()).unwrap();
-    let f = m
-        .findings
-        .iter()
-        .find(|f| f.code == "file_truncated")
-        .unwrap();
+    let f = finding(&m, "file_truncated");
     assert!(f.file.ends_with("road_red_line.dbf"), "{f:?}");
     // 129-byte header + 9 records x 185 bytes = 1794 bytes declared, 897 present.
     assert!(
@@ -247,11 +251,7 @@ fn site_toml_paths_that_leave_the_package_are_refused() {
     ] {
         let (_root, pkg) = toml_package(path);
         let m = zhishen_site::load(&pkg).unwrap();
-        let f = m
-            .findings
-            .iter()
-            .find(|f| f.code == "path_outside_package")
-            .unwrap();
+        let f = finding(&m, "path_outside_package");
         assert_eq!(f.severity, Severity::Error);
         assert!(
             f.file.ends_with("site.toml") && f.message.contains(path),
@@ -298,11 +298,7 @@ fn a_symlink_out_of_the_package_is_refused() {
     )
     .unwrap();
     let m = zhishen_site::load(&pkg).unwrap();
-    let f = m
-        .findings
-        .iter()
-        .find(|f| f.code == "path_outside_package")
-        .unwrap();
+    let f = finding(&m, "path_outside_package");
     assert!(f.file.ends_with("blue_line.geojson"), "{f:?}");
     assert_eq!(m.count(Kind::BlueLine), 0);
 }
