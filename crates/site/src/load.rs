@@ -385,6 +385,32 @@ struct Opened {
 fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>) -> Vec<Opened> {
     let mut out = Vec::new();
     for src in sources {
+        // A FIFO or device would block GDAL's read (or never end).
+        let kind = std::fs::metadata(&src.path).map(|m| m.file_type());
+        if kind.as_ref().is_ok_and(|t| !t.is_file() && !t.is_dir()) {
+            findings.push(Finding::error(
+                "open_failed",
+                &src.path,
+                None,
+                None,
+                None,
+                "文件无法读取 cannot read the file: 不是普通文件 not a regular file".into(),
+            ));
+            continue;
+        }
+        if package::is_ext(&src.path, "dxf") {
+            if let Err(why) = package::dxf_precheck(&src.path) {
+                findings.push(Finding::error(
+                    "open_failed",
+                    &src.path,
+                    None,
+                    None,
+                    None,
+                    format!("文件无法读取 cannot read the file: {why}"),
+                ));
+                continue;
+            }
+        }
         let shp = package::is_ext(&src.path, "shp");
         let (declared, cut) = if shp {
             package::shapefile(&src.path)

@@ -209,6 +209,24 @@ fn dbf_header(p: &Path) -> Result<Option<u64>, String> {
     Ok(Some(records))
 }
 
+/// An ASCII DXF is text: a NUL byte in it is damage, and GDAL 3.6's DXF reader loops
+/// forever on some (fuzzing found a 221-byte file with `\r` and NULs in a section name).
+/// Such a file is refused before GDAL sees it. A binary DXF (its own sentinel) is left to GDAL.
+pub(crate) fn dxf_precheck(path: &Path) -> Result<(), String> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(());
+    };
+    if bytes.starts_with(b"AutoCAD Binary DXF") {
+        return Ok(());
+    }
+    match bytes.iter().position(|&b| b == 0) {
+        Some(i) => Err(format!(
+            "DXF 已损坏 damaged DXF: a NUL byte at offset {i} in a text DXF"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Why GDAL could not open `path`, for a finding: the format's own signature first,
 /// then GDAL's message.
 pub(crate) fn why_unreadable(path: &Path, gdal: &str) -> String {

@@ -499,3 +499,37 @@ fn a_crs_is_a_code_wkt_or_proj_string_never_a_file() {
         Ok(_) => panic!("a file name was taken for a CRS"),
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_not_read() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("parcel.geojson");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        panic!("mkfifo failed");
+    }
+    // Reading it would block forever; the loader must not open it.
+    let m = zhishen_site::load(d.path()).unwrap();
+    let f = finding(&m, "open_failed");
+    assert!(f.message.contains("not a regular file"), "{f:?}");
+}
+
+/// Found by the `site` fuzz target (timeout-59a32835…): GDAL 3.6's DXF reader never
+/// returned on it (`\r` and NUL bytes in the HEADER section name).
+const DXF_HANG: &[u8] = b"0\x0aSECTION\x0a2\x0aH\x0d\x00\x00\x00EADER\x0a9\x0a$AC\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8ADVER\x0a1\x0aAC1010\x0a9\x0a$DWGCODEPAGE\x0a3\x0aANSI_936\x0a0\x0aENDSEC\x0a0\x0aSECTION\x0a2\x0aENTITIES\x0a0\x0aPOLYLINE\x0a8\x0a\xc4\xbb\xaf\xbd\xd6\xc7\xf8\x0a10\x0a529100.000\x0a20\x0a3386926.000\x0a30\x0a0.0\x0a0\x0aVER+EX\x0a8\x0a\xd7\xcf\xcf\x0a30\x0a0.0\x0a0\x0aSEQEND\x0a0\x0aENDSEC\x0a0\x0aEOF\x0a";
+
+#[test]
+fn a_dxf_that_hangs_gdal_is_refused_before_gdal_reads_it() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("purple_line.dxf"), DXF_HANG).unwrap();
+    write(
+        d.path(),
+        "site.toml",
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"purple_line.dxf\"\nkind = \"purple_line\"\n",
+    );
+    let m = zhishen_site::load(d.path()).unwrap();
+    let f = finding(&m, "open_failed");
+    assert!(f.file.ends_with("purple_line.dxf"), "{f:?}");
+    assert!(f.message.contains("NUL byte at offset 14"), "{}", f.message);
+}
