@@ -877,7 +877,7 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
     let mut extra: BTreeMap<String, Value> = BTreeMap::new();
     for (i, name) in ctx.field_names.iter().enumerate() {
         let v = match f.field(i) {
-            Ok(Some(v)) => v,
+            Ok(Some(v)) if !unset_number(f, i, &v) => v,
             _ => continue,
         };
         match ctx.mapping[i] {
@@ -953,6 +953,22 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
         layer: here.layer.to_string(),
         fid,
     });
+}
+
+/// A numeric field the feature does not set reads as 0 through the gdal crate (it asks
+/// GDAL only whether the field is null); GDAL's string form of an unset field is empty.
+/// A GeoJSON feature without a property another feature has is such a case: its 0 is
+/// not data.
+fn unset_number(f: &gdal::vector::Feature<'_>, i: usize, v: &FieldValue) -> bool {
+    let zero = matches!(
+        v,
+        FieldValue::RealValue(0.0) | FieldValue::IntegerValue(0) | FieldValue::Integer64Value(0)
+    );
+    zero && f
+        .field_as_string(i)
+        .ok()
+        .flatten()
+        .is_some_and(|s| s.is_empty())
 }
 
 /// The feature's geometry in the site CRS, 2-D, areal kinds as valid multipolygons, and

@@ -533,3 +533,33 @@ fn a_dxf_that_hangs_gdal_is_refused_before_gdal_reads_it() {
     assert!(f.file.ends_with("purple_line.dxf"), "{f:?}");
     assert!(f.message.contains("NUL byte at offset 14"), "{}", f.message);
 }
+
+#[test]
+fn a_property_one_feature_lacks_is_missing_not_zero() {
+    // GeoJSON features share one schema; A-02 has no 容积率 (far_max) and no 建筑密度, so GDAL
+    // leaves those fields unset, which the gdal crate reads as 0. A real 0 stays 0.
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "parcel.geojson",
+        &fc(&[
+            square(
+                r#"{"地块编号": "A-01", "用地性质": "0701", "容积率": 2.5, "建筑密度": 0}"#,
+                528000.0,
+            ),
+            square(r#"{"地块编号": "A-02", "用地性质": "0701"}"#, 528200.0),
+        ]),
+    );
+    let m = zhishen_site::load(d.path()).unwrap();
+    assert!(errors(&m).is_empty(), "{:?}", errors(&m));
+    let a1 = m.parcel("A-01").unwrap();
+    assert_eq!(
+        (a1.number("far_max"), a1.number("coverage_max")),
+        (Some(2.5), Some(0.0))
+    );
+    let a2 = m.parcel("A-02").unwrap();
+    assert_eq!(
+        (a2.number("far_max"), a2.number("coverage_max")),
+        (None, None)
+    );
+}
