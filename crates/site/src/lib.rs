@@ -11,6 +11,7 @@ pub mod options;
 mod package;
 pub mod place;
 pub mod ranges;
+mod repair;
 
 pub use fields::Kind;
 pub use load::{load, load_with};

@@ -8,12 +8,12 @@ use crate::fields::{self, canonical, FieldType, Kind};
 use crate::model::{Feature, Finding, LayerInfo, LayerPlace, Severity, SiteModel};
 use crate::options::{Limit, Limits, LoadOptions};
 use crate::package::{self, Declared};
+use crate::repair::{repair, Repair};
 use crate::{ranges, SiteError};
-use gdal::cpl::CslStringList;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
-use gdal::vector::{FieldValue, LayerAccess, OGRwkbGeometryType, ToGdal};
+use gdal::vector::{FieldValue, LayerAccess, OGRwkbGeometryType};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
-use geo::{Area, BoundingRect, CoordsIter, LineString, MultiPolygon, Polygon, Validation};
+use geo::{BoundingRect, CoordsIter, LineString, MultiPolygon, Polygon};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -1178,75 +1178,6 @@ fn areal(g: geo::Geometry<f64>) -> Option<MultiPolygon<f64>> {
             (!polys.is_empty()).then_some(MultiPolygon(polys))
         }
         _ => None,
-    }
-}
-
-/// Invalid polygons are repaired with GEOS MakeValid (through GDAL); the caller reports
-/// the repair, or rejects the feature when it cannot be repaired.
-enum Repair {
-    Valid(MultiPolygon<f64>),
-    Repaired(MultiPolygon<f64>, String),
-    Rejected(String),
-}
-
-/// Up to this many vertices an invalid polygon's reason comes from geo's validation,
-/// which tests every pair of segments; above it GEOS's verdict is reported as it is.
-const EXPLAIN_MAX_VERTICES: usize = 2_000;
-
-/// GEOS decides validity and repairs: both are O(n log n) (monotone chains and an
-/// STRtree). geo's own `is_valid` tests every pair of ring segments, O(n²): a
-/// 20,000-vertex parcel took seconds and 200,000 vertices minutes.
-fn repair(mp: MultiPolygon<f64>, valid_as_read: Option<bool>) -> Repair {
-    if valid_as_read == Some(true) {
-        return Repair::Valid(mp);
-    }
-    let Ok(ogr) = mp.to_gdal() else {
-        return Repair::Rejected("the polygon cannot be passed to GEOS; feature rejected".into());
-    };
-    if ogr.is_valid() {
-        return Repair::Valid(mp);
-    }
-    let why = if mp.coords_count() <= EXPLAIN_MAX_VERTICES {
-        mp.validation_errors()
-            .first()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "invalid according to GEOS".into())
-    } else {
-        "invalid according to GEOS".into()
-    };
-    let before = mp.unsigned_area();
-    let fixed = ogr
-        .make_valid(&CslStringList::new())
-        .map_err(|e| e.to_string())
-        .and_then(|g| geo::Geometry::try_from(&g).map_err(|e| e.to_string()))
-        .map(polygons_only);
-    match fixed {
-        Ok(fixed) if !fixed.0.is_empty() => {
-            let after = fixed.unsigned_area();
-            Repair::Repaired(
-                fixed,
-                format!("invalid polygon ({why}); repaired with MakeValid, area {before:.2} -> {after:.2} m²"),
-            )
-        }
-        Ok(_) => Repair::Rejected(format!(
-            "invalid polygon ({why}) that MakeValid reduces to no area; feature rejected"
-        )),
-        Err(e) => Repair::Rejected(format!(
-            "invalid polygon ({why}) that MakeValid cannot repair: {e}; feature rejected"
-        )),
-    }
-}
-
-/// The polygonal parts of a geometry (MakeValid may also return collapsed lines and points).
-fn polygons_only(g: geo::Geometry<f64>) -> MultiPolygon<f64> {
-    use geo::Geometry as G;
-    match g {
-        G::Polygon(p) => MultiPolygon(vec![p]),
-        G::MultiPolygon(m) => m,
-        G::GeometryCollection(gc) => {
-            MultiPolygon(gc.0.into_iter().flat_map(|x| polygons_only(x).0).collect())
-        }
-        _ => MultiPolygon(vec![]),
     }
 }
 
