@@ -184,7 +184,7 @@ def main():
     print("|---|---|---|---|")
     print("| %d-vertex parcel (%.0f MB), site info | %.2f s | %.2f s | %.2f |"
           % (a.vertices, vmb, m["v_info"], m["v_ogr"], m["v_info"] / m["v_ogr"]))
-    print("| %d-vertex parcel, check (IFC + site + 13 checks) | %.2f s | | |"
+    print("| %d-vertex parcel, check (IFC + site + every check) | %.2f s | | |"
           % (a.vertices, m["v_check"]))
     print("| %d-vertex parcel as GeoPackage, site info | %.2f s | | |" % (a.vertices, m["g_info"]))
     print("| %d-vertex parcel as GeoPackage, check | %.2f s | | |" % (a.vertices, m["g_check"]))
