@@ -385,31 +385,9 @@ struct Opened {
 fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>) -> Vec<Opened> {
     let mut out = Vec::new();
     for src in sources {
-        // A FIFO or device would block GDAL's read (or never end).
-        let kind = std::fs::metadata(&src.path).map(|m| m.file_type());
-        if kind.as_ref().is_ok_and(|t| !t.is_file() && !t.is_dir()) {
-            findings.push(Finding::error(
-                "open_failed",
-                &src.path,
-                None,
-                None,
-                None,
-                "文件无法读取 cannot read the file: 不是普通文件 not a regular file".into(),
-            ));
+        if let Err(why) = package::precheck(&src.path) {
+            findings.push(unreadable(&src.path, &why));
             continue;
-        }
-        if package::is_ext(&src.path, "dxf") {
-            if let Err(why) = package::dxf_precheck(&src.path) {
-                findings.push(Finding::error(
-                    "open_failed",
-                    &src.path,
-                    None,
-                    None,
-                    None,
-                    format!("文件无法读取 cannot read the file: {why}"),
-                ));
-                continue;
-            }
         }
         let shp = package::is_ext(&src.path, "shp");
         let (declared, cut) = if shp {
@@ -460,16 +438,9 @@ fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>
                 for m in messages.iter().filter(|m| m.is_error()) {
                     gdal = format!("{gdal}; {}", m.text);
                 }
-                findings.push(Finding::error(
-                    "open_failed",
+                findings.push(unreadable(
                     &src.path,
-                    None,
-                    None,
-                    None,
-                    format!(
-                        "文件无法读取 cannot read the file: {}",
-                        package::why_unreadable(&src.path, &gdal)
-                    ),
+                    &package::why_unreadable(&src.path, &gdal),
                 ));
             }
         }
@@ -487,6 +458,18 @@ fn crs_file(path: &Path) -> PathBuf {
     } else {
         path.to_path_buf()
     }
+}
+
+/// The `open_failed` finding: the file and why it cannot be read.
+fn unreadable(path: &Path, why: &str) -> Finding {
+    Finding::error(
+        "open_failed",
+        path,
+        None,
+        None,
+        None,
+        format!("文件无法读取 cannot read the file: {why}"),
+    )
 }
 
 /// Site CRS: site.toml, else the parcel layer's, else the first layer's.

@@ -209,10 +209,23 @@ fn dbf_header(p: &Path) -> Result<Option<u64>, String> {
     Ok(Some(records))
 }
 
+/// What must hold before GDAL may open `path`: a regular file or a directory (a FIFO or
+/// device would block GDAL's read or never end), and for a DXF [`dxf_precheck`].
+pub(crate) fn precheck(path: &Path) -> Result<(), String> {
+    let kind = std::fs::metadata(path).map(|m| m.file_type());
+    if kind.as_ref().is_ok_and(|t| !t.is_file() && !t.is_dir()) {
+        return Err("不是普通文件 not a regular file".into());
+    }
+    if is_ext(path, "dxf") {
+        dxf_precheck(path)?;
+    }
+    Ok(())
+}
+
 /// An ASCII DXF is text: a NUL byte in it is damage, and GDAL 3.6's DXF reader loops
 /// forever on some (fuzzing found a 221-byte file with `\r` and NULs in a section name).
 /// Such a file is refused before GDAL sees it. A binary DXF (its own sentinel) is left to GDAL.
-pub(crate) fn dxf_precheck(path: &Path) -> Result<(), String> {
+fn dxf_precheck(path: &Path) -> Result<(), String> {
     let Ok(bytes) = std::fs::read(path) else {
         return Ok(());
     };

@@ -165,27 +165,12 @@ mod tests {
     #[test]
     fn crossings_are_counted_against_the_budget() {
         // A square: none. A bow tie: one crossing.
-        let square = MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![
-                (0.0, 0.0),
-                (1.0, 0.0),
-                (1.0, 1.0),
-                (0.0, 1.0),
-                (0.0, 0.0),
-            ]),
-            vec![],
-        )]);
+        let ring = |pts: &[(f64, f64)]| {
+            MultiPolygon(vec![Polygon::new(LineString::from(pts.to_vec()), vec![])])
+        };
+        let square = ring(&[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]);
         assert!(crossings_within(&square, 0).is_ok());
-        let bowtie = MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![
-                (0.0, 0.0),
-                (1.0, 1.0),
-                (1.0, 0.0),
-                (0.0, 1.0),
-                (0.0, 0.0),
-            ]),
-            vec![],
-        )]);
+        let bowtie = ring(&[(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)]);
         assert!(crossings_within(&bowtie, 1).is_ok());
         assert!(crossings_within(&bowtie, 0).is_err());
         // A pentagram {5/2}: each of its 5 edges crosses 2 others, 5 crossings in all.
