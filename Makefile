@@ -43,6 +43,7 @@ test: lint
 bench: build
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 $(MODELS)
 	python3 bench/site_bench.py
+	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5
 	bash bench/store_bench.sh
 

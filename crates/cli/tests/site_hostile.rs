@@ -2,15 +2,14 @@
 //! `site info` and `check` alike, naming the file; a value outside its range makes the
 //! checks that need it unverifiable, never pass or fail; site.toml may not leave the package.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{repo as root, BIN};
+use std::path::Path;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn zhishen(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_zhishen"))
+    let out = Command::new(BIN)
         .current_dir(root())
         .args(args)
         .output()
@@ -66,20 +65,25 @@ fn package(parcel_props: &str, road_width: &str) -> tempfile::TempDir {
     d
 }
 
-fn statuses(site: &Path) -> (i32, serde_json::Value, String) {
-    let (code, out, err) = zhishen(&[
+/// `zhishen check` of FZK-Haus placed at (528496, 3386425) on `parcel` of `site`.
+fn check(site: &Path, parcel: &str) -> (i32, String, String) {
+    zhishen(&[
         "check",
         "--model",
         HAUS,
         "--site",
         site.to_str().unwrap(),
         "--parcel",
-        "T-1",
+        parcel,
         "--place",
         "528496,3386425,0",
         "--use",
         "住宅",
-    ]);
+    ])
+}
+
+fn statuses(site: &Path) -> (i32, serde_json::Value, String) {
+    let (code, out, err) = check(site, "T-1");
     let v = serde_json::from_str(&out).unwrap_or(serde_json::Value::Null);
     (code, v, err)
 }
@@ -160,17 +164,7 @@ fn a_truncated_road_layer_is_exit_2_for_site_info_and_check() {
     );
     // Nothing from GDAL reaches stderr unformatted.
     assert!(!err.contains("ERROR "), "{err}");
-    let (code, out, err) = zhishen(&[
-        "check",
-        "--model",
-        HAUS,
-        "--site",
-        site,
-        "--parcel",
-        "DK-05-1",
-        "--place",
-        "528496,3386425,0",
-    ]);
+    let (code, out, err) = check(d.path(), "DK-05-1");
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.is_empty(), "no report on an incomplete package: {out}");
     assert!(
@@ -178,19 +172,7 @@ fn a_truncated_road_layer_is_exit_2_for_site_info_and_check() {
         "{err}"
     );
     // The intact copy reviews as before.
-    let (code, _, err) = zhishen(&[
-        "check",
-        "--model",
-        HAUS,
-        "--site",
-        copy_district().path().to_str().unwrap(),
-        "--parcel",
-        "DK-05-1",
-        "--place",
-        "528496,3386425,0",
-        "--use",
-        "住宅",
-    ]);
+    let (code, _, err) = check(copy_district().path(), "DK-05-1");
     assert_eq!(code, 0, "{err}");
 }
 
@@ -216,17 +198,7 @@ fn site_toml_outside_the_package_is_exit_2_unless_allowed() {
     let (code, out, _) = zhishen(&["site", "info", site]);
     assert_eq!(code, 2);
     assert!(out.contains("path_outside_package"), "{out}");
-    let (code, _, err) = zhishen(&[
-        "check",
-        "--model",
-        HAUS,
-        "--site",
-        site,
-        "--parcel",
-        "T-1",
-        "--place",
-        "528496,3386425,0",
-    ]);
+    let (code, _, err) = check(&pkg, "T-1");
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("path_outside_package"), "{err}");
     let (code, out, _) = zhishen(&["site", "info", "--allow-outside-paths", site]);

@@ -2,6 +2,10 @@
 //! Shapefile with GBK fallback, GeoJSON, OpenFileGDB, FlatGeobuf, DXF), fields mapped
 //! to canonical names, everything transformed to the site CRS and indexed in an
 //! R-tree; buildings placed on the site from their georeferencing or an explicit placement.
+//! Site packages come from applicants and uploads, so the loader trusts none of it:
+//! nothing read is dropped silently (counts against what files declare, GDAL's messages
+//! as findings), values outside their range are refused, paths stay inside the package,
+//! and `Limits` bound what one load may read (docs/site-package.md).
 
 mod cpl;
 pub mod fields;
@@ -11,6 +15,7 @@ pub mod options;
 mod package;
 pub mod place;
 pub mod ranges;
+mod repair;
 
 pub use fields::Kind;
 pub use load::{load, load_with};

@@ -8,12 +8,12 @@ use crate::fields::{self, canonical, FieldType, Kind};
 use crate::model::{Feature, Finding, LayerInfo, LayerPlace, Severity, SiteModel};
 use crate::options::{Limit, Limits, LoadOptions};
 use crate::package::{self, Declared};
+use crate::repair::{repair, Repair};
 use crate::{ranges, SiteError};
-use gdal::cpl::CslStringList;
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
-use gdal::vector::{FieldValue, LayerAccess, OGRwkbGeometryType, ToGdal};
+use gdal::vector::{FieldValue, LayerAccess, OGRwkbGeometryType};
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
-use geo::{Area, BoundingRect, CoordsIter, LineString, MultiPolygon, Polygon, Validation};
+use geo::{BoundingRect, CoordsIter, LineString, MultiPolygon, Polygon};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -53,18 +53,48 @@ struct Source {
     crs: Option<String>,
 }
 
-/// Parses `EPSG:4547` / `4547` into a SpatialRef in traditional GIS axis order.
+/// WKT keywords a CRS definition may start with (WKT1 and WKT2).
+const WKT_STARTS: &[&str] = &[
+    "PROJCS[",
+    "GEOGCS[",
+    "GEOCCS[",
+    "COMPD_CS[",
+    "LOCAL_CS[",
+    "PROJCRS[",
+    "GEOGCRS[",
+    "GEODCRS[",
+    "GEOGRAPHICCRS[",
+    "PROJECTEDCRS[",
+    "COMPOUNDCRS[",
+    "BOUNDCRS[",
+    "ENGCRS[",
+    "VERTCRS[",
+];
+
+/// Parses `EPSG:4547` / `4547`, WKT or a PROJ string into a SpatialRef in traditional GIS
+/// axis order. Nothing else: GDAL's catch-all parser also takes file names and URLs
+/// (`/vsistdin/`, `/vsicurl/…`, any path), which would let a site.toml read outside its
+/// package or hang on standard input.
 pub fn srs_from(def: &str) -> Result<SpatialRef, String> {
     let d = def.trim();
-    let mut srs = match d.strip_prefix("EPSG:").or_else(|| d.strip_prefix("epsg:")) {
-        Some(code) => code
-            .parse::<u32>()
+    let upper = d.to_ascii_uppercase();
+    let code = ["EPSG:", "epsg:", "urn:ogc:def:crs:EPSG::"]
+        .iter()
+        .find_map(|p| d.strip_prefix(p));
+    let mut srs = if let Some(code) = code {
+        code.parse::<u32>()
             .map_err(|_| format!("'{def}' is not an EPSG code"))
-            .and_then(|c| SpatialRef::from_epsg(c).map_err(|e| e.to_string())),
-        None => match d.parse::<u32>() {
-            Ok(c) => SpatialRef::from_epsg(c).map_err(|e| e.to_string()),
-            Err(_) => SpatialRef::from_definition(d).map_err(|e| e.to_string()),
-        },
+            .and_then(|c| SpatialRef::from_epsg(c).map_err(|e| e.to_string()))
+    } else if let Ok(c) = d.parse::<u32>() {
+        SpatialRef::from_epsg(c).map_err(|e| e.to_string())
+    } else if WKT_STARTS.iter().any(|k| upper.starts_with(k)) {
+        SpatialRef::from_wkt(d).map_err(|e| e.to_string())
+    } else if d.starts_with("+proj=") {
+        SpatialRef::from_proj4(d).map_err(|e| e.to_string())
+    } else {
+        Err(format!(
+            "'{def}' is not a CRS: give EPSG:<code>, WKT or a PROJ string (+proj=…)"
+        ))
     }?;
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     Ok(srs)
@@ -355,6 +385,10 @@ struct Opened {
 fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>) -> Vec<Opened> {
     let mut out = Vec::new();
     for src in sources {
+        if let Err(why) = package::precheck(&src.path) {
+            findings.push(unreadable(&src.path, &why));
+            continue;
+        }
         let shp = package::is_ext(&src.path, "shp");
         let (declared, cut) = if shp {
             package::shapefile(&src.path)
@@ -404,16 +438,9 @@ fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>
                 for m in messages.iter().filter(|m| m.is_error()) {
                     gdal = format!("{gdal}; {}", m.text);
                 }
-                findings.push(Finding::error(
-                    "open_failed",
+                findings.push(unreadable(
                     &src.path,
-                    None,
-                    None,
-                    None,
-                    format!(
-                        "文件无法读取 cannot read the file: {}",
-                        package::why_unreadable(&src.path, &gdal)
-                    ),
+                    &package::why_unreadable(&src.path, &gdal),
                 ));
             }
         }
@@ -431,6 +458,18 @@ fn crs_file(path: &Path) -> PathBuf {
     } else {
         path.to_path_buf()
     }
+}
+
+/// The `open_failed` finding: the file and why it cannot be read.
+fn unreadable(path: &Path, why: &str) -> Finding {
+    Finding::error(
+        "open_failed",
+        path,
+        None,
+        None,
+        None,
+        format!("文件无法读取 cannot read the file: {why}"),
+    )
 }
 
 /// Site CRS: site.toml, else the parcel layer's, else the first layer's.
@@ -821,7 +860,7 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
     let mut extra: BTreeMap<String, Value> = BTreeMap::new();
     for (i, name) in ctx.field_names.iter().enumerate() {
         let v = match f.field(i) {
-            Ok(Some(v)) => v,
+            Ok(Some(v)) if !unset_number(f, i, &v) => v,
             _ => continue,
         };
         match ctx.mapping[i] {
@@ -897,6 +936,22 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
         layer: here.layer.to_string(),
         fid,
     });
+}
+
+/// A numeric field the feature does not set reads as 0 through the gdal crate (it asks
+/// GDAL only whether the field is null); GDAL's string form of an unset field is empty.
+/// A GeoJSON feature without a property another feature has is such a case: its 0 is
+/// not data.
+fn unset_number(f: &gdal::vector::Feature<'_>, i: usize, v: &FieldValue) -> bool {
+    let zero = matches!(
+        v,
+        FieldValue::RealValue(0.0) | FieldValue::IntegerValue(0) | FieldValue::Integer64Value(0)
+    );
+    zero && f
+        .field_as_string(i)
+        .ok()
+        .flatten()
+        .is_some_and(|s| s.is_empty())
 }
 
 /// The feature's geometry in the site CRS, 2-D, areal kinds as valid multipolygons, and
@@ -1106,75 +1161,6 @@ fn areal(g: geo::Geometry<f64>) -> Option<MultiPolygon<f64>> {
             (!polys.is_empty()).then_some(MultiPolygon(polys))
         }
         _ => None,
-    }
-}
-
-/// Invalid polygons are repaired with GEOS MakeValid (through GDAL); the caller reports
-/// the repair, or rejects the feature when it cannot be repaired.
-enum Repair {
-    Valid(MultiPolygon<f64>),
-    Repaired(MultiPolygon<f64>, String),
-    Rejected(String),
-}
-
-/// Up to this many vertices an invalid polygon's reason comes from geo's validation,
-/// which tests every pair of segments; above it GEOS's verdict is reported as it is.
-const EXPLAIN_MAX_VERTICES: usize = 2_000;
-
-/// GEOS decides validity and repairs: both are O(n log n) (monotone chains and an
-/// STRtree). geo's own `is_valid` tests every pair of ring segments, O(n²): a
-/// 20,000-vertex parcel took seconds and 200,000 vertices minutes.
-fn repair(mp: MultiPolygon<f64>, valid_as_read: Option<bool>) -> Repair {
-    if valid_as_read == Some(true) {
-        return Repair::Valid(mp);
-    }
-    let Ok(ogr) = mp.to_gdal() else {
-        return Repair::Rejected("the polygon cannot be passed to GEOS; feature rejected".into());
-    };
-    if ogr.is_valid() {
-        return Repair::Valid(mp);
-    }
-    let why = if mp.coords_count() <= EXPLAIN_MAX_VERTICES {
-        mp.validation_errors()
-            .first()
-            .map(|e| e.to_string())
-            .unwrap_or_else(|| "invalid according to GEOS".into())
-    } else {
-        "invalid according to GEOS".into()
-    };
-    let before = mp.unsigned_area();
-    let fixed = ogr
-        .make_valid(&CslStringList::new())
-        .map_err(|e| e.to_string())
-        .and_then(|g| geo::Geometry::try_from(&g).map_err(|e| e.to_string()))
-        .map(polygons_only);
-    match fixed {
-        Ok(fixed) if !fixed.0.is_empty() => {
-            let after = fixed.unsigned_area();
-            Repair::Repaired(
-                fixed,
-                format!("invalid polygon ({why}); repaired with MakeValid, area {before:.2} -> {after:.2} m²"),
-            )
-        }
-        Ok(_) => Repair::Rejected(format!(
-            "invalid polygon ({why}) that MakeValid reduces to no area; feature rejected"
-        )),
-        Err(e) => Repair::Rejected(format!(
-            "invalid polygon ({why}) that MakeValid cannot repair: {e}; feature rejected"
-        )),
-    }
-}
-
-/// The polygonal parts of a geometry (MakeValid may also return collapsed lines and points).
-fn polygons_only(g: geo::Geometry<f64>) -> MultiPolygon<f64> {
-    use geo::Geometry as G;
-    match g {
-        G::Polygon(p) => MultiPolygon(vec![p]),
-        G::MultiPolygon(m) => m,
-        G::GeometryCollection(gc) => {
-            MultiPolygon(gc.0.into_iter().flat_map(|x| polygons_only(x).0).collect())
-        }
-        _ => MultiPolygon(vec![]),
     }
 }
 

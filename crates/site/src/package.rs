@@ -209,6 +209,37 @@ fn dbf_header(p: &Path) -> Result<Option<u64>, String> {
     Ok(Some(records))
 }
 
+/// What must hold before GDAL may open `path`: a regular file or a directory (a FIFO or
+/// device would block GDAL's read or never end), and for a DXF [`dxf_precheck`].
+pub(crate) fn precheck(path: &Path) -> Result<(), String> {
+    let kind = std::fs::metadata(path).map(|m| m.file_type());
+    if kind.as_ref().is_ok_and(|t| !t.is_file() && !t.is_dir()) {
+        return Err("不是普通文件 not a regular file".into());
+    }
+    if is_ext(path, "dxf") {
+        dxf_precheck(path)?;
+    }
+    Ok(())
+}
+
+/// An ASCII DXF is text: a NUL byte in it is damage, and GDAL 3.6's DXF reader loops
+/// forever on some (fuzzing found a 221-byte file with `\r` and NULs in a section name).
+/// Such a file is refused before GDAL sees it. A binary DXF (its own sentinel) is left to GDAL.
+fn dxf_precheck(path: &Path) -> Result<(), String> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(());
+    };
+    if bytes.starts_with(b"AutoCAD Binary DXF") {
+        return Ok(());
+    }
+    match bytes.iter().position(|&b| b == 0) {
+        Some(i) => Err(format!(
+            "DXF 已损坏 damaged DXF: a NUL byte at offset {i} in a text DXF"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Why GDAL could not open `path`, for a finding: the format's own signature first,
 /// then GDAL's message.
 pub(crate) fn why_unreadable(path: &Path, gdal: &str) -> String {

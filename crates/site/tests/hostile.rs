@@ -21,6 +21,14 @@ fn road_package() -> tempfile::TempDir {
     d
 }
 
+/// The first finding with `code`; the test fails listing the codes there are.
+fn finding<'a>(m: &'a SiteModel, code: &str) -> &'a zhishen_site::Finding {
+    m.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code}: {:?}", errors(m)))
+}
+
 fn errors(m: &SiteModel) -> Vec<String> {
     m.findings
         .iter()
@@ -82,11 +90,7 @@ fn a_short_dbf_is_not_read_as_fewer_roads() {
     let b = std::fs::read(&dbf).unwrap();
     std::fs::write(&dbf, &b[..b.len() / 2]).unwrap();
     let m = zhishen_site::load(d.path()).unwrap();
-    let f = m
-        .findings
-        .iter()
-        .find(|f| f.code == "file_truncated")
-        .unwrap();
+    let f = finding(&m, "file_truncated");
     assert!(f.file.ends_with("road_red_line.dbf"), "{f:?}");
     // 129-byte header + 9 records x 185 bytes = 1794 bytes declared, 897 present.
     assert!(
@@ -247,11 +251,7 @@ fn site_toml_paths_that_leave_the_package_are_refused() {
     ] {
         let (_root, pkg) = toml_package(path);
         let m = zhishen_site::load(&pkg).unwrap();
-        let f = m
-            .findings
-            .iter()
-            .find(|f| f.code == "path_outside_package")
-            .unwrap();
+        let f = finding(&m, "path_outside_package");
         assert_eq!(f.severity, Severity::Error);
         assert!(
             f.file.ends_with("site.toml") && f.message.contains(path),
@@ -298,11 +298,7 @@ fn a_symlink_out_of_the_package_is_refused() {
     )
     .unwrap();
     let m = zhishen_site::load(&pkg).unwrap();
-    let f = m
-        .findings
-        .iter()
-        .find(|f| f.code == "path_outside_package")
-        .unwrap();
+    let f = finding(&m, "path_outside_package");
     assert!(f.file.ends_with("blue_line.geojson"), "{f:?}");
     assert_eq!(m.count(Kind::BlueLine), 0);
 }
@@ -454,4 +450,116 @@ fn degenerate_geometries_are_named_without_gdal_noise() {
         m.findings[2].message
     );
     assert_eq!(m.count(Kind::Parcel), 1);
+}
+
+#[test]
+fn a_crs_is_a_code_wkt_or_proj_string_never_a_file() {
+    // Fuzzing found `crs = "EPSG/vsistdin/:4547"` reaching GDAL's catch-all parser, which
+    // also opens files and URLs.
+    for bad in [
+        "EPSG/vsistdin/:4547",
+        "/etc/passwd",
+        "/vsistdin/",
+        "../other.prj",
+        "EPSG:abc",
+    ] {
+        let e = zhishen_site::load::srs_from(bad).unwrap_err();
+        assert!(e.contains(bad), "{bad}: {e}");
+    }
+    for good in [
+        "EPSG:4547",
+        "4547",
+        "urn:ogc:def:crs:EPSG::4547",
+        "+proj=tmerc +lat_0=0 +lon_0=114 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs",
+    ] {
+        let srs = zhishen_site::load::srs_from(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+        assert!(srs.is_projected(), "{good}");
+    }
+    let wkt = zhishen_site::load::srs_from("EPSG:4547")
+        .unwrap()
+        .to_wkt()
+        .unwrap();
+    assert!(zhishen_site::load::srs_from(&wkt).unwrap().is_projected());
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "parcel.geojson",
+        &fc(&[square(r#"{"id": "A", "land_use": "R2"}"#, 528000.0)]),
+    );
+    write(
+        d.path(),
+        "site.toml",
+        "crs = \"/vsistdin/\"\n[[layer]]\npath = \"parcel.geojson\"\nkind = \"parcel\"\n",
+    );
+    match zhishen_site::load(d.path()) {
+        Err(SiteError::Config { message, .. }) => {
+            assert!(message.contains("not a CRS"), "{message}")
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a file name was taken for a CRS"),
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_refused_not_read() {
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("parcel.geojson");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        panic!("mkfifo failed");
+    }
+    // Reading it would block forever; the loader must not open it.
+    let m = zhishen_site::load(d.path()).unwrap();
+    let f = finding(&m, "open_failed");
+    assert!(f.message.contains("not a regular file"), "{f:?}");
+}
+
+/// Found by the `site` fuzz target (timeout-59a32835…): GDAL 3.6's DXF reader never
+/// returned on it (`\r` and NUL bytes in the HEADER section name).
+const DXF_HANG: &[u8] = b"0\x0aSECTION\x0a2\x0aH\x0d\x00\x00\x00EADER\x0a9\x0a$AC\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8\xa8ADVER\x0a1\x0aAC1010\x0a9\x0a$DWGCODEPAGE\x0a3\x0aANSI_936\x0a0\x0aENDSEC\x0a0\x0aSECTION\x0a2\x0aENTITIES\x0a0\x0aPOLYLINE\x0a8\x0a\xc4\xbb\xaf\xbd\xd6\xc7\xf8\x0a10\x0a529100.000\x0a20\x0a3386926.000\x0a30\x0a0.0\x0a0\x0aVER+EX\x0a8\x0a\xd7\xcf\xcf\x0a30\x0a0.0\x0a0\x0aSEQEND\x0a0\x0aENDSEC\x0a0\x0aEOF\x0a";
+
+#[test]
+fn a_dxf_that_hangs_gdal_is_refused_before_gdal_reads_it() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("purple_line.dxf"), DXF_HANG).unwrap();
+    write(
+        d.path(),
+        "site.toml",
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"purple_line.dxf\"\nkind = \"purple_line\"\n",
+    );
+    let m = zhishen_site::load(d.path()).unwrap();
+    let f = finding(&m, "open_failed");
+    assert!(f.file.ends_with("purple_line.dxf"), "{f:?}");
+    assert!(f.message.contains("NUL byte at offset 14"), "{}", f.message);
+}
+
+#[test]
+fn a_property_one_feature_lacks_is_missing_not_zero() {
+    // GeoJSON features share one schema; A-02 has no 容积率 (far_max) and no 建筑密度, so GDAL
+    // leaves those fields unset, which the gdal crate reads as 0. A real 0 stays 0.
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "parcel.geojson",
+        &fc(&[
+            square(
+                r#"{"地块编号": "A-01", "用地性质": "0701", "容积率": 2.5, "建筑密度": 0}"#,
+                528000.0,
+            ),
+            square(r#"{"地块编号": "A-02", "用地性质": "0701"}"#, 528200.0),
+        ]),
+    );
+    let m = zhishen_site::load(d.path()).unwrap();
+    assert!(errors(&m).is_empty(), "{:?}", errors(&m));
+    let a1 = m.parcel("A-01").unwrap();
+    assert_eq!(
+        (a1.number("far_max"), a1.number("coverage_max")),
+        (Some(2.5), Some(0.0))
+    );
+    let a2 = m.parcel("A-02").unwrap();
+    assert_eq!(
+        (a2.number("far_max"), a2.number("coverage_max")),
+        (None, None)
+    );
 }
