@@ -563,3 +563,23 @@ fn a_property_one_feature_lacks_is_missing_not_zero() {
         (None, None)
     );
 }
+
+#[test]
+fn every_cut_of_a_geopackage_is_an_error_naming_it() {
+    let full = std::fs::read(district().join("parcel.gpkg")).unwrap();
+    for tenth in 0..10 {
+        let d = tempfile::tempdir().unwrap();
+        let cut = full.len() * tenth / 10;
+        std::fs::write(d.path().join("parcel.gpkg"), &full[..cut]).unwrap();
+        let m = zhishen_site::load(d.path()).unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
+        let named: Vec<_> = m
+            .blocking()
+            .filter(|f| f.file.ends_with("parcel.gpkg"))
+            .collect();
+        assert!(!named.is_empty(), "cut at {cut}: {:?}", errors(&m));
+        assert!(
+            !named.iter().any(|f| f.message.contains("unknown CRS")),
+            "{named:?}"
+        );
+    }
+}
