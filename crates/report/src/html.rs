@@ -19,7 +19,7 @@ const PLAN_MAX_PX: f64 = 800.0;
 // Text helpers shared with the BCF writer.
 
 /// Escapes text for HTML and XML content and attribute values.
-pub(crate) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         match ch {

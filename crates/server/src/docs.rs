@@ -6,26 +6,11 @@ use crate::problem::problem;
 use axum::http::{header, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use utoipa::OpenApi;
+use zhishen_report::html::esc;
 
 pub async fn openapi_json() -> Response {
     let json = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/json")], json).into_response()
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
 }
 
 pub async fn docs_page() -> Html<String> {
