@@ -71,7 +71,7 @@ proptest! {
             let mut accepted = 1;
             for (i, k) in ks.iter().enumerate() {
                 let (cmd, actor) = cmd_of(*k);
-                match s.execute(&cid("C1"), &cmd, &actor, &rid(&format!("r{i}"))).await {
+                match s.execute(&cid("C1"), &cmd, &actor, &rid(format!("r{i}"))).await {
                     Ok(_) => accepted += 1,
                     Err(zhishen_store::StoreError::Refused(_)) => {}
                     Err(e) => panic!("{e}"),

@@ -309,7 +309,7 @@ async fn concurrent_commands_on_one_case_serialize() {
                     ),
                 ];
                 for (i, (cmd, actor)) in steps.iter().enumerate() {
-                    s.execute(&cid("C1"), cmd, actor, &rid(&format!("{item}-{i}")))
+                    s.execute(&cid("C1"), cmd, actor, &rid(format!("{item}-{i}")))
                         .await
                         .unwrap();
                 }
@@ -345,7 +345,7 @@ async fn concurrent_creates_on_different_cases_share_one_log() {
                         &cid(&id),
                         &create(&id),
                         &applicant(),
-                        &rid(&format!("{id}-r")),
+                        &rid(format!("{id}-r")),
                     )
                     .await
                     .unwrap();
@@ -777,7 +777,7 @@ async fn group_commit_answers_each_caller_and_isolates_a_failing_command() {
         for (k, (id, cmd, actor)) in jobs.into_iter().enumerate() {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
-                s.execute(&cid(&id), &cmd, &actor, &rid(&format!("g-{k}")))
+                s.execute(&cid(&id), &cmd, &actor, &rid(format!("g-{k}")))
                     .await
             }));
         }
@@ -865,4 +865,65 @@ async fn a_request_repeated_inside_one_group_replays_or_is_refused() {
         let v = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
         assert!(v.ok(), "{}: {}", db.label, v.describe());
     }
+}
+
+/// Kinds and ids are typed at the store boundary; the text the rows hold is the same
+/// as before (an event's `kind` column is its payload's serde tag), and a text no build
+/// knows is `Corrupt` naming the row, never a panic. The verifier still reads the raw
+/// columns, so a tampered kind fails the hash check at that row.
+#[tokio::test]
+async fn unknown_stored_kinds_are_corrupt_naming_the_row() {
+    let db = sqlite().await;
+    let s = &db.store;
+    s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
+        .await
+        .unwrap();
+    s.execute(
+        &cid("C1"),
+        &submit("LAND", &["app", "plan"]),
+        &applicant(),
+        &rid("r2"),
+    )
+    .await
+    .unwrap();
+    let texts: Vec<String> = sqlx::query_scalar("SELECT kind FROM case_event ORDER BY seq")
+        .fetch_all(s.pool())
+        .await
+        .unwrap();
+    let evs = s.events(&cid("C1")).await.unwrap();
+    assert_eq!(texts.len(), evs.len());
+    for (e, t) in evs.iter().zip(&texts) {
+        assert_eq!(e.kind.as_str(), t);
+        assert_eq!(e.payload["type"], e.kind.as_str());
+    }
+    let timers = s.timers(Some(&cid("C1"))).await.unwrap();
+    assert!(timers
+        .iter()
+        .any(|t| t.kind == zhishen_workflow::TimerKind::AutoAccept));
+
+    sqlx::query("UPDATE timer SET kind = 'bogus' WHERE case_id = 'C1'")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let e = s.timers(Some(&cid("C1"))).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::Corrupt(ref m) if m.contains("timer row") && m.contains("bogus")),
+        "{e}"
+    );
+
+    // Tampering: the append-only trigger has to go first.
+    for sql in [
+        "DROP TRIGGER case_event_no_update",
+        "UPDATE case_event SET kind = 'case_exploded' WHERE seq = 1",
+    ] {
+        sqlx::query(sql).execute(s.pool()).await.unwrap();
+    }
+    let e = s.events(&cid("C1")).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::Corrupt(ref m) if m.contains("case_event row") && m.contains("case_exploded")),
+        "{e}"
+    );
+    let rep = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+    assert!(!rep.ok(), "{rep:?}");
+    assert!(rep.db_row_id.is_some(), "{rep:?}");
 }
