@@ -384,7 +384,7 @@ async fn timers_are_persisted_and_fired_as_audited_commands() {
         let armed = s.timers(Some(&cid("C1"))).await.unwrap();
         let auto = armed
             .iter()
-            .find(|t| t.kind == "auto_accept")
+            .find(|t| t.kind == zhishen_workflow::TimerKind::AutoAccept)
             .unwrap_or_else(|| panic!("{}: no auto_accept timer in {armed:?}", db.label));
         // Received Mon 2026-03-02; 5 working days end Mon 03-09; fires 00:00 on 03-10.
         assert_eq!(auto.due, t("2026-03-10T00:00:00+08:00"), "{}", db.label);
@@ -399,7 +399,7 @@ async fn timers_are_persisted_and_fired_as_audited_commands() {
         let fired = s.fire_due_timers(due_at).await.unwrap();
         assert_eq!(fired.len(), 1, "{}", db.label);
         let ev = &fired[0].events[0];
-        assert_eq!(ev.kind, "item_accepted");
+        assert_eq!(ev.kind, zhishen_workflow::EventKind::ItemAccepted);
         assert_eq!(ev.actor_role, "system");
         assert_eq!(ev.payload["deemed"], serde_json::json!(true));
         // The auto-accept timer is gone; firing again does nothing.
@@ -408,7 +408,7 @@ async fn timers_are_persisted_and_fired_as_audited_commands() {
             .await
             .unwrap()
             .iter()
-            .all(|t| t.kind != "auto_accept"));
+            .all(|t| t.kind != zhishen_workflow::TimerKind::AutoAccept));
         assert!(s.fire_due_timers(due_at).await.unwrap().is_empty());
     }
 }

@@ -56,12 +56,6 @@ macro_rules! kind_enum {
                 $name::parse(s)
             }
         }
-
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
     };
 }
 
