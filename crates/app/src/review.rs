@@ -3,7 +3,7 @@
 //! (model and site package stored as blobs); `run_jobs` claims queued jobs, reviews
 //! them and records the findings on the case through the workflow.
 
-use crate::ids::{CaseId, ItemCode, Sha256};
+use crate::ids::{CaseId, ItemCode, RequestId, Sha256};
 use crate::inputs::{
     profiles, refuse_incomplete, review_inputs, sha256_file, site_options, InputsCtx,
 };
@@ -99,7 +99,7 @@ pub struct Queued {
 /// Stores the model and the packed site package and queues a review job for the item.
 /// The case must exist and hold the item, and the item must take a BIM review.
 pub async fn submit_model(store: &Store, s: SubmitModel) -> Result<Queued, AppError> {
-    let Some(case) = store.case(s.case_id.as_str()).await? else {
+    let Some(case) = store.case(&s.case_id).await? else {
         return Err(AppError::NotFound(format!(
             "案件 case {} 不存在 does not exist",
             s.case_id
@@ -128,21 +128,15 @@ pub async fn submit_model(store: &Store, s: SubmitModel) -> Result<Queued, AppEr
     }
     parse_place(&s.place)?;
     let packed = site_package::pack_dir(&s.site)?;
-    let model_sha = Sha256::parse(&store.put_blob(&s.model, "application/x-step").await?)?;
-    let site_sha = Sha256::parse(&store.put_blob(&packed, "application/zip").await?)?;
+    let model_sha = store.put_blob(&s.model, "application/x-step").await?;
+    let site_sha = store.put_blob(&packed, "application/zip").await?;
     let inputs = ReviewInputs {
-        site_sha256: Some(site_sha.to_string()),
+        site_sha256: Some(site_sha.clone()),
         placement: s.place.clone(),
         declared_use: s.declared_use.clone(),
     };
     let job_id = store
-        .enqueue_review_with(
-            s.case_id.as_str(),
-            s.item.as_str(),
-            model_sha.as_str(),
-            Some(&s.parcel),
-            &inputs,
-        )
+        .enqueue_review_with(&s.case_id, &s.item, &model_sha, Some(&s.parcel), &inputs)
         .await?;
     Ok(Queued {
         job_id,
@@ -200,12 +194,12 @@ pub async fn run_job(
     let report_sha = store.put_blob(&json, "application/json").await?;
     let findings = findings_of(&report);
     let cmd = Command::RecordReview {
-        item: job.item.clone(),
-        report_sha256: report_sha.clone(),
+        item: job.item.as_str().to_string(),
+        report_sha256: report_sha.as_str().to_string(),
         findings: findings.clone(),
     };
     // One request id per job: a rerun after a crash replays, never records twice.
-    let rid = format!("review-job:{}", job.id);
+    let rid = RequestId::new(format!("review-job:{}", job.id))?;
     match store.execute(&job.case_id, &cmd, reviewer, &rid).await {
         Ok(ex) => {
             let diff = ex.events.iter().find_map(|e| {
@@ -267,7 +261,7 @@ pub fn findings_of(report: &Report) -> Vec<Finding> {
 struct JobInputs {
     model: Vec<u8>,
     site: Vec<u8>,
-    site_sha: String,
+    site_sha: Sha256,
     parcel: String,
     place: Option<zhishen_site::Placement>,
 }
@@ -319,7 +313,7 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Report, String> {
         let inputs = review_inputs(
             FileRef {
                 path: file.clone(),
-                sha256: sha,
+                sha256: sha.as_str().to_string(),
                 bytes: inp.model.len() as u64,
             },
             &site,

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use zhishen_app::AppError;
+use zhishen_app::{AppError, CaseId, RequestId};
 use zhishen_store::{cst, Executed, FixedClock, Store, StoreError};
 use zhishen_workflow::{Actor, Command, Role};
 
@@ -550,7 +550,8 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         CaseCmd::Timers { case } => {
-            let t = store.timers(case.as_deref()).await?;
+            let case = case.map(CaseId::new).transpose().map_err(AppError::from)?;
+            let t = store.timers(case.as_ref()).await?;
             print_json_or(&c, &t, || {
                 t.iter()
                     .map(|t| {
@@ -599,6 +600,8 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
         }
     };
     let actor = actor(&c, role)?;
+    let case_id = CaseId::new(case_id).map_err(AppError::from)?;
+    let rid = RequestId::new(rid).map_err(AppError::from)?;
     let ex = store.execute(&case_id, &cmd, &actor, &rid).await?;
     print_json_or(&c, &ex, || summary(&ex))?;
     Ok(ExitCode::SUCCESS)
@@ -636,10 +639,11 @@ pub(crate) fn print_json_or<T: serde::Serialize>(
 }
 
 async fn show(store: &Store, c: &Common, case_id: &str) -> Result<ExitCode> {
-    let Some(case) = store.case(case_id).await? else {
+    let case_id = CaseId::new(case_id).map_err(AppError::from)?;
+    let Some(case) = store.case(&case_id).await? else {
         return exit_for(AppError::NotFound(format!("case {case_id}")));
     };
-    let events = store.events(case_id).await?;
+    let events = store.events(&case_id).await?;
     let v = serde_json::json!({ "case": case, "events": events });
     print_json_or(c, &v, || {
         let mut s = format!(

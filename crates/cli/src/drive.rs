@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::sync::Arc;
 use zhishen_store::{Store, StoreError};
-use zhishen_workflow::{Actor, Command, Role};
+use zhishen_workflow::{Actor, CaseId, Command, RequestId, Role};
 
 /// splitmix64: a seeded, dependency-free generator for the test workload.
 struct Rng(u64);
@@ -132,8 +132,10 @@ pub async fn drive(
                     .iter()
                     .enumerate()
                 {
-                    let rid = format!("{case_id}-s{step}");
-                    let ex = store.execute(&case_id, cmd, actor, &rid).await?;
+                    let rid = RequestId::new(format!("{case_id}-s{step}"))?;
+                    let ex = store
+                        .execute(&CaseId::new(case_id.as_str())?, cmd, actor, &rid)
+                        .await?;
                     n += 1;
                     // One write per line, flushed: the parent may kill us any time.
                     let mut out = std::io::stdout().lock();

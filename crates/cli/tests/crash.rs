@@ -133,7 +133,10 @@ fn check_store(url: &str, acked: &BTreeSet<String>) {
         let store = zhishen_store::Store::open(url).await.unwrap();
         for rid in acked {
             assert!(
-                store.request_known(rid).await.unwrap(),
+                store
+                    .request_known(&zhishen_workflow::RequestId::new(rid.as_str()).unwrap())
+                    .await
+                    .unwrap(),
                 "acknowledged request {rid} is not in the store"
             );
         }

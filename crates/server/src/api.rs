@@ -24,7 +24,8 @@ pub struct Health {
     (status = 500, description = "存储不可用 the store does not answer", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn health(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
-    s.store.request_known("healthz").await?;
+    let probe = zhishen_app::RequestId::new("healthz").map_err(zhishen_app::AppError::from)?;
+    s.store.request_known(&probe).await?;
     Ok(Json(Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),

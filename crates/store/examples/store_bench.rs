@@ -17,7 +17,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 use zhishen_store::{FixedClock, Store, StoreError};
-use zhishen_workflow::{Actor, Command, Outcome, Role};
+use zhishen_workflow::{Actor, CaseId, Command, Outcome, RequestId, Role};
+
+fn cid(s: &str) -> CaseId {
+    CaseId::new(s).expect("bench case id")
+}
+
+fn rid(s: String) -> RequestId {
+    RequestId::new(s).expect("bench request id")
+}
 
 const CATALOGUE: &str = include_str!("../tests/fixtures/catalogue.toml");
 const PROCESS: &str = include_str!("../tests/fixtures/process.toml");
@@ -111,13 +119,13 @@ async fn grouped(url: &str, cases: u32, workers: u32, batch: u32) -> Result<(), 
             let mut n = 0u64;
             for chunk in mine.chunks(batch.max(1) as usize) {
                 for step in 0..5 {
-                    let cmds: Vec<(String, Command, Actor, String)> = chunk
+                    let cmds: Vec<(CaseId, Command, Actor, RequestId)> = chunk
                         .iter()
                         .map(|i| {
                             let case = format!("{run}-{i}");
                             let (cmd, actor) = script(&case).swap_remove(step);
-                            let rid = format!("{case}-{step}");
-                            (case, cmd, actor, rid)
+                            let r = rid(format!("{case}-{step}"));
+                            (cid(&case), cmd, actor, r)
                         })
                         .collect();
                     for r in store.execute_batch(&cmds).await? {
@@ -167,7 +175,7 @@ async fn commands(
                 let case = format!("{run}-{i}");
                 for (k, (cmd, actor)) in script(&case).iter().enumerate() {
                     store
-                        .execute(&case, cmd, actor, &format!("{case}-{k}"))
+                        .execute(&cid(&case), cmd, actor, &rid(format!("{case}-{k}")))
                         .await?;
                     n += 1;
                 }

@@ -10,16 +10,16 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use std::collections::BTreeMap;
 use zhishen_audit::HashAlg;
-use zhishen_workflow::{Actor, Case, Command, Event};
+use zhishen_workflow::{Actor, Case, CaseId, Command, Event, EventKind, RequestId};
 
 /// An event as stored (returned by `execute`, `events`, `case show`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct EventRecord {
     /// `case_event.id` (the database row id; `audit verify` names it).
     pub row_id: i64,
-    pub case_id: String,
+    pub case_id: CaseId,
     pub seq: u64,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor_id: String,
     pub actor_role: String,
     pub actor_dept: Option<String>,
@@ -27,16 +27,16 @@ pub struct EventRecord {
     pub log_index: u64,
     pub alg: String,
     pub hash: String,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub payload: serde_json::Value,
 }
 
 /// A row being appended.
 pub(crate) struct NewRow {
     pub row_id: i64,
-    pub case_id: String,
+    pub case_id: CaseId,
     pub seq: u64,
-    pub kind: String,
+    pub kind: EventKind,
     pub actor_id: String,
     pub actor_role: String,
     pub actor_dept: Option<String>,
@@ -52,7 +52,7 @@ pub(crate) struct NewRow {
     pub hash: [u8; 32],
     pub leaf_hash: [u8; 32],
     pub log_index: u64,
-    pub request_id: String,
+    pub request_id: RequestId,
     pub request_part: usize,
 }
 
@@ -85,21 +85,21 @@ pub(crate) fn role_text(actor: &Actor) -> Result<String, StoreError> {
 pub(crate) fn build(
     alg: HashAlg,
     prev: &[u8; 32],
-    case_id: &str,
+    case_id: &CaseId,
     case_after: &Case,
     ev: &Event,
     actor: &Actor,
     now: DateTime<FixedOffset>,
-    request_id: &str,
+    request_id: &RequestId,
     part: usize,
 ) -> Result<NewRow, StoreError> {
     let payload = serde_json::to_value(ev)?;
     let payload_text = serde_json::to_string(&payload)?;
     let mut row = NewRow {
         row_id: 0,
-        case_id: case_id.to_string(),
+        case_id: case_id.clone(),
         seq: case_after.seq,
-        kind: ev.kind().to_string(),
+        kind: ev.kind(),
         actor_id: actor.id.clone(),
         actor_role: role_text(actor)?,
         actor_dept: actor.dept.clone(),
@@ -115,7 +115,7 @@ pub(crate) fn build(
         hash: [0; 32],
         leaf_hash: [0; 32],
         log_index: 0,
-        request_id: request_id.to_string(),
+        request_id: request_id.clone(),
         request_part: part,
     };
     let content = content_of(&row, now);
@@ -165,9 +165,9 @@ pub(crate) fn content(
 
 fn content_of(r: &NewRow, at: DateTime<FixedOffset>) -> zhishen_audit::EventContent {
     content(
-        &r.case_id,
+        r.case_id.as_str(),
         r.seq,
-        &r.kind,
+        r.kind.as_str(),
         &r.actor_id,
         &r.actor_role,
         r.actor_dept.as_deref(),
@@ -193,7 +193,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow]) {
         .sql("INSERT INTO outbox (topic, msg_key, payload, idempotency_key, next_attempt_ms, created_at)")
         .values(rows, |t, r| {
             t.bind("case.event")
-                .bind(r.case_id.clone())
+                .bind(r.case_id.as_str().to_string())
                 .bind(r.payload_text.clone())
                 .bind(format!("{}:{}", r.case_id, r.seq))
                 .bind(r.occurred_ms)
@@ -203,9 +203,9 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow]) {
     script
         .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
         .values(rows, |t, r| {
-            t.bind(r.case_id.clone())
+            t.bind(r.case_id.as_str().to_string())
                 .bind(r.seq as i64)
-                .bind(r.kind.clone())
+                .bind(r.kind.as_str())
                 .bind(r.actor_id.clone())
                 .bind(r.actor_role.clone())
                 .bind(r.actor_dept.clone())
@@ -218,7 +218,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow]) {
                 .bind(r.prev_hash.to_vec())
                 .bind(r.hash.to_vec())
                 .bind(r.log_index as i64)
-                .bind(r.request_id.clone())
+                .bind(r.request_id.as_str().to_string())
                 .bind(r.request_part as i64);
         })
         // RETURNING order is unspecified for multi-row inserts: match on seq.
@@ -239,7 +239,7 @@ pub(crate) fn set_returned(rows: &mut [NewRow], returned: &[AnyRow]) -> Result<(
     let mut at: std::collections::HashMap<(String, u64), usize> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| ((r.case_id.clone(), r.seq), i))
+        .map(|(i, r)| ((r.case_id.as_str().to_string(), r.seq), i))
         .collect();
     for got in returned {
         let id: i64 = got.try_get(0)?;
@@ -266,11 +266,15 @@ pub(crate) fn record_of(r: &AnyRow) -> Result<EventRecord, StoreError> {
     let hash: Vec<u8> = r.try_get(10)?;
     let payload: String = r.try_get(12)?;
     let row_id: i64 = r.try_get(0)?;
+    let case_id: String = r.try_get(1)?;
+    let kind: String = r.try_get(3)?;
+    let request_id: String = r.try_get(11)?;
+    let what = || format!("case_event row {row_id}");
     Ok(EventRecord {
         row_id,
-        case_id: r.try_get(1)?,
+        case_id: crate::stored(CaseId::new(case_id), what)?,
         seq: crate::u64_of(r.try_get(2)?, "case_event.seq")?,
-        kind: r.try_get(3)?,
+        kind: crate::stored(EventKind::parse(&kind), what)?,
         actor_id: r.try_get(4)?,
         actor_role: r.try_get(5)?,
         actor_dept: r.try_get(6)?,
@@ -278,7 +282,7 @@ pub(crate) fn record_of(r: &AnyRow) -> Result<EventRecord, StoreError> {
         log_index: crate::u64_of(r.try_get(8)?, "case_event.log_index")?,
         alg: r.try_get(9)?,
         hash: hex::encode(hash),
-        request_id: r.try_get(11)?,
+        request_id: crate::stored(RequestId::new(request_id), what)?,
         payload: serde_json::from_str(&payload).map_err(|e| {
             StoreError::Corrupt(format!("case_event row {row_id}: payload JSON: {e}"))
         })?,

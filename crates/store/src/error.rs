@@ -42,6 +42,14 @@ pub enum StoreError {
     ObjectStore(#[from] object_store::Error),
 }
 
+/// An id or digest handed to the store that does not validate is the caller's bad input
+/// (one read back from a row is [`StoreError::Corrupt`] instead, naming the row).
+impl From<zhishen_workflow::IdError> for StoreError {
+    fn from(e: zhishen_workflow::IdError) -> StoreError {
+        StoreError::BadInput(e.to_string())
+    }
+}
+
 impl StoreError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         StoreError::Io {

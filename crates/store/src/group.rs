@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
-use zhishen_workflow::{Actor, Command};
+use zhishen_workflow::{Actor, CaseId, Command, RequestId};
 
 /// Most commands per transaction: bounds the latency of the first one.
 pub(crate) const MAX_GROUP: usize = 64;
@@ -27,7 +27,7 @@ pub(crate) const MAX_GROUP: usize = 64;
 type Reply = oneshot::Sender<Result<Executed, StoreError>>;
 
 struct Job {
-    cmd: (String, Command, Actor, String),
+    cmd: (CaseId, Command, Actor, RequestId),
     reply: Reply,
 }
 
@@ -62,20 +62,20 @@ impl Group {
     pub(crate) async fn submit(
         self: &Arc<Self>,
         store: &Store,
-        case_id: &str,
+        case_id: &CaseId,
         cmd: &Command,
         actor: &Actor,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> Result<Executed, StoreError> {
         let (tx, rx) = oneshot::channel();
         let spawn = {
             let mut q = self.lock();
             q.jobs.push_back(Job {
                 cmd: (
-                    case_id.to_string(),
+                    case_id.clone(),
                     cmd.clone(),
                     actor.clone(),
-                    request_id.to_string(),
+                    request_id.clone(),
                 ),
                 reply: tx,
             });

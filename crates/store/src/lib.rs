@@ -45,7 +45,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use zhishen_audit::HashAlg;
-use zhishen_workflow::{Actor, Calendar, Case, Catalogue, Command, Definitions, ProcessDef};
+use zhishen_workflow::{
+    Actor, Calendar, Case, CaseId, Catalogue, Command, Definitions, ItemCode, ProcessDef,
+    RequestId, Sha256, TimerKind,
+};
 
 /// How often a transaction that hit a lock timeout, deadlock or racing
 /// duplicate is retried from the start.
@@ -54,8 +57,8 @@ const MAX_RETRIES: usize = 8;
 /// The result of an accepted command.
 #[derive(Debug, Clone, Serialize)]
 pub struct Executed {
-    pub case_id: String,
-    pub request_id: String,
+    pub case_id: CaseId,
+    pub request_id: RequestId,
     /// True when `request_id` had been executed before: `events` are the
     /// original ones and nothing new was written.
     pub replayed: bool,
@@ -67,17 +70,17 @@ pub struct Executed {
 /// A timer that is due (from the `timer` table).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct DueTimer {
-    pub case_id: String,
+    pub case_id: CaseId,
     pub timer_id: String,
-    pub item: Option<String>,
-    pub kind: String,
+    pub item: Option<ItemCode>,
+    pub kind: TimerKind,
     pub due: DateTime<FixedOffset>,
 }
 
 /// One row of `zhishen case list`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseSummary {
-    pub id: String,
+    pub id: CaseId,
     pub seq: u64,
     pub process_id: String,
     pub process_version: String,
@@ -154,6 +157,15 @@ fn micros(t: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
 
 fn u64_of(v: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("{what} is negative ({v})")))
+}
+
+/// A stored id or kind that does not parse (rows hold text): the row is corrupt, and
+/// the error names it (`row` is called only on failure).
+fn stored<T, E: std::fmt::Display>(
+    parsed: Result<T, E>,
+    row: impl FnOnce() -> String,
+) -> Result<T, StoreError> {
+    parsed.map_err(|e| StoreError::Corrupt(format!("{}: {e}", row())))
 }
 
 /// The actor that fires timers (系统).
@@ -482,10 +494,10 @@ impl Store {
     /// one fsync) and each is acknowledged only after that commit.
     pub async fn execute(
         &self,
-        case_id: &str,
+        case_id: &CaseId,
         cmd: &Command,
         actor: &Actor,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> Result<Executed, StoreError> {
         check_command(case_id, cmd, request_id)?;
         match &self.group {
@@ -497,10 +509,10 @@ impl Store {
     /// One command in its own transaction, retried on transient conflicts.
     async fn execute_alone(
         &self,
-        case_id: &str,
+        case_id: &CaseId,
         cmd: &Command,
         actor: &Actor,
-        request_id: &str,
+        request_id: &RequestId,
     ) -> Result<Executed, StoreError> {
         let one = [run::Cmd {
             case_id,
@@ -508,7 +520,7 @@ impl Store {
             actor,
             request_id,
         }];
-        retrying(request_id, || async {
+        retrying(request_id.as_str(), || async {
             let mut tx = db::begin_write(&self.pool, self.backend).await?;
             let ex = single(self.run_commands(&mut tx, &one, None).await?)?;
             tx.commit().await?;
@@ -526,7 +538,7 @@ impl Store {
     /// several may address the same case.
     pub async fn execute_batch(
         &self,
-        cmds: &[(String, Command, Actor, String)],
+        cmds: &[(CaseId, Command, Actor, RequestId)],
     ) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
         retrying("batch", || self.batch_tx(cmds)).await
     }
@@ -534,7 +546,7 @@ impl Store {
     /// One transaction over `cmds`; see [`Store::execute_batch`].
     async fn batch_tx(
         &self,
-        cmds: &[(String, Command, Actor, String)],
+        cmds: &[(CaseId, Command, Actor, RequestId)],
     ) -> Result<Vec<Result<Executed, StoreError>>, StoreError> {
         let refs: Vec<run::Cmd<'_>> = cmds
             .iter()
@@ -556,31 +568,33 @@ impl Store {
         &self,
         tx: &mut Transaction<'static, Any>,
         orig: &str,
-        case_id: &str,
-        request_id: &str,
+        case_id: &CaseId,
+        request_id: &RequestId,
     ) -> Result<Executed, StoreError> {
-        if orig != case_id {
+        if orig != case_id.as_str() {
             return Err(reused(request_id, orig, case_id));
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{} WHERE request_id = $1 ORDER BY request_part",
             chain::SELECT_EVENTS
         )))
-        .bind(request_id)
+        .bind(request_id.as_str())
         .fetch_all(&mut **tx)
         .await?;
         let events = rows
             .iter()
             .map(chain::record_of)
             .collect::<Result<Vec<_>, _>>()?;
-        let case = Self::load_case(tx, case_id).await?.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "request {request_id} names case {case_id}, which is missing"
-            ))
-        })?;
+        let case = Self::load_case(tx, case_id.as_str())
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "request {request_id} names case {case_id}, which is missing"
+                ))
+            })?;
         Ok(Executed {
-            case_id: case_id.into(),
-            request_id: request_id.into(),
+            case_id: case_id.clone(),
+            request_id: request_id.clone(),
             replayed: true,
             events,
             case,
@@ -607,9 +621,9 @@ impl Store {
     // ---------------------------------------------------------------- reads
 
     /// The case projection, or `None`.
-    pub async fn case(&self, case_id: &str) -> Result<Option<Case>, StoreError> {
+    pub async fn case(&self, case_id: &CaseId) -> Result<Option<Case>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let c = Self::load_case(&mut tx, case_id).await?;
+        let c = Self::load_case(&mut tx, case_id.as_str()).await?;
         tx.rollback().await?;
         Ok(c)
     }
@@ -637,8 +651,9 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
+                let id: String = r.try_get(0)?;
                 Ok(CaseSummary {
-                    id: r.try_get(0)?,
+                    id: stored(CaseId::new(id.as_str()), || format!("case row {id:?}"))?,
                     seq: u64_of(r.try_get(1)?, "case.seq")?,
                     process_id: r.try_get(2)?,
                     process_version: r.try_get(3)?,
@@ -649,33 +664,33 @@ impl Store {
     }
 
     /// A case's events in order.
-    pub async fn events(&self, case_id: &str) -> Result<Vec<EventRecord>, StoreError> {
+    pub async fn events(&self, case_id: &CaseId) -> Result<Vec<EventRecord>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{} WHERE case_id = $1 ORDER BY seq",
             chain::SELECT_EVENTS
         )))
-        .bind(case_id)
+        .bind(case_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(chain::record_of).collect()
     }
 
     /// Whether a request id was executed (crash tests, clients retrying).
-    pub async fn request_known(&self, request_id: &str) -> Result<bool, StoreError> {
+    pub async fn request_known(&self, request_id: &RequestId) -> Result<bool, StoreError> {
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM command_request WHERE request_id = $1")
-                .bind(request_id)
+                .bind(request_id.as_str())
                 .fetch_one(&self.pool)
                 .await?;
         Ok(n > 0)
     }
 
     /// Armed timers of one case, or of all cases when `case_id` is `None`.
-    pub async fn timers(&self, case_id: Option<&str>) -> Result<Vec<DueTimer>, StoreError> {
+    pub async fn timers(&self, case_id: Option<&CaseId>) -> Result<Vec<DueTimer>, StoreError> {
         let rows = match case_id {
             Some(c) => {
                 sqlx::query("SELECT case_id, timer_id, item, kind, due FROM timer WHERE case_id = $1 ORDER BY due_ms, timer_id")
-                    .bind(c)
+                    .bind(c.as_str())
                     .fetch_all(&self.pool)
                     .await?
             }
@@ -732,7 +747,12 @@ impl Store {
             let case_id: String = row.try_get(0)?;
             let timer_id: String = row.try_get(1)?;
             let due_ms: i64 = row.try_get(2)?;
-            let request_id = format!("timer:{case_id}:{timer_id}:{due_ms}");
+            let what = || format!("timer row ({case_id:?}, {timer_id:?})");
+            let request_id = stored(
+                RequestId::new(format!("timer:{case_id}:{timer_id}:{due_ms}")),
+                what,
+            )?;
+            let case_id = stored(CaseId::new(case_id.as_str()), what)?;
             let cmd = chain::fire_timer_command(&timer_id);
             let one = [run::Cmd {
                 case_id: &case_id,
@@ -745,7 +765,7 @@ impl Store {
                     if ex.replayed {
                         // Fired before yet re-armed with the same id and due
                         // time: drop it rather than loop.
-                        drop_timer(&mut tx, &case_id, &timer_id).await?;
+                        drop_timer(&mut tx, case_id.as_str(), &timer_id).await?;
                     }
                     tx.commit().await?;
                     if !ex.replayed {
@@ -754,13 +774,13 @@ impl Store {
                 }
                 Err(StoreError::Refused(r)) => {
                     tracing::warn!(
-                        case_id,
+                        case_id = case_id.as_str(),
                         timer_id,
                         code = r.code,
                         "timer refused, dropped: {}",
                         r.message_en
                     );
-                    drop_timer(&mut tx, &case_id, &timer_id).await?;
+                    drop_timer(&mut tx, case_id.as_str(), &timer_id).await?;
                     tx.commit().await?;
                 }
                 Err(e) if e.is_retryable() && conflicts < MAX_RETRIES => {
@@ -776,7 +796,7 @@ impl Store {
     // ----------------------------------------------------------------- blobs
 
     /// Stores a blob (content-addressed) and records its metadata.
-    pub async fn put_blob(&self, bytes: &[u8], media_type: &str) -> Result<String, StoreError> {
+    pub async fn put_blob(&self, bytes: &[u8], media_type: &str) -> Result<Sha256, StoreError> {
         let owned = bytes.to_vec();
         #[cfg(feature = "s3")]
         let sha = match &self.s3 {
@@ -785,6 +805,9 @@ impl Store {
         };
         #[cfg(not(feature = "s3"))]
         let sha = self.put_local(owned).await?;
+        let sha = stored(Sha256::parse(&sha), || {
+            "the blob writer's digest".to_string()
+        })?;
         let sql = "INSERT INTO blob (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING";
         sqlx::query(sql)
             .bind(sha.as_str())
@@ -803,13 +826,13 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("blob writer panicked: {e}")))?
     }
 
-    pub async fn get_blob(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
+    pub async fn get_blob(&self, sha: &Sha256) -> Result<Vec<u8>, StoreError> {
         #[cfg(feature = "s3")]
         if let Some(s3) = &self.s3 {
-            return s3.get(sha).await;
+            return s3.get(sha.as_str()).await;
         }
         let blobs = self.blobs.clone();
-        let sha = sha.to_string();
+        let sha = sha.as_str().to_string();
         tokio::task::spawn_blocking(move || blobs.get(&sha))
             .await
             .map_err(|e| StoreError::Corrupt(format!("blob reader panicked: {e}")))?
@@ -830,12 +853,17 @@ async fn drop_timer(
 }
 
 fn due_timer_of(r: &AnyRow) -> Result<DueTimer, StoreError> {
+    let case_id: String = r.try_get(0)?;
+    let timer_id: String = r.try_get(1)?;
+    let item: Option<String> = r.try_get(2)?;
+    let kind: String = r.try_get(3)?;
     let due: String = r.try_get(4)?;
+    let what = || format!("timer row ({case_id:?}, {timer_id:?})");
     Ok(DueTimer {
-        case_id: r.try_get(0)?,
-        timer_id: r.try_get(1)?,
-        item: r.try_get(2)?,
-        kind: r.try_get(3)?,
+        case_id: stored(CaseId::new(case_id.as_str()), what)?,
+        item: item.map(|i| stored(ItemCode::new(i), what)).transpose()?,
+        kind: stored(TimerKind::parse(&kind), what)?,
+        timer_id,
         due: DateTime::parse_from_rfc3339(&due)
             .map_err(|e| StoreError::Corrupt(format!("timer due {due:?}: {e}")))?,
     })
@@ -891,7 +919,7 @@ fn no_calendar() -> StoreError {
 }
 
 /// A request id sent again for another case.
-fn reused(request_id: &str, orig: &str, case_id: &str) -> StoreError {
+fn reused(request_id: &RequestId, orig: &str, case_id: &CaseId) -> StoreError {
     StoreError::BadInput(format!(
         "request id {request_id} was already used for case {orig}, not {case_id}"
     ))
@@ -904,11 +932,15 @@ fn single(mut out: Vec<Result<Executed, StoreError>>) -> Result<Executed, StoreE
 }
 
 /// What is checked before a command is queued or run.
-fn check_command(case_id: &str, cmd: &Command, request_id: &str) -> Result<(), StoreError> {
-    check_id("case id", case_id)?;
-    check_id("request id", request_id)?;
+fn check_command(
+    case_id: &CaseId,
+    cmd: &Command,
+    request_id: &RequestId,
+) -> Result<(), StoreError> {
+    check_id("case id", case_id.as_str())?;
+    check_id("request id", request_id.as_str())?;
     if let Command::CreateCase { case_id: inner, .. } = cmd {
-        if inner != case_id {
+        if inner != case_id.as_str() {
             return Err(StoreError::BadInput(format!(
                 "create names case {inner} but the command is addressed to case {case_id}"
             )));

@@ -1,9 +1,10 @@
 //! BIM review jobs (模型审查任务): a queue the review worker claims from.
 
-use crate::{db, rfc3339, Backend, Store, StoreError};
+use crate::{db, rfc3339, stored, Backend, Store, StoreError};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
+use zhishen_workflow::{CaseId, ItemCode, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -37,16 +38,16 @@ impl ReviewStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReviewJob {
     pub id: i64,
-    pub case_id: String,
-    pub item: String,
-    pub model_sha256: String,
+    pub case_id: CaseId,
+    pub item: ItemCode,
+    pub model_sha256: Sha256,
     pub parcel: Option<String>,
     pub status: ReviewStatus,
-    pub report_sha256: Option<String>,
+    pub report_sha256: Option<Sha256>,
     pub error: Option<String>,
     pub attempts: i64,
     /// SHA-256 of the packed site package blob the review reads (migration 0004).
-    pub site_sha256: Option<String>,
+    pub site_sha256: Option<Sha256>,
     /// Explicit placement `E,N,rot[,elev]` in the site CRS.
     pub placement: Option<String>,
     /// Declared building use, e.g. `商业`.
@@ -57,7 +58,7 @@ pub struct ReviewJob {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReviewInputs {
     /// SHA-256 of the packed site package, stored as a blob.
-    pub site_sha256: Option<String>,
+    pub site_sha256: Option<Sha256>,
     pub placement: Option<String>,
     pub declared_use: Option<String>,
 }
@@ -72,18 +73,25 @@ pub const DEFAULT_REVIEW_LEASE_MINUTES: i64 = 10;
 const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use";
 
 fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
+    let id: i64 = r.try_get(0)?;
+    let what = || format!("review_job row {id}");
+    let text = |i: usize| -> Result<String, StoreError> { Ok(r.try_get(i)?) };
+    let digest = |i: usize| -> Result<Option<Sha256>, StoreError> {
+        let v: Option<String> = r.try_get(i)?;
+        v.map(|s| stored(Sha256::parse(&s), what)).transpose()
+    };
     let status: String = r.try_get(5)?;
     Ok(ReviewJob {
-        id: r.try_get(0)?,
-        case_id: r.try_get(1)?,
-        item: r.try_get(2)?,
-        model_sha256: r.try_get(3)?,
+        id,
+        case_id: stored(CaseId::new(text(1)?), what)?,
+        item: stored(ItemCode::new(text(2)?), what)?,
+        model_sha256: stored(Sha256::parse(&text(3)?), what)?,
         parcel: r.try_get(4)?,
         status: ReviewStatus::parse(&status)?,
-        report_sha256: r.try_get(6)?,
+        report_sha256: digest(6)?,
         error: r.try_get(7)?,
         attempts: r.try_get(8)?,
-        site_sha256: r.try_get(9)?,
+        site_sha256: digest(9)?,
         placement: r.try_get(10)?,
         declared_use: r.try_get(11)?,
     })
@@ -93,9 +101,9 @@ impl Store {
     /// Queues a review of a stored model blob for an item of a case.
     pub async fn enqueue_review(
         &self,
-        case_id: &str,
-        item: &str,
-        model_sha256: &str,
+        case_id: &CaseId,
+        item: &ItemCode,
+        model_sha256: &Sha256,
         parcel: Option<&str>,
     ) -> Result<i64, StoreError> {
         self.enqueue_review_with(
@@ -111,22 +119,21 @@ impl Store {
     /// Queues a review with its site directory, placement and declared use.
     pub async fn enqueue_review_with(
         &self,
-        case_id: &str,
-        item: &str,
-        model_sha256: &str,
+        case_id: &CaseId,
+        item: &ItemCode,
+        model_sha256: &Sha256,
         parcel: Option<&str>,
         inputs: &ReviewInputs,
     ) -> Result<i64, StoreError> {
-        crate::blob::check_sha(model_sha256)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO review_job (case_id, item, model_sha256, parcel, status, created_at, site_sha256, placement, declared_use) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) RETURNING id",
         )
-        .bind(case_id)
-        .bind(item)
-        .bind(model_sha256)
+        .bind(case_id.as_str())
+        .bind(item.as_str())
+        .bind(model_sha256.as_str())
         .bind(parcel.map(str::to_string))
         .bind(rfc3339(&self.now()))
-        .bind(inputs.site_sha256.clone())
+        .bind(inputs.site_sha256.as_ref().map(|s| s.as_str().to_string()))
         .bind(inputs.placement.clone())
         .bind(inputs.declared_use.clone())
         .fetch_one(self.pool())
@@ -135,11 +142,11 @@ impl Store {
     }
 
     /// Every review job of a case, oldest first.
-    pub async fn review_jobs(&self, case_id: &str) -> Result<Vec<ReviewJob>, StoreError> {
+    pub async fn review_jobs(&self, case_id: &CaseId) -> Result<Vec<ReviewJob>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM review_job WHERE case_id = $1 ORDER BY id"
         )))
-        .bind(case_id)
+        .bind(case_id.as_str())
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(job_of).collect()
@@ -211,13 +218,10 @@ impl Store {
     pub async fn complete_review_job(
         &self,
         job: &ReviewJob,
-        result: Result<&str, &str>,
+        result: Result<&Sha256, &str>,
     ) -> Result<ReviewJob, StoreError> {
         let (status, report, error) = match result {
-            Ok(sha) => {
-                crate::blob::check_sha(sha)?;
-                (ReviewStatus::Done, Some(sha.to_string()), None)
-            }
+            Ok(sha) => (ReviewStatus::Done, Some(sha.as_str().to_string()), None),
             Err(msg) => (ReviewStatus::Failed, None, Some(msg.to_string())),
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(

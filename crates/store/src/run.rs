@@ -24,15 +24,15 @@ use chrono::{DateTime, FixedOffset};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
-use zhishen_workflow::{Actor, Case, Command, Timer};
+use zhishen_workflow::{Actor, Case, CaseId, Command, RequestId, Timer};
 
 /// One command of a transaction.
 #[derive(Clone, Copy)]
 pub(crate) struct Cmd<'a> {
-    pub case_id: &'a str,
+    pub case_id: &'a CaseId,
     pub cmd: &'a Command,
     pub actor: &'a Actor,
-    pub request_id: &'a str,
+    pub request_id: &'a RequestId,
 }
 
 /// A case as the commands of this transaction see it.
@@ -94,7 +94,7 @@ impl Store {
             .iter()
             .zip(&slots)
             .filter(|(_, s)| s.is_none())
-            .map(|(c, _)| c.case_id)
+            .map(|(c, _)| c.case_id.as_str())
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -102,7 +102,7 @@ impl Store {
             .iter()
             .zip(&slots)
             .filter(|(_, s)| s.is_none())
-            .map(|(c, _)| c.request_id)
+            .map(|(c, _)| c.request_id.as_str())
             .collect();
         let mut read = self.read_for(tx, &ids, &requests).await?;
 
@@ -115,15 +115,15 @@ impl Store {
             if slots[i].is_some() {
                 continue;
             }
-            if let Some(&j) = done.get(c.request_id) {
+            if let Some(&j) = done.get(c.request_id.as_str()) {
                 slots[i] = Some(if cmds[j].case_id == c.case_id {
                     Slot::SameAs(j)
                 } else {
-                    Slot::Failed(reused(c.request_id, cmds[j].case_id, c.case_id))
+                    Slot::Failed(reused(c.request_id, cmds[j].case_id.as_str(), c.case_id))
                 });
                 continue;
             }
-            if let Some(orig) = read.known.get(c.request_id).cloned() {
+            if let Some(orig) = read.known.get(c.request_id.as_str()).cloned() {
                 slots[i] = Some(
                     match self.replay(tx, &orig, c.case_id, c.request_id).await {
                         Ok(ex) => Slot::Replayed(Box::new(ex)),
@@ -136,7 +136,7 @@ impl Store {
             let now = micros(at.unwrap_or_else(|| self.clock.now()));
             let staged = read
                 .cases
-                .entry(c.case_id.to_string())
+                .entry(c.case_id.as_str().to_string())
                 .or_insert_with(|| Staged {
                     case: None,
                     existed: false,
@@ -174,7 +174,7 @@ impl Store {
             for (part, ev) in events.iter().enumerate() {
                 let next = zhishen_workflow::apply(cur, ev, &defs);
                 let expect = prev_seq + part as u64 + 1;
-                if next.seq != expect || next.id != c.case_id {
+                if next.seq != expect || next.id != c.case_id.as_str() {
                     return Err(StoreError::Corrupt(format!(
                         "case {}: applying {} gave case {} seq {} (expected seq {expect})",
                         c.case_id,
@@ -208,17 +208,17 @@ impl Store {
             staged.head = prev;
             staged.commands += 1;
             staged.case = Some(case.clone());
-            if !touched.iter().any(|t| t == c.case_id) {
-                touched.push(c.case_id.to_string());
+            if !touched.iter().any(|t| t == c.case_id.as_str()) {
+                touched.push(c.case_id.as_str().to_string());
             }
             request_rows.push((
-                c.request_id.to_string(),
-                c.case_id.to_string(),
+                c.request_id.as_str().to_string(),
+                c.case_id.as_str().to_string(),
                 prev_seq + 1,
                 case.seq,
                 rfc3339(&now),
             ));
-            done.insert(c.request_id, i);
+            done.insert(c.request_id.as_str(), i);
             slots[i] = Some(Slot::Planned {
                 from,
                 to: rows.len(),
@@ -246,8 +246,8 @@ impl Store {
                 Some(Slot::Failed(e)) => Err(e),
                 Some(Slot::Replayed(ex)) => Ok(*ex),
                 Some(Slot::Planned { from, to, case }) => Ok(Executed {
-                    case_id: c.case_id.to_string(),
-                    request_id: c.request_id.to_string(),
+                    case_id: c.case_id.clone(),
+                    request_id: c.request_id.clone(),
                     replayed: false,
                     events: records[from..to].to_vec(),
                     case: *case,
@@ -256,7 +256,7 @@ impl Store {
                     Ok(first) => Ok(Executed {
                         replayed: true,
                         case: finals
-                            .get(c.case_id)
+                            .get(c.case_id.as_str())
                             .map(|k| (*k).clone())
                             .unwrap_or_else(|| first.case.clone()),
                         ..first.clone()

@@ -62,26 +62,26 @@ proptest! {
         rt.block_on(async {
             let db = sqlite().await;
             let s = &db.store;
-            s.execute("C1", &Command::CreateCase {
+            s.execute(&cid("C1"), &Command::CreateCase {
                 case_id: "C1".into(),
                 project_code: "P".into(),
                 project_name: "N".into(),
                 applicant: "app-1".into(),
-            }, &Actor::new("app-1", Role::Applicant, None), "c").await.unwrap();
+            }, &Actor::new("app-1", Role::Applicant, None), &rid("c")).await.unwrap();
             let mut accepted = 1;
             for (i, k) in ks.iter().enumerate() {
                 let (cmd, actor) = cmd_of(*k);
-                match s.execute("C1", &cmd, &actor, &format!("r{i}")).await {
+                match s.execute(&cid("C1"), &cmd, &actor, &rid(format!("r{i}"))).await {
                     Ok(_) => accepted += 1,
                     Err(zhishen_store::StoreError::Refused(_)) => {}
                     Err(e) => panic!("{e}"),
                 }
             }
-            let evs = s.events("C1").await.unwrap();
+            let evs = s.events(&cid("C1")).await.unwrap();
             let seqs: Vec<u64> = evs.iter().map(|e| e.seq).collect();
             assert_eq!(seqs, (1..=evs.len() as u64).collect::<Vec<_>>());
             assert_eq!(count(s, "command_request").await, accepted);
-            let stored = s.case("C1").await.unwrap().unwrap();
+            let stored = s.case(&cid("C1")).await.unwrap().unwrap();
             let defs = s.case_definitions(&stored).await.unwrap();
             let mut folded = None;
             for e in &evs {

@@ -38,7 +38,7 @@ fn submit(item: &str, mats: &[&str]) -> Command {
 
 async fn seqs(store: &Store, case: &str) -> Vec<u64> {
     store
-        .events(case)
+        .events(&cid(case))
         .await
         .unwrap()
         .iter()
@@ -51,7 +51,7 @@ async fn lifecycle_appends_a_gap_free_hash_chain() {
     for db in both("lifecycle_appends_a_gap_free_hash_chain").await {
         let s = &db.store;
         let ex = s
-            .execute("C1", &create("C1"), &applicant(), "r1")
+            .execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
             .await
             .unwrap();
         assert!(!ex.replayed, "{}", db.label);
@@ -62,34 +62,39 @@ async fn lifecycle_appends_a_gap_free_hash_chain() {
         // The acknowledgement carries the indices the database assigned.
         let first: Vec<(i64, u64)> = ex.events.iter().map(|e| (e.row_id, e.log_index)).collect();
         assert_eq!(first.iter().map(|e| e.1).collect::<Vec<_>>(), [0, 1]);
-        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
-            .await
-            .unwrap();
         s.execute(
-            "C1",
+            &cid("C1"),
+            &submit("LAND", &["app", "plan"]),
+            &applicant(),
+            &rid("r2"),
+        )
+        .await
+        .unwrap();
+        s.execute(
+            &cid("C1"),
             &Command::Accept {
                 item: "LAND".into(),
             },
             &clerk(),
-            "r3",
+            &rid("r3"),
         )
         .await
         .unwrap();
         let ex = s
             .execute(
-                "C1",
+                &cid("C1"),
                 &Command::StartProcessing {
                     item: "LAND".into(),
                 },
                 &reviewer("zrzy"),
-                "r4",
+                &rid("r4"),
             )
             .await
             .unwrap();
         assert_eq!(ex.events.len(), 1);
         assert_eq!(ex.events[0].seq, 5);
         assert_eq!(ex.events[0].log_index, 4, "{}", db.label);
-        let evs = s.events("C1").await.unwrap();
+        let evs = s.events(&cid("C1")).await.unwrap();
         assert_eq!(
             evs.iter()
                 .take(2)
@@ -121,7 +126,7 @@ async fn lifecycle_appends_a_gap_free_hash_chain() {
             assert_eq!(p.as_slice(), prev.as_slice(), "{}", db.label);
             prev = h.clone().try_into().unwrap();
         }
-        let case = s.case("C1").await.unwrap().unwrap();
+        let case = s.case(&cid("C1")).await.unwrap().unwrap();
         assert_eq!(case.seq, 5);
         assert_eq!(count(s, "outbox").await, 5);
         assert_eq!(count(s, "log_leaf").await, 5);
@@ -137,11 +142,11 @@ async fn repeated_request_id_returns_the_original_result() {
     for db in both("repeated_request_id_returns_the_original_result").await {
         let s = &db.store;
         let first = s
-            .execute("C1", &create("C1"), &applicant(), "same")
+            .execute(&cid("C1"), &create("C1"), &applicant(), &rid("same"))
             .await
             .unwrap();
         let again = s
-            .execute("C1", &create("C1"), &applicant(), "same")
+            .execute(&cid("C1"), &create("C1"), &applicant(), &rid("same"))
             .await
             .unwrap();
         assert!(again.replayed, "{}", db.label);
@@ -150,10 +155,10 @@ async fn repeated_request_id_returns_the_original_result() {
         // Even a different command under the same key replays, never writes.
         let other = s
             .execute(
-                "C1",
+                &cid("C1"),
                 &submit("LAND", &["app", "plan"]),
                 &applicant(),
-                "same",
+                &rid("same"),
             )
             .await
             .unwrap();
@@ -161,7 +166,7 @@ async fn repeated_request_id_returns_the_original_result() {
         assert_eq!(count(s, "case_event").await, 2);
         // The same key for another case is bad input.
         let e = s
-            .execute("C2", &create("C2"), &applicant(), "same")
+            .execute(&cid("C2"), &create("C2"), &applicant(), &rid("same"))
             .await
             .unwrap_err();
         assert!(matches!(e, StoreError::BadInput(_)), "{}: {e}", db.label);
@@ -173,7 +178,7 @@ async fn repeated_request_id_returns_the_original_result() {
 async fn refusal_writes_nothing() {
     for db in both("refusal_writes_nothing").await {
         let s = &db.store;
-        s.execute("C1", &create("C1"), &applicant(), "r1")
+        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
             .await
             .unwrap();
         let tables = [
@@ -194,12 +199,12 @@ async fn refusal_writes_nothing() {
         // Accept before anything was submitted: illegal.
         let e = s
             .execute(
-                "C1",
+                &cid("C1"),
                 &Command::Accept {
                     item: "LAND".into(),
                 },
                 &clerk(),
-                "r2",
+                &rid("r2"),
             )
             .await
             .unwrap_err();
@@ -210,19 +215,19 @@ async fn refusal_writes_nothing() {
         // A command on a case that does not exist.
         let e = s
             .execute(
-                "NOPE",
+                &cid("NOPE"),
                 &Command::Accept {
                     item: "LAND".into(),
                 },
                 &clerk(),
-                "r3",
+                &rid("r3"),
             )
             .await
             .unwrap_err();
         assert!(matches!(e, StoreError::Refused(_)), "{e}");
         // A second create of the same case.
         let e = s
-            .execute("C1", &create("C1"), &applicant(), "r4")
+            .execute(&cid("C1"), &create("C1"), &applicant(), &rid("r4"))
             .await
             .unwrap_err();
         assert!(
@@ -238,9 +243,14 @@ async fn refusal_writes_nothing() {
             .unwrap();
         assert_eq!(state_before, state_after);
         // The refused request id is free: retrying it after fixing the cause works.
-        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
-            .await
-            .unwrap();
+        s.execute(
+            &cid("C1"),
+            &submit("LAND", &["app", "plan"]),
+            &applicant(),
+            &rid("r2"),
+        )
+        .await
+        .unwrap();
     }
 }
 
@@ -249,7 +259,7 @@ async fn bad_ids_and_mismatched_case_are_bad_input() {
     let db = sqlite().await;
     let s = &db.store;
     let e = s
-        .execute("C 1", &create("C 1"), &applicant(), "r1")
+        .execute(&cid("C 1"), &create("C 1"), &applicant(), &rid("r1"))
         .await
         .unwrap_err();
     assert!(
@@ -257,7 +267,7 @@ async fn bad_ids_and_mismatched_case_are_bad_input() {
         "{e}"
     );
     let e = s
-        .execute("C1", &create("C1"), &applicant(), "")
+        .execute(&cid("C1"), &create("C1"), &applicant(), &rid("r 1"))
         .await
         .unwrap_err();
     assert!(
@@ -265,7 +275,7 @@ async fn bad_ids_and_mismatched_case_are_bad_input() {
         "{e}"
     );
     let e = s
-        .execute("C1", &create("C2"), &applicant(), "r1")
+        .execute(&cid("C1"), &create("C2"), &applicant(), &rid("r1"))
         .await
         .unwrap_err();
     assert!(
@@ -279,7 +289,7 @@ async fn bad_ids_and_mismatched_case_are_bad_input() {
 async fn concurrent_commands_on_one_case_serialize() {
     for db in both("concurrent_commands_on_one_case_serialize").await {
         let s = Arc::new(db.store);
-        s.execute("C1", &create("C1"), &applicant(), "r0")
+        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r0"))
             .await
             .unwrap();
         // Two tasks race: one works on LAND, the other on EIA, same case.
@@ -299,7 +309,7 @@ async fn concurrent_commands_on_one_case_serialize() {
                     ),
                 ];
                 for (i, (cmd, actor)) in steps.iter().enumerate() {
-                    s.execute("C1", cmd, actor, &format!("{item}-{i}"))
+                    s.execute(&cid("C1"), cmd, actor, &rid(format!("{item}-{i}")))
                         .await
                         .unwrap();
                 }
@@ -311,7 +321,7 @@ async fn concurrent_commands_on_one_case_serialize() {
         let seq = seqs(&s, "C1").await;
         let n = seq.len() as u64;
         assert_eq!(seq, (1..=n).collect::<Vec<_>>(), "{}", db.label);
-        assert_eq!(s.case("C1").await.unwrap().unwrap().seq, n);
+        assert_eq!(s.case(&cid("C1")).await.unwrap().unwrap().seq, n);
         // 2 (create) + 3 per item.
         assert_eq!(n, 8, "{}", db.label);
         let rep = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
@@ -331,9 +341,14 @@ async fn concurrent_creates_on_different_cases_share_one_log() {
             tasks.push(tokio::spawn(async move {
                 for i in 0..5 {
                     let id = format!("W{w}-{i}");
-                    s.execute(&id, &create(&id), &applicant(), &format!("{id}-r"))
-                        .await
-                        .unwrap();
+                    s.execute(
+                        &cid(&id),
+                        &create(&id),
+                        &applicant(),
+                        &rid(format!("{id}-r")),
+                    )
+                    .await
+                    .unwrap();
                 }
             }));
         }
@@ -355,16 +370,21 @@ async fn concurrent_creates_on_different_cases_share_one_log() {
 async fn timers_are_persisted_and_fired_as_audited_commands() {
     for db in both("timers_are_persisted_and_fired_as_audited_commands").await {
         let s = &db.store;
-        s.execute("C1", &create("C1"), &applicant(), "r1")
+        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
             .await
             .unwrap();
-        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
-            .await
-            .unwrap();
-        let armed = s.timers(Some("C1")).await.unwrap();
+        s.execute(
+            &cid("C1"),
+            &submit("LAND", &["app", "plan"]),
+            &applicant(),
+            &rid("r2"),
+        )
+        .await
+        .unwrap();
+        let armed = s.timers(Some(&cid("C1"))).await.unwrap();
         let auto = armed
             .iter()
-            .find(|t| t.kind == "auto_accept")
+            .find(|t| t.kind == zhishen_workflow::TimerKind::AutoAccept)
             .unwrap_or_else(|| panic!("{}: no auto_accept timer in {armed:?}", db.label));
         // Received Mon 2026-03-02; 5 working days end Mon 03-09; fires 00:00 on 03-10.
         assert_eq!(auto.due, t("2026-03-10T00:00:00+08:00"), "{}", db.label);
@@ -379,16 +399,16 @@ async fn timers_are_persisted_and_fired_as_audited_commands() {
         let fired = s.fire_due_timers(due_at).await.unwrap();
         assert_eq!(fired.len(), 1, "{}", db.label);
         let ev = &fired[0].events[0];
-        assert_eq!(ev.kind, "item_accepted");
+        assert_eq!(ev.kind, zhishen_workflow::EventKind::ItemAccepted);
         assert_eq!(ev.actor_role, "system");
         assert_eq!(ev.payload["deemed"], serde_json::json!(true));
         // The auto-accept timer is gone; firing again does nothing.
         assert!(s
-            .timers(Some("C1"))
+            .timers(Some(&cid("C1")))
             .await
             .unwrap()
             .iter()
-            .all(|t| t.kind != "auto_accept"));
+            .all(|t| t.kind != zhishen_workflow::TimerKind::AutoAccept));
         assert!(s.fire_due_timers(due_at).await.unwrap().is_empty());
     }
 }
@@ -397,7 +417,7 @@ async fn timers_are_persisted_and_fired_as_audited_commands() {
 async fn event_and_leaf_rows_are_append_only() {
     for db in both("event_and_leaf_rows_are_append_only").await {
         let s = &db.store;
-        s.execute("C1", &create("C1"), &applicant(), "r1")
+        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
             .await
             .unwrap();
         for sql in [
@@ -457,12 +477,12 @@ async fn blobs_are_content_addressed_durable_and_checked() {
     let sha = s.put_blob(b"hello", "text/plain").await.unwrap();
     // SHA-256("hello"), computed independently.
     assert_eq!(
-        sha,
+        sha.as_str(),
         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
     );
     assert_eq!(s.put_blob(b"hello", "text/plain").await.unwrap(), sha);
     assert_eq!(count(s, "blob").await, 1);
-    let path = s.blobs().path(&sha).unwrap();
+    let path = s.blobs().path(sha.as_str()).unwrap();
     assert!(path.ends_with("2c/f24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
     assert_eq!(s.get_blob(&sha).await.unwrap(), b"hello");
     // No temp files left next to it.
@@ -478,13 +498,15 @@ async fn blobs_are_content_addressed_durable_and_checked() {
         Err(StoreError::Corrupt(_))
     ));
     // Missing and malformed ids.
-    let missing = "00".repeat(32);
+    let missing = zhishen_workflow::Sha256::parse(&"00".repeat(32)).unwrap();
     assert!(matches!(
         s.get_blob(&missing).await,
         Err(StoreError::NotFound(_))
     ));
+    // A path is not a digest: refused where it would enter, and by the blob store.
+    assert!(zhishen_workflow::Sha256::parse("../etc/passwd").is_err());
     assert!(matches!(
-        s.get_blob("../etc/passwd").await,
+        s.blobs().path("../etc/passwd"),
         Err(StoreError::BadInput(_))
     ));
 }
@@ -499,10 +521,13 @@ async fn review_jobs_are_claimed_once() {
             .unwrap();
         assert!(s.claim_review_job().await.unwrap().is_none());
         let a = s
-            .enqueue_review("C1", "BUILD", &model, Some("P-7"))
+            .enqueue_review(&cid("C1"), &icode("BUILD"), &model, Some("P-7"))
             .await
             .unwrap();
-        let b = s.enqueue_review("C2", "BUILD", &model, None).await.unwrap();
+        let b = s
+            .enqueue_review(&cid("C2"), &icode("BUILD"), &model, None)
+            .await
+            .unwrap();
         let j1 = s.claim_review_job().await.unwrap().unwrap();
         let j2 = s.claim_review_job().await.unwrap().unwrap();
         assert_eq!((j1.id, j2.id), (a, b), "{}", db.label);
@@ -516,7 +541,7 @@ async fn review_jobs_are_claimed_once() {
             .unwrap();
         let done = s.complete_review_job(&j1, Ok(&report)).await.unwrap();
         assert_eq!(done.status, zhishen_store::ReviewStatus::Done);
-        assert_eq!(done.report_sha256.as_deref(), Some(report.as_str()));
+        assert_eq!(done.report_sha256.as_ref(), Some(&report));
         let failed = s
             .complete_review_job(&j2, Err("IFC unreadable"))
             .await
@@ -527,10 +552,8 @@ async fn review_jobs_are_claimed_once() {
             s.complete_review_job(&j1, Ok(&report)).await,
             Err(StoreError::NotFound(_))
         ));
-        assert!(matches!(
-            s.enqueue_review("C1", "BUILD", "nothex", None).await,
-            Err(StoreError::BadInput(_))
-        ));
+        // A digest that is not one cannot be queued: it is not a `Sha256`.
+        assert!(zhishen_workflow::Sha256::parse("nothex").is_err());
     }
 }
 
@@ -545,7 +568,10 @@ async fn a_job_whose_worker_died_is_claimed_again_then_failed() {
             .put_blob(b"ISO-10303-21;", "application/x-step")
             .await
             .unwrap();
-        let id = s.enqueue_review("C1", "BUILD", &model, None).await.unwrap();
+        let id = s
+            .enqueue_review(&cid("C1"), &icode("BUILD"), &model, None)
+            .await
+            .unwrap();
         let first = s.claim_review_job().await.unwrap().unwrap();
         // The worker dies. Within the lease nobody else may take the job.
         db.clock.set(start_time() + chrono::Duration::minutes(9));
@@ -584,14 +610,19 @@ async fn checkpoints_are_signed_and_verified() {
     for db in both("checkpoints_are_signed_and_verified").await {
         let s = &db.store;
         let signer = zhishen_audit::Ed25519Signer::from_seed("test-key", &[7; 32]);
-        s.execute("C1", &create("C1"), &applicant(), "r1")
+        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
             .await
             .unwrap();
         let c1 = s.checkpoint(&signer).await.unwrap();
         assert_eq!(c1.checkpoint.size, 2);
-        s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
-            .await
-            .unwrap();
+        s.execute(
+            &cid("C1"),
+            &submit("LAND", &["app", "plan"]),
+            &applicant(),
+            &rid("r2"),
+        )
+        .await
+        .unwrap();
         let c2 = s.checkpoint(&signer).await.unwrap();
         assert_eq!(c2.checkpoint.size, 3);
         assert_ne!(c1.checkpoint.root, c2.checkpoint.root);
@@ -613,42 +644,47 @@ async fn checkpoints_are_signed_and_verified() {
 async fn conclude_and_rate_complete_a_case() {
     let db = sqlite().await;
     let s = &db.store;
-    s.execute("C1", &create("C1"), &applicant(), "r1")
-        .await
-        .unwrap();
-    s.execute("C1", &submit("LAND", &["app", "plan"]), &applicant(), "r2")
+    s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
         .await
         .unwrap();
     s.execute(
-        "C1",
-        &Command::Accept {
-            item: "LAND".into(),
-        },
-        &clerk(),
-        "r3",
+        &cid("C1"),
+        &submit("LAND", &["app", "plan"]),
+        &applicant(),
+        &rid("r2"),
     )
     .await
     .unwrap();
     s.execute(
-        "C1",
+        &cid("C1"),
+        &Command::Accept {
+            item: "LAND".into(),
+        },
+        &clerk(),
+        &rid("r3"),
+    )
+    .await
+    .unwrap();
+    s.execute(
+        &cid("C1"),
         &Command::StartProcessing {
             item: "LAND".into(),
         },
         &reviewer("zrzy"),
-        "r4",
+        &rid("r4"),
     )
     .await
     .unwrap();
     let ex = s
         .execute(
-            "C1",
+            &cid("C1"),
             &Command::Conclude {
                 item: "LAND".into(),
                 outcome: Outcome::Pass,
                 opinion: "同意".into(),
             },
             &reviewer("zrzy"),
-            "r5",
+            &rid("r5"),
         )
         .await
         .unwrap();
@@ -665,48 +701,33 @@ async fn group_commit_isolates_refusals_and_applies_in_order() {
     for db in both("group_commit_isolates_refusals_and_applies_in_order").await {
         let s = &db.store;
         let batch = vec![
-            (
-                "C1".to_string(),
-                create("C1"),
-                applicant(),
-                "b1".to_string(),
-            ),
+            (cid("C1"), create("C1"), applicant(), rid("b1")),
             // Refused (nothing submitted yet): only this slot fails.
             (
-                "C1".to_string(),
+                cid("C1"),
                 Command::Accept {
                     item: "LAND".into(),
                 },
                 clerk(),
-                "b2".to_string(),
+                rid("b2"),
             ),
             (
-                "C1".to_string(),
+                cid("C1"),
                 submit("LAND", &["app", "plan"]),
                 applicant(),
-                "b3".to_string(),
+                rid("b3"),
             ),
             // Applies after b3 in the same transaction.
             (
-                "C1".to_string(),
+                cid("C1"),
                 Command::Accept {
                     item: "LAND".into(),
                 },
                 clerk(),
-                "b4".to_string(),
+                rid("b4"),
             ),
-            (
-                "C2".to_string(),
-                create("C2"),
-                applicant(),
-                "b5".to_string(),
-            ),
-            (
-                "bad id".to_string(),
-                create("bad id"),
-                applicant(),
-                "b6".to_string(),
-            ),
+            (cid("C2"), create("C2"), applicant(), rid("b5")),
+            (cid("bad id"), create("bad id"), applicant(), rid("b6")),
         ];
         let out = s.execute_batch(&batch).await.unwrap();
         let ok: Vec<bool> = out.iter().map(Result::is_ok).collect();
@@ -716,7 +737,7 @@ async fn group_commit_isolates_refusals_and_applies_in_order() {
         assert_eq!(seqs(s, "C1").await, [1, 2, 3, 4], "{}", db.label);
         assert_eq!(seqs(s, "C2").await, [1, 2]);
         assert_eq!(count(s, "command_request").await, 4);
-        assert!(!s.request_known("b2").await.unwrap());
+        assert!(!s.request_known(&rid("b2")).await.unwrap());
         // Re-sending the batch replays the accepted entries and writes nothing.
         let again = s.execute_batch(&batch).await.unwrap();
         assert!(again[0].as_ref().unwrap().replayed);
@@ -756,7 +777,8 @@ async fn group_commit_answers_each_caller_and_isolates_a_failing_command() {
         for (k, (id, cmd, actor)) in jobs.into_iter().enumerate() {
             let s = s.clone();
             tasks.push(tokio::spawn(async move {
-                s.execute(&id, &cmd, &actor, &format!("g-{k}")).await
+                s.execute(&cid(&id), &cmd, &actor, &rid(format!("g-{k}")))
+                    .await
             }));
         }
         let mut out = Vec::new();
@@ -767,7 +789,7 @@ async fn group_commit_answers_each_caller_and_isolates_a_failing_command() {
             let ex = r
                 .as_ref()
                 .unwrap_or_else(|e| panic!("{}: g-{k}: {e}", db.label));
-            assert_eq!(ex.case_id, format!("G-{k}"));
+            assert_eq!(ex.case_id.as_str(), format!("G-{k}"));
             // CaseCreated and the first stage opening (a follow-up).
             assert_eq!(ex.events.len(), 2);
         }
@@ -782,9 +804,9 @@ async fn group_commit_answers_each_caller_and_isolates_a_failing_command() {
             "{}",
             db.label
         );
-        assert!(s.case("G-bad").await.unwrap().is_none());
-        assert!(!s.request_known("g-10").await.unwrap());
-        assert!(!s.request_known("g-11").await.unwrap());
+        assert!(s.case(&cid("G-bad")).await.unwrap().is_none());
+        assert!(!s.request_known(&rid("g-10")).await.unwrap());
+        assert!(!s.request_known(&rid("g-11")).await.unwrap());
         assert_eq!(count(&s, "case_event").await, 20, "{}", db.label);
         let (groups, commands) = s.group_commit_stats().unwrap();
         assert_eq!(commands, 12, "{}", db.label);
@@ -799,31 +821,16 @@ async fn a_request_repeated_inside_one_group_replays_or_is_refused() {
     for db in both("a_request_repeated_inside_one_group_replays_or_is_refused").await {
         let s = &db.store;
         let batch = vec![
-            (
-                "D1".to_string(),
-                create("D1"),
-                applicant(),
-                "d1".to_string(),
-            ),
+            (cid("D1"), create("D1"), applicant(), rid("d1")),
             // The same request again in the same transaction: a replay.
-            (
-                "D1".to_string(),
-                create("D1"),
-                applicant(),
-                "d1".to_string(),
-            ),
+            (cid("D1"), create("D1"), applicant(), rid("d1")),
             // The same request id for another case: bad input.
+            (cid("D2"), create("D2"), applicant(), rid("d1")),
             (
-                "D2".to_string(),
-                create("D2"),
-                applicant(),
-                "d1".to_string(),
-            ),
-            (
-                "D1".to_string(),
+                cid("D1"),
                 submit("LAND", &["app", "plan"]),
                 applicant(),
-                "d2".to_string(),
+                rid("d2"),
             ),
         ];
         let out = s.execute_batch(&batch).await.unwrap();
@@ -839,11 +846,11 @@ async fn a_request_repeated_inside_one_group_replays_or_is_refused() {
             db.label
         );
         assert_eq!(out[3].as_ref().unwrap().events[0].seq, 3);
-        assert!(s.case("D2").await.unwrap().is_none());
+        assert!(s.case(&cid("D2")).await.unwrap().is_none());
         assert_eq!(seqs(s, "D1").await, [1, 2, 3], "{}", db.label);
         assert_eq!(count(s, "command_request").await, 2);
         // Row ids and log indices in the answers are the stored ones.
-        let stored = s.events("D1").await.unwrap();
+        let stored = s.events(&cid("D1")).await.unwrap();
         let answered: Vec<_> = first
             .events
             .iter()
@@ -858,4 +865,65 @@ async fn a_request_repeated_inside_one_group_replays_or_is_refused() {
         let v = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
         assert!(v.ok(), "{}: {}", db.label, v.describe());
     }
+}
+
+/// Kinds and ids are typed at the store boundary; the text the rows hold is the same
+/// as before (an event's `kind` column is its payload's serde tag), and a text no build
+/// knows is `Corrupt` naming the row, never a panic. The verifier still reads the raw
+/// columns, so a tampered kind fails the hash check at that row.
+#[tokio::test]
+async fn unknown_stored_kinds_are_corrupt_naming_the_row() {
+    let db = sqlite().await;
+    let s = &db.store;
+    s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
+        .await
+        .unwrap();
+    s.execute(
+        &cid("C1"),
+        &submit("LAND", &["app", "plan"]),
+        &applicant(),
+        &rid("r2"),
+    )
+    .await
+    .unwrap();
+    let texts: Vec<String> = sqlx::query_scalar("SELECT kind FROM case_event ORDER BY seq")
+        .fetch_all(s.pool())
+        .await
+        .unwrap();
+    let evs = s.events(&cid("C1")).await.unwrap();
+    assert_eq!(texts.len(), evs.len());
+    for (e, t) in evs.iter().zip(&texts) {
+        assert_eq!(e.kind.as_str(), t);
+        assert_eq!(e.payload["type"], e.kind.as_str());
+    }
+    let timers = s.timers(Some(&cid("C1"))).await.unwrap();
+    assert!(timers
+        .iter()
+        .any(|t| t.kind == zhishen_workflow::TimerKind::AutoAccept));
+
+    sqlx::query("UPDATE timer SET kind = 'bogus' WHERE case_id = 'C1'")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    let e = s.timers(Some(&cid("C1"))).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::Corrupt(ref m) if m.contains("timer row") && m.contains("bogus")),
+        "{e}"
+    );
+
+    // Tampering: the append-only trigger has to go first.
+    for sql in [
+        "DROP TRIGGER case_event_no_update",
+        "UPDATE case_event SET kind = 'case_exploded' WHERE seq = 1",
+    ] {
+        sqlx::query(sql).execute(s.pool()).await.unwrap();
+    }
+    let e = s.events(&cid("C1")).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::Corrupt(ref m) if m.contains("case_event row") && m.contains("case_exploded")),
+        "{e}"
+    );
+    let rep = s.verify(&zhishen_audit::TrustedKeys::new()).await.unwrap();
+    assert!(!rep.ok(), "{rep:?}");
+    assert!(rep.db_row_id.is_some(), "{rep:?}");
 }

@@ -1,6 +1,7 @@
 //! Commands (what someone asks for), events (what happened) and refusals.
 
 use crate::catalogue::{ClockRule, RongqueOverdueAction, StageKind};
+use crate::kinds::EventKind;
 use crate::model::{Finding, FindingsDiff, Licence, Outcome, SpecialKind, StateCode};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -386,37 +387,37 @@ pub enum Event {
 
 impl Event {
     /// Stable snake_case name stored with the event.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> EventKind {
         match self {
-            Event::CaseCreated { .. } => "case_created",
-            Event::StageOpened { .. } => "stage_opened",
-            Event::StageJoined { .. } => "stage_joined",
-            Event::StageFailed { .. } => "stage_failed",
-            Event::StageOverdue { .. } => "stage_overdue",
-            Event::CaseCompleted { .. } => "case_completed",
-            Event::CaseTerminated { .. } => "case_terminated",
-            Event::ItemReceived { .. } => "item_received",
-            Event::ItemCancelled { .. } => "item_cancelled",
-            Event::ItemAccepted { .. } => "item_accepted",
-            Event::ItemNotAccepted { .. } => "item_not_accepted",
-            Event::SupplementRequested { .. } => "supplement_requested",
-            Event::SupplementCompleted { .. } => "supplement_completed",
-            Event::MaterialsSupplied { .. } => "materials_supplied",
-            Event::ProcessingStarted { .. } => "processing_started",
-            Event::SpecialStarted { .. } => "special_started",
-            Event::SpecialEnded { .. } => "special_ended",
-            Event::ExtensionRequested { .. } => "extension_requested",
-            Event::ExtensionApproved { .. } => "extension_approved",
-            Event::ExtensionDenied { .. } => "extension_denied",
-            Event::ReviewRecorded { .. } => "review_recorded",
-            Event::ItemConcluded { .. } => "item_concluded",
-            Event::ItemWithdrawn { .. } => "item_withdrawn",
-            Event::ItemRevoked { .. } => "item_revoked",
-            Event::RongqueOverdue { .. } => "rongque_overdue",
-            Event::ItemOverdue { .. } => "item_overdue",
-            Event::CommitmentCheckDue { .. } => "commitment_check_due",
-            Event::CommitmentChecked { .. } => "commitment_checked",
-            Event::Rated { .. } => "rated",
+            Event::CaseCreated { .. } => EventKind::CaseCreated,
+            Event::StageOpened { .. } => EventKind::StageOpened,
+            Event::StageJoined { .. } => EventKind::StageJoined,
+            Event::StageFailed { .. } => EventKind::StageFailed,
+            Event::StageOverdue { .. } => EventKind::StageOverdue,
+            Event::CaseCompleted { .. } => EventKind::CaseCompleted,
+            Event::CaseTerminated { .. } => EventKind::CaseTerminated,
+            Event::ItemReceived { .. } => EventKind::ItemReceived,
+            Event::ItemCancelled { .. } => EventKind::ItemCancelled,
+            Event::ItemAccepted { .. } => EventKind::ItemAccepted,
+            Event::ItemNotAccepted { .. } => EventKind::ItemNotAccepted,
+            Event::SupplementRequested { .. } => EventKind::SupplementRequested,
+            Event::SupplementCompleted { .. } => EventKind::SupplementCompleted,
+            Event::MaterialsSupplied { .. } => EventKind::MaterialsSupplied,
+            Event::ProcessingStarted { .. } => EventKind::ProcessingStarted,
+            Event::SpecialStarted { .. } => EventKind::SpecialStarted,
+            Event::SpecialEnded { .. } => EventKind::SpecialEnded,
+            Event::ExtensionRequested { .. } => EventKind::ExtensionRequested,
+            Event::ExtensionApproved { .. } => EventKind::ExtensionApproved,
+            Event::ExtensionDenied { .. } => EventKind::ExtensionDenied,
+            Event::ReviewRecorded { .. } => EventKind::ReviewRecorded,
+            Event::ItemConcluded { .. } => EventKind::ItemConcluded,
+            Event::ItemWithdrawn { .. } => EventKind::ItemWithdrawn,
+            Event::ItemRevoked { .. } => EventKind::ItemRevoked,
+            Event::RongqueOverdue { .. } => EventKind::RongqueOverdue,
+            Event::ItemOverdue { .. } => EventKind::ItemOverdue,
+            Event::CommitmentCheckDue { .. } => EventKind::CommitmentCheckDue,
+            Event::CommitmentChecked { .. } => EventKind::CommitmentChecked,
+            Event::Rated { .. } => EventKind::Rated,
         }
     }
 

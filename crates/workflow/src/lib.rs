@@ -54,6 +54,8 @@ pub mod command;
 pub mod demo;
 mod engine;
 pub mod error;
+pub mod ids;
+pub mod kinds;
 pub mod metrics;
 pub mod model;
 pub mod process;
@@ -67,6 +69,8 @@ pub use clock::{warning_level, WarningLevel};
 pub use command::{Actor, Command, Event, Refusal, Role};
 pub use engine::{apply, decide};
 pub use error::WorkflowError;
+pub use ids::{CaseId, IdError, ItemCode, RequestId, Sha256};
+pub use kinds::{EventKind, UnknownKind};
 pub use metrics::{metrics, Metrics};
 pub use model::{
     Case, CaseStatus, Finding, FindingStatus, FindingsDiff, ItemCase, ItemState, Outcome,

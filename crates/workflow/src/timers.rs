@@ -6,32 +6,7 @@ use crate::model::{Case, CheckStatus, ItemState, StageStatus};
 use chrono::{DateTime, Days, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TimerKind {
-    /// 视为受理 after 5 working days without 一次告知 (行政许可法 Art. 32).
-    AutoAccept,
-    /// 容缺 materials not supplied by their deadline.
-    RongqueDue,
-    /// 告知承诺 履诺核查 falls due.
-    CommitmentCheck,
-    /// The promised limit has passed (红灯 督办).
-    Overdue,
-    /// An open stage passed its stage limit 阶段时限 (红灯 督办).
-    StageOverdue,
-}
-
-impl TimerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TimerKind::AutoAccept => "auto_accept",
-            TimerKind::RongqueDue => "rongque_due",
-            TimerKind::CommitmentCheck => "commitment_check",
-            TimerKind::Overdue => "overdue",
-            TimerKind::StageOverdue => "stage_overdue",
-        }
-    }
-}
+pub use crate::kinds::TimerKind;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timer {

@@ -243,7 +243,7 @@ fn replaying_the_log_rebuilds_the_case_and_events_round_trip_as_json() {
     let mut c = None;
     for e in &h.log {
         let v = serde_json::to_value(e).unwrap();
-        assert_eq!(v["type"], e.kind());
+        assert_eq!(v["type"], e.kind().as_str());
         let back: Event = serde_json::from_value(v).unwrap();
         assert_eq!(&back, e);
         c = Some(apply(c, &back, &h.defs));

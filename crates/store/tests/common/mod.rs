@@ -120,3 +120,20 @@ pub async fn count(store: &Store, table: &str) -> i64 {
         .await
         .expect("count")
 }
+
+/// Test ids: the store takes newtypes; these panic on a text that does not validate.
+pub fn cid(s: impl Into<String>) -> zhishen_workflow::CaseId {
+    zhishen_workflow::CaseId::new(s).expect("test case id")
+}
+
+pub fn rid(s: impl Into<String>) -> zhishen_workflow::RequestId {
+    zhishen_workflow::RequestId::new(s).expect("test request id")
+}
+
+pub fn icode(s: impl Into<String>) -> zhishen_workflow::ItemCode {
+    zhishen_workflow::ItemCode::new(s).expect("test item code")
+}
+
+pub fn sha(s: impl AsRef<str>) -> zhishen_workflow::Sha256 {
+    zhishen_workflow::Sha256::parse(s.as_ref()).expect("test digest")
+}

@@ -249,7 +249,7 @@ impl Harness {
     }
 
     pub fn kinds(evs: &[Event]) -> Vec<&'static str> {
-        evs.iter().map(|e| e.kind()).collect()
+        evs.iter().map(|e| e.kind().as_str()).collect()
     }
 
     /// `day` at `h`:00, or one minute after the last event if that is later
