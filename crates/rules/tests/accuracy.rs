@@ -287,6 +287,9 @@ struct TowerOverBasement {
     /// Upper face of the basement top slab 顶板 (0 = flush with ±0.00).
     top: f64,
     terrain: Option<f64>,
+    /// 20 m piles (IfcPile) under the basement: foundations, not underground
+    /// construction, so the underground setback's depth must not include them.
+    piles: bool,
 }
 
 /// The issue's tower: 40 × 20 m at x 30..70, y 25..45, 10 storeys × 3.0 m + 0.2 m roof.
@@ -300,6 +303,7 @@ fn issue_tower(basement: [f64; 4], levels: usize, level_h: f64, top: f64) -> Tow
         level_h,
         top,
         terrain: None,
+        piles: false,
     }
 }
 
@@ -343,6 +347,18 @@ fn tower_over_basement(
         top: s.top,
     };
     let mut all = bsm.levels();
+    if s.piles {
+        let low = bsm.bottom();
+        for (x, y) in [(b[0] + 2.0, b[1] + 2.0), (b[2] - 3.0, b[3] - 3.0)] {
+            all[0]
+                .solids
+                .push(Solid::new("IfcPile", "BORED", "Pile 桩").at(
+                    rect(x, y, x + 0.8, y + 0.8),
+                    low - 20.0,
+                    low,
+                ));
+        }
+    }
     all.extend(stack.levels());
     let mut building = Building::new("住宅楼", "住宅", all);
     building.terrain_m = s.terrain;
@@ -509,6 +525,7 @@ fn basement_sweep() -> Vec<Case> {
                 level_h: [3.0, 3.6, 3.9][pick(0, 2) as usize],
                 top,
                 terrain: None,
+                piles: false,
             };
             let about = format!(
                 "seeded: tower {w} × {d} at ({tx}, {ty}), {} × {} m; basement {:?}, {} × {} m, top {top}",
@@ -1140,6 +1157,7 @@ fn corpus() -> Vec<Case> {
         tower_over_basement("basement_sunk", "basement 92 × 60 inside the parcel, top 0.1 m below ±0.00", &issue_tower([4.0, 12.0, 96.0, 72.0], 1, 2.8, -0.1)),
         tower_over_basement("basement_deep", "two basement levels × 3.9 m (underside −8.0), 80 × 60, 5 m from the west edge", &issue_tower([5.0, 14.0, 85.0, 74.0], 2, 3.9, 0.0)),
         basement_national(),
+        tower_over_basement("basement_deep_piles", "basement_deep on 20 m piles (IfcPile): the depth for the underground setback stops at the basement, not the pile tips", &TowerOverBasement { piles: true, ..issue_tower([5.0, 14.0, 85.0, 74.0], 2, 3.9, 0.0) }),
         podium_tower(),
         cantilever(),
         terrain(),

@@ -93,7 +93,18 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     r
 }
 
-/// Ground to the lowest below-ground point of the building's fabric (m).
+/// Foundations reach far below the basement (a pile may be 30 m long) without being
+/// underground construction that a setback is about; terrain is not building.
+const NOT_BASEMENT: &[&str] = &[
+    "IfcPile",
+    "IfcFooting",
+    "IfcDeepFoundation",
+    "IfcCaissonFoundation",
+    "IfcGeographicElement",
+];
+
+/// Ground to the lowest below-ground point of the building's fabric (m), foundations
+/// left out.
 fn depth_below_ground(ctx: &Ctx) -> Option<f64> {
     let g = ctx.model.facts.ground_m?;
     let low = ctx
@@ -101,6 +112,7 @@ fn depth_below_ground(ctx: &Ctx) -> Option<f64> {
         .elements
         .iter()
         .filter(|e| e.building.is_some() || ctx.model.buildings.is_empty())
+        .filter(|e| !NOT_BASEMENT.contains(&e.ifc_class.as_str()))
         .filter(|e| e.mesh.is_some())
         .filter_map(|e| e.bbox)
         .map(|b| b.min[2])
