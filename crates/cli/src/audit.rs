@@ -94,21 +94,31 @@ async fn run_async(args: AuditArgs) -> Result<ExitCode> {
                 export.bad_checkpoints.clear();
             }
             let v = zhishen_store::log_verdict(&export, &keyset.unwrap_or_else(TrustedKeys::new));
+            // The projections are derived data commands are decided on: replay them.
+            let forged = store.verify_projections().await?;
             let secs = t.elapsed().as_secs_f64();
             if json {
                 let mut j = serde_json::to_value(&v)?;
+                j["projections_ok"] = serde_json::json!(forged.is_empty());
+                j["projection_mismatches"] = serde_json::to_value(&forged)?;
                 j["load_seconds"] = serde_json::json!(loaded);
                 j["seconds"] = serde_json::json!(secs);
                 j["checkpoints_checked"] = serde_json::json!(checked_cps);
                 println!("{}", serde_json::to_string_pretty(&j)?);
             } else {
                 println!("{}", v.describe());
+                for m in &forged {
+                    println!(
+                        "案件投影被篡改 case projection differs from its events: case {} at {}: stored {} / replayed {}",
+                        m.case_id, m.path, m.stored, m.replayed
+                    );
+                }
                 if !checked_cps {
                     println!("  (检查点未校验 checkpoints not checked: no --keys)");
                 }
                 println!("  {:.2} s (load {:.2} s)", secs, loaded);
             }
-            Ok(if v.ok() {
+            Ok(if v.ok() && forged.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

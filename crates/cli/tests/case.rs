@@ -408,3 +408,18 @@ fn an_s3_blob_url_without_the_s3_build_is_refused() {
     assert!(stderr.contains("ZHISHEN_BLOB_URL"), "{stderr}");
     assert!(stderr.contains("--features zhishen-store/s3"), "{stderr}");
 }
+
+#[test]
+fn a_forged_projection_is_named_by_audit_verify() {
+    for env in Env::all("tamper_projection") {
+        env.populate();
+        assert_eq!(env.verify().code, 0);
+        // The projection is not hash-chained: only replaying the events shows the edit.
+        env.sql(&[
+            "UPDATE \"case\" SET state = replace(state, '\"project_name\":\"', '\"project_name\":\"伪造 ') WHERE id = 'C1'",
+        ]);
+        let o = env.verify();
+        assert_eq!(o.code, 1, "{}", o.stdout);
+        assert!(o.stdout.contains("case C1 at project_name"), "{}", o.stdout);
+    }
+}

@@ -927,3 +927,50 @@ async fn unknown_stored_kinds_are_corrupt_naming_the_row() {
     assert!(!rep.ok(), "{rep:?}");
     assert!(rep.db_row_id.is_some(), "{rep:?}");
 }
+
+#[tokio::test]
+async fn a_forged_projection_is_named_by_replaying_the_events() {
+    for db in both("a_forged_projection_is_named_by_replaying_the_events").await {
+        let s = &db.store;
+        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
+            .await
+            .unwrap();
+        s.execute(
+            &cid("C1"),
+            &submit("LAND", &["app", "plan"]),
+            &applicant(),
+            &rid("r2"),
+        )
+        .await
+        .unwrap();
+        s.execute(&cid("C2"), &create("C2"), &applicant(), &rid("r3"))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.verify_projections().await.unwrap(),
+            vec![],
+            "{}: untouched projections replay exactly",
+            db.label
+        );
+        // An attacker with write access edits the project name of C1: the hash chain
+        // covers the events only, so only the replay can see it.
+        let state: String = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = 'C1'")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&state).unwrap();
+        let real = v["project_name"].clone();
+        v["project_name"] = serde_json::json!("伪造项目 forged");
+        sqlx::query("UPDATE \"case\" SET state = $1 WHERE id = 'C1'")
+            .bind(v.to_string())
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let bad = s.verify_projections().await.unwrap();
+        assert_eq!(bad.len(), 1, "{}: {bad:?}", db.label);
+        assert_eq!(bad[0].case_id, "C1");
+        assert_eq!(bad[0].path, "project_name");
+        assert_eq!(bad[0].replayed, real);
+        assert_eq!(bad[0].stored, serde_json::json!("伪造项目 forged"));
+    }
+}
