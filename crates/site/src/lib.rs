@@ -8,6 +8,7 @@
 //! and `Limits` bound what one load may read (docs/site-package.md).
 
 mod cpl;
+pub mod encoding;
 pub mod fields;
 pub mod load;
 pub mod model;

@@ -107,30 +107,6 @@ pub fn srs_label(srs: &SpatialRef) -> String {
     }
 }
 
-/// A Shapefile's DBF text is UTF-8 when it decodes as such; otherwise CP936 (GBK) is assumed.
-fn shapefile_encoding(shp: &Path) -> (String, &'static str) {
-    let cpg = shp.with_extension("cpg");
-    if let Ok(s) = std::fs::read_to_string(&cpg) {
-        let s = s.trim().to_string();
-        if !s.is_empty() {
-            return (s, ".cpg");
-        }
-    }
-    let dbf = shp.with_extension("dbf");
-    match std::fs::read(&dbf) {
-        Ok(b) if b.len() > 32 => {
-            let header = u16::from_le_bytes([b[8], b[9]]) as usize;
-            let body = &b[header.min(b.len())..];
-            if body.is_ascii() || std::str::from_utf8(body).is_ok() {
-                ("UTF-8".into(), "detected (valid UTF-8)")
-            } else {
-                ("CP936".into(), "fallback (no .cpg and not UTF-8)")
-            }
-        }
-        _ => ("UTF-8".into(), "default"),
-    }
-}
-
 fn discover(
     dir: &Path,
     opts: &LoadOptions,
@@ -408,13 +384,18 @@ fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>
         if !cut.is_empty() {
             continue;
         }
-        let (encoding, how) = if shp {
-            let (e, how) = shapefile_encoding(&src.path);
-            (Some(e), Some(how))
-        } else {
-            (None, None)
-        };
-        let opened = open(&src, encoding.as_deref());
+        let encoding = shp.then(|| crate::encoding::shapefile_encoding(&src.path));
+        if let Some(w) = encoding.as_ref().and_then(|e| e.warning.clone()) {
+            findings.push(Finding::warn(
+                "encoding_mismatch",
+                &src.path.with_extension("cpg"),
+                None,
+                None,
+                None,
+                w,
+            ));
+        }
+        let opened = open(&src, encoding.as_ref().map(|e| e.name.as_str()));
         let (messages, _) = capture.drain();
         match opened {
             Ok(ds) => {
@@ -428,7 +409,7 @@ fn open_all(sources: Vec<Source>, capture: &Capture, findings: &mut Vec<Finding>
                 gdal_findings(&FilePlace(&crs_file(&src.path)), None, &messages, findings);
                 out.push(Opened {
                     ds,
-                    encoding: encoding.map(|e| format!("{e} ({})", how.unwrap_or(""))),
+                    encoding: encoding.as_ref().map(|e| e.describe()),
                     declared,
                     src,
                 });

@@ -559,3 +559,47 @@ fn within_agrees_with_within_distance() {
         assert_eq!(a, b, "at ({x}, {y}) within {dist} m");
     }
 }
+
+#[test]
+fn gbk_field_names_with_ascii_values_and_no_cpg_are_read() {
+    // As departments deliver it: GBK field names (地块编号, 用地性质, 容积率, 建筑密度),
+    // ASCII values, no .cpg. The values alone are valid UTF-8; the names are not.
+    let d = tmp();
+    write(
+        &d.path().join("parcel.shp"),
+        "ESRI Shapefile",
+        "parcel",
+        Some(4547),
+        &Layer {
+            fields: &[
+                ("地块编号", OGRFieldType::OFTString),
+                ("用地性质", OGRFieldType::OFTString),
+                ("容积率", OGRFieldType::OFTReal),
+                ("建筑密度", OGRFieldType::OFTReal),
+            ],
+            rows: vec![(A, vec![V::S("P1"), V::S("R2"), V::F(2.5), V::F(30.0)])],
+        },
+        &["ENCODING=CP936"],
+    );
+    std::fs::remove_file(d.path().join("parcel.cpg")).ok();
+    write(
+        &d.path().join("road_red_line.geojson"),
+        "GeoJSON",
+        "road",
+        Some(4547),
+        &roads(),
+        &[],
+    );
+    let m = load(d.path());
+    let p = m.parcel("P1").unwrap_or_else(|| panic!("{:?}", m.findings));
+    assert_eq!(p.text("land_use"), Some("R2"));
+    assert_eq!(p.number("far_max"), Some(2.5));
+    // 建筑密度 30 is percent: 0.30.
+    assert_eq!(p.number("coverage_max"), Some(0.30));
+    let layer = m.layers.iter().find(|l| l.kind == Kind::Parcel).unwrap();
+    let enc = layer.encoding.as_deref().unwrap();
+    assert!(
+        enc.starts_with("CP936") && enc.contains("detected"),
+        "{enc}"
+    );
+}
