@@ -6,6 +6,7 @@
 //! neighbour with the low step's height.
 
 use crate::context::{Ctx, PartGeom};
+use crate::geom::closest_points;
 use geo::Geometry;
 use zhishen_site::Kind;
 
@@ -19,6 +20,10 @@ pub struct Neighbour<'a> {
 pub struct Pair<'a> {
     pub ours: &'a PartGeom,
     pub theirs: Neighbour<'a>,
+    /// Closest points (on ours, on theirs) and their distance, computed once here.
+    pub a: geo::Coord<f64>,
+    pub b: geo::Coord<f64>,
+    pub distance: f64,
 }
 
 fn building_name(ctx: &Ctx, gid: Option<&str>) -> String {
@@ -47,6 +52,9 @@ pub fn pairs<'a>(ctx: &'a Ctx, parts: &'a [PartGeom], search: f64, nearest: bool
             );
         }
         for n in found {
+            let Some((a, b, distance)) = closest_points(&p.geom, &n.geometry) else {
+                continue;
+            };
             out.push(Pair {
                 ours: p,
                 theirs: Neighbour {
@@ -55,6 +63,9 @@ pub fn pairs<'a>(ctx: &'a Ctx, parts: &'a [PartGeom], search: f64, nearest: bool
                     height_m: n.number("height_m"),
                     residential: crate::uses::feature_is_residential(n),
                 },
+                a,
+                b,
+                distance,
             });
         }
     }
@@ -69,10 +80,10 @@ pub fn pairs<'a>(ctx: &'a Ctx, parts: &'a [PartGeom], search: f64, nearest: bool
             } else {
                 (b, a)
             };
-            let close = nearest
-                || crate::geom::closest_points(&ours.geom, &theirs.geom)
-                    .is_some_and(|(_, _, d)| d <= search);
-            if close {
+            let Some((a, b, distance)) = closest_points(&ours.geom, &theirs.geom) else {
+                continue;
+            };
+            if nearest || distance <= search {
                 out.push(Pair {
                     ours,
                     theirs: Neighbour {
@@ -81,6 +92,9 @@ pub fn pairs<'a>(ctx: &'a Ctx, parts: &'a [PartGeom], search: f64, nearest: bool
                         height_m: theirs.height_m,
                         residential: ctx.is_residential(),
                     },
+                    a,
+                    b,
+                    distance,
                 });
             }
         }

@@ -6,7 +6,6 @@
 //! fire-code height; it is never lower, so the class is never understated.
 
 use crate::context::{decide_distance, fmt_m, footprint_near_existing, result, Ctx};
-use crate::geom::closest_points;
 use crate::neighbours;
 use crate::report::{CheckResult, Status, Text, Unit};
 
@@ -50,9 +49,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             unknown.push("本建筑 this building".to_string());
             continue;
         };
-        let Some((a, b, d)) = closest_points(&p.ours.geom, p.theirs.geom) else {
-            continue;
-        };
+        let (a, b, d) = (p.a, p.b, p.distance);
         let Some(hn) = p.theirs.height_m else {
             unknown.push(name);
             continue;

@@ -6,7 +6,6 @@
 //! for sunlight 日照, which governs where a city requires an analysis.
 
 use crate::context::{decide_distance, fmt_m, footprint_near_existing, result, Ctx};
-use crate::geom::closest_points;
 use crate::neighbours;
 use crate::report::{CheckResult, Status, Text, Unit};
 use geo::Centroid;
@@ -53,9 +52,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         let (Some(c0), Some(c1)) = (p.ours.geom.centroid(), p.theirs.geom.centroid()) else {
             continue;
         };
-        let Some((a, b, d)) = closest_points(&p.ours.geom, p.theirs.geom) else {
-            continue;
-        };
+        let (a, b, d) = (p.a, p.b, p.distance);
         let hn = p.theirs.height_m;
         // Angle of the neighbour from due north or south, in degrees.
         let (dx, dy) = (c1.x() - c0.x(), c1.y() - c0.y());
