@@ -199,6 +199,69 @@ fn scopes<'a>(
     out
 }
 
+/// Heights and parts of every building, and the model's height (the highest).
+struct PerBuilding {
+    parts: Vec<Part>,
+    height_m: Option<f64>,
+    method: Option<HeightMethod>,
+    notes: Vec<String>,
+    /// Rooftop-room storeys of every building.
+    rooftop: std::collections::HashSet<String>,
+}
+
+fn per_building(
+    scopes: &[(Option<&str>, height::Scope)],
+    buildings: &[Building],
+    outline_area: &std::collections::BTreeMap<String, f64>,
+    ground_m: Option<f64>,
+) -> PerBuilding {
+    let several = scopes.len() > 1;
+    let mut out = PerBuilding {
+        parts: Vec::new(),
+        height_m: None,
+        method: None,
+        notes: Vec::new(),
+        rooftop: Default::default(),
+    };
+    for (building, scope) in scopes {
+        let h = height::planning(scope, outline_area, ground_m);
+        out.parts.extend(parts::of_building(
+            *building, scope, &h.main, &h.rooftop, ground_m, h.height_m,
+        ));
+        let name = buildings
+            .iter()
+            .find(|b| Some(b.node.global_id.as_str()) == *building)
+            .and_then(|b| b.node.name.clone())
+            .unwrap_or_else(|| building.unwrap_or("?").to_string());
+        out.notes.extend(h.notes.into_iter().map(
+            |n| {
+                if several {
+                    format!("{name}: {n}")
+                } else {
+                    n
+                }
+            },
+        ));
+        if h.height_m.is_some() && (out.height_m.is_none() || h.height_m > out.height_m) {
+            out.height_m = h.height_m;
+            out.method = h.method;
+        }
+        out.rooftop.extend(h.rooftop);
+    }
+    out.parts.sort_by(|a, b| {
+        b.height_m
+            .unwrap_or(0.0)
+            .total_cmp(&a.height_m.unwrap_or(0.0))
+    });
+    if let (true, Some(h)) = (several, out.height_m) {
+        out.notes.push(format!(
+            "{} buildings: the model's height is the highest building's ({h:.2} m)",
+            scopes.len()
+        ));
+    }
+    out
+}
+
 pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
     let (storeys, spaces, buildings) = (m.storeys, m.spaces, m.buildings);
     let fabric = fabric(m.elements, diags);
@@ -251,44 +314,17 @@ pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
         (!v.is_empty()).then(|| v.iter().sum())
     };
 
-    // Height and parts, building by building; the model's height is the highest.
-    let scopes = scopes(storeys, spaces, &fabric, buildings);
-    let several = scopes.len() > 1;
-    let mut parts = Vec::new();
-    let (mut height_m, mut height_method) = (None, None);
-    for (building, scope) in &scopes {
-        let h = height::planning(scope, &storey_gfa.outline_area, ground_m);
-        for s in gfa_by_storey.iter_mut() {
-            s.rooftop_room |= h.rooftop.contains(&s.global_id);
-        }
-        let main = height::main_fabric(scope, &h);
-        parts.extend(parts::of_building(
-            *building, scope, &main, &h.rooftop, ground_m, h.height_m,
-        ));
-        let name = || {
-            buildings
-                .iter()
-                .find(|b| Some(b.node.global_id.as_str()) == *building)
-                .and_then(|b| b.node.name.clone())
-                .unwrap_or_else(|| building.unwrap_or("?").to_string())
-        };
-        for n in h.notes {
-            notes.push(if several {
-                format!("{}: {n}", name())
-            } else {
-                n
-            });
-        }
-        if h.height_m.is_some() && (height_m.is_none() || h.height_m > height_m) {
-            height_m = h.height_m;
-            height_method = h.method;
-        }
+    let per = per_building(
+        &scopes(storeys, spaces, &fabric, buildings),
+        buildings,
+        &storey_gfa.outline_area,
+        ground_m,
+    );
+    for s in gfa_by_storey.iter_mut() {
+        s.rooftop_room |= per.rooftop.contains(&s.global_id);
     }
-    parts.sort_by(|a, b| {
-        b.height_m
-            .unwrap_or(0.0)
-            .total_cmp(&a.height_m.unwrap_or(0.0))
-    });
+    notes.extend(per.notes);
+    let (parts, height_m, height_method) = (per.parts, per.height_m, per.method);
     // Storeys: levels with an area, rooftop rooms not counted above ground.
     let count = |above: bool| {
         gfa_by_storey
@@ -297,14 +333,6 @@ pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
             .count()
     };
     let (storeys_above, storeys_below) = (count(true), count(false));
-    if several {
-        if let Some(h) = height_m {
-            notes.push(format!(
-                "{} buildings: the model's height is the highest building's ({h:.2} m)",
-                scopes.len()
-            ));
-        }
-    }
     if let Some(h) = height_m {
         if h < 0.0 {
             diags.push(Diagnostic::warn(

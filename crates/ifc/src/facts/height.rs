@@ -45,14 +45,15 @@ pub struct Scope<'a> {
     pub fabric: Vec<&'a Element>,
 }
 
-pub struct Height {
+pub struct Height<'a> {
     pub height_m: Option<f64>,
     pub method: Option<HeightMethod>,
     pub notes: Vec<String>,
     /// Storeys left out as rooftop rooms.
     pub rooftop: HashSet<String>,
-    /// Elements left out as rooftop structures inside the top storey (GlobalIds).
-    pub rooftop_elements: HashSet<String>,
+    /// The elements that count for height: no rooftop rooms, no rooftop structures
+    /// inside the top storey, no roof accessories.
+    pub main: Vec<&'a Element>,
 }
 
 /// Topmost storeys whose outline is at most 1/4 of the largest storey and whose name
@@ -97,15 +98,6 @@ fn rooftop_rooms(
         }
     }
     rooftop
-}
-
-/// The elements that count for height: no rooftop rooms, no rooftop structures, no
-/// roof accessories.
-pub fn main_fabric<'a>(scope: &Scope<'a>, h: &Height) -> Vec<&'a Element> {
-    main_without_rooms(scope, &h.rooftop)
-        .into_iter()
-        .filter(|e| !h.rooftop_elements.contains(&e.global_id))
-        .collect()
 }
 
 fn main_without_rooms<'a>(scope: &Scope<'a>, rooftop: &HashSet<String>) -> Vec<&'a Element> {
@@ -159,7 +151,11 @@ fn rooftop_structures(
 }
 
 /// The planning height of the building in `scope` above ground `g`.
-pub fn planning(scope: &Scope, outline_area: &BTreeMap<String, f64>, g: Option<f64>) -> Height {
+pub fn planning<'a>(
+    scope: &Scope<'a>,
+    outline_area: &BTreeMap<String, f64>,
+    g: Option<f64>,
+) -> Height<'a> {
     let mut notes = Vec::new();
     let rooftop = rooftop_rooms(scope, outline_area, &mut notes);
     let max_outline = scope
@@ -168,15 +164,9 @@ pub fn planning(scope: &Scope, outline_area: &BTreeMap<String, f64>, g: Option<f
         .filter_map(|s| outline_area.get(&s.node.global_id))
         .copied()
         .fold(0.0, f64::max);
-    let rooftop_elements = rooftop_structures(
-        &main_without_rooms(scope, &rooftop),
-        max_outline,
-        &mut notes,
-    );
-    let main: Vec<&Element> = main_without_rooms(scope, &rooftop)
-        .into_iter()
-        .filter(|e| !rooftop_elements.contains(&e.global_id))
-        .collect();
+    let mut main = main_without_rooms(scope, &rooftop);
+    let rooftop_elements = rooftop_structures(&main, max_outline, &mut notes);
+    main.retain(|e| !rooftop_elements.contains(&e.global_id));
     let (mut height_m, mut method) = (None, None);
     if let Some(g) = g {
         let roofs: Vec<&Element> = main.iter().copied().filter(|e| is_roof(e)).collect();
@@ -209,7 +199,7 @@ pub fn planning(scope: &Scope, outline_area: &BTreeMap<String, f64>, g: Option<f
         method,
         notes,
         rooftop,
-        rooftop_elements,
+        main,
     }
 }
 
