@@ -161,10 +161,10 @@ fn errors_are_problem_json_and_name_what_is_missing() {
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
     assert!(r.json()["detail"].as_str().unwrap().contains("/nope/"));
     assert!(r.header("content-security-policy").is_some());
-    // A body over the limit is refused before any handler reads it.
-    let big = vec![b'x'; zhishen_server::MAX_BODY_BYTES + 1];
-    let r = request(s.addr, "POST", "/healthz", &big);
-    assert!(r.status == 405 || r.status == 413, "{}", r.status);
+    // A write to a read-only route is refused (no route takes a body yet, so the body
+    // limit itself is not exercised here).
+    let r = request(s.addr, "POST", "/healthz", b"{}");
+    assert_eq!(r.status, 405, "{}", r.body);
 }
 
 #[test]
