@@ -15,13 +15,15 @@
 //! The rendered table is docs/accuracy.md: the test fails when the file differs
 //! (`ZHISHEN_BLESS=1` rewrites it) and when any row disagrees with its expectation.
 
+mod common;
+
+use common::feature;
 use geo::{Coord, Geometry, LineString, MultiPolygon, Polygon};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use zhishen_rules::profile::{Profile, NATIONAL};
 use zhishen_rules::report::Inputs;
 use zhishen_rules::{Profiles, Report, ReviewInput, Status};
-use zhishen_site::{Feature, Kind, SiteModel};
+use zhishen_site::{Kind, SiteModel};
 use zhishen_testkit::shapes::{
     area, balcony, canopy, rect, Basement, Building, Frame, Level, Pt, Scene, Solid, Stack, ROOF_M,
 };
@@ -201,29 +203,6 @@ fn poly(outer: &[Pt], holes: &[Vec<Pt>]) -> Polygon<f64> {
         LineString(c)
     };
     Polygon::new(ring(outer), holes.iter().map(|h| ring(h)).collect())
-}
-
-fn feature(kind: Kind, geometry: Geometry<f64>, attrs: Value, fid: u64) -> Feature {
-    use geo::BoundingRect;
-    let bbox = geometry
-        .bounding_rect()
-        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
-    let attrs: BTreeMap<String, Value> = attrs
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    Feature {
-        kind,
-        geometry,
-        bbox,
-        attrs,
-        extra: BTreeMap::new(),
-        file: format!("{}.geojson", kind.as_str()),
-        layer: kind.as_str().into(),
-        fid: Some(fid),
-    }
 }
 
 impl Site {

@@ -7,9 +7,10 @@
 //! y -20..0 along its south edge. The default building is 20 × 10 m, 3 storeys of 3 m,
 //! flat roof slab 0.2 m thick on top, no parapet: height 9.20 m, footprint 200 m², GFA 600 m².
 
+mod common;
+
 use geo::{Coord, Geometry, LineString, Polygon};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use zhishen_rules::report::Inputs;
 use zhishen_rules::{Profiles, Report, ReviewInput, Status};
 use zhishen_site::{Feature, Kind, SiteModel};
@@ -30,26 +31,7 @@ fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {
 }
 
 fn feature(kind: Kind, geometry: Geometry<f64>, attrs: Value) -> Feature {
-    use geo::BoundingRect;
-    let bbox = geometry
-        .bounding_rect()
-        .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
-    let attrs: BTreeMap<String, Value> = attrs
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    Feature {
-        kind,
-        geometry,
-        bbox,
-        attrs,
-        extra: BTreeMap::new(),
-        file: format!("{}.geojson", kind.as_str()),
-        layer: kind.as_str().into(),
-        fid: Some(1),
-    }
+    common::feature(kind, geometry, attrs, 1)
 }
 
 fn parcel_attrs() -> Value {
