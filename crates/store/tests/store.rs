@@ -36,6 +36,21 @@ fn submit(item: &str, mats: &[&str]) -> Command {
     }
 }
 
+/// Case C1 created (r1) and its LAND item submitted with both materials (r2).
+async fn create_and_submit(s: &Store) {
+    s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
+        .await
+        .unwrap();
+    s.execute(
+        &cid("C1"),
+        &submit("LAND", &["app", "plan"]),
+        &applicant(),
+        &rid("r2"),
+    )
+    .await
+    .unwrap();
+}
+
 async fn seqs(store: &Store, case: &str) -> Vec<u64> {
     store
         .events(&cid(case))
@@ -370,17 +385,7 @@ async fn concurrent_creates_on_different_cases_share_one_log() {
 async fn timers_are_persisted_and_fired_as_audited_commands() {
     for db in both("timers_are_persisted_and_fired_as_audited_commands").await {
         let s = &db.store;
-        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
-            .await
-            .unwrap();
-        s.execute(
-            &cid("C1"),
-            &submit("LAND", &["app", "plan"]),
-            &applicant(),
-            &rid("r2"),
-        )
-        .await
-        .unwrap();
+        create_and_submit(s).await;
         let armed = s.timers(Some(&cid("C1"))).await.unwrap();
         let auto = armed
             .iter()
@@ -644,17 +649,7 @@ async fn checkpoints_are_signed_and_verified() {
 async fn conclude_and_rate_complete_a_case() {
     let db = sqlite().await;
     let s = &db.store;
-    s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
-        .await
-        .unwrap();
-    s.execute(
-        &cid("C1"),
-        &submit("LAND", &["app", "plan"]),
-        &applicant(),
-        &rid("r2"),
-    )
-    .await
-    .unwrap();
+    create_and_submit(s).await;
     s.execute(
         &cid("C1"),
         &Command::Accept {
@@ -875,17 +870,7 @@ async fn a_request_repeated_inside_one_group_replays_or_is_refused() {
 async fn unknown_stored_kinds_are_corrupt_naming_the_row() {
     let db = sqlite().await;
     let s = &db.store;
-    s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
-        .await
-        .unwrap();
-    s.execute(
-        &cid("C1"),
-        &submit("LAND", &["app", "plan"]),
-        &applicant(),
-        &rid("r2"),
-    )
-    .await
-    .unwrap();
+    create_and_submit(s).await;
     let texts: Vec<String> = sqlx::query_scalar("SELECT kind FROM case_event ORDER BY seq")
         .fetch_all(s.pool())
         .await
@@ -932,17 +917,7 @@ async fn unknown_stored_kinds_are_corrupt_naming_the_row() {
 async fn a_forged_projection_is_named_by_replaying_the_events() {
     for db in both("a_forged_projection_is_named_by_replaying_the_events").await {
         let s = &db.store;
-        s.execute(&cid("C1"), &create("C1"), &applicant(), &rid("r1"))
-            .await
-            .unwrap();
-        s.execute(
-            &cid("C1"),
-            &submit("LAND", &["app", "plan"]),
-            &applicant(),
-            &rid("r2"),
-        )
-        .await
-        .unwrap();
+        create_and_submit(s).await;
         s.execute(&cid("C2"), &create("C2"), &applicant(), &rid("r3"))
             .await
             .unwrap();
