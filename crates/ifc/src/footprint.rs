@@ -137,6 +137,11 @@ impl Union {
         self.finish_with(OverlayRule::Difference)
     }
 
+    /// Where the subject and the clip polygons overlap.
+    pub fn finish_intersection(self) -> Outline {
+        self.finish_with(OverlayRule::Intersect)
+    }
+
     fn finish_with(mut self, rule: OverlayRule) -> Outline {
         let Some(o) = self.origin else {
             return Outline::default();
@@ -224,6 +229,14 @@ pub fn difference(a: &Rings, b: &Rings) -> Outline {
     u.add_rings(a, false);
     u.add_rings(b, true);
     u.finish_difference()
+}
+
+/// `a` where it overlaps `b`, both finished outlines on the 1 cm grid.
+pub fn intersection(a: &Rings, b: &Rings) -> Outline {
+    let mut u = Union::new();
+    u.add_rings(a, false);
+    u.add_rings(b, true);
+    u.finish_intersection()
 }
 
 /// The union of finished outlines.
@@ -352,6 +365,11 @@ mod tests {
         // A hole's orientation survives a round trip: podium less (podium less tower) = tower.
         let back = difference(&podium, &d.rings);
         assert!((back.area_m2 - 400.0).abs() < 1e-9, "{}", back.area_m2);
+        // A 20 × 20 square half over the podium's east edge overlaps it by 10 × 20.
+        let edge = rings_of(&[square(50.0, 10.0, 20.0)]);
+        let both = intersection(&podium, &edge);
+        assert!((both.area_m2 - 200.0).abs() < 1e-9, "{}", both.area_m2);
+        assert_eq!(intersection(&podium, &tower).area_m2, 400.0);
     }
 
     #[test]

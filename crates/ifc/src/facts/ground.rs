@@ -8,7 +8,7 @@
 //! where it lies more than that below it.
 
 use super::project_tris;
-use crate::footprint::{clip_z, difference, Outline};
+use crate::footprint::{clip_z, intersection, Outline};
 use crate::model::{Element, Rings};
 
 /// A part counts above (below) ground only where it is more than this above (below) it.
@@ -66,9 +66,7 @@ fn base(fabric: &[&Element], g: f64, above: &Outline) -> Outline {
     })
     .finish();
     let filled: Rings = band.rings.iter().map(|p| vec![p[0].clone()]).collect();
-    // filled ∩ above = filled − (filled − above).
-    let outside = difference(&filled, &above.rings);
-    difference(&filled, &outside.rings)
+    intersection(&filled, &above.rings)
 }
 
 /// Says which elements the ground cut: flush with it (below ground only) or split by it.
