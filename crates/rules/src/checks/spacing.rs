@@ -6,13 +6,70 @@
 //! for sunlight 日照, which governs where a city requires an analysis.
 
 use crate::context::{decide_distance, fmt_m, footprint_near_existing, result, Ctx};
-use crate::neighbours;
+use crate::neighbours::{self, Pair};
+use crate::profile::Spacing;
 use crate::report::{CheckResult, Status, Text, Unit};
 use geo::Centroid;
 
 /// Above this height a building counts as high-rise for the gable 山墙
 /// minimum (the residential high-rise line of GB 50016-2014 §2.1.1).
 const GABLE_HIGH_RISE_M: f64 = 27.0;
+
+/// What one pair must keep apart.
+enum Required {
+    /// No spacing rule applies (the northern building is not residential).
+    Exempt,
+    /// A height the rule needs is not known.
+    Unknown,
+    Metres {
+        req: f64,
+        why: String,
+        facing: bool,
+    },
+}
+
+/// The spacing a part at height `h` and its neighbour need: facing pairs (within the
+/// sector of due north or south) k × H of the southern one when the northern one is
+/// residential, side-by-side pairs the gable minimum.
+fn required(rule: &Spacing, p: &Pair, h: f64, ours_res: bool) -> Required {
+    let (Some(c0), Some(c1)) = (p.ours.geom.centroid(), p.theirs.geom.centroid()) else {
+        return Required::Exempt;
+    };
+    let hn = p.theirs.height_m;
+    // Angle of the neighbour from due north or south, in degrees.
+    let (dx, dy) = (c1.x() - c0.x(), c1.y() - c0.y());
+    let facing = dx.abs().atan2(dy.abs()).to_degrees() <= rule.facing_sector_deg;
+    if facing {
+        let (north_res, south_h) = if c0.y() < c1.y() {
+            (p.theirs.residential, Some(h))
+        } else {
+            (ours_res, hn)
+        };
+        match (north_res, south_h) {
+            (false, _) => Required::Exempt,
+            (true, None) => Required::Unknown,
+            (true, Some(sh)) => Required::Metres {
+                req: (rule.k * sh).max(rule.min_m),
+                why: format!("k·H = {:.2} × {:.2}", rule.k, sh),
+                facing,
+            },
+        }
+    } else {
+        let Some(hn) = hn else {
+            return Required::Unknown;
+        };
+        let high = h > GABLE_HIGH_RISE_M || hn > GABLE_HIGH_RISE_M;
+        Required::Metres {
+            req: if high {
+                rule.gable_min_high_rise_m
+            } else {
+                rule.gable_min_m
+            },
+            why: "gable".into(),
+            facing,
+        }
+    }
+}
 
 /// Governing pair: distance, required, name, basis, closest points.
 type Best = (f64, f64, String, String, geo::Coord<f64>, geo::Coord<f64>);
@@ -40,7 +97,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
     let mut rows = Vec::new();
     let mut unknown = Vec::new();
     for p in neighbours::pairs(ctx, &parts, rule.search_m, false) {
-        let name = p.theirs.name;
+        let name = p.theirs.name.clone();
         let theirs_res = p.theirs.residential;
         if !ours_res && !theirs_res {
             continue;
@@ -49,47 +106,14 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             unknown.push("本建筑 this building".to_string());
             continue;
         };
-        let (Some(c0), Some(c1)) = (p.ours.geom.centroid(), p.theirs.geom.centroid()) else {
-            continue;
-        };
         let (a, b, d) = (p.a, p.b, p.distance);
-        let hn = p.theirs.height_m;
-        // Angle of the neighbour from due north or south, in degrees.
-        let (dx, dy) = (c1.x() - c0.x(), c1.y() - c0.y());
-        let off_axis = dx.abs().atan2(dy.abs()).to_degrees();
-        let facing = off_axis <= rule.facing_sector_deg;
-        let (req, why) = if facing {
-            let we_are_south = c0.y() < c1.y();
-            let (north_res, south_h) = if we_are_south {
-                (theirs_res, Some(h))
-            } else {
-                (ours_res, hn)
-            };
-            if !north_res {
+        let (req, why, facing) = match required(rule, &p, h, ours_res) {
+            Required::Exempt => continue,
+            Required::Unknown => {
+                unknown.push(name);
                 continue;
             }
-            let Some(sh) = south_h else {
-                unknown.push(name);
-                continue;
-            };
-            (
-                (rule.k * sh).max(rule.min_m),
-                format!("k·H = {:.2} × {:.2}", rule.k, sh),
-            )
-        } else {
-            let Some(hn) = hn else {
-                unknown.push(name);
-                continue;
-            };
-            let high = h > GABLE_HIGH_RISE_M || hn > GABLE_HIGH_RISE_M;
-            (
-                if high {
-                    rule.gable_min_high_rise_m
-                } else {
-                    rule.gable_min_m
-                },
-                "gable".into(),
-            )
+            Required::Metres { req, why, facing } => (req, why, facing),
         };
         rows.push(serde_json::json!({"building": name, "distance_m": d, "required_m": req, "facing": facing, "basis": why, "part_height_m": h}));
         if best
