@@ -51,27 +51,22 @@ type Best = (
     (geo::Coord<f64>, geo::Coord<f64>),
 );
 
-pub fn check(ctx: &Ctx) -> CheckResult {
-    let mut r = result(
-        "setback_road",
-        Text::new("退道路红线", "Setback from road red lines"),
-        Unit::M,
-    );
-    let Some(fp) = ctx.footprint() else {
-        needs_placement(&mut r, ctx);
-        return r;
-    };
-    if ctx.site.count(Kind::RoadRedLine) == 0 {
-        r.explanation = Text::new(
-            "场地数据没有道路红线图层",
-            "the site package has no road red lines",
-        );
-        return r;
-    }
-    let parcel_min = ctx.parcel.number("setback_road_min");
+/// Every road near the footprint against every part: the governing pair, the rows of
+/// the details, and the roads whose requirement is unknown.
+struct Measured {
+    best: Option<Best>,
+    rows: Vec<serde_json::Value>,
+    unknown: Vec<String>,
+}
+
+fn measure(
+    ctx: &Ctx,
+    fp: &geo::MultiPolygon<f64>,
+    parcel_min: Option<f64>,
+    residential: bool,
+) -> Measured {
     let table = ctx.profiles.pick(|p| p.setback_road.as_ref());
     let height = ctx.height();
-    let residential = ctx.is_residential();
     let search = parcel_min
         .into_iter()
         .chain(
@@ -129,8 +124,36 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             }
         }
     }
+    Measured {
+        best,
+        rows,
+        unknown,
+    }
+}
+
+pub fn check(ctx: &Ctx) -> CheckResult {
+    let mut r = result(
+        "setback_road",
+        Text::new("退道路红线", "Setback from road red lines"),
+        Unit::M,
+    );
+    let Some(fp) = ctx.footprint() else {
+        needs_placement(&mut r, ctx);
+        return r;
+    };
+    if ctx.site.count(Kind::RoadRedLine) == 0 {
+        r.explanation = Text::new(
+            "场地数据没有道路红线图层",
+            "the site package has no road red lines",
+        );
+        return r;
+    }
+    let residential = ctx.is_residential();
+    let m = measure(ctx, fp, ctx.parcel.number("setback_road_min"), residential);
+    let (best, rows, mut unknown) = (m.best, m.rows, m.unknown);
     unknown.sort();
     unknown.dedup();
+    let height = ctx.height();
     r.details =
         serde_json::json!({"roads": rows, "building_height_m": height, "residential": residential});
     let Some((d, req, cite, name, (a, b))) = best else {
