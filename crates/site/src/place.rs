@@ -3,9 +3,10 @@
 use crate::load::{srs_from, srs_label};
 use crate::SiteError;
 use gdal::spatial_ref::CoordTransform;
+use gdal::spatial_ref::SpatialRef;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde::Serialize;
-use zhishen_ifc::{Confidence, Model, Rings};
+use zhishen_ifc::{Confidence, MapConversion, Model, Rings, SiteRef};
 
 /// An explicit placement (`--place E,N,rotation_deg[,elevation]`): where the model's
 /// origin lands in site coordinates and how its +X axis is turned from grid east.
@@ -179,7 +180,6 @@ pub fn place(
     site_crs: &str,
     explicit: Option<Placement>,
 ) -> Result<PlacedBuilding, SiteError> {
-    let fp = &model.facts.footprint;
     if let Some(p) = explicit {
         let (s, c) = p.rotation_deg.to_radians().sin_cos();
         let f = move |x: f64, y: f64| (p.eastings + c * x - s * y, p.northings + s * x + c * y);
@@ -194,105 +194,12 @@ pub fn place(
     }
     let site = srs_from(site_crs)
         .map_err(|m| SiteError::Placement(format!("site CRS {site_crs}: {m}")))?;
-    let mut warnings = Vec::new();
     if let Some(mc) = &model.georef.map_conversion {
-        if mc.confidence == Confidence::Low {
-            return Err(SiteError::Placement(format!(
-                "{} of {} is implausible ({}); give --place E,N,rotation",
-                mc.source,
-                model.file,
-                model.georef.warnings.join("; ")
-            )));
-        }
-        let Some(code) = mc.crs.as_ref().and_then(|c| c.epsg()) else {
-            return Err(SiteError::Placement(format!(
-                "{} of {} names no EPSG target CRS; give --place E,N,rotation",
-                mc.source, model.file
-            )));
-        };
-        let model_crs = format!("EPSG:{code}");
-        let src =
-            srs_from(&model_crs).map_err(|m| SiteError::Placement(format!("{model_crs}: {m}")))?;
-        let same = srs_label(&src) == srs_label(&site);
-        let ct = if same {
-            None
-        } else {
-            Some(
-                CoordTransform::new(&src, &site)
-                    .map_err(|e| SiteError::Placement(e.to_string()))?,
-            )
-        };
-        let mc = mc.clone();
-        let f = move |x: f64, y: f64| {
-            let p = mc.to_map([x, y, 0.0]);
-            match &ct {
-                None => (p[0], p[1]),
-                Some(t) => {
-                    let (mut xs, mut ys, mut zs) = ([p[0]], [p[1]], [0.0]);
-                    match t.transform_coords(&mut xs, &mut ys, &mut zs) {
-                        Ok(()) => (xs[0], ys[0]),
-                        Err(_) => (f64::NAN, f64::NAN),
-                    }
-                }
-            }
-        };
-        let footprint = to_polys(fp, &f);
-        if footprint
-            .0
-            .iter()
-            .flat_map(|p| p.exterior().0.iter())
-            .any(|c| !c.x.is_finite() || !c.y.is_finite())
-        {
-            return Err(SiteError::Placement(format!(
-                "the footprint could not be transformed from {model_crs} to {site_crs}"
-            )));
-        }
-        if !same {
-            warnings.push(format!("transformed from {model_crs} to {site_crs}"));
-        }
-        return Ok(Mapping {
-            source: PlacementSource::MapConversion {
-                model_crs,
-                transformed: !same,
-            },
-            accuracy: Confidence::High,
-            origin_elevation_m: Some(
-                model
-                    .georef
-                    .map_conversion
-                    .as_ref()
-                    .map(|m| m.orthogonal_height_m)
-                    .unwrap_or(0.0),
-            ),
-            warnings,
-            f: &f,
-        }
-        .place(model, Some(footprint)));
+        return by_map_conversion(model, mc, &site, site_crs);
     }
     if let Some(s) = &model.georef.site_ref {
         if s.default_of.is_none() && s.confidence != Confidence::None {
-            let wgs = srs_from("EPSG:4326").map_err(SiteError::Placement)?;
-            let ct = CoordTransform::new(&wgs, &site)
-                .map_err(|e| SiteError::Placement(e.to_string()))?;
-            let (mut xs, mut ys, mut zs) = ([s.lon], [s.lat], [0.0]);
-            ct.transform_coords(&mut xs, &mut ys, &mut zs)
-                .map_err(|e| SiteError::Placement(e.to_string()))?;
-            let (e0, n0) = (xs[0], ys[0]);
-            warnings.push(
-                "placed from IfcSite RefLatitude/RefLongitude: origin only, rotation assumed 0, accuracy low".into(),
-            );
-            let f = move |x: f64, y: f64| (e0 + x, n0 + y);
-            return Ok(Mapping {
-                source: PlacementSource::SiteReference {
-                    lat: s.lat,
-                    lon: s.lon,
-                },
-                accuracy: Confidence::Low,
-                origin_elevation_m: s.elevation_m,
-                warnings,
-                f: &f,
-            }
-            .place(model, None));
+            return by_site_reference(model, s, &site);
         }
     }
     Err(SiteError::NoPlacement {
@@ -305,4 +212,107 @@ pub fn place(
             _ => "it has no map conversion and no usable IfcSite location".into(),
         },
     })
+}
+
+/// Placement by the model's map conversion, transformed when its CRS is not the site's.
+fn by_map_conversion(
+    model: &Model,
+    mc: &MapConversion,
+    site: &SpatialRef,
+    site_crs: &str,
+) -> Result<PlacedBuilding, SiteError> {
+    let mut warnings = Vec::new();
+    if mc.confidence == Confidence::Low {
+        return Err(SiteError::Placement(format!(
+            "{} of {} is implausible ({}); give --place E,N,rotation",
+            mc.source,
+            model.file,
+            model.georef.warnings.join("; ")
+        )));
+    }
+    let Some(code) = mc.crs.as_ref().and_then(|c| c.epsg()) else {
+        return Err(SiteError::Placement(format!(
+            "{} of {} names no EPSG target CRS; give --place E,N,rotation",
+            mc.source, model.file
+        )));
+    };
+    let model_crs = format!("EPSG:{code}");
+    let src =
+        srs_from(&model_crs).map_err(|m| SiteError::Placement(format!("{model_crs}: {m}")))?;
+    let same = srs_label(&src) == srs_label(site);
+    let ct = if same {
+        None
+    } else {
+        Some(CoordTransform::new(&src, site).map_err(|e| SiteError::Placement(e.to_string()))?)
+    };
+    let height = mc.orthogonal_height_m;
+    let mc = mc.clone();
+    let f = move |x: f64, y: f64| {
+        let p = mc.to_map([x, y, 0.0]);
+        match &ct {
+            None => (p[0], p[1]),
+            Some(t) => {
+                let (mut xs, mut ys, mut zs) = ([p[0]], [p[1]], [0.0]);
+                match t.transform_coords(&mut xs, &mut ys, &mut zs) {
+                    Ok(()) => (xs[0], ys[0]),
+                    Err(_) => (f64::NAN, f64::NAN),
+                }
+            }
+        }
+    };
+    let footprint = to_polys(&model.facts.footprint, &f);
+    if footprint
+        .0
+        .iter()
+        .flat_map(|p| p.exterior().0.iter())
+        .any(|c| !c.x.is_finite() || !c.y.is_finite())
+    {
+        return Err(SiteError::Placement(format!(
+            "the footprint could not be transformed from {model_crs} to {site_crs}"
+        )));
+    }
+    if !same {
+        warnings.push(format!("transformed from {model_crs} to {site_crs}"));
+    }
+    Ok(Mapping {
+        source: PlacementSource::MapConversion {
+            model_crs,
+            transformed: !same,
+        },
+        accuracy: Confidence::High,
+        origin_elevation_m: Some(height),
+        warnings,
+        f: &f,
+    }
+    .place(model, Some(footprint)))
+}
+
+/// Placement at the IfcSite reference point: origin only, rotation 0, low accuracy.
+fn by_site_reference(
+    model: &Model,
+    s: &SiteRef,
+    site: &SpatialRef,
+) -> Result<PlacedBuilding, SiteError> {
+    let mut warnings = Vec::new();
+    let wgs = srs_from("EPSG:4326").map_err(SiteError::Placement)?;
+    let ct = CoordTransform::new(&wgs, site).map_err(|e| SiteError::Placement(e.to_string()))?;
+    let (mut xs, mut ys, mut zs) = ([s.lon], [s.lat], [0.0]);
+    ct.transform_coords(&mut xs, &mut ys, &mut zs)
+        .map_err(|e| SiteError::Placement(e.to_string()))?;
+    let (e0, n0) = (xs[0], ys[0]);
+    warnings.push(
+        "placed from IfcSite RefLatitude/RefLongitude: origin only, rotation assumed 0, accuracy low".into(),
+    );
+    let f = move |x: f64, y: f64| (e0 + x, n0 + y);
+    Ok(Mapping {
+        source: PlacementSource::SiteReference {
+            lat: s.lat,
+            lon: s.lon,
+        },
+        accuracy: Confidence::Low,
+        origin_elevation_m: s.elevation_m,
+        warnings,
+        f: &f,
+    }
+    .place(model, None))
 }
