@@ -12,6 +12,9 @@ pub enum AppError {
     /// A case, item, blob or job that does not exist (or that the caller may not see).
     #[error("未找到 not found: {0}")]
     NotFound(String),
+    /// No valid session or token: the caller must sign in first.
+    #[error("未登录 unauthenticated: {0}")]
+    Unauthenticated(String),
     /// The caller's role or scope does not allow it.
     #[error("无权操作 forbidden: {0}")]
     Forbidden(String),
@@ -25,6 +28,9 @@ pub enum AppError {
     /// The request contradicts the stored state (a request id reused, a stale lease).
     #[error("冲突 conflict: {0}")]
     Conflict(String),
+    /// An upload or body over its configured limit; nothing of it was kept.
+    #[error("内容过大 too large: {0}")]
+    TooLarge(String),
     /// Infrastructure: database, blob store, IO. Not the caller's fault.
     #[error("内部错误 internal: {0}")]
     Internal(String),
@@ -43,8 +49,9 @@ impl AppError {
     /// 1 for a refusal and for anything else that did not succeed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::BadInput(_) | AppError::NotFound(_) => 2,
-            AppError::Forbidden(_)
+            AppError::BadInput(_) | AppError::NotFound(_) | AppError::TooLarge(_) => 2,
+            AppError::Unauthenticated(_)
+            | AppError::Forbidden(_)
             | AppError::Refused { .. }
             | AppError::Conflict(_)
             | AppError::Internal(_) => 1,
@@ -56,6 +63,8 @@ impl AppError {
         match self {
             AppError::BadInput(_) => 400,
             AppError::NotFound(_) => 404,
+            AppError::Unauthenticated(_) => 401,
+            AppError::TooLarge(_) => 413,
             AppError::Forbidden(_) => 403,
             AppError::Refused { .. } => 422,
             AppError::Conflict(_) => 409,
@@ -119,6 +128,8 @@ mod tests {
             (AppError::BadInput("x".into()), 2, 400),
             (AppError::NotFound("case C1".into()), 2, 404),
             (AppError::Forbidden("x".into()), 1, 403),
+            (AppError::Unauthenticated("x".into()), 1, 401),
+            (AppError::TooLarge("x".into()), 2, 413),
             (AppError::refused("wrong_state", "z", "e"), 1, 422),
             (AppError::Conflict("x".into()), 1, 409),
             (AppError::Internal("x".into()), 1, 500),

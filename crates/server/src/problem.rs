@@ -55,7 +55,11 @@ impl IntoResponse for ApiError {
         let (kind, title) = match &self.0 {
             AppError::BadInput(_) => ("urn:zhishen:bad_input", "输入无效 Bad input"),
             AppError::NotFound(_) => ("urn:zhishen:not_found", "未找到 Not found"),
+            AppError::Unauthenticated(_) => {
+                ("urn:zhishen:unauthenticated", "未登录 Sign-in required")
+            }
             AppError::Forbidden(_) => ("urn:zhishen:forbidden", "无权操作 Forbidden"),
+            AppError::TooLarge(_) => ("urn:zhishen:too_large", "内容过大 Too large"),
             AppError::Refused { .. } => ("urn:zhishen:refused", "拒绝 Refused"),
             AppError::Conflict(_) => ("urn:zhishen:conflict", "冲突 Conflict"),
             AppError::Internal(_) => ("urn:zhishen:internal", "内部错误 Internal error"),
