@@ -7,6 +7,7 @@
 //! Errors are one type, [`AppError`], mapped to an exit code and to an HTTP status in
 //! one place each. Ids that cross this boundary are newtypes ([`ids`]).
 
+pub mod auth;
 pub mod defs;
 mod error;
 pub mod ids;

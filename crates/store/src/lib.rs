@@ -12,6 +12,7 @@
 //! on SQLite), and concurrent commands share one transaction and commit
 //! (group commit); each is acknowledged only after its commit.
 
+pub mod access;
 mod bench;
 pub mod blob;
 mod chain;
@@ -25,6 +26,7 @@ mod review;
 mod run;
 mod script;
 
+pub use access::{AccessEntry, AccessRecord, AccessVerdict, CaseScope, SessionRow, UserRow};
 pub use blob::LocalBlobs;
 #[cfg(feature = "s3")]
 pub use blob::S3Blobs;

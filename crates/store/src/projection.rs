@@ -63,21 +63,48 @@ impl Store {
         for r in rows {
             let id: String = r.try_get(0)?;
             let text: String = r.try_get(1)?;
-            let stored: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| StoreError::Corrupt(format!("case {id}: projection JSON: {e}")))?;
-            let case_id = CaseId::new(id.clone())
-                .map_err(|e| StoreError::Corrupt(format!("case row {id:?}: {e}")))?;
-            let replayed = self.replay_projection(&case_id, &stored).await?;
-            if let Some((path, s, p)) = first_difference(&stored, &replayed, String::new()) {
-                out.push(ProjectionMismatch {
+            out.extend(self.compare_projection(id, &text).await?);
+        }
+        Ok(out)
+    }
+
+    /// The same check for one case, made before anyone acts on it (the server
+    /// refuses to decide a command on a forged projection). `None`: it agrees, or
+    /// the case does not exist.
+    pub async fn verify_projection(
+        &self,
+        case_id: &CaseId,
+    ) -> Result<Option<ProjectionMismatch>, StoreError> {
+        let text: Option<String> = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = $1")
+            .bind(case_id.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        match text {
+            Some(t) => self.compare_projection(case_id.as_str().to_string(), &t).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn compare_projection(
+        &self,
+        id: String,
+        text: &str,
+    ) -> Result<Option<ProjectionMismatch>, StoreError> {
+        let stored: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| StoreError::Corrupt(format!("case {id}: projection JSON: {e}")))?;
+        let case_id = CaseId::new(id.clone())
+            .map_err(|e| StoreError::Corrupt(format!("case row {id:?}: {e}")))?;
+        let replayed = self.replay_projection(&case_id, &stored).await?;
+        Ok(
+            first_difference(&stored, &replayed, String::new()).map(|(path, s, p)| {
+                ProjectionMismatch {
                     case_id: id,
                     path,
                     stored: s,
                     replayed: p,
-                });
-            }
-        }
-        Ok(out)
+                }
+            }),
+        )
     }
 
     /// The projection the case's events give, under the definitions the stored
