@@ -8,10 +8,12 @@
 //! one place each. Ids that cross this boundary are newtypes ([`ids`]).
 
 pub mod auth;
+pub mod cases;
 pub mod defs;
 mod error;
 pub mod ids;
 pub mod inputs;
+pub mod licences;
 pub mod review;
 pub mod site_package;
 

@@ -461,3 +461,69 @@ fn escape_like(s: &str) -> String {
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
+
+/// A signed e-licence on record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedLicence {
+    pub number: String,
+    pub case_id: String,
+    pub item: String,
+    pub blob_sha256: String,
+}
+
+impl Store {
+    /// Records an issued licence; false when the number or the (case, item) is taken.
+    pub async fn insert_licence(&self, l: &IssuedLicence) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO issued_licence (number, case_id, item, blob_sha256, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&l.number)
+        .bind(&l.case_id)
+        .bind(&l.item)
+        .bind(&l.blob_sha256)
+        .bind(rfc3339(&self.now()))
+        .execute(self.pool())
+        .await;
+        match r {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn licence_by_number(&self, number: &str) -> Result<Option<IssuedLicence>, StoreError> {
+        let row = sqlx::query(
+            "SELECT number, case_id, item, blob_sha256 FROM issued_licence WHERE number = $1",
+        )
+        .bind(number)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(licence_of).transpose()
+    }
+
+    pub async fn licences_of_case(&self, case_id: &str) -> Result<Vec<IssuedLicence>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT number, case_id, item, blob_sha256 FROM issued_licence WHERE case_id = $1 ORDER BY number",
+        )
+        .bind(case_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(licence_of).collect()
+    }
+
+    /// How many licences exist (the next serial is one more).
+    pub async fn licence_count(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM issued_licence")
+            .fetch_one(self.pool())
+            .await?)
+    }
+}
+
+fn licence_of(r: &AnyRow) -> Result<IssuedLicence, StoreError> {
+    Ok(IssuedLicence {
+        number: r.try_get(0)?,
+        case_id: r.try_get(1)?,
+        item: r.try_get(2)?,
+        blob_sha256: r.try_get(3)?,
+    })
+}

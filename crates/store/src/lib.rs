@@ -26,7 +26,9 @@ mod review;
 mod run;
 mod script;
 
-pub use access::{AccessEntry, AccessRecord, AccessVerdict, CaseScope, SessionRow, UserRow};
+pub use access::{
+    AccessEntry, AccessRecord, AccessVerdict, CaseScope, IssuedLicence, SessionRow, UserRow,
+};
 pub use blob::LocalBlobs;
 #[cfg(feature = "s3")]
 pub use blob::S3Blobs;

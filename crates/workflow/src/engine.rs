@@ -799,7 +799,9 @@ fn item_command(
         Command::Conclude {
             outcome, opinion, ..
         } => {
-            need_role(actor, &[Role::Reviewer], cmd)?;
+            // The reviewer concludes, or the department head signs the decision
+            // (审批人 签发) for the department.
+            need_role(actor, &[Role::Reviewer, Role::DeptHead], cmd)?;
             need_dept(actor, item)?;
             if !st.clock_running() {
                 return Err(invalid(item, cmd));

@@ -65,3 +65,14 @@ CREATE TABLE access_head (
     hash  TEXT    NOT NULL
 );
 INSERT INTO access_head (id, size, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+-- Signed e-licences (电子证照) issued for concluded items; the signed JSON is a blob.
+-- The public verification page looks a licence up by its number.
+CREATE TABLE issued_licence (
+    number      TEXT    PRIMARY KEY,
+    case_id     TEXT    NOT NULL,
+    item        TEXT    NOT NULL,
+    blob_sha256 TEXT    NOT NULL,
+    created_at  TEXT    NOT NULL,
+    UNIQUE (case_id, item)
+);

@@ -1,0 +1,186 @@
+//! Cases as a signed-in user sees them (数据范围): who may see which case, creating a
+//! case with its scope, and acting on one. Every path that reads or changes a case
+//! for a user comes through here, so the scoping rule is written once:
+//!
+//! - applicants and agents see their own enterprise's cases;
+//! - clerks, coordinators and supervisors see the cases filed in their region;
+//! - reviewers and approvers see the cases of their region that hold an item of
+//!   their department;
+//! - auditors see every case, read-only; administrators see none.
+//!
+//! A case the user may not see is "not found", exactly like one that does not
+//! exist, so guessing ids tells nothing. Before a command is decided, the case's
+//! stored projection is replayed from its events: a forged projection is refused and
+//! raised as an alert instead of being acted on.
+
+use crate::auth::{Principal, WebRole};
+use crate::AppError;
+use serde::Serialize;
+use zhishen_store::{CaseScope, Executed, Store};
+use zhishen_workflow::{Case, CaseId, Command, RequestId};
+
+/// A case with the scope it was filed under.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopedCase {
+    pub case: Case,
+    pub scope: CaseScope,
+}
+
+/// Whether `p` may see the case.
+pub fn can_see(p: &Principal, scope: &CaseScope, case: &Case) -> bool {
+    match p.role {
+        WebRole::Applicant | WebRole::Agent => p.enterprise.as_deref() == Some(&scope.enterprise),
+        WebRole::Clerk | WebRole::Coordinator | WebRole::Supervisor => p.region == scope.region,
+        WebRole::Reviewer | WebRole::Approver => {
+            p.region == scope.region
+                && p.dept
+                    .as_deref()
+                    .is_some_and(|d| case.items.iter().any(|i| i.department == d))
+        }
+        WebRole::Auditor => true,
+        WebRole::SysAdmin | WebRole::SecAdmin | WebRole::AuditAdmin => false,
+    }
+}
+
+fn not_found(id: &str) -> AppError {
+    AppError::NotFound(format!("案件 case {id}"))
+}
+
+/// The case if `p` may see it; otherwise not found (never "forbidden").
+pub async fn visible_case(store: &Store, p: &Principal, id: &str) -> Result<ScopedCase, AppError> {
+    let case_id = CaseId::new(id).map_err(|_| not_found(id))?;
+    let (Some(case), Some(scope)) = (
+        store.case(&case_id).await?,
+        store.case_scope(case_id.as_str()).await?,
+    ) else {
+        return Err(not_found(id));
+    };
+    if !can_see(p, &scope, &case) {
+        return Err(not_found(id));
+    }
+    Ok(ScopedCase { case, scope })
+}
+
+/// Every case `p` may see, newest first.
+pub async fn list_cases(store: &Store, p: &Principal) -> Result<Vec<ScopedCase>, AppError> {
+    if matches!(
+        p.role,
+        WebRole::SysAdmin | WebRole::SecAdmin | WebRole::AuditAdmin
+    ) {
+        return Ok(Vec::new());
+    }
+    let scopes = store.case_scopes().await?;
+    let mut out = Vec::new();
+    for case in store.cases().await? {
+        let Some(scope) = scopes.iter().find(|s| s.case_id == case.id) else {
+            continue;
+        };
+        if can_see(p, scope, &case) {
+            out.push(ScopedCase {
+                case,
+                scope: scope.clone(),
+            });
+        }
+    }
+    out.sort_by(|a, b| b.case.created_at.cmp(&a.case.created_at));
+    Ok(out)
+}
+
+/// What an applicant fills in to open a case.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct NewCase {
+    /// 项目代码
+    pub project_code: String,
+    /// 项目名称
+    pub project_name: String,
+}
+
+/// Opens a case for `p`'s enterprise in `p`'s region. The id is random, not
+/// sequential, and the request id makes a resubmitted form open no second case.
+pub async fn create_case(
+    store: &Store,
+    p: &Principal,
+    n: &NewCase,
+    request_id: &RequestId,
+) -> Result<CaseId, AppError> {
+    let Some(enterprise) = p.enterprise.clone().filter(|_| {
+        matches!(p.role, WebRole::Applicant | WebRole::Agent)
+    }) else {
+        return Err(AppError::Forbidden(format!(
+            "{} ({}) cannot open a case",
+            p.user_id,
+            p.role.as_str()
+        )));
+    };
+    for (field, v, max) in [
+        ("project_code", &n.project_code, 64),
+        ("project_name", &n.project_name, 200),
+    ] {
+        if v.trim().is_empty() || v.chars().count() > max {
+            return Err(AppError::BadInput(format!(
+                "{field}: 1–{max} characters required"
+            )));
+        }
+    }
+    let stamp = store.now().format("%Y%m%d");
+    let rand = hex::encode(crate::auth::random_bytes(5)?);
+    let case_id = CaseId::new(format!("ZS-{stamp}-{rand}"))?;
+    let cmd = Command::CreateCase {
+        case_id: case_id.as_str().to_string(),
+        project_code: n.project_code.trim().to_string(),
+        project_name: n.project_name.trim().to_string(),
+        applicant: p.user_id.clone(),
+    };
+    // The scope first: a case never exists without one (a scope without a case is
+    // harmless and invisible).
+    store
+        .insert_case_scope(&CaseScope {
+            case_id: case_id.as_str().to_string(),
+            enterprise,
+            region: p.region.clone(),
+            title: n.project_name.trim().to_string(),
+        })
+        .await?;
+    store
+        .execute(&case_id, &cmd, &p.actor()?, request_id)
+        .await?;
+    Ok(case_id)
+}
+
+/// Decides and stores one command on a visible case, as `p`.
+pub async fn act(
+    store: &Store,
+    p: &Principal,
+    case_id: &str,
+    cmd: &Command,
+    request_id: &RequestId,
+) -> Result<Executed, AppError> {
+    let sc = visible_case(store, p, case_id).await?;
+    if matches!(cmd, Command::CreateCase { .. } | Command::FireTimer { .. }) {
+        return Err(AppError::Forbidden(format!(
+            "{} is not a user command",
+            cmd.kind()
+        )));
+    }
+    let id = CaseId::new(sc.case.id.clone())?;
+    if let Some(m) = store.verify_projection(&id).await? {
+        tracing::error!(
+            alert = "projection_forged",
+            case = %m.case_id,
+            path = %m.path,
+            "ALERT: the stored case projection differs from its events; refusing to act"
+        );
+        return Err(AppError::refused(
+            "projection_forged",
+            format!(
+                "案件 {} 的存储状态与事件记录不符（{}），已拒绝操作并告警",
+                m.case_id, m.path
+            ),
+            format!(
+                "case {}: the stored state differs from its events at {}; refused and alerted",
+                m.case_id, m.path
+            ),
+        ));
+    }
+    Ok(store.execute(&id, cmd, &p.actor()?, request_id).await?)
+}
