@@ -21,7 +21,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     for (k, v) in HEADERS {
-        h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        // A handler may set a stricter policy of its own (the stored report page).
+        h.entry(HeaderName::from_static(k))
+            .or_insert(HeaderValue::from_static(v));
     }
     res
 }
