@@ -930,6 +930,14 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("blob writer panicked: {e}")))?
     }
 
+    /// How many blobs are recorded (tests and operators: nothing partial was kept).
+    pub async fn blob_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blob")
+            .fetch_one(&self.pool)
+            .await?;
+        u64_of(n, "the blob count")
+    }
+
     pub async fn get_blob(&self, sha: &Sha256) -> Result<Vec<u8>, StoreError> {
         #[cfg(feature = "s3")]
         if let Some(s3) = &self.s3 {
