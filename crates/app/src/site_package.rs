@@ -413,4 +413,49 @@ mod tests {
         assert!(e.to_string().contains("more than"), "{e}");
         assert!(unpack(b"not a zip", out.path(), UnpackLimits::default()).is_err());
     }
+
+    #[test]
+    fn real_bytes_past_the_bound_are_noticed_whatever_was_declared() {
+        // What the walk relies on when a central directory understates a size.
+        let mut data = std::io::repeat(7).take(100);
+        let mut r = Capped {
+            inner: &mut data,
+            left: 60,
+            read: 0,
+            over: false,
+            failed: None,
+        };
+        let mut out = Vec::new();
+        assert!(std::io::copy(&mut r, &mut out).is_err());
+        assert_eq!((out.len(), r.read, r.over, r.failed), (60, 60, true, None));
+        // Exactly at the bound is not over it.
+        let mut data = std::io::repeat(7).take(60);
+        let mut r = Capped {
+            inner: &mut data,
+            left: 60,
+            read: 0,
+            over: false,
+            failed: None,
+        };
+        assert_eq!(std::io::copy(&mut r, &mut std::io::sink()).unwrap(), 60);
+        assert!(!r.over);
+        // Which bound was tighter decides the error.
+        let plan = |cap| Plan {
+            entries: Vec::new(),
+            packed: 1000,
+            cap,
+        };
+        let bounds = ZipBounds {
+            max_entries: 10,
+            max_total_bytes: 1 << 20,
+            max_ratio: Some(200),
+        };
+        let e = over_bound(&plan(200_000), bounds, "x");
+        assert!(
+            matches!(e, AppError::BadInput(ref m) if m.contains("zip bomb")),
+            "{e}"
+        );
+        let e = over_bound(&plan(1 << 20), bounds, "x");
+        assert!(matches!(e, AppError::TooLarge(_)), "{e}");
+    }
 }
