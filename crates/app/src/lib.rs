@@ -16,6 +16,8 @@ pub mod inputs;
 pub mod licences;
 pub mod review;
 pub mod site_package;
+pub mod upload;
 
 pub use error::AppError;
 pub use ids::{CaseId, ItemCode, RequestId, Sha256};
+pub use upload::{StoredUpload, UploadKind, UploadLimits, UploadSink};

@@ -3,7 +3,9 @@
 //! Local layout: `<root>/ab/cdef…` (first two hex digits as a fan-out
 //! directory). A write goes to a temp file in the same directory, is fsynced,
 //! renamed into place and the directory fsynced, so a crash leaves either the
-//! whole blob or nothing. Identical content is stored once.
+//! whole blob or nothing. Identical content is stored once. An upload streamed to a
+//! temp file on the same filesystem is moved in the same way (`put_file`), never
+//! copied through memory.
 
 use crate::StoreError;
 use sha2::{Digest, Sha256};
@@ -76,6 +78,59 @@ impl LocalBlobs {
         Ok(sha)
     }
 
+    /// Moves the file at `src` (its SHA-256 is `sha`, computed by the caller as the file
+    /// was written) into place: fsync, rename, fsync the directory — the same crash
+    /// behaviour as [`LocalBlobs::put`]. Another filesystem is copied to a temp file
+    /// beside the blob first. When the blob is already there, `src` is only removed.
+    /// Returns whether this call created the blob (so a failed caller can undo it). On
+    /// error no blob was created; `src` may remain, the caller removes it.
+    pub fn put_file(&self, src: &Path, sha: &str) -> Result<bool, StoreError> {
+        let path = self.path(sha)?;
+        if path.exists() {
+            remove_if_there(src)?;
+            return Ok(false);
+        }
+        let dir = path.parent().expect("blob path has a fan-out parent");
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir.display().to_string(), e))?;
+        let io = |e| StoreError::io(src.display().to_string(), e);
+        File::open(src).and_then(|f| f.sync_all()).map_err(io)?;
+        match fs::rename(src, &path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices => {
+                self.copy_in(src, &path, sha)?;
+                remove_if_there(src)?;
+            }
+            Err(e) => return Err(StoreError::io(path.display().to_string(), e)),
+        }
+        if let Err(e) = File::open(dir).and_then(|d| d.sync_all()) {
+            // Not durable: take it back rather than leave a blob nobody recorded.
+            let _ = fs::remove_file(&path);
+            return Err(StoreError::io(dir.display().to_string(), e));
+        }
+        Ok(true)
+    }
+
+    /// `src` from another filesystem: copied to a temp file beside `path`, then renamed.
+    fn copy_in(&self, src: &Path, path: &Path, sha: &str) -> Result<(), StoreError> {
+        let dir = path.parent().expect("blob path has a fan-out parent");
+        let tmp = dir.join(format!(".{}.{}.tmp", &sha[2..], std::process::id()));
+        let io = |e| StoreError::io(tmp.display().to_string(), e);
+        let copied = fs::copy(src, &tmp)
+            .and_then(|_| File::open(&tmp)?.sync_all())
+            .and_then(|()| fs::rename(&tmp, path));
+        if let Err(e) = copied {
+            let _ = fs::remove_file(&tmp);
+            return Err(io(e));
+        }
+        Ok(())
+    }
+
+    /// Removes a blob this process just created and could not record.
+    pub(crate) fn remove_created(&self, sha: &str) -> Result<(), StoreError> {
+        let path = self.path(sha)?;
+        remove_if_there(&path)
+    }
+
     /// Reads a blob and checks its hash (a damaged file is an error, not data).
     pub fn get(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
         let path = self.path(sha)?;
@@ -98,6 +153,14 @@ impl LocalBlobs {
 
     pub fn contains(&self, sha: &str) -> Result<bool, StoreError> {
         Ok(self.path(sha)?.exists())
+    }
+}
+
+fn remove_if_there(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::io(path.display().to_string(), e)),
     }
 }
 
@@ -162,6 +225,43 @@ impl S3Blobs {
         Ok(sha)
     }
 
+    /// Uploads the file at `src` under `sha` (computed by the caller as the file was
+    /// written): one PUT when small, a multipart upload (aborted on failure, so no
+    /// object appears) when large. Returns whether this call created the object.
+    pub async fn put_file(&self, src: &Path, sha: &str, size: u64) -> Result<bool, StoreError> {
+        use object_store::ObjectStoreExt;
+        let key = self.key(sha)?;
+        if self.store.head(&key).await.is_ok() {
+            return Ok(false);
+        }
+        let io = |e| StoreError::io(src.display().to_string(), e);
+        if size <= S3_SINGLE_PUT {
+            let bytes = tokio::fs::read(src).await.map_err(io)?;
+            self.store.put(&key, bytes.into()).await?;
+            return Ok(true);
+        }
+        let mut up = object_store::WriteMultipart::new(self.store.put_multipart(&key).await?);
+        match copy_parts(src, &mut up).await {
+            Ok(()) => {
+                up.finish().await?;
+                Ok(true)
+            }
+            Err(e) => {
+                if let Err(a) = up.abort().await {
+                    tracing::warn!(%key, "aborting a failed multipart upload: {a}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes an object this process just created and could not record.
+    pub(crate) async fn remove_created(&self, sha: &str) -> Result<(), StoreError> {
+        use object_store::ObjectStoreExt;
+        self.store.delete(&self.key(sha)?).await?;
+        Ok(())
+    }
+
     pub async fn get(&self, sha: &str) -> Result<Vec<u8>, StoreError> {
         use object_store::ObjectStoreExt;
         let key = self.key(sha)?;
@@ -172,5 +272,26 @@ impl S3Blobs {
             )));
         }
         Ok(bytes.to_vec())
+    }
+}
+
+/// Files up to this size go to S3 in one PUT; larger ones as a multipart upload.
+#[cfg(feature = "s3")]
+const S3_SINGLE_PUT: u64 = 16 << 20;
+
+/// Streams a file into a multipart upload, at most a few parts in flight.
+#[cfg(feature = "s3")]
+async fn copy_parts(src: &Path, up: &mut object_store::WriteMultipart) -> Result<(), StoreError> {
+    use tokio::io::AsyncReadExt;
+    let io = |e| StoreError::io(src.display().to_string(), e);
+    let mut f = tokio::fs::File::open(src).await.map_err(io)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).await.map_err(io)?;
+        if n == 0 {
+            return Ok(());
+        }
+        up.wait_for_capacity(4).await?;
+        up.write(&buf[..n]);
     }
 }

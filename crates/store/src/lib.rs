@@ -48,7 +48,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use zhishen_audit::HashAlg;
 use zhishen_workflow::{
@@ -814,15 +814,117 @@ impl Store {
         let sha = stored(Sha256::parse(&sha), || {
             "the blob writer's digest".to_string()
         })?;
-        let sql = "INSERT INTO blob (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING";
-        sqlx::query(sql)
-            .bind(sha.as_str())
-            .bind(bytes.len() as i64)
-            .bind(media_type)
-            .bind(rfc3339(&self.now()))
+        self.blob_row(&sha, bytes.len() as u64, media_type)
             .execute(&self.pool)
             .await?;
         Ok(sha)
+    }
+
+    /// The `blob` row of a stored blob (an existing row is kept).
+    fn blob_row<'q>(
+        &self,
+        sha: &'q Sha256,
+        size: u64,
+        media_type: &'q str,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+        let sql = "INSERT INTO blob (sha256, size, media_type, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING";
+        sqlx::query(sql)
+            .bind(sha.as_str())
+            .bind(i64::try_from(size).unwrap_or(i64::MAX))
+            .bind(media_type)
+            .bind(rfc3339(&self.now()))
+    }
+
+    /// Stores a verified file as a blob: moves it into the local blob directory (a
+    /// rename, so it should sit on the same filesystem, e.g. under `blobs().root()`) or
+    /// uploads it to S3, and records its row. `sha` and `size` are the caller's, computed
+    /// as the file was written (`get_blob` checks the hash on every read); the size is
+    /// checked against the file.
+    ///
+    /// All or nothing: on success the file at `path` is gone (it is the blob now, or the
+    /// blob was already there); on error neither a blob nor a row was added, and the
+    /// file at `path`, if still there, is the caller's to remove. Locally the row is
+    /// written in a transaction that commits only after the blob is durably in place,
+    /// and a blob this call created is removed again if the commit fails.
+    pub async fn put_blob_file(
+        &self,
+        path: &Path,
+        size: u64,
+        sha: &Sha256,
+        media_type: &str,
+    ) -> Result<Sha256, StoreError> {
+        let on_disk = std::fs::metadata(path)
+            .map_err(|e| StoreError::io(path.display().to_string(), e))?
+            .len();
+        if on_disk != size {
+            return Err(StoreError::BadInput(format!(
+                "{}: {on_disk} bytes on disk, {size} declared",
+                path.display()
+            )));
+        }
+        #[cfg(feature = "s3")]
+        if let Some(s3) = &self.s3 {
+            return self.put_s3_file(s3, path, size, sha, media_type).await;
+        }
+        let mut tx = db::begin_write(&self.pool, self.backend).await?;
+        self.blob_row(sha, size, media_type)
+            .execute(&mut *tx)
+            .await?;
+        let (blobs, src, digest) = (self.blobs.clone(), path.to_path_buf(), sha.clone());
+        // On error the transaction is dropped, which rolls the row back.
+        let created = tokio::task::spawn_blocking(move || blobs.put_file(&src, digest.as_str()))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("blob writer panicked: {e}")))??;
+        if let Err(e) = tx.commit().await {
+            if created {
+                self.forget_created(sha).await;
+            }
+            return Err(e.into());
+        }
+        tracing::debug!(sha = %sha, size, media_type, created, "blob stored from file");
+        Ok(sha.clone())
+    }
+
+    /// Removes a blob file this call created when its row did not commit — unless a
+    /// concurrent store of the same bytes recorded it meanwhile.
+    async fn forget_created(&self, sha: &Sha256) {
+        let recorded = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM blob WHERE sha256 = $1")
+            .bind(sha.as_str())
+            .fetch_one(&self.pool)
+            .await;
+        if matches!(recorded, Ok(0)) {
+            if let Err(e) = self.blobs.remove_created(sha.as_str()) {
+                tracing::warn!(sha = %sha, "removing an unrecorded blob: {e}");
+            }
+        }
+    }
+
+    #[cfg(feature = "s3")]
+    async fn put_s3_file(
+        &self,
+        s3: &S3Blobs,
+        path: &Path,
+        size: u64,
+        sha: &Sha256,
+        media_type: &str,
+    ) -> Result<Sha256, StoreError> {
+        let created = s3.put_file(path, sha.as_str(), size).await?;
+        if let Err(e) = self
+            .blob_row(sha, size, media_type)
+            .execute(&self.pool)
+            .await
+        {
+            if created {
+                if let Err(d) = s3.remove_created(sha.as_str()).await {
+                    tracing::warn!(sha = %sha, "removing an unrecorded object: {d}");
+                }
+            }
+            return Err(e.into());
+        }
+        if let Err(e) = std::fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), "removing an uploaded temp file: {e}");
+        }
+        Ok(sha.clone())
     }
 
     async fn put_local(&self, bytes: Vec<u8>) -> Result<String, StoreError> {
@@ -830,6 +932,14 @@ impl Store {
         tokio::task::spawn_blocking(move || blobs.put(&bytes))
             .await
             .map_err(|e| StoreError::Corrupt(format!("blob writer panicked: {e}")))?
+    }
+
+    /// How many blobs are recorded (tests and operators: nothing partial was kept).
+    pub async fn blob_count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blob")
+            .fetch_one(&self.pool)
+            .await?;
+        u64_of(n, "the blob count")
     }
 
     pub async fn get_blob(&self, sha: &Sha256) -> Result<Vec<u8>, StoreError> {

@@ -59,3 +59,49 @@ async fn blobs_go_to_the_bucket_by_hash_and_are_checked_on_read() {
         Err(StoreError::BadInput(_))
     ));
 }
+
+#[tokio::test]
+async fn a_verified_file_goes_to_the_bucket_in_one_put_or_in_parts() {
+    let db = sqlite().await;
+    let bucket = Arc::new(InMemory::new());
+    let s3 = S3Blobs::new(bucket.clone() as Arc<dyn ObjectStore>, "zhishen/");
+    let store = db.store.clone().with_s3_blobs(s3);
+    let tmp = tempfile::tempdir().unwrap();
+    // Small (one PUT) and over the multipart threshold (parts).
+    for (i, size) in [(1u8, 1000usize), (2, (16 << 20) + 12_345)] {
+        let bytes: Vec<u8> = (0..size).map(|k| (k % 251) as u8 ^ i).collect();
+        let sha = zhishen_workflow::Sha256::of(&bytes);
+        let src = tmp.path().join(format!("upload-{i}"));
+        std::fs::write(&src, &bytes).unwrap();
+        let got = store
+            .put_blob_file(&src, size as u64, &sha, "application/pdf")
+            .await
+            .unwrap();
+        assert_eq!(got, sha);
+        assert!(!src.exists(), "the uploaded temp file is removed");
+        assert!(!store.blobs().path(sha.as_str()).unwrap().exists());
+        assert_eq!(store.get_blob(&sha).await.unwrap(), bytes);
+        assert_eq!(count(&store, "blob").await, i64::from(i));
+    }
+    // A row that cannot be written leaves no object behind.
+    let trigger = "CREATE TRIGGER refuse_blob BEFORE INSERT ON blob BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+    sqlx::query(trigger).execute(store.pool()).await.unwrap();
+    let bytes = b"%PDF-1.7\n%%EOF\n".to_vec();
+    let sha = zhishen_workflow::Sha256::of(&bytes);
+    let src = tmp.path().join("upload-3");
+    std::fs::write(&src, &bytes).unwrap();
+    let e = store
+        .put_blob_file(&src, bytes.len() as u64, &sha, "application/pdf")
+        .await;
+    assert!(matches!(e, Err(StoreError::Db(_))), "{e:?}");
+    let key = object_store::path::Path::from(format!(
+        "zhishen/{}/{}",
+        &sha.as_str()[..2],
+        &sha.as_str()[2..]
+    ));
+    assert!(
+        bucket.head(&key).await.is_err(),
+        "no object without its row"
+    );
+    assert_eq!(count(&store, "blob").await, 2);
+}

@@ -516,6 +516,74 @@ async fn blobs_are_content_addressed_durable_and_checked() {
     ));
 }
 
+/// Bytes whose blob lands in a fan-out directory not used yet under `root`.
+fn bytes_in_new_fanout(root: &std::path::Path, tag: &str) -> (Vec<u8>, zhishen_workflow::Sha256) {
+    (0..)
+        .map(|i| format!("{tag} {i}").into_bytes())
+        .map(|b| {
+            let sha = zhishen_workflow::Sha256::of(&b);
+            (b, sha)
+        })
+        .find(|(_, sha)| !root.join(&sha.as_str()[..2]).exists())
+        .expect("some prefix is free")
+}
+
+#[tokio::test]
+async fn a_verified_file_becomes_a_blob_all_or_nothing() {
+    for db in both("a_verified_file_becomes_a_blob_all_or_nothing").await {
+        let dir = tempfile::tempdir().unwrap();
+        let s = &db.store.clone().with_blob_dir(dir.path().join("blobs"));
+        let tmp = s.blobs().root().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let bytes = b"ISO-10303-21;\nEND-ISO-10303-21;\n";
+        let sha = zhishen_workflow::Sha256::of(bytes);
+        let src = tmp.join("upload-1");
+        std::fs::write(&src, bytes).unwrap();
+        // A size that is not the file's is refused before anything moves.
+        let n = bytes.len() as u64;
+        let e = s
+            .put_blob_file(&src, n + 1, &sha, "application/x-step")
+            .await;
+        assert!(matches!(e, Err(StoreError::BadInput(_))), "{e:?}");
+        assert!(src.exists());
+        assert_eq!(count(s, "blob").await, 0);
+        // Stored: the file is moved into place, and the row written.
+        let got = s.put_blob_file(&src, n, &sha, "application/x-step").await;
+        assert_eq!(got.unwrap(), sha);
+        assert!(!src.exists(), "moved, not copied");
+        assert_eq!(s.get_blob(&sha).await.unwrap(), bytes);
+        assert_eq!(count(s, "blob").await, 1);
+        // The same bytes again: the temp file is dropped, one blob, one row.
+        std::fs::write(&src, bytes).unwrap();
+        let got = s.put_blob_file(&src, n, &sha, "application/x-step").await;
+        assert_eq!(got.unwrap(), sha);
+        assert!(!src.exists());
+        assert_eq!(count(s, "blob").await, 1);
+        // The blob cannot be put in place (its fan-out directory is a file): no row.
+        let (other, other_sha) = bytes_in_new_fanout(s.blobs().root(), "blocked");
+        std::fs::write(s.blobs().root().join(&other_sha.as_str()[..2]), b"x").unwrap();
+        std::fs::write(&src, &other).unwrap();
+        let m = other.len() as u64;
+        let e = s.put_blob_file(&src, m, &other_sha, "text/plain").await;
+        assert!(matches!(e, Err(StoreError::Io { .. })), "{e:?}");
+        assert_eq!(count(s, "blob").await, 1, "{}", db.label);
+        if db.label != "sqlite" {
+            continue;
+        }
+        // The row cannot be written: no blob file either.
+        let (other, other_sha) = bytes_in_new_fanout(s.blobs().root(), "refused");
+        let trigger = "CREATE TRIGGER refuse_blob BEFORE INSERT ON blob BEGIN SELECT RAISE(ABORT, 'refused by the test'); END";
+        sqlx::query(trigger).execute(s.pool()).await.unwrap();
+        std::fs::write(&src, &other).unwrap();
+        let m = other.len() as u64;
+        let e = s.put_blob_file(&src, m, &other_sha, "text/plain").await;
+        assert!(matches!(e, Err(StoreError::Db(_))), "{e:?}");
+        assert!(!s.blobs().path(other_sha.as_str()).unwrap().exists());
+        assert!(src.exists(), "left for the caller to remove");
+        assert_eq!(count(s, "blob").await, 1);
+    }
+}
+
 #[tokio::test]
 async fn review_jobs_are_claimed_once() {
     for db in both("review_jobs_are_claimed_once").await {
