@@ -473,6 +473,20 @@ pub async fn login(
         // Another sign-in spent this code first.
         return Err(bad_credentials());
     }
+    new_session(store, &u).await
+}
+
+/// A session for a user without credentials: only for the demo's "sign in as
+/// <role>", which the server offers in demo mode to loopback callers alone.
+pub async fn demo_session(store: &Store, user: &str) -> Result<NewSession, AppError> {
+    let Some(u) = store.user(user).await? else {
+        return Err(AppError::NotFound(format!("user {user}")));
+    };
+    new_session(store, &u).await
+}
+
+async fn new_session(store: &Store, u: &UserRow) -> Result<NewSession, AppError> {
+    let now_ms = store.now().timestamp_millis();
     let cookie = random_token()?;
     let csrf = random_token()?;
     store
@@ -489,7 +503,7 @@ pub async fn login(
     Ok(NewSession {
         cookie,
         csrf,
-        principal: Principal::of(&u)?,
+        principal: Principal::of(u)?,
     })
 }
 

@@ -15,7 +15,9 @@ document.addEventListener("DOMContentLoaded", () => {
         if (el.value) params.set(el.name, el.value);
       }
       const xhr = new XMLHttpRequest();
-      xhr.open("POST", form.dataset.upload + "?" + params.toString());
+      const item = form.querySelector("select[name=item]").value;
+      const url = form.dataset.upload.replace("MODEL_ITEM", encodeURIComponent(item));
+      xhr.open("POST", url + "?" + params.toString());
       xhr.setRequestHeader("X-CSRF-Token", form.dataset.csrf);
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; } };

@@ -1,0 +1,235 @@
+//! The case API (JSON): list, read, open and act on cases, upload a model for a BIM
+//! review, and follow a review job (JSON or server-sent events). Scoping and the
+//! projection check live in `zhishen_app::cases`; uploads in `zhishen_app::upload`.
+
+use crate::guard::Ctx;
+use crate::problem::ApiError;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::{Extension, Json};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use std::time::Duration;
+use zhishen_app::auth::Principal;
+use zhishen_app::cases::{self, NewCase, ScopedCase};
+use zhishen_app::upload::{UploadKind, UploadLimits, UploadSink};
+use zhishen_app::{licences, AppError, CaseId, ItemCode, RequestId};
+use zhishen_store::{EventRecord, ReviewJob, ReviewStatus};
+use zhishen_workflow::Command;
+
+/// Acts on a case and, when an item concluded with a licence, signs and files it.
+pub async fn act_and_issue(
+    s: &AppState,
+    p: &Principal,
+    case_id: &str,
+    cmd: &Command,
+    rid: &RequestId,
+) -> Result<zhishen_store::Executed, AppError> {
+    let ex = cases::act(&s.store, p, case_id, cmd, rid).await?;
+    if matches!(cmd, Command::Conclude { .. }) {
+        let sc = cases::visible_case(&s.store, p, case_id).await?;
+        let issuer = licences::Issuer {
+            signer: s.signer.as_ref(),
+            name: &s.issuer_name,
+            verify_url: &format!("{}/licence/verify", s.public_url),
+        };
+        licences::issue_pending(&s.store, &sc, &issuer).await?;
+    }
+    Ok(ex)
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> Result<Json<Vec<ScopedCase>>, ApiError> {
+    Ok(Json(cases::list_cases(&s.store, ctx.user()?).await?))
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Json<ScopedCase>, ApiError> {
+    Ok(Json(cases::visible_case(&s.store, ctx.user()?, &id).await?))
+}
+
+pub async fn events(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<EventRecord>>, ApiError> {
+    let sc = cases::visible_case(&s.store, ctx.user()?, &id).await?;
+    let case_id = CaseId::new(sc.case.id).map_err(AppError::from)?;
+    Ok(Json(s.store.events(&case_id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NewCaseBody {
+    pub project_code: String,
+    pub project_name: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    pub case_id: String,
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Json(b): Json<NewCaseBody>,
+) -> Result<(axum::http::StatusCode, Json<Created>), ApiError> {
+    let rid = crate::pages::request_id(b.request_id.as_deref())?;
+    let n = NewCase {
+        project_code: b.project_code,
+        project_name: b.project_name,
+    };
+    let id = cases::create_case(&s.store, ctx.user()?, &n, &rid).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(Created {
+            case_id: id.as_str().to_string(),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct CommandBody {
+    pub request_id: String,
+    pub command: Command,
+}
+
+#[derive(Serialize)]
+pub struct Acted {
+    pub case_id: String,
+    pub events: usize,
+    pub replayed: bool,
+}
+
+pub async fn command(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Json(b): Json<CommandBody>,
+) -> Result<Json<Acted>, ApiError> {
+    let rid = RequestId::new(b.request_id).map_err(AppError::from)?;
+    let ex = act_and_issue(&s, ctx.user()?, &id, &b.command, &rid).await?;
+    Ok(Json(Acted {
+        case_id: id,
+        events: ex.events.len(),
+        replayed: ex.replayed,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ModelQuery {
+    pub parcel: Option<String>,
+    pub place: Option<String>,
+    #[serde(rename = "use")]
+    pub declared_use: Option<String>,
+}
+
+/// Streams the body into the blob store (size limit, type sniffed), then queues the
+/// review against the server's site package. A bad upload leaves nothing stored.
+pub async fn upload_model(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, item)): Path<(String, String)>,
+    Query(q): Query<ModelQuery>,
+    body: Body,
+) -> Result<(axum::http::StatusCode, Json<zhishen_app::review::Queued>), ApiError> {
+    let p = ctx.user()?;
+    let sc = cases::visible_case(&s.store, p, &id).await?;
+    let site = s
+        .site
+        .as_ref()
+        .ok_or_else(|| AppError::refused("no_site", "服务未配置场地数据包，无法审查", "the server has no site package configured; no review possible"))?;
+    let item = ItemCode::new(item)?;
+    let kind = UploadKind::Ifc;
+    let mut sink = UploadSink::new(&s.store, kind, s.upload_limits.clone())?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadInput(format!("upload interrupted: {e}")))?;
+        sink.write(&chunk).await?;
+    }
+    let stored = sink.finish().await?;
+    let queued = zhishen_app::review::enqueue_stored(
+        &s.store,
+        zhishen_app::review::StoredInputs {
+            case_id: CaseId::new(sc.case.id)?,
+            item,
+            model_sha256: stored.sha256,
+            site_sha256: site.sha256.clone(),
+            parcel: q.parcel.unwrap_or_else(|| site.default_parcel.clone()),
+            place: q.place.filter(|p| !p.is_empty()),
+            declared_use: q.declared_use.filter(|u| !u.is_empty()),
+        },
+    )
+    .await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(queued)))
+}
+
+/// A job the caller may see (through its case).
+async fn visible_job(s: &AppState, p: &Principal, id: i64) -> Result<ReviewJob, AppError> {
+    let nf = || AppError::NotFound(format!("job {id}"));
+    let job = s.store.review_job(id).await?.ok_or_else(nf)?;
+    cases::visible_case(&s.store, p, job.case_id.as_str())
+        .await
+        .map_err(|_| nf())?;
+    Ok(job)
+}
+
+pub async fn job(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<i64>,
+) -> Result<Json<ReviewJob>, ApiError> {
+    Ok(Json(visible_job(&s, ctx.user()?, id).await?))
+}
+
+fn status_label(j: &ReviewJob) -> String {
+    match j.status {
+        ReviewStatus::Queued => "排队中 queued".into(),
+        ReviewStatus::Running => "审查中：解析、网格、落位、核验、报告 running: parse, mesh, place, check, report".into(),
+        ReviewStatus::Done => "已完成 done".into(),
+        ReviewStatus::Failed => format!("失败 failed: {}", j.error.clone().unwrap_or_default()),
+    }
+}
+
+/// Server-sent events: one `status` event per change of the job's state, until it
+/// is done or failed. Any server process can answer (the state is in the store).
+pub async fn job_events(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<i64>,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let first = visible_job(&s, ctx.user()?, id).await?;
+    let stream = futures_util::stream::unfold(
+        (s, Some(first), None::<ReviewStatus>),
+        move |(s, job, last)| async move {
+            let mut job = job?;
+            loop {
+                if Some(job.status) != last {
+                    let ev = Event::default().event("status").data(
+                        serde_json::json!({"status": job.status, "label": status_label(&job)})
+                            .to_string(),
+                    );
+                    let done = matches!(job.status, ReviewStatus::Done | ReviewStatus::Failed);
+                    let status = job.status;
+                    return Some((Ok(ev), (s, (!done).then_some(job), Some(status))));
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                job = s.store.review_job(id).await.ok().flatten()?;
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+pub fn default_limits() -> UploadLimits {
+    UploadLimits::default()
+}

@@ -1,0 +1,648 @@
+//! Server-rendered pages (askama templates, escaped by default; htmx and one small
+//! script vendored under `static/`; no inline script, so the CSP forbids it all).
+//! Chinese first with an English switch (`?lang=en`, remembered in a cookie).
+//!
+//! Handlers are adapters: they take the guard's [`Ctx`], call `zhishen-app`, and
+//! fill a template. What a role may do on a case is decided by the workflow; the
+//! forms only offer the actions that fit the role.
+
+use crate::guard::{Ctx, Lang};
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+use zhishen_app::auth::{Principal, WebRole};
+use zhishen_app::cases::{self, ScopedCase};
+use zhishen_app::AppError;
+use zhishen_workflow::model::ItemFlag;
+
+/// What every page shows around its content.
+pub struct Page {
+    pub lang: Lang,
+    pub user: Option<Principal>,
+    pub csrf: String,
+    pub title: String,
+}
+
+impl Page {
+    pub fn new(ctx: &Ctx, zh: &str, en: &str) -> Page {
+        Page {
+            lang: ctx.lang,
+            user: ctx.principal.clone(),
+            csrf: ctx.csrf.clone(),
+            title: match ctx.lang {
+                Lang::Zh => zh.to_string(),
+                Lang::En => en.to_string(),
+            },
+        }
+    }
+    pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        match self.lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+    pub fn lang_tag(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        }
+    }
+    pub fn role_label(&self) -> &'static str {
+        self.user.as_ref().map_or("", |u| match self.lang {
+            Lang::Zh => u.role.label_zh(),
+            Lang::En => u.role.label_en(),
+        })
+    }
+    /// The role's own pages.
+    pub fn nav(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        let Some(u) = &self.user else { return vec![] };
+        match u.role {
+            WebRole::Supervisor => vec![("/supervision", "效能监察", "Supervision")],
+            WebRole::Auditor | WebRole::AuditAdmin => vec![("/audit", "审计", "Audit")],
+            WebRole::SysAdmin => vec![("/admin/users", "用户与角色", "Users and roles")],
+            WebRole::SecAdmin => vec![("/admin/security", "账户安全", "Account security")],
+            _ => vec![],
+        }
+    }
+}
+
+/// An error rendered as a page, with the status of the one mapping.
+pub struct PageError(pub AppError, pub Lang);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        error_page(self.0, self.1)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTpl {
+    page: Page,
+    status: u16,
+    message: String,
+}
+
+pub fn error_page(e: AppError, lang: Lang) -> Response {
+    let status = e.http_status();
+    let message = match &e {
+        AppError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            "内部错误，请查看服务日志 internal error, see the server log".to_string()
+        }
+        e => e.to_string(),
+    };
+    let page = Page {
+        lang,
+        user: None,
+        csrf: String::new(),
+        title: match lang {
+            Lang::Zh => "出错了".into(),
+            Lang::En => "Error".into(),
+        },
+    };
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (code, render(&ErrorTpl {
+        page,
+        status,
+        message,
+    }))
+        .into_response()
+}
+
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(s) => Html(s).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn pe(lang: Lang) -> impl Fn(AppError) -> PageError {
+    move |e| PageError(e, lang)
+}
+
+// ------------------------------------------------------------------------ home
+
+pub struct CatalogueRow {
+    pub code: String,
+    pub name: String,
+    pub dept: String,
+    pub days: String,
+    pub materials: String,
+}
+
+pub struct CaseRow {
+    pub id: String,
+    pub title: String,
+    pub enterprise: String,
+    pub status: String,
+    pub updated: String,
+    pub todo: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTpl {
+    page: Page,
+    can_file: bool,
+    shows_cases: bool,
+    catalogue: Vec<CatalogueRow>,
+    inbox: Vec<CaseRow>,
+    cases: Vec<CaseRow>,
+}
+
+/// Item states that wait for a role's action.
+fn waits_for(role: WebRole, dept: Option<&str>, it: &zhishen_workflow::ItemCase) -> bool {
+    use zhishen_workflow::ItemState as S;
+    let mine = dept.is_none_or(|d| d == it.department);
+    match role {
+        WebRole::Clerk | WebRole::Coordinator => matches!(it.state, S::Received),
+        WebRole::Reviewer => mine && matches!(it.state, S::Accepted | S::Processing),
+        WebRole::Approver => mine && matches!(it.state, S::Processing),
+        WebRole::Applicant | WebRole::Agent => matches!(it.state, S::Supplementing { .. }),
+        _ => false,
+    }
+}
+
+fn case_row(sc: &ScopedCase, p: &Principal) -> CaseRow {
+    let todo: Vec<&str> = sc
+        .case
+        .items
+        .iter()
+        .filter(|it| waits_for(p.role, p.dept.as_deref(), it))
+        .map(|it| it.code.as_str())
+        .collect();
+    CaseRow {
+        id: sc.case.id.clone(),
+        title: sc.scope.title.clone(),
+        enterprise: sc.scope.enterprise.clone(),
+        status: format!("{:?}", sc.case.status),
+        updated: sc.case.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+        todo: todo.join(", "),
+    }
+}
+
+pub async fn home(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let p = ctx.user().map_err(&e)?.clone();
+    let can_file = matches!(p.role, WebRole::Applicant | WebRole::Agent);
+    let shows_cases = p.role.domain_role().is_some();
+    let visible = cases::list_cases(&s.store, &p).await.map_err(&e)?;
+    let rows: Vec<CaseRow> = visible.iter().map(|sc| case_row(sc, &p)).collect();
+    let inbox = rows.iter().filter(|r| !r.todo.is_empty()).map(|r| CaseRow {
+        id: r.id.clone(),
+        title: r.title.clone(),
+        enterprise: r.enterprise.clone(),
+        status: r.status.clone(),
+        updated: r.updated.clone(),
+        todo: r.todo.clone(),
+    });
+    let catalogue = if can_file {
+        catalogue_rows(&s).await.map_err(&e)?
+    } else {
+        vec![]
+    };
+    Ok(render(&HomeTpl {
+        page: Page::new(&ctx, "工作台", "Home"),
+        can_file,
+        shows_cases,
+        catalogue,
+        inbox: inbox.collect(),
+        cases: rows,
+    }))
+}
+
+async fn catalogue_rows(s: &AppState) -> Result<Vec<CatalogueRow>, AppError> {
+    let defs = s.store.latest_definitions().await?;
+    Ok(defs
+        .catalogue
+        .items
+        .iter()
+        .map(|it| CatalogueRow {
+            code: it.code.clone(),
+            name: it.name.clone(),
+            dept: it.department.clone(),
+            days: it.legal_limit_wd.to_string(),
+            materials: it
+                .materials
+                .iter()
+                .map(|m| m.name.clone())
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct NewCaseForm {
+    pub project_code: String,
+    pub project_name: String,
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+pub async fn create_case(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<NewCaseForm>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let p = ctx.user().map_err(&e)?;
+    let rid = request_id(f.request_id.as_deref()).map_err(&e)?;
+    let id = cases::create_case(
+        &s.store,
+        p,
+        &cases::NewCase {
+            project_code: f.project_code,
+            project_name: f.project_name,
+        },
+        &rid,
+    )
+    .await
+    .map_err(&e)?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+/// The form's request id (idempotent resubmission) or a fresh one.
+pub fn request_id(given: Option<&str>) -> Result<zhishen_app::RequestId, AppError> {
+    let id = match given.filter(|g| !g.is_empty()) {
+        Some(g) => g.to_string(),
+        None => format!("web-{}", zhishen_app::auth::random_token()?),
+    };
+    Ok(zhishen_app::RequestId::new(id)?)
+}
+
+// ------------------------------------------------------------------- the case
+
+pub struct ItemRow {
+    pub code: String,
+    pub name: String,
+    pub dept: String,
+    pub state: String,
+    pub deadline: String,
+    pub light: &'static str,
+    pub light_label: &'static str,
+    pub licence: String,
+}
+
+pub struct ReviewRow {
+    pub item: String,
+    pub at: String,
+    pub sha: String,
+    pub findings: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CaseTpl {
+    page: Page,
+    id: String,
+    title: String,
+    project_code: String,
+    enterprise: String,
+    status: String,
+    message: Option<String>,
+    message_class: &'static str,
+    items: Vec<ItemRow>,
+    reviews: Vec<ReviewRow>,
+    jobs: Vec<(i64, String, String, String)>,
+    licences: Vec<(String, String, String)>,
+    actions: Vec<(&'static str, &'static str, &'static str)>,
+    request_id: String,
+    can_upload: bool,
+    review_items: Vec<String>,
+    default_parcel: String,
+    events: Vec<(String, String, String)>,
+}
+
+/// The commands a role is offered on the case page.
+fn actions_of(role: WebRole) -> Vec<(&'static str, &'static str, &'static str)> {
+    match role {
+        WebRole::Applicant | WebRole::Agent => vec![
+            ("submit", "提交材料（收件）", "Hand in materials"),
+            ("supplement_done", "补正完成", "Supplement done"),
+            ("supply_materials", "补齐容缺材料", "Supply 容缺 materials"),
+            ("withdraw", "撤回", "Withdraw"),
+            ("rate", "好差评", "Rate the service"),
+        ],
+        WebRole::Clerk | WebRole::Coordinator => vec![
+            ("accept", "受理", "Accept"),
+            ("request_supplement", "一次告知补正", "Ask for missing materials (一次告知)"),
+            ("reject", "不予受理", "Reject"),
+            ("submit", "代为收件", "Receive materials"),
+        ],
+        WebRole::Reviewer => vec![
+            ("start_processing", "开始办理", "Start processing"),
+            ("request_supplement", "退回补正", "Return for 补正"),
+            ("conclude", "审查结论", "Conclude"),
+        ],
+        WebRole::Approver => vec![
+            ("conclude", "审批决定", "Decide"),
+            ("revoke", "撤销", "Revoke"),
+        ],
+        WebRole::Supervisor => vec![("revoke", "撤销（督办）", "Revoke")],
+        _ => vec![],
+    }
+}
+
+fn item_row(s: &AppState, it: &zhishen_workflow::ItemCase, name: String, today: chrono::NaiveDate) -> ItemRow {
+    let (light, light_label) = if it.flags.contains(&ItemFlag::Overdue) {
+        ("red", "红 red")
+    } else if it.deadline.is_some_and(|d| (d - today).num_days() <= 3) {
+        ("yellow", "黄 yellow")
+    } else if it.deadline.is_some() {
+        ("ok", "绿 green")
+    } else {
+        ("", "")
+    };
+    let _ = s;
+    ItemRow {
+        code: it.code.clone(),
+        name,
+        dept: it.department.clone(),
+        state: serde_json::to_value(it.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string).or_else(|| Some(v.to_string())))
+            .unwrap_or_default(),
+        deadline: it.deadline.map(|d| d.to_string()).unwrap_or_default(),
+        light,
+        light_label,
+        licence: it
+            .licence
+            .as_ref()
+            .map(|l| format!("{} {}", l.kind, l.number))
+            .unwrap_or_default(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CaseQuery {
+    #[serde(default)]
+    pub done: Option<String>,
+}
+
+pub async fn case_page(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let p = ctx.user().map_err(&e)?.clone();
+    let sc = cases::visible_case(&s.store, &p, &id).await.map_err(&e)?;
+    let defs = s.store.case_definitions(&sc.case).await.map_err(|x| e(x.into()))?;
+    let today = s.store.now().date_naive();
+    let name_of = |code: &str| {
+        defs.catalogue
+            .item(code)
+            .map(|d| d.name.clone())
+            .unwrap_or_default()
+    };
+    let items: Vec<ItemRow> = sc
+        .case
+        .items
+        .iter()
+        .map(|it| item_row(&s, it, name_of(&it.code), today))
+        .collect();
+    let reviews = sc
+        .case
+        .items
+        .iter()
+        .flat_map(|it| {
+            it.reviews.iter().map(|r| ReviewRow {
+                item: it.code.clone(),
+                at: r.at.format("%Y-%m-%d %H:%M").to_string(),
+                sha: r.report_sha256.clone(),
+                findings: r
+                    .findings
+                    .iter()
+                    .map(|f| {
+                        let st = serde_json::to_value(f.status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default();
+                        (st, f.check_id.clone(), f.message.clone())
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    let case_id = zhishen_app::CaseId::new(sc.case.id.clone()).map_err(|x| e(x.into()))?;
+    let jobs = s
+        .store
+        .review_jobs(&case_id)
+        .await
+        .map_err(|x| e(x.into()))?
+        .into_iter()
+        .map(|j| {
+            let st = serde_json::to_value(j.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            (j.id, j.item.as_str().to_string(), st, j.error.unwrap_or_default())
+        })
+        .collect();
+    let licences = s
+        .store
+        .licences_of_case(&sc.case.id)
+        .await
+        .map_err(|x| e(x.into()))?
+        .into_iter()
+        .map(|l| {
+            let href = format!("/licence/verify?no={}", urlencode(&l.number));
+            (l.number, l.item, href)
+        })
+        .collect();
+    let events = s
+        .store
+        .events(&case_id)
+        .await
+        .map_err(|x| e(x.into()))?
+        .into_iter()
+        .map(|ev| {
+            (
+                ev.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
+                ev.kind.as_str().to_string(),
+                format!("{} ({})", ev.actor.id, ev.actor.role.as_str()),
+            )
+        })
+        .collect();
+    let review_items: Vec<String> = sc
+        .case
+        .items
+        .iter()
+        .filter(|it| defs.catalogue.item(&it.code).is_some_and(|d| d.bim_review))
+        .map(|it| it.code.clone())
+        .collect();
+    let can_upload = matches!(p.role, WebRole::Applicant | WebRole::Agent)
+        && !review_items.is_empty()
+        && s.site.is_some();
+    let (message, message_class) = match q.done.as_deref() {
+        Some(k) => (
+            Some(format!("{} ✓ {k}", Page::new(&ctx, "", "").t("已办理", "Done"))),
+            "pass",
+        ),
+        None => (None, ""),
+    };
+    Ok(render(&CaseTpl {
+        page: Page::new(&ctx, &sc.scope.title, &sc.scope.title),
+        id: sc.case.id.clone(),
+        title: sc.scope.title.clone(),
+        project_code: sc.case.project_code.clone(),
+        enterprise: sc.scope.enterprise.clone(),
+        status: format!("{:?}", sc.case.status),
+        message,
+        message_class,
+        items,
+        reviews,
+        jobs,
+        licences,
+        actions: actions_of(p.role),
+        request_id: request_id(None).map_err(&e)?.as_str().to_string(),
+        can_upload,
+        review_items,
+        default_parcel: s.site.as_ref().map(|x| x.default_parcel.clone()).unwrap_or_default(),
+        events,
+    }))
+}
+
+/// Percent-encodes a query value (licence numbers hold Chinese characters).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The command form: one form, the fields a kind needs.
+#[derive(Deserialize)]
+pub struct CommandForm {
+    pub kind: String,
+    #[serde(default)]
+    pub item: String,
+    #[serde(default)]
+    pub materials: String,
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub score: String,
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// Builds the workflow command of a form; unknown kinds and bad values name the field.
+pub fn command_of(f: &CommandForm) -> Result<zhishen_workflow::Command, AppError> {
+    use zhishen_workflow::Command as C;
+    let item = f.item.clone();
+    let materials: Vec<String> = f
+        .materials
+        .split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+        .collect();
+    let text = f.text.clone();
+    Ok(match f.kind.as_str() {
+        "submit" => C::Submit {
+            item,
+            materials,
+            commitments: vec![],
+        },
+        "accept" => C::Accept { item },
+        "reject" => C::Reject { item, reason: text },
+        "request_supplement" => C::RequestSupplement {
+            item,
+            materials,
+            note: text,
+        },
+        "supplement_done" => C::SupplementDone { item, materials },
+        "supply_materials" => C::SupplyMaterials { item, materials },
+        "start_processing" => C::StartProcessing { item },
+        "conclude" => C::Conclude {
+            item,
+            outcome: serde_json::from_value(serde_json::Value::String(f.outcome.clone()))
+                .map_err(|_| AppError::BadInput(format!("outcome {:?}: pass, pass_rongque or fail", f.outcome)))?,
+            opinion: text,
+        },
+        "withdraw" => C::Withdraw { item, reason: text },
+        "revoke" => C::Revoke { item, reason: text },
+        "rate" => C::Rate {
+            score: f
+                .score
+                .trim()
+                .parse()
+                .map_err(|_| AppError::BadInput(format!("score {:?}: 1 to 5", f.score)))?,
+            comment: text,
+        },
+        k => return Err(AppError::BadInput(format!("kind {k:?}: not a command of this form"))),
+    })
+}
+
+pub async fn case_command(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+    Form(f): Form<CommandForm>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let p = ctx.user().map_err(&e)?.clone();
+    let cmd = command_of(&f).map_err(&e)?;
+    let rid = request_id(f.request_id.as_deref()).map_err(&e)?;
+    crate::api_cases::act_and_issue(&s, &p, &id, &cmd, &rid)
+        .await
+        .map_err(&e)?;
+    Ok(Redirect::to(&format!("/cases/{id}?done={}", f.kind)).into_response())
+}
+
+/// A stored review report, as HTML, under a policy of its own: its inline style is
+/// allowed, scripts and everything else are not.
+pub async fn report_page(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, sha)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let p = ctx.user().map_err(&e)?.clone();
+    let sc = cases::visible_case(&s.store, &p, &id).await.map_err(&e)?;
+    let known = sc
+        .case
+        .items
+        .iter()
+        .flat_map(|it| &it.reviews)
+        .any(|r| r.report_sha256 == sha);
+    if !known {
+        return Err(e(AppError::NotFound(format!("report {sha}"))));
+    }
+    let digest = zhishen_app::Sha256::parse(&sha).map_err(|x| e(x.into()))?;
+    let bytes = s.store.get_blob(&digest).await.map_err(|x| e(x.into()))?;
+    let report: zhishen_report::Report = serde_json::from_slice(&bytes)
+        .map_err(|x| e(AppError::Internal(format!("report {sha}: {x}"))))?;
+    let html = zhishen_report::html::to_html(&report);
+    Ok((
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox",
+        )],
+        Html(html),
+    )
+        .into_response())
+}
