@@ -8,6 +8,12 @@
 //! overlap (a lease stolen from a stalled process) cannot undo each other: a row
 //! once `delivered` is never set back, and a retry or failure is recorded only on
 //! a row still `pending`.
+//!
+//! Reading in `id` order is reading in commit order: outbox rows are inserted only by
+//! the global log append (`chain::append`), which on PostgreSQL runs under the
+//! `log_head` row lock held to commit and on SQLite under the one write lock, so a
+//! relay never sees row N+1 before row N is committed (ids may have gaps from rolled
+//! back transactions; nothing relies on them being dense).
 
 use crate::{rfc3339, Store, StoreError};
 use serde::Serialize;
