@@ -122,6 +122,8 @@ pub async fn create_case(
             )));
         }
     }
+    zhishen_audit::licence::check_project_code(n.project_code.trim())
+        .map_err(|e| AppError::BadInput(format!("project_code: {e}")))?;
     let stamp = store.now().format("%Y%m%d");
     let rand = hex::encode(crate::auth::random_bytes(5)?);
     let case_id = CaseId::new(format!("ZS-{stamp}-{rand}"))?;

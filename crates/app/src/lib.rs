@@ -1,8 +1,9 @@
 //! zhishen-app: the application layer 应用层. Everything a user can do — review a model,
-//! publish definitions, submit a model to a case, run review jobs — is one function
-//! here, called by both binaries: the `zhishen` CLI and the HTTP server are thin
-//! adapters that parse arguments or requests, call these, and render the result. The
-//! domain crates below (`workflow`, `rules`) stay pure; this layer does the IO.
+//! publish definitions, submit a model to a case, run review jobs, relay the outbox to
+//! the 工改 exchange — is one function here, called by both binaries: the `zhishen` CLI
+//! and the HTTP server are thin adapters that parse arguments or requests, call these,
+//! and render the result. The domain crates below (`workflow`, `rules`) stay pure; this
+//! layer does the IO.
 //!
 //! Errors are one type, [`AppError`], mapped to an exit code and to an HTTP status in
 //! one place each. Ids that cross this boundary are newtypes ([`ids`]).
@@ -10,7 +11,9 @@
 pub mod auth;
 pub mod cases;
 pub mod defs;
+pub mod demo;
 mod error;
+pub mod exchange;
 pub mod ids;
 pub mod inputs;
 pub mod licences;

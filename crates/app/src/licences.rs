@@ -13,7 +13,7 @@ use zhishen_workflow::Sha256;
 
 /// What issuing needs besides the case.
 pub struct Issuer<'a> {
-    pub signer: &'a dyn Signer,
+    pub signer: &'a (dyn Signer + Sync),
     /// 发证机关 name.
     pub name: &'a str,
     /// Base URL of the public verification page (`…/licence/verify`).
@@ -51,6 +51,16 @@ async fn issue_one(
     who: &Issuer<'_>,
 ) -> Result<IssuedLicence, AppError> {
     let today = store.now().date_naive();
+    let case_id = zhishen_workflow::CaseId::new(sc.case.id.clone())?;
+    // The parcel of the item's latest review, when it had one.
+    let parcel = store
+        .review_jobs(&case_id)
+        .await?
+        .into_iter()
+        .rev()
+        .find(|j| j.item.as_str() == item)
+        .and_then(|j| j.parcel)
+        .unwrap_or_else(|| "未登记 not recorded".into());
     let region: String = sc.scope.region.chars().filter(char::is_ascii_digit).collect();
     let region = if region.len() == 6 {
         region
@@ -67,8 +77,8 @@ async fn issue_one(
             holder: sc.scope.enterprise.clone(),
             project_code: sc.case.project_code.clone(),
             project_name: sc.case.project_name.clone(),
-            parcel_id: String::new(),
-            location: String::new(),
+            parcel_id: parcel.clone(),
+            location: format!("行政区划 {} · 宗地 {parcel}", sc.scope.region),
             scale: Scale::default(),
             issuer: who.name.to_string(),
             issued_on: today,

@@ -99,55 +99,92 @@ pub struct Queued {
 /// Stores the model and the packed site package and queues a review job for the item.
 /// The case must exist and hold the item, and the item must take a BIM review.
 pub async fn submit_model(store: &Store, s: SubmitModel) -> Result<Queued, AppError> {
-    let Some(case) = store.case(&s.case_id).await? else {
-        return Err(AppError::NotFound(format!(
-            "案件 case {} 不存在 does not exist",
-            s.case_id
-        )));
-    };
-    if case.item(s.item.as_str()).is_none() {
-        return Err(AppError::NotFound(format!(
-            "案件 {} 没有事项 {} / case {} has no item {}",
-            s.case_id, s.item, s.case_id, s.item
-        )));
-    }
-    let defs = store.case_definitions(&case).await?;
-    let needs_review = defs
-        .catalogue
-        .item(s.item.as_str())
-        .is_some_and(|d| d.bim_review);
-    if !needs_review {
-        return Err(AppError::refused(
-            "no_bim_review",
-            format!("事项 {} 不要求模型审查 (bim_review)，不能提交模型", s.item),
-            format!(
-                "item {} does not require a BIM review (bim_review); no model accepted",
-                s.item
-            ),
-        ));
-    }
+    needs_bim_review(store, &s.case_id, &s.item).await?;
     parse_place(&s.place)?;
     let packed = site_package::pack_dir(&s.site)?;
     let model_sha = store.put_blob(&s.model, "application/x-step").await?;
     let site_sha = store.put_blob(&packed, "application/zip").await?;
+    enqueue_stored(
+        store,
+        StoredInputs {
+            case_id: s.case_id,
+            item: s.item,
+            model_sha256: model_sha,
+            site_sha256: site_sha,
+            parcel: s.parcel,
+            place: s.place,
+            declared_use: s.declared_use,
+        },
+    )
+    .await
+}
+
+/// A review of blobs already stored (an upload, a packed site package).
+#[derive(Debug, Clone)]
+pub struct StoredInputs {
+    pub case_id: CaseId,
+    pub item: ItemCode,
+    pub model_sha256: Sha256,
+    pub site_sha256: Sha256,
+    pub parcel: String,
+    pub place: Option<String>,
+    pub declared_use: Option<String>,
+}
+
+/// Queues a review of stored blobs for an item that takes a BIM review.
+pub async fn enqueue_stored(store: &Store, s: StoredInputs) -> Result<Queued, AppError> {
+    needs_bim_review(store, &s.case_id, &s.item).await?;
+    parse_place(&s.place)?;
     let inputs = ReviewInputs {
-        site_sha256: Some(site_sha.clone()),
+        site_sha256: Some(s.site_sha256.clone()),
         placement: s.place.clone(),
         declared_use: s.declared_use.clone(),
     };
     let job_id = store
-        .enqueue_review_with(&s.case_id, &s.item, &model_sha, Some(&s.parcel), &inputs)
+        .enqueue_review_with(&s.case_id, &s.item, &s.model_sha256, Some(&s.parcel), &inputs)
         .await?;
     Ok(Queued {
         job_id,
         case_id: s.case_id,
         item: s.item,
-        model_sha256: model_sha,
-        site_sha256: site_sha,
+        model_sha256: s.model_sha256,
+        site_sha256: s.site_sha256,
         parcel: s.parcel,
         placement: s.place,
         declared_use: s.declared_use,
     })
+}
+
+/// The case must exist and hold the item, and the item must take a BIM review.
+pub async fn needs_bim_review(store: &Store, case_id: &CaseId, item: &ItemCode) -> Result<(), AppError> {
+    let Some(case) = store.case(case_id).await? else {
+        return Err(AppError::NotFound(format!(
+            "案件 case {} 不存在 does not exist",
+            case_id
+        )));
+    };
+    if case.item(item.as_str()).is_none() {
+        return Err(AppError::NotFound(format!(
+            "案件 {} 没有事项 {} / case {} has no item {}",
+            case_id, item, case_id, item
+        )));
+    }
+    let defs = store.case_definitions(&case).await?;
+    let needs_review = defs
+        .catalogue
+        .item(item.as_str())
+        .is_some_and(|d| d.bim_review);
+    if !needs_review {
+        return Err(AppError::refused(
+            "no_bim_review",
+            format!("事项 {} 不要求模型审查 (bim_review)，不能提交模型", item),
+            format!(
+                "item {} does not require a BIM review (bim_review); no model accepted",
+                item
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The outcome of one job.

@@ -14,6 +14,7 @@ mod check;
 mod drive;
 mod licence;
 mod review;
+mod serve;
 mod table;
 
 #[derive(Parser)]
@@ -60,17 +61,12 @@ enum Cmd {
     Case(case::CaseArgs),
     /// Tamper-evident audit log 审计日志: verify, checkpoint.
     Audit(audit::AuditArgs),
-    /// Serve the HTTP API 服务 (public routes so far: /healthz, /api/catalogue,
-    /// /api/openapi.json, /api/docs).
-    Serve {
-        /// Store: sqlite://FILE or postgres://…
-        #[arg(long, default_value = "sqlite://zhishen.db")]
-        db: String,
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        /// Publish the workflow definitions in this directory first (idempotent).
-        #[arg(long)]
-        defs: Option<PathBuf>,
+    /// Serve the service 服务: pages for every role, the JSON API, sign-in, workers.
+    Serve(serve::ServeArgs),
+    /// Users 用户: create, issue API tokens, print a TOTP code.
+    User {
+        #[command(subcommand)]
+        cmd: serve::UserCmd,
     },
     /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"}.
     #[command(hide = true)]
@@ -120,25 +116,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// `zhishen serve`: publish the definitions when asked, then serve until stopped.
-fn serve(db: &str, addr: std::net::SocketAddr, defs: Option<PathBuf>) -> Result<ExitCode> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        if let Some(dir) = defs {
-            let store = zhishen_store::Store::open(db).await?;
-            zhishen_app::defs::publish_dir(&store, &dir).await?;
-            store.close().await;
-        }
-        zhishen_server::serve(db, addr, |a| {
-            println!("智审 zhishen serving on http://{a}/ (API docs: http://{a}/api/docs)");
-        })
-        .await?;
-        Ok(ExitCode::SUCCESS)
-    })
-}
-
 fn load(path: &std::path::Path) -> Result<Model> {
     Ok(zhishen_ifc::load_path(path)?)
 }
@@ -166,7 +143,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Calendar { cmd } => calendar::run(cmd),
         Cmd::Case(a) => case::run(a),
         Cmd::Audit(a) => audit::run(a),
-        Cmd::Serve { db, addr, defs } => serve(&db, addr, defs),
+        Cmd::Serve(a) => serve::serve(a),
+        Cmd::User { cmd } => serve::user(cmd),
         Cmd::Check(a) => check::run(a),
         Cmd::Site {
             cmd:

@@ -137,3 +137,10 @@ pub async fn catalogue(State(s): State<AppState>) -> Result<Json<CatalogueView>,
     components(schemas(Health, CatalogueView, ItemView, MaterialView, Problem))
 )]
 pub struct ApiDoc;
+
+/// Who is signed in (for machine clients checking their token).
+pub async fn me(
+    axum::Extension(ctx): axum::Extension<crate::guard::Ctx>,
+) -> Result<Json<zhishen_app::auth::Principal>, ApiError> {
+    Ok(Json(ctx.user()?.clone()))
+}

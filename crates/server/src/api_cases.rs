@@ -15,7 +15,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 use zhishen_app::auth::Principal;
 use zhishen_app::cases::{self, NewCase, ScopedCase};
-use zhishen_app::upload::{UploadKind, UploadLimits, UploadSink};
+use zhishen_app::upload::{UploadKind, UploadSink};
 use zhishen_app::{licences, AppError, CaseId, ItemCode, RequestId};
 use zhishen_store::{EventRecord, ReviewJob, ReviewStatus};
 use zhishen_workflow::Command;
@@ -36,7 +36,11 @@ pub async fn act_and_issue(
             name: &s.issuer_name,
             verify_url: &format!("{}/licence/verify", s.public_url),
         };
-        licences::issue_pending(&s.store, &sc, &issuer).await?;
+        // The decision stands whatever happens here; a licence that cannot be signed
+        // is logged and raised, and issued again on the next decision of the case.
+        if let Err(e) = licences::issue_pending(&s.store, &sc, &issuer).await {
+            tracing::error!(alert = "licence_not_issued", case = case_id, error = %e, "ALERT: licence not issued");
+        }
     }
     Ok(ex)
 }
@@ -149,18 +153,14 @@ pub async fn upload_model(
         .as_ref()
         .ok_or_else(|| AppError::refused("no_site", "服务未配置场地数据包，无法审查", "the server has no site package configured; no review possible"))?;
     let item = ItemCode::new(item)?;
-    let kind = UploadKind::Ifc;
-    let mut sink = UploadSink::new(&s.store, kind, s.upload_limits.clone())?;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| AppError::BadInput(format!("upload interrupted: {e}")))?;
-        sink.write(&chunk).await?;
-    }
-    let stored = sink.finish().await?;
+    let case_id = CaseId::new(sc.case.id.clone())?;
+    // Refuse before reading the body when the item takes no model.
+    zhishen_app::review::needs_bim_review(&s.store, &case_id, &item).await?;
+    let stored = receive(&s, UploadKind::Ifc, body).await?;
     let queued = zhishen_app::review::enqueue_stored(
         &s.store,
         zhishen_app::review::StoredInputs {
-            case_id: CaseId::new(sc.case.id)?,
+            case_id,
             item,
             model_sha256: stored.sha256,
             site_sha256: site.sha256.clone(),
@@ -171,6 +171,28 @@ pub async fn upload_model(
     )
     .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(queued)))
+}
+
+/// Streams a request body into an upload sink; any failure (a limit, a dropped
+/// connection, the wrong type) drops the sink, which removes what was written.
+async fn receive(s: &AppState, kind: UploadKind, body: Body) -> Result<zhishen_app::upload::StoredUpload, AppError> {
+    let mut sink = UploadSink::new(&s.store, kind, s.upload_limits.clone())?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadInput(format!("upload interrupted: {e}")))?;
+        sink.write(&chunk).await?;
+    }
+    sink.finish().await
+}
+
+/// A site package (zip of planning layers) for the reviews; zip bombs and escaping
+/// names are refused by the upload checks, and nothing of a refused one is kept.
+pub async fn upload_site_package(
+    State(s): State<AppState>,
+    body: Body,
+) -> Result<(axum::http::StatusCode, Json<zhishen_app::upload::StoredUpload>), ApiError> {
+    let stored = receive(&s, UploadKind::SitePackageZip, body).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(stored)))
 }
 
 /// A job the caller may see (through its case).
@@ -228,8 +250,4 @@ pub async fn job_events(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-pub fn default_limits() -> UploadLimits {
-    UploadLimits::default()
 }

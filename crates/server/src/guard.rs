@@ -181,8 +181,14 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         .unwrap_or_default();
     let method = req.method().clone();
     let Some(spec) = routes::find(&method, &matched) else {
-        tracing::error!(%method, %matched, "route not in the table; refused");
-        return refuse(&path, AppError::NotFound(path.clone()));
+        // The router holds only the table's rows, so this is a method the path does
+        // not take.
+        return crate::problem::problem(
+            405,
+            "urn:zhishen:method_not_allowed",
+            "方法不允许 Method not allowed",
+            format!("{method} {path}"),
+        );
     };
     let who = match identify(&s, req.headers()).await {
         Ok(w) => w,

@@ -34,7 +34,12 @@ fn demo_offered(s: &AppState, peer: &SocketAddr) -> bool {
     s.demo && peer.ip().is_loopback()
 }
 
-fn login_form(s: &AppState, ctx: &Ctx, peer: &SocketAddr, error: Option<String>) -> Result<Response, AppError> {
+fn login_form(
+    s: &AppState,
+    ctx: &Ctx,
+    peer: &SocketAddr,
+    error: Option<AppError>,
+) -> Result<Response, AppError> {
     let pre = auth::random_token()?;
     let demo_roles = if demo_offered(s, peer) {
         WebRole::ALL
@@ -44,15 +49,14 @@ fn login_form(s: &AppState, ctx: &Ctx, peer: &SocketAddr, error: Option<String>)
     } else {
         vec![]
     };
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNAUTHORIZED
-    } else {
-        axum::http::StatusCode::OK
-    };
+    let status = error
+        .as_ref()
+        .and_then(|e| axum::http::StatusCode::from_u16(e.http_status()).ok())
+        .unwrap_or(axum::http::StatusCode::OK);
     let mut resp = render(&LoginTpl {
         page: Page::new(ctx, "登录", "Sign in"),
         pre_csrf: pre.clone(),
-        error,
+        error: error.map(|e| e.to_string()),
         demo_roles,
     });
     *resp.status_mut() = status;
@@ -137,7 +141,7 @@ pub async fn login(
         }
         Err(e @ (AppError::Unauthenticated(_) | AppError::Forbidden(_))) => {
             guard::audit(&s, None, "login", c.user, "denied", e.to_string()).await;
-            login_form(&s, &ctx, &peer, Some(e.to_string())).map_err(pe)
+            login_form(&s, &ctx, &peer, Some(e)).map_err(pe)
         }
         Err(e) => Err(pe(e)),
     }

@@ -233,13 +233,13 @@ async fn catalogue_rows(s: &AppState) -> Result<Vec<CatalogueRow>, AppError> {
         .iter()
         .map(|it| CatalogueRow {
             code: it.code.clone(),
-            name: it.name.clone(),
-            dept: it.department.clone(),
-            days: it.legal_limit_wd.to_string(),
+            name: it.name_zh.clone(),
+            dept: it.department_name.clone(),
+            days: format!("{} ({})", it.statutory_limit_wd, it.promised_limit_wd),
             materials: it
                 .materials
                 .iter()
-                .map(|m| m.name.clone())
+                .map(|m| m.name_zh.clone())
                 .collect::<Vec<_>>()
                 .join("、"),
         })
@@ -358,8 +358,32 @@ fn actions_of(role: WebRole) -> Vec<(&'static str, &'static str, &'static str)> 
     }
 }
 
+/// An item state in words (Chinese, English).
+pub fn state_label(st: zhishen_workflow::ItemState) -> &'static str {
+    use zhishen_workflow::ItemState as S;
+    use zhishen_workflow::Outcome as O;
+    match st {
+        S::Waiting => "未收件 waiting",
+        S::Received => "已收件 received",
+        S::Cancelled => "已撤件 cancelled",
+        S::Accepted => "已受理 accepted",
+        S::NotAccepted => "不予受理 not accepted",
+        S::Supplementing { .. } => "补正中 supplementing",
+        S::Processing => "办理中 processing",
+        S::Special { .. } => "特别程序 special procedure",
+        S::Concluded { outcome: O::Pass } => "办结·通过 concluded: pass",
+        S::Concluded { outcome: O::PassRongque } => "办结·容缺通过 concluded: pass (容缺)",
+        S::Concluded { outcome: O::Fail } => "办结·不通过 concluded: fail",
+        S::Withdrawn => "已撤回 withdrawn",
+        S::Revoked => "已撤销 revoked",
+    }
+}
+
 fn item_row(s: &AppState, it: &zhishen_workflow::ItemCase, name: String, today: chrono::NaiveDate) -> ItemRow {
-    let (light, light_label) = if it.flags.contains(&ItemFlag::Overdue) {
+    let running = !it.state.is_terminal() && it.state != zhishen_workflow::ItemState::Waiting;
+    let (light, light_label) = if !running {
+        ("", "")
+    } else if it.flags.contains(&ItemFlag::Overdue) {
         ("red", "红 red")
     } else if it.deadline.is_some_and(|d| (d - today).num_days() <= 3) {
         ("yellow", "黄 yellow")
@@ -373,10 +397,7 @@ fn item_row(s: &AppState, it: &zhishen_workflow::ItemCase, name: String, today: 
         code: it.code.clone(),
         name,
         dept: it.department.clone(),
-        state: serde_json::to_value(it.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string).or_else(|| Some(v.to_string())))
-            .unwrap_or_default(),
+        state: state_label(it.state).to_string(),
         deadline: it.deadline.map(|d| d.to_string()).unwrap_or_default(),
         light,
         light_label,
@@ -408,7 +429,7 @@ pub async fn case_page(
     let name_of = |code: &str| {
         defs.catalogue
             .item(code)
-            .map(|d| d.name.clone())
+            .map(|d| d.name_zh.clone())
             .unwrap_or_default()
     };
     let items: Vec<ItemRow> = sc
@@ -474,9 +495,9 @@ pub async fn case_page(
         .into_iter()
         .map(|ev| {
             (
-                ev.occurred_at.format("%Y-%m-%d %H:%M").to_string(),
+                ev.occurred_at.chars().take(16).collect::<String>().replace('T', " "),
                 ev.kind.as_str().to_string(),
-                format!("{} ({})", ev.actor.id, ev.actor.role.as_str()),
+                format!("{} ({})", ev.actor_id, ev.actor_role),
             )
         })
         .collect();

@@ -26,6 +26,12 @@ impl From<AppError> for ApiError {
     }
 }
 
+impl From<zhishen_app::ids::IdError> for ApiError {
+    fn from(e: zhishen_app::ids::IdError) -> ApiError {
+        ApiError(e.into())
+    }
+}
+
 impl From<zhishen_store::StoreError> for ApiError {
     fn from(e: zhishen_store::StoreError) -> ApiError {
         ApiError(e.into())

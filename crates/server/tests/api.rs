@@ -8,6 +8,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Command;
 
+#[path = "service/mod.rs"]
+mod service;
+
 struct Server {
     addr: SocketAddr,
     _dir: tempfile::TempDir,
@@ -36,7 +39,8 @@ fn start(publish: bool) -> Server {
     }
     let (tx, rx) = std::sync::mpsc::channel();
     rt.spawn(async move {
-        let r = zhishen_server::serve(&db, "127.0.0.1:0".parse().unwrap(), |a| {
+        let cfg = zhishen_server::ServeConfig::new(db, "127.0.0.1:0".parse().unwrap());
+        let r = zhishen_server::serve(cfg, |a| {
             tx.send(a).unwrap();
         })
         .await;
@@ -161,8 +165,7 @@ fn errors_are_problem_json_and_name_what_is_missing() {
     assert_eq!(r.header("content-type"), Some("application/problem+json"));
     assert!(r.json()["detail"].as_str().unwrap().contains("/nope/"));
     assert!(r.header("content-security-policy").is_some());
-    // A write to a read-only route is refused (no route takes a body yet, so the body
-    // limit itself is not exercised here).
+    // A write to a read-only route is refused.
     let r = request(s.addr, "POST", "/healthz", b"{}");
     assert_eq!(r.status, 405, "{}", r.body);
 }

@@ -21,6 +21,7 @@ pub mod db;
 mod error;
 mod group;
 mod log;
+mod outbox;
 mod projection;
 mod review;
 mod run;
@@ -37,6 +38,7 @@ pub use clock::{cst, Clock, FixedClock, SystemClock};
 pub use db::{Backend, DEFAULT_URL};
 pub use error::StoreError;
 pub use log::{verdict_of as log_verdict, Export, Verdict};
+pub use outbox::{OutboxOutcome, OutboxRow, OutboxState};
 pub use projection::ProjectionMismatch;
 pub use review::{
     ReviewInputs, ReviewJob, ReviewStatus, DEFAULT_REVIEW_LEASE_MINUTES, MAX_REVIEW_ATTEMPTS,

@@ -1,0 +1,394 @@
+//! The pages and API of supervision (效能监察), audit (审计) and administration
+//! (系统/安全管理员), and the public licence verification page the QR code opens.
+
+use crate::guard::Ctx;
+use crate::pages::{render, Page, PageError};
+use crate::problem::ApiError;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use serde::{Deserialize, Serialize};
+use zhishen_app::auth::{self, NewUser, WebRole};
+use zhishen_app::{cases, licences, AppError};
+use zhishen_store::{AccessRecord, AccessVerdict, ProjectionMismatch};
+use zhishen_workflow::Metrics;
+
+fn pe(lang: crate::guard::Lang) -> impl Fn(AppError) -> PageError {
+    move |e| PageError(e, lang)
+}
+
+// ----------------------------------------------------------------- supervision
+
+async fn metrics_of(s: &AppState, ctx: &Ctx) -> Result<Metrics, AppError> {
+    let p = ctx.user()?;
+    let visible: Vec<_> = cases::list_cases(&s.store, p)
+        .await?
+        .into_iter()
+        .map(|sc| sc.case)
+        .collect();
+    let defs = s.store.latest_definitions().await?;
+    Ok(zhishen_workflow::metrics(
+        &visible,
+        s.store.now().date_naive(),
+        &defs.calendar,
+    ))
+}
+
+pub async fn metrics_api(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> Result<Json<Metrics>, ApiError> {
+    Ok(Json(metrics_of(&s, &ctx).await?))
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionTpl {
+    page: Page,
+    cases: usize,
+    overdue_rate: String,
+    satisfaction: String,
+    chart: String,
+    durations: Vec<(String, u64, String)>,
+    red: Vec<String>,
+    yellow: Vec<String>,
+}
+
+/// A horizontal bar chart as SVG (server-rendered; every text escaped).
+pub fn bar_chart(rows: &[(String, f64)]) -> String {
+    let esc = zhishen_report::html::esc;
+    let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max).max(1.0);
+    let h = 24 * rows.len().max(1) + 8;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"mean working days per item\" width=\"100%\" viewBox=\"0 0 640 {h}\" id=\"chart\">"
+    );
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let y = 4 + 24 * i;
+        let w = (v / max * 380.0).round();
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{}\" font-size=\"13\">{}</text><rect x=\"200\" y=\"{y}\" width=\"{w}\" height=\"18\" fill=\"#0b5cad\"><title>{}: {v:.1}</title></rect><text x=\"{}\" y=\"{}\" font-size=\"13\">{v:.1}</text>",
+            y + 14,
+            esc(label),
+            esc(label),
+            206.0 + w,
+            y + 14
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+pub async fn supervision_page(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let m = metrics_of(&s, &ctx).await.map_err(&e)?;
+    let p = ctx.user().map_err(&e)?;
+    let visible = cases::list_cases(&s.store, p).await.map_err(&e)?;
+    let today = s.store.now().date_naive();
+    let mut red = Vec::new();
+    let mut yellow = Vec::new();
+    for sc in &visible {
+        for it in &sc.case.items {
+            let label = format!("{} {} · {} · {}", sc.case.id, sc.scope.title, it.code, it.department);
+            if it.flags.contains(&zhishen_workflow::model::ItemFlag::Overdue) {
+                red.push(label);
+            } else if it.deadline.is_some_and(|d| (d - today).num_days() <= 3) {
+                yellow.push(label);
+            }
+        }
+    }
+    let durations: Vec<(String, u64, String)> = m
+        .by_item
+        .iter()
+        .map(|(k, d)| (k.clone(), d.count, format!("{:.1}", d.mean_wd)))
+        .collect();
+    let chart_rows: Vec<(String, f64)> = m.by_item.iter().map(|(k, d)| (k.clone(), d.mean_wd)).collect();
+    Ok(render(&SupervisionTpl {
+        page: Page::new(&ctx, "效能监察", "Supervision"),
+        cases: visible.len(),
+        overdue_rate: m
+            .overdue_rate
+            .map_or("—".into(), |r| format!("{:.1} %", r * 100.0)),
+        satisfaction: m.rating_mean.map_or("—".into(), |r| format!("{r:.2} / 5")),
+        chart: bar_chart(&chart_rows),
+        durations,
+        red,
+        yellow,
+    }))
+}
+
+// ----------------------------------------------------------------------- audit
+
+#[derive(Serialize)]
+pub struct AuditStatus {
+    pub event_chain_intact: bool,
+    pub event_chain_detail: String,
+    pub projections: Vec<ProjectionMismatch>,
+    pub access: AccessVerdict,
+}
+
+async fn audit_status(s: &AppState) -> Result<AuditStatus, AppError> {
+    let mut export = s.store.export_log().await?;
+    // Checkpoints are checked by `zhishen audit verify --keys`; here the chain and log.
+    export.checkpoints.clear();
+    export.bad_checkpoints.clear();
+    let v = zhishen_store::log_verdict(&export, &zhishen_audit::TrustedKeys::new());
+    let detail = match &v.report.first_problem {
+        Some(p) => format!("{p:?}"),
+        None => format!("{} events, {} cases", v.report.events, v.report.cases),
+    };
+    Ok(AuditStatus {
+        event_chain_intact: v.report.ok && v.missing.is_empty(),
+        event_chain_detail: detail,
+        projections: s.store.verify_projections().await?,
+        access: s.store.verify_access_audit().await?,
+    })
+}
+
+pub async fn audit_verify_api(State(s): State<AppState>) -> Result<Json<AuditStatus>, ApiError> {
+    Ok(Json(audit_status(&s).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: String,
+}
+
+pub async fn audit_search_api(
+    State(s): State<AppState>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<AccessRecord>>, ApiError> {
+    Ok(Json(s.store.search_access(&q.q, 200).await?))
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditTpl {
+    page: Page,
+    verdicts: Vec<(String, bool, String)>,
+    q: String,
+    rows: Vec<AccessRecord>,
+}
+
+pub async fn audit_page(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let st = audit_status(&s).await.map_err(&e)?;
+    let proj_detail = st
+        .projections
+        .iter()
+        .map(|m| format!("{} @ {}", m.case_id, m.path))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let verdicts = vec![
+        ("事件链与日志 event chain and log".to_string(), st.event_chain_intact, st.event_chain_detail.clone()),
+        ("案件状态投影 case projections".to_string(), st.projections.is_empty(), proj_detail),
+        (
+            "访问审计 access audit".to_string(),
+            st.access.intact,
+            format!(
+                "{} entries{}",
+                st.access.size,
+                st.access
+                    .broken_at
+                    .as_ref()
+                    .map_or(String::new(), |(n, why)| format!("; #{n}: {why}"))
+            ),
+        ),
+    ];
+    let rows = s.store.search_access(&q.q, 200).await.map_err(|x| e(x.into()))?;
+    Ok(render(&AuditTpl {
+        page: Page::new(&ctx, "审计", "Audit"),
+        verdicts,
+        q: q.q,
+        rows,
+    }))
+}
+
+// ------------------------------------------------------------------ admin pages
+
+pub struct UserView {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub scope: String,
+    pub failed: i64,
+    pub locked: String,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersTpl {
+    page: Page,
+    title: String,
+    message: Option<String>,
+    users: Vec<UserView>,
+    unlock: bool,
+    create: bool,
+    roles: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+async fn users_page_of(s: &AppState, ctx: &Ctx, admin: WebRole, message: Option<String>) -> Result<Response, AppError> {
+    let now_ms = s.store.now().timestamp_millis();
+    let users = s
+        .store
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| UserView {
+            scope: [u.enterprise.clone(), u.dept.clone(), Some(u.region.clone())]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / "),
+            locked: if u.locked_until_ms > now_ms { "locked".into() } else { String::new() },
+            id: u.id,
+            name: u.display_name,
+            role: u.role,
+            failed: u.failed_logins,
+        })
+        .collect();
+    let (zh, en) = match admin {
+        WebRole::SecAdmin => ("账户安全", "Account security"),
+        _ => ("用户与角色", "Users and roles"),
+    };
+    let page = Page::new(ctx, zh, en);
+    Ok(render(&UsersTpl {
+        title: page.title.clone(),
+        page,
+        message,
+        users,
+        unlock: admin == WebRole::SecAdmin,
+        create: admin == WebRole::SysAdmin,
+        roles: WebRole::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label_zh(), r.label_en()))
+            .collect(),
+    }))
+}
+
+pub async fn users_page(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, PageError> {
+    users_page_of(&s, &ctx, WebRole::SysAdmin, None)
+        .await
+        .map_err(pe(ctx.lang))
+}
+
+pub async fn security_page(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, PageError> {
+    users_page_of(&s, &ctx, WebRole::SecAdmin, None)
+        .await
+        .map_err(pe(ctx.lang))
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    pub id: String,
+    pub display_name: String,
+    pub role: String,
+    #[serde(default)]
+    pub enterprise: String,
+    #[serde(default)]
+    pub dept: String,
+    pub region: String,
+    pub password: String,
+}
+
+fn some(s: String) -> Option<String> {
+    let t = s.trim().to_string();
+    (!t.is_empty()).then_some(t)
+}
+
+pub async fn create_user(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(f): Form<NewUserForm>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let u = NewUser {
+        id: f.id.trim().to_string(),
+        display_name: f.display_name,
+        role: WebRole::parse(&f.role).map_err(&e)?,
+        enterprise: some(f.enterprise),
+        dept: some(f.dept),
+        region: f.region.trim().to_string(),
+        password: f.password,
+        totp_secret: None,
+    };
+    let secret = auth::create_user(&s.store, &s.auth, &u).await.map_err(&e)?;
+    let msg = format!(
+        "已创建 {}；请将动态口令密钥交给本人绑定 created; give the TOTP secret to the user in person: {secret}",
+        u.id
+    );
+    users_page_of(&s, &ctx, WebRole::SysAdmin, Some(msg)).await.map_err(&e)
+}
+
+pub async fn unlock_user(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    if !s.store.unlock_user(&id).await.map_err(|x| e(x.into()))? {
+        return Err(e(AppError::NotFound(format!("user {id}"))));
+    }
+    Ok(Redirect::to("/admin/security").into_response())
+}
+
+// ------------------------------------------------------------ public: licences
+
+#[derive(Template)]
+#[template(path = "licence.html")]
+struct LicenceTpl {
+    page: Page,
+    valid: bool,
+    verdict: String,
+    licence: Option<zhishen_audit::licence::Licence>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct VerifyQuery {
+    #[serde(default)]
+    pub no: String,
+    /// The signature digest the QR code carries.
+    #[serde(default)]
+    pub d: String,
+}
+
+/// Public: the page the licence QR code opens. Valid only when the number is on
+/// record, its signature verifies under the server's key, and the QR digest (when
+/// given) matches the signature.
+pub async fn licence_verify(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let page = Page::new(&ctx, "电子证照核验", "E-licence verification");
+    let found = licences::by_number(&s.store, q.no.trim()).await.map_err(&e)?;
+    let (valid, verdict, licence) = match found {
+        None => (false, format!("无此证照 no licence numbered {:?}", q.no), None),
+        Some(signed) => {
+            let keys = zhishen_audit::TrustedKeys::from_signer(s.signer.as_ref());
+            let sig_ok = zhishen_audit::licence::verify(&signed, &keys).is_ok();
+            let digest_ok = q.d.is_empty() || q.d == signed.signature_digest();
+            match (sig_ok, digest_ok) {
+                (true, true) => (true, "有效 valid: 签名核验通过 the signature verifies".to_string(), Some(signed.licence)),
+                (false, _) => (false, "无效 invalid: 签名不符 the signature does not verify".to_string(), None),
+                (true, false) => (false, "无效 invalid: 二维码摘要不符 the QR digest does not match".to_string(), None),
+            }
+        }
+    };
+    Ok(render(&LicenceTpl {
+        page,
+        valid,
+        verdict,
+        licence,
+    }))
+}

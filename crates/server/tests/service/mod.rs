@@ -1,0 +1,658 @@
+//! The signed-in service over real HTTP on loopback: users sign in with password and
+//! TOTP through the real sign-in form, and every route of the route table is tried
+//! by every role; then the attacks that must fail (IDOR, CSRF, session fixation,
+//! lockout, stored XSS, SQL metacharacters, hostile uploads, a forged projection) and
+//! the whole permit flow through the API down to the public licence page.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use zhishen_app::auth::{self, NewUser, WebRole};
+use zhishen_app::demo::{demo_users, DEMO_PASSWORD, DEMO_TOTP_SECRET};
+use zhishen_server::routes::{Access, ROUTES};
+
+pub struct Svc {
+    pub addr: SocketAddr,
+    pub db: String,
+    pub _dir: tempfile::TempDir,
+    pub rt: tokio::runtime::Runtime,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Extra users beside the demo ones: another enterprise's applicant, and users the
+/// lockout and fixation tests may spend.
+fn extra_users() -> Vec<NewUser> {
+    let mk = |id: &str, ent: &str| NewUser {
+        id: id.into(),
+        display_name: id.into(),
+        role: WebRole::Applicant,
+        enterprise: Some(ent.into()),
+        dept: None,
+        region: "440300".into(),
+        password: DEMO_PASSWORD.into(),
+        totp_secret: Some(DEMO_TOTP_SECRET.into()),
+    };
+    vec![
+        mk("b-applicant", "乙建设有限公司"),
+        mk("lock-user", "丙公司"),
+        mk("fix-user", "丁公司"),
+    ]
+}
+
+/// A server over a fresh SQLite store: definitions published, users created, the
+/// demo district as its site package, workers running.
+pub fn start(max_upload: u64) -> Svc {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("z.db").display());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = zhishen_store::Store::open(&db).await.unwrap();
+        zhishen_app::defs::publish_dir(&store, &root().join("assets"))
+            .await
+            .unwrap();
+        let cfg = auth::AuthConfig::default();
+        for u in demo_users().into_iter().chain(extra_users()) {
+            auth::create_user(&store, &cfg, &u).await.unwrap();
+        }
+        store.close().await;
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut cfg = zhishen_server::ServeConfig::new(db.clone(), "127.0.0.1:0".parse().unwrap());
+    cfg.site = Some(root().join("datasets/district"));
+    cfg.default_parcel = Some("DK-05-1".into());
+    cfg.upload_limits.max_bytes = max_upload;
+    rt.spawn(async move {
+        if let Err(e) = zhishen_server::serve(cfg, |a| tx.send(a).unwrap()).await {
+            panic!("server: {e}");
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    Svc {
+        addr,
+        db,
+        _dir: dir,
+        rt,
+    }
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next()?.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+    fn redirects_to_login(&self) -> bool {
+        self.status == 303 && self.header("location") == Some("/login")
+    }
+}
+
+/// One HTTP/1.1 request written by hand.
+pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse(&raw)
+}
+
+fn parse(raw: &[u8]) -> Resp {
+    let text = String::from_utf8_lossy(raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Resp {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// A browser-like session: its cookie and its CSRF token.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+fn hidden_csrf(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_string())
+}
+
+pub fn form(fields: &[(&str, &str)]) -> Vec<u8> {
+    serde_urlencoded::to_string(fields).unwrap().into_bytes()
+}
+
+pub const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+/// The current TOTP code, `ahead` steps later (a user signs in at most three times
+/// in one 30-second window: codes are accepted once, in increasing steps).
+pub fn code(ahead: i64) -> String {
+    auth::totp_now(DEMO_TOTP_SECRET, chrono::Utc::now().timestamp() + 30 * ahead).unwrap()
+}
+
+/// Posts the sign-in form; returns the response (303 on success).
+pub fn try_login(addr: SocketAddr, user: &str, password: &str, totp: &str, extra_cookie: Option<&str>) -> Resp {
+    let page = send(addr, "GET", "/login", &[], b"");
+    let pre = page.cookie("zs_pre").expect("pre-session cookie");
+    let csrf = hidden_csrf(&page.body).unwrap();
+    let cookie = match extra_cookie {
+        Some(c) => format!("zs_pre={pre}; {c}"),
+        None => format!("zs_pre={pre}"),
+    };
+    send(
+        addr,
+        "POST",
+        "/login",
+        &[FORM, ("Cookie", &cookie)],
+        &form(&[("csrf", &csrf), ("user", user), ("password", password), ("totp", totp)]),
+    )
+}
+
+pub fn login(addr: SocketAddr, user: &str) -> Session {
+    let r = try_login(addr, user, DEMO_PASSWORD, &code(0), None);
+    assert_eq!(r.status, 303, "sign-in of {user}: {}", r.body);
+    let cookie = format!("zs_session={}", r.cookie("zs_session").unwrap());
+    let home = send(addr, "GET", "/", &[("Cookie", &cookie)], b"");
+    assert_eq!(home.status, 200, "{}", home.body);
+    Session {
+        cookie,
+        csrf: hidden_csrf(&home.body).unwrap(),
+    }
+}
+
+impl Session {
+    pub fn get(&self, addr: SocketAddr, path: &str) -> Resp {
+        send(addr, "GET", path, &[("Cookie", &self.cookie)], b"")
+    }
+    pub fn post_json(&self, addr: SocketAddr, path: &str, body: &serde_json::Value) -> Resp {
+        send(
+            addr,
+            "POST",
+            path,
+            &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf), ("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    }
+    pub fn post_form(&self, addr: SocketAddr, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut f = fields.to_vec();
+        f.push(("csrf", &self.csrf));
+        send(addr, "POST", path, &[FORM, ("Cookie", &self.cookie)], &form(&f))
+    }
+    pub fn post_raw(&self, addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
+        send(
+            addr,
+            "POST",
+            path,
+            &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf), ("Content-Type", "application/octet-stream")],
+            body,
+        )
+    }
+    /// Runs one workflow command through the JSON API.
+    pub fn command(&self, addr: SocketAddr, case: &str, cmd: serde_json::Value) -> Resp {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.post_json(
+            addr,
+            &format!("/api/cases/{case}/commands"),
+            &serde_json::json!({"request_id": format!("t-{n}-{}", code(0)), "command": cmd}),
+        )
+    }
+}
+
+pub fn create_case(s: &Session, addr: SocketAddr, name: &str) -> String {
+    let r = s.post_json(
+        addr,
+        "/api/cases",
+        &serde_json::json!({"project_code": "2612-440300-04-01-000009", "project_name": name}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["case_id"].as_str().unwrap().to_string()
+}
+
+fn role_user(role: WebRole) -> &'static str {
+    match role {
+        WebRole::Applicant => "demo-applicant",
+        WebRole::Agent => "demo-agent",
+        WebRole::Clerk => "demo-clerk",
+        WebRole::Coordinator => "demo-coordinator",
+        WebRole::Reviewer => "demo-reviewer",
+        WebRole::Approver => "demo-approver",
+        WebRole::Supervisor => "demo-supervisor",
+        WebRole::Auditor => "demo-auditor",
+        WebRole::SysAdmin => "demo-sysadmin",
+        WebRole::SecAdmin => "demo-secadmin",
+        WebRole::AuditAdmin => "demo-auditadmin",
+    }
+}
+
+fn fill(path: &str, case: &str) -> String {
+    path.replace("/admin/users/{id}", "/admin/users/demo-agent")
+        .replace("{id}", case)
+        .replace("{sha}", &"0".repeat(64))
+        .replace("{file}", "app.css")
+        .replace("{item}", "JSGCGHXK")
+}
+
+/// Every route of the table × every role and the anonymous caller: allowed roles
+/// get through the guard (whatever the handler then says), others are refused with
+/// 403, and the anonymous caller with 401 (API) or a redirect to sign-in (pages).
+#[test]
+fn route_role_matrix_follows_the_table() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let owner = login(a, "demo-applicant");
+    let case = create_case(&owner, a, "矩阵测试项目");
+    let sessions: Vec<(WebRole, Session)> = WebRole::ALL
+        .iter()
+        .map(|r| {
+            let s = if *r == WebRole::Applicant { owner.clone() } else { login(a, role_user(*r)) };
+            (*r, s)
+        })
+        .collect();
+    let mut checked = 0;
+    for spec in ROUTES.iter().filter(|s| s.path != "/logout") {
+        let path = if spec.path.starts_with("/api/jobs/") {
+            spec.path.replace("{id}", "999999")
+        } else {
+            fill(spec.path, &case)
+        };
+        let method = spec.method.as_str();
+        // Anonymous.
+        let r = send(a, method, &path, &[], b"");
+        match spec.access {
+            Access::Public => assert!(r.status != 401 && !r.redirects_to_login(), "anonymous {method} {path}: {}", r.status),
+            _ if path.starts_with("/api/") => assert_eq!(r.status, 401, "anonymous {method} {path}"),
+            _ => assert!(r.redirects_to_login(), "anonymous {method} {path}: {} {:?}", r.status, r.header("location")),
+        }
+        for (role, s) in &sessions {
+            let r = send(
+                a,
+                method,
+                &path,
+                &[("Cookie", &s.cookie), ("X-CSRF-Token", &s.csrf)],
+                b"",
+            );
+            let public_post = spec.access == Access::Public && method == "POST";
+            if spec.access.allows(Some(*role)) {
+                assert!(
+                    r.status != 401 && (public_post || r.status != 403) && !r.redirects_to_login(),
+                    "{role:?} must reach {method} {path}: {} {}",
+                    r.status,
+                    r.body.chars().take(200).collect::<String>()
+                );
+            } else {
+                assert_eq!(r.status, 403, "{role:?} must be refused {method} {path}: {}", r.body.chars().take(200).collect::<String>());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11 * 30, "{checked} checks");
+    // Sign-out ends the session: the same cookie no longer reaches anything.
+    let (_, clerk) = &sessions[2];
+    let r = clerk.post_form(a, "/logout", &[]);
+    assert_eq!(r.status, 303);
+    assert!(clerk.get(a, "/").redirects_to_login());
+    // Every refusal above is in the access audit.
+    let auditor = &sessions.iter().find(|(r, _)| *r == WebRole::Auditor).unwrap().1;
+    let rows = auditor.get(a, "/api/audit/access?q=denied").json();
+    let _ = rows;
+    let all = auditor.get(a, "/api/audit/access?q=").json();
+    let denied = all.as_array().unwrap().iter().filter(|r| r["result"] == "denied").count();
+    assert!(denied >= 50, "denials audited: {denied}");
+    let v = auditor.get(a, "/api/audit/verify").json();
+    assert_eq!(v["access"]["intact"], true, "{v}");
+}
+
+#[test]
+fn another_enterprise_sees_no_case_whatever_id_it_tries() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let owner = login(a, "demo-applicant");
+    let case = create_case(&owner, a, "甲公司项目");
+    let other = login(a, "b-applicant");
+    let own = create_case(&other, a, "乙公司项目");
+    // The real id, and ids guessed around it (the random suffix changed, sequential
+    // suffixes, the other's own id with one digit changed).
+    let mut tries = vec![case.clone()];
+    let (stem, _) = case.rsplit_once('-').unwrap();
+    for n in 0..20 {
+        tries.push(format!("{stem}-{n:010}"));
+    }
+    tries.push(format!("{}0", &own[..own.len() - 1]));
+    for id in &tries {
+        for path in [format!("/api/cases/{id}"), format!("/api/cases/{id}/events"), format!("/cases/{id}")] {
+            let r = other.get(a, &path);
+            assert_eq!(r.status, 404, "{path}: {}", r.status);
+        }
+        let r = other.command(a, id, serde_json::json!({"type": "withdraw", "item": "XMBA", "reason": "x"}));
+        assert_eq!(r.status, 404, "command on {id}: {}", r.body);
+        let r = other.post_raw(a, &format!("/api/cases/{id}/items/JSGCGHXK/model"), b"ISO-10303-21;");
+        assert_eq!(r.status, 404, "upload to {id}: {}", r.body);
+    }
+    // The list shows only its own.
+    let list = other.get(a, "/api/cases").json();
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|c| c["case"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![own.as_str()]);
+    // And the owner still sees its case.
+    assert_eq!(owner.get(a, &format!("/api/cases/{case}")).status, 200);
+}
+
+#[test]
+fn csrf_fixation_and_lockout_attacks_fail() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let s = login(a, "demo-applicant");
+    let fields = [("project_code", "2612-440300-04-01-000009"), ("project_name", "CSRF")];
+    // No token, a foreign token, a token in the wrong place: refused, nothing created.
+    let r = send(a, "POST", "/cases", &[FORM, ("Cookie", &s.cookie)], &form(&fields));
+    assert_eq!(r.status, 403, "{}", r.body);
+    let other = login(a, "demo-agent");
+    let mut f = fields.to_vec();
+    f.push(("csrf", &other.csrf));
+    let r = send(a, "POST", "/cases", &[FORM, ("Cookie", &s.cookie)], &form(&f));
+    assert_eq!(r.status, 403, "foreign token: {}", r.body);
+    let r = send(a, "POST", "/api/cases", &[("Cookie", &s.cookie), ("Content-Type", "application/json")], br#"{"project_code":"2612-440300-04-01-000009","project_name":"x"}"#);
+    assert_eq!(r.status, 403);
+    assert_eq!(s.get(a, "/api/cases").json().as_array().unwrap().len(), 0, "nothing was created");
+    let r = s.post_form(a, "/cases", &fields);
+    assert_eq!(r.status, 303, "with the token: {}", r.body);
+    // A sign-in form posted without its pre-session cookie (login CSRF) is refused.
+    let r = send(a, "POST", "/login", &[FORM], &form(&[("csrf", "x"), ("user", "fix-user"), ("password", DEMO_PASSWORD), ("totp", &code(0))]));
+    assert_eq!(r.status, 403);
+
+    // Session fixation: a session id planted before sign-in is not the one after,
+    // and the planted value authenticates nothing.
+    let planted = "zs_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let r = try_login(a, "fix-user", DEMO_PASSWORD, &code(0), Some(planted));
+    assert_eq!(r.status, 303, "{}", r.body);
+    let issued = r.cookie("zs_session").unwrap();
+    assert_ne!(format!("zs_session={issued}"), planted);
+    assert_eq!(send(a, "GET", "/api/me", &[("Cookie", planted)], b"").status, 401);
+    assert_eq!(send(a, "GET", "/api/me", &[("Cookie", &format!("zs_session={issued}"))], b"").json()["user_id"], "fix-user");
+    // The cookie is HttpOnly and SameSite=Strict.
+    let set = r.headers.iter().find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("zs_session=")).unwrap();
+    assert!(set.1.contains("HttpOnly") && set.1.contains("SameSite=Strict"), "{}", set.1);
+    // A TOTP code is accepted once: the same code again is refused.
+    let again = try_login(a, "fix-user", DEMO_PASSWORD, &code(0), None);
+    assert_eq!(again.status, 401, "replayed code");
+
+    // Lockout: five wrong passwords lock the account; then even the right password
+    // and code are refused, until the security administrator unlocks it.
+    for _ in 0..5 {
+        let r = try_login(a, "lock-user", "wrong-password-1A!", &code(0), None);
+        assert_eq!(r.status, 401);
+    }
+    let r = try_login(a, "lock-user", DEMO_PASSWORD, &code(0), None);
+    assert_eq!(r.status, 403, "locked: {}", r.body);
+    assert!(r.body.contains("锁定"), "{}", r.body);
+    let sec = login(a, "demo-secadmin");
+    assert_eq!(sec.post_form(a, "/admin/users/lock-user/unlock", &[]).status, 303);
+    let r = try_login(a, "lock-user", DEMO_PASSWORD, &code(1), None);
+    assert_eq!(r.status, 303, "unlocked: {}", r.body);
+    // Wrong user names and SQL in the user field are just wrong credentials.
+    let r = try_login(a, "' OR '1'='1", "x", "000000", None);
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+fn stored_xss_is_escaped_and_search_text_is_data() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let s = login(a, "demo-applicant");
+    let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let case = create_case(&s, a, evil);
+    let sup = login(a, "demo-supervisor");
+    let clerk = login(a, "demo-clerk");
+    let pages = [
+        (&s, "/".to_string()),
+        (&s, format!("/cases/{case}")),
+        (&clerk, "/".to_string()),
+        (&clerk, format!("/cases/{case}")),
+        (&sup, "/supervision".to_string()),
+    ];
+    for (who, p) in pages {
+        let r = who.get(a, &p);
+        assert_eq!(r.status, 200, "{p}");
+        assert!(!r.body.contains("<script>alert"), "{p} renders the title raw");
+        assert!(!r.body.contains("<img src=x"), "{p} renders the title raw");
+        if p.starts_with("/cases") || p == "/" {
+            assert!(r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || r.body.contains("&#60;script&#62;"), "{p}: the title is shown escaped");
+        }
+    }
+    // SQL metacharacters in the search field are searched for, literally.
+    let auditor = login(a, "demo-auditor");
+    for q in ["' OR 1=1 --", "%", "_", "\\", "\"; DROP TABLE access_audit; --", "login%' OR '%'='"] {
+        let path = format!("/api/audit/access?q={}", zhishen_server::pages::urlencode(q));
+        let r = auditor.get(a, &path);
+        assert_eq!(r.status, 200, "{q}: {}", r.body);
+        for row in r.json().as_array().unwrap() {
+            let hay = format!("{}{}{}", row["user_id"], row["action"], row["target"]);
+            assert!(hay.contains(q.trim_matches('"')) || hay.contains(q), "{q} matched {row}");
+        }
+        let page = auditor.get(a, &format!("/audit?q={}", zhishen_server::pages::urlencode(q)));
+        assert_eq!(page.status, 200);
+    }
+    // The table is still there and intact.
+    let v = auditor.get(a, "/api/audit/verify").json();
+    assert_eq!(v["access"]["intact"], true, "{v}");
+    assert!(v["access"]["size"].as_i64().unwrap() > 3);
+}
+
+fn blob_state(svc: &Svc) -> (u64, usize) {
+    svc.rt.block_on(async {
+        let store = zhishen_store::Store::open(&svc.db).await.unwrap();
+        let n = store.blob_count().await.unwrap();
+        let tmp = zhishen_app::upload::upload_dir(&store);
+        let files = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+        store.close().await;
+        (n, files)
+    })
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut w = zip::ZipWriter::new(&mut buf);
+    let opt = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        w.start_file(*name, opt).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+    buf.into_inner()
+}
+
+#[test]
+fn bad_uploads_get_a_clear_4xx_and_leave_nothing() {
+    let svc = start(1 << 20);
+    let a = svc.addr;
+    let s = login(a, "demo-applicant");
+    let case = create_case(&s, a, "上传测试");
+    let up = format!("/api/cases/{case}/items/JSGCGHXK/model");
+    let before = blob_state(&svc);
+    let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
+    // Too large (the test server takes 1 MiB).
+    let big = [ifc.as_slice(), &vec![b' '; 2 << 20]].concat();
+    let r = s.post_raw(a, &up, &big);
+    assert_eq!(r.status, 413, "{}", r.body);
+    // A PDF under an .ifc name (names are not trusted; the content is sniffed).
+    let r = s.post_raw(a, &up, b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n");
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.json()["detail"].as_str().unwrap().contains("found PDF"), "{}", r.body);
+    // A truncated IFC.
+    let cut = &ifc[..(ifc.len() / 2).min(500_000)];
+    let r = s.post_raw(a, &up, cut);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("truncated"), "{}", r.body);
+    // A connection that ends before the body it announced.
+    {
+        let mut t = TcpStream::connect(a).unwrap();
+        let head = format!("POST {up} HTTP/1.1\r\nHost: {a}\r\nCookie: {}\r\nX-CSRF-Token: {}\r\nContent-Length: 500000\r\n\r\n", s.cookie, s.csrf);
+        t.write_all(head.as_bytes()).unwrap();
+        t.write_all(&ifc[..100_000.min(ifc.len())]).unwrap();
+        drop(t);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    // Site packages (system administrator): a zip bomb and an escaping name.
+    let admin = login(a, "demo-sysadmin");
+    let zeros = vec![0u8; 8 << 20];
+    let bomb = zip_of(&[("site.toml", b"x"), ("layers/zeros.bin", &zeros)]);
+    let r = admin.post_raw(a, "/api/site-packages", &bomb);
+    assert!(matches!(r.status, 400 | 413), "bomb: {} {}", r.status, r.body);
+    assert!(r.body.contains("zip bomb") || r.status == 413, "{}", r.body);
+    let evil = zip_of(&[("../../etc/cron.d/x", b"* * * * * root true")]);
+    let r = admin.post_raw(a, "/api/site-packages", &evil);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains(".."), "names the entry: {}", r.body);
+    let r = admin.post_raw(a, "/api/site-packages", b"PK\x03\x04 not really a zip");
+    assert_eq!(r.status, 400, "{}", r.body);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(blob_state(&svc), before, "nothing stored, no temp file left");
+    // A good model (under the limit) is accepted and queued, and stored once.
+    let small = std::fs::read(root().join("datasets/ifc/IfcOpenHouse_IfcOpenShell_IFC4.ifc")).unwrap();
+    let r = s.post_raw(a, &format!("{up}?parcel=DK-05-1&place=528496,3386425,0"), &small);
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert!(r.json()["job_id"].as_i64().is_some());
+    assert_eq!(blob_state(&svc).0, before.0 + 1);
+}
+
+/// An attacker with write access to the database edits a case's stored state: the
+/// server refuses to act on it, and the audit names the case.
+#[test]
+fn a_forged_projection_is_refused_and_named() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let s = login(a, "demo-applicant");
+    let case = create_case(&s, a, "原始项目名");
+    svc.rt.block_on(async {
+        let store = zhishen_store::Store::open(&svc.db).await.unwrap();
+        let state: String = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = $1")
+            .bind(&case)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let forged = state.replace("原始项目名", "伪造项目名");
+        assert_ne!(forged, state);
+        sqlx::query("UPDATE \"case\" SET state = $1 WHERE id = $2")
+            .bind(forged)
+            .bind(&case)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let r = s.command(a, &case, serde_json::json!({"type": "submit", "item": "XMBA", "materials": ["BAXX"]}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("projection_forged") && r.body.contains("project_name"), "{}", r.body);
+    let auditor = login(a, "demo-auditor");
+    let v = auditor.get(a, "/api/audit/verify").json();
+    assert_eq!(v["projections"][0]["case_id"], case.as_str(), "{v}");
+    assert_eq!(v["projections"][0]["path"], "project_name");
+    let page = auditor.get(a, "/audit");
+    assert!(page.body.contains(&case), "the audit page names the case");
+}
+
+/// The permit flow through the API as five people would do it, the automatic review
+/// included, down to the public page the licence QR code opens.
+#[test]
+fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
+    let svc = start(64 << 20);
+    let a = svc.addr;
+    let app = login(a, "demo-applicant");
+    let clerk = login(a, "demo-clerk");
+    let fgw = login(a, "demo-reviewer-fgw");
+    let zrzy = login(a, "demo-reviewer");
+    let approver = login(a, "demo-approver");
+    let case = create_case(&app, a, "流程测试项目");
+    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
+    let pass = |item: &str, materials: serde_json::Value, rev: &Session| {
+        ok(app.command(a, &case, serde_json::json!({"type": "submit", "item": item, "materials": materials})));
+        ok(clerk.command(a, &case, serde_json::json!({"type": "accept", "item": item})));
+        ok(rev.command(a, &case, serde_json::json!({"type": "start_processing", "item": item})));
+        ok(rev.command(a, &case, serde_json::json!({"type": "conclude", "item": item, "outcome": "pass", "opinion": "同意"})));
+    };
+    pass("XMBA", serde_json::json!(["BAXX"]), &fgw);
+    pass("JSYDGHXK", serde_json::json!(["SQB", "CRHT", "HXT"]), &zrzy);
+    pass("SJFASC", serde_json::json!(["FAWB", "BIM"]), &zrzy);
+    ok(app.command(a, &case, serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]})));
+    ok(clerk.command(a, &case, serde_json::json!({"type": "accept", "item": "JSGCGHXK"})));
+    ok(zrzy.command(a, &case, serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"})));
+    // Without a recorded review the approver cannot pass the item.
+    let r = approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意"}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("bim_review_missing"), "{}", r.body);
+    let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
+    let r = app.post_raw(a, &format!("/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-1&place=528496,3386425,0"), &ifc);
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job = r.json()["job_id"].as_i64().unwrap();
+    // The worker runs it; the server-sent events end with `done`.
+    let sse = zrzy.get(a, &format!("/api/jobs/{job}/events"));
+    assert_eq!(sse.header("content-type"), Some("text/event-stream"));
+    assert!(sse.body.contains("\"status\":\"done\""), "{}", sse.body);
+    let c = zrzy.get(a, &format!("/api/cases/{case}")).json();
+    let item = c["case"]["items"].as_array().unwrap().iter().find(|i| i["code"] == "JSGCGHXK").unwrap().clone();
+    assert_eq!(item["reviews"].as_array().unwrap().len(), 1, "{item}");
+    // The reviewer's page shows the findings and links the report.
+    let page = zrzy.get(a, &format!("/cases/{case}"));
+    assert!(page.body.contains("自动审查结果"), "findings shown");
+    let sha = item["reviews"][0]["report_sha256"].as_str().unwrap();
+    let rep = zrzy.get(a, &format!("/cases/{case}/reports/{sha}"));
+    assert_eq!(rep.status, 200);
+    assert!(rep.header("content-security-policy").unwrap().contains("sandbox"));
+    // The approver decides; the licence is signed and filed.
+    ok(approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意核发"})));
+    let page = app.get(a, &format!("/cases/{case}"));
+    let li = page.body.find("JSGCGHXK: <a").expect("the permit's licence on the case page");
+    let at = li + page.body[li..].find("/licence/verify?no=").unwrap();
+    let href: String = page.body[at..].split('"').next().unwrap().replace("&amp;", "&");
+    let pub_page = send(a, "GET", &href, &[], b"");
+    assert_eq!(pub_page.status, 200);
+    assert!(pub_page.body.contains("有效 valid"), "{}", pub_page.body);
+    assert!(pub_page.body.contains("建设工程规划许可证"));
+    // A number not on record, and a wrong QR digest, are not valid.
+    let bad = send(a, "GET", "/licence/verify?no=%E5%BB%BA%E5%AD%97%E7%AC%AC440300202699999%E5%8F%B7", &[], b"");
+    assert!(bad.body.contains("无此证照"), "{}", bad.body);
+    let wrong = send(a, "GET", &format!("{href}&d=00"), &[], b"");
+    assert!(wrong.body.contains("无效 invalid"), "{}", wrong.body);
+}
