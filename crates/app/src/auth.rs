@@ -333,10 +333,7 @@ pub fn totp_match(secret_b32: &str, code: &str, unix_secs: i64) -> Option<i64> {
 /// The current code of a secret (for the demo and for tests that sign in).
 pub fn totp_now(secret_b32: &str, unix_secs: i64) -> Option<String> {
     let secret = base32_decode(secret_b32)?;
-    Some(format!(
-        "{:06}",
-        hotp(&secret, totp_step(unix_secs) as u64)
-    ))
+    Some(format!("{:06}", hotp(&secret, totp_step(unix_secs) as u64)))
 }
 
 // ------------------------------------------------------------------ operations
@@ -357,15 +354,10 @@ pub struct NewUser {
 }
 
 /// Creates a user and returns the TOTP secret to enrol in an authenticator app.
-pub async fn create_user(
-    store: &Store,
-    cfg: &AuthConfig,
-    u: &NewUser,
-) -> Result<String, AppError> {
+pub async fn create_user(store: &Store, cfg: &AuthConfig, u: &NewUser) -> Result<String, AppError> {
     let id_ok = !u.id.is_empty()
         && u.id.len() <= 64
-        && u
-            .id
+        && u.id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
     if !id_ok {
@@ -466,7 +458,9 @@ pub async fn login(
     let fresh = step.filter(|s| *s > u.totp_last_step);
     let Some(step) = fresh.filter(|_| pw_ok) else {
         let until = now_ms + cfg.lock_minutes * 60_000;
-        store.note_failed_login(&u.id, cfg.lock_after, until).await?;
+        store
+            .note_failed_login(&u.id, cfg.lock_after, until)
+            .await?;
         return Err(bad_credentials());
     };
     if !store.note_login(&u.id, step).await? {
@@ -588,7 +582,11 @@ mod tests {
             (1234567890, 89005924),
             (2000000000, 69279037),
         ] {
-            assert_eq!(hotp(secret, totp_step(t) as u64), eight % 1_000_000, "t={t}");
+            assert_eq!(
+                hotp(secret, totp_step(t) as u64),
+                eight % 1_000_000,
+                "t={t}"
+            );
         }
         let b32 = base32_encode(secret);
         assert_eq!(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
@@ -624,7 +622,11 @@ mod tests {
     #[test]
     fn password_rules_name_the_rule() {
         let cfg = AuthConfig::default();
-        assert!(cfg.check_password("Short-1").unwrap_err().to_string().contains("at least 12"));
+        assert!(cfg
+            .check_password("Short-1")
+            .unwrap_err()
+            .to_string()
+            .contains("at least 12"));
         assert!(cfg
             .check_password("alllowercaseletters")
             .unwrap_err()

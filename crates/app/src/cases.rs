@@ -82,7 +82,7 @@ pub async fn list_cases(store: &Store, p: &Principal) -> Result<Vec<ScopedCase>,
             });
         }
     }
-    out.sort_by(|a, b| b.case.created_at.cmp(&a.case.created_at));
+    out.sort_by_key(|sc| std::cmp::Reverse(sc.case.created_at));
     Ok(out)
 }
 
@@ -103,9 +103,11 @@ pub async fn create_case(
     n: &NewCase,
     request_id: &RequestId,
 ) -> Result<CaseId, AppError> {
-    let Some(enterprise) = p.enterprise.clone().filter(|_| {
-        matches!(p.role, WebRole::Applicant | WebRole::Agent)
-    }) else {
+    let Some(enterprise) = p
+        .enterprise
+        .clone()
+        .filter(|_| matches!(p.role, WebRole::Applicant | WebRole::Agent))
+    else {
         return Err(AppError::Forbidden(format!(
             "{} ({}) cannot open a case",
             p.user_id,

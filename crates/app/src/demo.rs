@@ -27,8 +27,18 @@ const USERS: &[(&str, &str, WebRole, Option<&str>)] = &[
     ("demo-agent", "李代办", WebRole::Agent, None),
     ("demo-clerk", "王窗口", WebRole::Clerk, None),
     ("demo-coordinator", "赵协调", WebRole::Coordinator, None),
-    ("demo-reviewer", "陈审查（规划）", WebRole::Reviewer, Some("zrzy")),
-    ("demo-reviewer-fgw", "周审查（发改）", WebRole::Reviewer, Some("fgw")),
+    (
+        "demo-reviewer",
+        "陈审查（规划）",
+        WebRole::Reviewer,
+        Some("zrzy"),
+    ),
+    (
+        "demo-reviewer-fgw",
+        "周审查（发改）",
+        WebRole::Reviewer,
+        Some("fgw"),
+    ),
     ("demo-approver", "刘审批", WebRole::Approver, Some("zrzy")),
     ("demo-supervisor", "孙监察", WebRole::Supervisor, None),
     ("demo-auditor", "吴审计", WebRole::Auditor, None),
@@ -70,7 +80,10 @@ pub struct Seeded {
 }
 
 fn principal(id: &str) -> Principal {
-    let u = demo_users().into_iter().find(|u| u.id == id).expect("a demo user");
+    let u = demo_users()
+        .into_iter()
+        .find(|u| u.id == id)
+        .expect("a demo user");
     Principal {
         user_id: u.id,
         display_name: u.display_name,
@@ -97,31 +110,57 @@ impl Driver<'_> {
 
     /// Hands in every required material of an item.
     async fn submit(&mut self, item: &str) -> Result<(), AppError> {
-        let case = self.store.case(&self.case).await?.ok_or_else(|| AppError::NotFound(self.case.to_string()))?;
+        let case = self
+            .store
+            .case(&self.case)
+            .await?
+            .ok_or_else(|| AppError::NotFound(self.case.to_string()))?;
         let defs = self.store.case_definitions(&case).await?;
         let materials = defs
             .catalogue
             .item(item)
-            .map(|d| d.materials.iter().filter(|m| m.required).map(|m| m.code.clone()).collect())
+            .map(|d| {
+                d.materials
+                    .iter()
+                    .filter(|m| m.required)
+                    .map(|m| m.code.clone())
+                    .collect()
+            })
             .unwrap_or_default();
-        self.run("demo-applicant", Command::Submit { item: item.into(), materials, commitments: vec![] })
-            .await
+        self.run(
+            "demo-applicant",
+            Command::Submit {
+                item: item.into(),
+                materials,
+                commitments: vec![],
+            },
+        )
+        .await
     }
 
     async fn accept_and_process(&mut self, item: &str, reviewer: &str) -> Result<(), AppError> {
-        self.run("demo-clerk", Command::Accept { item: item.into() }).await?;
-        self.run(reviewer, Command::StartProcessing { item: item.into() }).await
+        self.run("demo-clerk", Command::Accept { item: item.into() })
+            .await?;
+        self.run(reviewer, Command::StartProcessing { item: item.into() })
+            .await
     }
 
     async fn pass(&mut self, item: &str, reviewer: &str) -> Result<(), AppError> {
         self.submit(item).await?;
         self.accept_and_process(item, reviewer).await?;
-        self.run(reviewer, Command::Conclude { item: item.into(), outcome: Outcome::Pass, opinion: "符合要求".into() })
-            .await
+        self.run(
+            reviewer,
+            Command::Conclude {
+                item: item.into(),
+                outcome: Outcome::Pass,
+                opinion: "符合要求".into(),
+            },
+        )
+        .await
     }
 
     /// Stage 1 and the design scheme review, so the planning permit is next.
-    async fn to_planning_permit(&mut self) -> Result<(), AppError> {
+    async fn up_to_planning_permit(&mut self) -> Result<(), AppError> {
         self.pass("XMBA", "demo-reviewer-fgw").await?;
         self.pass("JSYDGHXK", "demo-reviewer").await?;
         self.pass("SJFASC", "demo-reviewer").await
@@ -130,11 +169,19 @@ impl Driver<'_> {
 
 async fn open(store: &Store, code: &str, name: &str) -> Result<CaseId, AppError> {
     let rid = RequestId::new(format!("demo-open-{code}"))?;
-    let n = NewCase { project_code: code.into(), project_name: name.into() };
+    let n = NewCase {
+        project_code: code.into(),
+        project_name: name.into(),
+    };
     cases::create_case(store, &principal("demo-applicant"), &n, &rid).await
 }
 
-async fn review(store: &Store, case: &CaseId, site: &Sha256, m: (&[u8], &str, &str, &str)) -> Result<(), AppError> {
+async fn review(
+    store: &Store,
+    case: &CaseId,
+    site: &Sha256,
+    m: (&[u8], &str, &str, &str),
+) -> Result<(), AppError> {
     let sha = store.put_blob(m.0, "application/x-step").await?;
     enqueue_stored(
         store,
@@ -154,7 +201,11 @@ async fn review(store: &Store, case: &CaseId, site: &Sha256, m: (&[u8], &str, &s
 }
 
 /// Seeds the demo users and cases (once).
-pub async fn seed(store: &Store, site: Option<&DemoSite<'_>>, issuer: &Issuer<'_>) -> Result<Seeded, AppError> {
+pub async fn seed(
+    store: &Store,
+    site: Option<&DemoSite<'_>>,
+    issuer: &Issuer<'_>,
+) -> Result<Seeded, AppError> {
     let mut out = Seeded::default();
     if store.user("demo-applicant").await?.is_some() {
         return Ok(out);
@@ -164,29 +215,63 @@ pub async fn seed(store: &Store, site: Option<&DemoSite<'_>>, issuer: &Issuer<'_
         auth::create_user(store, &cfg, &u).await?;
         out.users += 1;
     }
-    let a = open(store, "2612-440300-04-01-000001", "示例花园一期（新建申报）").await?;
+    let a = open(
+        store,
+        "2612-440300-04-01-000001",
+        "示例花园一期（新建申报）",
+    )
+    .await?;
     out.cases.push((a.to_string(), "opened".into()));
     let b = open(store, "2612-440300-04-01-000002", "示例大厦（待窗口受理）").await?;
-    Driver { store, case: b.clone(), n: 0 }.submit("XMBA").await?;
-    out.cases.push((b.to_string(), "waiting for the window".into()));
+    Driver {
+        store,
+        case: b.clone(),
+        n: 0,
+    }
+    .submit("XMBA")
+    .await?;
+    out.cases
+        .push((b.to_string(), "waiting for the window".into()));
     let Some(site) = site else { return Ok(out) };
-    let c = open(store, "2612-440300-04-01-000003", "滨海住宅二期（自动审查未通过）").await?;
-    let mut d = Driver { store, case: c.clone(), n: 0 };
-    d.to_planning_permit().await?;
+    let c = open(
+        store,
+        "2612-440300-04-01-000003",
+        "滨海住宅二期（自动审查未通过）",
+    )
+    .await?;
+    let mut d = Driver {
+        store,
+        case: c.clone(),
+        n: 0,
+    };
+    d.up_to_planning_permit().await?;
     d.submit("JSGCGHXK").await?;
     d.accept_and_process("JSGCGHXK", "demo-reviewer").await?;
     review(store, &c, &site.site_sha256, site.failing).await?;
-    out.cases.push((c.to_string(), "automatic review failed".into()));
+    out.cases
+        .push((c.to_string(), "automatic review failed".into()));
     let e = open(store, "2612-440300-04-01-000004", "科技园三期（已发证）").await?;
-    let mut d = Driver { store, case: e.clone(), n: 0 };
-    d.to_planning_permit().await?;
+    let mut d = Driver {
+        store,
+        case: e.clone(),
+        n: 0,
+    };
+    d.up_to_planning_permit().await?;
     d.submit("JSGCGHXK").await?;
     d.accept_and_process("JSGCGHXK", "demo-reviewer").await?;
     review(store, &e, &site.site_sha256, site.compliant).await?;
-    d.run("demo-approver", Command::Conclude { item: "JSGCGHXK".into(), outcome: Outcome::Pass, opinion: "同意核发".into() })
-        .await?;
+    d.run(
+        "demo-approver",
+        Command::Conclude {
+            item: "JSGCGHXK".into(),
+            outcome: Outcome::Pass,
+            opinion: "同意核发".into(),
+        },
+    )
+    .await?;
     let sc = cases::visible_case(store, &principal("demo-approver"), e.as_str()).await?;
     licences::issue_pending(store, &sc, issuer).await?;
-    out.cases.push((e.to_string(), "approved, licence issued".into()));
+    out.cases
+        .push((e.to_string(), "approved, licence issued".into()));
     Ok(out)
 }

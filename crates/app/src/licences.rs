@@ -61,7 +61,12 @@ async fn issue_one(
         .find(|j| j.item.as_str() == item)
         .and_then(|j| j.parcel)
         .unwrap_or_else(|| "未登记 not recorded".into());
-    let region: String = sc.scope.region.chars().filter(char::is_ascii_digit).collect();
+    let region: String = sc
+        .scope
+        .region
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
     let region = if region.len() == 6 {
         region
     } else {
@@ -70,7 +75,11 @@ async fn issue_one(
     // A serial taken by a concurrent issue makes the insert fail; try the next.
     for attempt in 0..5 {
         let serial = store.licence_count().await? + 1 + attempt;
-        let number = format!("{}字第{region}{}{serial:05}号", kind.prefix(), today.format("%Y"));
+        let number = format!(
+            "{}字第{region}{}{serial:05}号",
+            kind.prefix(),
+            today.format("%Y")
+        );
         let record = licence::Licence {
             number: number.clone(),
             kind,

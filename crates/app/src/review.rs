@@ -141,7 +141,13 @@ pub async fn enqueue_stored(store: &Store, s: StoredInputs) -> Result<Queued, Ap
         declared_use: s.declared_use.clone(),
     };
     let job_id = store
-        .enqueue_review_with(&s.case_id, &s.item, &s.model_sha256, Some(&s.parcel), &inputs)
+        .enqueue_review_with(
+            &s.case_id,
+            &s.item,
+            &s.model_sha256,
+            Some(&s.parcel),
+            &inputs,
+        )
         .await?;
     Ok(Queued {
         job_id,
@@ -156,7 +162,11 @@ pub async fn enqueue_stored(store: &Store, s: StoredInputs) -> Result<Queued, Ap
 }
 
 /// The case must exist and hold the item, and the item must take a BIM review.
-pub async fn needs_bim_review(store: &Store, case_id: &CaseId, item: &ItemCode) -> Result<(), AppError> {
+pub async fn needs_bim_review(
+    store: &Store,
+    case_id: &CaseId,
+    item: &ItemCode,
+) -> Result<(), AppError> {
     let Some(case) = store.case(case_id).await? else {
         return Err(AppError::NotFound(format!(
             "案件 case {} 不存在 does not exist",

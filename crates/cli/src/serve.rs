@@ -91,7 +91,10 @@ fn demo_building(site: &Path, id: &str) -> Result<(Vec<u8>, String, String, Stri
     let b = doc
         .get("building")
         .and_then(|v| v.as_array())
-        .and_then(|a| a.iter().find(|b| b.get("id").and_then(|x| x.as_str()) == Some(id)))
+        .and_then(|a| {
+            a.iter()
+                .find(|b| b.get("id").and_then(|x| x.as_str()) == Some(id))
+        })
         .with_context(|| format!("{}: no building {id}", path.display()))?;
     let field = |k: &str| -> Result<String> {
         Ok(b.get(k)
@@ -136,7 +139,10 @@ async fn seed_demo(db: &str, site: Option<&Path>) -> Result<()> {
 
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     if a.demo && !a.addr.ip().is_loopback() {
-        bail!("--demo serves only on loopback (its passwords are public); got --addr {}", a.addr);
+        bail!(
+            "--demo serves only on loopback (its passwords are public); got --addr {}",
+            a.addr
+        );
     }
     let rt = runtime()?;
     rt.block_on(async {
@@ -148,13 +154,13 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         if a.demo {
             seed_demo(&a.db, a.site.as_deref()).await?;
         }
-        let exchange = match &a.exchange_url {
-            Some(url) => Some(zhishen_app::exchange::ExchangeConfig::new(
+        // The exchange signs with the demo key for now (a configured key is to come).
+        let exchange = a.exchange_url.as_ref().map(|url| {
+            zhishen_app::exchange::ExchangeConfig::new(
                 url.clone(),
                 Arc::new(zhishen_audit::licence::demo_signer()),
-            )),
-            None => None,
-        };
+            )
+        });
         let demo = a.demo;
         let mut cfg = zhishen_server::ServeConfig::new(a.db.clone(), a.addr);
         cfg.site = a.site.clone();
@@ -187,9 +193,18 @@ pub fn user(cmd: UserCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        UserCmd::Add { db, id, name, role, enterprise, dept, region } => {
-            let password = std::env::var("ZHISHEN_PASSWORD")
-                .context("set the initial password in ZHISHEN_PASSWORD (not on the command line)")?;
+        UserCmd::Add {
+            db,
+            id,
+            name,
+            role,
+            enterprise,
+            dept,
+            region,
+        } => {
+            let password = std::env::var("ZHISHEN_PASSWORD").context(
+                "set the initial password in ZHISHEN_PASSWORD (not on the command line)",
+            )?;
             let u = NewUser {
                 id,
                 display_name: name,

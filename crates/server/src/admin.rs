@@ -93,8 +93,14 @@ pub async fn supervision_page(
     let mut yellow = Vec::new();
     for sc in &visible {
         for it in &sc.case.items {
-            let label = format!("{} {} · {} · {}", sc.case.id, sc.scope.title, it.code, it.department);
-            if it.flags.contains(&zhishen_workflow::model::ItemFlag::Overdue) {
+            let label = format!(
+                "{} {} · {} · {}",
+                sc.case.id, sc.scope.title, it.code, it.department
+            );
+            if it
+                .flags
+                .contains(&zhishen_workflow::model::ItemFlag::Overdue)
+            {
                 red.push(label);
             } else if it.deadline.is_some_and(|d| (d - today).num_days() <= 3) {
                 yellow.push(label);
@@ -106,7 +112,11 @@ pub async fn supervision_page(
         .iter()
         .map(|(k, d)| (k.clone(), d.count, format!("{:.1}", d.mean_wd)))
         .collect();
-    let chart_rows: Vec<(String, f64)> = m.by_item.iter().map(|(k, d)| (k.clone(), d.mean_wd)).collect();
+    let chart_rows: Vec<(String, f64)> = m
+        .by_item
+        .iter()
+        .map(|(k, d)| (k.clone(), d.mean_wd))
+        .collect();
     Ok(render(&SupervisionTpl {
         page: Page::new(&ctx, "效能监察", "Supervision"),
         cases: visible.len(),
@@ -189,8 +199,16 @@ pub async fn audit_page(
         .collect::<Vec<_>>()
         .join("; ");
     let verdicts = vec![
-        ("事件链与日志 event chain and log".to_string(), st.event_chain_intact, st.event_chain_detail.clone()),
-        ("案件状态投影 case projections".to_string(), st.projections.is_empty(), proj_detail),
+        (
+            "事件链与日志 event chain and log".to_string(),
+            st.event_chain_intact,
+            st.event_chain_detail.clone(),
+        ),
+        (
+            "案件状态投影 case projections".to_string(),
+            st.projections.is_empty(),
+            proj_detail,
+        ),
         (
             "访问审计 access audit".to_string(),
             st.access.intact,
@@ -204,7 +222,11 @@ pub async fn audit_page(
             ),
         ),
     ];
-    let rows = s.store.search_access(&q.q, 200).await.map_err(|x| e(x.into()))?;
+    let rows = s
+        .store
+        .search_access(&q.q, 200)
+        .await
+        .map_err(|x| e(x.into()))?;
     Ok(render(&AuditTpl {
         page: Page::new(&ctx, "审计", "Audit"),
         verdicts,
@@ -236,7 +258,12 @@ struct UsersTpl {
     roles: Vec<(&'static str, &'static str, &'static str)>,
 }
 
-async fn users_page_of(s: &AppState, ctx: &Ctx, admin: WebRole, message: Option<String>) -> Result<Response, AppError> {
+async fn users_page_of(
+    s: &AppState,
+    ctx: &Ctx,
+    admin: WebRole,
+    message: Option<String>,
+) -> Result<Response, AppError> {
     let now_ms = s.store.now().timestamp_millis();
     let users = s
         .store
@@ -249,7 +276,11 @@ async fn users_page_of(s: &AppState, ctx: &Ctx, admin: WebRole, message: Option<
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" / "),
-            locked: if u.locked_until_ms > now_ms { "locked".into() } else { String::new() },
+            locked: if u.locked_until_ms > now_ms {
+                "locked".into()
+            } else {
+                String::new()
+            },
             id: u.id,
             name: u.display_name,
             role: u.role,
@@ -275,13 +306,19 @@ async fn users_page_of(s: &AppState, ctx: &Ctx, admin: WebRole, message: Option<
     }))
 }
 
-pub async fn users_page(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, PageError> {
+pub async fn users_page(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> Result<Response, PageError> {
     users_page_of(&s, &ctx, WebRole::SysAdmin, None)
         .await
         .map_err(pe(ctx.lang))
 }
 
-pub async fn security_page(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, PageError> {
+pub async fn security_page(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> Result<Response, PageError> {
     users_page_of(&s, &ctx, WebRole::SecAdmin, None)
         .await
         .map_err(pe(ctx.lang))
@@ -326,7 +363,9 @@ pub async fn create_user(
         "已创建 {}；请将动态口令密钥交给本人绑定 created; give the TOTP secret to the user in person: {secret}",
         u.id
     );
-    users_page_of(&s, &ctx, WebRole::SysAdmin, Some(msg)).await.map_err(&e)
+    users_page_of(&s, &ctx, WebRole::SysAdmin, Some(msg))
+        .await
+        .map_err(&e)
 }
 
 pub async fn unlock_user(
@@ -371,17 +410,35 @@ pub async fn licence_verify(
 ) -> Result<Response, PageError> {
     let e = pe(ctx.lang);
     let page = Page::new(&ctx, "电子证照核验", "E-licence verification");
-    let found = licences::by_number(&s.store, q.no.trim()).await.map_err(&e)?;
+    let found = licences::by_number(&s.store, q.no.trim())
+        .await
+        .map_err(&e)?;
     let (valid, verdict, licence) = match found {
-        None => (false, format!("无此证照 no licence numbered {:?}", q.no), None),
+        None => (
+            false,
+            format!("无此证照 no licence numbered {:?}", q.no),
+            None,
+        ),
         Some(signed) => {
             let keys = zhishen_audit::TrustedKeys::from_signer(s.signer.as_ref());
             let sig_ok = zhishen_audit::licence::verify(&signed, &keys).is_ok();
             let digest_ok = q.d.is_empty() || q.d == signed.signature_digest();
             match (sig_ok, digest_ok) {
-                (true, true) => (true, "有效 valid: 签名核验通过 the signature verifies".to_string(), Some(signed.licence)),
-                (false, _) => (false, "无效 invalid: 签名不符 the signature does not verify".to_string(), None),
-                (true, false) => (false, "无效 invalid: 二维码摘要不符 the QR digest does not match".to_string(), None),
+                (true, true) => (
+                    true,
+                    "有效 valid: 签名核验通过 the signature verifies".to_string(),
+                    Some(signed.licence),
+                ),
+                (false, _) => (
+                    false,
+                    "无效 invalid: 签名不符 the signature does not verify".to_string(),
+                    None,
+                ),
+                (true, false) => (
+                    false,
+                    "无效 invalid: 二维码摘要不符 the QR digest does not match".to_string(),
+                    None,
+                ),
             }
         }
     };

@@ -148,10 +148,13 @@ pub async fn upload_model(
 ) -> Result<(axum::http::StatusCode, Json<zhishen_app::review::Queued>), ApiError> {
     let p = ctx.user()?;
     let sc = cases::visible_case(&s.store, p, &id).await?;
-    let site = s
-        .site
-        .as_ref()
-        .ok_or_else(|| AppError::refused("no_site", "服务未配置场地数据包，无法审查", "the server has no site package configured; no review possible"))?;
+    let site = s.site.as_ref().ok_or_else(|| {
+        AppError::refused(
+            "no_site",
+            "服务未配置场地数据包，无法审查",
+            "the server has no site package configured; no review possible",
+        )
+    })?;
     let item = ItemCode::new(item)?;
     let case_id = CaseId::new(sc.case.id.clone())?;
     // Refuse before reading the body when the item takes no model.
@@ -175,8 +178,12 @@ pub async fn upload_model(
 
 /// Streams a request body into an upload sink; any failure (a limit, a dropped
 /// connection, the wrong type) drops the sink, which removes what was written.
-async fn receive(s: &AppState, kind: UploadKind, body: Body) -> Result<zhishen_app::upload::StoredUpload, AppError> {
-    let mut sink = UploadSink::new(&s.store, kind, s.upload_limits.clone())?;
+async fn receive(
+    s: &AppState,
+    kind: UploadKind,
+    body: Body,
+) -> Result<zhishen_app::upload::StoredUpload, AppError> {
+    let mut sink = UploadSink::new(&s.store, kind, s.upload_limits)?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| AppError::BadInput(format!("upload interrupted: {e}")))?;
@@ -190,7 +197,13 @@ async fn receive(s: &AppState, kind: UploadKind, body: Body) -> Result<zhishen_a
 pub async fn upload_site_package(
     State(s): State<AppState>,
     body: Body,
-) -> Result<(axum::http::StatusCode, Json<zhishen_app::upload::StoredUpload>), ApiError> {
+) -> Result<
+    (
+        axum::http::StatusCode,
+        Json<zhishen_app::upload::StoredUpload>,
+    ),
+    ApiError,
+> {
     let stored = receive(&s, UploadKind::SitePackageZip, body).await?;
     Ok((axum::http::StatusCode::CREATED, Json(stored)))
 }
@@ -216,7 +229,9 @@ pub async fn job(
 fn status_label(j: &ReviewJob) -> String {
     match j.status {
         ReviewStatus::Queued => "排队中 queued".into(),
-        ReviewStatus::Running => "审查中：解析、网格、落位、核验、报告 running: parse, mesh, place, check, report".into(),
+        ReviewStatus::Running => {
+            "审查中：解析、网格、落位、核验、报告 running: parse, mesh, place, check, report".into()
+        }
         ReviewStatus::Done => "已完成 done".into(),
         ReviewStatus::Failed => format!("失败 failed: {}", j.error.clone().unwrap_or_default()),
     }

@@ -104,8 +104,7 @@ async fn identify(
 /// Compares two tokens in time independent of where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -132,7 +131,10 @@ async fn carried_csrf(req: Request) -> Result<(Option<String>, Request), AppErro
         .map_err(|_| AppError::TooLarge(format!("form over {} bytes", crate::MAX_BODY_BYTES)))?;
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
         .map_err(|e| AppError::BadInput(format!("form: {e}")))?;
-    let t = fields.into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+    let t = fields
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v);
     Ok((t, Request::from_parts(parts, Body::from(bytes))))
 }
 
@@ -148,7 +150,14 @@ fn refuse(path: &str, e: AppError) -> Response {
 
 /// Writes one access-audit entry; a failure to audit is logged loudly (the request
 /// itself has already been decided).
-pub async fn audit(s: &AppState, who: Option<&Principal>, action: &str, target: &str, result: &str, detail: String) {
+pub async fn audit(
+    s: &AppState,
+    who: Option<&Principal>,
+    action: &str,
+    target: &str,
+    result: &str,
+    detail: String,
+) {
     let e = AccessEntry {
         user_id: who.map_or("anonymous".into(), |p| p.user_id.clone()),
         role: who.map_or("-".into(), |p| p.role.as_str().to_string()),
@@ -198,13 +207,24 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let changes = !matches!(method, Method::GET | Method::HEAD);
     if !spec.access.allows(principal.as_ref().map(|p| p.role)) {
         let (e, result) = match &principal {
-            None => (AppError::Unauthenticated("sign in first / 请先登录".into()), "unauthenticated"),
+            None => (
+                AppError::Unauthenticated("sign in first / 请先登录".into()),
+                "unauthenticated",
+            ),
             Some(p) => (
                 AppError::Forbidden(format!("role {} may not {}", p.role.as_str(), spec.action)),
                 "denied",
             ),
         };
-        audit(&s, principal.as_ref(), spec.action, &path, result, String::new()).await;
+        audit(
+            &s,
+            principal.as_ref(),
+            spec.action,
+            &path,
+            result,
+            String::new(),
+        )
+        .await;
         return refuse(&path, e);
     }
     let mut req = req;
@@ -217,7 +237,15 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         };
         req = back;
         if !carried.is_some_and(|t| same_token(&t, &csrf)) {
-            audit(&s, principal.as_ref(), spec.action, &path, "denied", "csrf".into()).await;
+            audit(
+                &s,
+                principal.as_ref(),
+                spec.action,
+                &path,
+                "denied",
+                "csrf".into(),
+            )
+            .await;
             return refuse(
                 &path,
                 AppError::Forbidden("CSRF token missing or wrong / 表单令牌无效".into()),
@@ -235,7 +263,15 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
     // Sign-in audits itself (it knows the user name tried).
     if changes && !matches!(spec.action, "login" | "login_demo") {
         let result = result_of(resp.status());
-        audit(&s, principal.as_ref(), spec.action, &path, result, resp.status().as_str().to_string()).await;
+        audit(
+            &s,
+            principal.as_ref(),
+            spec.action,
+            &path,
+            result,
+            resp.status().as_str().to_string(),
+        )
+        .await;
     }
     resp
 }

@@ -121,7 +121,10 @@ async fn static_file(
         _ => return docs::not_found(uri).await.into_response(),
     };
     (
-        [(header::CONTENT_TYPE, ty), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, ty),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         body,
     )
         .into_response()
@@ -154,8 +157,9 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         (false, "/api/cases") => post(api_cases::create),
         (false, "/cases/{id}/commands") => post(pages::case_command),
         (false, "/api/cases/{id}/commands") => post(api_cases::command),
-        (false, "/api/cases/{id}/items/{item}/model") => post(api_cases::upload_model)
-            .layer(DefaultBodyLimit::disable()),
+        (false, "/api/cases/{id}/items/{item}/model") => {
+            post(api_cases::upload_model).layer(DefaultBodyLimit::disable())
+        }
         (true, "/supervision") => get(admin::supervision_page),
         (true, "/api/metrics") => get(admin::metrics_api),
         (true, "/audit") => get(admin::audit_page),
@@ -165,8 +169,9 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         (false, "/admin/users") => post(admin::create_user),
         (true, "/admin/security") => get(admin::security_page),
         (false, "/admin/users/{id}/unlock") => post(admin::unlock_user),
-        (false, "/api/site-packages") => post(api_cases::upload_site_package)
-            .layer(DefaultBodyLimit::disable()),
+        (false, "/api/site-packages") => {
+            post(api_cases::upload_site_package).layer(DefaultBodyLimit::disable())
+        }
         _ => return None,
     })
 }
@@ -178,14 +183,22 @@ pub fn router(state: AppState) -> Router {
     for spec in routes::ROUTES {
         match handler(&spec.method, spec.path) {
             Some(h) => r = r.route(spec.path, h),
-            None => tracing::error!(method = %spec.method, path = spec.path, "route without handler"),
+            None => {
+                tracing::error!(method = %spec.method, path = spec.path, "route without handler")
+            }
         }
     }
-    r.route_layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard))
-        .fallback(docs::not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), headers::security_headers))
-        .with_state(state)
+    r.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        guard::guard,
+    ))
+    .fallback(docs::not_found)
+    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        headers::security_headers,
+    ))
+    .with_state(state)
 }
 
 /// How to serve.
@@ -224,13 +237,15 @@ impl ServeConfig {
 /// Opens the store, packs the site package, starts the workers and serves until the
 /// process is stopped; `ready` gets the bound address (useful with port 0).
 pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
-    let store = Store::open(&cfg.db).await.map_err(|source| ServerError::Store {
-        url: cfg.db.clone(),
-        source,
-    })?;
+    let store = Store::open(&cfg.db)
+        .await
+        .map_err(|source| ServerError::Store {
+            url: cfg.db.clone(),
+            source,
+        })?;
     let mut state = AppState::new(store);
     state.demo = cfg.demo;
-    state.upload_limits = cfg.upload_limits.clone();
+    state.upload_limits = cfg.upload_limits;
     state.auth = cfg.auth.clone();
     if let Some(dir) = &cfg.site {
         let packed = zhishen_app::site_package::pack_dir(dir)?;
@@ -244,7 +259,10 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
             default_parcel: cfg.default_parcel.clone().unwrap_or_default(),
         });
     }
-    let _ = zhishen_app::upload::remove_stale_uploads(&state.store, std::time::Duration::from_secs(24 * 3600));
+    let _ = zhishen_app::upload::remove_stale_uploads(
+        &state.store,
+        std::time::Duration::from_secs(24 * 3600),
+    );
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
         .map_err(|source| ServerError::Bind {
@@ -252,14 +270,20 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
             source,
         })?;
     let bound = listener.local_addr().map_err(ServerError::Serve)?;
-    state.public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    state.public_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bound}"));
     tracing::info!(%bound, "serving");
     if cfg.workers {
         worker::spawn(state.store.clone(), cfg.exchange.clone());
     }
     ready(bound);
     let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .await
-        .map_err(ServerError::Serve)
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+    .map_err(ServerError::Serve)
 }

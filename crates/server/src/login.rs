@@ -60,7 +60,13 @@ fn login_form(
         demo_roles,
     });
     *resp.status_mut() = status;
-    set_cookie(&mut resp, &format!("{PRE_COOKIE}={pre}; Path=/login; HttpOnly; SameSite=Strict{}", s.secure_attr()));
+    set_cookie(
+        &mut resp,
+        &format!(
+            "{PRE_COOKIE}={pre}; Path=/login; HttpOnly; SameSite=Strict{}",
+            s.secure_attr()
+        ),
+    );
     Ok(resp)
 }
 
@@ -171,9 +177,22 @@ pub async fn login_demo(
         .map_err(|e| pe(e.into()))?
         .into_iter()
         .find(|u| u.role == role.as_str() && u.id.starts_with("demo-"))
-        .ok_or_else(|| pe(AppError::NotFound(format!("demo user of role {}", role.as_str()))))?;
+        .ok_or_else(|| {
+            pe(AppError::NotFound(format!(
+                "demo user of role {}",
+                role.as_str()
+            )))
+        })?;
     let new = auth::demo_session(&s.store, &user.id).await.map_err(pe)?;
-    guard::audit(&s, Some(&new.principal), "login_demo", &user.id, "ok", String::new()).await;
+    guard::audit(
+        &s,
+        Some(&new.principal),
+        "login_demo",
+        &user.id,
+        "ok",
+        String::new(),
+    )
+    .await;
     Ok(start_session(&s, &headers, new).await)
 }
 

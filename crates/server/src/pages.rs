@@ -112,11 +112,14 @@ pub fn error_page(e: AppError, lang: Lang) -> Response {
         },
     };
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, render(&ErrorTpl {
-        page,
-        status,
-        message,
-    }))
+    (
+        code,
+        render(&ErrorTpl {
+            page,
+            status,
+            message,
+        }),
+    )
         .into_response()
 }
 
@@ -195,7 +198,10 @@ fn case_row(sc: &ScopedCase, p: &Principal) -> CaseRow {
     }
 }
 
-pub async fn home(State(s): State<AppState>, Extension(ctx): Extension<Ctx>) -> Result<Response, PageError> {
+pub async fn home(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+) -> Result<Response, PageError> {
     let e = pe(ctx.lang);
     let p = ctx.user().map_err(&e)?.clone();
     let can_file = matches!(p.role, WebRole::Applicant | WebRole::Agent);
@@ -340,7 +346,11 @@ fn actions_of(role: WebRole) -> Vec<(&'static str, &'static str, &'static str)> 
         ],
         WebRole::Clerk | WebRole::Coordinator => vec![
             ("accept", "受理", "Accept"),
-            ("request_supplement", "一次告知补正", "Ask for missing materials (一次告知)"),
+            (
+                "request_supplement",
+                "一次告知补正",
+                "Ask for missing materials (一次告知)",
+            ),
             ("reject", "不予受理", "Reject"),
             ("submit", "代为收件", "Receive materials"),
         ],
@@ -372,14 +382,21 @@ pub fn state_label(st: zhishen_workflow::ItemState) -> &'static str {
         S::Processing => "办理中 processing",
         S::Special { .. } => "特别程序 special procedure",
         S::Concluded { outcome: O::Pass } => "办结·通过 concluded: pass",
-        S::Concluded { outcome: O::PassRongque } => "办结·容缺通过 concluded: pass (容缺)",
+        S::Concluded {
+            outcome: O::PassRongque,
+        } => "办结·容缺通过 concluded: pass (容缺)",
         S::Concluded { outcome: O::Fail } => "办结·不通过 concluded: fail",
         S::Withdrawn => "已撤回 withdrawn",
         S::Revoked => "已撤销 revoked",
     }
 }
 
-fn item_row(s: &AppState, it: &zhishen_workflow::ItemCase, name: String, today: chrono::NaiveDate) -> ItemRow {
+fn item_row(
+    s: &AppState,
+    it: &zhishen_workflow::ItemCase,
+    name: String,
+    today: chrono::NaiveDate,
+) -> ItemRow {
     let running = !it.state.is_terminal() && it.state != zhishen_workflow::ItemState::Waiting;
     let (light, light_label) = if !running {
         ("", "")
@@ -424,7 +441,11 @@ pub async fn case_page(
     let e = pe(ctx.lang);
     let p = ctx.user().map_err(&e)?.clone();
     let sc = cases::visible_case(&s.store, &p, &id).await.map_err(&e)?;
-    let defs = s.store.case_definitions(&sc.case).await.map_err(|x| e(x.into()))?;
+    let defs = s
+        .store
+        .case_definitions(&sc.case)
+        .await
+        .map_err(|x| e(x.into()))?;
     let today = s.store.now().date_naive();
     let name_of = |code: &str| {
         defs.catalogue
@@ -473,7 +494,12 @@ pub async fn case_page(
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            (j.id, j.item.as_str().to_string(), st, j.error.unwrap_or_default())
+            (
+                j.id,
+                j.item.as_str().to_string(),
+                st,
+                j.error.unwrap_or_default(),
+            )
         })
         .collect();
     let licences = s
@@ -495,7 +521,11 @@ pub async fn case_page(
         .into_iter()
         .map(|ev| {
             (
-                ev.occurred_at.chars().take(16).collect::<String>().replace('T', " "),
+                ev.occurred_at
+                    .chars()
+                    .take(16)
+                    .collect::<String>()
+                    .replace('T', " "),
                 ev.kind.as_str().to_string(),
                 format!("{} ({})", ev.actor_id, ev.actor_role),
             )
@@ -513,7 +543,10 @@ pub async fn case_page(
         && s.site.is_some();
     let (message, message_class) = match q.done.as_deref() {
         Some(k) => (
-            Some(format!("{} ✓ {k}", Page::new(&ctx, "", "").t("已办理", "Done"))),
+            Some(format!(
+                "{} ✓ {k}",
+                Page::new(&ctx, "", "").t("已办理", "Done")
+            )),
             "pass",
         ),
         None => (None, ""),
@@ -535,7 +568,11 @@ pub async fn case_page(
         request_id: request_id(None).map_err(&e)?.as_str().to_string(),
         can_upload,
         review_items,
-        default_parcel: s.site.as_ref().map(|x| x.default_parcel.clone()).unwrap_or_default(),
+        default_parcel: s
+            .site
+            .as_ref()
+            .map(|x| x.default_parcel.clone())
+            .unwrap_or_default(),
         events,
     }))
 }
@@ -600,8 +637,14 @@ pub fn command_of(f: &CommandForm) -> Result<zhishen_workflow::Command, AppError
         "start_processing" => C::StartProcessing { item },
         "conclude" => C::Conclude {
             item,
-            outcome: serde_json::from_value(serde_json::Value::String(f.outcome.clone()))
-                .map_err(|_| AppError::BadInput(format!("outcome {:?}: pass, pass_rongque or fail", f.outcome)))?,
+            outcome: serde_json::from_value(serde_json::Value::String(f.outcome.clone())).map_err(
+                |_| {
+                    AppError::BadInput(format!(
+                        "outcome {:?}: pass, pass_rongque or fail",
+                        f.outcome
+                    ))
+                },
+            )?,
             opinion: text,
         },
         "withdraw" => C::Withdraw { item, reason: text },
@@ -614,7 +657,11 @@ pub fn command_of(f: &CommandForm) -> Result<zhishen_workflow::Command, AppError
                 .map_err(|_| AppError::BadInput(format!("score {:?}: 1 to 5", f.score)))?,
             comment: text,
         },
-        k => return Err(AppError::BadInput(format!("kind {k:?}: not a command of this form"))),
+        k => {
+            return Err(AppError::BadInput(format!(
+                "kind {k:?}: not a command of this form"
+            )))
+        }
     })
 }
 

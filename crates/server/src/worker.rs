@@ -12,7 +12,9 @@ pub fn spawn(store: Arc<Store>, exchange: Option<zhishen_app::exchange::Exchange
     tokio::spawn(async move {
         loop {
             match zhishen_app::review::run_jobs(&s, &Actor::system()).await {
-                Ok(done) if !done.is_empty() => tracing::info!(jobs = done.len(), "review jobs done"),
+                Ok(done) if !done.is_empty() => {
+                    tracing::info!(jobs = done.len(), "review jobs done")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "review worker"),
             }

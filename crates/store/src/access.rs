@@ -161,7 +161,9 @@ impl Store {
 
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         let sql = format!("SELECT {USER_COLS} FROM app_user ORDER BY id");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter().map(user_of).collect()
     }
 
@@ -200,12 +202,11 @@ impl Store {
 
     /// 安全管理员 unlocks an account.
     pub async fn unlock_user(&self, id: &str) -> Result<bool, StoreError> {
-        let r = sqlx::query(
-            "UPDATE app_user SET failed_logins = 0, locked_until_ms = 0 WHERE id = $1",
-        )
-        .bind(id)
-        .execute(self.pool())
-        .await?;
+        let r =
+            sqlx::query("UPDATE app_user SET failed_logins = 0, locked_until_ms = 0 WHERE id = $1")
+                .bind(id)
+                .execute(self.pool())
+                .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -491,7 +492,10 @@ impl Store {
         }
     }
 
-    pub async fn licence_by_number(&self, number: &str) -> Result<Option<IssuedLicence>, StoreError> {
+    pub async fn licence_by_number(
+        &self,
+        number: &str,
+    ) -> Result<Option<IssuedLicence>, StoreError> {
         let row = sqlx::query(
             "SELECT number, case_id, item, blob_sha256 FROM issued_licence WHERE number = $1",
         )

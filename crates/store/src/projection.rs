@@ -80,7 +80,10 @@ impl Store {
             .fetch_optional(self.pool())
             .await?;
         match text {
-            Some(t) => self.compare_projection(case_id.as_str().to_string(), &t).await,
+            Some(t) => {
+                self.compare_projection(case_id.as_str().to_string(), &t)
+                    .await
+            }
             None => Ok(None),
         }
     }

@@ -113,10 +113,19 @@ impl Resp {
 }
 
 /// One HTTP/1.1 request written by hand.
-pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -169,11 +178,21 @@ pub const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencod
 /// The current TOTP code, `ahead` steps later (a user signs in at most three times
 /// in one 30-second window: codes are accepted once, in increasing steps).
 pub fn code(ahead: i64) -> String {
-    auth::totp_now(DEMO_TOTP_SECRET, chrono::Utc::now().timestamp() + 30 * ahead).unwrap()
+    auth::totp_now(
+        DEMO_TOTP_SECRET,
+        chrono::Utc::now().timestamp() + 30 * ahead,
+    )
+    .unwrap()
 }
 
 /// Posts the sign-in form; returns the response (303 on success).
-pub fn try_login(addr: SocketAddr, user: &str, password: &str, totp: &str, extra_cookie: Option<&str>) -> Resp {
+pub fn try_login(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    totp: &str,
+    extra_cookie: Option<&str>,
+) -> Resp {
     let page = send(addr, "GET", "/login", &[], b"");
     let pre = page.cookie("zs_pre").expect("pre-session cookie");
     let csrf = hidden_csrf(&page.body).unwrap();
@@ -186,7 +205,12 @@ pub fn try_login(addr: SocketAddr, user: &str, password: &str, totp: &str, extra
         "POST",
         "/login",
         &[FORM, ("Cookie", &cookie)],
-        &form(&[("csrf", &csrf), ("user", user), ("password", password), ("totp", totp)]),
+        &form(&[
+            ("csrf", &csrf),
+            ("user", user),
+            ("password", password),
+            ("totp", totp),
+        ]),
     )
 }
 
@@ -211,21 +235,35 @@ impl Session {
             addr,
             "POST",
             path,
-            &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf), ("Content-Type", "application/json")],
+            &[
+                ("Cookie", &self.cookie),
+                ("X-CSRF-Token", &self.csrf),
+                ("Content-Type", "application/json"),
+            ],
             body.to_string().as_bytes(),
         )
     }
     pub fn post_form(&self, addr: SocketAddr, path: &str, fields: &[(&str, &str)]) -> Resp {
         let mut f = fields.to_vec();
         f.push(("csrf", &self.csrf));
-        send(addr, "POST", path, &[FORM, ("Cookie", &self.cookie)], &form(&f))
+        send(
+            addr,
+            "POST",
+            path,
+            &[FORM, ("Cookie", &self.cookie)],
+            &form(&f),
+        )
     }
     pub fn post_raw(&self, addr: SocketAddr, path: &str, body: &[u8]) -> Resp {
         send(
             addr,
             "POST",
             path,
-            &[("Cookie", &self.cookie), ("X-CSRF-Token", &self.csrf), ("Content-Type", "application/octet-stream")],
+            &[
+                ("Cookie", &self.cookie),
+                ("X-CSRF-Token", &self.csrf),
+                ("Content-Type", "application/octet-stream"),
+            ],
             body,
         )
     }
@@ -287,7 +325,11 @@ fn route_role_matrix_follows_the_table() {
     let sessions: Vec<(WebRole, Session)> = WebRole::ALL
         .iter()
         .map(|r| {
-            let s = if *r == WebRole::Applicant { owner.clone() } else { login(a, role_user(*r)) };
+            let s = if *r == WebRole::Applicant {
+                owner.clone()
+            } else {
+                login(a, role_user(*r))
+            };
             (*r, s)
         })
         .collect();
@@ -302,9 +344,20 @@ fn route_role_matrix_follows_the_table() {
         // Anonymous.
         let r = send(a, method, &path, &[], b"");
         match spec.access {
-            Access::Public => assert!(r.status != 401 && !r.redirects_to_login(), "anonymous {method} {path}: {}", r.status),
-            _ if path.starts_with("/api/") => assert_eq!(r.status, 401, "anonymous {method} {path}"),
-            _ => assert!(r.redirects_to_login(), "anonymous {method} {path}: {} {:?}", r.status, r.header("location")),
+            Access::Public => assert!(
+                r.status != 401 && !r.redirects_to_login(),
+                "anonymous {method} {path}: {}",
+                r.status
+            ),
+            _ if path.starts_with("/api/") => {
+                assert_eq!(r.status, 401, "anonymous {method} {path}")
+            }
+            _ => assert!(
+                r.redirects_to_login(),
+                "anonymous {method} {path}: {} {:?}",
+                r.status,
+                r.header("location")
+            ),
         }
         for (role, s) in &sessions {
             let r = send(
@@ -323,7 +376,12 @@ fn route_role_matrix_follows_the_table() {
                     r.body.chars().take(200).collect::<String>()
                 );
             } else {
-                assert_eq!(r.status, 403, "{role:?} must be refused {method} {path}: {}", r.body.chars().take(200).collect::<String>());
+                assert_eq!(
+                    r.status,
+                    403,
+                    "{role:?} must be refused {method} {path}: {}",
+                    r.body.chars().take(200).collect::<String>()
+                );
             }
             checked += 1;
         }
@@ -335,11 +393,20 @@ fn route_role_matrix_follows_the_table() {
     assert_eq!(r.status, 303);
     assert!(clerk.get(a, "/").redirects_to_login());
     // Every refusal above is in the access audit.
-    let auditor = &sessions.iter().find(|(r, _)| *r == WebRole::Auditor).unwrap().1;
+    let auditor = &sessions
+        .iter()
+        .find(|(r, _)| *r == WebRole::Auditor)
+        .unwrap()
+        .1;
     let rows = auditor.get(a, "/api/audit/access?q=denied").json();
     let _ = rows;
     let all = auditor.get(a, "/api/audit/access?q=").json();
-    let denied = all.as_array().unwrap().iter().filter(|r| r["result"] == "denied").count();
+    let denied = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["result"] == "denied")
+        .count();
     assert!(denied >= 50, "denials audited: {denied}");
     let v = auditor.get(a, "/api/audit/verify").json();
     assert_eq!(v["access"]["intact"], true, "{v}");
@@ -362,18 +429,35 @@ fn another_enterprise_sees_no_case_whatever_id_it_tries() {
     }
     tries.push(format!("{}0", &own[..own.len() - 1]));
     for id in &tries {
-        for path in [format!("/api/cases/{id}"), format!("/api/cases/{id}/events"), format!("/cases/{id}")] {
+        for path in [
+            format!("/api/cases/{id}"),
+            format!("/api/cases/{id}/events"),
+            format!("/cases/{id}"),
+        ] {
             let r = other.get(a, &path);
             assert_eq!(r.status, 404, "{path}: {}", r.status);
         }
-        let r = other.command(a, id, serde_json::json!({"type": "withdraw", "item": "XMBA", "reason": "x"}));
+        let r = other.command(
+            a,
+            id,
+            serde_json::json!({"type": "withdraw", "item": "XMBA", "reason": "x"}),
+        );
         assert_eq!(r.status, 404, "command on {id}: {}", r.body);
-        let r = other.post_raw(a, &format!("/api/cases/{id}/items/JSGCGHXK/model"), b"ISO-10303-21;");
+        let r = other.post_raw(
+            a,
+            &format!("/api/cases/{id}/items/JSGCGHXK/model"),
+            b"ISO-10303-21;",
+        );
         assert_eq!(r.status, 404, "upload to {id}: {}", r.body);
     }
     // The list shows only its own.
     let list = other.get(a, "/api/cases").json();
-    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|c| c["case"]["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["case"]["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![own.as_str()]);
     // And the owner still sees its case.
     assert_eq!(owner.get(a, &format!("/api/cases/{case}")).status, 200);
@@ -384,22 +468,58 @@ fn csrf_fixation_and_lockout_attacks_fail() {
     let svc = start(8 << 20);
     let a = svc.addr;
     let s = login(a, "demo-applicant");
-    let fields = [("project_code", "2612-440300-04-01-000009"), ("project_name", "CSRF")];
+    let fields = [
+        ("project_code", "2612-440300-04-01-000009"),
+        ("project_name", "CSRF"),
+    ];
     // No token, a foreign token, a token in the wrong place: refused, nothing created.
-    let r = send(a, "POST", "/cases", &[FORM, ("Cookie", &s.cookie)], &form(&fields));
+    let r = send(
+        a,
+        "POST",
+        "/cases",
+        &[FORM, ("Cookie", &s.cookie)],
+        &form(&fields),
+    );
     assert_eq!(r.status, 403, "{}", r.body);
     let other = login(a, "demo-agent");
     let mut f = fields.to_vec();
     f.push(("csrf", &other.csrf));
-    let r = send(a, "POST", "/cases", &[FORM, ("Cookie", &s.cookie)], &form(&f));
+    let r = send(
+        a,
+        "POST",
+        "/cases",
+        &[FORM, ("Cookie", &s.cookie)],
+        &form(&f),
+    );
     assert_eq!(r.status, 403, "foreign token: {}", r.body);
-    let r = send(a, "POST", "/api/cases", &[("Cookie", &s.cookie), ("Content-Type", "application/json")], br#"{"project_code":"2612-440300-04-01-000009","project_name":"x"}"#);
+    let r = send(
+        a,
+        "POST",
+        "/api/cases",
+        &[("Cookie", &s.cookie), ("Content-Type", "application/json")],
+        br#"{"project_code":"2612-440300-04-01-000009","project_name":"x"}"#,
+    );
     assert_eq!(r.status, 403);
-    assert_eq!(s.get(a, "/api/cases").json().as_array().unwrap().len(), 0, "nothing was created");
+    assert_eq!(
+        s.get(a, "/api/cases").json().as_array().unwrap().len(),
+        0,
+        "nothing was created"
+    );
     let r = s.post_form(a, "/cases", &fields);
     assert_eq!(r.status, 303, "with the token: {}", r.body);
     // A sign-in form posted without its pre-session cookie (login CSRF) is refused.
-    let r = send(a, "POST", "/login", &[FORM], &form(&[("csrf", "x"), ("user", "fix-user"), ("password", DEMO_PASSWORD), ("totp", &code(0))]));
+    let r = send(
+        a,
+        "POST",
+        "/login",
+        &[FORM],
+        &form(&[
+            ("csrf", "x"),
+            ("user", "fix-user"),
+            ("password", DEMO_PASSWORD),
+            ("totp", &code(0)),
+        ]),
+    );
     assert_eq!(r.status, 403);
 
     // Session fixation: a session id planted before sign-in is not the one after,
@@ -409,11 +529,32 @@ fn csrf_fixation_and_lockout_attacks_fail() {
     assert_eq!(r.status, 303, "{}", r.body);
     let issued = r.cookie("zs_session").unwrap();
     assert_ne!(format!("zs_session={issued}"), planted);
-    assert_eq!(send(a, "GET", "/api/me", &[("Cookie", planted)], b"").status, 401);
-    assert_eq!(send(a, "GET", "/api/me", &[("Cookie", &format!("zs_session={issued}"))], b"").json()["user_id"], "fix-user");
+    assert_eq!(
+        send(a, "GET", "/api/me", &[("Cookie", planted)], b"").status,
+        401
+    );
+    assert_eq!(
+        send(
+            a,
+            "GET",
+            "/api/me",
+            &[("Cookie", &format!("zs_session={issued}"))],
+            b""
+        )
+        .json()["user_id"],
+        "fix-user"
+    );
     // The cookie is HttpOnly and SameSite=Strict.
-    let set = r.headers.iter().find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("zs_session=")).unwrap();
-    assert!(set.1.contains("HttpOnly") && set.1.contains("SameSite=Strict"), "{}", set.1);
+    let set = r
+        .headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("zs_session="))
+        .unwrap();
+    assert!(
+        set.1.contains("HttpOnly") && set.1.contains("SameSite=Strict"),
+        "{}",
+        set.1
+    );
     // A TOTP code is accepted once: the same code again is refused.
     let again = try_login(a, "fix-user", DEMO_PASSWORD, &code(0), None);
     assert_eq!(again.status, 401, "replayed code");
@@ -428,7 +569,11 @@ fn csrf_fixation_and_lockout_attacks_fail() {
     assert_eq!(r.status, 403, "locked: {}", r.body);
     assert!(r.body.contains("锁定"), "{}", r.body);
     let sec = login(a, "demo-secadmin");
-    assert_eq!(sec.post_form(a, "/admin/users/lock-user/unlock", &[]).status, 303);
+    assert_eq!(
+        sec.post_form(a, "/admin/users/lock-user/unlock", &[])
+            .status,
+        303
+    );
     let r = try_login(a, "lock-user", DEMO_PASSWORD, &code(1), None);
     assert_eq!(r.status, 303, "unlocked: {}", r.body);
     // Wrong user names and SQL in the user field are just wrong credentials.
@@ -455,23 +600,46 @@ fn stored_xss_is_escaped_and_search_text_is_data() {
     for (who, p) in pages {
         let r = who.get(a, &p);
         assert_eq!(r.status, 200, "{p}");
-        assert!(!r.body.contains("<script>alert"), "{p} renders the title raw");
+        assert!(
+            !r.body.contains("<script>alert"),
+            "{p} renders the title raw"
+        );
         assert!(!r.body.contains("<img src=x"), "{p} renders the title raw");
         if p.starts_with("/cases") || p == "/" {
-            assert!(r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || r.body.contains("&#60;script&#62;"), "{p}: the title is shown escaped");
+            assert!(
+                r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                    || r.body.contains("&#60;script&#62;"),
+                "{p}: the title is shown escaped"
+            );
         }
     }
     // SQL metacharacters in the search field are searched for, literally.
     let auditor = login(a, "demo-auditor");
-    for q in ["' OR 1=1 --", "%", "_", "\\", "\"; DROP TABLE access_audit; --", "login%' OR '%'='"] {
-        let path = format!("/api/audit/access?q={}", zhishen_server::pages::urlencode(q));
+    for q in [
+        "' OR 1=1 --",
+        "%",
+        "_",
+        "\\",
+        "\"; DROP TABLE access_audit; --",
+        "login%' OR '%'='",
+    ] {
+        let path = format!(
+            "/api/audit/access?q={}",
+            zhishen_server::pages::urlencode(q)
+        );
         let r = auditor.get(a, &path);
         assert_eq!(r.status, 200, "{q}: {}", r.body);
         for row in r.json().as_array().unwrap() {
             let hay = format!("{}{}{}", row["user_id"], row["action"], row["target"]);
-            assert!(hay.contains(q.trim_matches('"')) || hay.contains(q), "{q} matched {row}");
+            assert!(
+                hay.contains(q.trim_matches('"')) || hay.contains(q),
+                "{q} matched {row}"
+            );
         }
-        let page = auditor.get(a, &format!("/audit?q={}", zhishen_server::pages::urlencode(q)));
+        let page = auditor.get(
+            a,
+            &format!("/audit?q={}", zhishen_server::pages::urlencode(q)),
+        );
         assert_eq!(page.status, 200);
     }
     // The table is still there and intact.
@@ -494,7 +662,8 @@ fn blob_state(svc: &Svc) -> (u64, usize) {
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut w = zip::ZipWriter::new(&mut buf);
-    let opt = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opt = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, bytes) in entries {
         w.start_file(*name, opt).unwrap();
         w.write_all(bytes).unwrap();
@@ -519,7 +688,11 @@ fn bad_uploads_get_a_clear_4xx_and_leave_nothing() {
     // A PDF under an .ifc name (names are not trusted; the content is sniffed).
     let r = s.post_raw(a, &up, b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n");
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.json()["detail"].as_str().unwrap().contains("found PDF"), "{}", r.body);
+    assert!(
+        r.json()["detail"].as_str().unwrap().contains("found PDF"),
+        "{}",
+        r.body
+    );
     // A truncated IFC.
     let cut = &ifc[..(ifc.len() / 2).min(500_000)];
     let r = s.post_raw(a, &up, cut);
@@ -539,7 +712,12 @@ fn bad_uploads_get_a_clear_4xx_and_leave_nothing() {
     let zeros = vec![0u8; 8 << 20];
     let bomb = zip_of(&[("site.toml", b"x"), ("layers/zeros.bin", &zeros)]);
     let r = admin.post_raw(a, "/api/site-packages", &bomb);
-    assert!(matches!(r.status, 400 | 413), "bomb: {} {}", r.status, r.body);
+    assert!(
+        matches!(r.status, 400 | 413),
+        "bomb: {} {}",
+        r.status,
+        r.body
+    );
     assert!(r.body.contains("zip bomb") || r.status == 413, "{}", r.body);
     let evil = zip_of(&[("../../etc/cron.d/x", b"* * * * * root true")]);
     let r = admin.post_raw(a, "/api/site-packages", &evil);
@@ -548,10 +726,19 @@ fn bad_uploads_get_a_clear_4xx_and_leave_nothing() {
     let r = admin.post_raw(a, "/api/site-packages", b"PK\x03\x04 not really a zip");
     assert_eq!(r.status, 400, "{}", r.body);
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(blob_state(&svc), before, "nothing stored, no temp file left");
+    assert_eq!(
+        blob_state(&svc),
+        before,
+        "nothing stored, no temp file left"
+    );
     // A good model (under the limit) is accepted and queued, and stored once.
-    let small = std::fs::read(root().join("datasets/ifc/IfcOpenHouse_IfcOpenShell_IFC4.ifc")).unwrap();
-    let r = s.post_raw(a, &format!("{up}?parcel=DK-05-1&place=528496,3386425,0"), &small);
+    let small =
+        std::fs::read(root().join("datasets/ifc/IfcOpenHouse_IfcOpenShell_IFC4.ifc")).unwrap();
+    let r = s.post_raw(
+        a,
+        &format!("{up}?parcel=DK-05-1&place=528496,3386425,0"),
+        &small,
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     assert!(r.json()["job_id"].as_i64().is_some());
     assert_eq!(blob_state(&svc).0, before.0 + 1);
@@ -582,9 +769,17 @@ fn a_forged_projection_is_refused_and_named() {
             .unwrap();
         store.close().await;
     });
-    let r = s.command(a, &case, serde_json::json!({"type": "submit", "item": "XMBA", "materials": ["BAXX"]}));
+    let r = s.command(
+        a,
+        &case,
+        serde_json::json!({"type": "submit", "item": "XMBA", "materials": ["BAXX"]}),
+    );
     assert_eq!(r.status, 422, "{}", r.body);
-    assert!(r.body.contains("projection_forged") && r.body.contains("project_name"), "{}", r.body);
+    assert!(
+        r.body.contains("projection_forged") && r.body.contains("project_name"),
+        "{}",
+        r.body
+    );
     let auditor = login(a, "demo-auditor");
     let v = auditor.get(a, "/api/audit/verify").json();
     assert_eq!(v["projections"][0]["case_id"], case.as_str(), "{v}");
@@ -607,23 +802,47 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     let case = create_case(&app, a, "流程测试项目");
     let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
     let pass = |item: &str, materials: serde_json::Value, rev: &Session| {
-        ok(app.command(a, &case, serde_json::json!({"type": "submit", "item": item, "materials": materials})));
-        ok(clerk.command(a, &case, serde_json::json!({"type": "accept", "item": item})));
-        ok(rev.command(a, &case, serde_json::json!({"type": "start_processing", "item": item})));
+        ok(app.command(
+            a,
+            &case,
+            serde_json::json!({"type": "submit", "item": item, "materials": materials}),
+        ));
+        ok(clerk.command(
+            a,
+            &case,
+            serde_json::json!({"type": "accept", "item": item}),
+        ));
+        ok(rev.command(
+            a,
+            &case,
+            serde_json::json!({"type": "start_processing", "item": item}),
+        ));
         ok(rev.command(a, &case, serde_json::json!({"type": "conclude", "item": item, "outcome": "pass", "opinion": "同意"})));
     };
     pass("XMBA", serde_json::json!(["BAXX"]), &fgw);
     pass("JSYDGHXK", serde_json::json!(["SQB", "CRHT", "HXT"]), &zrzy);
     pass("SJFASC", serde_json::json!(["FAWB", "BIM"]), &zrzy);
     ok(app.command(a, &case, serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]})));
-    ok(clerk.command(a, &case, serde_json::json!({"type": "accept", "item": "JSGCGHXK"})));
-    ok(zrzy.command(a, &case, serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"})));
+    ok(clerk.command(
+        a,
+        &case,
+        serde_json::json!({"type": "accept", "item": "JSGCGHXK"}),
+    ));
+    ok(zrzy.command(
+        a,
+        &case,
+        serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
+    ));
     // Without a recorded review the approver cannot pass the item.
     let r = approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意"}));
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("bim_review_missing"), "{}", r.body);
     let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
-    let r = app.post_raw(a, &format!("/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-1&place=528496,3386425,0"), &ifc);
+    let r = app.post_raw(
+        a,
+        &format!("/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-1&place=528496,3386425,0"),
+        &ifc,
+    );
     assert_eq!(r.status, 202, "{}", r.body);
     let job = r.json()["job_id"].as_i64().unwrap();
     // The worker runs it; the server-sent events end with `done`.
@@ -631,7 +850,13 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     assert_eq!(sse.header("content-type"), Some("text/event-stream"));
     assert!(sse.body.contains("\"status\":\"done\""), "{}", sse.body);
     let c = zrzy.get(a, &format!("/api/cases/{case}")).json();
-    let item = c["case"]["items"].as_array().unwrap().iter().find(|i| i["code"] == "JSGCGHXK").unwrap().clone();
+    let item = c["case"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "JSGCGHXK")
+        .unwrap()
+        .clone();
     assert_eq!(item["reviews"].as_array().unwrap().len(), 1, "{item}");
     // The reviewer's page shows the findings and links the report.
     let page = zrzy.get(a, &format!("/cases/{case}"));
@@ -639,19 +864,35 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     let sha = item["reviews"][0]["report_sha256"].as_str().unwrap();
     let rep = zrzy.get(a, &format!("/cases/{case}/reports/{sha}"));
     assert_eq!(rep.status, 200);
-    assert!(rep.header("content-security-policy").unwrap().contains("sandbox"));
+    assert!(rep
+        .header("content-security-policy")
+        .unwrap()
+        .contains("sandbox"));
     // The approver decides; the licence is signed and filed.
     ok(approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意核发"})));
     let page = app.get(a, &format!("/cases/{case}"));
-    let li = page.body.find("JSGCGHXK: <a").expect("the permit's licence on the case page");
+    let li = page
+        .body
+        .find("JSGCGHXK: <a")
+        .expect("the permit's licence on the case page");
     let at = li + page.body[li..].find("/licence/verify?no=").unwrap();
-    let href: String = page.body[at..].split('"').next().unwrap().replace("&amp;", "&");
+    let href: String = page.body[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
     let pub_page = send(a, "GET", &href, &[], b"");
     assert_eq!(pub_page.status, 200);
     assert!(pub_page.body.contains("有效 valid"), "{}", pub_page.body);
     assert!(pub_page.body.contains("建设工程规划许可证"));
     // A number not on record, and a wrong QR digest, are not valid.
-    let bad = send(a, "GET", "/licence/verify?no=%E5%BB%BA%E5%AD%97%E7%AC%AC440300202699999%E5%8F%B7", &[], b"");
+    let bad = send(
+        a,
+        "GET",
+        "/licence/verify?no=%E5%BB%BA%E5%AD%97%E7%AC%AC440300202699999%E5%8F%B7",
+        &[],
+        b"",
+    );
     assert!(bad.body.contains("无此证照"), "{}", bad.body);
     let wrong = send(a, "GET", &format!("{href}&d=00"), &[], b"");
     assert!(wrong.body.contains("无效 invalid"), "{}", wrong.body);
