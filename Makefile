@@ -17,7 +17,10 @@ deps:
 build: deps
 	$(CARGO) build --release --locked -p zhishen-cli
 
-# For now the demo prints the facts of the demo models; later it starts the server.
+# The demo: the facts of the demo models, the planning verdicts of the demo district, then
+# the service on 127.0.0.1:8080 with demo users (one per role) and demo cases, until Ctrl-C.
+DEMO_DB ?= out/demo/zhishen-demo.db
+DEMO_ADDR ?= 127.0.0.1:8080
 demo: build
 	@for f in $(MODELS); do \
 	  echo "================================================================"; \
@@ -27,6 +30,10 @@ demo: build
 	@echo "================================================================"
 	@echo "规划条件核验 planning review of the demo district (datasets/README.md)"
 	@python3 scripts/demo-check.py $(BIN)
+	@echo "================================================================"
+	@mkdir -p out/demo && rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm && rm -rf out/demo/blobs
+	$(BIN) serve --demo --db sqlite://$(DEMO_DB) --addr $(DEMO_ADDR) --defs assets \
+	  --site datasets/district --parcel DK-05-1
 
 lint: deps
 	$(CARGO) fmt --all -- --check

@@ -37,6 +37,12 @@ pub struct ServeArgs {
     /// Do not run the review, timer and relay workers in this process.
     #[arg(long)]
     no_workers: bool,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Deliver the outbox to this exchange endpoint (signed with the demo key in demo mode).
     #[arg(long)]
     exchange_url: Option<String>,
@@ -169,6 +175,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         cfg.public_url = a.public_url.clone();
         cfg.workers = !a.no_workers;
         cfg.exchange = exchange;
+        cfg.tls = a.tls_cert.clone().zip(a.tls_key.clone());
         zhishen_server::serve(cfg, |addr| {
             println!("智审 zhishen serving on http://{addr}/ (API docs: http://{addr}/api/docs)");
             if demo {

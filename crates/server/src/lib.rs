@@ -21,6 +21,7 @@ pub mod login;
 pub mod pages;
 pub mod problem;
 pub mod routes;
+mod tls;
 mod worker;
 
 use axum::extract::DefaultBodyLimit;
@@ -100,6 +101,8 @@ pub enum ServerError {
     Serve(std::io::Error),
     #[error("{0}")]
     App(#[from] zhishen_app::AppError),
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// Request bodies above this are refused before a handler sees them; model uploads
@@ -215,6 +218,8 @@ pub struct ServeConfig {
     pub exchange: Option<zhishen_app::exchange::ExchangeConfig>,
     pub upload_limits: UploadLimits,
     pub auth: AuthConfig,
+    /// PEM certificate chain and key: serve HTTPS (Secure cookies, HSTS).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl ServeConfig {
@@ -230,6 +235,7 @@ impl ServeConfig {
             exchange: None,
             upload_limits: UploadLimits::default(),
             auth: AuthConfig::default(),
+            tls: None,
         }
     }
 }
@@ -259,6 +265,11 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
             default_parcel: cfg.default_parcel.clone().unwrap_or_default(),
         });
     }
+    let acceptor = match &cfg.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        None => None,
+    };
+    state.tls = acceptor.is_some();
     let _ = zhishen_app::upload::remove_stale_uploads(
         &state.store,
         std::time::Duration::from_secs(24 * 3600),
@@ -270,16 +281,20 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
             source,
         })?;
     let bound = listener.local_addr().map_err(ServerError::Serve)?;
+    let scheme = if state.tls { "https" } else { "http" };
     state.public_url = cfg
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{bound}"));
+        .unwrap_or_else(|| format!("{scheme}://{bound}"));
     tracing::info!(%bound, "serving");
     if cfg.workers {
         worker::spawn(state.store.clone(), cfg.exchange.clone());
     }
     ready(bound);
     let app = router(state);
+    if let Some(acceptor) = acceptor {
+        return tls::serve(listener, app, acceptor).await;
+    }
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

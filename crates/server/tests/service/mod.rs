@@ -46,6 +46,11 @@ fn extra_users() -> Vec<NewUser> {
 /// A server over a fresh SQLite store: definitions published, users created, the
 /// demo district as its site package, workers running.
 pub fn start(max_upload: u64) -> Svc {
+    start_with(max_upload, None)
+}
+
+/// The same, serving HTTPS with the given PEM certificate and key.
+pub fn start_with(max_upload: u64, tls: Option<(PathBuf, PathBuf)>) -> Svc {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("z.db").display());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -69,6 +74,7 @@ pub fn start(max_upload: u64) -> Svc {
     cfg.site = Some(root().join("datasets/district"));
     cfg.default_parcel = Some("DK-05-1".into());
     cfg.upload_limits.max_bytes = max_upload;
+    cfg.tls = tls;
     rt.spawn(async move {
         if let Err(e) = zhishen_server::serve(cfg, |a| tx.send(a).unwrap()).await {
             panic!("server: {e}");
@@ -896,4 +902,60 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     assert!(bad.body.contains("无此证照"), "{}", bad.body);
     let wrong = send(a, "GET", &format!("{href}&d=00"), &[], b"");
     assert!(wrong.body.contains("无效 invalid"), "{}", wrong.body);
+}
+
+/// HTTPS: a self-signed certificate made with openssl; the pages come over TLS with
+/// HSTS, the session cookie is Secure, and plain HTTP to the TLS port gets nothing.
+#[test]
+fn tls_serves_with_hsts_and_secure_cookies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let svc = start_with(1 << 20, Some((cert.clone(), key)));
+    let url = format!("https://{}/login", svc.addr);
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-D", "-", "-o", "/dev/null", "--cacert"])
+        .arg(&cert)
+        .arg(&url)
+        .output()
+        .expect("curl");
+    let head = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(
+        head.contains("strict-transport-security: max-age="),
+        "{head}"
+    );
+    assert!(
+        head.contains("set-cookie: zs_pre=") && head.contains("; secure"),
+        "{head}"
+    );
+    // Plain HTTP to the TLS port is not answered as HTTP.
+    let r = send(svc.addr, "GET", "/login", &[], b"");
+    assert_eq!(r.status, 0, "plain HTTP must not be served: {}", r.body);
 }
