@@ -96,6 +96,8 @@ async fn run_async(args: AuditArgs) -> Result<ExitCode> {
             let v = zhishen_store::log_verdict(&export, &keyset.unwrap_or_else(TrustedKeys::new));
             // The projections are derived data commands are decided on: replay them.
             let forged = store.verify_projections().await?;
+            // The access audit (sign-ins, every state-changing or refused request).
+            let access = store.verify_access_audit().await?;
             let secs = t.elapsed().as_secs_f64();
             if json {
                 let mut j = serde_json::to_value(&v)?;
@@ -104,6 +106,7 @@ async fn run_async(args: AuditArgs) -> Result<ExitCode> {
                 j["load_seconds"] = serde_json::json!(loaded);
                 j["seconds"] = serde_json::json!(secs);
                 j["checkpoints_checked"] = serde_json::json!(checked_cps);
+                j["access_audit"] = serde_json::to_value(&access)?;
                 println!("{}", serde_json::to_string_pretty(&j)?);
             } else {
                 println!("{}", v.describe());
@@ -113,12 +116,18 @@ async fn run_async(args: AuditArgs) -> Result<ExitCode> {
                         m.case_id, m.path, m.stored, m.replayed
                     );
                 }
+                match &access.broken_at {
+                    None => println!("访问审计完好 access audit intact: {} entries", access.size),
+                    Some((n, why)) => {
+                        println!("访问审计被篡改 access audit broken at entry {n}: {why}")
+                    }
+                }
                 if !checked_cps {
                     println!("  (检查点未校验 checkpoints not checked: no --keys)");
                 }
                 println!("  {:.2} s (load {:.2} s)", secs, loaded);
             }
-            Ok(if v.ok() && forged.is_empty() {
+            Ok(if v.ok() && forged.is_empty() && access.intact {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

@@ -1017,3 +1017,65 @@ async fn a_forged_projection_is_named_by_replaying_the_events() {
         assert_eq!(bad[0].stored, serde_json::json!("伪造项目 forged"));
     }
 }
+
+/// The access audit is a hash chain: an edited, deleted or appended-behind-its-back
+/// row is found and named; concurrent appenders never fork it.
+#[tokio::test]
+async fn the_access_audit_names_a_tampered_entry() {
+    for db in both("the_access_audit_names_a_tampered_entry").await {
+        let s = &db.store;
+        let entry = |i: usize| zhishen_store::AccessEntry {
+            user_id: format!("u{i}"),
+            role: "clerk".into(),
+            action: "case_command".into(),
+            target: format!("/cases/C{i}"),
+            result: "ok".into(),
+            detail: String::new(),
+        };
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let st = s.clone();
+            tasks.push(tokio::spawn(async move {
+                st.append_access(&entry(i)).await.unwrap()
+            }));
+        }
+        let mut seqs = Vec::new();
+        for t in tasks {
+            seqs.push(t.await.unwrap());
+        }
+        seqs.sort();
+        assert_eq!(seqs, (1..=12).collect::<Vec<i64>>(), "{}", db.label);
+        let v = s.verify_access_audit().await.unwrap();
+        assert!(v.intact && v.size == 12, "{} {v:?}", db.label);
+        // Search is literal: `%` and `_` match themselves, quotes are data.
+        // u1, u10 and u11 (their targets C1, C10, C11 are the same rows).
+        assert_eq!(s.search_access("u1", 100).await.unwrap().len(), 3);
+        assert!(s.search_access("%", 100).await.unwrap().is_empty());
+        assert!(s
+            .search_access("' OR 1=1 --", 100)
+            .await
+            .unwrap()
+            .is_empty());
+        // Edit entry 5: named.
+        sqlx::query("UPDATE access_audit SET result = 'denied' WHERE seq = 5")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let v = s.verify_access_audit().await.unwrap();
+        assert!(!v.intact, "{}", db.label);
+        assert_eq!(v.broken_at.as_ref().unwrap().0, 5, "{} {v:?}", db.label);
+        sqlx::query("UPDATE access_audit SET result = 'ok' WHERE seq = 5")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        assert!(s.verify_access_audit().await.unwrap().intact);
+        // Delete the newest entry: the head no longer matches.
+        sqlx::query("DELETE FROM access_audit WHERE seq = 12")
+            .execute(s.pool())
+            .await
+            .unwrap();
+        let v = s.verify_access_audit().await.unwrap();
+        assert!(!v.intact, "{}", db.label);
+        assert_eq!(v.broken_at.unwrap().0, 12, "{}", db.label);
+    }
+}
