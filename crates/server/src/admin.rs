@@ -3,7 +3,7 @@
 
 use crate::guard::Ctx;
 use crate::pages::{render, Page, PageError};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -36,6 +36,7 @@ async fn metrics_of(s: &AppState, ctx: &Ctx) -> Result<Metrics, AppError> {
     ))
 }
 
+#[utoipa::path(get, path = "/api/metrics", tag = "supervision", responses((status = 200, description = "效能指标 durations, overdue rates, ratings over the caller's cases"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn metrics_api(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -159,6 +160,7 @@ async fn audit_status(s: &AppState) -> Result<AuditStatus, AppError> {
     })
 }
 
+#[utoipa::path(get, path = "/api/audit/verify", tag = "audit", responses((status = 200, description = "事件链、投影与访问审计的核验 the event chain, projections and access audit"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn audit_verify_api(State(s): State<AppState>) -> Result<Json<AuditStatus>, ApiError> {
     Ok(Json(audit_status(&s).await?))
 }
@@ -169,6 +171,7 @@ pub struct SearchQuery {
     pub q: String,
 }
 
+#[utoipa::path(get, path = "/api/audit/access", tag = "audit", params(("q" = Option<String>, Query, description = "用户、操作或对象中的文字 text in user, action or target (literal)")), responses((status = 200, description = "最新 200 条 the newest 200 matching entries"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn audit_search_api(
     State(s): State<AppState>,
     Query(q): Query<SearchQuery>,

@@ -133,12 +133,38 @@ pub async fn catalogue(State(s): State<AppState>) -> Result<Json<CatalogueView>,
         title = "智审 zhishen API",
         description = "BIM+GIS planning review and the approval workflow (工程建设项目审批)."
     ),
-    paths(health, catalogue),
-    components(schemas(Health, CatalogueView, ItemView, MaterialView, Problem))
+    paths(
+        health,
+        catalogue,
+        me,
+        crate::api_cases::list,
+        crate::api_cases::get,
+        crate::api_cases::events,
+        crate::api_cases::create,
+        crate::api_cases::command,
+        crate::api_cases::upload_model,
+        crate::api_cases::upload_site_package,
+        crate::api_cases::job,
+        crate::api_cases::job_events,
+        crate::admin::metrics_api,
+        crate::admin::audit_verify_api,
+        crate::admin::audit_search_api
+    ),
+    components(schemas(
+        Health,
+        CatalogueView,
+        ItemView,
+        MaterialView,
+        Problem,
+        crate::api_cases::NewCaseBody,
+        crate::api_cases::Created,
+        crate::api_cases::Acted
+    ))
 )]
 pub struct ApiDoc;
 
 /// Who is signed in (for machine clients checking their token).
+#[utoipa::path(get, path = "/api/me", tag = "session", responses((status = 200, description = "当前用户 the signed-in user"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn me(
     axum::Extension(ctx): axum::Extension<crate::guard::Ctx>,
 ) -> Result<Json<zhishen_app::auth::Principal>, ApiError> {

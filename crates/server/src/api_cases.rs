@@ -3,7 +3,7 @@
 //! projection check live in `zhishen_app::cases`; uploads in `zhishen_app::upload`.
 
 use crate::guard::Ctx;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -45,6 +45,7 @@ pub async fn act_and_issue(
     Ok(ex)
 }
 
+#[utoipa::path(get, path = "/api/cases", tag = "cases", responses((status = 200, description = "调用者可见的案件 the cases the caller may see, newest first"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -52,6 +53,7 @@ pub async fn list(
     Ok(Json(cases::list_cases(&s.store, ctx.user()?).await?))
 }
 
+#[utoipa::path(get, path = "/api/cases/{id}", tag = "cases", params(("id" = String, Path, description = "案件编号 case id")), responses((status = 200, description = "案件及其范围 the case and its scope"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -60,6 +62,7 @@ pub async fn get(
     Ok(Json(cases::visible_case(&s.store, ctx.user()?, &id).await?))
 }
 
+#[utoipa::path(get, path = "/api/cases/{id}/events", tag = "cases", params(("id" = String, Path)), responses((status = 200, description = "哈希链事件 the case's hash-chained events"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn events(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -70,18 +73,19 @@ pub async fn events(
     Ok(Json(s.store.events(&case_id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewCaseBody {
     pub project_code: String,
     pub project_name: String,
     pub request_id: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Created {
     pub case_id: String,
 }
 
+#[utoipa::path(post, path = "/api/cases", tag = "cases", request_body = NewCaseBody, responses((status = 201, description = "已创建 opened", body = Created), (status = 400, description = "字段无效 a field is invalid (named)", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -107,13 +111,14 @@ pub struct CommandBody {
     pub command: Command,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Acted {
     pub case_id: String,
     pub events: usize,
     pub replayed: bool,
 }
 
+#[utoipa::path(post, path = "/api/cases/{id}/commands", tag = "cases", params(("id" = String, Path)), request_body(content = Object, description = "{\"request_id\": \"…\", \"command\": {\"type\": \"accept\", \"item\": \"XMBA\"}}"), responses((status = 200, description = "已办理 decided and stored", body = Acted), (status = 422, description = "流程拒绝 refused by the workflow (code named)", body = Problem, content_type = "application/problem+json"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn command(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -139,6 +144,7 @@ pub struct ModelQuery {
 
 /// Streams the body into the blob store (size limit, type sniffed), then queues the
 /// review against the server's site package. A bad upload leaves nothing stored.
+#[utoipa::path(post, path = "/api/cases/{id}/items/{item}/model", tag = "reviews", params(("id" = String, Path), ("item" = String, Path), ("parcel" = Option<String>, Query), ("place" = Option<String>, Query, description = "E,N,rot[,elev]"), ("use" = Option<String>, Query)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "IFC (ISO-10303-21), streamed"), responses((status = 202, description = "已排队 stored and queued"), (status = 400, description = "类型不符或文件截断 wrong type or truncated", body = Problem, content_type = "application/problem+json"), (status = 413, description = "超过上限 over the upload limit", body = Problem, content_type = "application/problem+json"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload_model(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -194,6 +200,7 @@ async fn receive(
 
 /// A site package (zip of planning layers) for the reviews; zip bombs and escaping
 /// names are refused by the upload checks, and nothing of a refused one is kept.
+#[utoipa::path(post, path = "/api/site-packages", tag = "reviews", request_body(content = Vec<u8>, content_type = "application/zip"), responses((status = 201, description = "已存储 stored"), (status = 400, description = "zip 炸弹或越界路径 zip bomb or escaping entry name", body = Problem, content_type = "application/problem+json"), (status = 413, description = "超过上限 over the limit", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload_site_package(
     State(s): State<AppState>,
     body: Body,
@@ -218,6 +225,7 @@ async fn visible_job(s: &AppState, p: &Principal, id: i64) -> Result<ReviewJob, 
     Ok(job)
 }
 
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "reviews", params(("id" = i64, Path)), responses((status = 200, description = "审查任务 the review job"), (status = 404, description = "无此任务 no such job in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn job(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -239,6 +247,7 @@ fn status_label(j: &ReviewJob) -> String {
 
 /// Server-sent events: one `status` event per change of the job's state, until it
 /// is done or failed. Any server process can answer (the state is in the store).
+#[utoipa::path(get, path = "/api/jobs/{id}/events", tag = "reviews", params(("id" = i64, Path)), responses((status = 200, description = "服务器推送事件 server-sent `status` events until done or failed", content_type = "text/event-stream"), (status = 404, description = "无此任务 no such job", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn job_events(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,

@@ -184,6 +184,22 @@ fn openapi_is_generated_and_the_docs_page_renders_in_chromium() {
     for p in ["/healthz", "/api/catalogue"] {
         assert!(v["paths"][p]["get"].is_object(), "{p} missing");
     }
+    // Every JSON route of the route table is described, with its method.
+    for spec in zhishen_server::routes::ROUTES {
+        if !spec.path.starts_with("/api/")
+            || spec.path.starts_with("/api/openapi")
+            || spec.path == "/api/docs"
+        {
+            continue;
+        }
+        let m = spec.method.as_str().to_lowercase();
+        assert!(
+            v["paths"][spec.path][&m].is_object(),
+            "{} {} not in the OpenAPI description",
+            spec.method,
+            spec.path
+        );
+    }
     assert!(v["components"]["schemas"]["Problem"].is_object());
 
     let r = get(s.addr, "/api/docs");
