@@ -146,6 +146,7 @@ pub async fn catalogue(State(s): State<AppState>) -> Result<Json<CatalogueView>,
         crate::api_cases::upload_site_package,
         crate::api_cases::job,
         crate::api_cases::job_events,
+        crate::precheck::run,
         crate::admin::metrics_api,
         crate::admin::audit_verify_api,
         crate::admin::audit_search_api

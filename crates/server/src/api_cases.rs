@@ -184,7 +184,7 @@ pub async fn upload_model(
 
 /// Streams a request body into an upload sink; any failure (a limit, a dropped
 /// connection, the wrong type) drops the sink, which removes what was written.
-async fn receive(
+pub async fn receive(
     s: &AppState,
     kind: UploadKind,
     body: Body,

@@ -19,6 +19,7 @@ pub mod guard;
 mod headers;
 pub mod login;
 pub mod pages;
+pub mod precheck;
 pub mod problem;
 pub mod routes;
 mod tls;
@@ -42,6 +43,10 @@ use zhishen_store::Store;
 pub struct SiteRef {
     pub sha256: Sha256,
     pub default_parcel: String,
+    /// The package directory (pre-checks read it directly).
+    pub dir: PathBuf,
+    /// Its parcels and their plan-view map.
+    pub map: zhishen_app::precheck::ParcelMap,
 }
 
 /// What every handler shares.
@@ -172,6 +177,10 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         (false, "/admin/users") => post(admin::create_user),
         (true, "/admin/security") => get(admin::security_page),
         (false, "/admin/users/{id}/unlock") => post(admin::unlock_user),
+        (true, "/precheck") => get(precheck::page),
+        (false, "/api/precheck") => post(precheck::run).layer(DefaultBodyLimit::disable()),
+        (true, "/precheck/{id}") => get(precheck::report),
+        (true, "/precheck/{id}/{format}") => get(precheck::download),
         (false, "/api/site-packages") => {
             post(api_cases::upload_site_package).layer(DefaultBodyLimit::disable())
         }
@@ -260,9 +269,19 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
             .put_blob(&packed, "application/zip")
             .await
             .map_err(zhishen_app::AppError::from)?;
+        let d = dir.clone();
+        let map = tokio::task::spawn_blocking(move || zhishen_app::precheck::parcel_map(&d))
+            .await
+            .map_err(|e| zhishen_app::AppError::Internal(e.to_string()))??;
         state.site = Some(SiteRef {
             sha256: sha,
-            default_parcel: cfg.default_parcel.clone().unwrap_or_default(),
+            default_parcel: cfg
+                .default_parcel
+                .clone()
+                .or_else(|| map.ids.first().cloned())
+                .unwrap_or_default(),
+            dir: dir.clone(),
+            map,
         });
     }
     let acceptor = match &cfg.tls {

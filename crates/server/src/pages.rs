@@ -67,6 +67,9 @@ impl Page {
     pub fn nav(&self) -> Vec<(&'static str, &'static str, &'static str)> {
         let Some(u) = &self.user else { return vec![] };
         match u.role {
+            WebRole::Applicant | WebRole::Agent => {
+                vec![("/precheck", "设计自检", "Design pre-check")]
+            }
             WebRole::Supervisor => vec![("/supervision", "效能监察", "Supervision")],
             WebRole::Auditor | WebRole::AuditAdmin => vec![("/audit", "审计", "Audit")],
             WebRole::SysAdmin => vec![("/admin/users", "用户与角色", "Users and roles")],

@@ -165,6 +165,30 @@ pub const ROUTES: &[RouteSpec] = &[
         Access::Roles(FILERS),
         "model_upload",
     ),
+    r(
+        Method::GET,
+        "/precheck",
+        Access::Roles(FILERS),
+        "precheck_page",
+    ),
+    r(
+        Method::POST,
+        "/api/precheck",
+        Access::Roles(FILERS),
+        "precheck_run",
+    ),
+    r(
+        Method::GET,
+        "/precheck/{id}",
+        Access::Roles(FILERS),
+        "precheck_report",
+    ),
+    r(
+        Method::GET,
+        "/precheck/{id}/{format}",
+        Access::Roles(FILERS),
+        "precheck_download",
+    ),
     // supervision, audit, administration
     r(
         Method::GET,

@@ -15,14 +15,18 @@ document.addEventListener("DOMContentLoaded", () => {
         if (el.value) params.set(el.name, el.value);
       }
       const xhr = new XMLHttpRequest();
-      const item = form.querySelector("select[name=item]").value;
+      const sel = form.querySelector("select[name=item]");
+      const item = sel ? sel.value : "";
       const url = form.dataset.upload.replace("MODEL_ITEM", encodeURIComponent(item));
       xhr.open("POST", url + "?" + params.toString());
       xhr.setRequestHeader("X-CSRF-Token", form.dataset.csrf);
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.upload.onprogress = (e) => { if (e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; } };
       xhr.onload = () => {
-        if (xhr.status >= 200 && xhr.status < 300) {
+        if (xhr.status >= 200 && xhr.status < 300 && form.dataset.result === "precheck") {
+          const r = JSON.parse(xhr.responseText);
+          window.location.href = "/precheck/" + encodeURIComponent(r.id);
+        } else if (xhr.status >= 200 && xhr.status < 300) {
           const job = JSON.parse(xhr.responseText).job_id;
           out.textContent = form.dataset.queued + " #" + job;
           follow(job, out);

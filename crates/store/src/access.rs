@@ -531,3 +531,73 @@ fn licence_of(r: &AnyRow) -> Result<IssuedLicence, StoreError> {
         blob_sha256: r.try_get(3)?,
     })
 }
+
+/// A designer's pre-check on record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrecheckRow {
+    pub id: String,
+    pub user_id: String,
+    pub enterprise: String,
+    pub model_sha256: String,
+    pub report_sha256: String,
+    pub parcel: String,
+    pub verdict: String,
+    pub created_at: String,
+}
+
+const PRECHECK_COLS: &str =
+    "id, user_id, enterprise, model_sha256, report_sha256, parcel, verdict, created_at";
+
+fn precheck_of(r: &AnyRow) -> Result<PrecheckRow, StoreError> {
+    Ok(PrecheckRow {
+        id: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        enterprise: r.try_get(2)?,
+        model_sha256: r.try_get(3)?,
+        report_sha256: r.try_get(4)?,
+        parcel: r.try_get(5)?,
+        verdict: r.try_get(6)?,
+        created_at: r.try_get(7)?,
+    })
+}
+
+impl Store {
+    pub async fn insert_precheck(&self, p: &PrecheckRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO precheck (id, user_id, enterprise, model_sha256, report_sha256, parcel, verdict, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&p.id)
+        .bind(&p.user_id)
+        .bind(&p.enterprise)
+        .bind(&p.model_sha256)
+        .bind(&p.report_sha256)
+        .bind(&p.parcel)
+        .bind(&p.verdict)
+        .bind(rfc3339(&self.now()))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn precheck(&self, id: &str) -> Result<Option<PrecheckRow>, StoreError> {
+        // SAFETY (SQL): only the constant column list is formatted in.
+        let sql = format!("SELECT {PRECHECK_COLS} FROM precheck WHERE id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(precheck_of).transpose()
+    }
+
+    /// An enterprise's pre-checks, newest first.
+    pub async fn prechecks_of(&self, enterprise: &str) -> Result<Vec<PrecheckRow>, StoreError> {
+        let sql = format!(
+            "SELECT {PRECHECK_COLS} FROM precheck WHERE enterprise = $1 ORDER BY created_at DESC LIMIT 50"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(enterprise)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(precheck_of).collect()
+    }
+}

@@ -28,7 +28,8 @@ mod run;
 mod script;
 
 pub use access::{
-    AccessEntry, AccessRecord, AccessVerdict, CaseScope, IssuedLicence, SessionRow, UserRow,
+    AccessEntry, AccessRecord, AccessVerdict, CaseScope, IssuedLicence, PrecheckRow, SessionRow,
+    UserRow,
 };
 pub use blob::LocalBlobs;
 #[cfg(feature = "s3")]

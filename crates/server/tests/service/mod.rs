@@ -317,6 +317,7 @@ fn fill(path: &str, case: &str) -> String {
         .replace("{sha}", &"0".repeat(64))
         .replace("{file}", "app.css")
         .replace("{item}", "JSGCGHXK")
+        .replace("{format}", "json")
 }
 
 /// Every route of the table × every role and the anonymous caller: allowed roles
@@ -958,4 +959,59 @@ fn tls_serves_with_hsts_and_secure_cookies() {
     // Plain HTTP to the TLS port is not answered as HTTP.
     let r = send(svc.addr, "GET", "/login", &[], b"");
     assert_eq!(r.status, 0, "plain HTTP must not be served: {}", r.body);
+}
+
+/// Designer pre-check: a model checked against a parcel with no case, the report in
+/// the page and as HTML, JSON and BCF downloads, visible to the enterprise only.
+#[test]
+fn a_designer_prechecks_a_model_and_only_its_enterprise_sees_it() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let s = login(a, "demo-applicant");
+    let page = s.get(a, "/precheck");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("id=\"parcel-map\"") && page.body.contains("DK-05-1"),
+        "the parcel map"
+    );
+    let ifc =
+        std::fs::read(root().join("datasets/ifc/IfcOpenHouse_IfcOpenShell_IFC4.ifc")).unwrap();
+    let r = s.post_raw(a, "/api/precheck?parcel=NOPE-1", &ifc);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("NOPE-1"));
+    let r = s.post_raw(
+        a,
+        "/api/precheck?parcel=DK-05-1&place=528496,3386425,0",
+        &ifc,
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let row = r.json();
+    let id = row["id"].as_str().unwrap().to_string();
+    assert!(["pass", "fail", "unverifiable"].contains(&row["verdict"].as_str().unwrap()));
+    let rep = s.get(a, &format!("/precheck/{id}"));
+    assert_eq!(rep.status, 200);
+    assert!(rep.body.contains("规划审查报告"));
+    assert!(rep
+        .header("content-security-policy")
+        .unwrap()
+        .contains("sandbox"));
+    let json = s.get(a, &format!("/precheck/{id}/json"));
+    assert_eq!(
+        json.json()["parcel"]["id"],
+        "DK-05-1",
+        "{}",
+        json.body.chars().take(300).collect::<String>()
+    );
+    let bcf = s.get(a, &format!("/precheck/{id}/bcf"));
+    assert_eq!(bcf.status, 200);
+    assert!(bcf
+        .header("content-disposition")
+        .unwrap()
+        .contains(".bcfzip"));
+    assert!(s.get(a, "/precheck").body.contains(&id), "listed");
+    // Another enterprise: not found, and not listed.
+    let other = login(a, "b-applicant");
+    assert_eq!(other.get(a, &format!("/precheck/{id}")).status, 404);
+    assert_eq!(other.get(a, &format!("/precheck/{id}/json")).status, 404);
+    assert!(!other.get(a, "/precheck").body.contains(&id));
 }

@@ -76,3 +76,17 @@ CREATE TABLE issued_licence (
     created_at  TEXT    NOT NULL,
     UNIQUE (case_id, item)
 );
+
+-- Designer pre-checks (设计自检): a model reviewed against the site without a case.
+-- Reports are blobs; the row says whose they are (the enterprise sees its own).
+CREATE TABLE precheck (
+    id             TEXT    PRIMARY KEY,
+    user_id        TEXT    NOT NULL,
+    enterprise     TEXT    NOT NULL,
+    model_sha256   TEXT    NOT NULL,
+    report_sha256  TEXT    NOT NULL,
+    parcel         TEXT    NOT NULL,
+    verdict        TEXT    NOT NULL,
+    created_at     TEXT    NOT NULL
+);
+CREATE INDEX precheck_enterprise ON precheck (enterprise);
