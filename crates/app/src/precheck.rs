@@ -124,25 +124,13 @@ pub struct ParcelMap {
     pub svg: String,
 }
 
+/// A parcel's id and the outer rings of its polygons.
+type ParcelRings = (String, Vec<Vec<(f64, f64)>>);
+
 pub fn parcel_map(site: &std::path::Path) -> Result<ParcelMap, AppError> {
-    use geo::{BoundingRect, Geometry};
+    use geo::BoundingRect;
     let model = zhishen_site::load_with(site, &crate::inputs::site_options(false))?;
-    let parcels: Vec<(String, Vec<Vec<(f64, f64)>>)> = model
-        .features
-        .iter()
-        .filter(|f| f.kind == zhishen_site::Kind::Parcel)
-        .filter_map(|f| {
-            let rings = match &f.geometry {
-                Geometry::Polygon(p) => vec![p.exterior().coords().map(|c| (c.x, c.y)).collect()],
-                Geometry::MultiPolygon(m) => m
-                    .iter()
-                    .map(|p| p.exterior().coords().map(|c| (c.x, c.y)).collect())
-                    .collect(),
-                _ => return None,
-            };
-            Some((f.id()?.to_string(), rings))
-        })
-        .collect();
+    let parcels = parcel_rings(&model);
     let bbox = model
         .features
         .iter()
@@ -157,6 +145,34 @@ pub fn parcel_map(site: &std::path::Path) -> Result<ParcelMap, AppError> {
     let Some(b) = bbox else {
         return Ok(ParcelMap::default());
     };
+    Ok(ParcelMap {
+        svg: map_svg(&parcels, b),
+        ids: parcels.into_iter().map(|(id, _)| id).collect(),
+    })
+}
+
+fn parcel_rings(model: &zhishen_site::SiteModel) -> Vec<ParcelRings> {
+    use geo::Geometry;
+    model
+        .features
+        .iter()
+        .filter(|f| f.kind == zhishen_site::Kind::Parcel)
+        .filter_map(|f| {
+            let rings = match &f.geometry {
+                Geometry::Polygon(p) => vec![p.exterior().coords().map(|c| (c.x, c.y)).collect()],
+                Geometry::MultiPolygon(m) => m
+                    .iter()
+                    .map(|p| p.exterior().coords().map(|c| (c.x, c.y)).collect())
+                    .collect(),
+                _ => return None,
+            };
+            Some((f.id()?.to_string(), rings))
+        })
+        .collect()
+}
+
+/// The parcels drawn in a 640 × 400 view of their bounding box, north up.
+fn map_svg(parcels: &[ParcelRings], b: geo::Rect<f64>) -> String {
     let (w, h) = (640.0, 400.0);
     let s = (w / b.width().max(1e-9)).min(h / b.height().max(1e-9)) * 0.95;
     let tx = |x: f64| (x - b.min().x) * s + 0.025 * w;
@@ -165,7 +181,7 @@ pub fn parcel_map(site: &std::path::Path) -> Result<ParcelMap, AppError> {
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-label=\"宗地图 parcels\" id=\"parcel-map\">"
     );
-    for (id, rings) in &parcels {
+    for (id, rings) in parcels {
         svg.push_str(&format!(
             "<a href=\"?parcel={}\"><title>{}</title>",
             esc(id),
@@ -196,8 +212,5 @@ pub fn parcel_map(site: &std::path::Path) -> Result<ParcelMap, AppError> {
         svg.push_str("</a>");
     }
     svg.push_str("</svg>");
-    Ok(ParcelMap {
-        ids: parcels.into_iter().map(|(id, _)| id).collect(),
-        svg,
-    })
+    svg
 }
