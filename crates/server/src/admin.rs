@@ -108,10 +108,21 @@ pub async fn supervision_page(
             }
         }
     }
+    let stage_name = |k: &zhishen_workflow::catalogue::StageKind| {
+        serde_json::to_value(k)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
     let durations: Vec<(String, u64, String)> = m
-        .by_item
+        .by_stage
         .iter()
-        .map(|(k, d)| (k.clone(), d.count, format!("{:.1}", d.mean_wd)))
+        .map(|(k, d)| (format!("阶段 stage {}", stage_name(k)), d.count, format!("{:.1}", d.mean_wd)))
+        .chain(
+            m.by_item
+                .iter()
+                .map(|(k, d)| (format!("事项 item {k}"), d.count, format!("{:.1}", d.mean_wd))),
+        )
         .collect();
     let chart_rows: Vec<(String, f64)> = m
         .by_item

@@ -74,6 +74,18 @@ fn lang_of(req: &Request) -> Lang {
     })
 }
 
+fn lang_in_query(req: &Request) -> Option<&'static str> {
+    req.uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| match kv {
+            "lang=en" => Some("en"),
+            "lang=zh" => Some("zh"),
+            _ => None,
+        })
+}
+
 fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
@@ -259,7 +271,15 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         lang,
         spec,
     });
-    let resp = next.run(req).await;
+    let set_lang = lang_in_query(&req);
+    let mut resp = next.run(req).await;
+    // `?lang=` is remembered for the next pages.
+    if let Some(l) = set_lang {
+        let v = format!("{LANG_COOKIE}={l}; Path=/; SameSite=Strict; Max-Age=31536000");
+        if let Ok(h) = axum::http::HeaderValue::from_str(&v) {
+            resp.headers_mut().append(header::SET_COOKIE, h);
+        }
+    }
     // Sign-in audits itself (it knows the user name tried).
     if changes && !matches!(spec.action, "login" | "login_demo") {
         let result = result_of(resp.status());
