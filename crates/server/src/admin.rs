@@ -117,12 +117,20 @@ pub async fn supervision_page(
     let durations: Vec<(String, u64, String)> = m
         .by_stage
         .iter()
-        .map(|(k, d)| (format!("阶段 stage {}", stage_name(k)), d.count, format!("{:.1}", d.mean_wd)))
-        .chain(
-            m.by_item
-                .iter()
-                .map(|(k, d)| (format!("事项 item {k}"), d.count, format!("{:.1}", d.mean_wd))),
-        )
+        .map(|(k, d)| {
+            (
+                format!("阶段 stage {}", stage_name(k)),
+                d.count,
+                format!("{:.1}", d.mean_wd),
+            )
+        })
+        .chain(m.by_item.iter().map(|(k, d)| {
+            (
+                format!("事项 item {k}"),
+                d.count,
+                format!("{:.1}", d.mean_wd),
+            )
+        }))
         .collect();
     let chart_rows: Vec<(String, f64)> = m
         .by_item
@@ -269,6 +277,8 @@ struct UsersTpl {
     users: Vec<UserView>,
     unlock: bool,
     create: bool,
+    /// Published definition versions (system administrator's page).
+    definitions: Vec<(String, String)>,
     roles: Vec<(&'static str, &'static str, &'static str)>,
 }
 
@@ -306,7 +316,30 @@ async fn users_page_of(
         _ => ("用户与角色", "Users and roles"),
     };
     let page = Page::new(ctx, zh, en);
+    let definitions = match (admin, s.store.latest_definitions().await) {
+        (WebRole::SysAdmin, Ok(d)) => vec![
+            (
+                "事项清单 catalogue".to_string(),
+                format!("{} @ {}", d.catalogue.id, d.catalogue.version),
+            ),
+            (
+                "流程 process".to_string(),
+                format!("{} @ {}", d.process.id, d.process.version),
+            ),
+            (
+                "工作日历 calendar".to_string(),
+                d.calendar.version().to_string(),
+            ),
+            (
+                "规划条件规则 rule profiles".to_string(),
+                "national + city profiles shipped in assets/profiles/ (zhishen check --profile)"
+                    .to_string(),
+            ),
+        ],
+        _ => vec![],
+    };
     Ok(render(&UsersTpl {
+        definitions,
         title: page.title.clone(),
         page,
         message,

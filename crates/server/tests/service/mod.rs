@@ -49,8 +49,17 @@ pub fn start(max_upload: u64) -> Svc {
     start_with(max_upload, None)
 }
 
+/// The same in demo mode ("sign in as <role>" for loopback callers).
+pub fn start_demo() -> Svc {
+    start_cfg(8 << 20, None, true)
+}
+
 /// The same, serving HTTPS with the given PEM certificate and key.
 pub fn start_with(max_upload: u64, tls: Option<(PathBuf, PathBuf)>) -> Svc {
+    start_cfg(max_upload, tls, false)
+}
+
+fn start_cfg(max_upload: u64, tls: Option<(PathBuf, PathBuf)>, demo: bool) -> Svc {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("z.db").display());
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -75,6 +84,7 @@ pub fn start_with(max_upload: u64, tls: Option<(PathBuf, PathBuf)>) -> Svc {
     cfg.default_parcel = Some("DK-05-1".into());
     cfg.upload_limits.max_bytes = max_upload;
     cfg.tls = tls;
+    cfg.demo = demo;
     rt.spawn(async move {
         if let Err(e) = zhishen_server::serve(cfg, |a| tx.send(a).unwrap()).await {
             panic!("server: {e}");
@@ -1014,4 +1024,71 @@ fn a_designer_prechecks_a_model_and_only_its_enterprise_sees_it() {
     assert_eq!(other.get(a, &format!("/precheck/{id}")).status, 404);
     assert_eq!(other.get(a, &format!("/precheck/{id}/json")).status, 404);
     assert!(!other.get(a, "/precheck").body.contains(&id));
+}
+
+/// Demo mode: the sign-in page offers every role, and each lands on its own signed-in
+/// page; without demo mode the same request is refused.
+#[test]
+fn demo_mode_signs_in_as_every_role() {
+    let svc = start_demo();
+    let a = svc.addr;
+    for role in WebRole::ALL {
+        let page = send(a, "GET", "/login", &[], b"");
+        assert!(
+            page.body.contains(&format!("value=\"{}\"", role.as_str())),
+            "{role:?} offered"
+        );
+        let pre = page.cookie("zs_pre").unwrap();
+        let csrf = hidden_csrf(&page.body).unwrap();
+        let r = send(
+            a,
+            "POST",
+            "/login/demo",
+            &[FORM, ("Cookie", &format!("zs_pre={pre}"))],
+            &form(&[("csrf", &csrf), ("role", role.as_str())]),
+        );
+        assert_eq!(r.status, 303, "{role:?}: {}", r.body);
+        let cookie = format!("zs_session={}", r.cookie("zs_session").unwrap());
+        let home = send(a, "GET", "/", &[("Cookie", &cookie)], b"");
+        assert_eq!(home.status, 200);
+        assert!(
+            home.body.contains(role.label_zh()),
+            "{role:?} home shows the role"
+        );
+        for (href, _, _) in nav_of(role) {
+            let r = send(a, "GET", href, &[("Cookie", &cookie)], b"");
+            assert_eq!(r.status, 200, "{role:?} {href}");
+        }
+    }
+    // Not in demo mode: refused.
+    let plain = start(1 << 20);
+    let page = send(plain.addr, "GET", "/login", &[], b"");
+    assert!(!page.body.contains("/login/demo"));
+    let pre = page.cookie("zs_pre").unwrap();
+    let csrf = hidden_csrf(&page.body).unwrap();
+    let r = send(
+        plain.addr,
+        "POST",
+        "/login/demo",
+        &[FORM, ("Cookie", &format!("zs_pre={pre}"))],
+        &form(&[("csrf", &csrf), ("role", "sys_admin")]),
+    );
+    assert_eq!(r.status, 404);
+}
+
+fn nav_of(role: WebRole) -> Vec<(&'static str, &'static str, &'static str)> {
+    zhishen_server::pages::Page {
+        lang: zhishen_server::guard::Lang::Zh,
+        user: Some(zhishen_app::auth::Principal {
+            user_id: "x".into(),
+            display_name: "x".into(),
+            role,
+            enterprise: None,
+            dept: None,
+            region: "440300".into(),
+        }),
+        csrf: String::new(),
+        title: String::new(),
+    }
+    .nav()
 }
