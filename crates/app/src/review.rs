@@ -238,6 +238,7 @@ pub async fn run_job(
     let mut json = serde_json::to_vec_pretty(&report)
         .map_err(|e| AppError::Internal(format!("report JSON: {e}")))?;
     json.push(b'\n');
+    store.set_review_stage(job.id, "report").await?;
     let report_sha = store.put_blob(&json, "application/json").await?;
     let findings = findings_of(&report);
     let cmd = Command::RecordReview {
@@ -346,17 +347,28 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Report, String> {
     let sha = job.model_sha256.clone();
     let declared_use = job.declared_use.clone();
     let placement = job.placement.clone();
+    let (progress, id, rt) = (store.clone(), job.id, tokio::runtime::Handle::current());
+    // Progress is best effort: a failed stage write never fails the review.
+    let stage = move |s: &str| {
+        if let Err(e) = rt.block_on(progress.set_review_stage(id, s)) {
+            tracing::warn!(job = id, error = %e, "review stage not recorded");
+        }
+    };
     tokio::task::spawn_blocking(move || -> Result<Report, String> {
         let profiles = profiles(&[]).map_err(|e| format!("profiles: {e}"))?;
+        stage("parse+mesh");
         let model = zhishen_ifc::load_bytes(&inp.model, &file)
             .map_err(|e| format!("模型无法读取 unreadable IFC: {e}"))?;
+        stage("site");
         let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
         site_package::unpack(&inp.site, dir.path(), Default::default())
             .map_err(|e| e.to_string())?;
         let site = zhishen_site::load_with(dir.path(), &site_options(false))
             .map_err(|e| format!("场地数据无法读取 site package {}: {e}", inp.site_sha))?;
         refuse_incomplete(&site).map_err(|e| e.to_string())?;
+        stage("place");
         let placed = zhishen_site::place(&model, &site.crs, inp.place).map_err(|e| e.to_string());
+        stage("check");
         let inputs = review_inputs(
             FileRef {
                 path: file.clone(),

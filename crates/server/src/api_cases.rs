@@ -235,11 +235,17 @@ pub async fn job(
 }
 
 fn status_label(j: &ReviewJob) -> String {
+    let stage = match j.stage.as_deref() {
+        Some("parse+mesh") => "解析与网格 parse and mesh the model",
+        Some("site") => "读取场地数据 read the site package",
+        Some("place") => "落位 place the building",
+        Some("check") => "核验 check the planning conditions",
+        Some("report") => "生成报告 write the report",
+        _ => "开始 starting",
+    };
     match j.status {
         ReviewStatus::Queued => "排队中 queued".into(),
-        ReviewStatus::Running => {
-            "审查中：解析、网格、落位、核验、报告 running: parse, mesh, place, check, report".into()
-        }
+        ReviewStatus::Running => format!("审查中 running: {stage}"),
         ReviewStatus::Done => "已完成 done".into(),
         ReviewStatus::Failed => format!("失败 failed: {}", j.error.clone().unwrap_or_default()),
     }
@@ -255,18 +261,18 @@ pub async fn job_events(
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let first = visible_job(&s, ctx.user()?, id).await?;
     let stream = futures_util::stream::unfold(
-        (s, Some(first), None::<ReviewStatus>),
+        (s, Some(first), None::<(ReviewStatus, Option<String>)>),
         move |(s, job, last)| async move {
             let mut job = job?;
             loop {
-                if Some(job.status) != last {
+                let now = (job.status, job.stage.clone());
+                if Some(&now) != last.as_ref() {
                     let ev = Event::default().event("status").data(
-                        serde_json::json!({"status": job.status, "label": status_label(&job)})
+                        serde_json::json!({"status": job.status, "stage": job.stage, "label": status_label(&job)})
                             .to_string(),
                     );
                     let done = matches!(job.status, ReviewStatus::Done | ReviewStatus::Failed);
-                    let status = job.status;
-                    return Some((Ok(ev), (s, (!done).then_some(job), Some(status))));
+                    return Some((Ok(ev), (s, (!done).then_some(job), Some(now))));
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 job = s.store.review_job(id).await.ok().flatten()?;

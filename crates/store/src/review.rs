@@ -52,6 +52,8 @@ pub struct ReviewJob {
     pub placement: Option<String>,
     /// Declared building use, e.g. `商业`.
     pub declared_use: Option<String>,
+    /// The stage a running job is in (migration 0007).
+    pub stage: Option<String>,
 }
 
 /// Inputs of a review besides the model blob and the parcel.
@@ -70,7 +72,7 @@ pub const MAX_REVIEW_ATTEMPTS: i64 = 3;
 /// How long a claimed job may run before another worker may claim it.
 pub const DEFAULT_REVIEW_LEASE_MINUTES: i64 = 10;
 
-const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use";
+const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use, stage";
 
 fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
     let id: i64 = r.try_get(0)?;
@@ -94,10 +96,21 @@ fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
         site_sha256: digest(9)?,
         placement: r.try_get(10)?,
         declared_use: r.try_get(11)?,
+        stage: r.try_get(12)?,
     })
 }
 
 impl Store {
+    /// Records the stage a running job has reached (progress only; no state change).
+    pub async fn set_review_stage(&self, id: i64, stage: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE review_job SET stage = $2 WHERE id = $1 AND status = 'running'")
+            .bind(id)
+            .bind(stage)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Queues a review of a stored model blob for an item of a case.
     pub async fn enqueue_review(
         &self,
