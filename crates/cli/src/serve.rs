@@ -43,7 +43,17 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Deliver the outbox to this exchange endpoint (signed with the demo key in demo mode).
+    /// PKCS#8 PEM Ed25519 key that signs e-licences and exchange deliveries (default:
+    /// the public demo key, which proves nothing).
+    #[arg(long, requires = "key_id")]
+    signing_key: Option<PathBuf>,
+    /// Key id of --signing-key (published with its public key to verifiers).
+    #[arg(long)]
+    key_id: Option<String>,
+    /// 发证机关 printed on licences.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Deliver the outbox to this exchange endpoint, signed with --signing-key.
     #[arg(long)]
     exchange_url: Option<String>,
 }
@@ -160,13 +170,22 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         if a.demo {
             seed_demo(&a.db, a.site.as_deref()).await?;
         }
-        // The exchange signs with the demo key for now (a configured key is to come).
-        let exchange = a.exchange_url.as_ref().map(|url| {
-            zhishen_app::exchange::ExchangeConfig::new(
-                url.clone(),
-                Arc::new(zhishen_audit::licence::demo_signer()),
-            )
-        });
+        let signer = match (&a.signing_key, &a.key_id) {
+            (Some(path), Some(id)) => {
+                let pem = std::fs::read_to_string(path)
+                    .with_context(|| format!("--signing-key {}", path.display()))?;
+                Some(
+                    zhishen_audit::Ed25519Signer::from_pkcs8_pem(id, &pem)
+                        .map_err(|e| anyhow::anyhow!("--signing-key {}: {e}", path.display()))?,
+                )
+            }
+            _ => None,
+        };
+        let key = signer.clone().unwrap_or_else(zhishen_audit::licence::demo_signer);
+        let exchange = a
+            .exchange_url
+            .as_ref()
+            .map(|url| zhishen_app::exchange::ExchangeConfig::new(url.clone(), Arc::new(key.clone())));
         let demo = a.demo;
         let mut cfg = zhishen_server::ServeConfig::new(a.db.clone(), a.addr);
         cfg.site = a.site.clone();
@@ -176,6 +195,8 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         cfg.workers = !a.no_workers;
         cfg.exchange = exchange;
         cfg.tls = a.tls_cert.clone().zip(a.tls_key.clone());
+        cfg.signer = signer;
+        cfg.issuer_name = a.issuer.clone();
         zhishen_server::serve(cfg, |addr| {
             println!("智审 zhishen serving on http://{addr}/ (API docs: http://{addr}/api/docs)");
             if demo {

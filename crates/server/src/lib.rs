@@ -229,6 +229,11 @@ pub struct ServeConfig {
     pub auth: AuthConfig,
     /// PEM certificate chain and key: serve HTTPS (Secure cookies, HSTS).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The key that signs e-licences and exchange deliveries; `None`: the public demo
+    /// key (a warning is logged: such signatures prove nothing).
+    pub signer: Option<zhishen_audit::Ed25519Signer>,
+    /// 发证机关 printed on licences.
+    pub issuer_name: Option<String>,
 }
 
 impl ServeConfig {
@@ -245,6 +250,8 @@ impl ServeConfig {
             upload_limits: UploadLimits::default(),
             auth: AuthConfig::default(),
             tls: None,
+            signer: None,
+            issuer_name: None,
         }
     }
 }
@@ -262,6 +269,15 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
     state.demo = cfg.demo;
     state.upload_limits = cfg.upload_limits;
     state.auth = cfg.auth.clone();
+    match &cfg.signer {
+        Some(k) => state.signer = Arc::new(k.clone()),
+        None => tracing::warn!(
+            "no --signing-key: licences and exchange deliveries are signed with the PUBLIC demo key"
+        ),
+    }
+    if let Some(n) = &cfg.issuer_name {
+        state.issuer_name = n.clone();
+    }
     if let Some(dir) = &cfg.site {
         let packed = zhishen_app::site_package::pack_dir(dir)?;
         let sha = state
