@@ -186,5 +186,11 @@ pub async fn act(
             ),
         ));
     }
-    Ok(store.execute(&id, cmd, &p.actor()?, request_id).await?)
+    // An agent acts for the case's applicant (its enterprise's, as scoping ensured);
+    // the event keeps both: the agent as actor, the applicant as on_behalf_of.
+    let actor = match p.role {
+        WebRole::Agent => zhishen_workflow::Actor::agent(&p.user_id, &sc.case.applicant),
+        _ => p.actor()?,
+    };
+    Ok(store.execute(&id, cmd, &actor, request_id).await?)
 }

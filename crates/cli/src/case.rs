@@ -316,6 +316,7 @@ pub(crate) fn actor(c: &Common, default_role: Role) -> Result<Actor, StoreError>
         id: c.actor.clone(),
         role,
         dept: c.dept.clone(),
+        on_behalf_of: None,
     })
 }
 

@@ -40,6 +40,7 @@ pub(crate) struct NewRow {
     pub actor_id: String,
     pub actor_role: String,
     pub actor_dept: Option<String>,
+    pub on_behalf_of: Option<String>,
     pub occurred_at: String,
     pub occurred_ms: i64,
     pub process_version: String,
@@ -103,6 +104,7 @@ pub(crate) fn build(
         actor_id: actor.id.clone(),
         actor_role: role_text(actor)?,
         actor_dept: actor.dept.clone(),
+        on_behalf_of: actor.on_behalf_of.clone(),
         occurred_at: crate::rfc3339(&now),
         occurred_ms: now.timestamp_millis(),
         process_version: case_after.process_version.clone(),
@@ -171,7 +173,7 @@ fn content_of(r: &NewRow, at: DateTime<FixedOffset>) -> zhishen_audit::EventCont
         &r.actor_id,
         &r.actor_role,
         r.actor_dept.as_deref(),
-        None,
+        r.on_behalf_of.as_deref(),
         at,
         [
             &r.process_version,
@@ -201,7 +203,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow]) {
         })
         .end();
     script
-        .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
+        .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, on_behalf_of, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
         .values(rows, |t, r| {
             t.bind(r.case_id.as_str().to_string())
                 .bind(r.seq as i64)
@@ -209,6 +211,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow]) {
                 .bind(r.actor_id.clone())
                 .bind(r.actor_role.clone())
                 .bind(r.actor_dept.clone())
+                .bind(r.on_behalf_of.clone())
                 .bind(r.occurred_at.clone())
                 .bind(r.process_version.clone())
                 .bind(r.catalogue_version.clone())

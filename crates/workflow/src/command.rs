@@ -13,6 +13,9 @@ pub struct Actor {
     pub role: Role,
     /// Department id (required for Reviewer and DeptHead).
     pub dept: Option<String>,
+    /// 帮办代办: the applicant an agent acts for (the agent's own id is `id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 impl Actor {
@@ -21,6 +24,15 @@ impl Actor {
             id: id.to_string(),
             role,
             dept: dept.map(str::to_string),
+            on_behalf_of: None,
+        }
+    }
+
+    /// An agent (代办) acting for an applicant.
+    pub fn agent(id: &str, applicant: &str) -> Actor {
+        Actor {
+            on_behalf_of: Some(applicant.to_string()),
+            ..Actor::new(id, Role::Applicant, None)
         }
     }
     /// The timer worker.

@@ -402,7 +402,9 @@ fn unreachable_create() -> R<Vec<Event>> {
 }
 
 fn need_applicant(case: &Case, actor: &Actor) -> R<()> {
-    if actor.role == Role::Applicant && actor.id != case.applicant {
+    let acts_for_applicant =
+        actor.id == case.applicant || actor.on_behalf_of.as_deref() == Some(&case.applicant);
+    if actor.role == Role::Applicant && !acts_for_applicant {
         return refuse(
             "not_applicant",
             format!("{} 不是本案件申请人", actor.id),

@@ -1092,3 +1092,59 @@ fn nav_of(role: WebRole) -> Vec<(&'static str, &'static str, &'static str)> {
     }
     .nav()
 }
+
+/// An agent (代办) acts on its enterprise's case for the applicant: the event names
+/// the agent as actor and the applicant it acted for, under the hash chain.
+#[test]
+fn an_agent_acts_for_its_enterprise_and_the_chain_records_it() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let owner = login(a, "demo-applicant");
+    let case = create_case(&owner, a, "代办项目");
+    let agent = login(a, "demo-agent");
+    let r = agent.command(
+        a,
+        &case,
+        serde_json::json!({"type": "submit", "item": "XMBA", "materials": ["BAXX"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Another enterprise's applicant is not this case's agent.
+    let other = login(a, "b-applicant");
+    let r = other.command(
+        a,
+        &case,
+        serde_json::json!({"type": "withdraw", "item": "XMBA", "reason": "x"}),
+    );
+    assert_eq!(r.status, 404);
+    let (actor, obo): (String, Option<String>) = svc.rt.block_on(async {
+        let store = zhishen_store::Store::open(&svc.db).await.unwrap();
+        let row = sqlx::query_as("SELECT actor_id, on_behalf_of FROM case_event WHERE case_id = $1 AND kind = 'item_received'")
+            .bind(&case)
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        row
+    });
+    assert_eq!(
+        (actor.as_str(), obo.as_deref()),
+        ("demo-agent", Some("demo-applicant"))
+    );
+    let auditor = login(a, "demo-auditor");
+    let v = auditor.get(a, "/api/audit/verify").json();
+    assert_eq!(v["event_chain_intact"], true, "{v}");
+    // An attacker who drops the append-only trigger and rewrites whom the agent
+    // acted for is caught by the chain.
+    svc.rt.block_on(async {
+        let store = zhishen_store::Store::open(&svc.db).await.unwrap();
+        sqlx::query("DROP TRIGGER case_event_no_update").execute(store.pool()).await.unwrap();
+        sqlx::query("UPDATE case_event SET on_behalf_of = 'someone-else' WHERE case_id = $1 AND kind = 'item_received'")
+            .bind(&case)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let v = auditor.get(a, "/api/audit/verify").json();
+    assert_eq!(v["event_chain_intact"], false, "{v}");
+}
