@@ -190,6 +190,8 @@ pub struct AuthConfig {
     pub lock_minutes: i64,
     /// A session unused this long is over.
     pub idle_minutes: i64,
+    /// A session is over this long after sign-in, used or not.
+    pub max_session_hours: i64,
 }
 
 impl Default for AuthConfig {
@@ -200,6 +202,7 @@ impl Default for AuthConfig {
             lock_after: 5,
             lock_minutes: 15,
             idle_minutes: 30,
+            max_session_hours: 12,
         }
     }
 }
@@ -522,7 +525,9 @@ pub async fn session(
         return Ok(None);
     };
     let now_ms = store.now().timestamp_millis();
-    if now_ms - s.last_seen_ms > cfg.idle_minutes * 60_000 {
+    let idle = now_ms - s.last_seen_ms > cfg.idle_minutes * 60_000;
+    let old = now_ms - s.created_ms > cfg.max_session_hours * 3_600_000;
+    if idle || old {
         store.delete_session(&key).await?;
         return Ok(None);
     }
@@ -570,6 +575,111 @@ pub async fn token_principal(store: &Store, token: &str) -> Result<Option<Princi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use zhishen_store::FixedClock;
+
+    /// A store on a settable clock with one applicant whose TOTP secret is known.
+    async fn env(clock: Arc<FixedClock>) -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("z.db").display());
+        let store = Store::open(&url).await.unwrap().with_clock(clock);
+        let u = NewUser {
+            id: "u1".into(),
+            display_name: "U".into(),
+            role: WebRole::Applicant,
+            enterprise: Some("E".into()),
+            dept: None,
+            region: "440300".into(),
+            password: "Zhishen-test-2026".into(),
+            totp_secret: Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ".into()),
+        };
+        create_user(&store, &AuthConfig::default(), &u)
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
+    fn t0() -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").unwrap()
+    }
+
+    fn creds(code: &str) -> Credentials<'_> {
+        Credentials {
+            user: "u1",
+            password: "Zhishen-test-2026",
+            totp: code,
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_end_when_idle_or_old_and_codes_are_spent_once() {
+        let clock = Arc::new(FixedClock::new(t0()));
+        let (store, _d) = env(clock.clone()).await;
+        let cfg = AuthConfig::default();
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        let code = totp_now(secret, t0().timestamp()).unwrap();
+        let s = login(&store, &cfg, &creds(&code)).await.unwrap();
+        assert_eq!(s.principal.user_id, "u1");
+        // The same code again: refused (replay), and it counts as a failure.
+        assert!(matches!(
+            login(&store, &cfg, &creds(&code)).await,
+            Err(AppError::Unauthenticated(_))
+        ));
+        // Used every 29 minutes, the session lives…
+        for m in [29, 58, 87] {
+            clock.set(t0() + chrono::Duration::minutes(m));
+            assert!(
+                session(&store, &cfg, &s.cookie).await.unwrap().is_some(),
+                "{m} min"
+            );
+        }
+        // …until 31 idle minutes pass.
+        clock.set(t0() + chrono::Duration::minutes(87 + 31));
+        assert!(session(&store, &cfg, &s.cookie).await.unwrap().is_none());
+        // A session used steadily still ends 12 hours after sign-in.
+        let t1 = t0() + chrono::Duration::hours(1);
+        clock.set(t1);
+        let s2 = login(
+            &store,
+            &cfg,
+            &creds(&totp_now(secret, t1.timestamp()).unwrap()),
+        )
+        .await
+        .unwrap();
+        let mut m = 0;
+        while m < 12 * 60 {
+            m += 20;
+            clock.set(t1 + chrono::Duration::minutes(m));
+            let live = session(&store, &cfg, &s2.cookie).await.unwrap().is_some();
+            assert_eq!(live, m <= 12 * 60, "{m} min after sign-in");
+        }
+        // An unknown cookie is no session.
+        assert!(session(&store, &cfg, "forged").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn five_failures_lock_and_the_lock_ends() {
+        let clock = Arc::new(FixedClock::new(t0()));
+        let (store, _d) = env(clock.clone()).await;
+        let cfg = AuthConfig::default();
+        let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+        for _ in 0..5 {
+            let bad = Credentials {
+                password: "Wrong-password-1",
+                ..creds("000000")
+            };
+            assert!(login(&store, &cfg, &bad).await.is_err());
+        }
+        let code = totp_now(secret, t0().timestamp()).unwrap();
+        let e = login(&store, &cfg, &creds(&code)).await.unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{e}");
+        assert!(e.to_string().contains("15"), "minutes left named: {e}");
+        // 15 minutes later the right password and a fresh code get in.
+        let t = t0() + chrono::Duration::minutes(15) + chrono::Duration::seconds(1);
+        clock.set(t);
+        let code = totp_now(secret, t.timestamp()).unwrap();
+        login(&store, &cfg, &creds(&code)).await.unwrap();
+    }
 
     /// RFC 6238 appendix B, SHA-1 rows (8 digits there; the last 6 are ours).
     #[test]

@@ -194,3 +194,70 @@ pub async fn act(
     };
     Ok(store.execute(&id, cmd, &actor, request_id).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn who(role: WebRole, enterprise: Option<&str>, dept: Option<&str>, region: &str) -> Principal {
+        Principal {
+            user_id: "u".into(),
+            display_name: "u".into(),
+            role,
+            enterprise: enterprise.map(str::to_string),
+            dept: dept.map(str::to_string),
+            region: region.into(),
+        }
+    }
+
+    /// The case of the demo definitions: items of fgw, zrzy, zjj, rfb.
+    fn case() -> Case {
+        let defs = zhishen_workflow::demo::definitions().unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").unwrap();
+        let cmd = Command::CreateCase {
+            case_id: "C1".into(),
+            project_code: "2603-440300-04-01-000001".into(),
+            project_name: "P".into(),
+            applicant: "a1".into(),
+        };
+        let actor = zhishen_workflow::Actor::new("a1", zhishen_workflow::Role::Applicant, None);
+        let evs = zhishen_workflow::decide(None, &cmd, &actor, now, &defs).unwrap();
+        evs.iter()
+            .fold(None, |c, e| Some(zhishen_workflow::apply(c, e, &defs)))
+            .unwrap()
+    }
+
+    #[test]
+    fn each_role_sees_what_its_scope_allows() {
+        let c = case();
+        let scope = CaseScope {
+            case_id: "C1".into(),
+            enterprise: "甲".into(),
+            region: "440300".into(),
+            title: "P".into(),
+        };
+        let cases = [
+            (who(WebRole::Applicant, Some("甲"), None, "440300"), true),
+            (who(WebRole::Applicant, Some("乙"), None, "440300"), false),
+            (who(WebRole::Agent, Some("甲"), None, "110000"), true),
+            (who(WebRole::Agent, Some("乙"), None, "440300"), false),
+            (who(WebRole::Clerk, None, None, "440300"), true),
+            (who(WebRole::Clerk, None, None, "440100"), false),
+            (who(WebRole::Coordinator, None, None, "440300"), true),
+            (who(WebRole::Reviewer, None, Some("zrzy"), "440300"), true),
+            (who(WebRole::Reviewer, None, Some("zrzy"), "440100"), false),
+            (who(WebRole::Reviewer, None, Some("gaj"), "440300"), false),
+            (who(WebRole::Approver, None, Some("fgw"), "440300"), true),
+            (who(WebRole::Approver, None, None, "440300"), false),
+            (who(WebRole::Supervisor, None, None, "440300"), true),
+            (who(WebRole::Supervisor, None, None, "440100"), false),
+            (who(WebRole::Auditor, None, None, "000000"), true),
+            (who(WebRole::SysAdmin, None, None, "440300"), false),
+            (who(WebRole::SecAdmin, None, None, "440300"), false),
+            (who(WebRole::AuditAdmin, None, None, "440300"), false),
+        ];
+        for (p, expect) in cases {
+            assert_eq!(can_see(&p, &scope, &c), expect, "{p:?}");
+        }
+    }
+}
