@@ -1148,3 +1148,45 @@ fn an_agent_acts_for_its_enterprise_and_the_chain_records_it() {
     let v = auditor.get(a, "/api/audit/verify").json();
     assert_eq!(v["event_chain_intact"], false, "{v}");
 }
+
+/// `docs/routes.md` is the route table as a route × role matrix; this test writes it
+/// with `ZHISHEN_BLESS=1` and otherwise fails when it differs from the code.
+#[test]
+fn docs_routes_md_is_the_route_table() {
+    let mut md = String::from(
+        "# Routes and roles\n\nGenerated from `crates/server/src/routes.rs` by the test \
+         `docs_routes_md_is_the_route_table` (`ZHISHEN_BLESS=1` rewrites it). ✓ = the guard lets \
+         the role through; the workflow and the case scope may still refuse (a case outside the \
+         caller's scope is 404). Anonymous callers get 401 (API) or a redirect to `/login` \
+         (pages) on every route that is not public.\n\n| method | path | action |",
+    );
+    for r in WebRole::ALL {
+        md.push_str(&format!(" {} |", r.as_str()));
+    }
+    md.push_str("\n|---|---|---|");
+    for _ in WebRole::ALL {
+        md.push_str(":-:|");
+    }
+    md.push('\n');
+    for spec in ROUTES {
+        md.push_str(&format!(
+            "| {} | `{}` | {} |",
+            spec.method, spec.path, spec.action
+        ));
+        for r in WebRole::ALL {
+            let cell = match spec.access {
+                Access::Public => "public",
+                a if a.allows(Some(r)) => "✓",
+                _ => "",
+            };
+            md.push_str(&format!(" {cell} |"));
+        }
+        md.push('\n');
+    }
+    let path = root().join("docs/routes.md");
+    if std::env::var("ZHISHEN_BLESS").is_ok() {
+        std::fs::write(&path, &md).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(on_disk == md, "docs/routes.md is stale: run ZHISHEN_BLESS=1 cargo test -p zhishen-server --test api docs_routes");
+}
