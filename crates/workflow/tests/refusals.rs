@@ -368,3 +368,59 @@ fn withdraw_codes_and_case_lifecycle() {
         "case_exists",
     );
 }
+
+/// The department head (审批人) may sign the decision of its own department's item;
+/// a clerk may not, nor a head of another department.
+#[test]
+fn the_department_head_signs_the_decision_of_its_department() {
+    let mut h = accepted_p();
+    h.process("P", "zrzy", "2026-03-03");
+    h.refused(
+        conclude("P", Outcome::Pass, "同意"),
+        &clerk(),
+        at("2026-03-04", 9),
+        "role_not_allowed",
+    );
+    h.refused(
+        conclude("P", Outcome::Pass, "同意"),
+        &head("fgw"),
+        at("2026-03-04", 9),
+        "wrong_department",
+    );
+    let evs = h.ok(
+        conclude("P", Outcome::Pass, "同意"),
+        &head("zrzy"),
+        at("2026-03-04", 10),
+    );
+    assert_eq!(Harness::kinds(&evs)[0], "item_concluded");
+}
+
+/// An agent (代办) acts for the applicant it names; an agent for someone else, or
+/// one naming nobody, is not the applicant.
+#[test]
+fn an_agent_acts_only_for_the_applicant_it_names() {
+    let mut h = Harness::new(mini(), "2026-03-02");
+    let submit = Command::Submit {
+        item: "P".into(),
+        materials: vec!["A".into()],
+        commitments: vec![],
+    };
+    let a = applicant();
+    h.refused(
+        submit.clone(),
+        &Actor::agent("agent-9", "someone-else"),
+        at("2026-03-02", 9),
+        "not_applicant",
+    );
+    h.refused(
+        submit.clone(),
+        &Actor::new("agent-9", Role::Applicant, None),
+        at("2026-03-02", 9),
+        "not_applicant",
+    );
+    h.ok(
+        submit,
+        &Actor::agent("agent-9", &a.id),
+        at("2026-03-02", 10),
+    );
+}
