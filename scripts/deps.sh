@@ -14,6 +14,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # Report rendering tests: a real browser for the HTML report, xmllint for the BCF XSD checks,
 # venv for IfcOpenShell's bcf reader (scripts/bcf_check.py), a CJK font so screenshots show Chinese.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The browser end-to-end test of the service drives that chromium through chromedriver.
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)

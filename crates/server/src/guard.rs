@@ -61,29 +61,37 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn lang_of(req: &Request) -> Lang {
+/// The language the query asks for (`?lang=en`, `?lang=zh`).
+fn lang_asked(req: &Request) -> Option<Lang> {
     let q = req.uri().query().unwrap_or("");
-    let from_query = q.split('&').find_map(|kv| match kv {
+    q.split('&').find_map(|kv| match kv {
         "lang=en" => Some(Lang::En),
         "lang=zh" => Some(Lang::Zh),
         _ => None,
-    });
-    from_query.unwrap_or(match cookie(req.headers(), LANG_COOKIE) {
+    })
+}
+
+fn lang_of(req: &Request) -> Lang {
+    lang_asked(req).unwrap_or(match cookie(req.headers(), LANG_COOKIE) {
         Some("en") => Lang::En,
         _ => Lang::Zh,
     })
 }
 
-fn lang_in_query(req: &Request) -> Option<&'static str> {
-    req.uri()
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|kv| match kv {
-            "lang=en" => Some("en"),
-            "lang=zh" => Some("zh"),
-            _ => None,
-        })
+/// Remembers a language asked for in the query, so the pages after it (links,
+/// redirects after a form) keep it.
+fn remember_lang(s: &AppState, resp: &mut Response, lang: Lang) {
+    let v = match lang {
+        Lang::En => "en",
+        Lang::Zh => "zh",
+    };
+    let c = format!(
+        "{LANG_COOKIE}={v}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
+        s.secure_attr()
+    );
+    if let Ok(h) = axum::http::HeaderValue::from_str(&c) {
+        resp.headers_mut().append(header::SET_COOKIE, h);
+    }
 }
 
 fn is_api(path: &str) -> bool {
@@ -265,20 +273,16 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         }
     }
     let lang = lang_of(&req);
+    let asked = lang_asked(&req);
     req.extensions_mut().insert(Ctx {
         principal: principal.clone(),
         csrf,
         lang,
         spec,
     });
-    let set_lang = lang_in_query(&req);
     let mut resp = next.run(req).await;
-    // `?lang=` is remembered for the next pages.
-    if let Some(l) = set_lang {
-        let v = format!("{LANG_COOKIE}={l}; Path=/; SameSite=Strict; Max-Age=31536000");
-        if let Ok(h) = axum::http::HeaderValue::from_str(&v) {
-            resp.headers_mut().append(header::SET_COOKIE, h);
-        }
+    if let Some(l) = asked {
+        remember_lang(&s, &mut resp, l);
     }
     // Sign-in audits itself (it knows the user name tried).
     if changes && !matches!(spec.action, "login" | "login_demo") {

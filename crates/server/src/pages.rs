@@ -505,17 +505,23 @@ pub async fn case_page(
             )
         })
         .collect();
-    let licences = s
+    let mut licences = Vec::new();
+    for l in s
         .store
         .licences_of_case(&sc.case.id)
         .await
         .map_err(|x| e(x.into()))?
-        .into_iter()
-        .map(|l| {
-            let href = format!("/licence/verify?no={}", urlencode(&l.number));
-            (l.number, l.item, href)
-        })
-        .collect();
+    {
+        // The link is the QR code's URL (number and signature digest), on this server.
+        let mut href = format!("/licence/verify?no={}", urlencode(&l.number));
+        if let Some(signed) = zhishen_app::licences::by_number(&s.store, &l.number)
+            .await
+            .map_err(&e)?
+        {
+            href.push_str(&format!("&d={}", signed.signature_digest()));
+        }
+        licences.push((l.number, l.item, href));
+    }
     let events = s
         .store
         .events(&case_id)

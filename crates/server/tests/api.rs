@@ -1,7 +1,8 @@
 //! The service's public routes over real HTTP on loopback: a server started on an
 //! ephemeral port over a fresh SQLite store with the shipped definitions published,
 //! requests written by hand on a TCP socket (what a client sends, nothing mocked), and
-//! the docs page loaded in Debian's chromium.
+//! the docs page loaded in Debian's chromium; the permit flow through the pages in
+//! chromium driven by chromedriver (`browser/`).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -10,6 +11,9 @@ use std::process::Command;
 
 #[path = "service/mod.rs"]
 mod service;
+
+#[path = "browser/mod.rs"]
+mod browser;
 
 struct Server {
     addr: SocketAddr,

@@ -897,7 +897,10 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
         .split('"')
         .next()
         .unwrap()
-        .replace("&amp;", "&");
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    // The link is the QR code's URL: the number and the signature digest.
+    assert!(href.contains("&d="), "{href}");
     let pub_page = send(a, "GET", &href, &[], b"");
     assert_eq!(pub_page.status, 200);
     assert!(pub_page.body.contains("有效 valid"), "{}", pub_page.body);
@@ -911,7 +914,8 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
         b"",
     );
     assert!(bad.body.contains("无此证照"), "{}", bad.body);
-    let wrong = send(a, "GET", &format!("{href}&d=00"), &[], b"");
+    let (no, _) = href.split_once("&d=").unwrap();
+    let wrong = send(a, "GET", &format!("{no}&d=00"), &[], b"");
     assert!(wrong.body.contains("无效 invalid"), "{}", wrong.body);
 }
 
