@@ -201,6 +201,75 @@ fn result_of(status: StatusCode) -> &'static str {
 }
 
 /// The middleware itself (mounted with `route_layer`, so only matched routes come here).
+/// Who is calling, as the guard resolved it.
+struct Caller {
+    principal: Option<Principal>,
+    csrf: String,
+    /// A session cookie (not a bearer token): state changes need the CSRF token.
+    cookie_session: bool,
+}
+
+/// Refuses a caller the route's row does not allow (401 for anonymous, 403 for a
+/// role), with the refusal audited.
+async fn authorise(s: &AppState, spec: &RouteSpec, c: &Caller, path: &str) -> Result<(), Response> {
+    if spec.access.allows(c.principal.as_ref().map(|p| p.role)) {
+        return Ok(());
+    }
+    let (e, result) = match &c.principal {
+        None => (
+            AppError::Unauthenticated("sign in first / 请先登录".into()),
+            "unauthenticated",
+        ),
+        Some(p) => (
+            AppError::Forbidden(format!("role {} may not {}", p.role.as_str(), spec.action)),
+            "denied",
+        ),
+    };
+    audit(
+        s,
+        c.principal.as_ref(),
+        spec.action,
+        path,
+        result,
+        String::new(),
+    )
+    .await;
+    Err(refuse(path, e))
+}
+
+/// Checks the CSRF token of a state-changing cookie request; gives the request back
+/// (a form body read for its token is put back).
+async fn check_csrf(
+    s: &AppState,
+    spec: &RouteSpec,
+    c: &Caller,
+    req: Request,
+) -> Result<Request, Response> {
+    let path = req.uri().path().to_string();
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD);
+    if !(changes && c.cookie_session && spec.access != Access::Public) {
+        return Ok(req);
+    }
+    let (carried, req) = carried_csrf(req).await.map_err(|e| refuse(&path, e))?;
+    if carried.is_some_and(|t| same_token(&t, &c.csrf)) {
+        return Ok(req);
+    }
+    audit(
+        s,
+        c.principal.as_ref(),
+        spec.action,
+        &path,
+        "denied",
+        "csrf".into(),
+    )
+    .await;
+    Err(refuse(
+        &path,
+        AppError::Forbidden("CSRF token missing or wrong / 表单令牌无效".into()),
+    ))
+}
+
+/// The middleware itself (mounted with `route_layer`, so only matched routes come here).
 pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let matched = req
@@ -219,64 +288,26 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
             format!("{method} {path}"),
         );
     };
-    let who = match identify(&s, req.headers()).await {
-        Ok(w) => w,
+    let caller = match identify(&s, req.headers()).await {
+        Ok(w) => Caller {
+            cookie_session: w.as_ref().is_some_and(|(_, _, token)| !token),
+            csrf: w.as_ref().map(|(_, c, _)| c.clone()).unwrap_or_default(),
+            principal: w.map(|(p, _, _)| p),
+        },
         Err(e) => return refuse(&path, e),
     };
-    let principal = who.as_ref().map(|(p, _, _)| p.clone());
-    let changes = !matches!(method, Method::GET | Method::HEAD);
-    if !spec.access.allows(principal.as_ref().map(|p| p.role)) {
-        let (e, result) = match &principal {
-            None => (
-                AppError::Unauthenticated("sign in first / 请先登录".into()),
-                "unauthenticated",
-            ),
-            Some(p) => (
-                AppError::Forbidden(format!("role {} may not {}", p.role.as_str(), spec.action)),
-                "denied",
-            ),
-        };
-        audit(
-            &s,
-            principal.as_ref(),
-            spec.action,
-            &path,
-            result,
-            String::new(),
-        )
-        .await;
-        return refuse(&path, e);
+    if let Err(r) = authorise(&s, spec, &caller, &path).await {
+        return r;
     }
-    let mut req = req;
-    let csrf = who.as_ref().map(|(_, c, _)| c.clone()).unwrap_or_default();
-    let cookie_session = who.as_ref().is_some_and(|(_, _, token)| !token);
-    if changes && cookie_session && spec.access != Access::Public {
-        let (carried, back) = match carried_csrf(req).await {
-            Ok(x) => x,
-            Err(e) => return refuse(&path, e),
-        };
-        req = back;
-        if !carried.is_some_and(|t| same_token(&t, &csrf)) {
-            audit(
-                &s,
-                principal.as_ref(),
-                spec.action,
-                &path,
-                "denied",
-                "csrf".into(),
-            )
-            .await;
-            return refuse(
-                &path,
-                AppError::Forbidden("CSRF token missing or wrong / 表单令牌无效".into()),
-            );
-        }
-    }
+    let mut req = match check_csrf(&s, spec, &caller, req).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
     let lang = lang_of(&req);
     let asked = lang_asked(&req);
     req.extensions_mut().insert(Ctx {
-        principal: principal.clone(),
-        csrf,
+        principal: caller.principal.clone(),
+        csrf: caller.csrf.clone(),
         lang,
         spec,
     });
@@ -285,15 +316,17 @@ pub async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Respo
         remember_lang(&s, &mut resp, l);
     }
     // Sign-in audits itself (it knows the user name tried).
+    let changes = !matches!(method, Method::GET | Method::HEAD);
     if changes && !matches!(spec.action, "login" | "login_demo") {
-        let result = result_of(resp.status());
+        let status = resp.status();
+        let who = caller.principal.as_ref();
         audit(
             &s,
-            principal.as_ref(),
+            who,
             spec.action,
             &path,
-            result,
-            resp.status().as_str().to_string(),
+            result_of(status),
+            status.as_str().to_string(),
         )
         .await;
     }

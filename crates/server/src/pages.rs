@@ -394,12 +394,7 @@ pub fn state_label(st: zhishen_workflow::ItemState) -> &'static str {
     }
 }
 
-fn item_row(
-    s: &AppState,
-    it: &zhishen_workflow::ItemCase,
-    name: String,
-    today: chrono::NaiveDate,
-) -> ItemRow {
+fn item_row(it: &zhishen_workflow::ItemCase, name: String, today: chrono::NaiveDate) -> ItemRow {
     let running = !it.state.is_terminal() && it.state != zhishen_workflow::ItemState::Waiting;
     let (light, light_label) = if !running {
         ("", "")
@@ -412,7 +407,6 @@ fn item_row(
     } else {
         ("", "")
     };
-    let _ = s;
     ItemRow {
         code: it.code.clone(),
         name,
@@ -421,10 +415,12 @@ fn item_row(
         deadline: it.deadline.map(|d| d.to_string()).unwrap_or_default(),
         light,
         light_label,
+        // The signed e-licence, with its number, is listed under 电子证照; here only
+        // what the decision carries (the workflow's reference is not a licence number).
         licence: it
             .licence
             .as_ref()
-            .map(|l| format!("{} {}", l.kind, l.number))
+            .map(|l| format!("{} ({})", l.kind, text_of(&l.status)))
             .unwrap_or_default(),
     }
 }
@@ -433,6 +429,97 @@ fn item_row(
 pub struct CaseQuery {
     #[serde(default)]
     pub done: Option<String>,
+}
+
+/// The automatic reviews of every item, newest last.
+fn review_rows(case: &zhishen_workflow::Case) -> Vec<ReviewRow> {
+    case.items
+        .iter()
+        .flat_map(|it| {
+            it.reviews.iter().map(|r| ReviewRow {
+                item: it.code.clone(),
+                at: r.at.format("%Y-%m-%d %H:%M").to_string(),
+                sha: r.report_sha256.clone(),
+                findings: r
+                    .findings
+                    .iter()
+                    .map(|f| (text_of(&f.status), f.check_id.clone(), f.message.clone()))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// A serde enum's stored text (`fail`, `running`).
+fn text_of<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The QR code's URL of a filed licence (number and signature digest), on this server.
+async fn licence_href(s: &AppState, l: &zhishen_store::IssuedLicence) -> String {
+    let mut href = format!("/licence/verify?no={}", urlencode(&l.number));
+    if let Ok(Some(signed)) = zhishen_app::licences::by_number(&s.store, &l.number).await {
+        href.push_str(&format!("&d={}", signed.signature_digest()));
+    }
+    href
+}
+
+/// Jobs, licences and the timeline: what the case page reads beside the case.
+struct CaseExtras {
+    jobs: Vec<(i64, String, String, String)>,
+    licences: Vec<(String, String, String)>,
+    events: Vec<(String, String, String)>,
+}
+
+async fn case_extras(s: &AppState, case_id: &zhishen_app::CaseId) -> Result<CaseExtras, AppError> {
+    let jobs = s
+        .store
+        .review_jobs(case_id)
+        .await?
+        .into_iter()
+        .map(|j| {
+            let st = text_of(&j.status);
+            (
+                j.id,
+                j.item.as_str().to_string(),
+                st,
+                j.error.unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut licences = Vec::new();
+    for l in s.store.licences_of_case(case_id.as_str()).await? {
+        licences.push((l.number.clone(), l.item.clone(), licence_href(s, &l).await));
+    }
+    let events = s
+        .store
+        .events(case_id)
+        .await?
+        .into_iter()
+        .map(|ev| {
+            let at: String = ev.occurred_at.chars().take(16).collect();
+            let who = format!("{} ({})", ev.actor_id, ev.actor_role);
+            (at.replace('T', " "), ev.kind.as_str().to_string(), who)
+        })
+        .collect();
+    Ok(CaseExtras {
+        jobs,
+        licences,
+        events,
+    })
+}
+
+/// The case status in words.
+fn case_status(st: zhishen_workflow::model::CaseStatus) -> &'static str {
+    use zhishen_workflow::model::CaseStatus as C;
+    match st {
+        C::Open => "办理中 open",
+        C::Completed => "已办结 completed",
+        C::Terminated => "已终止 terminated",
+    }
 }
 
 pub async fn case_page(
@@ -460,86 +547,10 @@ pub async fn case_page(
         .case
         .items
         .iter()
-        .map(|it| item_row(&s, it, name_of(&it.code), today))
-        .collect();
-    let reviews = sc
-        .case
-        .items
-        .iter()
-        .flat_map(|it| {
-            it.reviews.iter().map(|r| ReviewRow {
-                item: it.code.clone(),
-                at: r.at.format("%Y-%m-%d %H:%M").to_string(),
-                sha: r.report_sha256.clone(),
-                findings: r
-                    .findings
-                    .iter()
-                    .map(|f| {
-                        let st = serde_json::to_value(f.status)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default();
-                        (st, f.check_id.clone(), f.message.clone())
-                    })
-                    .collect(),
-            })
-        })
+        .map(|it| item_row(it, name_of(&it.code), today))
         .collect();
     let case_id = zhishen_app::CaseId::new(sc.case.id.clone()).map_err(|x| e(x.into()))?;
-    let jobs = s
-        .store
-        .review_jobs(&case_id)
-        .await
-        .map_err(|x| e(x.into()))?
-        .into_iter()
-        .map(|j| {
-            let st = serde_json::to_value(j.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            (
-                j.id,
-                j.item.as_str().to_string(),
-                st,
-                j.error.unwrap_or_default(),
-            )
-        })
-        .collect();
-    let mut licences = Vec::new();
-    for l in s
-        .store
-        .licences_of_case(&sc.case.id)
-        .await
-        .map_err(|x| e(x.into()))?
-    {
-        // The link is the QR code's URL (number and signature digest), on this server.
-        let mut href = format!("/licence/verify?no={}", urlencode(&l.number));
-        if let Some(signed) = zhishen_app::licences::by_number(&s.store, &l.number)
-            .await
-            .map_err(&e)?
-        {
-            href.push_str(&format!("&d={}", signed.signature_digest()));
-        }
-        licences.push((l.number, l.item, href));
-    }
-    let events = s
-        .store
-        .events(&case_id)
-        .await
-        .map_err(|x| e(x.into()))?
-        .into_iter()
-        .map(|ev| {
-            (
-                ev.occurred_at
-                    .chars()
-                    .take(16)
-                    .collect::<String>()
-                    .replace('T', " "),
-                ev.kind.as_str().to_string(),
-                format!("{} ({})", ev.actor_id, ev.actor_role),
-            )
-        })
-        .collect();
+    let extras = case_extras(&s, &case_id).await.map_err(&e)?;
     let review_items: Vec<String> = sc
         .case
         .items
@@ -550,29 +561,24 @@ pub async fn case_page(
     let can_upload = matches!(p.role, WebRole::Applicant | WebRole::Agent)
         && !review_items.is_empty()
         && s.site.is_some();
-    let (message, message_class) = match q.done.as_deref() {
-        Some(k) => (
-            Some(format!(
-                "{} ✓ {k}",
-                Page::new(&ctx, "", "").t("已办理", "Done")
-            )),
-            "pass",
-        ),
-        None => (None, ""),
-    };
+    let page = Page::new(&ctx, &sc.scope.title, &sc.scope.title);
+    let message = q
+        .done
+        .as_deref()
+        .map(|k| format!("{} ✓ {k}", page.t("已办理", "Done")));
     Ok(render(&CaseTpl {
-        page: Page::new(&ctx, &sc.scope.title, &sc.scope.title),
+        page,
         id: sc.case.id.clone(),
         title: sc.scope.title.clone(),
         project_code: sc.case.project_code.clone(),
         enterprise: sc.scope.enterprise.clone(),
-        status: format!("{:?}", sc.case.status),
+        status: case_status(sc.case.status).to_string(),
+        message_class: if message.is_some() { "pass" } else { "" },
         message,
-        message_class,
         items,
-        reviews,
-        jobs,
-        licences,
+        reviews: review_rows(&sc.case),
+        jobs: extras.jobs,
+        licences: extras.licences,
         actions: actions_of(p.role),
         request_id: request_id(None).map_err(&e)?.as_str().to_string(),
         can_upload,
@@ -582,7 +588,7 @@ pub async fn case_page(
             .as_ref()
             .map(|x| x.default_parcel.clone())
             .unwrap_or_default(),
-        events,
+        events: extras.events,
     }))
 }
 
