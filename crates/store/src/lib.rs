@@ -693,6 +693,17 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// The case a request id was executed on, if it was (a client retrying a
+    /// command that opened a case learns the case's id).
+    pub async fn request_case(&self, request_id: &RequestId) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT case_id FROM command_request WHERE request_id = $1")
+                .bind(request_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// Armed timers of one case, or of all cases when `case_id` is `None`.
     pub async fn timers(&self, case_id: Option<&CaseId>) -> Result<Vec<DueTimer>, StoreError> {
         let rows = match case_id {

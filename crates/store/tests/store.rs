@@ -679,6 +679,48 @@ async fn a_job_whose_worker_died_is_claimed_again_then_failed() {
 }
 
 #[tokio::test]
+async fn a_renewed_claim_is_not_taken_over() {
+    for db in both("a_renewed_claim_is_not_taken_over").await {
+        let s = db
+            .store
+            .clone()
+            .with_review_lease(chrono::Duration::minutes(10));
+        assert_eq!(s.review_lease(), chrono::Duration::minutes(10));
+        let model = s
+            .put_blob(b"ISO-10303-21;", "application/x-step")
+            .await
+            .unwrap();
+        let id = s
+            .enqueue_review(&cid("C1"), &icode("BUILD"), &model, None)
+            .await
+            .unwrap();
+        let first = s.claim_review_job().await.unwrap().unwrap();
+        // A long review: its worker renews the claim before the lease runs out.
+        db.clock.set(start_time() + chrono::Duration::minutes(9));
+        assert!(s.renew_review_claim(&first).await.unwrap(), "{}", db.label);
+        db.clock.set(start_time() + chrono::Duration::minutes(15));
+        assert!(
+            s.claim_review_job().await.unwrap().is_none(),
+            "renewed at 9 min, so still held at 15: {}",
+            db.label
+        );
+        // It stops renewing (killed): after the lease another worker takes over,
+        // and the old claim can neither renew nor finish.
+        db.clock.set(start_time() + chrono::Duration::minutes(20));
+        let second = s.claim_review_job().await.unwrap().unwrap();
+        assert_eq!((second.id, second.attempts), (id, 2), "{}", db.label);
+        assert!(!s.renew_review_claim(&first).await.unwrap(), "{}", db.label);
+        let report = s.put_blob(b"{}", "application/json").await.unwrap();
+        s.complete_review_job(&second, Ok(&report)).await.unwrap();
+        assert!(
+            !s.renew_review_claim(&second).await.unwrap(),
+            "done: {}",
+            db.label
+        );
+    }
+}
+
+#[tokio::test]
 async fn checkpoints_are_signed_and_verified() {
     for db in both("checkpoints_are_signed_and_verified").await {
         let s = &db.store;
