@@ -126,6 +126,11 @@ pub async fn create_case(
     }
     zhishen_audit::licence::check_project_code(n.project_code.trim())
         .map_err(|e| AppError::BadInput(format!("project_code: {e}")))?;
+    // A retried request (a timeout, another server behind the load balancer) gets the
+    // case it opened the first time.
+    if let Some(id) = opened_by(store, p, request_id).await? {
+        return Ok(id);
+    }
     let stamp = store.now().format("%Y%m%d");
     let rand = hex::encode(crate::auth::random_bytes(5)?);
     let case_id = CaseId::new(format!("ZS-{stamp}-{rand}"))?;
@@ -145,10 +150,42 @@ pub async fn create_case(
             title: n.project_name.trim().to_string(),
         })
         .await?;
-    store
-        .execute(&case_id, &cmd, &p.actor()?, request_id)
-        .await?;
-    Ok(case_id)
+    match store.execute(&case_id, &cmd, &p.actor()?, request_id).await {
+        Ok(_) => Ok(case_id),
+        // The same request raced in on another connection and won: its case stands.
+        Err(e) => match opened_by(store, p, request_id).await? {
+            Some(id) => Ok(id),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The case an earlier `CreateCase` with this request id opened, when `p` may see
+/// it; a request id used for anything else, or for a case `p` cannot see, is refused
+/// without naming the case.
+async fn opened_by(
+    store: &Store,
+    p: &Principal,
+    request_id: &RequestId,
+) -> Result<Option<CaseId>, AppError> {
+    let Some(id) = store.request_case(request_id).await? else {
+        return Ok(None);
+    };
+    let reused = || {
+        AppError::BadInput(format!(
+            "request id {request_id} was already used / 请求编号已被使用"
+        ))
+    };
+    let sc = visible_case(store, p, &id).await.map_err(|_| reused())?;
+    let first = store
+        .events(&CaseId::new(sc.case.id.clone())?)
+        .await?
+        .into_iter()
+        .next();
+    if first.is_none_or(|e| e.request_id.as_str() != request_id.as_str()) {
+        return Err(reused());
+    }
+    Ok(Some(CaseId::new(sc.case.id)?))
 }
 
 /// Decides and stores one command on a visible case, as `p`.
