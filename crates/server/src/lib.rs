@@ -215,6 +215,10 @@ pub struct ServeConfig {
     pub exchange: Option<zhishen_app::exchange::ExchangeConfig>,
     pub upload_limits: UploadLimits,
     pub auth: AuthConfig,
+    /// How long a claimed review job stays with its worker without a renewal
+    /// (the store's default when `None`); a job of a killed process is taken over
+    /// by another when it runs out.
+    pub review_lease: Option<chrono::Duration>,
 }
 
 impl ServeConfig {
@@ -230,6 +234,7 @@ impl ServeConfig {
             exchange: None,
             upload_limits: UploadLimits::default(),
             auth: AuthConfig::default(),
+            review_lease: None,
         }
     }
 }
@@ -243,6 +248,10 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
             url: cfg.db.clone(),
             source,
         })?;
+    let store = match cfg.review_lease {
+        Some(lease) => store.with_review_lease(lease),
+        None => store,
+    };
     let mut state = AppState::new(store);
     state.demo = cfg.demo;
     state.upload_limits = cfg.upload_limits;
