@@ -7,6 +7,7 @@
 //! `ZHISHEN_TEST_PG_URL` is set (make test sets it).
 
 mod common;
+mod scale_out;
 
 use common::{defs_dir, fresh_pg_db, BIN};
 use std::collections::BTreeSet;
@@ -235,4 +236,12 @@ fn sigkill_during_commands_loses_nothing_acknowledged_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_pg_db(&base, "crash");
     crash_suite(&url, dir.path(), 0x5eed_0002);
+}
+
+/// Two `zhishen serve` processes on one PostgreSQL: no command lost or doubled,
+/// no review job run twice, a killed server's job finished by the other.
+#[test]
+fn two_servers_on_one_postgres_lose_nothing_and_run_each_job_once() {
+    let Some(base) = pg_url() else { return };
+    scale_out::two_servers_on_one_postgres(&base);
 }
