@@ -292,16 +292,11 @@ impl Store {
 
     // ------------------------------------------------------------ case scopes
 
+    /// Stores a case's scope (durable on return; concurrent calls share a commit).
     pub async fn insert_case_scope(&self, s: &CaseScope) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO case_scope (case_id, enterprise, region, title) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&s.case_id)
-        .bind(&s.enterprise)
-        .bind(&s.region)
-        .bind(&s.title)
-        .execute(self.pool())
-        .await?;
+        self.side
+            .submit(self, crate::side::Write::Scope(s.clone()))
+            .await?;
         Ok(())
     }
 
@@ -326,38 +321,79 @@ impl Store {
 
     // ------------------------------------------------------------ access audit
 
-    /// Appends one entry to the access audit chain and returns its sequence number.
+    /// Appends one entry to the access audit chain and returns its sequence number
+    /// (durable on return; concurrent appends share a commit, in order).
     pub async fn append_access(&self, e: &AccessEntry) -> Result<i64, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        // Taking the head row's write lock first orders concurrent appenders.
-        let (size, prev): (i64, String) = sqlx::query_as(
-            "UPDATE access_head SET size = size + 1 WHERE id = 1 RETURNING size, hash",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let at = rfc3339(&self.now());
-        let hash = link(&prev, size, &at, e);
-        sqlx::query("UPDATE access_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
+        self.side
+            .submit(self, crate::side::Write::Access(e.clone()))
+            .await
+    }
+
+    /// Writes a group of side writes in one transaction: the access entries are
+    /// chained in order after the head (whose row lock orders concurrent
+    /// appenders, other processes included), then the scopes. Returns each
+    /// entry's sequence number (0 for a scope).
+    pub(crate) async fn side_writes(
+        &self,
+        writes: &[crate::side::Write],
+    ) -> Result<Vec<i64>, StoreError> {
+        use crate::side::Write;
+        let mut tx = crate::db::begin_write(self.pool(), self.backend()).await?;
+        let mut seqs = vec![0; writes.len()];
+        let entries = writes
+            .iter()
+            .filter(|w| matches!(w, Write::Access(_)))
+            .count() as i64;
+        if entries > 0 {
+            let (size, mut prev): (i64, String) = sqlx::query_as(
+                "UPDATE access_head SET size = size + $1 WHERE id = 1 RETURNING size, hash",
+            )
+            .bind(entries)
+            .fetch_one(&mut *tx)
+            .await?;
+            let at = rfc3339(&self.now());
+            let mut seq = size - entries;
+            for (i, w) in writes.iter().enumerate() {
+                let Write::Access(e) = w else { continue };
+                seq += 1;
+                let hash = link(&prev, seq, &at, e);
+                sqlx::query(
+                    "INSERT INTO access_audit (seq, at, user_id, role, action, target, result, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(seq)
+                .bind(&at)
+                .bind(&e.user_id)
+                .bind(&e.role)
+                .bind(&e.action)
+                .bind(&e.target)
+                .bind(&e.result)
+                .bind(&e.detail)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(&mut *tx)
+                .await?;
+                seqs[i] = seq;
+                prev = hash;
+            }
+            sqlx::query("UPDATE access_head SET hash = $1 WHERE id = 1")
+                .bind(&prev)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for w in writes {
+            let Write::Scope(s) = w else { continue };
+            sqlx::query(
+                "INSERT INTO case_scope (case_id, enterprise, region, title) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&s.case_id)
+            .bind(&s.enterprise)
+            .bind(&s.region)
+            .bind(&s.title)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO access_audit (seq, at, user_id, role, action, target, result, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(size)
-        .bind(&at)
-        .bind(&e.user_id)
-        .bind(&e.role)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.result)
-        .bind(&e.detail)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
+        }
         tx.commit().await?;
-        Ok(size)
+        Ok(seqs)
     }
 
     /// The newest `limit` entries whose user, action or target contains `needle`

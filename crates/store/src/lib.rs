@@ -26,6 +26,7 @@ mod projection;
 mod review;
 mod run;
 mod script;
+mod side;
 
 pub use access::{
     AccessEntry, AccessRecord, AccessVerdict, CaseScope, IssuedLicence, SessionRow, UserRow,
@@ -135,6 +136,8 @@ pub struct Store {
     group: Option<Arc<group::Group>>,
     /// How long a claimed review job may run before it is claimed again.
     review_lease: chrono::Duration,
+    /// Access-audit entries and case scopes share transactions (`side.rs`).
+    side: Arc<side::Side>,
 }
 
 impl std::fmt::Debug for Store {
@@ -217,6 +220,7 @@ impl Store {
             defs_cache: Arc::new(Mutex::new(HashMap::new())),
             group: Some(Arc::new(group::Group::default())),
             review_lease: chrono::Duration::minutes(DEFAULT_REVIEW_LEASE_MINUTES),
+            side: Arc::default(),
         })
     }
 
