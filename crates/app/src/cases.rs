@@ -49,10 +49,7 @@ fn not_found(id: &str) -> AppError {
 /// The case if `p` may see it; otherwise not found (never "forbidden").
 pub async fn visible_case(store: &Store, p: &Principal, id: &str) -> Result<ScopedCase, AppError> {
     let case_id = CaseId::new(id).map_err(|_| not_found(id))?;
-    let (Some(case), Some(scope)) = (
-        store.case(&case_id).await?,
-        store.case_scope(case_id.as_str()).await?,
-    ) else {
+    let Some((case, scope)) = store.case_with_scope(case_id.as_str()).await? else {
         return Err(not_found(id));
     };
     if !can_see(p, &scope, &case) {

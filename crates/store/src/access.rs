@@ -159,6 +159,45 @@ impl Store {
         row.as_ref().map(user_of).transpose()
     }
 
+    /// The user behind an API token (by the token's SHA-256), in one query.
+    pub async fn api_token_owner(&self, token_sha256: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLS} FROM app_user WHERE id = (SELECT user_id FROM api_token WHERE token_sha256 = $1)"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_sha256)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    /// A session and its user (by the cookie's SHA-256), in one query; `None` when
+    /// either is missing.
+    pub async fn session_user(
+        &self,
+        id_sha256: &str,
+    ) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
+        let user_cols: Vec<String> = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, s.user_id, s.csrf, s.created_ms, s.last_seen_ms FROM app_session s JOIN app_user u ON u.id = s.user_id WHERE s.id_sha256 = $1",
+            user_cols.join(", ")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id_sha256)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| -> Result<(SessionRow, UserRow), StoreError> {
+            let s = SessionRow {
+                user_id: r.try_get(12)?,
+                csrf: r.try_get(13)?,
+                created_ms: r.try_get(14)?,
+                last_seen_ms: r.try_get(15)?,
+            };
+            Ok((s, user_of(&r)?))
+        })
+        .transpose()
+    }
+
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         let sql = format!("SELECT {USER_COLS} FROM app_user ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -308,6 +347,28 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(scope_of).transpose()
+    }
+
+    /// A case's projection with its scope, in one query; `None` when either is
+    /// missing.
+    pub async fn case_with_scope(
+        &self,
+        case_id: &str,
+    ) -> Result<Option<(zhishen_workflow::Case, CaseScope)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.case_id, s.enterprise, s.region, s.title, c.state FROM case_scope s JOIN \"case\" c ON c.id = s.case_id WHERE s.case_id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| -> Result<_, StoreError> {
+            let state: String = r.try_get(4)?;
+            let case = serde_json::from_str(&state).map_err(|e| {
+                StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
+            })?;
+            Ok((case, scope_of(&r)?))
+        })
+        .transpose()
     }
 
     pub async fn case_scopes(&self) -> Result<Vec<CaseScope>, StoreError> {

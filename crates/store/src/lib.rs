@@ -448,6 +448,20 @@ impl Store {
         Ok(d)
     }
 
+    fn cached_definitions(
+        &self,
+        process_id: &str,
+        process_version: &str,
+        calendar_version: &str,
+    ) -> Option<Arc<Definitions>> {
+        let key = (
+            process_id.to_string(),
+            process_version.to_string(),
+            calendar_version.to_string(),
+        );
+        self.lock_cache().get(&key).cloned()
+    }
+
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, DefsCache> {
         self.defs_cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -476,6 +490,13 @@ impl Store {
 
     /// The definitions a stored case is pinned to.
     pub async fn case_definitions(&self, case: &Case) -> Result<Arc<Definitions>, StoreError> {
+        if let Some(d) = self.cached_definitions(
+            &case.process_id,
+            &case.process_version,
+            &case.calendar_version,
+        ) {
+            return Ok(d);
+        }
         let mut tx = self.pool.begin().await?;
         let d = self
             .definitions(
@@ -491,6 +512,20 @@ impl Store {
 
     /// The newest published definition set.
     pub async fn latest_definitions(&self) -> Result<Arc<Definitions>, StoreError> {
+        // The newest versions in one read; published sets never change, so a cached
+        // one is current.
+        let newest = sqlx::query(
+            "SELECT def_id, version, (SELECT version FROM definition WHERE kind = 'calendar' ORDER BY id DESC LIMIT 1) FROM definition WHERE kind = 'process' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(r) = &newest {
+            let (pid, pv, cv): (String, String, Option<String>) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            if let Some(d) = cv.and_then(|cv| self.cached_definitions(&pid, &pv, &cv)) {
+                return Ok(d);
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let d = self.current_definitions(&mut tx).await?;
         tx.rollback().await?;
@@ -634,10 +669,17 @@ impl Store {
 
     /// The case projection, or `None`.
     pub async fn case(&self, case_id: &CaseId) -> Result<Option<Case>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let c = Self::load_case(&mut tx, case_id.as_str()).await?;
-        tx.rollback().await?;
-        Ok(c)
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = $1")
+            .bind(case_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        state
+            .map(|s| {
+                serde_json::from_str(&s).map_err(|e| {
+                    StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
+                })
+            })
+            .transpose()
     }
 
     /// Every case projection (for metrics).
