@@ -401,58 +401,73 @@ impl Store {
         use crate::side::Write;
         let mut tx = crate::db::begin_write(self.pool(), self.backend()).await?;
         let mut seqs = vec![0; writes.len()];
-        let entries = writes
+        let entries: Vec<(usize, &AccessEntry)> = writes
             .iter()
-            .filter(|w| matches!(w, Write::Access(_)))
-            .count() as i64;
-        if entries > 0 {
-            let (size, mut prev): (i64, String) = sqlx::query_as(
+            .enumerate()
+            .filter_map(|(i, w)| match w {
+                Write::Access(e) => Some((i, e)),
+                Write::Scope(_) => None,
+            })
+            .collect();
+        let scopes: Vec<&CaseScope> = writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Scope(s) => Some(s),
+                Write::Access(_) => None,
+            })
+            .collect();
+        // The rows go as one script (one round trip on SQLite, see script.rs).
+        let mut script = crate::script::Script::new(self.backend());
+        if !entries.is_empty() {
+            let n = entries.len() as i64;
+            let (size, first_prev): (i64, String) = sqlx::query_as(
                 "UPDATE access_head SET size = size + $1 WHERE id = 1 RETURNING size, hash",
             )
-            .bind(entries)
+            .bind(n)
             .fetch_one(&mut *tx)
             .await?;
             let at = rfc3339(&self.now());
-            let mut seq = size - entries;
-            for (i, w) in writes.iter().enumerate() {
-                let Write::Access(e) = w else { continue };
-                seq += 1;
+            let mut prev = first_prev;
+            let mut rows = Vec::with_capacity(entries.len());
+            for (k, (i, e)) in entries.iter().enumerate() {
+                let seq = size - n + 1 + k as i64;
                 let hash = link(&prev, seq, &at, e);
-                sqlx::query(
-                    "INSERT INTO access_audit (seq, at, user_id, role, action, target, result, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(seq)
-                .bind(&at)
-                .bind(&e.user_id)
-                .bind(&e.role)
-                .bind(&e.action)
-                .bind(&e.target)
-                .bind(&e.result)
-                .bind(&e.detail)
-                .bind(&prev)
-                .bind(&hash)
-                .execute(&mut *tx)
-                .await?;
-                seqs[i] = seq;
-                prev = hash;
+                seqs[*i] = seq;
+                rows.push((seq, *e, std::mem::replace(&mut prev, hash.clone()), hash));
             }
-            sqlx::query("UPDATE access_head SET hash = $1 WHERE id = 1")
-                .bind(&prev)
-                .execute(&mut *tx)
-                .await?;
+            script
+                .sql("INSERT INTO access_audit (seq, at, user_id, role, action, target, result, detail, prev_hash, hash)")
+                .values(rows, |t, (seq, e, prev, hash)| {
+                    t.bind(seq)
+                        .bind(at.clone())
+                        .bind(e.user_id.clone())
+                        .bind(e.role.clone())
+                        .bind(e.action.clone())
+                        .bind(e.target.clone())
+                        .bind(e.result.clone())
+                        .bind(e.detail.clone())
+                        .bind(prev)
+                        .bind(hash);
+                })
+                .end();
+            script
+                .sql("UPDATE access_head SET hash = ")
+                .bind(prev)
+                .sql(" WHERE id = 1")
+                .end();
         }
-        for w in writes {
-            let Write::Scope(s) = w else { continue };
-            sqlx::query(
-                "INSERT INTO case_scope (case_id, enterprise, region, title) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&s.case_id)
-            .bind(&s.enterprise)
-            .bind(&s.region)
-            .bind(&s.title)
-            .execute(&mut *tx)
-            .await?;
+        if !scopes.is_empty() {
+            script
+                .sql("INSERT INTO case_scope (case_id, enterprise, region, title)")
+                .values(scopes, |t, s| {
+                    t.bind(s.case_id.clone())
+                        .bind(s.enterprise.clone())
+                        .bind(s.region.clone())
+                        .bind(s.title.clone());
+                })
+                .end();
         }
+        script.run(&mut tx).await?;
         tx.commit().await?;
         Ok(seqs)
     }
