@@ -399,6 +399,7 @@ impl Store {
         writes: &[crate::side::Write],
     ) -> Result<Vec<i64>, StoreError> {
         use crate::side::Write;
+        let _turn = self.local_writer().await;
         let mut tx = crate::db::begin_write(self.pool(), self.backend()).await?;
         let mut seqs = vec![0; writes.len()];
         let entries: Vec<(usize, &AccessEntry)> = writes

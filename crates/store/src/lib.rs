@@ -138,6 +138,10 @@ pub struct Store {
     review_lease: chrono::Duration,
     /// Access-audit entries and case scopes share transactions (`side.rs`).
     side: Arc<side::Side>,
+    /// SQLite: this process's command groups and side writes take turns here
+    /// instead of at SQLite's write lock, whose busy handler sleeps (1, 2, 5 …
+    /// ms) while the lock may already be free.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -221,6 +225,7 @@ impl Store {
             group: Some(Arc::new(group::Group::default())),
             review_lease: chrono::Duration::minutes(DEFAULT_REVIEW_LEASE_MINUTES),
             side: Arc::default(),
+            writer: Arc::default(),
         })
     }
 
@@ -246,6 +251,15 @@ impl Store {
     pub fn with_review_lease(mut self, lease: chrono::Duration) -> Self {
         self.review_lease = lease;
         self
+    }
+
+    /// On SQLite, this process's turn to write (held until the write
+    /// transaction ends); PostgreSQL writers overlap and need none.
+    pub(crate) async fn local_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Group-commit counters: (transactions, commands) since open, or
@@ -568,6 +582,7 @@ impl Store {
             request_id,
         }];
         retrying(request_id.as_str(), || async {
+            let _turn = self.local_writer().await;
             let mut tx = db::begin_write(&self.pool, self.backend).await?;
             let ex = single(self.run_commands(&mut tx, &one, None).await?)?;
             tx.commit().await?;
@@ -604,6 +619,7 @@ impl Store {
                 request_id,
             })
             .collect();
+        let _turn = self.local_writer().await;
         let mut tx = db::begin_write(&self.pool, self.backend).await?;
         let out = self.run_commands(&mut tx, &refs, None).await?;
         tx.commit().await?;
