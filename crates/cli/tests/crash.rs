@@ -28,12 +28,12 @@ impl Rng {
     }
 }
 
-fn pg_url() -> Option<String> {
+fn pg_url(what: &str) -> Option<String> {
     match std::env::var("ZHISHEN_TEST_PG_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
             eprintln!(
-                "\n*** SKIPPED: PostgreSQL crash test: ZHISHEN_TEST_PG_URL is unset \
+                "\n*** SKIPPED: PostgreSQL {what}: ZHISHEN_TEST_PG_URL is unset \
                  (make test sets it; or export ZHISHEN_TEST_PG_URL=$(scripts/pg-test.sh start)) ***\n"
             );
             None
@@ -232,7 +232,9 @@ fn sigkill_during_commands_loses_nothing_acknowledged_sqlite() {
 
 #[test]
 fn sigkill_during_commands_loses_nothing_acknowledged_postgres() {
-    let Some(base) = pg_url() else { return };
+    let Some(base) = pg_url("crash test") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_pg_db(&base, "crash");
     crash_suite(&url, dir.path(), 0x5eed_0002);
@@ -242,6 +244,8 @@ fn sigkill_during_commands_loses_nothing_acknowledged_postgres() {
 /// no review job run twice, a killed server's job finished by the other.
 #[test]
 fn two_servers_on_one_postgres_lose_nothing_and_run_each_job_once() {
-    let Some(base) = pg_url() else { return };
+    let Some(base) = pg_url("scale-out test (two servers)") else {
+        return;
+    };
     scale_out::two_servers_on_one_postgres(&base);
 }
