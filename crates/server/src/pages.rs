@@ -515,7 +515,7 @@ pub async fn case_page(
         .collect();
     let events = s
         .store
-        .events(&case_id)
+        .event_summaries(&case_id)
         .await
         .map_err(|x| e(x.into()))?
         .into_iter()

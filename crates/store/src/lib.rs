@@ -55,8 +55,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use zhishen_audit::HashAlg;
 use zhishen_workflow::{
-    Actor, Calendar, Case, CaseId, Catalogue, Command, Definitions, ItemCode, ProcessDef,
-    RequestId, Sha256, TimerKind,
+    Actor, Calendar, Case, CaseId, Catalogue, Command, Definitions, EventKind, ItemCode,
+    ProcessDef, RequestId, Sha256, TimerKind,
 };
 
 /// How often a transaction that hit a lock timeout, deadlock or racing
@@ -74,6 +74,16 @@ pub struct Executed {
     pub events: Vec<EventRecord>,
     /// The case projection now (after the events; for a replay, the current one).
     pub case: Case,
+}
+
+/// One event as a list shows it ([`Store::event_summaries`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct EventSummary {
+    pub seq: u64,
+    pub kind: EventKind,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub occurred_at: String,
 }
 
 /// A timer that is due (from the `timer` table).
@@ -743,6 +753,31 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(chain::record_of).collect()
+    }
+
+    /// A case's events in order, without payloads and hashes: what a page lists
+    /// (seq, kind, actor id and role, time).
+    pub async fn event_summaries(&self, case_id: &CaseId) -> Result<Vec<EventSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, actor_id, actor_role, occurred_at FROM case_event WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(case_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(1)?;
+                Ok(EventSummary {
+                    seq: u64_of(r.try_get(0)?, "case_event.seq")?,
+                    kind: stored(EventKind::parse(&kind), || {
+                        format!("case_event of case {case_id}")
+                    })?,
+                    actor_id: r.try_get(2)?,
+                    actor_role: r.try_get(3)?,
+                    occurred_at: r.try_get(4)?,
+                })
+            })
+            .collect()
     }
 
     /// Whether a request id was executed (crash tests, clients retrying).
