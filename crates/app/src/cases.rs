@@ -66,19 +66,29 @@ pub async fn list_cases(store: &Store, p: &Principal) -> Result<Vec<ScopedCase>,
     ) {
         return Ok(Vec::new());
     }
-    let scopes = store.case_scopes().await?;
-    let mut out = Vec::new();
-    for case in store.cases().await? {
-        let Some(scope) = scopes.iter().find(|s| s.case_id == case.id) else {
-            continue;
-        };
-        if can_see(p, scope, &case) {
-            out.push(ScopedCase {
-                case,
-                scope: scope.clone(),
-            });
+    // The database narrows by enterprise or region (the scope's columns); `can_see`
+    // stays the one rule and is applied to every row.
+    let (enterprise, region) = match p.role {
+        WebRole::Applicant | WebRole::Agent => match p.enterprise.as_deref() {
+            Some(e) => (Some(e), None),
+            None => return Ok(Vec::new()),
+        },
+        WebRole::Clerk
+        | WebRole::Coordinator
+        | WebRole::Supervisor
+        | WebRole::Reviewer
+        | WebRole::Approver => (None, Some(p.region.as_str())),
+        WebRole::Auditor | WebRole::SysAdmin | WebRole::SecAdmin | WebRole::AuditAdmin => {
+            (None, None)
         }
-    }
+    };
+    let mut out: Vec<ScopedCase> = store
+        .scoped_cases(enterprise, region)
+        .await?
+        .into_iter()
+        .filter(|(case, scope)| can_see(p, scope, case))
+        .map(|(case, scope)| ScopedCase { case, scope })
+        .collect();
     out.sort_by_key(|sc| std::cmp::Reverse(sc.case.created_at));
     Ok(out)
 }

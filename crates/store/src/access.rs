@@ -371,6 +371,40 @@ impl Store {
         .transpose()
     }
 
+    /// The cases with their scopes, filtered in the database by enterprise
+    /// and/or region when given (a pre-filter: the caller still applies its
+    /// visibility rule to each).
+    pub async fn scoped_cases(
+        &self,
+        enterprise: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Vec<(zhishen_workflow::Case, CaseScope)>, StoreError> {
+        let filter = match (enterprise, region) {
+            (Some(_), Some(_)) => "WHERE s.enterprise = $1 AND s.region = $2",
+            (Some(_), None) => "WHERE s.enterprise = $1",
+            (None, Some(_)) => "WHERE s.region = $1",
+            (None, None) => "",
+        };
+        let sql = format!(
+            "SELECT s.case_id, s.enterprise, s.region, s.title, c.state FROM case_scope s JOIN \"case\" c ON c.id = s.case_id {filter} ORDER BY s.case_id"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in [enterprise, region].into_iter().flatten() {
+            q = q.bind(v.to_string());
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get(4)?;
+                let scope = scope_of(r)?;
+                let case = serde_json::from_str(&state).map_err(|e| {
+                    StoreError::Corrupt(format!("case {}: projection JSON: {e}", scope.case_id))
+                })?;
+                Ok((case, scope))
+            })
+            .collect()
+    }
+
     pub async fn case_scopes(&self) -> Result<Vec<CaseScope>, StoreError> {
         let rows = sqlx::query(
             "SELECT case_id, enterprise, region, title FROM case_scope ORDER BY case_id",

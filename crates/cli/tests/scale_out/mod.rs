@@ -482,6 +482,29 @@ pub fn two_servers_on_one_postgres(base: &str) {
     }
     let cases: BTreeSet<&str> = driven.iter().map(|d| d.case.as_str()).collect();
     assert_eq!(cases.len(), CASES, "no retry opened a second case");
+    for addr in addrs {
+        let r = http(
+            addr,
+            "GET",
+            "/api/cases",
+            &tokens.applicant,
+            "application/json",
+            b"",
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let listed: BTreeSet<String> = r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["case"]["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            listed,
+            cases.iter().map(|c| c.to_string()).collect(),
+            "both servers list the same cases"
+        );
+    }
     eprintln!(
         "scale-out: {} commands over 2 servers, {retries} retried on the other server",
         acked.len()
