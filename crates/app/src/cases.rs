@@ -133,11 +133,6 @@ pub async fn create_case(
     }
     zhishen_audit::licence::check_project_code(n.project_code.trim())
         .map_err(|e| AppError::BadInput(format!("project_code: {e}")))?;
-    // A retried request (a timeout, another server behind the load balancer) gets the
-    // case it opened the first time.
-    if let Some(id) = opened_by(store, p, request_id).await? {
-        return Ok(id);
-    }
     let stamp = store.now().format("%Y%m%d");
     let rand = hex::encode(crate::auth::random_bytes(5)?);
     let case_id = CaseId::new(format!("ZS-{stamp}-{rand}"))?;
@@ -159,7 +154,10 @@ pub async fn create_case(
         .await?;
     match store.execute(&case_id, &cmd, &p.actor()?, request_id).await {
         Ok(_) => Ok(case_id),
-        // The same request raced in on another connection and won: its case stands.
+        // A retried request (a timeout, another server behind the load balancer)
+        // gets the case it opened the first time; the store refused it for the new
+        // id, whose scope stays behind, invisible without a case. Looked up only
+        // here, so a first request pays no extra read.
         Err(e) => match opened_by(store, p, request_id).await? {
             Some(id) => Ok(id),
             None => Err(e.into()),
