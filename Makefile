@@ -53,6 +53,7 @@ bench: build
 	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5
 	bash bench/store_bench.sh
+	bash bench/server_bench.sh $(BIN)
 
 clean:
 	$(CARGO) clean

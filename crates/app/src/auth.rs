@@ -521,7 +521,8 @@ pub async fn session(
     cookie: &str,
 ) -> Result<Option<(Principal, String)>, AppError> {
     let key = token_digest(cookie);
-    let Some(s) = store.session(&key).await? else {
+    // The session and its user in one read (a session whose user is gone is none).
+    let Some((s, u)) = store.session_user(&key).await? else {
         return Ok(None);
     };
     let now_ms = store.now().timestamp_millis();
@@ -531,9 +532,6 @@ pub async fn session(
         store.delete_session(&key).await?;
         return Ok(None);
     }
-    let Some(u) = store.user(&s.user_id).await? else {
-        return Ok(None);
-    };
     if u.disabled {
         return Ok(None);
     }
@@ -563,10 +561,7 @@ pub async fn create_api_token(store: &Store, user: &str, name: &str) -> Result<S
 
 /// The user behind a bearer token.
 pub async fn token_principal(store: &Store, token: &str) -> Result<Option<Principal>, AppError> {
-    let Some(id) = store.api_token_user(&token_digest(token)).await? else {
-        return Ok(None);
-    };
-    match store.user(&id).await? {
+    match store.api_token_owner(&token_digest(token)).await? {
         Some(u) if !u.disabled => Ok(Some(Principal::of(&u)?)),
         _ => Ok(None),
     }

@@ -49,10 +49,7 @@ fn not_found(id: &str) -> AppError {
 /// The case if `p` may see it; otherwise not found (never "forbidden").
 pub async fn visible_case(store: &Store, p: &Principal, id: &str) -> Result<ScopedCase, AppError> {
     let case_id = CaseId::new(id).map_err(|_| not_found(id))?;
-    let (Some(case), Some(scope)) = (
-        store.case(&case_id).await?,
-        store.case_scope(case_id.as_str()).await?,
-    ) else {
+    let Some((case, scope)) = store.case_with_scope(case_id.as_str()).await? else {
         return Err(not_found(id));
     };
     if !can_see(p, &scope, &case) {
@@ -69,19 +66,29 @@ pub async fn list_cases(store: &Store, p: &Principal) -> Result<Vec<ScopedCase>,
     ) {
         return Ok(Vec::new());
     }
-    let scopes = store.case_scopes().await?;
-    let mut out = Vec::new();
-    for case in store.cases().await? {
-        let Some(scope) = scopes.iter().find(|s| s.case_id == case.id) else {
-            continue;
-        };
-        if can_see(p, scope, &case) {
-            out.push(ScopedCase {
-                case,
-                scope: scope.clone(),
-            });
+    // The database narrows by enterprise or region (the scope's columns); `can_see`
+    // stays the one rule and is applied to every row.
+    let (enterprise, region) = match p.role {
+        WebRole::Applicant | WebRole::Agent => match p.enterprise.as_deref() {
+            Some(e) => (Some(e), None),
+            None => return Ok(Vec::new()),
+        },
+        WebRole::Clerk
+        | WebRole::Coordinator
+        | WebRole::Supervisor
+        | WebRole::Reviewer
+        | WebRole::Approver => (None, Some(p.region.as_str())),
+        WebRole::Auditor | WebRole::SysAdmin | WebRole::SecAdmin | WebRole::AuditAdmin => {
+            (None, None)
         }
-    }
+    };
+    let mut out: Vec<ScopedCase> = store
+        .scoped_cases(enterprise, region)
+        .await?
+        .into_iter()
+        .filter(|(case, scope)| can_see(p, scope, case))
+        .map(|(case, scope)| ScopedCase { case, scope })
+        .collect();
     out.sort_by_key(|sc| std::cmp::Reverse(sc.case.created_at));
     Ok(out)
 }
@@ -145,10 +152,45 @@ pub async fn create_case(
             title: n.project_name.trim().to_string(),
         })
         .await?;
-    store
-        .execute(&case_id, &cmd, &p.actor()?, request_id)
-        .await?;
-    Ok(case_id)
+    match store.execute(&case_id, &cmd, &p.actor()?, request_id).await {
+        Ok(_) => Ok(case_id),
+        // A retried request (a timeout, another server behind the load balancer)
+        // gets the case it opened the first time; the store refused it for the new
+        // id, whose scope stays behind, invisible without a case. Looked up only
+        // here, so a first request pays no extra read.
+        Err(e) => match opened_by(store, p, request_id).await? {
+            Some(id) => Ok(id),
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// The case an earlier `CreateCase` with this request id opened, when `p` may see
+/// it; a request id used for anything else, or for a case `p` cannot see, is refused
+/// without naming the case.
+async fn opened_by(
+    store: &Store,
+    p: &Principal,
+    request_id: &RequestId,
+) -> Result<Option<CaseId>, AppError> {
+    let Some(id) = store.request_case(request_id).await? else {
+        return Ok(None);
+    };
+    let reused = || {
+        AppError::BadInput(format!(
+            "request id {request_id} was already used / 请求编号已被使用"
+        ))
+    };
+    let sc = visible_case(store, p, &id).await.map_err(|_| reused())?;
+    let first = store
+        .events(&CaseId::new(sc.case.id.clone())?)
+        .await?
+        .into_iter()
+        .next();
+    if first.is_none_or(|e| e.request_id.as_str() != request_id.as_str()) {
+        return Err(reused());
+    }
+    Ok(Some(CaseId::new(sc.case.id)?))
 }
 
 /// Decides and stores one command on a visible case, as `p`.

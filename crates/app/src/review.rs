@@ -211,9 +211,40 @@ pub struct JobOutcome {
 pub async fn run_jobs(store: &Store, reviewer: &Actor) -> Result<Vec<JobOutcome>, AppError> {
     let mut outcomes = Vec::new();
     while let Some(job) = store.claim_review_job().await? {
-        outcomes.push(run_job(store, reviewer, job).await?);
+        tracing::info!(
+            job = job.id,
+            case = %job.case_id,
+            attempt = job.attempts,
+            "review job claimed"
+        );
+        let heartbeat = renew_while_running(store, &job);
+        let outcome = run_job(store, reviewer, job).await;
+        heartbeat.abort();
+        outcomes.push(outcome?);
     }
     Ok(outcomes)
+}
+
+/// Renews the claim of a running job every quarter lease, so a review longer than
+/// the lease is not taken over while its worker lives; a worker that dies stops
+/// renewing, and another takes the job over when the lease runs out.
+fn renew_while_running(store: &Store, job: &ReviewJob) -> tokio::task::JoinHandle<()> {
+    let store = store.clone();
+    let job = job.clone();
+    let every = (store.review_lease() / 4)
+        .to_std()
+        .unwrap_or_default()
+        .max(std::time::Duration::from_millis(100));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match store.renew_review_claim(&job).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => tracing::warn!(job = job.id, error = %e, "review lease not renewed"),
+            }
+        }
+    })
 }
 
 /// Runs one claimed job and records its result; a review that cannot run or be

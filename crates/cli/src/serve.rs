@@ -153,6 +153,22 @@ async fn seed_demo(db: &str, site: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// `ZHISHEN_REVIEW_LEASE_SECS`: how long a review job claimed by a process that
+/// stopped renewing it (killed) waits before another process takes it over. Not a
+/// flag: operators rarely need it; the scale-out test sets it to finish in seconds.
+fn review_lease() -> Result<Option<chrono::Duration>> {
+    match std::env::var("ZHISHEN_REVIEW_LEASE_SECS") {
+        Ok(v) => {
+            let secs: u32 =
+                v.trim().parse().ok().filter(|s| *s > 0).with_context(|| {
+                    format!("ZHISHEN_REVIEW_LEASE_SECS={v:?}: whole seconds > 0")
+                })?;
+            Ok(Some(chrono::Duration::seconds(i64::from(secs))))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     if a.demo && !a.addr.ip().is_loopback() {
         bail!(
@@ -197,6 +213,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         cfg.tls = a.tls_cert.clone().zip(a.tls_key.clone());
         cfg.signer = signer;
         cfg.issuer_name = a.issuer.clone();
+        cfg.review_lease = review_lease()?;
         zhishen_server::serve(cfg, |addr| {
             println!("智审 zhishen serving on http://{addr}/ (API docs: http://{addr}/api/docs)");
             if demo {

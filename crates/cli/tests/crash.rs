@@ -7,6 +7,7 @@
 //! `ZHISHEN_TEST_PG_URL` is set (make test sets it).
 
 mod common;
+mod scale_out;
 
 use common::{defs_dir, fresh_pg_db, BIN};
 use std::collections::BTreeSet;
@@ -27,12 +28,12 @@ impl Rng {
     }
 }
 
-fn pg_url() -> Option<String> {
+fn pg_url(what: &str) -> Option<String> {
     match std::env::var("ZHISHEN_TEST_PG_URL") {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
             eprintln!(
-                "\n*** SKIPPED: PostgreSQL crash test: ZHISHEN_TEST_PG_URL is unset \
+                "\n*** SKIPPED: PostgreSQL {what}: ZHISHEN_TEST_PG_URL is unset \
                  (make test sets it; or export ZHISHEN_TEST_PG_URL=$(scripts/pg-test.sh start)) ***\n"
             );
             None
@@ -231,8 +232,20 @@ fn sigkill_during_commands_loses_nothing_acknowledged_sqlite() {
 
 #[test]
 fn sigkill_during_commands_loses_nothing_acknowledged_postgres() {
-    let Some(base) = pg_url() else { return };
+    let Some(base) = pg_url("crash test") else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_pg_db(&base, "crash");
     crash_suite(&url, dir.path(), 0x5eed_0002);
+}
+
+/// Two `zhishen serve` processes on one PostgreSQL: no command lost or doubled,
+/// no review job run twice, a killed server's job finished by the other.
+#[test]
+fn two_servers_on_one_postgres_lose_nothing_and_run_each_job_once() {
+    let Some(base) = pg_url("scale-out test (two servers)") else {
+        return;
+    };
+    scale_out::two_servers_on_one_postgres(&base);
 }

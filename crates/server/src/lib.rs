@@ -234,6 +234,10 @@ pub struct ServeConfig {
     pub signer: Option<zhishen_audit::Ed25519Signer>,
     /// 发证机关 printed on licences.
     pub issuer_name: Option<String>,
+    /// How long a claimed review job stays with its worker without a renewal
+    /// (the store's default when `None`); a job of a killed process is taken over
+    /// by another when it runs out.
+    pub review_lease: Option<chrono::Duration>,
 }
 
 impl ServeConfig {
@@ -252,6 +256,7 @@ impl ServeConfig {
             tls: None,
             signer: None,
             issuer_name: None,
+            review_lease: None,
         }
     }
 }
@@ -265,6 +270,10 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
             url: cfg.db.clone(),
             source,
         })?;
+    let store = match cfg.review_lease {
+        Some(lease) => store.with_review_lease(lease),
+        None => store,
+    };
     let mut state = AppState::new(store);
     state.demo = cfg.demo;
     state.upload_limits = cfg.upload_limits;

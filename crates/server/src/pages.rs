@@ -496,7 +496,7 @@ async fn case_extras(s: &AppState, case_id: &zhishen_app::CaseId) -> Result<Case
     }
     let events = s
         .store
-        .events(case_id)
+        .event_summaries(case_id)
         .await?
         .into_iter()
         .map(|ev| {

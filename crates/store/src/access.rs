@@ -159,6 +159,45 @@ impl Store {
         row.as_ref().map(user_of).transpose()
     }
 
+    /// The user behind an API token (by the token's SHA-256), in one query.
+    pub async fn api_token_owner(&self, token_sha256: &str) -> Result<Option<UserRow>, StoreError> {
+        let sql = format!(
+            "SELECT {USER_COLS} FROM app_user WHERE id = (SELECT user_id FROM api_token WHERE token_sha256 = $1)"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(token_sha256)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_of).transpose()
+    }
+
+    /// A session and its user (by the cookie's SHA-256), in one query; `None` when
+    /// either is missing.
+    pub async fn session_user(
+        &self,
+        id_sha256: &str,
+    ) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
+        let user_cols: Vec<String> = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect();
+        let sql = format!(
+            "SELECT {}, s.user_id, s.csrf, s.created_ms, s.last_seen_ms FROM app_session s JOIN app_user u ON u.id = s.user_id WHERE s.id_sha256 = $1",
+            user_cols.join(", ")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id_sha256)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| -> Result<(SessionRow, UserRow), StoreError> {
+            let s = SessionRow {
+                user_id: r.try_get(12)?,
+                csrf: r.try_get(13)?,
+                created_ms: r.try_get(14)?,
+                last_seen_ms: r.try_get(15)?,
+            };
+            Ok((s, user_of(&r)?))
+        })
+        .transpose()
+    }
+
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
         let sql = format!("SELECT {USER_COLS} FROM app_user ORDER BY id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -292,16 +331,11 @@ impl Store {
 
     // ------------------------------------------------------------ case scopes
 
+    /// Stores a case's scope (durable on return; concurrent calls share a commit).
     pub async fn insert_case_scope(&self, s: &CaseScope) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO case_scope (case_id, enterprise, region, title) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&s.case_id)
-        .bind(&s.enterprise)
-        .bind(&s.region)
-        .bind(&s.title)
-        .execute(self.pool())
-        .await?;
+        self.side
+            .submit(self, crate::side::Write::Scope(s.clone()))
+            .await?;
         Ok(())
     }
 
@@ -315,6 +349,62 @@ impl Store {
         row.as_ref().map(scope_of).transpose()
     }
 
+    /// A case's projection with its scope, in one query; `None` when either is
+    /// missing.
+    pub async fn case_with_scope(
+        &self,
+        case_id: &str,
+    ) -> Result<Option<(zhishen_workflow::Case, CaseScope)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.case_id, s.enterprise, s.region, s.title, c.state FROM case_scope s JOIN \"case\" c ON c.id = s.case_id WHERE s.case_id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| -> Result<_, StoreError> {
+            let state: String = r.try_get(4)?;
+            let case = serde_json::from_str(&state).map_err(|e| {
+                StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
+            })?;
+            Ok((case, scope_of(&r)?))
+        })
+        .transpose()
+    }
+
+    /// The cases with their scopes, filtered in the database by enterprise
+    /// and/or region when given (a pre-filter: the caller still applies its
+    /// visibility rule to each).
+    pub async fn scoped_cases(
+        &self,
+        enterprise: Option<&str>,
+        region: Option<&str>,
+    ) -> Result<Vec<(zhishen_workflow::Case, CaseScope)>, StoreError> {
+        let filter = match (enterprise, region) {
+            (Some(_), Some(_)) => "WHERE s.enterprise = $1 AND s.region = $2",
+            (Some(_), None) => "WHERE s.enterprise = $1",
+            (None, Some(_)) => "WHERE s.region = $1",
+            (None, None) => "",
+        };
+        let sql = format!(
+            "SELECT s.case_id, s.enterprise, s.region, s.title, c.state FROM case_scope s JOIN \"case\" c ON c.id = s.case_id {filter} ORDER BY s.case_id"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in [enterprise, region].into_iter().flatten() {
+            q = q.bind(v.to_string());
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get(4)?;
+                let scope = scope_of(r)?;
+                let case = serde_json::from_str(&state).map_err(|e| {
+                    StoreError::Corrupt(format!("case {}: projection JSON: {e}", scope.case_id))
+                })?;
+                Ok((case, scope))
+            })
+            .collect()
+    }
+
     pub async fn case_scopes(&self) -> Result<Vec<CaseScope>, StoreError> {
         let rows = sqlx::query(
             "SELECT case_id, enterprise, region, title FROM case_scope ORDER BY case_id",
@@ -326,38 +416,95 @@ impl Store {
 
     // ------------------------------------------------------------ access audit
 
-    /// Appends one entry to the access audit chain and returns its sequence number.
+    /// Appends one entry to the access audit chain and returns its sequence number
+    /// (durable on return; concurrent appends share a commit, in order).
     pub async fn append_access(&self, e: &AccessEntry) -> Result<i64, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        // Taking the head row's write lock first orders concurrent appenders.
-        let (size, prev): (i64, String) = sqlx::query_as(
-            "UPDATE access_head SET size = size + 1 WHERE id = 1 RETURNING size, hash",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let at = rfc3339(&self.now());
-        let hash = link(&prev, size, &at, e);
-        sqlx::query("UPDATE access_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(&mut *tx)
+        self.side
+            .submit(self, crate::side::Write::Access(e.clone()))
+            .await
+    }
+
+    /// Writes a group of side writes in one transaction: the access entries are
+    /// chained in order after the head (whose row lock orders concurrent
+    /// appenders, other processes included), then the scopes. Returns each
+    /// entry's sequence number (0 for a scope).
+    pub(crate) async fn side_writes(
+        &self,
+        writes: &[crate::side::Write],
+    ) -> Result<Vec<i64>, StoreError> {
+        use crate::side::Write;
+        let _turn = self.local_writer().await;
+        let mut tx = crate::db::begin_write(self.pool(), self.backend()).await?;
+        let mut seqs = vec![0; writes.len()];
+        let entries: Vec<(usize, &AccessEntry)> = writes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| match w {
+                Write::Access(e) => Some((i, e)),
+                Write::Scope(_) => None,
+            })
+            .collect();
+        let scopes: Vec<&CaseScope> = writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Scope(s) => Some(s),
+                Write::Access(_) => None,
+            })
+            .collect();
+        // The rows go as one script (one round trip on SQLite, see script.rs).
+        let mut script = crate::script::Script::new(self.backend());
+        if !entries.is_empty() {
+            let n = entries.len() as i64;
+            let (size, first_prev): (i64, String) = sqlx::query_as(
+                "UPDATE access_head SET size = size + $1 WHERE id = 1 RETURNING size, hash",
+            )
+            .bind(n)
+            .fetch_one(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO access_audit (seq, at, user_id, role, action, target, result, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(size)
-        .bind(&at)
-        .bind(&e.user_id)
-        .bind(&e.role)
-        .bind(&e.action)
-        .bind(&e.target)
-        .bind(&e.result)
-        .bind(&e.detail)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
+            let at = rfc3339(&self.now());
+            let mut prev = first_prev;
+            let mut rows = Vec::with_capacity(entries.len());
+            for (k, (i, e)) in entries.iter().enumerate() {
+                let seq = size - n + 1 + k as i64;
+                let hash = link(&prev, seq, &at, e);
+                seqs[*i] = seq;
+                rows.push((seq, *e, std::mem::replace(&mut prev, hash.clone()), hash));
+            }
+            script
+                .sql("INSERT INTO access_audit (seq, at, user_id, role, action, target, result, detail, prev_hash, hash)")
+                .values(rows, |t, (seq, e, prev, hash)| {
+                    t.bind(seq)
+                        .bind(at.clone())
+                        .bind(e.user_id.clone())
+                        .bind(e.role.clone())
+                        .bind(e.action.clone())
+                        .bind(e.target.clone())
+                        .bind(e.result.clone())
+                        .bind(e.detail.clone())
+                        .bind(prev)
+                        .bind(hash);
+                })
+                .end();
+            script
+                .sql("UPDATE access_head SET hash = ")
+                .bind(prev)
+                .sql(" WHERE id = 1")
+                .end();
+        }
+        if !scopes.is_empty() {
+            script
+                .sql("INSERT INTO case_scope (case_id, enterprise, region, title)")
+                .values(scopes, |t, s| {
+                    t.bind(s.case_id.clone())
+                        .bind(s.enterprise.clone())
+                        .bind(s.region.clone())
+                        .bind(s.title.clone());
+                })
+                .end();
+        }
+        script.run(&mut tx).await?;
         tx.commit().await?;
-        Ok(size)
+        Ok(seqs)
     }
 
     /// The newest `limit` entries whose user, action or target contains `needle`

@@ -86,6 +86,11 @@ pub(crate) async fn connect(u: &DbUrl, max_connections: u32) -> Result<AnyPool, 
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(60))
+        // An SQLite connection lives in this process and cannot drop: pinging it
+        // before every use only doubled each query's thread hand-offs (sqlx runs
+        // each SQLite connection on a thread of its own). PostgreSQL connections
+        // are still checked, since the server or the network can drop them.
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {

@@ -26,6 +26,7 @@ mod projection;
 mod review;
 mod run;
 mod script;
+mod side;
 
 pub use access::{
     AccessEntry, AccessRecord, AccessVerdict, CaseScope, IssuedLicence, PrecheckRow, SessionRow,
@@ -55,8 +56,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use zhishen_audit::HashAlg;
 use zhishen_workflow::{
-    Actor, Calendar, Case, CaseId, Catalogue, Command, Definitions, ItemCode, ProcessDef,
-    RequestId, Sha256, TimerKind,
+    Actor, Calendar, Case, CaseId, Catalogue, Command, Definitions, EventKind, ItemCode,
+    ProcessDef, RequestId, Sha256, TimerKind,
 };
 
 /// How often a transaction that hit a lock timeout, deadlock or racing
@@ -74,6 +75,16 @@ pub struct Executed {
     pub events: Vec<EventRecord>,
     /// The case projection now (after the events; for a replay, the current one).
     pub case: Case,
+}
+
+/// One event as a list shows it ([`Store::event_summaries`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct EventSummary {
+    pub seq: u64,
+    pub kind: EventKind,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub occurred_at: String,
 }
 
 /// A timer that is due (from the `timer` table).
@@ -136,6 +147,12 @@ pub struct Store {
     group: Option<Arc<group::Group>>,
     /// How long a claimed review job may run before it is claimed again.
     review_lease: chrono::Duration,
+    /// Access-audit entries and case scopes share transactions (`side.rs`).
+    side: Arc<side::Side>,
+    /// SQLite: this process's command groups and side writes take turns here
+    /// instead of at SQLite's write lock, whose busy handler sleeps (1, 2, 5 …
+    /// ms) while the lock may already be free.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -218,6 +235,8 @@ impl Store {
             defs_cache: Arc::new(Mutex::new(HashMap::new())),
             group: Some(Arc::new(group::Group::default())),
             review_lease: chrono::Duration::minutes(DEFAULT_REVIEW_LEASE_MINUTES),
+            side: Arc::default(),
+            writer: Arc::default(),
         })
     }
 
@@ -243,6 +262,15 @@ impl Store {
     pub fn with_review_lease(mut self, lease: chrono::Duration) -> Self {
         self.review_lease = lease;
         self
+    }
+
+    /// On SQLite, this process's turn to write (held until the write
+    /// transaction ends); PostgreSQL writers overlap and need none.
+    pub(crate) async fn local_writer(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Group-commit counters: (transactions, commands) since open, or
@@ -445,6 +473,20 @@ impl Store {
         Ok(d)
     }
 
+    fn cached_definitions(
+        &self,
+        process_id: &str,
+        process_version: &str,
+        calendar_version: &str,
+    ) -> Option<Arc<Definitions>> {
+        let key = (
+            process_id.to_string(),
+            process_version.to_string(),
+            calendar_version.to_string(),
+        );
+        self.lock_cache().get(&key).cloned()
+    }
+
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, DefsCache> {
         self.defs_cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -473,6 +515,13 @@ impl Store {
 
     /// The definitions a stored case is pinned to.
     pub async fn case_definitions(&self, case: &Case) -> Result<Arc<Definitions>, StoreError> {
+        if let Some(d) = self.cached_definitions(
+            &case.process_id,
+            &case.process_version,
+            &case.calendar_version,
+        ) {
+            return Ok(d);
+        }
         let mut tx = self.pool.begin().await?;
         let d = self
             .definitions(
@@ -488,6 +537,20 @@ impl Store {
 
     /// The newest published definition set.
     pub async fn latest_definitions(&self) -> Result<Arc<Definitions>, StoreError> {
+        // The newest versions in one read; published sets never change, so a cached
+        // one is current.
+        let newest = sqlx::query(
+            "SELECT def_id, version, (SELECT version FROM definition WHERE kind = 'calendar' ORDER BY id DESC LIMIT 1) FROM definition WHERE kind = 'process' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(r) = &newest {
+            let (pid, pv, cv): (String, String, Option<String>) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            if let Some(d) = cv.and_then(|cv| self.cached_definitions(&pid, &pv, &cv)) {
+                return Ok(d);
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let d = self.current_definitions(&mut tx).await?;
         tx.rollback().await?;
@@ -530,6 +593,7 @@ impl Store {
             request_id,
         }];
         retrying(request_id.as_str(), || async {
+            let _turn = self.local_writer().await;
             let mut tx = db::begin_write(&self.pool, self.backend).await?;
             let ex = single(self.run_commands(&mut tx, &one, None).await?)?;
             tx.commit().await?;
@@ -566,6 +630,7 @@ impl Store {
                 request_id,
             })
             .collect();
+        let _turn = self.local_writer().await;
         let mut tx = db::begin_write(&self.pool, self.backend).await?;
         let out = self.run_commands(&mut tx, &refs, None).await?;
         tx.commit().await?;
@@ -631,10 +696,17 @@ impl Store {
 
     /// The case projection, or `None`.
     pub async fn case(&self, case_id: &CaseId) -> Result<Option<Case>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let c = Self::load_case(&mut tx, case_id.as_str()).await?;
-        tx.rollback().await?;
-        Ok(c)
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM \"case\" WHERE id = $1")
+            .bind(case_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        state
+            .map(|s| {
+                serde_json::from_str(&s).map_err(|e| {
+                    StoreError::Corrupt(format!("case {case_id}: projection JSON: {e}"))
+                })
+            })
+            .transpose()
     }
 
     /// Every case projection (for metrics).
@@ -684,6 +756,31 @@ impl Store {
         rows.iter().map(chain::record_of).collect()
     }
 
+    /// A case's events in order, without payloads and hashes: what a page lists
+    /// (seq, kind, actor id and role, time).
+    pub async fn event_summaries(&self, case_id: &CaseId) -> Result<Vec<EventSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, actor_id, actor_role, occurred_at FROM case_event WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(case_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(1)?;
+                Ok(EventSummary {
+                    seq: u64_of(r.try_get(0)?, "case_event.seq")?,
+                    kind: stored(EventKind::parse(&kind), || {
+                        format!("case_event of case {case_id}")
+                    })?,
+                    actor_id: r.try_get(2)?,
+                    actor_role: r.try_get(3)?,
+                    occurred_at: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
     /// Whether a request id was executed (crash tests, clients retrying).
     pub async fn request_known(&self, request_id: &RequestId) -> Result<bool, StoreError> {
         let n: i64 =
@@ -692,6 +789,17 @@ impl Store {
                 .fetch_one(&self.pool)
                 .await?;
         Ok(n > 0)
+    }
+
+    /// The case a request id was executed on, if it was (a client retrying a
+    /// command that opened a case learns the case's id).
+    pub async fn request_case(&self, request_id: &RequestId) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT case_id FROM command_request WHERE request_id = $1")
+                .bind(request_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// Armed timers of one case, or of all cases when `case_id` is `None`.

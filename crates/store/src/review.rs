@@ -257,6 +257,27 @@ impl Store {
         }
     }
 
+    /// Renews the lease of the claim `job` (its worker is alive and still
+    /// reviewing), so a review that runs longer than the lease is not
+    /// claimed again by another worker. False when the claim was superseded
+    /// or the job is no longer running.
+    pub async fn renew_review_claim(&self, job: &ReviewJob) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE review_job SET claimed_ms = $3 WHERE id = $1 AND status = 'running' AND attempts = $2",
+        )
+        .bind(job.id)
+        .bind(job.attempts)
+        .bind(self.now().timestamp_millis())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How long a claim lasts unless renewed ([`Store::with_review_lease`]).
+    pub fn review_lease(&self) -> chrono::Duration {
+        self.review_lease
+    }
+
     pub async fn review_job(&self, id: i64) -> Result<Option<ReviewJob>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLS} FROM review_job WHERE id = $1"

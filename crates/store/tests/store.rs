@@ -679,6 +679,121 @@ async fn a_job_whose_worker_died_is_claimed_again_then_failed() {
 }
 
 #[tokio::test]
+async fn a_renewed_claim_is_not_taken_over() {
+    for db in both("a_renewed_claim_is_not_taken_over").await {
+        let s = db
+            .store
+            .clone()
+            .with_review_lease(chrono::Duration::minutes(10));
+        assert_eq!(s.review_lease(), chrono::Duration::minutes(10));
+        let model = s
+            .put_blob(b"ISO-10303-21;", "application/x-step")
+            .await
+            .unwrap();
+        let id = s
+            .enqueue_review(&cid("C1"), &icode("BUILD"), &model, None)
+            .await
+            .unwrap();
+        let first = s.claim_review_job().await.unwrap().unwrap();
+        // A long review: its worker renews the claim before the lease runs out.
+        db.clock.set(start_time() + chrono::Duration::minutes(9));
+        assert!(s.renew_review_claim(&first).await.unwrap(), "{}", db.label);
+        db.clock.set(start_time() + chrono::Duration::minutes(15));
+        assert!(
+            s.claim_review_job().await.unwrap().is_none(),
+            "renewed at 9 min, so still held at 15: {}",
+            db.label
+        );
+        // It stops renewing (killed): after the lease another worker takes over,
+        // and the old claim can neither renew nor finish.
+        db.clock.set(start_time() + chrono::Duration::minutes(20));
+        let second = s.claim_review_job().await.unwrap().unwrap();
+        assert_eq!((second.id, second.attempts), (id, 2), "{}", db.label);
+        assert!(!s.renew_review_claim(&first).await.unwrap(), "{}", db.label);
+        let report = s.put_blob(b"{}", "application/json").await.unwrap();
+        s.complete_review_job(&second, Ok(&report)).await.unwrap();
+        assert!(
+            !s.renew_review_claim(&second).await.unwrap(),
+            "done: {}",
+            db.label
+        );
+    }
+}
+
+/// Access-audit appends and case scopes from many tasks of two store handles (two
+/// server processes) at once: they share commits, and the chain is one unbroken
+/// sequence with every entry in it once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_access_appends_keep_one_chain() {
+    for db in both("concurrent_access_appends_keep_one_chain").await {
+        let other = Store::open(&db.url).await.unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..120 {
+            let s = if i % 2 == 0 {
+                db.store.clone()
+            } else {
+                other.clone()
+            };
+            tasks.spawn(async move {
+                if i % 5 == 0 {
+                    s.insert_case_scope(&zhishen_store::CaseScope {
+                        case_id: format!("S-{i}"),
+                        enterprise: "甲".into(),
+                        region: "440300".into(),
+                        title: format!("项目 {i}"),
+                    })
+                    .await
+                    .unwrap();
+                }
+                s.append_access(&zhishen_store::AccessEntry {
+                    user_id: format!("u{i}"),
+                    role: "applicant".into(),
+                    action: "case_create".into(),
+                    target: format!("/api/cases/{i}"),
+                    result: "ok".into(),
+                    detail: "201".into(),
+                })
+                .await
+                .unwrap()
+            });
+        }
+        let mut seqs = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            seqs.push(r.unwrap());
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=120).collect::<Vec<i64>>(), "{}", db.label);
+        let v = db.store.verify_access_audit().await.unwrap();
+        assert!(v.intact, "{}: {v:?}", db.label);
+        assert_eq!(v.size, 120);
+        assert_eq!(count(&db.store, "case_scope").await, 24, "{}", db.label);
+        // A duplicate scope fails its own caller only.
+        let dup = zhishen_store::CaseScope {
+            case_id: "S-0".into(),
+            enterprise: "乙".into(),
+            region: "440300".into(),
+            title: "重复".into(),
+        };
+        let last = zhishen_store::AccessEntry {
+            user_id: "u-last".into(),
+            role: "applicant".into(),
+            action: "case_create".into(),
+            target: "/api/cases".into(),
+            result: "ok".into(),
+            detail: "201".into(),
+        };
+        let (a, b) = tokio::join!(
+            db.store.insert_case_scope(&dup),
+            db.store.append_access(&last)
+        );
+        assert!(a.is_err(), "{}", db.label);
+        assert_eq!(b.unwrap(), 121, "{}", db.label);
+        assert!(db.store.verify_access_audit().await.unwrap().intact);
+        other.close().await;
+    }
+}
+
+#[tokio::test]
 async fn checkpoints_are_signed_and_verified() {
     for db in both("checkpoints_are_signed_and_verified").await {
         let s = &db.store;

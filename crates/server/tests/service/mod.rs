@@ -478,6 +478,30 @@ fn another_enterprise_sees_no_case_whatever_id_it_tries() {
     assert_eq!(ids, vec![own.as_str()]);
     // And the owner still sees its case.
     assert_eq!(owner.get(a, &format!("/api/cases/{case}")).status, 200);
+    // A retried create (same request id) names the case it opened; the same request
+    // id from the other enterprise is refused without naming that case.
+    let body = serde_json::json!({"project_code": "2612-440300-04-01-000009", "project_name": "重试项目", "request_id": "retry-create-1"});
+    let first = owner.post_json(a, "/api/cases", &body);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = owner.post_json(a, "/api/cases", &body);
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_eq!(again.json()["case_id"], first.json()["case_id"]);
+    let theirs = other.post_json(a, "/api/cases", &body);
+    assert_eq!(theirs.status, 400, "{}", theirs.body);
+    let opened = first.json()["case_id"].as_str().unwrap().to_string();
+    assert!(!theirs.body.contains(&opened), "{}", theirs.body);
+    // A command's request id cannot open a case either.
+    let cmd_rid = serde_json::json!({"project_code": "2612-440300-04-01-000009", "project_name": "x", "request_id": "retry-cmd-1"});
+    let r = owner.post_json(
+        a,
+        &format!("/api/cases/{case}/commands"),
+        &serde_json::json!({"request_id": "retry-cmd-1", "command": {"type": "submit", "item": "XMBA", "materials": ["BAXX"]}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = owner.post_json(a, "/api/cases", &cmd_rid);
+    assert_eq!(r.status, 400, "{}", r.body);
+    let list = owner.get(a, "/api/cases").json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "no case opened twice");
 }
 
 #[test]
