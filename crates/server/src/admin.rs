@@ -93,18 +93,20 @@ pub async fn supervision_page(
     let mut red = Vec::new();
     let mut yellow = Vec::new();
     for sc in &visible {
+        let defs = s
+            .store
+            .case_definitions(&sc.case)
+            .await
+            .map_err(|x| e(x.into()))?;
         for it in &sc.case.items {
             let label = format!(
                 "{} {} · {} · {}",
                 sc.case.id, sc.scope.title, it.code, it.department
             );
-            if it
-                .flags
-                .contains(&zhishen_workflow::model::ItemFlag::Overdue)
-            {
-                red.push(label);
-            } else if it.deadline.is_some_and(|d| (d - today).num_days() <= 3) {
-                yellow.push(label);
+            match crate::pages::light_of(it, &defs, today).0 {
+                "red" => red.push(label),
+                "yellow" => yellow.push(label),
+                _ => {}
             }
         }
     }

@@ -394,19 +394,35 @@ pub fn state_label(st: zhishen_workflow::ItemState) -> &'static str {
     }
 }
 
-fn item_row(it: &zhishen_workflow::ItemCase, name: String, today: chrono::NaiveDate) -> ItemRow {
-    let running = !it.state.is_terminal() && it.state != zhishen_workflow::ItemState::Waiting;
-    let (light, light_label) = if !running {
-        ("", "")
-    } else if it.flags.contains(&ItemFlag::Overdue) {
-        ("red", "红 red")
-    } else if it.deadline.is_some_and(|d| (d - today).num_days() <= 3) {
-        ("yellow", "黄 yellow")
-    } else if it.deadline.is_some() {
-        ("ok", "绿 green")
-    } else {
-        ("", "")
-    };
+/// The 红黄灯 light of an item whose clock runs, by the workflow's own rule
+/// (`clock::item_warning`: yellow within the process's warning share of the limit,
+/// red past it); the Overdue flag is red whatever the clock says.
+pub fn light_of(
+    it: &zhishen_workflow::ItemCase,
+    defs: &zhishen_workflow::Definitions,
+    today: chrono::NaiveDate,
+) -> (&'static str, &'static str) {
+    use zhishen_workflow::WarningLevel as W;
+    if it.flags.contains(&ItemFlag::Overdue) {
+        return ("red", "红 red");
+    }
+    let share = defs.process.warning_share;
+    match zhishen_workflow::clock::item_warning(it, &defs.calendar, today, share) {
+        Ok(Some(W::Red)) => ("red", "红 red"),
+        Ok(Some(W::Yellow)) => ("yellow", "黄 yellow"),
+        Ok(Some(W::Green)) => ("ok", "绿 green"),
+        Ok(None) => ("", ""),
+        // A date outside the calendar: say so rather than show green.
+        Err(_) => ("yellow", "? 日历未覆盖 calendar does not cover it"),
+    }
+}
+
+fn item_row(
+    it: &zhishen_workflow::ItemCase,
+    name: String,
+    light: (&'static str, &'static str),
+) -> ItemRow {
+    let (light, light_label) = light;
     ItemRow {
         code: it.code.clone(),
         name,
@@ -547,7 +563,7 @@ pub async fn case_page(
         .case
         .items
         .iter()
-        .map(|it| item_row(it, name_of(&it.code), today))
+        .map(|it| item_row(it, name_of(&it.code), light_of(it, &defs, today)))
         .collect();
     let case_id = zhishen_app::CaseId::new(sc.case.id.clone()).map_err(|x| e(x.into()))?;
     let extras = case_extras(&s, &case_id).await.map_err(&e)?;
