@@ -193,6 +193,13 @@ async fn opened_by(
     Ok(Some(CaseId::new(sc.case.id)?))
 }
 
+/// One command addressed to a case, with its idempotency key.
+pub struct Act<'a> {
+    pub case_id: &'a str,
+    pub command: &'a Command,
+    pub request_id: &'a RequestId,
+}
+
 /// Decides and stores one command on a visible case, as `p`.
 pub async fn act(
     store: &Store,

@@ -96,6 +96,7 @@ fn principal(id: &str) -> Principal {
 
 struct Driver<'a> {
     store: &'a Store,
+    issuer: &'a Issuer<'a>,
     case: CaseId,
     n: u32,
 }
@@ -104,7 +105,12 @@ impl Driver<'_> {
     async fn run(&mut self, who: &str, cmd: Command) -> Result<(), AppError> {
         self.n += 1;
         let rid = RequestId::new(format!("demo-{}-{}", self.case, self.n))?;
-        cases::act(self.store, &principal(who), self.case.as_str(), &cmd, &rid).await?;
+        let act = cases::Act {
+            case_id: self.case.as_str(),
+            command: &cmd,
+            request_id: &rid,
+        };
+        licences::act_and_issue(self.store, &principal(who), &act, self.issuer).await?;
         Ok(())
     }
 
@@ -225,6 +231,7 @@ pub async fn seed(
     let b = open(store, "2612-440300-04-01-000002", "示例大厦（待窗口受理）").await?;
     Driver {
         store,
+        issuer,
         case: b.clone(),
         n: 0,
     }
@@ -241,6 +248,7 @@ pub async fn seed(
     .await?;
     let mut d = Driver {
         store,
+        issuer,
         case: c.clone(),
         n: 0,
     };
@@ -253,6 +261,7 @@ pub async fn seed(
     let e = open(store, "2612-440300-04-01-000004", "科技园三期（已发证）").await?;
     let mut d = Driver {
         store,
+        issuer,
         case: e.clone(),
         n: 0,
     };
@@ -269,8 +278,6 @@ pub async fn seed(
         },
     )
     .await?;
-    let sc = cases::visible_case(store, &principal("demo-approver"), e.as_str()).await?;
-    licences::issue_pending(store, &sc, issuer).await?;
     out.cases
         .push((e.to_string(), "approved, licence issued".into()));
     Ok(out)

@@ -20,6 +20,32 @@ pub struct Issuer<'a> {
     pub verify_url: &'a str,
 }
 
+/// Acts on a case (`cases::act`) and, when the command decided an item, signs and
+/// files the licences it issued. The decision stands whatever happens to the
+/// signing: a licence that cannot be signed is logged as an alert and issued on the
+/// case's next decision.
+pub async fn act_and_issue(
+    store: &Store,
+    p: &crate::auth::Principal,
+    act: &crate::cases::Act<'_>,
+    who: &Issuer<'_>,
+) -> Result<zhishen_store::Executed, AppError> {
+    let ex = crate::cases::act(store, p, act.case_id, act.command, act.request_id).await?;
+    if matches!(act.command, zhishen_workflow::Command::Conclude { .. }) {
+        let Some(scope) = store.case_scope(act.case_id).await? else {
+            return Ok(ex);
+        };
+        let sc = ScopedCase {
+            case: ex.case.clone(),
+            scope,
+        };
+        if let Err(e) = issue_pending(store, &sc, who).await {
+            tracing::error!(alert = "licence_not_issued", case = act.case_id, error = %e, "ALERT: licence not issued");
+        }
+    }
+    Ok(ex)
+}
+
 /// Signs and files the licences of every item of the case that concluded with an
 /// issued one and has none on record yet. Returns the newly issued.
 pub async fn issue_pending(

@@ -21,16 +21,12 @@ fn pe(lang: crate::guard::Lang) -> impl Fn(AppError) -> PageError {
 
 // ----------------------------------------------------------------- supervision
 
-async fn metrics_of(s: &AppState, ctx: &Ctx) -> Result<Metrics, AppError> {
-    let p = ctx.user()?;
-    let visible: Vec<_> = cases::list_cases(&s.store, p)
-        .await?
-        .into_iter()
-        .map(|sc| sc.case)
-        .collect();
+/// The metrics of the cases the caller sees (already listed by the caller).
+async fn metrics_of(s: &AppState, visible: &[cases::ScopedCase]) -> Result<Metrics, AppError> {
+    let cases: Vec<_> = visible.iter().map(|sc| sc.case.clone()).collect();
     let defs = s.store.latest_definitions().await?;
     Ok(zhishen_workflow::metrics(
-        &visible,
+        &cases,
         s.store.now().date_naive(),
         &defs.calendar,
     ))
@@ -41,7 +37,8 @@ pub async fn metrics_api(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
 ) -> Result<Json<Metrics>, ApiError> {
-    Ok(Json(metrics_of(&s, &ctx).await?))
+    let visible = cases::list_cases(&s.store, ctx.user()?).await?;
+    Ok(Json(metrics_of(&s, &visible).await?))
 }
 
 #[derive(Template)]
@@ -86,9 +83,9 @@ pub async fn supervision_page(
     Extension(ctx): Extension<Ctx>,
 ) -> Result<Response, PageError> {
     let e = pe(ctx.lang);
-    let m = metrics_of(&s, &ctx).await.map_err(&e)?;
     let p = ctx.user().map_err(&e)?;
     let visible = cases::list_cases(&s.store, p).await.map_err(&e)?;
+    let m = metrics_of(&s, &visible).await.map_err(&e)?;
     let today = s.store.now().date_naive();
     let mut red = Vec::new();
     let mut yellow = Vec::new();
@@ -110,18 +107,12 @@ pub async fn supervision_page(
             }
         }
     }
-    let stage_name = |k: &zhishen_workflow::catalogue::StageKind| {
-        serde_json::to_value(k)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    };
     let durations: Vec<(String, u64, String)> = m
         .by_stage
         .iter()
         .map(|(k, d)| {
             (
-                format!("阶段 stage {}", stage_name(k)),
+                format!("阶段 stage {}", crate::pages::text_of(k)),
                 d.count,
                 format!("{:.1}", d.mean_wd),
             )

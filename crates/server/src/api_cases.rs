@@ -20,7 +20,7 @@ use zhishen_app::{licences, AppError, CaseId, ItemCode, RequestId};
 use zhishen_store::{EventRecord, ReviewJob, ReviewStatus};
 use zhishen_workflow::Command;
 
-/// Acts on a case and, when an item concluded with a licence, signs and files it.
+/// Acts on a case; the licences a decision issues are signed with the server's key.
 pub async fn act_and_issue(
     s: &AppState,
     p: &Principal,
@@ -28,21 +28,17 @@ pub async fn act_and_issue(
     cmd: &Command,
     rid: &RequestId,
 ) -> Result<zhishen_store::Executed, AppError> {
-    let ex = cases::act(&s.store, p, case_id, cmd, rid).await?;
-    if matches!(cmd, Command::Conclude { .. }) {
-        let sc = cases::visible_case(&s.store, p, case_id).await?;
-        let issuer = licences::Issuer {
-            signer: s.signer.as_ref(),
-            name: &s.issuer_name,
-            verify_url: &format!("{}/licence/verify", s.public_url),
-        };
-        // The decision stands whatever happens here; a licence that cannot be signed
-        // is logged and raised, and issued again on the next decision of the case.
-        if let Err(e) = licences::issue_pending(&s.store, &sc, &issuer).await {
-            tracing::error!(alert = "licence_not_issued", case = case_id, error = %e, "ALERT: licence not issued");
-        }
-    }
-    Ok(ex)
+    let issuer = licences::Issuer {
+        signer: s.signer.as_ref(),
+        name: &s.issuer_name,
+        verify_url: &format!("{}/licence/verify", s.public_url),
+    };
+    let act = cases::Act {
+        case_id,
+        command: cmd,
+        request_id: rid,
+    };
+    licences::act_and_issue(&s.store, p, &act, &issuer).await
 }
 
 #[utoipa::path(get, path = "/api/cases", tag = "cases", responses((status = 200, description = "调用者可见的案件 the cases the caller may see, newest first"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]

@@ -150,6 +150,7 @@ pub struct CatalogueRow {
     pub materials: String,
 }
 
+#[derive(Clone)]
 pub struct CaseRow {
     pub id: String,
     pub title: String,
@@ -211,14 +212,11 @@ pub async fn home(
     let shows_cases = p.role.domain_role().is_some();
     let visible = cases::list_cases(&s.store, &p).await.map_err(&e)?;
     let rows: Vec<CaseRow> = visible.iter().map(|sc| case_row(sc, &p)).collect();
-    let inbox = rows.iter().filter(|r| !r.todo.is_empty()).map(|r| CaseRow {
-        id: r.id.clone(),
-        title: r.title.clone(),
-        enterprise: r.enterprise.clone(),
-        status: r.status.clone(),
-        updated: r.updated.clone(),
-        todo: r.todo.clone(),
-    });
+    let inbox: Vec<CaseRow> = rows
+        .iter()
+        .filter(|r| !r.todo.is_empty())
+        .cloned()
+        .collect();
     let catalogue = if can_file {
         catalogue_rows(&s).await.map_err(&e)?
     } else {
@@ -229,7 +227,7 @@ pub async fn home(
         can_file,
         shows_cases,
         catalogue,
-        inbox: inbox.collect(),
+        inbox,
         cases: rows,
     }))
 }
@@ -467,7 +465,7 @@ fn review_rows(case: &zhishen_workflow::Case) -> Vec<ReviewRow> {
 }
 
 /// A serde enum's stored text (`fail`, `running`).
-fn text_of<T: serde::Serialize>(v: &T) -> String {
+pub fn text_of<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -735,13 +733,16 @@ pub async fn report_page(
     let bytes = s.store.get_blob(&digest).await.map_err(|x| e(x.into()))?;
     let report: zhishen_report::Report = serde_json::from_slice(&bytes)
         .map_err(|x| e(AppError::Internal(format!("report {sha}: {x}"))))?;
-    let html = zhishen_report::html::to_html(&report);
-    Ok((
-        [(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox",
-        )],
-        Html(html),
-    )
-        .into_response())
+    Ok(report_response(&report))
+}
+
+/// A stored report's own page policy: its inline style is allowed, scripts and
+/// everything else are not, and it runs sandboxed.
+pub const REPORT_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox";
+
+/// A review report as an HTML page under [`REPORT_CSP`].
+pub fn report_response(report: &zhishen_report::Report) -> Response {
+    let html = zhishen_report::html::to_html(report);
+    ([(header::CONTENT_SECURITY_POLICY, REPORT_CSP)], Html(html)).into_response()
 }

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use zhishen_app::precheck::{self, PrecheckInput};
@@ -117,9 +117,6 @@ pub async fn run(
     Ok((axum::http::StatusCode::CREATED, Json(row)))
 }
 
-const REPORT_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox";
-
 /// The report, in the page (its own strict policy) or as a download.
 pub async fn report(
     State(s): State<AppState>,
@@ -130,8 +127,7 @@ pub async fn report(
     let (_, r) = precheck::get(&s.store, p, &id)
         .await
         .map_err(|x| PageError(x, ctx.lang))?;
-    let html = zhishen_report::html::to_html(&r);
-    Ok(([(header::CONTENT_SECURITY_POLICY, REPORT_CSP)], Html(html)).into_response())
+    Ok(crate::pages::report_response(&r))
 }
 
 pub async fn download(
@@ -170,7 +166,10 @@ pub async fn download(
         [
             (header::CONTENT_TYPE, ty.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
-            (header::CONTENT_SECURITY_POLICY, REPORT_CSP.to_string()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                crate::pages::REPORT_CSP.to_string(),
+            ),
         ],
         bytes,
     )
