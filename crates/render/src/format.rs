@@ -568,7 +568,9 @@ impl TwinScene {
                     .map(|c| u32::from(u16::from_le_bytes([c[0], c[1]])))
                     .collect()
             };
-            if indices.iter().any(|&k| k as usize >= positions.len()) || indices.len() % 3 != 0 {
+            if indices.iter().any(|&k| k as usize >= positions.len())
+                || !indices.len().is_multiple_of(3)
+            {
                 return Err(item("indices out of range or not a triangle list".into()));
             }
             meshes.push(MeshData { positions, indices });

@@ -59,6 +59,16 @@ impl Image {
     }
 }
 
+/// What `Headless::frame_times` measured.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct FrameTimes {
+    pub upload_ms: f64,
+    pub first_ms: f64,
+    pub mean_ms: f64,
+    pub triangles: u64,
+    pub draws: u32,
+}
+
 /// A headless device. Creating one costs ~0.1–0.3 s on a software adapter: reuse it.
 pub struct Headless {
     device: wgpu::Device,
@@ -150,6 +160,74 @@ impl Headless {
             FrameInput { section },
         );
         self.read_back(&target, w, h)
+    }
+
+    /// Frame times for the benchmark: upload, first frame and the mean of `frames`
+    /// more, each waited for on the device (what a user waits for, not the submit).
+    pub fn frame_times(
+        &self,
+        scene: &TwinScene,
+        cam: &Camera,
+        size: (u32, u32),
+        frames: u32,
+    ) -> FrameTimes {
+        let format = wgpu::TextureFormat::Rgba8Unorm;
+        let wait = || {
+            let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+        };
+        let t0 = std::time::Instant::now();
+        let r = Renderer::new(&self.device, &self.queue, format, scene);
+        let (texels, rows) = ViewState::default().texels(scene, &[[0; 4]]);
+        r.set_states(&self.queue, &texels, rows);
+        let mut r = r;
+        wait();
+        let upload = t0.elapsed();
+        let target = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("bench"),
+            size: wgpu::Extent3d {
+                width: size.0,
+                height: size.1,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+            view_formats: &[],
+        });
+        let view = target.create_view(&Default::default());
+        let t1 = std::time::Instant::now();
+        let stats = r.draw(
+            &self.device,
+            &self.queue,
+            &view,
+            size,
+            cam,
+            FrameInput::default(),
+        );
+        wait();
+        let first = t1.elapsed();
+        let t2 = std::time::Instant::now();
+        for _ in 0..frames {
+            r.draw(
+                &self.device,
+                &self.queue,
+                &view,
+                size,
+                cam,
+                FrameInput::default(),
+            );
+            wait();
+        }
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        FrameTimes {
+            upload_ms: ms(upload),
+            first_ms: ms(first),
+            mean_ms: ms(t2.elapsed()) / f64::from(frames.max(1)),
+            triangles: stats.triangles,
+            draws: stats.draws,
+        }
     }
 
     fn read_back(&self, target: &wgpu::Texture, w: u32, h: u32) -> Result<Image, RenderError> {

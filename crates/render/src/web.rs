@@ -100,6 +100,7 @@ impl Viewer {
         let config = wgpu::SurfaceConfiguration {
             usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
             format,
+            color_space: Default::default(),
             width: w,
             height: h,
             present_mode: wgpu::PresentMode::Fifo,
@@ -180,7 +181,7 @@ impl Viewer {
                 section: self.section,
             },
         );
-        frame.present();
+        self.queue.present(frame);
         self.redraw = false;
         Ok(())
     }

@@ -124,6 +124,9 @@ fn setback_snapshot_shows_violation_red_line_and_segment() {
     let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("setback-finding-1.png");
     std::fs::write(&out, img.to_png().unwrap()).unwrap();
     eprintln!("snapshot: {}", out.display());
+    // The same scene as GLB, for trying the browser viewer by hand.
+    let glb = out.with_file_name("setback.glb");
+    std::fs::write(&glb, scene.to_glb().unwrap()).unwrap();
     let cam = Camera::for_view(
         &SceneIndex::new(&scene),
         &scene,
