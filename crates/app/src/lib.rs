@@ -20,6 +20,8 @@ pub mod licences;
 pub mod precheck;
 pub mod review;
 pub mod site_package;
+pub mod snapshot;
+pub mod twin;
 pub mod upload;
 
 pub use error::AppError;

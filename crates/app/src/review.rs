@@ -42,6 +42,18 @@ fn parse_place(s: &Option<String>) -> Result<Option<zhishen_site::Placement>, Ap
 
 /// Reviews one building on one parcel.
 pub fn check(req: &CheckRequest) -> Result<Report, AppError> {
+    Ok(checked(req)?.report)
+}
+
+/// A review now, with what it was made from (the twin is built from the same).
+pub(crate) struct Checked {
+    pub report: Report,
+    pub model: zhishen_ifc::Model,
+    pub site: zhishen_site::SiteModel,
+    pub placed: Result<zhishen_site::PlacedBuilding, String>,
+}
+
+pub(crate) fn checked(req: &CheckRequest) -> Result<Checked, AppError> {
     let place = parse_place(&req.place)?;
     let profiles = profiles(&req.profiles)?;
     let model = zhishen_ifc::load_path(&req.model)?;
@@ -59,15 +71,21 @@ pub fn check(req: &CheckRequest) -> Result<Report, AppError> {
             declared_use: req.declared_use.clone(),
         },
     )?;
-    Ok(zhishen_rules::review(ReviewInput {
+    let report = zhishen_rules::review(ReviewInput {
         model: &model,
         site: &site,
         parcel_id: &req.parcel,
-        placed,
+        placed: placed.clone(),
         declared_use: req.declared_use.as_deref(),
         profiles: &profiles,
         inputs,
-    })?)
+    })?;
+    Ok(Checked {
+        report,
+        model,
+        site,
+        placed,
+    })
 }
 
 /// A model submitted for an item's BIM review.
@@ -259,7 +277,7 @@ pub async fn run_job(
         findings: vec![],
         diff: None,
     };
-    let report = match review(store, &job).await {
+    let Reviewed { report, twin } = match review(store, &job).await {
         Ok(r) => r,
         Err(msg) => {
             let job = store.complete_review_job(&job, Err(&msg)).await?;
@@ -271,6 +289,9 @@ pub async fn run_job(
     json.push(b'\n');
     store.set_review_stage(job.id, "report").await?;
     let report_sha = store.put_blob(&json, "application/json").await?;
+    if let Some(glb) = twin {
+        crate::twin::store_twin(store, job.id, &glb).await;
+    }
     let findings = findings_of(&report);
     let cmd = Command::RecordReview {
         item: job.item.as_str().to_string(),
@@ -337,15 +358,15 @@ pub fn findings_of(report: &Report) -> Vec<Finding> {
 }
 
 /// What one job reviews, read from the store before the blocking work starts.
-struct JobInputs {
+pub(crate) struct JobInputs {
     model: Vec<u8>,
     site: Vec<u8>,
     site_sha: Sha256,
-    parcel: String,
+    pub parcel: String,
     place: Option<zhishen_site::Placement>,
 }
 
-async fn job_inputs(store: &Store, job: &ReviewJob) -> Result<JobInputs, String> {
+pub(crate) async fn job_inputs(store: &Store, job: &ReviewJob) -> Result<JobInputs, String> {
     let model = store
         .get_blob(&job.model_sha256)
         .await
@@ -371,8 +392,50 @@ async fn job_inputs(store: &Store, job: &ReviewJob) -> Result<JobInputs, String>
     })
 }
 
-/// Runs one job's review; `Err` is the message the failed job keeps.
-async fn review(store: &Store, job: &ReviewJob) -> Result<Report, String> {
+/// A job's inputs loaded: the model, the site read from its unpacked package (the
+/// directory lives as long as this) and the placement, or why there is none.
+pub(crate) struct Loaded {
+    pub model: zhishen_ifc::Model,
+    pub site: zhishen_site::SiteModel,
+    pub dir: tempfile::TempDir,
+    pub placed: Result<zhishen_site::PlacedBuilding, String>,
+}
+
+/// Loads a job's inputs (blocking); `stage` hears each step. `Err` is the message the
+/// failed job keeps.
+pub(crate) fn load_job(
+    inp: &JobInputs,
+    file: &str,
+    stage: &dyn Fn(&str),
+) -> Result<Loaded, String> {
+    stage("parse+mesh");
+    let model = zhishen_ifc::load_bytes(&inp.model, file)
+        .map_err(|e| format!("模型无法读取 unreadable IFC: {e}"))?;
+    stage("site");
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    site_package::unpack(&inp.site, dir.path(), Default::default()).map_err(|e| e.to_string())?;
+    let site = zhishen_site::load_with(dir.path(), &site_options(false))
+        .map_err(|e| format!("场地数据无法读取 site package {}: {e}", inp.site_sha))?;
+    refuse_incomplete(&site).map_err(|e| e.to_string())?;
+    stage("place");
+    let placed = zhishen_site::place(&model, &site.crs, inp.place).map_err(|e| e.to_string());
+    Ok(Loaded {
+        model,
+        site,
+        dir,
+        placed,
+    })
+}
+
+/// A job's report and, when it could be built, its twin scene (GLB).
+struct Reviewed {
+    report: Report,
+    twin: Option<Vec<u8>>,
+}
+
+/// Runs one job's review; `Err` is the message the failed job keeps. A twin that
+/// cannot be built leaves `twin` empty and never fails the review.
+async fn review(store: &Store, job: &ReviewJob) -> Result<Reviewed, String> {
     let inp = job_inputs(store, job).await?;
     let file = format!("blob:{}", job.model_sha256);
     let sha = job.model_sha256.clone();
@@ -385,20 +448,9 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Report, String> {
             tracing::warn!(job = id, error = %e, "review stage not recorded");
         }
     };
-    tokio::task::spawn_blocking(move || -> Result<Report, String> {
+    tokio::task::spawn_blocking(move || -> Result<Reviewed, String> {
         let profiles = profiles(&[]).map_err(|e| format!("profiles: {e}"))?;
-        stage("parse+mesh");
-        let model = zhishen_ifc::load_bytes(&inp.model, &file)
-            .map_err(|e| format!("模型无法读取 unreadable IFC: {e}"))?;
-        stage("site");
-        let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-        site_package::unpack(&inp.site, dir.path(), Default::default())
-            .map_err(|e| e.to_string())?;
-        let site = zhishen_site::load_with(dir.path(), &site_options(false))
-            .map_err(|e| format!("场地数据无法读取 site package {}: {e}", inp.site_sha))?;
-        refuse_incomplete(&site).map_err(|e| e.to_string())?;
-        stage("place");
-        let placed = zhishen_site::place(&model, &site.crs, inp.place).map_err(|e| e.to_string());
+        let l = load_job(&inp, &file, &stage)?;
         stage("check");
         let inputs = review_inputs(
             FileRef {
@@ -406,8 +458,8 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Report, String> {
                 sha256: sha.as_str().to_string(),
                 bytes: inp.model.len() as u64,
             },
-            &site,
-            dir.path(),
+            &l.site,
+            l.dir.path(),
             InputsCtx {
                 profiles: &profiles,
                 parcel: &inp.parcel,
@@ -416,16 +468,18 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Report, String> {
             },
         )
         .map_err(|e| e.to_string())?;
-        zhishen_rules::review(ReviewInput {
-            model: &model,
-            site: &site,
+        let report = zhishen_rules::review(ReviewInput {
+            model: &l.model,
+            site: &l.site,
             parcel_id: &inp.parcel,
-            placed,
+            placed: l.placed.clone(),
             declared_use: declared_use.as_deref(),
             profiles: &profiles,
             inputs,
         })
-        .map_err(|e| format!("审查无法进行 review failed: {e}"))
+        .map_err(|e| format!("审查无法进行 review failed: {e}"))?;
+        let twin = crate::twin::job_twin(id, &l, &inp.parcel, &report);
+        Ok(Reviewed { report, twin })
     })
     .await
     .map_err(|e| format!("审查任务中断 review task aborted: {e}"))?

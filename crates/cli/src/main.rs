@@ -13,6 +13,7 @@ mod case;
 mod check;
 mod drive;
 mod licence;
+mod render;
 mod review;
 mod serve;
 mod table;
@@ -61,6 +62,8 @@ enum Cmd {
     Case(case::CaseArgs),
     /// Tamper-evident audit log 审计日志: verify, checkpoint.
     Audit(audit::AuditArgs),
+    /// A snapshot 快照 of a review's twin as PNG (plan, axo or finding:N).
+    Render(render::RenderArgs),
     /// Serve the service 服务: pages for every role, the JSON API, sign-in, workers.
     Serve(serve::ServeArgs),
     /// Users 用户: create, issue API tokens, print a TOTP code.
@@ -143,6 +146,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Calendar { cmd } => calendar::run(cmd),
         Cmd::Case(a) => case::run(a),
         Cmd::Audit(a) => audit::run(a),
+        Cmd::Render(a) => render::run(a),
         Cmd::Serve(a) => serve::serve(a),
         Cmd::User { cmd } => serve::user(cmd),
         Cmd::Check(a) => check::run(a),

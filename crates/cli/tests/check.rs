@@ -222,3 +222,146 @@ fn unplaced_model_is_never_a_pass() {
         c["explanation"]["en"]
     );
 }
+
+/// `zhishen render` on a failing setback of the demo district (P5: 4 m from the 长江大道
+/// red line where 10 m is required): the finding's snapshot shows the footprint in the
+/// violation colour, the red line and the measured segment where the twin's geometry
+/// puts them. Colours are compared by hue, so any driver (lavapipe, llvmpipe) passes.
+#[test]
+fn render_snapshot_of_a_failing_setback_shows_footprint_red_line_and_segment() {
+    use glam::Vec3;
+    use zhishen_render::format::{palette, Layer, Mark};
+    let dir = tempfile::tempdir().unwrap();
+    let (png, glb) = (dir.path().join("f.png"), dir.path().join("t.glb"));
+    let render = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_zhishen"))
+            .current_dir(root())
+            .arg("render")
+            .args(args)
+            .arg("--out")
+            .arg(&png)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // The review and its twin from files, then the finding's view from the GLB.
+    let glb_s = glb.to_str().unwrap();
+    render(
+        &[
+            "--model",
+            TALL,
+            "--site",
+            "datasets/district",
+            "--parcel",
+            "DK-07",
+        ]
+        .iter()
+        .chain(&[
+            "--place",
+            "528580,3386631.98,0",
+            "--use",
+            "商业",
+            "--glb-out",
+            glb_s,
+        ])
+        .copied()
+        .collect::<Vec<_>>(),
+    );
+    let scene = zhishen_render::TwinScene::from_glb(&std::fs::read(&glb).unwrap()).unwrap();
+    let checks: Vec<&str> = scene
+        .meta
+        .findings
+        .iter()
+        .map(|f| f.check.as_str())
+        .collect();
+    assert_eq!(
+        checks,
+        ["setback_road"],
+        "the demo expects this one failure"
+    );
+    let f = &scene.meta.findings[0];
+    assert_eq!(f.mark, Mark::Fail);
+    render(&["--glb", glb_s, "--view", "finding:1", "--size", "960x640"]);
+    let img = image(&std::fs::read(&png).unwrap());
+    let index = zhishen_render::index::SceneIndex::new(&scene);
+    let cam =
+        zhishen_render::Camera::for_view(&index, &scene, zhishen_render::ViewSpec::Finding(1), 1.5)
+            .unwrap();
+    let px = |p: Vec3| {
+        let (x, y, on) = cam.project(p, 960.0, 640.0);
+        assert!(on, "{p} off screen");
+        let i = 4 * (y as usize * 960 + x as usize);
+        [img[i], img[i + 1], img[i + 2]]
+    };
+    let hue = |c: [u8; 3], want: [f32; 4]| {
+        let v = Vec3::new(c[0] as f32, c[1] as f32, c[2] as f32);
+        v.length() > 40.0
+            && v.normalize()
+                .dot(Vec3::new(want[0], want[1], want[2]).normalize())
+                > 0.98
+    };
+    // The failing element, in the violation colour where its box says.
+    let node = scene
+        .nodes
+        .iter()
+        .position(|n| n.info.global_id.as_ref() == Some(&f.elements[0]))
+        .unwrap();
+    let b = index.node_boxes[node];
+    assert!(hue(
+        px(Vec3::new(b.center().x, b.max.y, b.center().z)),
+        palette::FAIL
+    ));
+    // The measured segment, at its middle.
+    let mid = Vec3::from(f.label_at.unwrap());
+    assert!(
+        hue(px(mid), palette::EVIDENCE),
+        "segment middle {:?}",
+        px(mid)
+    );
+    // Its ends: the evidence vertices farthest from the middle, on the ground plane.
+    let ev = scene
+        .nodes
+        .iter()
+        .find(|n| n.info.layer == Some(Layer::Evidence) && n.info.findings == [1])
+        .unwrap();
+    let t = Vec3::from(ev.translation);
+    let flat = |p: Vec3| Vec3::new(p.x, 0.0, p.z);
+    let far = scene.meshes[ev.mesh]
+        .positions
+        .iter()
+        .map(|p| flat(Vec3::from(*p) + t - mid))
+        .max_by(|a, b| a.length().total_cmp(&b.length()))
+        .unwrap();
+    // The end on the red line is the one away from the building.
+    let centre = flat(b.center() - mid);
+    let half = if far.dot(centre) > 0.0 { -far } else { far };
+    let end = flat(mid) + half;
+    // The red line runs across the segment there: 3 m either side of the end, within
+    // 1.5 m of it along the segment (the end vertices carry the ribbon and post widths).
+    let (along, across) = (
+        half.normalize(),
+        Vec3::new(-half.z, 0.0, half.x).normalize(),
+    );
+    for side in [-3.0f32, 3.0] {
+        let red = (-30..=30).any(|k| {
+            let p = end + across * side + along * (k as f32 * 0.05) + Vec3::new(0.0, 0.12, 0.0);
+            hue(px(p), palette::RED_LINE)
+        });
+        assert!(red, "no red line 3 m beside the segment's end {end}");
+    }
+    // And not everywhere: the middle of the segment's side, 3 m off, is not red.
+    assert!(!hue(px(flat(mid) + across * 3.0), palette::RED_LINE));
+}
+
+/// The PNG's RGBA bytes (8-bit RGBA, as the renderer writes it).
+fn image(png_bytes: &[u8]) -> Vec<u8> {
+    let dec = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    r.next_frame(&mut buf).unwrap();
+    buf
+}

@@ -130,7 +130,7 @@ pub mod palette {
     pub const UNVERIFIABLE: [f32; 4] = [1.0, 0.62, 0.0, 1.0];
     pub const SELECTED: [f32; 4] = [0.10, 0.55, 1.0, 1.0];
     pub const GROUND: [f32; 4] = [0.86, 0.88, 0.84, 1.0];
-    pub const PARCEL: [f32; 4] = [0.20, 0.62, 0.30, 1.0];
+    pub const PARCEL: [f32; 4] = [0.74, 0.87, 0.70, 1.0];
     pub const RED_LINE: [f32; 4] = [1.0, 0.0, 0.0, 1.0];
     pub const BLUE_LINE: [f32; 4] = [0.10, 0.35, 0.95, 1.0];
     pub const GREEN_LINE: [f32; 4] = [0.05, 0.60, 0.10, 1.0];
@@ -139,7 +139,7 @@ pub mod palette {
     pub const CONTROL_LINE: [f32; 4] = [0.0, 0.55, 0.85, 1.0];
     pub const HEIGHT_ZONE: [f32; 4] = [0.20, 0.60, 0.95, 0.16];
     pub const EXISTING: [f32; 4] = [0.62, 0.60, 0.57, 1.0];
-    pub const GREEN_AREA: [f32; 4] = [0.55, 0.80, 0.45, 1.0];
+    pub const GREEN_AREA: [f32; 4] = [0.50, 0.76, 0.42, 1.0];
     /// The measured segment of a finding.
     pub const EVIDENCE: [f32; 4] = [1.0, 0.85, 0.0, 1.0];
 }
@@ -148,6 +148,8 @@ pub mod palette {
 pub fn colour(layer: Layer, mark: Mark) -> [f32; 4] {
     use palette::*;
     match (layer, mark) {
+        // Evidence keeps its own colour: it must stand out against the violating element.
+        (Layer::Evidence, _) => EVIDENCE,
         (_, Mark::Fail) => FAIL,
         (_, Mark::Unverifiable) => UNVERIFIABLE,
         (Layer::Building, _) => ELEMENT,
@@ -162,7 +164,6 @@ pub fn colour(layer: Layer, mark: Mark) -> [f32; 4] {
         (Layer::HeightZone, _) => HEIGHT_ZONE,
         (Layer::ExistingBuilding, _) => EXISTING,
         (Layer::GreenArea, _) => GREEN_AREA,
-        (Layer::Evidence, _) => EVIDENCE,
     }
 }
 

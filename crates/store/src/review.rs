@@ -54,6 +54,8 @@ pub struct ReviewJob {
     pub declared_use: Option<String>,
     /// The stage a running job is in (migration 0007).
     pub stage: Option<String>,
+    /// SHA-256 of the job's twin scene blob (`zhishen.twin/1` GLB; migration 0008).
+    pub twin_sha256: Option<Sha256>,
 }
 
 /// Inputs of a review besides the model blob and the parcel.
@@ -72,7 +74,7 @@ pub const MAX_REVIEW_ATTEMPTS: i64 = 3;
 /// How long a claimed job may run before another worker may claim it.
 pub const DEFAULT_REVIEW_LEASE_MINUTES: i64 = 10;
 
-const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use, stage";
+const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use, stage, twin_sha256";
 
 fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
     let id: i64 = r.try_get(0)?;
@@ -97,6 +99,7 @@ fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
         placement: r.try_get(10)?,
         declared_use: r.try_get(11)?,
         stage: r.try_get(12)?,
+        twin_sha256: digest(13)?,
     })
 }
 
@@ -106,6 +109,17 @@ impl Store {
         sqlx::query("UPDATE review_job SET stage = $2 WHERE id = $1 AND status = 'running'")
             .bind(id)
             .bind(stage)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Records the twin scene blob of a job (any status: the twin is stored beside the
+    /// report, and a job done before twins existed gets one on first request).
+    pub async fn set_review_twin(&self, id: i64, twin: &Sha256) -> Result<(), StoreError> {
+        sqlx::query("UPDATE review_job SET twin_sha256 = $2 WHERE id = $1")
+            .bind(id)
+            .bind(twin.as_str())
             .execute(self.pool())
             .await?;
         Ok(())
