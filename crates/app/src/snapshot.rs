@@ -9,6 +9,7 @@ use crate::AppError;
 use std::sync::{Mutex, OnceLock};
 use zhishen_render::snapshot::{Headless, RenderError};
 use zhishen_render::{TwinScene, ViewSpec};
+use zhishen_report::Pictures;
 
 /// Default snapshot size: large enough to read a setback, small enough to embed.
 pub const SIZE: (u32, u32) = (960, 640);
@@ -52,16 +53,9 @@ pub fn render_png(
     })
 }
 
-/// The pictures a report carries: the plan, and one per finding by its number.
-#[derive(Debug, Clone, Default)]
-pub struct ReportPictures {
-    pub plan: Option<Vec<u8>>,
-    pub findings: Vec<(usize, Vec<u8>)>,
-}
-
-/// Renders the plan and every finding of a twin. A view that fails is left out with
-/// a warning; the report is still written, without that picture.
-pub fn report_pictures(scene: &TwinScene, size: (u32, u32)) -> ReportPictures {
+/// Renders the plan and every finding of a twin for a report. A view that fails is
+/// left out with a warning; the report is still written, without that picture.
+pub fn report_pictures(scene: &TwinScene, size: (u32, u32)) -> Pictures {
     let one = |v| match render_png(scene, v, size) {
         Ok(png) => Some(png),
         Err(e) => {
@@ -69,7 +63,7 @@ pub fn report_pictures(scene: &TwinScene, size: (u32, u32)) -> ReportPictures {
             None
         }
     };
-    ReportPictures {
+    Pictures {
         plan: one(ViewSpec::Plan),
         findings: scene
             .meta

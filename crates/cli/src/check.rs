@@ -45,6 +45,33 @@ pub struct CheckArgs {
     /// Read site.toml paths that are absolute or leave the package (refused by default).
     #[arg(long)]
     pub allow_outside_paths: bool,
+    /// HTML and BCF: leave out the twin's snapshots (plan and one per finding), which
+    /// are otherwise rendered headless and embedded.
+    #[arg(long)]
+    pub no_snapshots: bool,
+}
+
+/// The review, and for HTML and BCF the twin's snapshots (a twin that cannot be built
+/// or drawn is named on stderr and the report is written without pictures).
+fn review(
+    req: &CheckRequest,
+    a: &CheckArgs,
+) -> Result<(zhishen_rules::Report, Option<zhishen_rules::Pictures>)> {
+    if matches!(a.format, Format::Json) || a.no_snapshots {
+        return Ok((zhishen_app::review::check(req)?, None));
+    }
+    let t = zhishen_app::twin::twin_for_check(req)?;
+    let pictures = match zhishen_app::snapshot::scene(&t.glb) {
+        Ok(scene) => Some(zhishen_app::snapshot::report_pictures(
+            &scene,
+            zhishen_app::snapshot::SIZE,
+        )),
+        Err(e) => {
+            eprintln!("注意 warning: 快照不可用 no snapshots: {e}");
+            None
+        }
+    };
+    Ok((t.report, pictures))
 }
 
 pub fn run(a: CheckArgs) -> Result<ExitCode> {
@@ -54,7 +81,7 @@ pub fn run(a: CheckArgs) -> Result<ExitCode> {
         )
         .into());
     }
-    let report = zhishen_app::review::check(&CheckRequest {
+    let req = CheckRequest {
         model: a.model.clone(),
         site: a.site.clone(),
         parcel: a.parcel.clone(),
@@ -62,17 +89,29 @@ pub fn run(a: CheckArgs) -> Result<ExitCode> {
         place: a.place.clone(),
         declared_use: a.declared_use.clone(),
         allow_outside_paths: a.allow_outside_paths,
-    })?;
+    };
+    let (report, pictures) = review(&req, &a)?;
+    let pictures = pictures.as_ref();
     let bytes: Vec<u8> = match a.format {
         Format::Json => {
             let mut v = serde_json::to_vec_pretty(&report)?;
             v.push(b'\n');
             v
         }
-        Format::Html => zhishen_rules::html::to_html(&report).into_bytes(),
+        Format::Html => {
+            let opts = zhishen_rules::html::HtmlOptions {
+                pictures,
+                ..Default::default()
+            };
+            zhishen_rules::html::to_html_with(&report, &opts).into_bytes()
+        }
         Format::Bcf => {
             let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            zhishen_rules::bcf::to_bcf(&report, &now, "zhishen")?
+            let opts = zhishen_rules::bcf::BcfOptions {
+                pictures,
+                ..Default::default()
+            };
+            zhishen_rules::bcf::to_bcf_with(&report, &now, "zhishen", &opts)?
         }
     };
     match &a.out {

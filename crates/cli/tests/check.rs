@@ -102,6 +102,12 @@ fn html_and_bcf_files() {
     assert_eq!(code, 1, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<svg") && page.contains("height_planning"));
+    // The twin's snapshots are embedded: the plan and the failed height check's view.
+    assert!(page.contains("id=\"snapshot-plan\"><img class=\"snapshot\" alt=\"plan\" src=\"data:image/png;base64,iVBOR"));
+    assert!(
+        page.contains("id=\"snapshot-1\"><img"),
+        "finding 1 has its snapshot"
+    );
     let (code, _, err) = check(
         &[
             &base[..],
@@ -112,6 +118,12 @@ fn html_and_bcf_files() {
     assert_eq!(code, 1, "{err}");
     let bytes = std::fs::read(&bcf).unwrap();
     assert_eq!(&bytes[..2], b"PK", "a zip archive");
+    // Each topic carries its finding's snapshot as a PNG.
+    let snapshots = bytes.windows(13).filter(|w| w == b"/snapshot.png").count();
+    assert!(
+        snapshots >= 2,
+        "snapshot.png named in the zip's local and central headers"
+    );
     // BCF needs a file.
     let (code, _, err) = check(&[&base[..], &["--format", "bcf"]].concat());
     assert_eq!(code, 2);

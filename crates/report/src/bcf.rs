@@ -7,7 +7,10 @@
 //! (buildingSMART BCF-XML, release 2.1). GUIDs are derived from the report, so the same report
 //! always gives the same bytes. Documented in `docs/report-html-bcf.md`.
 
-use crate::html::{clause_text, esc, limit_text, measured_vs_limit, model_name, value_text};
+use crate::html::{
+    clause_text, esc, finding_number, limit_text, measured_vs_limit, model_name, twin_finding_url,
+    value_text,
+};
 use crate::report::{CheckResult, Report, Status};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -36,6 +39,16 @@ pub enum BcfError {
     Io(#[from] std::io::Error),
 }
 
+/// What the topics may link beyond the archive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BcfOptions<'a> {
+    /// The review's digital twin as an absolute URL (BCF is read outside the service):
+    /// each topic's `ReferenceLink` opens its finding there (`#f=N`).
+    pub twin_url: Option<&'a str>,
+    /// Snapshots of the twin: a topic whose finding has one carries it as `snapshot.png`.
+    pub pictures: Option<&'a crate::Pictures>,
+}
+
 /// Renders the failed checks of `report` as a BCF 2.1 archive (zip bytes).
 ///
 /// `created` is the topics' CreationDate (ISO 8601 date-time, e.g. `2026-11-27T09:30:00Z` or
@@ -43,6 +56,16 @@ pub enum BcfError {
 /// CLI passes the time of the run. Element GlobalIds that are not 22-character IFC GUIDs are
 /// left out of the selection (and named in the topic description).
 pub fn to_bcf(report: &Report, created: &str, author: &str) -> Result<Vec<u8>, BcfError> {
+    to_bcf_with(report, created, author, &BcfOptions::default())
+}
+
+/// [`to_bcf`] with links (a topic's `ReferenceLink` to the finding in the twin).
+pub fn to_bcf_with(
+    report: &Report,
+    created: &str,
+    author: &str,
+    opts: &BcfOptions<'_>,
+) -> Result<Vec<u8>, BcfError> {
     if !is_xml_datetime(created) {
         return Err(BcfError::BadDate(created.to_string()));
     }
@@ -52,21 +75,40 @@ pub fn to_bcf(report: &Report, created: &str, author: &str) -> Result<Vec<u8>, B
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // No timestamps in the entries (the zip crate's default is 1980-01-01), so the bytes
     // depend on the report and the arguments only.
-    let opts = zip::write::SimpleFileOptions::default()
+    let file = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o644);
-    zip.start_file("bcf.version", opts)?;
+    zip.start_file("bcf.version", file)?;
     zip.write_all(version_xml().as_bytes())?;
     for (index, check) in failed(report).enumerate() {
         let topic = topic_guid(report, &check.id);
         let viewpoint = viewpoint_guid(report, &check.id);
-        zip.add_directory(format!("{topic}/"), opts)?;
-        zip.start_file(format!("{topic}/markup.bcf"), opts)?;
-        zip.write_all(
-            markup_xml(report, check, index, &topic, &viewpoint, created, author).as_bytes(),
-        )?;
-        zip.start_file(format!("{topic}/viewpoint.bcfv"), opts)?;
+        zip.add_directory(format!("{topic}/"), file)?;
+        let link = opts
+            .twin_url
+            .zip(finding_number(report, &check.id))
+            .map(|(url, n)| twin_finding_url(url, n));
+        let snapshot = opts
+            .pictures
+            .zip(finding_number(report, &check.id))
+            .and_then(|(p, n)| p.findings.get(&n));
+        zip.start_file(format!("{topic}/markup.bcf"), file)?;
+        let ids = TopicIds {
+            index,
+            topic: &topic,
+            viewpoint: &viewpoint,
+            link: link.as_deref(),
+            snapshot: snapshot.is_some(),
+        };
+        zip.write_all(markup_xml(report, check, &ids, created, author).as_bytes())?;
+        zip.start_file(format!("{topic}/viewpoint.bcfv"), file)?;
         zip.write_all(viewpoint_xml(check, &viewpoint).as_bytes())?;
+        if let Some(png) = snapshot {
+            // Stored, not deflated: PNG is compressed already.
+            let stored = file.compression_method(zip::CompressionMethod::Stored);
+            zip.start_file(format!("{topic}/snapshot.png"), stored)?;
+            zip.write_all(png)?;
+        }
     }
     Ok(zip.finish()?.into_inner())
 }
@@ -251,15 +293,31 @@ fn topic_description(report: &Report, c: &CheckResult, skipped: &[&str]) -> Stri
     d
 }
 
+/// Where a topic sits: its number, GUIDs and the twin link.
+struct TopicIds<'a> {
+    index: usize,
+    topic: &'a str,
+    viewpoint: &'a str,
+    /// `ReferenceLink`: the finding in the review's twin.
+    link: Option<&'a str>,
+    /// The topic has a `snapshot.png`.
+    snapshot: bool,
+}
+
 fn markup_xml(
     report: &Report,
     c: &CheckResult,
-    index: usize,
-    topic: &str,
-    viewpoint: &str,
+    ids: &TopicIds<'_>,
     created: &str,
     author: &str,
 ) -> String {
+    let TopicIds {
+        index,
+        topic,
+        viewpoint,
+        link,
+        snapshot,
+    } = *ids;
     let skipped: Vec<&str> = c
         .elements
         .iter()
@@ -287,10 +345,17 @@ fn markup_xml(
         ">\n      <Filename>{}</Filename>\n    </File>\n  </Header>\n",
         esc(&model_name(report))
     );
+    let _ = writeln!(
+        x,
+        "  <Topic Guid=\"{topic}\" TopicType=\"Error\" TopicStatus=\"Open\">"
+    );
+    // BCF 2.1 puts ReferenceLink first in a Topic, before Title.
+    if let Some(l) = link {
+        let _ = writeln!(x, "    <ReferenceLink>{}</ReferenceLink>", esc(l));
+    }
     let _ = write!(
         x,
-        "  <Topic Guid=\"{topic}\" TopicType=\"Error\" TopicStatus=\"Open\">\n\
-         \x20   <Title>{}</Title>\n\
+        "    <Title>{}</Title>\n\
          \x20   <Index>{}</Index>\n\
          \x20   <Labels>{}</Labels>\n",
         esc(&topic_title(c)),
@@ -307,11 +372,16 @@ fn markup_xml(
          \x20   <Description>{}</Description>\n\
          \x20 </Topic>\n\
          \x20 <Viewpoints Guid=\"{viewpoint}\">\n\
-         \x20   <Viewpoint>viewpoint.bcfv</Viewpoint>\n\
+         \x20   <Viewpoint>viewpoint.bcfv</Viewpoint>\n{shot}\
          \x20 </Viewpoints>\n</Markup>\n",
         esc(created),
         esc(author),
-        esc(&topic_description(report, c, &skipped))
+        esc(&topic_description(report, c, &skipped)),
+        shot = if snapshot {
+            "    <Snapshot>snapshot.png</Snapshot>\n"
+        } else {
+            ""
+        }
     );
     x
 }
@@ -491,5 +561,113 @@ mod tests {
         assert!((cam.up[2] - 2.0 / 6f64.sqrt()).abs() < 1e-12);
         assert!(camera_for_bbox(&[1.0, 0.0, 0.0, 0.0, 1.0, 1.0]).is_none());
         assert!(camera_for_bbox(&[f64::NAN, 0.0, 0.0, 1.0, 1.0, 1.0]).is_none());
+    }
+}
+
+#[cfg(test)]
+mod twin_link_tests {
+    use super::*;
+    use crate::html::{to_html, HtmlOptions};
+
+    fn markups(zip_bytes: &[u8]) -> Vec<String> {
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
+        let mut out = Vec::new();
+        for i in 0..z.len() {
+            let mut f = z.by_index(i).unwrap();
+            if f.name().unwrap().ends_with("markup.bcf") {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn topics_link_their_finding_in_the_twin_before_the_title() {
+        let r = crate::html::twin_link_tests::sample();
+        let t = "2026-11-27T09:30:00Z";
+        let plain = to_bcf(&r, t, "a").unwrap();
+        assert!(markups(&plain).iter().all(|m| !m.contains("ReferenceLink")));
+        let opts = BcfOptions {
+            twin_url: Some("https://zs.example/twin/7"),
+            ..Default::default()
+        };
+        let linked = to_bcf_with(&r, t, "a", &opts).unwrap();
+        let ms = markups(&linked);
+        // Topics are the failed checks only; their twin numbers count unverifiables too.
+        assert_eq!(ms.len(), 2);
+        let mut links: Vec<String> = ms
+            .iter()
+            .map(|m| {
+                let at = m.find("<ReferenceLink>").expect("a link");
+                assert!(at < m.find("<Title>").unwrap(), "ReferenceLink comes first");
+                m[at + 15..].split('<').next().unwrap().to_string()
+            })
+            .collect();
+        links.sort();
+        assert_eq!(
+            links,
+            [
+                "https://zs.example/twin/7#f=1",
+                "https://zs.example/twin/7#f=3"
+            ]
+        );
+        // The HTML default is unchanged by the option's existence.
+        assert_eq!(
+            to_html(&r),
+            crate::html::to_html_with(&r, &HtmlOptions::default())
+        );
+    }
+}
+
+#[cfg(test)]
+mod picture_tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn topics_with_a_picture_carry_snapshot_png_and_name_it() {
+        let r = crate::html::twin_link_tests::sample();
+        let mut pictures = crate::Pictures::default();
+        // Finding 1 has a picture; the other failed check's finding has none.
+        pictures.findings.insert(1, b"\x89PNG-one".to_vec());
+        let opts = BcfOptions {
+            pictures: Some(&pictures),
+            ..Default::default()
+        };
+        let bytes = to_bcf_with(&r, "2026-11-27T09:30:00Z", "a", &opts).unwrap();
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let names: Vec<String> = z.file_names().map(|n| n.unwrap().to_string()).collect();
+        let shots: Vec<&String> = names
+            .iter()
+            .filter(|n| n.ends_with("/snapshot.png"))
+            .collect();
+        assert_eq!(shots.len(), 1, "{names:?}");
+        let mut png = Vec::new();
+        z.by_name(shots[0]).unwrap().read_to_end(&mut png).unwrap();
+        assert_eq!(png, b"\x89PNG-one");
+        let topic = shots[0].trim_end_matches("/snapshot.png");
+        let mut with = String::new();
+        z.by_name(&format!("{topic}/markup.bcf"))
+            .unwrap()
+            .read_to_string(&mut with)
+            .unwrap();
+        assert!(with.contains(
+            "<Viewpoint>viewpoint.bcfv</Viewpoint>\n    <Snapshot>snapshot.png</Snapshot>"
+        ));
+        let other = names
+            .iter()
+            .find(|n| n.ends_with("markup.bcf") && !n.starts_with(topic))
+            .unwrap();
+        let mut without = String::new();
+        z.by_name(other)
+            .unwrap()
+            .read_to_string(&mut without)
+            .unwrap();
+        assert!(
+            !without.contains("Snapshot"),
+            "a topic without a picture names none"
+        );
     }
 }

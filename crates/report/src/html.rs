@@ -132,6 +132,23 @@ pub(crate) fn clause_text(c: &CheckResult) -> Option<String> {
     Some(format!("{} · {} ({})", cit.clause, cit.profile, cit.level))
 }
 
+/// The number of a check's finding in the review's digital twin (`zhishen.twin/1`, the
+/// viewer's `#f=N`): the checks that failed or could not be verified, numbered from 1 in
+/// report order — the order the case records them in. `None` for any other check.
+pub fn finding_number(report: &Report, check_id: &str) -> Option<usize> {
+    report
+        .checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Unverifiable))
+        .position(|c| c.id == check_id)
+        .map(|i| i + 1)
+}
+
+/// The twin link of one finding: `<twin_url>#f=N`.
+pub fn twin_finding_url(twin_url: &str, number: usize) -> String {
+    format!("{twin_url}#f={number}")
+}
+
 /// The model's file name as the report names it (inputs first, then the building).
 pub(crate) fn model_name(report: &Report) -> String {
     report
@@ -181,10 +198,28 @@ tr.r-unverifiable td { background: #fffaf3; }
 .sw { display:inline-block; width: 22px; height: 12px; vertical-align: middle; margin-right: 4px;
   border: 1px solid #757575; }
 footer { margin-top: 32px; color:#757575; font-size: 12px; }
+img.snapshot { max-width: 100%; border: 1px solid #ccc; }
+figure { margin: 12px 0; }
 "#;
+
+/// What the page may link beyond itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HtmlOptions<'a> {
+    /// The review's digital twin (`/twin/7`, or an absolute URL): linked from the header,
+    /// and every finding to its place in it (`#f=N`, [`finding_number`]). `None`: the page
+    /// links nothing (a report saved or e-mailed stands alone).
+    pub twin_url: Option<&'a str>,
+    /// Snapshots of the twin, embedded as `data:` images (the page stays one file).
+    pub pictures: Option<&'a crate::Pictures>,
+}
 
 /// Renders the report as one self-contained bilingual HTML page.
 pub fn to_html(report: &Report) -> String {
+    to_html_with(report, &HtmlOptions::default())
+}
+
+/// [`to_html`] with links (the server's report page passes the twin of the review).
+pub fn to_html_with(report: &Report, opts: &HtmlOptions<'_>) -> String {
     let mut h = String::with_capacity(32 * 1024);
     let model = model_name(report);
     let parcel = &report.inputs.parcel;
@@ -219,9 +254,19 @@ pub fn to_html(report: &Report) -> String {
             .unwrap_or_default(),
         esc(&model)
     );
+    if let Some(url) = opts.twin_url {
+        let _ = writeln!(
+            h,
+            "<p class=\"sub\"><a id=\"twin-link\" href=\"{}\">三维孪生<span class=\"en\">Digital twin</span></a></p>",
+            esc(url)
+        );
+    }
     summary_section(&mut h, report);
-    plan_section(&mut h, report);
-    checks_section(&mut h, report);
+    plan_section(&mut h, report, opts.pictures);
+    checks_section(&mut h, report, opts.twin_url);
+    if let Some(p) = opts.pictures {
+        snapshots_section(&mut h, report, p);
+    }
     building_section(&mut h, report);
     parcel_section(&mut h, report);
     inputs_section(&mut h, report);
@@ -300,7 +345,7 @@ fn summary_section(h: &mut String, report: &Report) {
     );
 }
 
-fn checks_section(h: &mut String, report: &Report) {
+fn checks_section(h: &mut String, report: &Report, twin_url: Option<&str>) {
     h.push_str(
         "<section id=\"checks\">\n<h2>审查项<span class=\"en\">Checks</span></h2>\n<table>\n\
          <thead><tr><th>编号<span class=\"en\">ID</span></th><th>审查项<span class=\"en\">Check</span></th>\
@@ -336,9 +381,16 @@ fn checks_section(h: &mut String, report: &Report) {
             }
             None => "—".into(),
         };
+        let twin = match (twin_url, finding_number(report, &c.id)) {
+            (Some(url), Some(n)) => format!(
+                "<br/><a class=\"twin\" href=\"{}\">三维<span class=\"en\">3D</span></a>",
+                esc(&twin_finding_url(url, n))
+            ),
+            _ => String::new(),
+        };
         let _ = writeln!(
             h,
-            "<tr id=\"check-{id}\" class=\"r-{slug}\"><td class=\"id\"><code>{id}</code></td><td>{title}</td>\
+            "<tr id=\"check-{id}\" class=\"r-{slug}\"><td class=\"id\"><code>{id}</code>{twin}</td><td>{title}</td>\
              <td>{badge}{tol}</td><td class=\"num\">{measured}</td><td class=\"num\">{limit}</td>\
              <td>{unit}</td><td>{clause}</td><td>{expl}</td></tr>",
             id = esc(&c.id),
@@ -1177,8 +1229,54 @@ fn plan(report: &Report) -> Option<(String, String)> {
     Some((svg, format!("<ul class=\"legend\">{legend}</ul>\n")))
 }
 
-fn plan_section(h: &mut String, report: &Report) {
+/// A PNG as an `<img>` with a `data:` URI.
+fn png_img(png: &[u8], alt: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "<img class=\"snapshot\" alt=\"{}\" src=\"data:image/png;base64,{}\"/>",
+        esc(alt),
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+/// One snapshot per finding, captioned with its number, check and measured value.
+fn snapshots_section(h: &mut String, report: &Report, pictures: &crate::Pictures) {
+    if pictures.findings.is_empty() {
+        return;
+    }
+    h.push_str("<section id=\"snapshots\">\n<h2>问题快照<span class=\"en\">Finding snapshots</span></h2>\n");
+    for c in &report.checks {
+        let Some(n) = finding_number(report, &c.id) else {
+            continue;
+        };
+        let Some(png) = pictures.findings.get(&n) else {
+            continue;
+        };
+        let _ = writeln!(
+            h,
+            "<figure id=\"snapshot-{n}\">{}<figcaption>{n}. <code>{}</code> {} — {}</figcaption></figure>",
+            png_img(png, &format!("{n}. {}", c.id)),
+            esc(&c.id),
+            esc(&c.title.zh),
+            esc(&measured_vs_limit(c).unwrap_or_default()),
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+fn plan_section(h: &mut String, report: &Report, pictures: Option<&crate::Pictures>) {
     h.push_str("<section id=\"plan\">\n<h2>总平面示意<span class=\"en\">Plan view</span></h2>\n");
+    if let Some(png) = pictures.and_then(|p| p.plan.as_deref()) {
+        let _ = writeln!(
+            h,
+            "<figure id=\"snapshot-plan\">{}<figcaption>{}</figcaption></figure>",
+            png_img(png, "plan"),
+            bi2(
+                "三维孪生平面快照（紫红色为违规构件，黄色为实测线段）",
+                "Twin plan snapshot (violations magenta, measured segments yellow)"
+            )
+        );
+    }
     match plan(report) {
         Some((svg, legend)) => {
             h.push_str(&svg);
@@ -1249,5 +1347,159 @@ mod tests {
     #[test]
     fn escaping() {
         assert_eq!(esc("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&#39;");
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod twin_link_tests {
+    use super::*;
+    use crate::report::{BuildingInfo, Inputs, ParcelInfo, Summary, Text, Tolerance};
+
+    fn check(id: &str, status: Status) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: Text::new("标题", "Title"),
+            status,
+            measured: Some(4.0),
+            limit: Some(10.0),
+            unit: Unit::M,
+            comparison: Some(Comparison::AtLeast),
+            within_tolerance: false,
+            clause: None,
+            elements: vec!["2O2Fr$t4X7Zf8NOew3FLOH".into()],
+            elements_bbox: Some([0.0, 0.0, 0.0, 1.0, 1.0, 1.0]),
+            evidence: None,
+            explanation: Text::new("说明", "explanation"),
+            details: Value::Null,
+        }
+    }
+
+    /// Four checks: pass, fail, not applicable, unverifiable, fail.
+    pub(crate) fn sample() -> Report {
+        let checks = vec![
+            check("far", Status::Pass),
+            check("setback_road", Status::Fail),
+            check("blue_line", Status::NotApplicable),
+            check("green_ratio", Status::Unverifiable),
+            check("height_planning", Status::Fail),
+        ];
+        Report {
+            schema: crate::report::SCHEMA.into(),
+            site_crs: "EPSG:4547".into(),
+            inputs: Inputs::default(),
+            parcel: ParcelInfo {
+                id: "DK-1".into(),
+                name: None,
+                land_use: None,
+                area_m2: 100.0,
+                conditions: Default::default(),
+                geometry: Value::Null,
+                file: "parcel.gpkg".into(),
+            },
+            building: BuildingInfo {
+                file: "m.ifc".into(),
+                project_global_id: None,
+                schema: "IFC4".into(),
+                placement: "explicit".into(),
+                placement_accuracy: "exact".into(),
+                footprint: None,
+                footprint_below: None,
+                footprint_area_m2: 0.0,
+                base_area_m2: 0.0,
+                parts: vec![],
+                height_m: None,
+                height_method: None,
+                highest_point_m: None,
+                highest_point_abs_m: None,
+                ground_m: None,
+                storeys_above: 0,
+                storeys_below: 0,
+                gfa_m2: None,
+                far_area_m2: None,
+                uses: vec![],
+                warnings: vec![],
+            },
+            tolerance: Tolerance {
+                distance_m: 0.05,
+                area_relative: 0.005,
+            },
+            summary: Summary::default(),
+            checks,
+            context: vec![],
+        }
+    }
+
+    #[test]
+    fn findings_are_numbered_like_the_case_records_them() {
+        let r = sample();
+        assert_eq!(finding_number(&r, "far"), None);
+        assert_eq!(finding_number(&r, "setback_road"), Some(1));
+        assert_eq!(finding_number(&r, "blue_line"), None);
+        assert_eq!(finding_number(&r, "green_ratio"), Some(2));
+        assert_eq!(finding_number(&r, "height_planning"), Some(3));
+        assert_eq!(finding_number(&r, "nope"), None);
+    }
+
+    #[test]
+    fn the_page_links_the_twin_only_when_asked() {
+        let r = sample();
+        let plain = to_html(&r);
+        assert!(!plain.contains("twin"), "no twin link by default");
+        let html = to_html_with(
+            &r,
+            &HtmlOptions {
+                twin_url: Some("/twin/7?a=1&b=<2>"),
+                ..Default::default()
+            },
+        );
+        // Escaped, in the header and on every finding, none on the others.
+        assert!(html.contains("id=\"twin-link\" href=\"/twin/7?a=1&amp;b=&lt;2&gt;\""));
+        assert!(!html.contains("b=<2>"));
+        for (id, n) in [
+            ("setback_road", 1),
+            ("green_ratio", 2),
+            ("height_planning", 3),
+        ] {
+            let row = html
+                .lines()
+                .find(|l| l.contains(&format!("id=\"check-{id}\"")))
+                .unwrap();
+            assert!(row.contains(&format!("&gt;#f={n}\"")), "{id}: {row}");
+        }
+        for id in ["far", "blue_line"] {
+            let row = html
+                .lines()
+                .find(|l| l.contains(&format!("id=\"check-{id}\"")))
+                .unwrap();
+            assert!(!row.contains("class=\"twin\""), "{id}: {row}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod picture_tests {
+    use super::*;
+
+    #[test]
+    fn pictures_are_embedded_as_data_images_with_their_finding() {
+        let r = twin_link_tests::sample();
+        assert!(!to_html(&r).contains("data:image/png"), "none unless given");
+        let mut p = crate::Pictures {
+            plan: Some(vec![1, 2, 3]),
+            ..Default::default()
+        };
+        p.findings.insert(2, vec![4, 5, 6]);
+        let html = to_html_with(
+            &r,
+            &HtmlOptions {
+                pictures: Some(&p),
+                ..Default::default()
+            },
+        );
+        // base64 of [1,2,3] and [4,5,6].
+        assert!(html.contains("id=\"snapshot-plan\"><img class=\"snapshot\" alt=\"plan\" src=\"data:image/png;base64,AQID\"/>"));
+        assert!(html.contains("<figure id=\"snapshot-2\"><img class=\"snapshot\" alt=\"2. "));
+        assert!(html.contains("base64,BAUG"));
+        assert!(!html.contains("snapshot-1\""), "finding 1 has no picture");
     }
 }

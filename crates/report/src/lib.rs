@@ -10,3 +10,13 @@ pub mod html;
 pub mod report;
 
 pub use report::{CheckResult, Lang, Report, Status, Text, Unit};
+
+/// PNG snapshots 快照 of the review's digital twin, rendered by the caller (this crate
+/// draws nothing 3-D): the plan view, and one per finding by its number
+/// ([`html::finding_number`]). The HTML report embeds them; BCF topics carry theirs as
+/// `snapshot.png`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pictures {
+    pub plan: Option<Vec<u8>>,
+    pub findings: std::collections::BTreeMap<usize, Vec<u8>>,
+}

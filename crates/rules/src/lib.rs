@@ -15,7 +15,7 @@ pub mod uses;
 
 /// The report types and writers live in `zhishen-report` (no GDAL); re-exported so that
 /// `zhishen_rules::report::…`, `::html` and `::bcf` keep working.
-pub use zhishen_report::{bcf, html, report};
+pub use zhishen_report::{bcf, html, report, Pictures};
 
 use context::Ctx;
 use geo::BoundingRect;
