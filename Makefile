@@ -6,7 +6,7 @@ CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/zhishen
 MODELS := $(wildcard datasets/ifc/*.ifc)
 
-.PHONY: all deps build demo test lint bench clean
+.PHONY: all deps build viewer demo test lint bench clean
 
 all: build
 
@@ -17,11 +17,20 @@ deps:
 build: deps
 	$(CARGO) build --release --locked -p zhishen-cli
 
+# The twin viewer's renderer as wasm (viewer/pkg/, served under /twin-assets/): the wasm32
+# target and wasm-bindgen-cli at the lock file's wasm-bindgen version (scripts/wasm-tools.sh,
+# built once into ~/.cache/zhishen/tools), then the renderer's library and its JS bindings.
+viewer: deps
+	@wb=$$(bash scripts/wasm-tools.sh) && \
+	$(CARGO) build --profile wasm-release --locked --target wasm32-unknown-unknown -p zhishen-render --lib && \
+	$$wb --target web --out-dir viewer/pkg \
+	  $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/zhishen_render.wasm
+
 # The demo: the facts of the demo models, the planning verdicts of the demo district, then
 # the service on 127.0.0.1:8080 with demo users (one per role) and demo cases, until Ctrl-C.
 DEMO_DB ?= out/demo/zhishen-demo.db
 DEMO_ADDR ?= 127.0.0.1:8080
-demo: build
+demo: build viewer
 	@for f in $(MODELS); do \
 	  echo "================================================================"; \
 	  $(BIN) inspect "$$f" || exit $$?; \
@@ -39,21 +48,25 @@ lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(CARGO) clippy --locked -p zhishen-store --all-targets --features s3 -- -D warnings
+	bash scripts/wasm-tools.sh >/dev/null
+	$(CARGO) clippy --locked --target wasm32-unknown-unknown -p zhishen-render --lib -- -D warnings
 
 # The store tests also run against a throwaway PostgreSQL on loopback.
-test: lint
+test: lint viewer
 	@url=$$(bash scripts/pg-test.sh start) || exit 1; \
 	ZHISHEN_TEST_PG_URL=$$url bash scripts/cargo-test.sh; rc=$$?; \
 	bash scripts/pg-test.sh stop; exit $$rc
 
 # Side-by-side benchmark against web-ifc (npm) and IfcOpenShell (pip).
-bench: build
+bench: build viewer
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 $(MODELS)
 	python3 bench/site_bench.py
 	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5
 	bash bench/store_bench.sh
 	bash bench/server_bench.sh $(BIN)
+	$(CARGO) build --release --locked -p zhishen-render --example bench_frames
+	python3 bench/twin_bench.py --zhishen $(BIN) --frames $(CARGO_TARGET_DIR)/release/examples/bench_frames --runs 3
 
 clean:
 	$(CARGO) clean

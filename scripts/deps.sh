@@ -16,6 +16,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The browser end-to-end test of the service drives that chromium through chromedriver.
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# The twin's headless snapshots render natively on Vulkan (lavapipe, Mesa's CPU driver).
+# (The wasm viewer needs no system package: scripts/wasm-tools.sh brings its toolchain.)
+ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei)

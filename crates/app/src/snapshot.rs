@@ -73,3 +73,43 @@ pub fn report_pictures(scene: &TwinScene, size: (u32, u32)) -> Pictures {
             .collect(),
     }
 }
+
+/// Recently rendered report pictures by review job: a job's twin never changes once the
+/// job is done, and rendering them costs a second or more on a software adapter.
+type Recent = Mutex<std::collections::VecDeque<(i64, std::sync::Arc<Pictures>)>>;
+static RECENT: OnceLock<Recent> = OnceLock::new();
+const RECENT_JOBS: usize = 8;
+
+/// The report pictures of a finished review job (its stored twin, rendered once per
+/// process and kept for the last few jobs).
+pub async fn pictures_of_job(
+    store: &zhishen_store::Store,
+    job_id: i64,
+) -> Result<std::sync::Arc<Pictures>, AppError> {
+    let recent = RECENT.get_or_init(Default::default);
+    let cached = |r: &Recent| {
+        r.lock().ok().and_then(|q| {
+            q.iter()
+                .find(|(id, _)| *id == job_id)
+                .map(|(_, p)| p.clone())
+        })
+    };
+    if let Some(p) = cached(recent) {
+        return Ok(p);
+    }
+    let glb = crate::twin::twin_of_job(store, job_id).await?;
+    let pictures = tokio::task::spawn_blocking(move || -> Result<Pictures, AppError> {
+        Ok(report_pictures(&scene(&glb)?, SIZE))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("snapshot task: {e}")))??;
+    let pictures = std::sync::Arc::new(pictures);
+    if let Ok(mut q) = recent.lock() {
+        q.retain(|(id, _)| *id != job_id);
+        q.push_back((job_id, pictures.clone()));
+        while q.len() > RECENT_JOBS {
+            q.pop_front();
+        }
+    }
+    Ok(pictures)
+}

@@ -67,25 +67,27 @@ impl Camera {
         self.distance * (FOV_Y / 2.0).tan()
     }
 
+    /// Reversed depth (near → 1, far → 0; an infinite far plane in perspective): with a
+    /// 32-bit float depth buffer it keeps centimetres apart at district distances, so
+    /// flat layers a few centimetres above each other do not fight.
     pub fn view_proj(&self, aspect: f32) -> Mat4 {
         let aspect = aspect.max(1e-3);
         let view = Mat4::look_at_rh(self.eye(), self.target, self.up());
         let r = self.radius.max(1.0);
         let proj = if self.ortho {
             let h = self.half_height();
+            // Near and far swapped: the reversed mapping.
             Mat4::orthographic_rh(
                 -h * aspect,
                 h * aspect,
                 -h,
                 h,
-                self.distance - 4.0 * r,
                 self.distance + 4.0 * r,
+                self.distance - 4.0 * r,
             )
         } else {
-            let near = (self.distance - 4.0 * r)
-                .max(self.distance * 1e-3)
-                .max(0.05);
-            Mat4::perspective_rh(FOV_Y, aspect, near, self.distance + 4.0 * r)
+            let near = (self.distance * 0.01).clamp(0.05, 10.0);
+            Mat4::perspective_infinite_reverse_rh(FOV_Y, aspect, near)
         };
         proj * view
     }
@@ -95,8 +97,9 @@ impl Camera {
         let inv = self.view_proj(width / height).inverse();
         let nx = 2.0 * x / width - 1.0;
         let ny = 1.0 - 2.0 * y / height;
-        let a = inv * glam::Vec4::new(nx, ny, 0.0, 1.0);
-        let b = inv * glam::Vec4::new(nx, ny, 1.0, 1.0);
+        // Depth 1 is the near plane, 0.5 lies beyond it (0 is at infinity).
+        let a = inv * glam::Vec4::new(nx, ny, 1.0, 1.0);
+        let b = inv * glam::Vec4::new(nx, ny, 0.5, 1.0);
         let (a, b) = (a.xyz() / a.w, b.xyz() / b.w);
         (a, (b - a).normalize_or_zero())
     }

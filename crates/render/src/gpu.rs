@@ -324,7 +324,7 @@ impl Renderer {
                 depth_stencil_attachment: Some(wgpu::RenderPassDepthStencilAttachment {
                     view: depth,
                     depth_ops: Some(wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(1.0),
+                        load: wgpu::LoadOp::Clear(0.0),
                         store: wgpu::StoreOp::Store,
                     }),
                     stencil_ops: None,
@@ -397,10 +397,11 @@ fn pipeline(
         depth_stencil: Some(wgpu::DepthStencilState {
             format: DEPTH,
             depth_write_enabled: Some(!translucent),
+            // Reversed depth (camera.rs): nearer is greater.
             depth_compare: Some(if translucent {
-                wgpu::CompareFunction::LessEqual
+                wgpu::CompareFunction::GreaterEqual
             } else {
-                wgpu::CompareFunction::Less
+                wgpu::CompareFunction::Greater
             }),
             stencil: Default::default(),
             bias: Default::default(),

@@ -26,9 +26,15 @@ fn rgba(c: [f32; 4]) -> [u8; 4] {
 }
 
 impl ViewState {
-    /// Whether a node can be seen and picked.
+    /// Whether a node can be seen.
     pub fn visible(&self, scene: &TwinScene, i: usize) -> bool {
         self.state_of(scene, i)[3] > 0
+    }
+
+    /// Whether a click can select a node: drawn opaque. A see-through height zone or an
+    /// x-rayed wall lets the click through to what is behind it.
+    pub fn pickable(&self, scene: &TwinScene, i: usize) -> bool {
+        self.state_of(scene, i)[3] == 255
     }
 
     pub fn state_of(&self, scene: &TwinScene, i: usize) -> [u8; 4] {
@@ -133,6 +139,14 @@ mod tests {
         v.xray = false;
         v.storey = Some("S2".into());
         assert_eq!(v.state_of(&s, 0)[3], GHOST);
+        assert!(
+            v.visible(&s, 0) && !v.pickable(&s, 0),
+            "dimmed: seen, not picked"
+        );
+        assert!(
+            v.visible(&s, 3) && !v.pickable(&s, 3),
+            "a height zone is clicked through"
+        );
         v.isolate = true;
         assert!(!v.visible(&s, 0) && v.visible(&s, 1) && v.visible(&s, 2));
         v.hidden_layers.insert(Layer::RoadRedLine);

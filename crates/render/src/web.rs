@@ -146,8 +146,9 @@ impl Viewer {
         self.redraw || self.flight.is_some()
     }
 
-    /// Draws one frame (and advances a fly-to).
-    pub fn render(&mut self) -> Result<(), JsValue> {
+    /// Draws one frame (and advances a fly-to). `false` when the canvas had no frame
+    /// to give (resized or lost): ask again on the next animation frame.
+    pub fn render(&mut self) -> Result<bool, JsValue> {
         if let Some((from, to, step)) = self.flight.take() {
             let step = step + 1;
             self.cam = from.lerp(&to, step as f32 / FLIGHT_FRAMES as f32);
@@ -166,9 +167,13 @@ impl Viewer {
             | wgpu::CurrentSurfaceTexture::Suboptimal(t) => t,
             wgpu::CurrentSurfaceTexture::Outdated | wgpu::CurrentSurfaceTexture::Lost => {
                 self.surface.configure(&self.device, &self.config);
-                return Ok(());
+                self.redraw = true;
+                return Ok(false);
             }
-            _ => return Ok(()),
+            _ => {
+                self.redraw = true;
+                return Ok(false);
+            }
         };
         let view = frame.texture.create_view(&Default::default());
         self.stats = self.renderer.draw(
@@ -183,7 +188,7 @@ impl Viewer {
         );
         self.queue.present(frame);
         self.redraw = false;
-        Ok(())
+        Ok(true)
     }
 
     pub fn resize(&mut self, width: u32, height: u32) {
@@ -284,7 +289,8 @@ impl Viewer {
             .unwrap_or_else(|| "null".into())
     }
 
-    /// The local centre of a node's box, for tests and labels: `[x, y, z]` or empty.
+    /// The site coordinates (E, N, Z) of the centre of a node's box, for labels and
+    /// tests (feed them to `project`): `[e, n, z]` or empty.
     pub fn node_center(&self, node: i32) -> Vec<f64> {
         usize::try_from(node)
             .ok()

@@ -23,6 +23,7 @@ pub mod precheck;
 pub mod problem;
 pub mod routes;
 mod tls;
+pub mod twin;
 mod worker;
 
 use axum::extract::DefaultBodyLimit;
@@ -63,6 +64,8 @@ pub struct AppState {
     /// Demo mode: "sign in as <role>" for loopback callers.
     pub demo: bool,
     pub tls: bool,
+    /// The twin viewer's files (`viewer/`: the shell, and `pkg/` from `make viewer`).
+    pub viewer_dir: PathBuf,
 }
 
 impl AppState {
@@ -77,6 +80,7 @@ impl AppState {
             public_url: "http://127.0.0.1:8080".into(),
             demo: false,
             tls: false,
+            viewer_dir: PathBuf::from(DEFAULT_VIEWER_DIR),
         }
     }
 
@@ -109,6 +113,11 @@ pub enum ServerError {
     #[error("TLS: {0}")]
     Tls(String),
 }
+
+/// The twin viewer's directory when neither `ServeConfig::viewer_dir` nor
+/// `ZHISHEN_VIEWER_DIR` names one: `viewer` under the working directory (the clone's root
+/// for `make demo`).
+pub const DEFAULT_VIEWER_DIR: &str = "viewer";
 
 /// Request bodies above this are refused before a handler sees them; model uploads
 /// are streamed under their own limit (`UploadLimits`).
@@ -151,6 +160,9 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         (false, "/login/demo") => post(login::login_demo),
         (true, "/licence/verify") => get(admin::licence_verify),
         (true, "/static/{file}") => get(static_file),
+        (true, "/twin-assets/{file}") => get(twin::asset),
+        (true, "/twin/{job}") => get(twin::page),
+        (true, "/api/reviews/{job}/twin.glb") => get(twin::glb),
         (true, "/") => get(pages::home),
         (false, "/logout") => post(login::logout),
         (true, "/api/me") => get(api::me),
@@ -238,6 +250,8 @@ pub struct ServeConfig {
     /// (the store's default when `None`); a job of a killed process is taken over
     /// by another when it runs out.
     pub review_lease: Option<chrono::Duration>,
+    /// The twin viewer's directory; `None`: `ZHISHEN_VIEWER_DIR`, else [`DEFAULT_VIEWER_DIR`].
+    pub viewer_dir: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -257,6 +271,7 @@ impl ServeConfig {
             signer: None,
             issuer_name: None,
             review_lease: None,
+            viewer_dir: None,
         }
     }
 }
@@ -276,6 +291,14 @@ pub async fn serve(cfg: ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(
     };
     let mut state = AppState::new(store);
     state.demo = cfg.demo;
+    state.viewer_dir = cfg
+        .viewer_dir
+        .clone()
+        .or_else(|| std::env::var_os("ZHISHEN_VIEWER_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_VIEWER_DIR));
+    if !twin::viewer_built(&state.viewer_dir) {
+        tracing::warn!(dir = %state.viewer_dir.display(), "twin viewer not built: run make viewer");
+    }
     state.upload_limits = cfg.upload_limits;
     state.auth = cfg.auth.clone();
     match &cfg.signer {

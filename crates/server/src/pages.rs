@@ -158,6 +158,8 @@ pub struct CaseRow {
     pub status: String,
     pub updated: String,
     pub todo: String,
+    /// The latest finished review job, whose twin the inbox links.
+    pub twin_job: Option<i64>,
 }
 
 #[derive(Template)]
@@ -199,6 +201,7 @@ fn case_row(sc: &ScopedCase, p: &Principal) -> CaseRow {
         status: format!("{:?}", sc.case.status),
         updated: sc.case.updated_at.format("%Y-%m-%d %H:%M").to_string(),
         todo: todo.join(", "),
+        twin_job: None,
     }
 }
 
@@ -212,11 +215,14 @@ pub async fn home(
     let shows_cases = p.role.domain_role().is_some();
     let visible = cases::list_cases(&s.store, &p).await.map_err(&e)?;
     let rows: Vec<CaseRow> = visible.iter().map(|sc| case_row(sc, &p)).collect();
-    let inbox: Vec<CaseRow> = rows
+    let mut inbox: Vec<CaseRow> = rows
         .iter()
         .filter(|r| !r.todo.is_empty())
         .cloned()
         .collect();
+    for r in &mut inbox {
+        r.twin_job = latest_twin(&s, &r.id).await.map_err(&e)?;
+    }
     let catalogue = if can_file {
         catalogue_rows(&s).await.map_err(&e)?
     } else {
@@ -230,6 +236,18 @@ pub async fn home(
         inbox,
         cases: rows,
     }))
+}
+
+/// The case's latest finished review job (the one with a twin), if any.
+async fn latest_twin(s: &AppState, case_id: &str) -> Result<Option<i64>, AppError> {
+    let id = zhishen_app::CaseId::new(case_id)?;
+    Ok(s.store
+        .review_jobs(&id)
+        .await?
+        .iter()
+        .rev()
+        .find(|j| j.status == zhishen_store::ReviewStatus::Done)
+        .map(|j| j.id))
 }
 
 async fn catalogue_rows(s: &AppState) -> Result<Vec<CatalogueRow>, AppError> {
@@ -309,7 +327,20 @@ pub struct ReviewRow {
     pub item: String,
     pub at: String,
     pub sha: String,
+    /// (status, check id, message); the twin numbers them from 1 in this order.
     pub findings: Vec<(String, String, String)>,
+    /// The finished job that wrote the report: its twin shows the findings.
+    pub twin_job: Option<i64>,
+}
+
+/// A review job as the case page lists it.
+pub struct JobRow {
+    pub id: i64,
+    pub item: String,
+    pub status: String,
+    pub error: String,
+    /// Finished: it has a twin.
+    pub done: bool,
 }
 
 #[derive(Template)]
@@ -325,7 +356,7 @@ struct CaseTpl {
     message_class: &'static str,
     items: Vec<ItemRow>,
     reviews: Vec<ReviewRow>,
-    jobs: Vec<(i64, String, String, String)>,
+    jobs: Vec<JobRow>,
     licences: Vec<(String, String, String)>,
     actions: Vec<(&'static str, &'static str, &'static str)>,
     request_id: String,
@@ -445,8 +476,9 @@ pub struct CaseQuery {
     pub done: Option<String>,
 }
 
-/// The automatic reviews of every item, newest last.
-fn review_rows(case: &zhishen_workflow::Case) -> Vec<ReviewRow> {
+/// The automatic reviews of every item, newest last, each with the finished job that
+/// wrote its report (by the report's hash).
+fn review_rows(case: &zhishen_workflow::Case, jobs: &[zhishen_store::ReviewJob]) -> Vec<ReviewRow> {
     case.items
         .iter()
         .flat_map(|it| {
@@ -454,6 +486,7 @@ fn review_rows(case: &zhishen_workflow::Case) -> Vec<ReviewRow> {
                 item: it.code.clone(),
                 at: r.at.format("%Y-%m-%d %H:%M").to_string(),
                 sha: r.report_sha256.clone(),
+                twin_job: twin_job_of(jobs, &r.report_sha256),
                 findings: r
                     .findings
                     .iter()
@@ -462,6 +495,17 @@ fn review_rows(case: &zhishen_workflow::Case) -> Vec<ReviewRow> {
             })
         })
         .collect()
+}
+
+/// The finished job that wrote the report `sha` (its twin shows that review).
+fn twin_job_of(jobs: &[zhishen_store::ReviewJob], sha: &str) -> Option<i64> {
+    jobs.iter()
+        .rev()
+        .find(|j| {
+            j.status == zhishen_store::ReviewStatus::Done
+                && j.report_sha256.as_ref().is_some_and(|r| r.as_str() == sha)
+        })
+        .map(|j| j.id)
 }
 
 /// A serde enum's stored text (`fail`, `running`).
@@ -483,25 +527,22 @@ async fn licence_href(s: &AppState, l: &zhishen_store::IssuedLicence) -> String 
 
 /// Jobs, licences and the timeline: what the case page reads beside the case.
 struct CaseExtras {
-    jobs: Vec<(i64, String, String, String)>,
+    raw_jobs: Vec<zhishen_store::ReviewJob>,
+    jobs: Vec<JobRow>,
     licences: Vec<(String, String, String)>,
     events: Vec<(String, String, String)>,
 }
 
 async fn case_extras(s: &AppState, case_id: &zhishen_app::CaseId) -> Result<CaseExtras, AppError> {
-    let jobs = s
-        .store
-        .review_jobs(case_id)
-        .await?
-        .into_iter()
-        .map(|j| {
-            let st = text_of(&j.status);
-            (
-                j.id,
-                j.item.as_str().to_string(),
-                st,
-                j.error.unwrap_or_default(),
-            )
+    let raw_jobs = s.store.review_jobs(case_id).await?;
+    let jobs = raw_jobs
+        .iter()
+        .map(|j| JobRow {
+            id: j.id,
+            item: j.item.as_str().to_string(),
+            status: text_of(&j.status),
+            error: j.error.clone().unwrap_or_default(),
+            done: j.status == zhishen_store::ReviewStatus::Done,
         })
         .collect();
     let mut licences = Vec::new();
@@ -520,6 +561,7 @@ async fn case_extras(s: &AppState, case_id: &zhishen_app::CaseId) -> Result<Case
         })
         .collect();
     Ok(CaseExtras {
+        raw_jobs,
         jobs,
         licences,
         events,
@@ -590,7 +632,7 @@ pub async fn case_page(
         message_class: if message.is_some() { "pass" } else { "" },
         message,
         items,
-        reviews: review_rows(&sc.case),
+        reviews: review_rows(&sc.case, &extras.raw_jobs),
         jobs: extras.jobs,
         licences: extras.licences,
         actions: actions_of(p.role),
@@ -733,7 +775,30 @@ pub async fn report_page(
     let bytes = s.store.get_blob(&digest).await.map_err(|x| e(x.into()))?;
     let report: zhishen_report::Report = serde_json::from_slice(&bytes)
         .map_err(|x| e(AppError::Internal(format!("report {sha}: {x}"))))?;
-    Ok(report_response(&report))
+    let case_id = zhishen_app::CaseId::new(sc.case.id.clone()).map_err(|x| e(x.into()))?;
+    let jobs = s
+        .store
+        .review_jobs(&case_id)
+        .await
+        .map_err(|x| e(x.into()))?;
+    let job = twin_job_of(&jobs, &sha);
+    let twin = job.map(|id| format!("/twin/{id}"));
+    // The twin's snapshots, when it can be drawn here; the report stands without them.
+    let pictures = match job {
+        Some(id) => match zhishen_app::snapshot::pictures_of_job(&s.store, id).await {
+            Ok(p) => Some(p),
+            Err(err) => {
+                tracing::warn!(job = id, error = %err, "report shown without snapshots");
+                None
+            }
+        },
+        None => None,
+    };
+    Ok(report_response_with(
+        &report,
+        twin.as_deref(),
+        pictures.as_deref(),
+    ))
 }
 
 /// A stored report's own page policy: its inline style is allowed, scripts and
@@ -743,6 +808,16 @@ pub const REPORT_CSP: &str =
 
 /// A review report as an HTML page under [`REPORT_CSP`].
 pub fn report_response(report: &zhishen_report::Report) -> Response {
-    let html = zhishen_report::html::to_html(report);
+    report_response_with(report, None, None)
+}
+
+/// The same, linking the review's twin (a relative URL: the page is this server's).
+pub fn report_response_with(
+    report: &zhishen_report::Report,
+    twin_url: Option<&str>,
+    pictures: Option<&zhishen_report::Pictures>,
+) -> Response {
+    let opts = zhishen_report::html::HtmlOptions { twin_url, pictures };
+    let html = zhishen_report::html::to_html_with(report, &opts);
     ([(header::CONTENT_SECURITY_POLICY, REPORT_CSP)], Html(html)).into_response()
 }

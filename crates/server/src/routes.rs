@@ -93,6 +93,13 @@ pub const ROUTES: &[RouteSpec] = &[
         "licence_verify",
     ),
     r(Method::GET, "/static/{file}", Access::Public, "static"),
+    // The twin viewer's files (shell and wasm renderer): code, no data.
+    r(
+        Method::GET,
+        "/twin-assets/{file}",
+        Access::Public,
+        "twin_asset",
+    ),
     // any signed-in user
     r(Method::GET, "/", Access::SignedIn, "home"),
     r(Method::POST, "/logout", Access::SignedIn, "logout"),
@@ -139,6 +146,19 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/jobs/{id}/events",
         Access::Roles(CASE_READERS),
         "job_events",
+    ),
+    // The digital twin of a finished review job, seen through its case.
+    r(
+        Method::GET,
+        "/twin/{job}",
+        Access::Roles(CASE_READERS),
+        "twin_page",
+    ),
+    r(
+        Method::GET,
+        "/api/reviews/{job}/twin.glb",
+        Access::Roles(CASE_READERS),
+        "twin_glb",
     ),
     r(Method::POST, "/cases", Access::Roles(FILERS), "case_create"),
     r(

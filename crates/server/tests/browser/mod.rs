@@ -16,6 +16,8 @@
 //! goes beside them. chromedriver and the chromium it starts run in a process
 //! group of their own that a guard ends, on success and on panic alike.
 
+mod twin;
+
 use super::service::{create_case, login, start, Session};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::collections::HashMap;
@@ -115,6 +117,14 @@ fn artefacts() -> PathBuf {
 
 const DESKTOP: (u32, u32) = (1280, 1400);
 
+/// The browser tests run one after the other: two chromiums rendering in software on
+/// two cores would starve each other's timeouts. A failed test does not block the next.
+fn one_browser_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The browser and what the steps share.
 struct Browser {
     c: Client,
@@ -127,18 +137,34 @@ struct Browser {
 
 impl Browser {
     async fn open(driver: &ChromeDriver, profile: &Path, base: String, shots: PathBuf) -> Self {
+        Self::open_with(driver, profile, base, shots, &["--disable-gpu"]).await
+    }
+
+    /// A browser with `extra` flags beside the common ones (the twin test swaps
+    /// `--disable-gpu` for software WebGPU and WebGL).
+    async fn open_with(
+        driver: &ChromeDriver,
+        profile: &Path,
+        base: String,
+        shots: PathBuf,
+        extra: &[&str],
+    ) -> Self {
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({"args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--disable-background-networking",
-                format!("--user-data-dir={}", profile.display()),
-            ]}),
+            serde_json::json!({ "args": args }),
         );
         let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
@@ -294,9 +320,16 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The signed-in API sessions `prepare` used (a user signs in once per TOTP step).
+struct People {
+    applicant: Session,
+    clerk: Session,
+    reviewer: Session,
+}
+
 /// Stage 1 and the design review through the JSON API, as the flow test does, so
 /// that the planning permit (JSGCGHXK) is next. Returns the case id.
-fn prepare(a: std::net::SocketAddr) -> String {
+fn prepare(a: std::net::SocketAddr) -> (String, People) {
     let app = login(a, "demo-applicant");
     let clerk = login(a, "demo-clerk");
     let fgw = login(a, "demo-reviewer-fgw");
@@ -328,17 +361,23 @@ fn prepare(a: std::net::SocketAddr) -> String {
     pass("XMBA", serde_json::json!(["BAXX"]), &fgw);
     pass("JSYDGHXK", serde_json::json!(["SQB", "CRHT", "HXT"]), &zrzy);
     pass("SJFASC", serde_json::json!(["FAWB", "BIM"]), &zrzy);
-    case
+    let people = People {
+        applicant: app,
+        clerk,
+        reviewer: zrzy,
+    };
+    (case, people)
 }
 
 const ITEM: &str = "JSGCGHXK";
 
 #[test]
 fn the_permit_flow_in_chromium_from_application_to_public_licence() {
+    let _one = one_browser_at_a_time();
     let began = Instant::now();
     let svc = start(64 << 20);
     let a = svc.addr;
-    let case = prepare(a);
+    let (case, _) = prepare(a);
     // The API sign-ins above spent this step's code of those four users.
     let spent = auth::totp_step(chrono::Utc::now().timestamp());
     let shots = artefacts();

@@ -85,6 +85,7 @@ fn start_cfg(max_upload: u64, tls: Option<(PathBuf, PathBuf)>, demo: bool) -> Sv
     cfg.upload_limits.max_bytes = max_upload;
     cfg.tls = tls;
     cfg.demo = demo;
+    cfg.viewer_dir = Some(root().join("viewer"));
     rt.spawn(async move {
         if let Err(e) = zhishen_server::serve(cfg, |a| tx.send(a).unwrap()).await {
             panic!("server: {e}");
@@ -317,6 +318,7 @@ fn fill(path: &str, case: &str) -> String {
         .replace("{file}", "app.css")
         .replace("{item}", "JSGCGHXK")
         .replace("{format}", "json")
+        .replace("{job}", "999999")
 }
 
 /// Every route of the table × every role and the anonymous caller: allowed roles
@@ -431,7 +433,9 @@ fn another_enterprise_sees_no_case_whatever_id_it_tries() {
     for n in 0..20 {
         tries.push(format!("{stem}-{n:010}"));
     }
-    tries.push(format!("{}0", &own[..own.len() - 1]));
+    // (A digit that differs from the real last one: the same one would be its own case.)
+    let last = if own.ends_with('0') { '1' } else { '0' };
+    tries.push(format!("{}{last}", &own[..own.len() - 1]));
     for id in &tries {
         for path in [
             format!("/api/cases/{id}"),
@@ -919,6 +923,20 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
         .header("content-security-policy")
         .unwrap()
         .contains("sandbox"));
+    // The report links the review's twin.
+    assert!(
+        rep.body
+            .contains(&format!("id=\"twin-link\" href=\"/twin/{job}\"")),
+        "twin link in the report"
+    );
+    // And embeds the twin's snapshots, rendered headless on the server: the plan and
+    // one per finding, as PNG data (base64 of the PNG signature: iVBORw0KGgo).
+    assert!(rep.body.contains("id=\"snapshot-plan\"><img class=\"snapshot\" alt=\"plan\" src=\"data:image/png;base64,iVBORw0KGgo"));
+    let findings = rep.body.matches("class=\"r-fail\"").count()
+        + rep.body.matches("class=\"r-unverifiable\"").count();
+    let shots = rep.body.matches("<figure id=\"snapshot-").count() - 1;
+    assert_eq!(shots, findings, "one snapshot per finding");
+    twin_routes_follow_the_case_scope(a, &case, job, &zrzy, &app);
     // The approver decides; the licence is signed and filed.
     ok(approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意核发"})));
     let page = app.get(a, &format!("/cases/{case}"));
@@ -951,6 +969,78 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     let (no, _) = href.split_once("&d=").unwrap();
     let wrong = send(a, "GET", &format!("{no}&d=00"), &[], b"");
     assert!(wrong.body.contains("无效 invalid"), "{}", wrong.body);
+}
+
+/// The twin of a finished job: its page, its scene and the viewer's files, seen by whoever
+/// sees the case and by nobody else (404, as for a job that does not exist); the case
+/// page, the inbox and the report link it.
+fn twin_routes_follow_the_case_scope(
+    a: SocketAddr,
+    case: &str,
+    job: i64,
+    reviewer: &Session,
+    owner: &Session,
+) {
+    let glb = format!("/api/reviews/{job}/twin.glb");
+    let page = format!("/twin/{job}");
+    assert_eq!(send(a, "GET", &glb, &[], b"").status, 401);
+    assert!(send(a, "GET", &page, &[], b"").redirects_to_login());
+    let other = login(a, "b-applicant");
+    for path in [&glb, &page] {
+        assert_eq!(other.get(a, path).status, 404, "another enterprise: {path}");
+    }
+    for path in ["/api/reviews/999999/twin.glb", "/twin/999999"] {
+        assert_eq!(reviewer.get(a, path).status, 404, "{path}");
+    }
+    for who in [reviewer, owner] {
+        let r = who.get(a, &glb);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.header("content-type"), Some("model/gltf-binary"));
+        assert!(r.header("cache-control").unwrap().contains("private"));
+        assert!(r.body.starts_with("glTF"), "a GLB");
+    }
+    let r = reviewer.get(a, &page);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        r.body.contains(&format!("data-glb=\"{glb}\"")),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("<script>"), "no inline script");
+    // Only the twin page may compile WebAssembly.
+    let case_page = reviewer.get(a, &format!("/cases/{case}"));
+    let csp = case_page.header("content-security-policy").unwrap();
+    assert!(!csp.contains("wasm"), "{csp}");
+    assert!(
+        case_page.body.contains(&format!("href=\"{page}\"")),
+        "twin link on the case page"
+    );
+    // The reviewer's inbox links the case's latest twin.
+    let home = reviewer.get(a, "/");
+    assert!(
+        home.body.contains(&format!("href=\"{page}\"")),
+        "twin link in the inbox"
+    );
+    // The viewer's files: a fixed list, never a path from the request.
+    let shell = send(a, "GET", "/twin-assets/twin.js", &[], b"");
+    assert_eq!(shell.status, 200);
+    assert!(shell
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    for bad in [
+        "/twin-assets/..%2FCargo.toml",
+        "/twin-assets/app.css",
+        "/twin-assets/pkg%2Fzhishen_render.js",
+    ] {
+        assert_eq!(send(a, "GET", bad, &[], b"").status, 404, "{bad}");
+    }
 }
 
 /// HTTPS: a self-signed certificate made with openssl; the pages come over TLS with
