@@ -2,6 +2,10 @@
 # Build output lives outside the clone so repeat runs are incremental.
 CARGO_TARGET_DIR ?= $(HOME)/.cache/zhishen/target
 export CARGO_TARGET_DIR
+# No incremental caches: they only help an edit loop, and they grew the build directory by
+# tens of GB across runs.
+CARGO_INCREMENTAL ?= 0
+export CARGO_INCREMENTAL
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/zhishen
 MODELS := $(wildcard datasets/ifc/*.ifc)

@@ -171,6 +171,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         (true, "/api/cases/{id}") => get(api_cases::get),
         (true, "/api/cases/{id}/events") => get(api_cases::events),
         (true, "/cases/{id}/reports/{sha}") => get(pages::report_page),
+        (true, "/cases/{id}/reports/{sha}/bcf") => get(pages::report_bcf),
         (true, "/api/jobs/{id}") => get(api_cases::job),
         (true, "/api/jobs/{id}/events") => get(api_cases::job_events),
         (false, "/cases") => post(pages::create_case),

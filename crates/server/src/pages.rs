@@ -752,6 +752,48 @@ pub async fn case_command(
     Ok(Redirect::to(&format!("/cases/{id}?done={}", f.kind)).into_response())
 }
 
+/// A stored review report of a visible case, with the review job it came from (the
+/// job that holds its twin), if any.
+async fn stored_report(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+    sha: &str,
+) -> Result<(zhishen_report::Report, Option<i64>), AppError> {
+    let sc = cases::visible_case(&s.store, p, id).await?;
+    let known = sc
+        .case
+        .items
+        .iter()
+        .flat_map(|it| &it.reviews)
+        .any(|r| r.report_sha256 == sha);
+    if !known {
+        return Err(AppError::NotFound(format!("report {sha}")));
+    }
+    let digest = zhishen_app::Sha256::parse(sha)?;
+    let bytes = s.store.get_blob(&digest).await?;
+    let report: zhishen_report::Report = serde_json::from_slice(&bytes)
+        .map_err(|x| AppError::Internal(format!("report {sha}: {x}")))?;
+    let case_id = zhishen_app::CaseId::new(sc.case.id.clone())?;
+    let jobs = s.store.review_jobs(&case_id).await?;
+    Ok((report, twin_job_of(&jobs, sha)))
+}
+
+/// The twin's snapshots of a job, when they can be drawn here; a report stands without.
+async fn pictures(
+    s: &AppState,
+    job: Option<i64>,
+) -> Option<std::sync::Arc<zhishen_report::Pictures>> {
+    let id = job?;
+    match zhishen_app::snapshot::pictures_of_job(&s.store, id).await {
+        Ok(p) => Some(p),
+        Err(err) => {
+            tracing::warn!(job = id, error = %err, "report shown without snapshots");
+            None
+        }
+    }
+}
+
 /// A stored review report, as HTML, under a policy of its own: its inline style is
 /// allowed, scripts and everything else are not.
 pub async fn report_page(
@@ -761,44 +803,49 @@ pub async fn report_page(
 ) -> Result<Response, PageError> {
     let e = pe(ctx.lang);
     let p = ctx.user().map_err(&e)?.clone();
-    let sc = cases::visible_case(&s.store, &p, &id).await.map_err(&e)?;
-    let known = sc
-        .case
-        .items
-        .iter()
-        .flat_map(|it| &it.reviews)
-        .any(|r| r.report_sha256 == sha);
-    if !known {
-        return Err(e(AppError::NotFound(format!("report {sha}"))));
-    }
-    let digest = zhishen_app::Sha256::parse(&sha).map_err(|x| e(x.into()))?;
-    let bytes = s.store.get_blob(&digest).await.map_err(|x| e(x.into()))?;
-    let report: zhishen_report::Report = serde_json::from_slice(&bytes)
-        .map_err(|x| e(AppError::Internal(format!("report {sha}: {x}"))))?;
-    let case_id = zhishen_app::CaseId::new(sc.case.id.clone()).map_err(|x| e(x.into()))?;
-    let jobs = s
-        .store
-        .review_jobs(&case_id)
-        .await
-        .map_err(|x| e(x.into()))?;
-    let job = twin_job_of(&jobs, &sha);
+    let (report, job) = stored_report(&s, &p, &id, &sha).await.map_err(&e)?;
     let twin = job.map(|id| format!("/twin/{id}"));
-    // The twin's snapshots, when it can be drawn here; the report stands without them.
-    let pictures = match job {
-        Some(id) => match zhishen_app::snapshot::pictures_of_job(&s.store, id).await {
-            Ok(p) => Some(p),
-            Err(err) => {
-                tracing::warn!(job = id, error = %err, "report shown without snapshots");
-                None
-            }
-        },
-        None => None,
-    };
+    let pictures = pictures(&s, job).await;
     Ok(report_response_with(
         &report,
         twin.as_deref(),
         pictures.as_deref(),
     ))
+}
+
+/// A stored review report as BCF 2.1 for the designer's BIM tool: one topic per failed
+/// check, each with its snapshot and a link to the finding in the twin (an absolute URL
+/// on the service's public address, since BCF is opened outside it).
+pub async fn report_bcf(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, sha)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let e = pe(ctx.lang);
+    let p = ctx.user().map_err(&e)?.clone();
+    let (report, job) = stored_report(&s, &p, &id, &sha).await.map_err(&e)?;
+    let twin = job.map(|j| format!("{}/twin/{j}", s.public_url.trim_end_matches('/')));
+    let pictures = pictures(&s, job).await;
+    let opts = zhishen_report::bcf::BcfOptions {
+        twin_url: twin.as_deref(),
+        pictures: pictures.as_deref(),
+    };
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let bytes = zhishen_report::bcf::to_bcf_with(&report, &now, "zhishen", &opts)
+        .map_err(|x| e(AppError::Internal(format!("BCF: {x}"))))?;
+    let name = format!(
+        "attachment; filename=\"{}-{}.bcf\"",
+        id,
+        &sha[..12.min(sha.len())]
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// A stored report's own page policy: its inline style is allowed, scripts and

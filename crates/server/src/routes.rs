@@ -137,6 +137,12 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         Method::GET,
+        "/cases/{id}/reports/{sha}/bcf",
+        Access::Roles(CASE_READERS),
+        "report_bcf",
+    ),
+    r(
+        Method::GET,
         "/api/jobs/{id}",
         Access::Roles(CASE_READERS),
         "job_get",

@@ -936,7 +936,21 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
         + rep.body.matches("class=\"r-unverifiable\"").count();
     let shots = rep.body.matches("<figure id=\"snapshot-").count() - 1;
     assert_eq!(shots, findings, "one snapshot per finding");
-    twin_routes_follow_the_case_scope(a, &case, job, &zrzy, &app);
+    // The same report as BCF: a topic per failed check, each with its snapshot and a
+    // link to its finding in the twin on the public address; nobody else gets it.
+    let bcf_path = format!("/cases/{case}/reports/{sha}/bcf");
+    let bcf = zrzy.get(a, &bcf_path);
+    assert_eq!(bcf.status, 200);
+    assert!(bcf.body.starts_with("PK"), "a zip");
+    let fails = rep.body.matches("class=\"r-fail\"").count();
+    assert_eq!(
+        bcf.body.matches("/markup.bcf").count(),
+        2 * fails,
+        "local + central header per topic"
+    );
+    assert_eq!(bcf.body.matches("/snapshot.png").count(), 2 * fails);
+
+    twin_routes_follow_the_case_scope(a, &case, job, (&zrzy, &app), &[&bcf_path]);
     // The approver decides; the licence is signed and filed.
     ok(approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意核发"})));
     let page = app.get(a, &format!("/cases/{case}"));
@@ -974,19 +988,20 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
 /// The twin of a finished job: its page, its scene and the viewer's files, seen by whoever
 /// sees the case and by nobody else (404, as for a job that does not exist); the case
 /// page, the inbox and the report link it.
+/// `also`: more paths of the case that another enterprise must not find.
 fn twin_routes_follow_the_case_scope(
     a: SocketAddr,
     case: &str,
     job: i64,
-    reviewer: &Session,
-    owner: &Session,
+    (reviewer, owner): (&Session, &Session),
+    also: &[&str],
 ) {
     let glb = format!("/api/reviews/{job}/twin.glb");
     let page = format!("/twin/{job}");
     assert_eq!(send(a, "GET", &glb, &[], b"").status, 401);
     assert!(send(a, "GET", &page, &[], b"").redirects_to_login());
     let other = login(a, "b-applicant");
-    for path in [&glb, &page] {
+    for path in [glb.as_str(), page.as_str()].iter().chain(also) {
         assert_eq!(other.get(a, path).status, 404, "another enterprise: {path}");
     }
     for path in ["/api/reviews/999999/twin.glb", "/twin/999999"] {
