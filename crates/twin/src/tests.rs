@@ -486,14 +486,15 @@ fn site_layers_in_the_window_only_and_capped() {
     let r = review(&model, &site, at(40.0, 20.0, 0.0));
     let built = twin(&model, &site, &r);
     let s = &built.scene;
-    // The near road is a ribbon along its polygon's boundary, a few cm above ground.
+    // The near road is a ribbon along its polygon's boundary, 11 cm above ground (the
+    // top line layer, over the parcel outlines).
     let roads = layer_nodes(s, Layer::RoadRedLine);
     assert_eq!(roads.len(), 1, "the road 5 km away is outside the window");
     assert_eq!(roads[0].info.name.as_deref(), Some("南路"));
     let b = s.meshes[roads[0].mesh].bbox().unwrap();
     // Road x −50..150, N −20..0 → local x −100..100, z 30..50, widened by 0.2 m.
     assert!(
-        near(b.0, [-100.2, 0.05, 29.8], 1e-3) && near(b.1, [100.2, 0.05, 50.2], 1e-3),
+        near(b.0, [-100.2, 0.11, 29.8], 1e-3) && near(b.1, [100.2, 0.11, 50.2], 1e-3),
         "{b:?}"
     );
     // The window is the parcel (and building) grown by 150 m: x −200..200.
