@@ -341,119 +341,32 @@ impl TwinScene {
     /// Writes the scene as GLB: one buffer, per mesh a POSITION and an index accessor,
     /// one material per (layer, mark) colour, a node per placed mesh.
     pub fn to_glb(&self) -> Result<Vec<u8>, FormatError> {
-        let mut bin: Vec<u8> = Vec::new();
-        let mut root = json::Root {
-            asset: json::Asset {
-                generator: Some(format!("zhishen {}", env!("CARGO_PKG_VERSION"))),
-                version: "2.0".into(),
+        let mut w = GlbWriter {
+            root: json::Root {
+                asset: json::Asset {
+                    generator: Some(format!("zhishen {}", env!("CARGO_PKG_VERSION"))),
+                    version: "2.0".into(),
+                    ..Default::default()
+                },
+                extras: raw(&self.meta)?,
                 ..Default::default()
             },
-            extras: raw(&self.meta)?,
-            ..Default::default()
+            bin: Vec::new(),
+            materials: BTreeMap::new(),
         };
-        let mut view = |root: &mut json::Root, bytes: &[u8], target: json::buffer::Target| {
-            let offset = bin.len();
-            bin.extend_from_slice(bytes);
-            pad4(&mut bin, 0);
-            root.push(json::buffer::View {
-                buffer: json::Index::new(0),
-                byte_length: json::validation::USize64::from(bytes.len()),
-                byte_offset: Some(json::validation::USize64::from(offset)),
-                byte_stride: None,
-                name: None,
-                target: Some(Valid(target)),
-                extensions: None,
-                extras: None,
-            })
-        };
-        // Materials by colour (layer, mark), in first-use order.
-        let mut materials: BTreeMap<(Layer, Mark), json::Index<json::Material>> = BTreeMap::new();
+        // A mesh takes the colour of its first node (instances share mark and layer).
         let mut mesh_material: Vec<Option<(Layer, Mark)>> = vec![None; self.meshes.len()];
         for n in &self.nodes {
             if let Some(slot) = mesh_material.get_mut(n.mesh) {
                 slot.get_or_insert((n.info.layer.unwrap_or(Layer::Building), n.info.mark));
             }
         }
-        let mut gltf_meshes = Vec::with_capacity(self.meshes.len());
         for (i, m) in self.meshes.iter().enumerate() {
-            let item = |msg: String| FormatError::Item {
-                what: "mesh",
-                index: i,
-                msg,
-            };
-            let (lo, hi) = m.bbox().ok_or_else(|| item("no vertices".into()))?;
-            if m.indices.iter().any(|&k| k as usize >= m.positions.len()) {
-                return Err(item("index out of range".into()));
-            }
-            let pos_bytes: Vec<u8> = m
-                .positions
-                .iter()
-                .flat_map(|p| p.iter().flat_map(|c| c.to_le_bytes()))
-                .collect();
-            let pv = view(&mut root, &pos_bytes, json::buffer::Target::ArrayBuffer);
-            let idx_bytes: Vec<u8> = m.indices.iter().flat_map(|k| k.to_le_bytes()).collect();
-            let iv = view(
-                &mut root,
-                &idx_bytes,
-                json::buffer::Target::ElementArrayBuffer,
-            );
-            let pa = root.push(accessor(
-                pv,
-                m.positions.len(),
-                json::accessor::ComponentType::F32,
-                json::accessor::Type::Vec3,
-                Some((lo, hi)),
-            ));
-            let ia = root.push(accessor(
-                iv,
-                m.indices.len(),
-                json::accessor::ComponentType::U32,
-                json::accessor::Type::Scalar,
-                None,
-            ));
-            let (layer, mark) = mesh_material[i].unwrap_or((Layer::Building, Mark::None));
-            let next = json::Index::new(materials.len() as u32);
-            let mat = *materials.entry((layer, mark)).or_insert(next);
-            let mut attributes = BTreeMap::new();
-            attributes.insert(Valid(json::mesh::Semantic::Positions), pa);
-            gltf_meshes.push(json::Mesh {
-                extensions: None,
-                extras: None,
-                name: None,
-                primitives: vec![json::mesh::Primitive {
-                    attributes,
-                    extensions: None,
-                    extras: None,
-                    indices: Some(ia),
-                    material: Some(mat),
-                    mode: Valid(json::mesh::Mode::Triangles),
-                    targets: None,
-                }],
-                weights: None,
-            });
+            let colour = mesh_material[i].unwrap_or((Layer::Building, Mark::None));
+            let mesh = w.mesh(i, m, colour)?;
+            w.root.meshes.push(mesh);
         }
-        let mut by_index: Vec<_> = materials.into_iter().collect();
-        by_index.sort_by_key(|(_, idx)| idx.value());
-        for ((layer, mark), _) in by_index {
-            let c = colour(layer, mark);
-            root.materials.push(json::Material {
-                name: Some(format!("{}:{mark:?}", layer.as_str())),
-                alpha_mode: Valid(if c[3] < 1.0 {
-                    json::material::AlphaMode::Blend
-                } else {
-                    json::material::AlphaMode::Opaque
-                }),
-                double_sided: true,
-                pbr_metallic_roughness: json::material::PbrMetallicRoughness {
-                    base_color_factor: json::material::PbrBaseColorFactor(c),
-                    metallic_factor: json::material::StrengthFactor(0.0),
-                    roughness_factor: json::material::StrengthFactor(1.0),
-                    ..Default::default()
-                },
-                ..Default::default()
-            });
-        }
-        root.meshes = gltf_meshes;
+        w.write_materials();
         let mut scene_nodes = Vec::with_capacity(self.nodes.len());
         for (i, n) in self.nodes.iter().enumerate() {
             if n.mesh >= self.meshes.len() {
@@ -463,46 +376,22 @@ impl TwinScene {
                     msg: format!("mesh {} does not exist", n.mesh),
                 });
             }
-            let idx = root.push(json::Node {
+            scene_nodes.push(w.root.push(json::Node {
                 mesh: Some(json::Index::new(n.mesh as u32)),
                 translation: (n.translation != [0.0; 3]).then_some(n.translation),
                 name: n.info.global_id.clone(),
                 extras: raw(&n.info)?,
                 ..Default::default()
-            });
-            scene_nodes.push(idx);
+            }));
         }
-        let scene = root.push(json::Scene {
+        let scene = w.root.push(json::Scene {
             extensions: None,
             extras: None,
             name: Some("twin".into()),
             nodes: scene_nodes,
         });
-        root.scene = Some(scene);
-        root.buffers.push(json::Buffer {
-            byte_length: json::validation::USize64::from(bin.len()),
-            extensions: None,
-            extras: None,
-            name: None,
-            uri: None,
-        });
-        let mut js =
-            json::serialize::to_vec(&root).map_err(|e| FormatError::Json(e.to_string()))?;
-        pad4(&mut js, b' ');
-        let total = 12 + 8 + js.len() + 8 + bin.len();
-        let total =
-            u32::try_from(total).map_err(|_| FormatError::Glb("larger than 4 GiB".into()))?;
-        let mut out = Vec::with_capacity(total as usize);
-        out.extend_from_slice(&GLB_MAGIC.to_le_bytes());
-        out.extend_from_slice(&2u32.to_le_bytes());
-        out.extend_from_slice(&total.to_le_bytes());
-        out.extend_from_slice(&(js.len() as u32).to_le_bytes());
-        out.extend_from_slice(&CHUNK_JSON.to_le_bytes());
-        out.extend_from_slice(&js);
-        out.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-        out.extend_from_slice(&CHUNK_BIN.to_le_bytes());
-        out.extend_from_slice(&bin);
-        Ok(out)
+        w.root.scene = Some(scene);
+        w.finish()
     }
 
     /// Reads a `zhishen.twin/1` GLB; every offset and index is checked.
@@ -604,6 +493,149 @@ impl TwinScene {
             meshes,
             nodes,
         })
+    }
+}
+
+/// The GLB under construction: the JSON root, the one binary buffer, and the materials
+/// by colour in first-use order.
+struct GlbWriter {
+    root: json::Root,
+    bin: Vec<u8>,
+    materials: BTreeMap<(Layer, Mark), json::Index<json::Material>>,
+}
+
+impl GlbWriter {
+    /// Appends bytes to the buffer (4-aligned) as a new buffer view.
+    fn view(
+        &mut self,
+        bytes: &[u8],
+        target: json::buffer::Target,
+    ) -> json::Index<json::buffer::View> {
+        let offset = self.bin.len();
+        self.bin.extend_from_slice(bytes);
+        pad4(&mut self.bin, 0);
+        self.root.push(json::buffer::View {
+            buffer: json::Index::new(0),
+            byte_length: json::validation::USize64::from(bytes.len()),
+            byte_offset: Some(json::validation::USize64::from(offset)),
+            byte_stride: None,
+            name: None,
+            target: Some(Valid(target)),
+            extensions: None,
+            extras: None,
+        })
+    }
+
+    /// One mesh: its positions and indices, checked, with the material of its colour.
+    fn mesh(
+        &mut self,
+        i: usize,
+        m: &MeshData,
+        colour: (Layer, Mark),
+    ) -> Result<json::Mesh, FormatError> {
+        let item = |msg: &str| FormatError::Item {
+            what: "mesh",
+            index: i,
+            msg: msg.into(),
+        };
+        let (lo, hi) = m.bbox().ok_or_else(|| item("no vertices"))?;
+        if m.indices.iter().any(|&k| k as usize >= m.positions.len()) {
+            return Err(item("index out of range"));
+        }
+        let pos: Vec<u8> = m
+            .positions
+            .iter()
+            .flat_map(|p| p.iter().flat_map(|c| c.to_le_bytes()))
+            .collect();
+        let pv = self.view(&pos, json::buffer::Target::ArrayBuffer);
+        let idx: Vec<u8> = m.indices.iter().flat_map(|k| k.to_le_bytes()).collect();
+        let iv = self.view(&idx, json::buffer::Target::ElementArrayBuffer);
+        use json::accessor::{ComponentType, Type};
+        let pa = self.root.push(accessor(
+            pv,
+            m.positions.len(),
+            ComponentType::F32,
+            Type::Vec3,
+            Some((lo, hi)),
+        ));
+        let ia = self.root.push(accessor(
+            iv,
+            m.indices.len(),
+            ComponentType::U32,
+            Type::Scalar,
+            None,
+        ));
+        let next = json::Index::new(self.materials.len() as u32);
+        let material = *self.materials.entry(colour).or_insert(next);
+        let mut attributes = BTreeMap::new();
+        attributes.insert(Valid(json::mesh::Semantic::Positions), pa);
+        Ok(json::Mesh {
+            extensions: None,
+            extras: None,
+            name: None,
+            primitives: vec![json::mesh::Primitive {
+                attributes,
+                extensions: None,
+                extras: None,
+                indices: Some(ia),
+                material: Some(material),
+                mode: Valid(json::mesh::Mode::Triangles),
+                targets: None,
+            }],
+            weights: None,
+        })
+    }
+
+    /// The materials, in the index order the meshes refer to: the palette colour,
+    /// blended when translucent, unlit-looking (no metal, fully rough).
+    fn write_materials(&mut self) {
+        let mut by_index: Vec<_> = self.materials.iter().map(|(k, v)| (*k, *v)).collect();
+        by_index.sort_by_key(|(_, idx)| idx.value());
+        for ((layer, mark), _) in by_index {
+            let c = colour(layer, mark);
+            self.root.materials.push(json::Material {
+                name: Some(format!("{}:{mark:?}", layer.as_str())),
+                alpha_mode: Valid(if c[3] < 1.0 {
+                    json::material::AlphaMode::Blend
+                } else {
+                    json::material::AlphaMode::Opaque
+                }),
+                double_sided: true,
+                pbr_metallic_roughness: json::material::PbrMetallicRoughness {
+                    base_color_factor: json::material::PbrBaseColorFactor(c),
+                    metallic_factor: json::material::StrengthFactor(0.0),
+                    roughness_factor: json::material::StrengthFactor(1.0),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
+        }
+    }
+
+    /// The GLB container: header, JSON chunk (space-padded), BIN chunk.
+    fn finish(mut self) -> Result<Vec<u8>, FormatError> {
+        self.root.buffers.push(json::Buffer {
+            byte_length: json::validation::USize64::from(self.bin.len()),
+            extensions: None,
+            extras: None,
+            name: None,
+            uri: None,
+        });
+        let mut js =
+            json::serialize::to_vec(&self.root).map_err(|e| FormatError::Json(e.to_string()))?;
+        pad4(&mut js, b' ');
+        let total = 12 + 8 + js.len() + 8 + self.bin.len();
+        let total =
+            u32::try_from(total).map_err(|_| FormatError::Glb("larger than 4 GiB".into()))?;
+        let mut out = Vec::with_capacity(total as usize);
+        for word in [GLB_MAGIC, 2, total, js.len() as u32, CHUNK_JSON] {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+        out.extend_from_slice(&js);
+        out.extend_from_slice(&(self.bin.len() as u32).to_le_bytes());
+        out.extend_from_slice(&CHUNK_BIN.to_le_bytes());
+        out.extend_from_slice(&self.bin);
+        Ok(out)
     }
 }
 
