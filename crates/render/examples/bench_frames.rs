@@ -58,15 +58,7 @@ fn district(n: usize, instanced: bool) -> TwinScene {
         });
     }
     TwinScene {
-        meta: TwinMeta {
-            schema: SCHEMA.into(),
-            review: None,
-            crs: String::new(),
-            origin: [0.0; 3],
-            parcel: None,
-            storeys: vec![],
-            findings: vec![],
-        },
+        meta: TwinMeta::bare([0.0; 3]),
         meshes,
         nodes,
     }

@@ -240,6 +240,21 @@ pub struct TwinMeta {
     pub findings: Vec<FindingInfo>,
 }
 
+impl TwinMeta {
+    /// Scene facts with no review, parcel, storeys or findings (tests, benchmarks).
+    pub fn bare(origin: [f64; 3]) -> TwinMeta {
+        TwinMeta {
+            schema: SCHEMA.into(),
+            review: None,
+            crs: String::new(),
+            origin,
+            parcel: None,
+            storeys: vec![],
+            findings: vec![],
+        }
+    }
+}
+
 /// One mesh: positions in local coordinates, triangle list indices.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MeshData {

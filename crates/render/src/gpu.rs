@@ -215,20 +215,13 @@ impl Renderer {
 
     fn depth_view(&mut self, device: &wgpu::Device, w: u32, h: u32) -> &wgpu::TextureView {
         if !matches!(&self.depth, Some((_, dw, dh)) if *dw == w && *dh == h) {
-            let tex = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("twin depth"),
-                size: wgpu::Extent3d {
-                    width: w,
-                    height: h,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: DEPTH,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-                view_formats: &[],
-            });
+            let tex = texture_2d(
+                device,
+                "twin depth",
+                (w, h),
+                DEPTH,
+                wgpu::TextureUsages::RENDER_ATTACHMENT,
+            );
             self.depth = Some((tex.create_view(&Default::default()), w, h));
         }
         &self.depth.as_ref().expect("depth set above").0
@@ -329,6 +322,30 @@ impl Renderer {
         queue.submit([enc.finish()]);
         stats
     }
+}
+
+/// A single-level 2-D texture.
+pub(crate) fn texture_2d(
+    device: &wgpu::Device,
+    label: &str,
+    (width, height): (u32, u32),
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage,
+        view_formats: &[],
+    })
 }
 
 /// The frame's bindings: the uniforms (camera, section) and the node state texture,

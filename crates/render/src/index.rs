@@ -225,15 +225,7 @@ mod tests {
             },
         };
         TwinScene {
-            meta: TwinMeta {
-                schema: SCHEMA.into(),
-                review: None,
-                crs: String::new(),
-                origin: [0.0; 3],
-                parcel: None,
-                storeys: vec![],
-                findings: vec![],
-            },
+            meta: TwinMeta::bare([0.0; 3]),
             meshes: vec![tile],
             nodes: vec![node([0.0; 3]), node([0.0, 3.0, 0.0])],
         }

@@ -135,20 +135,13 @@ impl Headless {
         let mut r = Renderer::new(&self.device, &self.queue, format, scene);
         let (texels, rows) = view.texels(scene, &[[0; 4]]);
         r.set_states(&self.queue, &texels, rows);
-        let target = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("snapshot"),
-            size: wgpu::Extent3d {
-                width: w,
-                height: h,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
+        let target = crate::gpu::texture_2d(
+            &self.device,
+            "snapshot",
+            (w, h),
             format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+            wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        );
         let view_tex = target.create_view(&Default::default());
         let section = None;
         r.draw(
@@ -182,20 +175,13 @@ impl Headless {
         let mut r = r;
         wait();
         let upload = t0.elapsed();
-        let target = self.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("bench"),
-            size: wgpu::Extent3d {
-                width: size.0,
-                height: size.1,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
+        let target = crate::gpu::texture_2d(
+            &self.device,
+            "bench",
+            size,
             format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
-            view_formats: &[],
-        });
+            wgpu::TextureUsages::RENDER_ATTACHMENT,
+        );
         let view = target.create_view(&Default::default());
         let t1 = std::time::Instant::now();
         let stats = r.draw(

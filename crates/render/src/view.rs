@@ -102,15 +102,7 @@ mod tests {
             },
         };
         TwinScene {
-            meta: TwinMeta {
-                schema: SCHEMA.into(),
-                review: None,
-                crs: String::new(),
-                origin: [0.0; 3],
-                parcel: None,
-                storeys: vec![],
-                findings: vec![],
-            },
+            meta: TwinMeta::bare([0.0; 3]),
             meshes: vec![mesh],
             nodes: vec![
                 node(Layer::Building, Mark::None, "S1"),
