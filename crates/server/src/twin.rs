@@ -171,19 +171,57 @@ pub async fn glb(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path(job): Path<i64>,
+    req_headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let (job, _) = visible_job(&s, ctx.user()?, job).await?;
     require_done(&job)?;
     let bytes = zhishen_app::twin::twin_of_job(&s.store, job.id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "model/gltf-binary"),
-            // A finished job's inputs never change, but the scene is the caller's to see.
-            (header::CACHE_CONTROL, "private, max-age=300"),
-        ],
+    // A finished job's inputs never change, but the scene is the caller's to see.
+    Ok(body(
+        &req_headers,
+        "model/gltf-binary",
+        "private, max-age=300",
         bytes,
     )
-        .into_response())
+    .await)
+}
+
+/// A response body, gzipped when the client takes gzip: a twin's GLB shrinks to about a
+/// third (its property sets are text), the renderer's wasm too.
+async fn body(
+    req_headers: &axum::http::HeaderMap,
+    content_type: &'static str,
+    cache: &'static str,
+    bytes: Vec<u8>,
+) -> Response {
+    let gzip = req_headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().split(';').next() == Some("gzip"))
+        });
+    let plain = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CACHE_CONTROL, cache),
+        (header::VARY, "accept-encoding"),
+    ];
+    if !gzip {
+        return (plain, bytes).into_response();
+    }
+    let packed = tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&bytes)
+            .and_then(|()| enc.finish())
+            .map_err(|_| bytes)
+    })
+    .await;
+    match packed {
+        Ok(Ok(gz)) => (plain, [(header::CONTENT_ENCODING, "gzip")], gz).into_response(),
+        Ok(Err(bytes)) => (plain, bytes).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// `GET /twin-assets/{file}`: one of the viewer's files ([`Asset`]), read from the viewer
@@ -192,20 +230,14 @@ pub async fn asset(
     State(s): State<AppState>,
     uri: axum::http::Uri,
     Path(file): Path<String>,
+    req_headers: axum::http::HeaderMap,
 ) -> Response {
     let Some(a) = Asset::parse(&file) else {
         return crate::docs::not_found(uri).await.into_response();
     };
     match tokio::fs::read(s.viewer_dir.join(a.rel_path())).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, a.content_type()),
-                // Rebuilt in place by `make viewer`: revalidate every time.
-                (header::CACHE_CONTROL, "no-cache"),
-            ],
-            bytes,
-        )
-            .into_response(),
+        // Rebuilt in place by `make viewer`: revalidate every time.
+        Ok(bytes) => body(&req_headers, a.content_type(), "no-cache", bytes).await,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => (
             StatusCode::NOT_FOUND,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],

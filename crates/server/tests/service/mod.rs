@@ -1014,6 +1014,28 @@ fn twin_routes_follow_the_case_scope(
         assert!(r.header("cache-control").unwrap().contains("private"));
         assert!(r.body.starts_with("glTF"), "a GLB");
     }
+    // Gzipped for a client that takes it, and smaller (the browser test reads it so).
+    let plain = reviewer.get(a, &glb);
+    let gz = send(
+        a,
+        "GET",
+        &glb,
+        &[
+            ("Cookie", &reviewer.cookie),
+            ("Accept-Encoding", "br, gzip;q=0.9"),
+        ],
+        b"",
+    );
+    assert_eq!(gz.status, 200);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert!(gz.header("vary").unwrap().contains("accept-encoding"));
+    let len = |r: &Resp| {
+        r.header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    assert!(len(&gz) < len(&plain), "{} !< {}", len(&gz), len(&plain));
     let r = reviewer.get(a, &page);
     assert_eq!(r.status, 200, "{}", r.body);
     let csp = r.header("content-security-policy").unwrap();
