@@ -134,7 +134,7 @@ pub fn misfit(e: [f64; 4]) -> Misfit {
 impl Misfit {
     /// The finding's message: what the coordinates look like and what to declare.
     pub fn describe(self, e: [f64; 4], site: &str, why: &str) -> String {
-        let coords = format!("x {:.3}..{:.3}, y {:.3}..{:.3}", e[0], e[1], e[2], e[3]);
+        let coords = format!("x {:.3}..{:.3}, y {:.3}..{:.3}", e[0], e[2], e[1], e[3]);
         let look = match self {
             Misfit::Degrees => "坐标像经纬度 the coordinates look like degrees (longitude, latitude); \
                  declare the layer's crs, e.g. EPSG:4490"
@@ -257,7 +257,12 @@ mod tests {
             misfit([1_528_700.0, 3_386_600.0, 1_528_800.0, 3_386_680.0]),
             Misfit::Elsewhere
         );
-        let m = Misfit::ZonePrefixed { zone: 38 }.describe([0.0; 4], "EPSG:4547", "far");
+        let e = [38_528_700.0, 3_386_600.0, 38_528_800.0, 3_386_680.0];
+        let m = Misfit::ZonePrefixed { zone: 38 }.describe(e, "EPSG:4547", "far");
+        assert!(
+            m.contains("x 38528700.000..38528800.000, y 3386600.000..3386680.000"),
+            "{m}"
+        );
         assert!(
             m.contains("zone-prefixed") && m.contains("EPSG:4526"),
             "{m}"

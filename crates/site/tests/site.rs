@@ -873,7 +873,7 @@ fn implausible(m: &SiteModel) -> &zhishen_site::Finding {
 
 #[test]
 fn a_dxf_in_degrees_is_refused_as_degrees() {
-    let (_d, m) = with_cad_green(square(114.3, 30.6, 0.0004));
+    let (_d, m) = with_cad_green(square(114.3, 30.6, 0.004));
     let f = implausible(&m);
     assert!(
         f.message.contains("degrees") && f.message.contains("EPSG:4490"),
