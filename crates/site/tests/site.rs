@@ -908,3 +908,23 @@ fn a_dxf_from_another_zone_is_refused_as_far_from_the_others() {
         f.message
     );
 }
+
+#[test]
+fn geographic_parcels_with_a_cad_drawing_in_the_chosen_zone() {
+    // As departments deliver it: CGCS2000 geographic parcels and a CRS-less DXF drawn in
+    // CGCS2000 / CM 114°E. The zone chosen for the parcels is the DXF's, so it fits.
+    let d = tmp();
+    geographic_package(d.path());
+    let dxf = zhishen_testkit::r12_dxf(b"GREEN", &[square(528_900.0, 3_386_600.0, 40.0)]);
+    std::fs::write(d.path().join("green_area.dxf"), &dxf).unwrap();
+    let m = load(d.path());
+    assert_eq!(m.crs, "EPSG:4547");
+    assert_eq!(choice(&m), zhishen_site::CrsSource::GaussKrugerZone);
+    assert!(m.blocking().next().is_none(), "{:?}", m.findings);
+    assert!(codes(&m).contains(&"assumed_crs"));
+    let g = m.of_kind(Kind::GreenArea).next().expect("placed");
+    assert_eq!(
+        g.bbox,
+        Some([528_900.0, 3_386_600.0, 528_940.0, 3_386_640.0])
+    );
+}
