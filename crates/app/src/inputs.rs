@@ -94,6 +94,8 @@ pub fn review_inputs(
         parcel: ctx.parcel.to_string(),
         placement: ctx.placement,
         declared_use: ctx.declared_use,
+        site_crs_source: site.crs_choice.as_ref().map(|c| c.source.as_str().into()),
+        site_crs_reason: site.crs_choice.as_ref().map(|c| c.reason.clone()),
         tool: "zhishen".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
     })

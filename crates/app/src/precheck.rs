@@ -56,6 +56,7 @@ pub async fn run(
         place: input.place.clone(),
         declared_use: input.declared_use.clone(),
         allow_outside_paths: false,
+        site_crs: None,
     };
     let report = tokio::task::spawn_blocking(move || check(&req))
         .await

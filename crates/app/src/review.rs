@@ -29,6 +29,8 @@ pub struct CheckRequest {
     pub declared_use: Option<String>,
     /// Only the CLI may allow site.toml paths outside the package.
     pub allow_outside_paths: bool,
+    /// The site CRS as named by the caller (`--site-crs`), over site.toml.
+    pub site_crs: Option<String>,
 }
 
 fn parse_place(s: &Option<String>) -> Result<Option<zhishen_site::Placement>, AppError> {
@@ -57,7 +59,14 @@ pub(crate) fn checked(req: &CheckRequest) -> Result<Checked, AppError> {
     let place = parse_place(&req.place)?;
     let profiles = profiles(&req.profiles)?;
     let model = zhishen_ifc::load_path(&req.model)?;
-    let site = zhishen_site::load_with(&req.site, &site_options(req.allow_outside_paths))?;
+    let site = zhishen_site::load_with(
+        &req.site,
+        &zhishen_site::LoadOptions {
+            site_crs: req.site_crs.clone(),
+            preferred_crs: zhishen_site::model_crs(&model),
+            ..site_options(req.allow_outside_paths)
+        },
+    )?;
     refuse_incomplete(&site)?;
     let placed = zhishen_site::place(&model, &site.crs, place).map_err(|e| e.to_string());
     let inputs = review_inputs(
@@ -414,7 +423,11 @@ pub(crate) fn load_job(
     stage("site");
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     site_package::unpack(&inp.site, dir.path(), Default::default()).map_err(|e| e.to_string())?;
-    let site = zhishen_site::load_with(dir.path(), &site_options(false))
+    let opts = zhishen_site::LoadOptions {
+        preferred_crs: zhishen_site::model_crs(&model),
+        ..site_options(false)
+    };
+    let site = zhishen_site::load_with(dir.path(), &opts)
         .map_err(|e| format!("场地数据无法读取 site package {}: {e}", inp.site_sha))?;
     refuse_incomplete(&site).map_err(|e| e.to_string())?;
     stage("place");

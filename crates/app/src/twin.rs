@@ -170,7 +170,7 @@ mod tests {
     use super::*;
     use crate::demo::{self, DemoSite};
     use crate::licences::Issuer;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
     use std::sync::Arc;
     use zhishen_store::FixedClock;
     use zhishen_twin::{Layer, Mark, TwinScene};
@@ -252,6 +252,7 @@ mod tests {
             place: Some(FAILING.into()),
             declared_use: None,
             allow_outside_paths: false,
+            site_crs: None,
         };
         let t = twin_for_check(&req).unwrap();
         let scene = TwinScene::from_glb(&t.glb).unwrap();
@@ -275,6 +276,73 @@ mod tests {
         // Input the review refuses is the same error for the twin, not a panic.
         req.parcel = "NOPE".into();
         assert!(matches!(twin_for_check(&req), Err(AppError::BadInput(_))));
+    }
+
+    /// A parcel in CGCS2000 longitude/latitude near 114.3°E, 27.1°N.
+    fn geographic_site(dir: &Path) {
+        std::fs::write(
+            dir.join("parcel.geojson"),
+            r#"{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4490"}},
+            "features": [{"type": "Feature", "properties": {"id": "P-1", "land_use": "0701"}, "geometry": {"type": "Polygon",
+            "coordinates": [[[114.300, 27.100], [114.301, 27.100], [114.301, 27.1008], [114.300, 27.1008], [114.300, 27.100]]]}}]}"#,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn check_takes_the_site_crs_from_a_georeferenced_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir(&site).unwrap();
+        geographic_site(&site);
+        let req = |model: PathBuf| CheckRequest {
+            model,
+            site: site.clone(),
+            parcel: "P-1".into(),
+            profiles: vec![],
+            place: None,
+            declared_use: None,
+            allow_outside_paths: false,
+            site_crs: None,
+        };
+        // The model's map conversion names EPSG:4548 (CM 117°E): the site CRS, though
+        // the data's own nearest zone is EPSG:4547 (CM 114°E).
+        let spec = zhishen_testkit::BuildingSpec {
+            occupancy: Some("住宅".into()),
+            map_conversion: Some(zhishen_testkit::MapConv {
+                eastings: 229_900.0,
+                northings: 3_002_000.0,
+                height: 0.0,
+                rotation_deg: 0.0,
+                epsg: 4548,
+                map_unit: None,
+            }),
+            ..Default::default()
+        };
+        let georef = dir.path().join("georef.ifc");
+        std::fs::write(&georef, zhishen_testkit::write_ifc4(&spec)).unwrap();
+        let r = crate::review::check(&req(georef)).unwrap();
+        assert_eq!(r.site_crs, "EPSG:4548");
+        assert_eq!(r.inputs.site_crs_source.as_deref(), Some("model"));
+        let why = r.inputs.site_crs_reason.unwrap();
+        assert!(why.contains("EPSG:4548"), "{why}");
+        // A model without georeferencing: the zone nearest 114.3°E.
+        let plain = dir.path().join("plain.ifc");
+        std::fs::write(&plain, house()).unwrap();
+        let r = crate::review::check(&req(plain.clone())).unwrap();
+        assert_eq!(r.site_crs, "EPSG:4547");
+        assert_eq!(
+            r.inputs.site_crs_source.as_deref(),
+            Some("gauss_kruger_zone")
+        );
+        // --site-crs over both.
+        let mut named = req(plain);
+        named.site_crs = Some("EPSG:4546".into());
+        let r = crate::review::check(&named).unwrap();
+        assert_eq!(
+            (r.site_crs.as_str(), r.inputs.site_crs_source.as_deref()),
+            ("EPSG:4546", Some("cli"))
+        );
     }
 
     async fn store(dir: &Path) -> Store {

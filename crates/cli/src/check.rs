@@ -45,6 +45,9 @@ pub struct CheckArgs {
     /// Read site.toml paths that are absolute or leave the package (refused by default).
     #[arg(long)]
     pub allow_outside_paths: bool,
+    /// The site CRS (projected, metres), e.g. EPSG:4547; over site.toml's and any choice.
+    #[arg(long)]
+    pub site_crs: Option<String>,
     /// HTML and BCF: leave out the twin's snapshots (plan and one per finding), which
     /// are otherwise rendered headless and embedded.
     #[arg(long)]
@@ -89,6 +92,7 @@ pub fn run(a: CheckArgs) -> Result<ExitCode> {
         place: a.place.clone(),
         declared_use: a.declared_use.clone(),
         allow_outside_paths: a.allow_outside_paths,
+        site_crs: a.site_crs.clone(),
     };
     let (report, pictures) = review(&req, &a)?;
     let pictures = pictures.as_ref();

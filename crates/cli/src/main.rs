@@ -86,6 +86,9 @@ enum SiteCmd {
         /// Read site.toml paths that are absolute or leave the package (refused by default).
         #[arg(long)]
         allow_outside_paths: bool,
+        /// The site CRS (projected, metres), e.g. EPSG:4547; over site.toml's and any choice.
+        #[arg(long)]
+        site_crs: Option<String>,
     },
 }
 
@@ -156,16 +159,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     dir,
                     json,
                     allow_outside_paths,
+                    site_crs,
                 },
         } => {
             let m = zhishen_site::load_with(
                 &dir,
-                &zhishen_app::inputs::site_options(allow_outside_paths),
+                &zhishen_site::LoadOptions {
+                    site_crs,
+                    ..zhishen_app::inputs::site_options(allow_outside_paths)
+                },
             )?;
             let mut out = std::io::stdout().lock();
             if json {
                 let v = serde_json::json!({
                     "crs": m.crs,
+                    "crs_choice": m.crs_choice,
                     "layers": m.layers,
                     "counts": zhishen_site::fields::ALL_KINDS
                         .iter()

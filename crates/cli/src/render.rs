@@ -84,6 +84,7 @@ fn scene_bytes(a: &RenderArgs) -> Result<Vec<u8>> {
         place: a.place.clone(),
         declared_use: a.declared_use.clone(),
         allow_outside_paths: false,
+        site_crs: None,
     })?;
     for w in &t.warnings {
         eprintln!("注意 warning: {w}");

@@ -144,6 +144,9 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
 
 pub fn print_site(w: &mut impl Write, m: &zhishen_site::SiteModel) -> Result<()> {
     writeln!(w, "坐标系 CRS: {}", m.crs)?;
+    if let Some(c) = &m.crs_choice {
+        writeln!(w, "  选定依据 chosen by: {} — {}", c.source, c.reason)?;
+    }
     writeln!(w)?;
     writeln!(w, "图层 Layers")?;
     for l in &m.layers {
@@ -156,7 +159,11 @@ pub fn print_site(w: &mut impl Write, m: &zhishen_site::SiteModel) -> Result<()>
             "  {:<22} {:>6}  {:<12} {}  {}{}",
             l.kind.as_str(),
             l.features,
-            l.source_crs,
+            if l.crs_assumed {
+                format!("{} (assumed)", l.source_crs)
+            } else {
+                l.source_crs.clone()
+            },
             ext,
             l.file,
             l.encoding

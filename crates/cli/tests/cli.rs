@@ -121,6 +121,18 @@ fn site_info_lists_layers_and_names_findings() {
         {"type":"Feature","properties":{"地块编号":"A-02"},
          "geometry":{"type":"Polygon","coordinates":[[[528800,3386600],[528860,3386600],[528860,3386680],[528800,3386680],[528800,3386600]]]}}]}"#;
     std::fs::write(dir.join("parcel.geojson"), parcel).unwrap();
+    // A green area from CAD: an R12 DXF, no CRS, one closed polyline beside the parcels.
+    let mut dxf = String::from("0\nSECTION\n2\nENTITIES\n0\nPOLYLINE\n8\nGREEN\n66\n1\n70\n1\n");
+    for (x, y) in [
+        (528900, 3386600),
+        (528940, 3386600),
+        (528940, 3386640),
+        (528900, 3386640),
+    ] {
+        dxf += &format!("0\nVERTEX\n8\nGREEN\n10\n{x}.0\n20\n{y}.0\n30\n0.0\n");
+    }
+    dxf += "0\nSEQEND\n0\nENDSEC\n0\nEOF\n";
+    std::fs::write(dir.join("green_area.dxf"), dxf).unwrap();
     let out = bin()
         .args(["site", "info", "--json"])
         .arg(&dir)
@@ -129,7 +141,21 @@ fn site_info_lists_layers_and_names_findings() {
     assert_eq!(out.status.code(), Some(2), "an error finding is bad input");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["crs"], "EPSG:4547");
+    assert_eq!(v["crs_choice"]["source"], "projected_layer");
     assert_eq!(v["counts"]["parcel"], 2);
+    assert_eq!(v["counts"]["green_area"], 1);
+    let green = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "green_area");
+    assert_eq!(green.unwrap()["crs_assumed"], true);
+    let assumed = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "assumed_crs");
+    assert_eq!(assumed.unwrap()["severity"], "warning");
     let f = &v["findings"][0];
     assert_eq!(f["code"], "missing_attribute");
     assert_eq!(f["field"], "land_use");
@@ -137,8 +163,22 @@ fn site_info_lists_layers_and_names_findings() {
     let table = bin().args(["site", "info"]).arg(&dir).output().unwrap();
     let s = String::from_utf8(table.stdout).unwrap();
     assert!(
-        s.contains("坐标系 CRS: EPSG:4547") && s.contains("missing_attribute"),
+        s.contains("坐标系 CRS: EPSG:4547")
+            && s.contains("chosen by: projected_layer")
+            && s.contains("EPSG:4547 (assumed)")
+            && s.contains("missing_attribute"),
         "{s}"
+    );
+    // --site-crs names it: over the package's own.
+    let named = bin()
+        .args(["site", "info", "--json", "--site-crs", "EPSG:4546"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&named.stdout).unwrap();
+    assert_eq!(
+        (&v["crs"], &v["crs_choice"]["source"]),
+        (&"EPSG:4546".into(), &"cli".into())
     );
     std::fs::remove_dir_all(&dir).ok();
 }

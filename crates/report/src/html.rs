@@ -613,6 +613,14 @@ fn inputs_section(h: &mut String, report: &Report) {
     h.push_str("</tbody>\n</table>\n<table>\n");
     row(h, "地块", "Parcel", &esc(&i.parcel));
     row(h, "坐标系", "Site CRS", &esc(&report.site_crs));
+    if let (Some(src), Some(why)) = (&i.site_crs_source, &i.site_crs_reason) {
+        row(
+            h,
+            "坐标系依据",
+            "Site CRS chosen by",
+            &format!("<code>{}</code> {}", esc(src), esc(why)),
+        );
+    }
     if let Some(p) = &i.placement {
         row(
             h,

@@ -150,6 +150,14 @@ pub struct Inputs {
     pub placement: Option<String>,
     /// `--use` as given, when given.
     pub declared_use: Option<String>,
+    /// How the site CRS 场地坐标系 was chosen: `cli`, `site_toml`, `model`,
+    /// `projected_layer` or `gauss_kruger_zone` (`zhishen_site::CrsSource`); `null` in
+    /// reports made before it was recorded.
+    #[serde(default)]
+    pub site_crs_source: Option<String>,
+    /// Why that CRS, e.g. "CGCS2000 3° Gauss-Krüger zone CM 114°E (EPSG:4547), …".
+    #[serde(default)]
+    pub site_crs_reason: Option<String>,
     pub tool: String,
     pub tool_version: String,
 }

@@ -154,6 +154,8 @@ fn report() -> Report {
             parcel: "DK-05".into(),
             placement: None,
             declared_use: Some("residential".into()),
+            site_crs_source: Some("site_toml".into()),
+            site_crs_reason: Some("site.toml names EPSG:4547".into()),
             tool: "zhishen".into(),
             tool_version: "0.1.0".into(),
         },
@@ -297,6 +299,12 @@ fn html_is_well_formed_and_has_every_section_and_check() {
         );
     }
     assert!(d.descendants().any(|n| n.has_tag_name("svg")));
+    // The inputs say how the site CRS was chosen.
+    assert!(
+        html.contains("Site CRS chosen by")
+            && html.contains("<code>site_toml</code> site.toml names EPSG:4547"),
+        "site CRS source"
+    );
     // No external resources, no script.
     for tag in ["script", "link", "img", "iframe"] {
         assert!(

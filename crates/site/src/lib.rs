@@ -8,6 +8,7 @@
 //! and `Limits` bound what one load may read (docs/site-package.md).
 
 mod cpl;
+pub mod crs;
 pub mod encoding;
 pub mod fields;
 pub mod load;
@@ -18,6 +19,7 @@ pub mod place;
 pub mod ranges;
 mod repair;
 
+pub use crs::{model_crs, CrsChoice, CrsSource, PreferredCrs};
 pub use fields::Kind;
 pub use load::{load, load_with};
 pub use model::{Feature, Finding, LayerInfo, Severity, SiteModel};
@@ -38,10 +40,12 @@ pub enum SiteError {
     Config { path: String, message: String },
     #[error("{path}: no planning layers found (name files <kind>.<ext>, e.g. parcel.gpkg, or list them in site.toml)")]
     Empty { path: String },
-    #[error("{path}: unknown CRS: no layer declares one and site.toml sets none")]
+    #[error("{path}: unknown CRS: no layer declares one and site.toml sets none (set crs in site.toml or give --site-crs)")]
     UnknownCrs { path: String },
-    #[error("site CRS {crs} is geographic; planning checks need a projected CRS in metres (set crs in site.toml)")]
+    #[error("site CRS {crs} is geographic; planning checks need a projected CRS in metres (name a projected crs, or leave it out to have one chosen)")]
     GeographicSiteCrs { crs: String },
+    #[error("{path}: no projected site CRS can be chosen: {why}; set crs in site.toml")]
+    NoProjectedCrs { path: String, why: String },
     #[error("cannot place {model} on the site: {why}; give --place E,N,rotation_deg")]
     NoPlacement { model: String, why: String },
     #[error("{path}: 超出限制 limit exceeded: {limit} = {max}, the package has {value}")]

@@ -4,6 +4,7 @@
 //! (`ranges`), paths stay inside the package and sizes within [`Limits`] (`package`).
 
 use crate::cpl::{self, Capture};
+use crate::crs::{self, CrsChoice, CrsSource};
 use crate::fields::{self, canonical, FieldType, Kind};
 use crate::model::{Feature, Finding, LayerInfo, LayerPlace, Severity, SiteModel};
 use crate::options::{Limit, Limits, LoadOptions};
@@ -192,7 +193,7 @@ pub fn load_with(dir: &Path, opts: &LoadOptions) -> Result<SiteModel, SiteError>
     }
     check_total_bytes(dir, &sources, &opts.limits)?;
     let opened = open_all(sources, &capture, &mut findings);
-    let site_srs = match site_crs(&config, &toml_path, dir, &opened) {
+    let (site_srs, choice) = match site_crs(&config, &toml_path, dir, &opened, opts) {
         Ok(s) => s,
         Err(e @ SiteError::UnknownCrs { .. }) => {
             // Files that could not be read, or a .prj that does not parse, are why: name them.
@@ -221,16 +222,39 @@ pub fn load_with(dir: &Path, opts: &LoadOptions) -> Result<SiteModel, SiteError>
         layers: Vec::new(),
         findings,
     };
-    for o in &opened {
-        read_source(o, &site_srs, &opts.limits, &capture, &mut out);
+    // Layers without a CRS are read last: whether their coordinates fit the site CRS
+    // is judged against the extent of the others.
+    let (bare, declared): (Vec<&Opened>, Vec<&Opened>) = opened.iter().partition(|o| has_no_crs(o));
+    let ctx = ReadCtx {
+        site: &site_srs,
+        limits: &opts.limits,
+        capture: &capture,
+    };
+    for o in declared {
+        read_source(o, &ctx, &mut out);
+    }
+    for o in bare {
+        read_source(o, &ctx, &mut out);
     }
     check_duplicates(&out.features, &mut out.findings);
-    Ok(SiteModel::new(
-        srs_label(&site_srs),
-        out.features,
-        out.layers,
-        out.findings,
-    ))
+    let mut m = SiteModel::new(srs_label(&site_srs), out.features, out.layers, out.findings);
+    m.crs_choice = Some(choice);
+    Ok(m)
+}
+
+/// A source that declares no CRS at all: no `crs` in site.toml, no SRS in the file, and
+/// for a Shapefile no `.prj` (an unreadable `.prj` is an error, not an absence).
+fn has_no_crs(o: &Opened) -> bool {
+    o.src.crs.is_none()
+        && crs_file(&o.src.path) == o.src.path
+        && o.ds.layers().all(|l| l.spatial_ref().is_none())
+}
+
+/// What every layer is read with.
+struct ReadCtx<'a> {
+    site: &'a SpatialRef,
+    limits: &'a Limits,
+    capture: &'a Capture,
 }
 
 /// One GeoPackage: each layer named after its kind.
@@ -453,38 +477,132 @@ fn unreadable(path: &Path, why: &str) -> Finding {
     )
 }
 
-/// Site CRS: site.toml, else the parcel layer's, else the first layer's.
+/// The site CRS and why (`crs` module): `--site-crs`, else site.toml's `crs`, else the
+/// model's projected CRS, else a projected layer's (parcel layers first), else the
+/// CGCS2000 3° Gauss-Krüger zone nearest the geographic layers' centre. A CRS that is
+/// named (CLI, site.toml) and geographic is refused: the caller asked for it.
 fn site_crs(
     config: &SiteToml,
     toml_path: &Path,
     dir: &Path,
     opened: &[Opened],
-) -> Result<SpatialRef, SiteError> {
-    let srs = match &config.crs {
-        Some(c) => srs_from(c).map_err(|m| SiteError::Config {
-            path: toml_path.display().to_string(),
+    opts: &LoadOptions,
+) -> Result<(SpatialRef, CrsChoice), SiteError> {
+    let named = |c: &str, place: String, source: CrsSource| {
+        let srs = srs_from(c).map_err(|m| SiteError::Config {
+            path: place.clone(),
             message: format!("crs '{c}': {m}"),
-        })?,
-        None => {
-            let mut order: Vec<&Opened> = opened
-                .iter()
-                .filter(|o| o.src.kind == Kind::Parcel)
-                .collect();
-            order.extend(opened.iter().filter(|o| o.src.kind != Kind::Parcel));
-            order
-                .into_iter()
-                .find_map(|o| source_srs(o).ok().flatten())
-                .ok_or_else(|| SiteError::UnknownCrs {
-                    path: dir.display().to_string(),
-                })?
+        })?;
+        if srs.is_geographic() {
+            return Err(SiteError::GeographicSiteCrs {
+                crs: srs_label(&srs),
+            });
         }
+        let reason = format!("{place} names {c}");
+        Ok((srs, CrsChoice { source, reason }))
     };
-    if srs.is_geographic() {
-        return Err(SiteError::GeographicSiteCrs {
-            crs: srs_label(&srs),
+    if let Some(c) = &opts.site_crs {
+        return named(c, "--site-crs".into(), CrsSource::Cli);
+    }
+    if let Some(c) = &config.crs {
+        return named(c, toml_path.display().to_string(), CrsSource::SiteToml);
+    }
+    // The model's CRS only when it is projected; a geographic one falls through.
+    if let Some(p) = &opts.preferred_crs {
+        if let Some(srs) = srs_from(&p.crs).ok().filter(SpatialRef::is_projected) {
+            let reason = p.reason.clone();
+            let source = CrsSource::Model;
+            return Ok((srs, CrsChoice { source, reason }));
+        }
+    }
+    let mut order: Vec<&Opened> = opened
+        .iter()
+        .filter(|o| o.src.kind == Kind::Parcel)
+        .collect();
+    order.extend(opened.iter().filter(|o| o.src.kind != Kind::Parcel));
+    let declared: Vec<(&Opened, SpatialRef)> = order
+        .into_iter()
+        .filter_map(|o| source_srs(o).ok().flatten().map(|s| (o, s)))
+        .collect();
+    if let Some((o, srs)) = declared.iter().find(|(_, s)| s.is_projected()) {
+        let reason = format!(
+            "{} is in the projected CRS {}",
+            o.src.path.display(),
+            srs_label(srs)
+        );
+        let choice = CrsChoice {
+            source: CrsSource::ProjectedLayer,
+            reason,
+        };
+        return Ok((srs.clone(), choice));
+    }
+    if declared.is_empty() {
+        return Err(SiteError::UnknownCrs {
+            path: dir.display().to_string(),
         });
     }
-    Ok(srs)
+    gauss_kruger_choice(dir, &declared)
+}
+
+/// The CGCS2000 3° Gauss-Krüger zone nearest the centre of the geographic layers.
+fn gauss_kruger_choice(
+    dir: &Path,
+    declared: &[(&Opened, SpatialRef)],
+) -> Result<(SpatialRef, CrsChoice), SiteError> {
+    let no_crs = |why: String| SiteError::NoProjectedCrs {
+        path: dir.display().to_string(),
+        why,
+    };
+    let mut extent: Option<[f64; 4]> = None;
+    for (o, _) in declared.iter().filter(|(_, s)| s.is_geographic()) {
+        for l in o.ds.layers() {
+            if o.src.layer.as_deref().is_some_and(|w| w != l.name()) {
+                continue;
+            }
+            let Ok(e) = l.get_extent() else { continue };
+            let mut e = [e.MinX, e.MinY, e.MaxX, e.MaxY];
+            if latitude_first(e) {
+                e = [e[1], e[0], e[3], e[2]];
+            }
+            extent = Some(match extent {
+                None => e,
+                Some(a) => [
+                    a[0].min(e[0]),
+                    a[1].min(e[1]),
+                    a[2].max(e[2]),
+                    a[3].max(e[3]),
+                ],
+            });
+        }
+    }
+    let e = extent.ok_or_else(|| no_crs("the geographic layers have no extent".into()))?;
+    let lon = (e[0] + e[2]) / 2.0;
+    let (code, cm) = crs::gauss_kruger_zone(lon).ok_or_else(|| {
+        no_crs(format!(
+            "the data is geographic and centred at {lon:.3}°E, outside China's CGCS2000 \
+             3° Gauss-Krüger zones (73.5°E–136.5°E)"
+        ))
+    })?;
+    let srs = srs_from(&format!("EPSG:{code}")).map_err(no_crs)?;
+    let reason = format!(
+        "CGCS2000 3° Gauss-Krüger zone CM {cm}°E (EPSG:{code}), the central meridian \
+         nearest the geographic data's centre at {lon:.3}°E"
+    );
+    Ok((
+        srs,
+        CrsChoice {
+            source: CrsSource::GaussKrugerZone,
+            reason,
+        },
+    ))
+}
+
+/// A geographic extent whose x looks like latitudes and y like longitudes (China:
+/// longitude 73..136 E, latitude 3..54 N).
+fn latitude_first(e: [f64; 4]) -> bool {
+    let lon_like = |a: f64, b: f64| a >= 73.0 && b <= 136.0;
+    let lat_like = |a: f64, b: f64| a >= -1.0 && b <= 55.0;
+    lat_like(e[0], e[2]) && lon_like(e[1], e[3])
 }
 
 fn open(s: &Source, encoding: Option<&str>) -> Result<Dataset, String> {
@@ -568,7 +686,8 @@ fn gdal_findings(
     }
 }
 
-fn read_source(o: &Opened, site: &SpatialRef, limits: &Limits, capture: &Capture, out: &mut Out) {
+fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
+    let (site, limits, capture) = (rc.site, rc.limits, rc.capture);
     for mut layer in o.ds.layers() {
         let lname = layer.name();
         if o.src.layer.as_deref().is_some_and(|want| want != lname) {
@@ -578,10 +697,10 @@ fn read_source(o: &Opened, site: &SpatialRef, limits: &Limits, capture: &Capture
             file: &o.src.path,
             layer: &lname,
         };
-        let transform = layer_transform(&o.src, &layer, site, &here, out);
+        let transform = layer_transform(&o.src, &layer, rc, &here, out);
         let (messages, _) = capture.drain();
         gdal_findings(&here, None, &messages, &mut out.findings);
-        let Some((src, transform)) = transform else {
+        let Some((src, transform, crs_assumed)) = transform else {
             continue;
         };
         let axis_swapped = detect_swapped_axes(&mut layer, &src);
@@ -635,48 +754,51 @@ fn read_source(o: &Opened, site: &SpatialRef, limits: &Limits, capture: &Capture
             kind: o.src.kind,
             features: count,
             source_crs: srs_label(&src),
+            crs_assumed,
             encoding: o.encoding.clone(),
             extent,
         });
     }
 }
 
-/// The layer's CRS and the transform to the site CRS; `None` (with a finding) without one.
+/// The layer's CRS, the transform to the site CRS and whether the CRS was assumed;
+/// `None` (with a finding) when the layer cannot be placed. A layer that declares no
+/// CRS takes the site CRS with an `assumed_crs` warning when its extent is plausible
+/// there (`crs::implausible`), else an `implausible_coordinates` error saying what the
+/// coordinates look like.
 fn layer_transform(
     s: &Source,
     layer: &gdal::vector::Layer<'_>,
-    site: &SpatialRef,
+    rc: &ReadCtx<'_>,
     here: &LayerPlace<'_>,
     out: &mut Out,
-) -> Option<(SpatialRef, CoordTransform)> {
+) -> Option<(SpatialRef, CoordTransform, bool)> {
+    let site = rc.site;
     let src = match &s.crs {
         Some(c) => srs_from(c).ok(),
         None => layer.spatial_ref(),
     };
-    let Some(mut src) = src else {
-        let file = crs_file(here.file);
-        out.findings.push(if file != here.file {
-            Finding::error(
+    let file = crs_file(here.file);
+    let (mut src, assumed) = match src {
+        Some(src) => (src, false),
+        None if file == here.file && s.crs.is_none() => {
+            (assume_site_crs(layer, rc, here, out)?, true)
+        }
+        None => {
+            out.findings.push(Finding::error(
                 "unknown_crs",
                 &file,
                 Some(here.layer),
                 None,
                 None,
                 PRJ_UNREADABLE.into(),
-            )
-        } else {
-            here.error(
-                "unknown_crs",
-                None,
-                None,
-                "the layer has no CRS (no .prj / SRS); set `crs` for it in site.toml".into(),
-            )
-        });
-        return None;
+            ));
+            return None;
+        }
     };
     src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
     match CoordTransform::new(&src, site) {
-        Ok(t) => Some((src, t)),
+        Ok(t) => Some((src, t, assumed)),
         Err(e) => {
             out.findings.push(here.error(
                 "crs_transform",
@@ -691,6 +813,49 @@ fn layer_transform(
             None
         }
     }
+}
+
+/// The site CRS for a layer that declares none, when its extent fits there (inside the
+/// CRS's area of use, near the layers read so far); else `None` with an error finding.
+fn assume_site_crs(
+    layer: &gdal::vector::Layer<'_>,
+    rc: &ReadCtx<'_>,
+    here: &LayerPlace<'_>,
+    out: &mut Out,
+) -> Option<SpatialRef> {
+    let site = srs_label(rc.site);
+    let others = out.layers.iter().filter_map(|l| l.extent).reduce(|a, b| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    });
+    if let Ok(e) = layer.get_extent() {
+        let e = [e.MinX, e.MinY, e.MaxX, e.MaxY];
+        let (before, _) = rc.capture.drain();
+        gdal_findings(here, None, &before, &mut out.findings);
+        let why = crs::implausible(e, rc.site, others);
+        // PROJ's complaints about probing implausible coordinates are not the data's.
+        let _ = rc.capture.drain();
+        if let Some(why) = why {
+            let msg = crs::misfit(e).describe(e, &site, &why);
+            out.findings
+                .push(here.error("implausible_coordinates", None, None, msg));
+            return None;
+        }
+    }
+    out.findings.push(here.warn(
+        "assumed_crs",
+        None,
+        None,
+        format!(
+            "图层无坐标系, 按场地坐标系读取 the layer declares no CRS (no .prj / SRS); \
+             read in the site CRS {site}; declare its crs in site.toml if that is wrong"
+        ),
+    ));
+    Some(rc.site.clone())
 }
 
 /// Source field index -> canonical name.
@@ -1165,10 +1330,7 @@ fn swap_xy(g: &mut gdal::vector::Geometry) {
 fn detect_swapped_axes(layer: &mut gdal::vector::Layer<'_>, srs: &SpatialRef) -> Option<String> {
     let e = layer.get_extent().ok()?;
     if srs.is_geographic() {
-        // China: longitude 73..136 E, latitude 3..54 N.
-        let lon_like = |a: f64, b: f64| a >= 73.0 && b <= 136.0;
-        let lat_like = |a: f64, b: f64| a >= -1.0 && b <= 55.0;
-        if lat_like(e.MinX, e.MaxX) && lon_like(e.MinY, e.MaxY) {
+        if latitude_first([e.MinX, e.MinY, e.MaxX, e.MaxY]) {
             return Some(format!(
                 "latitude-first (x {:.4}..{:.4} look like latitudes, y {:.4}..{:.4} like longitudes)",
                 e.MinX, e.MaxX, e.MinY, e.MaxY

@@ -1,5 +1,6 @@
 //! The site model: planning features in the site CRS with an R-tree over their envelopes.
 
+use crate::crs::CrsChoice;
 use crate::fields::Kind;
 use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Point};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -146,6 +147,8 @@ pub struct LayerInfo {
     pub kind: Kind,
     pub features: usize,
     pub source_crs: String,
+    /// The layer declares no CRS and was read in the site CRS (`assumed_crs`).
+    pub crs_assumed: bool,
     /// Shapefile text encoding used and how it was chosen.
     pub encoding: Option<String>,
     /// [min x, min y, max x, max y] in site coordinates.
@@ -227,6 +230,8 @@ impl rstar::RTreeParams for Wide {
 pub struct SiteModel {
     /// Site CRS, e.g. `EPSG:4547`.
     pub crs: String,
+    /// How the site CRS was chosen; `None` for a model built in code.
+    pub crs_choice: Option<CrsChoice>,
     pub features: Vec<Feature>,
     pub layers: Vec<LayerInfo>,
     pub findings: Vec<Finding>,
@@ -419,6 +424,7 @@ impl SiteModel {
         }
         SiteModel {
             crs,
+            crs_choice: None,
             features,
             layers,
             findings,

@@ -2,6 +2,7 @@
 //! applicant or an upload, so its size is bounded before GDAL parses it (a hostile
 //! 10 GB GeoJSON must be refused, not parsed) and its paths stay inside the package.
 
+use crate::crs::PreferredCrs;
 use serde::Serialize;
 
 /// Resource limits of one load. Exceeding one is an error naming the limit.
@@ -53,11 +54,16 @@ impl std::fmt::Display for Limit {
 }
 
 /// How [`crate::load_with`] reads a package.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub limits: Limits,
     /// Accept `site.toml` paths that are absolute or leave the package directory (after
     /// `..` and symlinks are resolved). Off by default; only the CLI can turn it on, with
     /// `--allow-outside-paths`. A server never does.
     pub allow_outside_paths: bool,
+    /// The site CRS the caller names (`--site-crs`); over `site.toml` and every choice.
+    pub site_crs: Option<String>,
+    /// The reviewed model's projected CRS ([`crate::model_crs`]): the site CRS when
+    /// neither `site_crs` nor `site.toml` names one (`crs` module for the order).
+    pub preferred_crs: Option<PreferredCrs>,
 }

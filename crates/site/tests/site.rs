@@ -341,7 +341,7 @@ fn bad_features_get_named_findings() {
         &layer,
         &[],
     );
-    // An empty layer and a layer without a CRS.
+    // An empty layer and a layer without a CRS (a Shapefile without .prj).
     write(
         &d.path().join("blue_line.gpkg"),
         "GPKG",
@@ -384,7 +384,10 @@ fn bad_features_get_named_findings() {
     assert_eq!(miss.severity, Severity::Error);
     assert_eq!(find("duplicate_parcel_id").fid, Some(3));
     assert!(find("empty_layer").file.ends_with("blue_line.gpkg"));
-    assert!(find("unknown_crs").file.ends_with("purple_line.shp"));
+    // No .prj: read in the site CRS, with a warning (its coordinates fit there).
+    let assumed = find("assumed_crs");
+    assert!(assumed.file.ends_with("purple_line.shp") && assumed.severity == Severity::Warning);
+    assert_eq!(m.count(Kind::PurpleLine), 1);
     // The repaired bow tie keeps both triangles: 2 x (60 x 40 / 2) = 2400 m².
     let bt = m.parcel("A-03").unwrap();
     let geo::Geometry::MultiPolygon(mp) = &bt.geometry else {
@@ -601,5 +604,327 @@ fn gbk_field_names_with_ascii_values_and_no_cpg_are_read() {
     assert!(
         enc.starts_with("CP936") && enc.contains("detected"),
         "{enc}"
+    );
+}
+
+/// A WKT geometry in EPSG:4547 given in CGCS2000 longitude/latitude (EPSG:4490), by OSR.
+fn to_4490(wkt: &str) -> String {
+    use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform};
+    let mut from = SpatialRef::from_epsg(4547).unwrap();
+    let mut to = SpatialRef::from_epsg(4490).unwrap();
+    from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    to.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut g = Geometry::from_wkt(wkt).unwrap();
+    g.transform_inplace(&CoordTransform::new(&from, &to).unwrap())
+        .unwrap();
+    g.wkt().unwrap()
+}
+
+/// Parcels A and B and the road, in CGCS2000 geographic coordinates.
+fn geographic_package(dir: &Path) {
+    let (a, b) = (to_4490(A), to_4490(B));
+    let mut p = parcels();
+    p.rows[0].0 = Box::leak(a.into_boxed_str());
+    p.rows[1].0 = Box::leak(b.into_boxed_str());
+    write(
+        &dir.join("parcel.shp"),
+        "ESRI Shapefile",
+        "parcel",
+        Some(4490),
+        &p,
+        &["ENCODING=CP936"],
+    );
+    let mut r = roads();
+    r.rows[0].0 = Box::leak(to_4490(r.rows[0].0).into_boxed_str());
+    write(
+        &dir.join("road_red_line.geojson"),
+        "GeoJSON",
+        "road",
+        Some(4490),
+        &r,
+        &[],
+    );
+}
+
+fn area(f: &zhishen_site::Feature) -> f64 {
+    match &f.geometry {
+        geo::Geometry::MultiPolygon(mp) => mp.unsigned_area(),
+        g => panic!("{g:?}"),
+    }
+}
+
+fn choice(m: &SiteModel) -> zhishen_site::CrsSource {
+    m.crs_choice.as_ref().expect("a chosen CRS").source
+}
+
+#[test]
+fn geographic_package_takes_the_nearest_gauss_kruger_zone() {
+    let d = tmp();
+    geographic_package(d.path());
+    let m = load(d.path());
+    // The data lies near 114.30°E: CM 114°E is nearest, EPSG:4534 + (114 − 75) / 3 = 4547.
+    assert_eq!(m.crs, "EPSG:4547", "{:?}", m.findings);
+    assert_eq!(choice(&m), zhishen_site::CrsSource::GaussKrugerZone);
+    let why = &m.crs_choice.as_ref().unwrap().reason;
+    assert!(why.contains("CM 114°E") && why.contains("114.3"), "{why}");
+    assert!(m.blocking().next().is_none(), "{:?}", m.findings);
+    // The same parcels given in EPSG:4547: 100 × 80 = 8000 m² and 60 × 80 = 4800 m².
+    for (id, expected) in [("A-01", 8000.0), ("A-02", 4800.0)] {
+        let got = area(m.parcel(id).unwrap());
+        assert!((got - expected).abs() / expected < 0.005, "{id}: {got}");
+    }
+    assert_eq!(
+        m.parcel_at(528_750.0, 3_386_650.0).and_then(|f| f.id()),
+        Some("A-01")
+    );
+    assert_eq!(m.count(Kind::RoadRedLine), 1);
+}
+
+#[test]
+fn a_projected_layer_beats_the_gauss_kruger_zone() {
+    let d = tmp();
+    geographic_package(d.path());
+    // The road in EPSG:4546 (CM 111°E) instead: a projected layer, though not the parcel's.
+    std::fs::remove_file(d.path().join("road_red_line.geojson")).unwrap();
+    let mut r = roads();
+    let road_4546 = {
+        use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform};
+        let mut from = SpatialRef::from_epsg(4547).unwrap();
+        let mut to = SpatialRef::from_epsg(4546).unwrap();
+        from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+        to.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+        let mut g = Geometry::from_wkt(r.rows[0].0).unwrap();
+        g.transform_inplace(&CoordTransform::new(&from, &to).unwrap())
+            .unwrap();
+        g.wkt().unwrap()
+    };
+    r.rows[0].0 = Box::leak(road_4546.into_boxed_str());
+    write(
+        &d.path().join("road_red_line.geojson"),
+        "GeoJSON",
+        "road",
+        Some(4546),
+        &r,
+        &[],
+    );
+    let m = load(d.path());
+    assert_eq!(m.crs, "EPSG:4546");
+    assert_eq!(choice(&m), zhishen_site::CrsSource::ProjectedLayer);
+    assert!(m
+        .crs_choice
+        .as_ref()
+        .unwrap()
+        .reason
+        .contains("road_red_line.geojson"));
+    // Areas in CM 111°E, 3.3° off the meridian, stay within 0.5 % of the CM 114°E ones.
+    let got = area(m.parcel("A-01").unwrap());
+    assert!((got - 8000.0).abs() / 8000.0 < 0.005, "{got}");
+}
+
+#[test]
+fn named_and_preferred_crs_win_in_order() {
+    use zhishen_site::{CrsSource, LoadOptions, PreferredCrs};
+    let d = tmp();
+    geographic_package(d.path());
+    let with = |o: LoadOptions| zhishen_site::load_with(d.path(), &o).unwrap();
+    // The model's projected CRS comes before the package's own choice.
+    let model = PreferredCrs {
+        crs: "EPSG:4548".into(),
+        reason: "IfcMapConversion of m.ifc names EPSG:4548".into(),
+    };
+    let m = with(LoadOptions {
+        preferred_crs: Some(model.clone()),
+        ..Default::default()
+    });
+    assert_eq!(
+        (m.crs.as_str(), choice(&m)),
+        ("EPSG:4548", CrsSource::Model)
+    );
+    // A geographic preference is no choice: the zone is chosen instead.
+    let m = with(LoadOptions {
+        preferred_crs: Some(PreferredCrs {
+            crs: "EPSG:4490".into(),
+            reason: "x".into(),
+        }),
+        ..Default::default()
+    });
+    assert_eq!(
+        (m.crs.as_str(), choice(&m)),
+        ("EPSG:4547", CrsSource::GaussKrugerZone)
+    );
+    // site.toml names one: it beats the model's.
+    std::fs::write(
+        d.path().join("site.toml"),
+        "crs = \"EPSG:4546\"\n[[layer]]\npath = \"parcel.shp\"\nkind = \"parcel\"\n",
+    )
+    .unwrap();
+    let m = with(LoadOptions {
+        preferred_crs: Some(model.clone()),
+        ..Default::default()
+    });
+    assert_eq!(
+        (m.crs.as_str(), choice(&m)),
+        ("EPSG:4546", CrsSource::SiteToml)
+    );
+    // --site-crs beats site.toml.
+    let m = with(LoadOptions {
+        site_crs: Some("EPSG:4549".into()),
+        preferred_crs: Some(model),
+        ..Default::default()
+    });
+    assert_eq!((m.crs.as_str(), choice(&m)), ("EPSG:4549", CrsSource::Cli));
+    // A named geographic CRS is still refused: the user asked for it.
+    std::fs::write(
+        d.path().join("site.toml"),
+        "crs = \"EPSG:4490\"\n[[layer]]\npath = \"parcel.shp\"\nkind = \"parcel\"\n",
+    )
+    .unwrap();
+    let err = zhishen_site::load(d.path()).err().expect("refused");
+    assert!(err.to_string().contains("EPSG:4490 is geographic"), "{err}");
+}
+
+#[test]
+fn geographic_data_outside_the_zones_is_refused_with_its_longitude() {
+    let d = tmp();
+    let mut p = parcels();
+    p.rows.truncate(1);
+    p.rows[0].0 = "POLYGON((13.40 52.50,13.41 52.50,13.41 52.51,13.40 52.51,13.40 52.50))";
+    write(
+        &d.path().join("parcel.geojson"),
+        "GeoJSON",
+        "parcel",
+        Some(4490),
+        &p,
+        &[],
+    );
+    let err = zhishen_site::load(d.path()).err().expect("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("13.405°E") && msg.contains("73.5°E"), "{msg}");
+}
+
+#[test]
+fn the_model_crs_is_its_map_conversion_crs() {
+    let pcert = zhishen_ifc::load_path(&dataset(
+        "PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc",
+    ))
+    .unwrap();
+    let p = zhishen_site::model_crs(&pcert).expect("georeferenced");
+    assert_eq!(p.crs, "EPSG:32760");
+    assert!(p.reason.contains("IfcMapConversion"), "{}", p.reason);
+    let revit = zhishen_ifc::load_path(&dataset("TallBuilding_Revit2021_IFC2x3.ifc")).unwrap();
+    assert_eq!(zhishen_site::model_crs(&revit), None);
+}
+
+/// A projected parcel package with a green area from CAD (no CRS), its ring given.
+fn with_cad_green(ring: Vec<[f64; 2]>) -> (tempfile::TempDir, SiteModel) {
+    let d = tmp();
+    write(
+        &d.path().join("parcel.gpkg"),
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &parcels(),
+        &[],
+    );
+    let dxf = zhishen_testkit::r12_dxf(b"GREEN", &[ring]);
+    std::fs::write(d.path().join("green_area.dxf"), &dxf).unwrap();
+    let m = load(d.path());
+    (d, m)
+}
+
+fn square(x: f64, y: f64, side: f64) -> Vec<[f64; 2]> {
+    vec![[x, y], [x + side, y], [x + side, y + side], [x, y + side]]
+}
+
+#[test]
+fn a_dxf_without_crs_takes_the_site_crs_with_a_warning() {
+    let (_d, m) = with_cad_green(square(528_900.0, 3_386_600.0, 40.0));
+    let f = m
+        .findings
+        .iter()
+        .find(|f| f.code == "assumed_crs")
+        .unwrap_or_else(|| panic!("{:?}", m.findings));
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.file.ends_with("green_area.dxf") && f.message.contains("EPSG:4547"));
+    assert!(m.blocking().next().is_none(), "{:?}", m.findings);
+    let g = m.of_kind(Kind::GreenArea).next().expect("placed");
+    // Read as is: 40 × 40 = 1600 m² at (528900, 3386600).
+    assert!((area(g) - 1600.0).abs() < 1e-6);
+    assert_eq!(g.bbox.map(|b| [b[0], b[1]]), Some([528_900.0, 3_386_600.0]));
+    let info = m.layers.iter().find(|l| l.kind == Kind::GreenArea).unwrap();
+    assert!(
+        info.crs_assumed && info.source_crs == "EPSG:4547",
+        "{info:?}"
+    );
+}
+
+fn implausible(m: &SiteModel) -> &zhishen_site::Finding {
+    let f = m
+        .findings
+        .iter()
+        .find(|f| f.code == "implausible_coordinates")
+        .unwrap_or_else(|| panic!("{:?}", m.findings));
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.blocks_review() && f.file.ends_with("green_area.dxf"));
+    assert_eq!(m.count(Kind::GreenArea), 0, "not read");
+    assert!(!m.findings.iter().any(|f| f.code == "assumed_crs"));
+    f
+}
+
+#[test]
+fn a_dxf_in_degrees_is_refused_as_degrees() {
+    let (_d, m) = with_cad_green(square(114.3, 30.6, 0.004));
+    let f = implausible(&m);
+    assert!(
+        f.message.contains("degrees") && f.message.contains("EPSG:4490"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn a_dxf_with_zone_prefixed_eastings_is_refused_naming_the_prefix() {
+    let (_d, m) = with_cad_green(square(38_528_900.0, 3_386_600.0, 40.0));
+    let f = implausible(&m);
+    assert!(
+        f.message.contains("zone-prefixed") && f.message.contains("EPSG:4526"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn a_dxf_from_another_zone_is_refused_as_far_from_the_others() {
+    // 528,900 − 300,000: an easting of CM 111°E data, 228 km west and outside 4547's area.
+    let (_d, m) = with_cad_green(square(228_900.0, 3_386_600.0, 40.0));
+    let f = implausible(&m);
+    assert!(f.message.contains("area of use"), "{}", f.message);
+    // Inside the area of use but 100 km from the parcels: another zone's easting.
+    let (_d, m) = with_cad_green(square(428_800.0, 3_386_600.0, 40.0));
+    let f = implausible(&m);
+    assert!(
+        f.message.contains("another 3° Gauss-Krüger zone") && f.message.contains("99.9 km"),
+        "{}",
+        f.message
+    );
+}
+
+#[test]
+fn geographic_parcels_with_a_cad_drawing_in_the_chosen_zone() {
+    // As departments deliver it: CGCS2000 geographic parcels and a CRS-less DXF drawn in
+    // CGCS2000 / CM 114°E. The zone chosen for the parcels is the DXF's, so it fits.
+    let d = tmp();
+    geographic_package(d.path());
+    let dxf = zhishen_testkit::r12_dxf(b"GREEN", &[square(528_900.0, 3_386_600.0, 40.0)]);
+    std::fs::write(d.path().join("green_area.dxf"), &dxf).unwrap();
+    let m = load(d.path());
+    assert_eq!(m.crs, "EPSG:4547");
+    assert_eq!(choice(&m), zhishen_site::CrsSource::GaussKrugerZone);
+    assert!(m.blocking().next().is_none(), "{:?}", m.findings);
+    assert!(codes(&m).contains(&"assumed_crs"));
+    let g = m.of_kind(Kind::GreenArea).next().expect("placed");
+    assert_eq!(
+        g.bbox,
+        Some([528_900.0, 3_386_600.0, 528_940.0, 3_386_640.0])
     );
 }
