@@ -298,7 +298,17 @@ fn large_model_corpus_facts_are_the_constructed_ones() {
     let mut buf = Vec::new();
     let built = write_corpus(&CorpusSpec::of_mb(2.0), &mut buf).unwrap();
     assert!(built.tiles >= 60, "{}", built.tiles);
-    let m = load_bytes(&buf, "corpus.ifc").unwrap();
+    let (m, t) = zhishen_ifc::load_bytes_timed(&buf, "corpus.ifc").unwrap();
+    // The serial stages add up to the total; each side of the mesh/psets join is within it.
+    let serial = t.scan_s + t.decode_s + t.relationships_s + t.join_s + t.elements_s + t.facts_s;
+    assert!(
+        serial <= t.total_s + 1e-6 && serial >= t.total_s * 0.99,
+        "{t:?}"
+    );
+    assert!(
+        t.mesh_s <= t.join_s + 1e-6 && t.psets_s <= t.join_s + 1e-6,
+        "{t:?}"
+    );
     let f = &m.facts;
     assert_eq!(m.storeys.len(), 6);
     let elevations: Vec<f64> = m.storeys.iter().filter_map(|s| s.elevation_m).collect();

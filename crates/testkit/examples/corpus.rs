@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         Ok(f) => {
             let elevations: Vec<String> = f.elevations_m.iter().map(|e| format!("{e}")).collect();
             println!(
-                "{{\"file\":\"{out}\",\"bytes\":{},\"storeys\":{},\"elevations_m\":[{}],\"height_m\":{},\"footprint_m2\":{},\"tiles\":{},\"elements\":{}}}",
+                "{{\"file\":{out:?},\"bytes\":{},\"storeys\":{},\"elevations_m\":[{}],\"height_m\":{},\"footprint_m2\":{},\"tiles\":{},\"elements\":{}}}",
                 f.bytes,
                 f.storeys,
                 elevations.join(","),
