@@ -1,4 +1,4 @@
-//! Writes one large-model corpus file 大模型 (see `zhishen_testkit::corpus`), so that
+//! Writes one large-model corpus file 大体量模型 (see `zhishen_testkit::corpus`), so that
 //! benchmarks can measure 30–300 MB models without committing them.
 //!
 //! `cargo run --release -p zhishen-testkit --example corpus -- MB OUT.ifc [STOREYS]`

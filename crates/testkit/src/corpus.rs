@@ -1,4 +1,4 @@
-//! Large models 大模型 of a requested size, for benchmarks and scale tests.
+//! Large models 大体量模型 of a requested size, for benchmarks and scale tests.
 //!
 //! Real planning submissions are 20–300 MB, and committing such files is not an option.
 //! This writes them instead: one georeferenced IFC4 building of rectangular storeys
