@@ -11,6 +11,11 @@ file at a time so that background load hits all of them alike. For every run
 the driver records the tool's own in-process seconds, the wall time of the
 whole process, and the child's peak RSS (os.wait4 -> ru_maxrss).
 
+zhishen's line also carries "stages" (LoadTimings: scan, decode, relationships,
+the mesh/psets join, elements, facts, total), "report_s" and its own VmHWM; the
+report adds a stage table with each stage's share of the total.
+--ios-max-mb skips IfcOpenShell on large files (minutes on a 30 MB model).
+
 The markdown report goes to stdout; progress and setup output go to stderr.
 Exit status: 0 when every run succeeded (whether or not the speed goals are
 met: this is a report), 1 when a tool crashed, timed out or printed no JSON,
@@ -47,6 +52,10 @@ GOAL_WEBIFC = 3.0
 GOAL_IOS = 20.0
 
 TOOLS = ("zhishen", "web-ifc", "ifcopenshell")
+# zhishen bench-load's serial stages, in load order; they add up to its total_s.
+STAGE_KEYS = ("scan_s", "decode_s", "relationships_s", "join_s", "elements_s", "facts_s")
+STAGE_LABEL = {"scan_s": "scan", "decode_s": "decode (index)", "relationships_s": "relationships",
+               "join_s": "mesh ∥ psets", "elements_s": "elements", "facts_s": "facts"}
 LABEL = {"zhishen": "zhishen", "web-ifc": "web-ifc", "ifcopenshell": "IfcOpenShell"}
 
 
@@ -195,6 +204,9 @@ def measure(cmd: list[str], timeout: float, need_seconds: bool = True) -> dict:
             if not isinstance(data.get(key), (int, float)):
                 raise fail(f"JSON line lacks numeric {key!r}")
     data["wall_seconds"] = wall
+    if "peak_rss_mib" in data:
+        # zhishen's own VmHWM reading; the driver's wait4 figure below is the one compared.
+        data["peak_rss_mib_self"] = data["peak_rss_mib"]
     data["peak_rss_mib"] = rusage.ru_maxrss / 1024.0
     data["user_cpu_seconds"] = rusage.ru_utime
     data["sys_cpu_seconds"] = rusage.ru_stime
@@ -219,6 +231,13 @@ def summarize(runs: list[dict]) -> dict | None:
         "triangles": runs[-1]["triangles"],
         "elements": runs[-1].get("elements"),
     }
+    stages = [r["stages"] for r in runs if isinstance(r.get("stages"), dict)]
+    if stages:
+        s["stages"] = {k: med([st[k] for st in stages if isinstance(st.get(k), (int, float))])
+                       for k in STAGE_KEYS + ("mesh_s", "psets_s", "total_s")}
+        s["report_s"] = med([r["report_s"] for r in runs if isinstance(r.get("report_s"), (int, float))])
+        s["vmhwm_mib"] = med([r["peak_rss_mib_self"] for r in runs
+                              if isinstance(r.get("peak_rss_mib_self"), (int, float))])
     for key in ("meshes", "triangles"):
         vals = {r[key] for r in runs}
         if len(vals) > 1:
@@ -274,6 +293,42 @@ def geomean(values: list[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in vals) / len(vals))
 
 
+def render_stages(report: dict) -> list[str]:
+    """zhishen's load by stage (bench-load "stages"), medians, each with its share."""
+    rows = [(f["name"], f["summary"].get("zhishen")) for f in report["files"]]
+    rows = [(n, z) for n, z in rows if z and z.get("stages")]
+    if not rows:
+        return []
+    lines = ["### zhishen load stages (medians of the measured runs)", ""]
+    head = " | ".join(STAGE_LABEL[k] for k in STAGE_KEYS)
+    lines.append(f"| file | {head} | total s | report s | peak RSS MiB (VmHWM) |")
+    lines.append("|---|" + "---:|" * (len(STAGE_KEYS) + 3))
+    for name, z in rows:
+        st = z["stages"]
+        total = st.get("total_s") or 0.0
+        cells = []
+        for k in STAGE_KEYS:
+            v = st.get(k)
+            share = f" ({100 * v / total:.0f}%)" if v is not None and total > 0 else ""
+            cell = f"{fmt_s(v)}{share}"
+            if k == "join_s":
+                cell += f" [mesh {fmt_s(st.get('mesh_s'))}, psets {fmt_s(st.get('psets_s'))}]"
+            cells.append(cell)
+        lines.append(f"| {name} | {' | '.join(cells)} | {fmt_s(total)} | "
+                     f"{fmt_s(z.get('report_s'))} | {fmt_mib(z.get('vmhwm_mib'))} |")
+    lines.append("")
+    lines.append(
+        "Stages run one after another and add up to the total, except that meshing and element "
+        "property reading run at the same time (`rayon::join`, both across the same cores): the "
+        "`mesh ∥ psets` column is the join's wall time, and mesh and psets in brackets are each "
+        "side's own start-to-finish time, which overlap. `decode` is the entity index only; "
+        "entities are decoded lazily inside the other stages. `report` (the inspect JSON) is "
+        "timed after the load and is not in the total."
+    )
+    lines.append("")
+    return lines
+
+
 def render(report: dict) -> str:
     lines: list[str] = []
     cfg = report["config"]
@@ -301,9 +356,10 @@ def render(report: dict) -> str:
         rw, ri = ratio(wi, zs), ratio(io, zs)
         rw_all.append(rw)
         ri_all.append(ri)
+        io_s = "skipped" if "ifcopenshell" in f.get("skipped", []) else fmt_s(io and io["seconds"])
         lines.append(
             f"| {f['name']} | {f['mb']:.2f} | {fmt_s(zs and zs['seconds'])} | "
-            f"{fmt_s(wi and wi['seconds'])} | {fmt_s(io and io['seconds'])} | "
+            f"{fmt_s(wi and wi['seconds'])} | {io_s} | "
             f"{fmt_ratio(rw)} | {fmt_ratio(ri)} | {yes_no(rw, GOAL_WEBIFC)} | {yes_no(ri, GOAL_IOS)} |"
         )
     if len(report["files"]) > 1:
@@ -325,18 +381,23 @@ def render(report: dict) -> str:
         s = f["summary"]
         zs, wi, io = s.get("zhishen"), s.get("web-ifc"), s.get("ifcopenshell")
 
-        def g(d, k, fmt):
-            return fmt(d[k]) if d else "CRASH"
+        ios_skipped = "ifcopenshell" in f.get("skipped", [])
+
+        def g(d, k, fmt, skipped=False):
+            if d:
+                return fmt(d[k])
+            return "skipped" if skipped else "CRASH"
 
         lines.append(
             f"| {f['name']} | "
-            f"{g(zs, 'wall_seconds', fmt_s)} / {g(wi, 'wall_seconds', fmt_s)} / {g(io, 'wall_seconds', fmt_s)} | "
-            f"{g(zs, 'peak_rss_mib', fmt_mib)} / {g(wi, 'peak_rss_mib', fmt_mib)} / {g(io, 'peak_rss_mib', fmt_mib)} | "
-            f"{g(zs, 'meshes', fmt_int)} / {g(wi, 'meshes', fmt_int)} / {g(io, 'meshes', fmt_int)} | "
-            f"{g(wi, 'elements', fmt_int)} / {g(io, 'elements', fmt_int)} | "
-            f"{g(zs, 'triangles', fmt_int)} / {g(wi, 'triangles', fmt_int)} / {g(io, 'triangles', fmt_int)} |"
+            f"{g(zs, 'wall_seconds', fmt_s)} / {g(wi, 'wall_seconds', fmt_s)} / {g(io, 'wall_seconds', fmt_s, ios_skipped)} | "
+            f"{g(zs, 'peak_rss_mib', fmt_mib)} / {g(wi, 'peak_rss_mib', fmt_mib)} / {g(io, 'peak_rss_mib', fmt_mib, ios_skipped)} | "
+            f"{g(zs, 'meshes', fmt_int)} / {g(wi, 'meshes', fmt_int)} / {g(io, 'meshes', fmt_int, ios_skipped)} | "
+            f"{g(wi, 'elements', fmt_int)} / {g(io, 'elements', fmt_int, ios_skipped)} | "
+            f"{g(zs, 'triangles', fmt_int)} / {g(wi, 'triangles', fmt_int)} / {g(io, 'triangles', fmt_int, ios_skipped)} |"
         )
     lines.append("")
+    lines.extend(render_stages(report))
     b = report["baseline"]
     lines.append(
         "Runtime baseline peak RSS (no model loaded, median of "
@@ -396,6 +457,9 @@ def main() -> int:
     ap.add_argument("--webifc-warm", type=int, default=0,
                     help="untimed in-process web-ifc loads of the file before the timed one "
                          "(default 0 = cold one-shot process; >0 = warm V8 WASM, like a service)")
+    ap.add_argument("--ios-max-mb", type=float, default=math.inf,
+                    help="skip IfcOpenShell on files larger than this (MB); it takes minutes on "
+                         "a 30 MB model (default: never skip)")
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds before a run is killed (default 600)")
     ap.add_argument("--json-out", help="also write all raw runs and medians as JSON here")
     ap.add_argument("files", nargs="+", help="IFC files")
@@ -461,11 +525,12 @@ def main() -> int:
         mb = path.stat().st_size / 1e6
         runs: dict[str, list[dict]] = {t: [] for t in TOOLS}
         crashed: set[str] = set()
+        skipped = ["ifcopenshell"] if mb > args.ios_max_mb else []
         total = args.warmup + args.runs
         for i in range(total):
             warm = i < args.warmup
             for tool in TOOLS:
-                if tool in crashed:
+                if tool in crashed or tool in skipped:
                     continue
                 try:
                     r = measure(cmd_for(tool, path), args.timeout)
@@ -481,7 +546,7 @@ def main() -> int:
                     runs[tool].append(r)
         summary = {t: (summarize(rs) if t not in crashed else None) for t, rs in runs.items()}
         file_reports.append({"name": name, "path": str(path), "bytes": path.stat().st_size, "mb": mb,
-                             "summary": summary, "runs": runs})
+                             "summary": summary, "runs": runs, "skipped": skipped})
 
     report = {
         "config": {"runs": args.runs, "warmup": args.warmup, "baseline_runs": args.baseline_runs,

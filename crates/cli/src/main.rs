@@ -71,7 +71,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: serve::UserCmd,
     },
-    /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"}.
+    /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"},
+    /// the stages of the load ("stages", seconds), the report's seconds and peak RSS.
     #[command(hide = true)]
     BenchLoad { model: PathBuf },
 }
@@ -198,23 +199,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Cmd::Licence { cmd } => licence::run(cmd),
-        Cmd::BenchLoad { model } => {
-            let bytes = std::fs::read(&model)?;
-            let t = std::time::Instant::now();
-            let m = zhishen_ifc::load_bytes(&bytes, &model.display().to_string())?;
-            let secs = t.elapsed().as_secs_f64();
-            let meshes = m.elements.iter().filter(|e| e.mesh.is_some()).count();
-            let triangles: usize = m
-                .elements
-                .iter()
-                .filter_map(|e| e.mesh.as_ref())
-                .map(|x| x.triangle_count())
-                .sum();
-            println!(
-                "{}",
-                serde_json::json!({"seconds": secs, "meshes": meshes, "triangles": triangles})
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Cmd::BenchLoad { model } => bench_load(&model),
     }
+}
+
+/// `bench-load`: one full load, timed by stage (`zhishen_ifc::LoadTimings`), then the
+/// inspect report built and serialised (timed apart, not in `seconds`), and the process's
+/// peak RSS so far (VmHWM), all as one JSON line for `bench/ifc_bench.py`.
+fn bench_load(model: &std::path::Path) -> Result<ExitCode> {
+    let bytes = std::fs::read(model)?;
+    let t = std::time::Instant::now();
+    let (m, stages) = zhishen_ifc::load_bytes_timed(&bytes, &model.display().to_string())?;
+    let secs = t.elapsed().as_secs_f64();
+    let r = std::time::Instant::now();
+    let report = serde_json::to_vec(&zhishen_ifc::report::inspect_json(&m))?;
+    let report_s = r.elapsed().as_secs_f64();
+    let meshes = m.elements.iter().filter(|e| e.mesh.is_some()).count();
+    let triangles: usize = m
+        .elements
+        .iter()
+        .filter_map(|e| e.mesh.as_ref())
+        .map(|x| x.triangle_count())
+        .sum();
+    println!(
+        "{}",
+        serde_json::json!({
+            "seconds": secs,
+            "meshes": meshes,
+            "triangles": triangles,
+            "stages": stages,
+            "report_s": report_s,
+            "report_bytes": report.len(),
+            "peak_rss_mib": peak_rss_mib(),
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The process's peak resident set (VmHWM in /proc/self/status) in MiB; `None` where
+/// there is no procfs.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

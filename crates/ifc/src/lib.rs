@@ -3,7 +3,8 @@
 //! [`load_path`] / [`load_bytes`] turn an IFC-SPF file (IFC2X3, IFC4, IFC4X3) into a
 //! [`Model`]: header, units, spatial structure, spaces with areas, elements with
 //! flattened property sets and world-coordinate meshes, georeferencing and the
-//! building facts the planning checks need. ifc-lite does the decoding and
+//! building facts the planning checks need. [`load_bytes_timed`] also says where the
+//! time went ([`LoadTimings`]). ifc-lite does the decoding and
 //! meshing; none of its types cross this crate's boundary.
 
 mod error;
@@ -19,5 +20,5 @@ pub mod step;
 pub use error::{Diagnostic, IfcError, Severity};
 pub use georef::{Confidence, Crs, Georef, MapConversion, SiteRef};
 pub use header::Header;
-pub use load::{load_bytes, load_path};
+pub use load::{load_bytes, load_bytes_timed, load_path};
 pub use model::*;

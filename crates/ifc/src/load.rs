@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Reads and interprets an IFC file from disk.
 pub fn load_path(path: &Path) -> Result<Model, IfcError> {
@@ -28,9 +29,43 @@ pub fn load_path(path: &Path) -> Result<Model, IfcError> {
 
 /// Reads and interprets IFC-SPF bytes. `file` names the input in messages.
 pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
-    let t0 = std::time::Instant::now();
+    load_bytes_timed(bytes, file).map(|(m, _)| m)
+}
+
+/// Stage clock: each lap adds the time since the previous lap to one stage.
+struct Laps {
+    start: Instant,
+    last: Instant,
+}
+
+impl Laps {
+    fn new() -> Laps {
+        let now = Instant::now();
+        Laps {
+            start: now,
+            last: now,
+        }
+    }
+    fn lap(&mut self, stage: &mut f64, name: &str) {
+        let now = Instant::now();
+        *stage += (now - self.last).as_secs_f64();
+        self.last = now;
+        tracing::debug!(elapsed = ?(now - self.start), "{name}");
+    }
+}
+
+/// Runs `f` and returns its result with its own start-to-finish seconds.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let t = Instant::now();
+    let r = f();
+    (r, t.elapsed().as_secs_f64())
+}
+
+/// [`load_bytes`], also saying where the time went. The model is the same.
+pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings), IfcError> {
+    let mut laps = Laps::new();
+    let mut t = LoadTimings::default();
     let mut scan = step::scan(bytes, file)?;
-    tracing::debug!(elapsed = ?t0.elapsed(), "pre-scan");
     let mut owned = scan.renumbered.take();
     if let Some((fixed, d)) = fix_representation_types(owned.as_deref().unwrap_or(bytes), &scan) {
         let mut again = step::scan(&fixed, file)?;
@@ -40,7 +75,6 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         owned = Some(fixed);
     }
     let data: &[u8] = owned.as_deref().unwrap_or(bytes);
-    tracing::debug!(elapsed = ?t0.elapsed(), "representation labels");
     let header = header::parse(&data[scan.header.clone()]);
     let mut diags = scan.diagnostics;
     let schema = normalise_schema(&header, &mut diags);
@@ -55,7 +89,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         by_type.entry(name.clone()).or_default().push(id);
         type_of.insert(id, name);
     }
-    tracing::debug!(elapsed = ?t0.elapsed(), "scanned");
+    laps.lap(&mut t.scan_s, "scanned");
     let index = Arc::new(build_entity_index(data));
     let mut rd = Reader {
         dec: EntityDecoder::with_arc_index(data, index.clone()),
@@ -91,6 +125,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         },
     );
 
+    laps.lap(&mut t.decode_s, "decoder index");
     let project_id = by_type.get("IFCPROJECT").and_then(|v| v.first().copied());
     let Some(project_id) = project_id else {
         let notes: String = diags
@@ -323,7 +358,6 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         })
         .map(|(id, _)| *id)
         .collect();
-    tracing::debug!(elapsed = ?t0.elapsed(), "read structure");
     // One pass over the points: the RTC anchor for meshing, and 2-D profile points far
     // from the origin, which lose precision in the kernel's f32 profile path.
     let points = PointExtent::of(data, &scan.records, lib_scale);
@@ -343,12 +377,14 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         .filter(|(_, t)| is_element(t))
         .map(|(id, _)| *id)
         .collect();
+    laps.lap(&mut t.relationships_s, "read structure");
     // Meshing and property reading are independent: both run across the cores.
-    let (meshes, (mut element_props, prop_failures)) = rayon::join(
-        || mesh_all(data, &index, &mesh_ids, points.frame(lib_scale)),
-        || rels.props_all(data, &index, &element_ids),
+    let ((meshes, mesh_s), ((mut element_props, prop_failures), psets_s)) = rayon::join(
+        || timed(|| mesh_all(data, &index, &mesh_ids, points.frame(lib_scale))),
+        || timed(|| rels.props_all(data, &index, &element_ids)),
     );
-    tracing::debug!(elapsed = ?t0.elapsed(), meshes = meshes.len(), "meshed");
+    (t.mesh_s, t.psets_s) = (mesh_s, psets_s);
+    laps.lap(&mut t.join_s, "meshed and properties read");
     for f in prop_failures {
         if !rd.failed.iter().any(|(id, _)| *id == f.0) {
             rd.failed.push(f);
@@ -479,7 +515,7 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         },
     );
 
-    tracing::debug!(elapsed = ?t0.elapsed(), "elements");
+    laps.lap(&mut t.elements_s, "elements");
     let facts = facts::compute(
         &facts::Structure {
             storeys: &storeys,
@@ -490,8 +526,9 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         },
         &mut diags,
     );
-    tracing::debug!(elapsed = ?t0.elapsed(), "facts");
-    Ok(Model {
+    laps.lap(&mut t.facts_s, "facts");
+    t.total_s = laps.start.elapsed().as_secs_f64();
+    let model = Model {
         file: file.to_string(),
         header,
         schema,
@@ -508,7 +545,8 @@ pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
         bbox_world_m,
         facts,
         diagnostics: diags,
-    })
+    };
+    Ok((model, t))
 }
 
 struct Reader<'a> {

@@ -292,3 +292,30 @@ pub struct Model {
     pub facts: Facts,
     pub diagnostics: Vec<Diagnostic>,
 }
+
+/// Where one load's time went (issue 14), for `zhishen bench-load` and profiling. The
+/// serial stages (`scan_s` … `facts_s`) add up to `total_s`; `mesh_s` and `psets_s` are
+/// the two sides of `join_s`, which run at the same time on the same cores, so each is
+/// that side's own start-to-finish time and their sum may exceed `join_s`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LoadTimings {
+    /// Pre-scan (records, ids, errors), representation-label fixes, header, type table.
+    pub scan_s: f64,
+    /// The decoder's entity index and its cross-check against the pre-scan. Decoding
+    /// itself is lazy: entities are decoded in the stages that read them.
+    pub decode_s: f64,
+    /// Units, relationships (aggregation, containment, properties, types), spatial
+    /// structure, spaces, georeferencing and the point pass before meshing.
+    pub relationships_s: f64,
+    /// Wall time of meshing and element property reading together (`rayon::join`).
+    pub join_s: f64,
+    /// The meshing side of the join, start to finish.
+    pub mesh_s: f64,
+    /// The element property side of the join, start to finish.
+    pub psets_s: f64,
+    /// Meshes sorted to elements, bounding box, space areas from geometry, elements.
+    pub elements_s: f64,
+    /// Building facts: footprint union, ground, heights, parts, GFA.
+    pub facts_s: f64,
+    pub total_s: f64,
+}

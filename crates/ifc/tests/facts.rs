@@ -289,3 +289,49 @@ fn sloping_terrain_sets_the_ground_at_its_lowest_point_along_the_building() {
         m.facts.height_m
     );
 }
+
+#[test]
+fn large_model_corpus_facts_are_the_constructed_ones() {
+    // A 2 MB corpus model (issue 14): 6 storeys of 4 m over a 48 x 32 m outline, every
+    // tile of breps, mapped items, openings, curves and clippings inside it.
+    use zhishen_testkit::corpus::{write_corpus, CorpusSpec};
+    let mut buf = Vec::new();
+    let built = write_corpus(&CorpusSpec::of_mb(2.0), &mut buf).unwrap();
+    assert!(built.tiles >= 60, "{}", built.tiles);
+    let (m, t) = zhishen_ifc::load_bytes_timed(&buf, "corpus.ifc").unwrap();
+    // The serial stages add up to the total; each side of the mesh/psets join is within it.
+    let serial = t.scan_s + t.decode_s + t.relationships_s + t.join_s + t.elements_s + t.facts_s;
+    assert!(
+        serial <= t.total_s + 1e-6 && serial >= t.total_s * 0.99,
+        "{t:?}"
+    );
+    assert!(
+        t.mesh_s <= t.join_s + 1e-6 && t.psets_s <= t.join_s + 1e-6,
+        "{t:?}"
+    );
+    let f = &m.facts;
+    assert_eq!(m.storeys.len(), 6);
+    let elevations: Vec<f64> = m.storeys.iter().filter_map(|s| s.elevation_m).collect();
+    assert_eq!(elevations, vec![0.0, 4.0, 8.0, 12.0, 16.0, 20.0]);
+    assert_eq!((f.storeys_above, f.storeys_below), (6, 0));
+    // Roof slab 24.0..24.2 m over ground ±0.00; footprint 48 x 32 = 1536 m²; GFA 6 x 1536.
+    assert_eq!(f.height_method, Some(HeightMethod::FlatRoof));
+    assert!(close(f.height_m.unwrap(), 24.2, 1e-4), "{:?}", f.height_m);
+    assert!(
+        close(f.footprint_area_m2, 1536.0, 1e-6),
+        "{}",
+        f.footprint_area_m2
+    );
+    assert!(close(f.gfa_m2.unwrap(), 9216.0, 1e-6), "{:?}", f.gfa_m2);
+    assert_eq!(m.spaces.len(), 6);
+    assert!(m.georef.map_conversion.is_some());
+    // Every element kind meshed: nothing failed, and each tile's 12 elements have meshes.
+    assert!(m.diagnostics.iter().all(|d| d.code != "geometry_failed"));
+    let meshed = m.elements.iter().filter(|e| e.mesh.is_some()).count();
+    assert_eq!(meshed, built.elements);
+    assert_eq!(
+        m.element_counts.get("IfcOpeningElement"),
+        Some(&built.tiles)
+    );
+    assert_eq!(m.element_counts.get("IfcBeam"), Some(&built.tiles));
+}

@@ -6,6 +6,7 @@
 
 use std::fmt::Write;
 
+pub mod corpus;
 pub mod shapes;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -459,6 +460,11 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
 
 /// The whole Part 21 text around the DATA records `data`.
 pub(crate) fn file(unit: Unit, data: &str) -> String {
+    format!("{}{data}{FILE_TAIL}", file_head(unit))
+}
+
+/// Everything before the first DATA record.
+pub(crate) fn file_head(unit: Unit) -> String {
     let unit_name = match unit {
         Unit::Metre => "metre",
         Unit::Millimetre => "millimetre",
@@ -466,9 +472,12 @@ pub(crate) fn file(unit: Unit, data: &str) -> String {
     format!(
         "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('ViewDefinition [ReferenceView]'),'2;1');\n\
          FILE_NAME('test.ifc','2026-01-01T00:00:00',('zhishen'),('zhishen'),'zhishen testkit','zhishen testkit ({unit_name})','');\n\
-         FILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n{data}ENDSEC;\nEND-ISO-10303-21;\n"
+         FILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n"
     )
 }
+
+/// Everything after the last DATA record.
+pub(crate) const FILE_TAIL: &str = "ENDSEC;\nEND-ISO-10303-21;\n";
 
 /// An R12 DXF with one closed POLYLINE per ring on a layer whose name is given as
 /// raw bytes (e.g. GBK), declared as code page ANSI_936 the way Chinese CAD writes it.
