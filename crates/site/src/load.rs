@@ -10,6 +10,7 @@ use crate::model::{Feature, Finding, LayerInfo, LayerPlace, Severity, SiteModel}
 use crate::options::{Limit, Limits, LoadOptions};
 use crate::package::{self, Declared};
 use crate::repair::{repair, Repair};
+use crate::widths;
 use crate::{ranges, SiteError};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, LayerAccess, OGRwkbGeometryType};
@@ -42,6 +43,9 @@ pub struct LayerToml {
     pub fields: BTreeMap<String, String>,
     /// Overrides the file's CRS (e.g. a Shapefile without .prj).
     pub crs: Option<String>,
+    /// Road red lines only: the width (m) of every road in the layer that has no width
+    /// attribute (`widths`).
+    pub width_m: Option<f64>,
 }
 
 const EXTENSIONS: &[&str] = &["gpkg", "shp", "geojson", "json", "fgb", "dxf", "gdb"];
@@ -52,6 +56,8 @@ struct Source {
     layer: Option<String>,
     fields: BTreeMap<String, String>,
     crs: Option<String>,
+    /// `site.toml`'s `width_m` for a road layer.
+    width_m: Option<f64>,
 }
 
 /// WKT keywords a CRS definition may start with (WKT1 and WKT2).
@@ -151,6 +157,7 @@ fn discover(
                 layer: None,
                 fields: BTreeMap::new(),
                 crs: None,
+                width_m: None,
             }),
             None => findings.push(Finding::warn(
                 "unknown_layer_kind",
@@ -272,6 +279,7 @@ fn gpkg_sources(file: &Path, findings: &mut Vec<Finding>) -> Result<Vec<Source>,
                 layer: Some(l.name()),
                 fields: BTreeMap::new(),
                 crs: None,
+                width_m: None,
             }),
             None => findings.push(Finding::warn(
                 "unknown_layer_kind",
@@ -306,6 +314,20 @@ fn toml_sources(
     for l in &cfg.layer {
         let kind = Kind::parse(&l.kind)
             .ok_or_else(|| config_err(format!("layer '{}': unknown kind '{}'", l.path, l.kind)))?;
+        if let Some(w) = l.width_m {
+            if kind != Kind::RoadRedLine {
+                return Err(config_err(format!(
+                    "layer '{}': width_m is for road_red_line layers, not {}",
+                    l.path, l.kind
+                )));
+            }
+            if !(w > 0.0 && w < 500.0) {
+                return Err(config_err(format!(
+                    "layer '{}': width_m = {w} is outside the valid road width range (0, 500) m",
+                    l.path
+                )));
+            }
+        }
         for canon in l.fields.values() {
             if fields::field_type(canon).is_none() {
                 return Err(config_err(format!(
@@ -346,6 +368,7 @@ fn toml_sources(
             layer: l.layer.clone(),
             fields: l.fields.clone(),
             crs: l.crs.clone(),
+            width_m: l.width_m,
         });
     }
     Ok((cfg, s))
@@ -728,6 +751,14 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
         if let Some(returned) = read_features(&ctx, &mut layer, &declared, capture, out) {
             compare_counts(&ctx.here, &declared, returned, out);
         }
+        if o.src.kind == Kind::RoadRedLine {
+            let road_layer = widths::RoadLayer {
+                here: &ctx.here,
+                width_m: o.src.width_m,
+                dxf: package::is_ext(&o.src.path, "dxf"),
+            };
+            widths::settle(&road_layer, &mut out.features, before, &mut out.findings);
+        }
         let count = out.features.len() - before;
         if count == 0 {
             out.findings.push(ctx.here.warn(
@@ -1057,7 +1088,12 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
             return;
         }
     };
-    for req in kind.required() {
+    // A road's width may come from elsewhere; `widths::settle` reports it missing.
+    for req in kind
+        .required()
+        .iter()
+        .filter(|r| kind != Kind::RoadRedLine || **r != "width")
+    {
         if !attrs.contains_key(*req) && !bad.iter().any(|o| o.field == *req) {
             out.findings.push(here.error(
                 "missing_attribute",
@@ -1081,6 +1117,7 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
         file: ctx.s.path.display().to_string(),
         layer: here.layer.to_string(),
         fid,
+        width_source: None,
     });
 }
 
