@@ -752,10 +752,17 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
             compare_counts(&ctx.here, &declared, returned, out);
         }
         if o.src.kind == Kind::RoadRedLine {
+            let dxf = package::is_ext(&o.src.path, "dxf");
+            let heights = if dxf {
+                dxf_text_heights(&o.ds, &lname, capture)
+            } else {
+                BTreeMap::new()
+            };
             let road_layer = widths::RoadLayer {
                 here: &ctx.here,
                 width_m: o.src.width_m,
-                dxf: package::is_ext(&o.src.path, "dxf"),
+                dxf,
+                heights: &heights,
             };
             widths::settle(&road_layer, &mut out.features, before, &mut out.findings);
         }
@@ -790,6 +797,39 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
             extent,
         });
     }
+}
+
+/// The text heights of a DXF layer's TEXT/MTEXT entities by fid, from their OGR style
+/// strings (`OGR_STYLE`, which the gdal crate exposes only through OGR SQL). A failure
+/// costs only the heights: labels then reach the 5 m floor (`widths::reach`), which is
+/// logged, not a finding, since nothing of the data is lost.
+fn dxf_text_heights(ds: &Dataset, layer: &str, capture: &Capture) -> BTreeMap<u64, f64> {
+    let quoted = layer.replace('"', "\"\"");
+    let sql = format!("SELECT FID, OGR_STYLE FROM \"{quoted}\" WHERE Text IS NOT NULL");
+    let mut heights = BTreeMap::new();
+    match ds.execute_sql(&sql, None, gdal::vector::sql::Dialect::OGR) {
+        Ok(Some(mut rs)) => {
+            for f in rs.features() {
+                let fid = match f.field(0) {
+                    Ok(Some(FieldValue::IntegerValue(v))) => u64::try_from(v).ok(),
+                    Ok(Some(FieldValue::Integer64Value(v))) => u64::try_from(v).ok(),
+                    _ => None,
+                };
+                let style = f.field_as_string(1).ok().flatten();
+                if let (Some(fid), Some(h)) = (fid, style.as_deref().and_then(widths::label_height))
+                {
+                    heights.insert(fid, h);
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(layer, "DXF text heights not read: {e}; labels reach 5 m"),
+    }
+    let (messages, _) = capture.drain();
+    for m in messages {
+        tracing::warn!(layer, "DXF text heights: {}", m.text.trim());
+    }
+    heights
 }
 
 /// The layer's CRS, the transform to the site CRS and whether the CRS was assumed;

@@ -9,6 +9,7 @@
 use crate::model::{Feature, Finding, LayerPlace};
 use geo::{Distance, Euclidean, Geometry, Point};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Where a road's width came from, in the order they are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -41,10 +42,37 @@ impl std::fmt::Display for WidthSource {
     }
 }
 
-/// A label counts for a line within this distance of it (m). GDAL's DXF driver gives
-/// the text height only in the OGR style string, which the gdal crate does not expose,
-/// so the brief's "1.5 × text height, at least 5 m" is its 5 m floor here.
+/// A label counts for a line within 1.5 × its text height of it, and at least within
+/// this distance (m).
 pub const LABEL_REACH_M: f64 = 5.0;
+
+/// How far a label of text height `height` (drawing units, metres here) reaches.
+pub fn reach(height: Option<f64>) -> f64 {
+    height
+        .filter(|h| h.is_finite())
+        .map_or(LABEL_REACH_M, |h| (1.5 * h).max(LABEL_REACH_M))
+}
+
+/// The text height in an OGR style string, e.g. `LABEL(f:"Arial",t:"40m",s:6g)` → 6:
+/// the `s:` parameter of the LABEL tool in ground units (`g`); `None` otherwise.
+pub fn label_height(style: &str) -> Option<f64> {
+    let label = &style[style.find("LABEL(")? + 6..];
+    let label = &label[..label.find(')').unwrap_or(label.len())];
+    // Parameters are comma-separated; a quoted text may hold commas, so look for ",s:".
+    let at = if label.starts_with("s:") {
+        0
+    } else {
+        label.find(",s:")? + 1
+    };
+    let value = &label[at + 2..];
+    let end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    if !value[end..].starts_with('g') {
+        return None;
+    }
+    value[..end].parse().ok().filter(|h: &f64| *h > 0.0)
+}
 
 /// Labels this much nearer than another are the nearer one; within it, equally near (m).
 pub const LABEL_TIE_M: f64 = 0.05;
@@ -100,6 +128,8 @@ pub struct Label {
     pub at: Point<f64>,
     pub text: String,
     pub width: f64,
+    /// Distance from a line within which the label counts for it ([`reach`]).
+    pub reach: f64,
 }
 
 /// What the labels near one road say.
@@ -109,18 +139,18 @@ pub enum LabelPick {
     Width { width: f64, distance: f64 },
     /// The nearest labels, equally near, state different widths (each text once).
     Ambiguous(Vec<String>),
-    /// No label within [`LABEL_REACH_M`].
+    /// No label within its reach.
     None,
 }
 
-/// The width the labels near `road` give it: the nearest label within
-/// [`LABEL_REACH_M`] wins; labels within [`LABEL_TIE_M`] of the nearest that state a
+/// The width the labels near `road` give it: the nearest label within its reach
+/// wins; labels within [`LABEL_TIE_M`] of the nearest that state a
 /// different width make it ambiguous.
 pub fn pick(road: &Geometry<f64>, labels: &[Label]) -> LabelPick {
     let mut near: Vec<(f64, &Label)> = labels
         .iter()
         .map(|l| (Euclidean.distance(&Geometry::Point(l.at), road), l))
-        .filter(|(d, _)| *d <= LABEL_REACH_M)
+        .filter(|(d, l)| *d <= l.reach)
         .collect();
     near.sort_by(|a, b| a.0.total_cmp(&b.0));
     let Some(&(nearest, first)) = near.first() else {
@@ -150,6 +180,8 @@ pub(crate) struct RoadLayer<'a> {
     pub width_m: Option<f64>,
     /// A DXF source: its TEXT/MTEXT entities are labels, and `name` is the DXF layer.
     pub dxf: bool,
+    /// Text heights of the DXF's labels by fid (from their OGR style strings).
+    pub heights: &'a BTreeMap<u64, f64>,
 }
 
 /// Gives the roads read into `features[before..]` a width where they have none, in the
@@ -165,16 +197,20 @@ pub(crate) fn settle(
 ) {
     let mut labels = Vec::new();
     if layer.dxf {
-        let mut i = before;
-        while i < features.len() {
-            match text_point(&features[i]) {
-                Some((at, text)) => {
-                    features.remove(i);
-                    if let Some(width) = width_in_text(&text) {
-                        labels.push(Label { at, text, width });
-                    }
-                }
-                None => i += 1,
+        let read = features.split_off(before);
+        for f in read {
+            let Some((at, text)) = text_point(&f) else {
+                features.push(f);
+                continue;
+            };
+            if let Some(width) = width_in_text(&text) {
+                let height = f.fid.and_then(|fid| layer.heights.get(&fid)).copied();
+                labels.push(Label {
+                    at,
+                    text,
+                    width,
+                    reach: reach(height),
+                });
             }
         }
     }
@@ -303,7 +339,29 @@ mod tests {
             at: Point::new(x, y),
             text: format!("{width}m"),
             width,
+            reach: LABEL_REACH_M,
         }
+    }
+
+    #[test]
+    fn text_heights_come_from_the_label_style_and_widen_the_reach() {
+        let style = r#"LABEL(f:"Arial",t:"40m",p:1,s:6g,c:#000000)"#;
+        assert_eq!(label_height(style), Some(6.0));
+        assert_eq!(label_height(r#"LABEL(s:2.5g,t:"a,s:9g")"#), Some(2.5));
+        // Points, not ground units; no LABEL tool; no size.
+        assert_eq!(label_height(r#"LABEL(f:"Arial",t:"40m",s:12pt)"#), None);
+        assert_eq!(label_height("PEN(c:#ff0000)"), None);
+        assert_eq!(label_height(r#"LABEL(t:"40m")"#), None);
+        // 1.5 × 6 = 9 m; 1.5 × 2.5 = 3.75 m is below the 5 m floor.
+        assert_eq!(reach(Some(6.0)), 9.0);
+        assert_eq!(reach(Some(2.5)), 5.0);
+        assert_eq!(reach(None), 5.0);
+        let road = Geometry::LineString(line_string![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0)]);
+        let tall = Label {
+            reach: reach(Some(6.0)),
+            ..label(50.0, 8.0, 40.0)
+        };
+        assert!(matches!(pick(&road, &[tall]), LabelPick::Width { width, .. } if width == 40.0));
     }
 
     #[test]

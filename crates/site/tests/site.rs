@@ -1191,3 +1191,19 @@ fn an_attribute_width_wins_over_site_toml_the_name_and_labels() {
     );
     assert_eq!(w.road, "江滨路");
 }
+
+#[test]
+fn a_tall_label_reaches_one_and_a_half_times_its_height() {
+    // 8 m beside the line: a 6 m high text reaches 9 m, a 2.5 m high one only the 5 m floor.
+    let tall = DxfEntity::Text {
+        layer: b"ROAD",
+        at: [528_750.0, 3_386_608.0],
+        height: 6.0,
+        text: b"40m",
+    };
+    let (_d, m) = dxf_road(b"ROAD", vec![tall], "");
+    assert_eq!(only_road(&m).width_m, Some(40.0));
+    let (_d, m) = dxf_road(b"ROAD", vec![text([528_750.0, 3_386_608.0], b"40m")], "");
+    assert_eq!(only_road(&m).width_m, None);
+    assert!(missing_width(&m));
+}
