@@ -8,8 +8,10 @@
 
 use crate::model::{Feature, Finding, LayerPlace};
 use geo::{Distance, Euclidean, Geometry, Point};
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Where a road's width came from, in the order they are tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -146,9 +148,9 @@ pub enum LabelPick {
 /// The width the labels near `road` give it: the nearest label within its reach
 /// wins; labels within [`LABEL_TIE_M`] of the nearest that state a
 /// different width make it ambiguous.
-pub fn pick(road: &Geometry<f64>, labels: &[Label]) -> LabelPick {
+pub fn pick<'a>(road: &Geometry<f64>, labels: impl IntoIterator<Item = &'a Label>) -> LabelPick {
     let mut near: Vec<(f64, &Label)> = labels
-        .iter()
+        .into_iter()
         .map(|l| (Euclidean.distance(&Geometry::Point(l.at), road), l))
         .filter(|(d, l)| *d <= l.reach)
         .collect();
@@ -214,6 +216,18 @@ pub(crate) fn settle(
             }
         }
     }
+    let labels = Labels::new(labels);
+    let file = layer.here.file.display().to_string();
+    let refused: BTreeSet<Option<u64>> = findings
+        .iter()
+        .filter(|x| {
+            x.code == "value_out_of_range"
+                && x.field.as_deref() == Some("width")
+                && x.layer.as_deref() == Some(layer.here.layer)
+                && x.file == file
+        })
+        .map(|x| x.fid)
+        .collect();
     let stem = layer
         .here
         .file
@@ -224,14 +238,7 @@ pub(crate) fn settle(
             f.width_source = Some(WidthSource::Attribute);
             continue;
         }
-        let refused = findings.iter().any(|x| {
-            x.code == "value_out_of_range"
-                && x.fid == f.fid
-                && x.field.as_deref() == Some("width")
-                && x.layer.as_deref() == Some(layer.here.layer)
-                && x.file == f.file
-        });
-        if refused {
+        if refused.contains(&f.fid) {
             continue;
         }
         let named = layer
@@ -254,6 +261,45 @@ pub(crate) fn settle(
     }
 }
 
+/// A layer's labels with an R-tree of their points, so each road measures only the
+/// labels that can reach it.
+struct Labels {
+    labels: Vec<Label>,
+    tree: RTree<GeomWithData<[f64; 2], usize>>,
+    max_reach: f64,
+}
+
+impl Labels {
+    fn new(labels: Vec<Label>) -> Labels {
+        let tree = RTree::bulk_load(
+            labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| GeomWithData::new([l.at.x(), l.at.y()], i))
+                .collect(),
+        );
+        let max_reach = labels.iter().map(|l| l.reach).fold(0.0, f64::max);
+        Labels {
+            labels,
+            tree,
+            max_reach,
+        }
+    }
+
+    /// The labels whose points lie within the longest reach of `bbox`.
+    fn near(&self, bbox: Option<[f64; 4]>) -> impl Iterator<Item = &Label> + '_ {
+        let r = self.max_reach;
+        let hits: Vec<usize> = match bbox {
+            Some(b) if !self.labels.is_empty() => {
+                let env = AABB::from_corners([b[0] - r, b[1] - r], [b[2] + r, b[3] + r]);
+                self.tree.locate_in_envelope(&env).map(|e| e.data).collect()
+            }
+            _ => Vec::new(),
+        };
+        hits.into_iter().map(|i| &self.labels[i])
+    }
+}
+
 /// A DXF TEXT/MTEXT entity: a point with a non-empty `Text` field.
 fn text_point(f: &Feature) -> Option<(Point<f64>, String)> {
     let Geometry::Point(at) = f.geometry else {
@@ -268,10 +314,10 @@ fn text_point(f: &Feature) -> Option<(Point<f64>, String)> {
 fn from_labels(
     here: &LayerPlace<'_>,
     f: &Feature,
-    labels: &[Label],
+    labels: &Labels,
     findings: &mut Vec<Finding>,
 ) -> Option<(f64, WidthSource)> {
-    match pick(&f.geometry, labels) {
+    match pick(&f.geometry, labels.near(f.bbox)) {
         LabelPick::Width { width, .. } => Some((width, WidthSource::DxfLabel)),
         LabelPick::Ambiguous(texts) => {
             findings.push(here.warn(

@@ -1207,3 +1207,31 @@ fn a_tall_label_reaches_one_and_a_half_times_its_height() {
     assert_eq!(only_road(&m).width_m, None);
     assert!(missing_width(&m));
 }
+
+#[test]
+fn a_refused_width_attribute_is_not_replaced_by_site_toml() {
+    let d = tmp();
+    write(
+        &d.path().join("road.geojson"),
+        "GeoJSON",
+        "road",
+        Some(4547),
+        &Layer {
+            fields: &[("道路宽度", OGRFieldType::OFTReal)],
+            rows: vec![(
+                "LINESTRING(528700 3386600,528900 3386600)",
+                vec![V::F(900.0)],
+            )],
+        },
+        &[],
+    );
+    std::fs::write(
+        d.path().join("site.toml"),
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"road.geojson\"\nkind = \"road_red_line\"\nwidth_m = 40\n",
+    )
+    .unwrap();
+    let m = load(d.path());
+    let w = only_road(&m);
+    assert_eq!((w.width_m, w.source), (None, None));
+    assert_eq!(codes(&m), vec!["value_out_of_range"], "{:?}", m.findings);
+}
