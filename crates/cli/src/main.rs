@@ -181,6 +181,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         .map(|k| (k.as_str(), m.count(*k)))
                         .filter(|(_, n)| *n > 0)
                         .collect::<std::collections::BTreeMap<_, _>>(),
+                    "road_widths": m.road_widths(),
                     "findings": m.findings,
                 });
                 serde_json::to_writer_pretty(&mut out, &v)?;

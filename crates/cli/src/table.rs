@@ -172,6 +172,7 @@ pub fn print_site(w: &mut impl Write, m: &zhishen_site::SiteModel) -> Result<()>
                 .unwrap_or_default()
         )?;
     }
+    print_road_widths(w, m)?;
     if !m.findings.is_empty() {
         writeln!(w)?;
         writeln!(w, "检查发现 Findings")?;
@@ -194,4 +195,40 @@ pub fn print_site(w: &mut impl Write, m: &zhishen_site::SiteModel) -> Result<()>
         }
     }
     Ok(())
+}
+
+/// Each road's width and where it came from; a road without one says so (the checks
+/// that need it are unverifiable).
+fn print_road_widths(w: &mut impl Write, m: &zhishen_site::SiteModel) -> Result<()> {
+    let roads = m.road_widths();
+    if roads.is_empty() {
+        return Ok(());
+    }
+    writeln!(w)?;
+    writeln!(w, "道路宽度 Road widths")?;
+    for r in &roads {
+        let place = match r.fid {
+            Some(fid) => format!("{} / {} / fid {fid}", r.file, r.layer),
+            None => format!("{} / {}", r.file, r.layer),
+        };
+        let what = match (r.width_m, r.source) {
+            (Some(width), Some(source)) => format!("{width} m  ← {}", width_source(source)),
+            (Some(width), None) => format!("{width} m"),
+            (None, _) => {
+                "无宽度 no width (依赖宽度的核验项无法核验 checks that need it are unverifiable)"
+                    .into()
+            }
+        };
+        writeln!(w, "  {:<16} {what}  ({place})", r.road)?;
+    }
+    Ok(())
+}
+
+fn width_source(s: zhishen_site::WidthSource) -> &'static str {
+    match s {
+        zhishen_site::WidthSource::Attribute => "属性 attribute",
+        zhishen_site::WidthSource::SiteToml => "site.toml width_m",
+        zhishen_site::WidthSource::LayerName => "图层名 layer name",
+        zhishen_site::WidthSource::DxfLabel => "DXF 标注 DXF label",
+    }
 }

@@ -197,3 +197,60 @@ fn help_describes_each_subcommand_with_its_own_text() {
     assert!(line("check").contains("Review a building"), "{s}");
     assert!(!line("check").contains("Read an IFC model"), "{s}");
 }
+
+#[test]
+fn site_info_says_where_each_road_width_came_from_and_which_road_lacks_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two open road polylines in one DXF: 东路 labelled "40m" 3 m beside it, 西路 with
+    // no label within reach (the "24m" is 200 m away).
+    let mut dxf = String::from("0\nSECTION\n2\nENTITIES\n");
+    for (layer, y) in [("EAST", 3_386_600), ("WEST", 3_386_400)] {
+        dxf += &format!("0\nPOLYLINE\n8\n{layer}\n66\n1\n70\n0\n");
+        for x in [528_700, 528_900] {
+            dxf += &format!("0\nVERTEX\n8\n{layer}\n10\n{x}.0\n20\n{y}.0\n30\n0.0\n");
+        }
+        dxf += "0\nSEQEND\n";
+    }
+    for (x, y, text) in [(528_750, 3_386_603, "40m"), (528_800, 3_386_200, "24m")] {
+        dxf += &format!("0\nTEXT\n8\nEAST\n10\n{x}.0\n20\n{y}.0\n30\n0.0\n40\n2.5\n1\n{text}\n");
+    }
+    dxf += "0\nENDSEC\n0\nEOF\n";
+    std::fs::write(dir.path().join("road.dxf"), dxf).unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"road.dxf\"\nkind = \"road_red_line\"\ncrs = \"EPSG:4547\"\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["site", "info", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing width is an error finding"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["counts"]["road_red_line"], 2, "labels are not roads");
+    let roads = v["road_widths"].as_array().unwrap();
+    let road = |name: &str| roads.iter().find(|r| r["road"] == name).unwrap().clone();
+    assert_eq!(road("EAST")["width_m"], 40.0);
+    assert_eq!(road("EAST")["source"], "dxf_label");
+    assert!(road("WEST")["width_m"].is_null() && road("WEST")["source"].is_null());
+    let table = bin()
+        .args(["site", "info"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let s = String::from_utf8(table.stdout).unwrap();
+    let line = |name: &str| {
+        s.lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{s}"))
+            .to_string()
+    };
+    assert!(s.contains("道路宽度 Road widths"), "{s}");
+    assert!(line("EAST").contains("40 m  ← DXF 标注 DXF label"), "{s}");
+    assert!(line("WEST").contains("无宽度 no width"), "{s}");
+}

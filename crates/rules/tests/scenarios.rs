@@ -779,3 +779,82 @@ fn bad_input_names_what_is_wrong() {
     let e = run("P-1", Some("住宅:abc"));
     assert!(e.contains("abc"), "{e}");
 }
+
+// ---- a road width from a CAD label 道路宽度标注 (issue 13, item 5) ----
+
+/// A site package on disk: parcel P-1 (GeoJSON, no parcel setback, so the city table
+/// applies) and the road 南路's red line as `road_file` with `road` as its content.
+fn package_with_road(road_file: &str, road: &[u8]) -> (tempfile::TempDir, SiteModel) {
+    let d = tempfile::tempdir().unwrap();
+    let mut p = parcel_attrs();
+    p.as_object_mut().unwrap().remove("setback_road_min");
+    let (x0, y0, x1, y1) = (E0, N0, E0 + 100.0, N0 + 60.0);
+    let parcel = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": p, "geometry": {"type": "Polygon",
+        "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}}]});
+    std::fs::write(d.path().join("parcel.geojson"), parcel.to_string()).unwrap();
+    std::fs::write(d.path().join(road_file), road).unwrap();
+    std::fs::write(
+        d.path().join("site.toml"),
+        format!(
+            "crs = \"EPSG:4547\"\n\
+             [[layer]]\npath = \"parcel.geojson\"\nkind = \"parcel\"\ncrs = \"EPSG:4547\"\n\
+             [[layer]]\npath = \"{road_file}\"\nkind = \"road_red_line\"\ncrs = \"EPSG:4547\"\n"
+        ),
+    )
+    .unwrap();
+    let site = zhishen_site::load(d.path()).unwrap();
+    (d, site)
+}
+
+/// 南路's red line y -20..0 as a closed DXF polyline with `labels` (TEXT, 2.5 m high).
+fn road_dxf(labels: &[([f64; 2], &[u8])]) -> Vec<u8> {
+    use zhishen_testkit::DxfEntity;
+    let ring: Vec<[f64; 2]> = [(-50.0, -20.0), (150.0, -20.0), (150.0, 0.0), (-50.0, 0.0)]
+        .iter()
+        .map(|(x, y)| [E0 + x, N0 + y])
+        .collect();
+    let mut e = vec![DxfEntity::Polyline {
+        layer: b"ROAD",
+        points: &ring,
+        closed: true,
+    }];
+    e.extend(labels.iter().map(|(at, text)| DxfEntity::Text {
+        layer: b"ROAD",
+        at: [E0 + at[0], N0 + at[1]],
+        height: 2.5,
+        text,
+    }));
+    zhishen_testkit::dxf_entities(&e)
+}
+
+#[test]
+fn a_label_derived_road_width_gives_the_attributes_setback() {
+    // Residential, 9.2 m high, on a 20 m road: the city table's 5 m; 4.9 m fails.
+    let road = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"名称": "南路", "道路宽度": 20.0}, "geometry": {"type": "Polygon",
+        "coordinates": [[[E0 - 50.0, N0 - 20.0], [E0 + 150.0, N0 - 20.0], [E0 + 150.0, N0],
+            [E0 - 50.0, N0], [E0 - 50.0, N0 - 20.0]]]}}]});
+    let (_a, with_attr) = package_with_road("road.geojson", road.to_string().as_bytes());
+    // The same road from CAD, "20m" written 2 m north of its edge.
+    let (_b, with_label) = package_with_road("road.dxf", &road_dxf(&[([50.0, 2.0], b"20m")]));
+    let w = with_label.road_widths();
+    assert_eq!(w[0].width_m, Some(20.0));
+    assert_eq!(w[0].source, Some(zhishen_site::WidthSource::DxfLabel));
+    let at = Some((40.0, 4.9, 0.0));
+    let a = review(&house(), &with_attr, at, None);
+    let b = review(&house(), &with_label, at, None);
+    for r in [&a, &b] {
+        expect(r, "setback_road", Status::Fail, Some(4.9));
+        assert_eq!(r.check("setback_road").unwrap().limit, Some(5.0));
+    }
+    // Without the label the width is missing: unverifiable, never a default.
+    let (_c, bare) = package_with_road("road.dxf", &road_dxf(&[]));
+    assert_eq!(bare.road_widths()[0].width_m, None);
+    expect(
+        &review(&house(), &bare, at, None),
+        "setback_road",
+        Status::Unverifiable,
+        None,
+    );
+}

@@ -18,13 +18,15 @@ mod package;
 pub mod place;
 pub mod ranges;
 mod repair;
+pub mod widths;
 
 pub use crs::{model_crs, CrsChoice, CrsSource, PreferredCrs};
 pub use fields::Kind;
 pub use load::{load, load_with};
-pub use model::{Feature, Finding, LayerInfo, Severity, SiteModel};
+pub use model::{Feature, Finding, LayerInfo, RoadWidth, Severity, SiteModel};
 pub use options::{Limit, Limits, LoadOptions};
 pub use place::{place, PlacedBuilding, PlacedPart, Placement, PlacementSource};
+pub use widths::WidthSource;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SiteError {

@@ -10,6 +10,7 @@ use crate::model::{Feature, Finding, LayerInfo, LayerPlace, Severity, SiteModel}
 use crate::options::{Limit, Limits, LoadOptions};
 use crate::package::{self, Declared};
 use crate::repair::{repair, Repair};
+use crate::widths;
 use crate::{ranges, SiteError};
 use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
 use gdal::vector::{FieldValue, LayerAccess, OGRwkbGeometryType};
@@ -42,6 +43,9 @@ pub struct LayerToml {
     pub fields: BTreeMap<String, String>,
     /// Overrides the file's CRS (e.g. a Shapefile without .prj).
     pub crs: Option<String>,
+    /// Road red lines only: the width (m) of every road in the layer that has no width
+    /// attribute (`widths`).
+    pub width_m: Option<f64>,
 }
 
 const EXTENSIONS: &[&str] = &["gpkg", "shp", "geojson", "json", "fgb", "dxf", "gdb"];
@@ -52,6 +56,8 @@ struct Source {
     layer: Option<String>,
     fields: BTreeMap<String, String>,
     crs: Option<String>,
+    /// `site.toml`'s `width_m` for a road layer.
+    width_m: Option<f64>,
 }
 
 /// WKT keywords a CRS definition may start with (WKT1 and WKT2).
@@ -151,6 +157,7 @@ fn discover(
                 layer: None,
                 fields: BTreeMap::new(),
                 crs: None,
+                width_m: None,
             }),
             None => findings.push(Finding::warn(
                 "unknown_layer_kind",
@@ -272,6 +279,7 @@ fn gpkg_sources(file: &Path, findings: &mut Vec<Finding>) -> Result<Vec<Source>,
                 layer: Some(l.name()),
                 fields: BTreeMap::new(),
                 crs: None,
+                width_m: None,
             }),
             None => findings.push(Finding::warn(
                 "unknown_layer_kind",
@@ -306,6 +314,20 @@ fn toml_sources(
     for l in &cfg.layer {
         let kind = Kind::parse(&l.kind)
             .ok_or_else(|| config_err(format!("layer '{}': unknown kind '{}'", l.path, l.kind)))?;
+        if let Some(w) = l.width_m {
+            if kind != Kind::RoadRedLine {
+                return Err(config_err(format!(
+                    "layer '{}': width_m is for road_red_line layers, not {}",
+                    l.path, l.kind
+                )));
+            }
+            if !(w > 0.0 && w < 500.0) {
+                return Err(config_err(format!(
+                    "layer '{}': width_m = {w} is outside the valid road width range (0, 500) m",
+                    l.path
+                )));
+            }
+        }
         for canon in l.fields.values() {
             if fields::field_type(canon).is_none() {
                 return Err(config_err(format!(
@@ -346,6 +368,7 @@ fn toml_sources(
             layer: l.layer.clone(),
             fields: l.fields.clone(),
             crs: l.crs.clone(),
+            width_m: l.width_m,
         });
     }
     Ok((cfg, s))
@@ -728,6 +751,21 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
         if let Some(returned) = read_features(&ctx, &mut layer, &declared, capture, out) {
             compare_counts(&ctx.here, &declared, returned, out);
         }
+        if o.src.kind == Kind::RoadRedLine {
+            let dxf = package::is_ext(&o.src.path, "dxf");
+            let heights = if dxf {
+                dxf_text_heights(&o.ds, &lname, capture)
+            } else {
+                BTreeMap::new()
+            };
+            let road_layer = widths::RoadLayer {
+                here: &ctx.here,
+                width_m: o.src.width_m,
+                dxf,
+                heights: &heights,
+            };
+            widths::settle(&road_layer, &mut out.features, before, &mut out.findings);
+        }
         let count = out.features.len() - before;
         if count == 0 {
             out.findings.push(ctx.here.warn(
@@ -759,6 +797,39 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
             extent,
         });
     }
+}
+
+/// The text heights of a DXF layer's TEXT/MTEXT entities by fid, from their OGR style
+/// strings (`OGR_STYLE`, which the gdal crate exposes only through OGR SQL). A failure
+/// costs only the heights: labels then reach the 5 m floor (`widths::reach`), which is
+/// logged, not a finding, since nothing of the data is lost.
+fn dxf_text_heights(ds: &Dataset, layer: &str, capture: &Capture) -> BTreeMap<u64, f64> {
+    let quoted = layer.replace('"', "\"\"");
+    let sql = format!("SELECT FID, OGR_STYLE FROM \"{quoted}\" WHERE Text IS NOT NULL");
+    let mut heights = BTreeMap::new();
+    match ds.execute_sql(&sql, None, gdal::vector::sql::Dialect::OGR) {
+        Ok(Some(mut rs)) => {
+            for f in rs.features() {
+                let fid = match f.field(0) {
+                    Ok(Some(FieldValue::IntegerValue(v))) => u64::try_from(v).ok(),
+                    Ok(Some(FieldValue::Integer64Value(v))) => u64::try_from(v).ok(),
+                    _ => None,
+                };
+                let style = f.field_as_string(1).ok().flatten();
+                if let (Some(fid), Some(h)) = (fid, style.as_deref().and_then(widths::label_height))
+                {
+                    heights.insert(fid, h);
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(layer, "DXF text heights not read: {e}; labels reach 5 m"),
+    }
+    let (messages, _) = capture.drain();
+    for m in messages {
+        tracing::warn!(layer, "DXF text heights: {}", m.text.trim());
+    }
+    heights
 }
 
 /// The layer's CRS, the transform to the site CRS and whether the CRS was assumed;
@@ -1057,7 +1128,12 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
             return;
         }
     };
-    for req in kind.required() {
+    // A road's width may come from elsewhere; `widths::settle` reports it missing.
+    for req in kind
+        .required()
+        .iter()
+        .filter(|r| kind != Kind::RoadRedLine || **r != "width")
+    {
         if !attrs.contains_key(*req) && !bad.iter().any(|o| o.field == *req) {
             out.findings.push(here.error(
                 "missing_attribute",
@@ -1081,6 +1157,7 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
         file: ctx.s.path.display().to_string(),
         layer: here.layer.to_string(),
         fid,
+        width_source: None,
     });
 }
 

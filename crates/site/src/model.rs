@@ -2,6 +2,7 @@
 
 use crate::crs::CrsChoice;
 use crate::fields::Kind;
+use crate::widths::WidthSource;
 use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Point};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
@@ -24,6 +25,8 @@ pub struct Feature {
     pub file: String,
     pub layer: String,
     pub fid: Option<u64>,
+    /// Where a road's `width` came from; `None` for other kinds and roads without one.
+    pub width_source: Option<WidthSource>,
 }
 
 impl Feature {
@@ -224,6 +227,18 @@ impl rstar::RTreeParams for Wide {
     const MAX_SIZE: usize = 32;
     const REINSERTION_COUNT: usize = 8;
     type DefaultInsertionStrategy = rstar::RStarInsertionStrategy;
+}
+
+/// One road's width as `site info` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoadWidth {
+    /// The road's `name`, else its `id`, else `?`.
+    pub road: String,
+    pub file: String,
+    pub layer: String,
+    pub fid: Option<u64>,
+    pub width_m: Option<f64>,
+    pub source: Option<WidthSource>,
 }
 
 /// All planning features of a site, indexed.
@@ -455,6 +470,21 @@ impl SiteModel {
                     && x.layer.as_deref() == Some(f.layer.as_str())
             })
             .filter_map(|x| x.field.as_deref())
+            .collect()
+    }
+
+    /// Every road red line with its width and where the width came from (`None` for
+    /// both: the road lacks a width and the checks that need it are unverifiable).
+    pub fn road_widths(&self) -> Vec<RoadWidth> {
+        self.of_kind(Kind::RoadRedLine)
+            .map(|f| RoadWidth {
+                road: f.label(),
+                file: f.file.clone(),
+                layer: f.layer.clone(),
+                fid: f.fid,
+                width_m: f.number("width"),
+                source: f.width_source,
+            })
             .collect()
     }
 

@@ -928,3 +928,310 @@ fn geographic_parcels_with_a_cad_drawing_in_the_chosen_zone() {
         Some([528_900.0, 3_386_600.0, 528_940.0, 3_386_640.0])
     );
 }
+
+// ---- Road widths 道路宽度 from CAD (issue 13, item 5) ----
+
+use zhishen_site::{RoadWidth, WidthSource};
+use zhishen_testkit::DxfEntity;
+
+/// The road red line of the width tests: 200 m along y = 3,386,600.
+const ROAD: &[[f64; 2]] = &[[528_700.0, 3_386_600.0], [528_900.0, 3_386_600.0]];
+
+/// `红线宽24米` in GBK, as the ANSI_936 DXF holds it.
+const RED_LINE_24_GBK: &[u8] = &[0xBA, 0xEC, 0xCF, 0xDF, 0xBF, 0xED, b'2', b'4', 0xC3, 0xD7];
+
+/// A DXF road package: `road.dxf` holding the road on `layer` and `labels`, listed in
+/// site.toml with `extra` appended to its layer table.
+fn dxf_road(
+    layer: &[u8],
+    labels: Vec<DxfEntity<'_>>,
+    extra: &str,
+) -> (tempfile::TempDir, SiteModel) {
+    let d = tmp();
+    let mut entities = vec![DxfEntity::Polyline {
+        layer,
+        points: ROAD,
+        closed: false,
+    }];
+    entities.extend(labels);
+    std::fs::write(
+        d.path().join("road.dxf"),
+        zhishen_testkit::dxf_entities(&entities),
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("site.toml"),
+        format!(
+            "crs = \"EPSG:4547\"\n[[layer]]\npath = \"road.dxf\"\nkind = \"road_red_line\"\ncrs = \"EPSG:4547\"\n{extra}"
+        ),
+    )
+    .unwrap();
+    let m = load(d.path());
+    (d, m)
+}
+
+fn text<'a>(at: [f64; 2], text: &'a [u8]) -> DxfEntity<'a> {
+    DxfEntity::Text {
+        layer: b"ROAD",
+        at,
+        height: 2.5,
+        text,
+    }
+}
+
+/// The one road's width and source (the labels are not roads).
+fn only_road(m: &SiteModel) -> RoadWidth {
+    let w = m.road_widths();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(m.count(Kind::RoadRedLine), 1);
+    w[0].clone()
+}
+
+fn missing_width(m: &SiteModel) -> bool {
+    m.findings
+        .iter()
+        .any(|f| f.code == "missing_attribute" && f.field.as_deref() == Some("width"))
+}
+
+#[test]
+fn a_dxf_label_beside_the_road_gives_its_width() {
+    // 3 m beside the line, text height 2.5 m: within 5 m.
+    let (_d, m) = dxf_road(b"ROAD", vec![text([528_750.0, 3_386_603.0], b"40m")], "");
+    let w = only_road(&m);
+    assert_eq!(w.width_m, Some(40.0));
+    assert_eq!(w.source, Some(WidthSource::DxfLabel));
+    assert_eq!(w.road, "ROAD", "the DXF layer names it");
+    assert!(!missing_width(&m), "{:?}", m.findings);
+}
+
+#[test]
+fn a_chinese_mtext_label_gives_its_width() {
+    let label = DxfEntity::MText {
+        layer: b"ROAD",
+        at: [528_800.0, 3_386_596.0],
+        height: 3.0,
+        text: RED_LINE_24_GBK,
+    };
+    let (_d, m) = dxf_road(b"ROAD", vec![label], "");
+    let w = only_road(&m);
+    assert_eq!(
+        (w.width_m, w.source),
+        (Some(24.0), Some(WidthSource::DxfLabel))
+    );
+    // The same as TEXT, 40米 in GBK.
+    let (_d, m) = dxf_road(
+        b"ROAD",
+        vec![text([528_800.0, 3_386_604.0], &[b'4', b'0', 0xC3, 0xD7])],
+        "",
+    );
+    assert_eq!(only_road(&m).width_m, Some(40.0));
+}
+
+#[test]
+fn a_label_200_m_away_gives_no_width_and_the_road_is_reported_without_one() {
+    let (_d, m) = dxf_road(b"ROAD", vec![text([528_800.0, 3_386_800.0], b"40m")], "");
+    let w = only_road(&m);
+    assert_eq!((w.width_m, w.source), (None, None));
+    let f = m
+        .findings
+        .iter()
+        .find(|f| f.code == "missing_attribute")
+        .expect("the road lacks a width");
+    assert_eq!(f.field.as_deref(), Some("width"));
+    assert!(f.message.contains("width_m"), "{}", f.message);
+    assert!(
+        !f.blocks_review(),
+        "a missing width makes checks unverifiable, it does not block"
+    );
+}
+
+#[test]
+fn equally_near_labels_that_disagree_give_no_width_and_a_warning() {
+    // 40m 3 m north, 24米 3 m south: equally near, different widths.
+    let labels = vec![
+        text([528_750.0, 3_386_603.0], b"40m"),
+        text([528_850.0, 3_386_597.0], RED_LINE_24_GBK),
+    ];
+    let (_d, m) = dxf_road(b"ROAD", labels, "");
+    assert_eq!(only_road(&m).width_m, None);
+    let warn = m
+        .findings
+        .iter()
+        .find(|f| f.code == "ambiguous_width_label")
+        .expect("ambiguity warned");
+    assert_eq!(warn.severity, Severity::Warning);
+    assert!(
+        warn.message.contains("40m") && warn.message.contains("红线宽24米"),
+        "{}",
+        warn.message
+    );
+    assert!(missing_width(&m));
+    // One nearer (2 m against 3 m): the nearer one wins, no warning.
+    let labels = vec![
+        text([528_750.0, 3_386_603.0], b"40m"),
+        text([528_850.0, 3_386_598.0], RED_LINE_24_GBK),
+    ];
+    let (_d, m) = dxf_road(b"ROAD", labels, "");
+    assert_eq!(only_road(&m).width_m, Some(24.0));
+    assert!(!codes(&m).contains(&"ambiguous_width_label"));
+}
+
+#[test]
+fn a_layer_named_with_its_width_gives_it() {
+    // 道路红线-30m in GBK.
+    let layer: &[u8] = &[
+        0xB5, 0xC0, 0xC2, 0xB7, 0xBA, 0xEC, 0xCF, 0xDF, b'-', b'3', b'0', b'm',
+    ];
+    let (_d, m) = dxf_road(layer, vec![], "");
+    let w = only_road(&m);
+    assert_eq!(
+        (w.width_m, w.source),
+        (Some(30.0), Some(WidthSource::LayerName))
+    );
+    assert_eq!(w.road, "道路红线-30m");
+    assert!(!missing_width(&m));
+}
+
+#[test]
+fn site_toml_width_m_gives_the_layer_its_width() {
+    let (_d, m) = dxf_road(b"ROAD", vec![], "width_m = 40\n");
+    let w = only_road(&m);
+    assert_eq!(
+        (w.width_m, w.source),
+        (Some(40.0), Some(WidthSource::SiteToml))
+    );
+}
+
+#[test]
+fn site_toml_width_m_outside_its_range_or_on_another_kind_is_refused() {
+    for (kind, width, why) in [
+        ("road_red_line", "0", "outside the valid road width range"),
+        ("road_red_line", "600", "outside the valid road width range"),
+        ("parcel", "40", "width_m is for road_red_line layers"),
+    ] {
+        let d = tmp();
+        std::fs::write(
+            d.path().join("road.dxf"),
+            zhishen_testkit::dxf_entities(&[DxfEntity::Polyline {
+                layer: b"ROAD",
+                points: ROAD,
+                closed: false,
+            }]),
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("site.toml"),
+            format!("crs = \"EPSG:4547\"\n[[layer]]\npath = \"road.dxf\"\nkind = \"{kind}\"\nwidth_m = {width}\n"),
+        )
+        .unwrap();
+        match zhishen_site::load(d.path()) {
+            Err(zhishen_site::SiteError::Config { message, .. }) => {
+                assert!(message.contains(why), "{message}")
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("{kind} width_m = {width} was accepted"),
+        }
+    }
+}
+
+#[test]
+fn an_attribute_width_wins_over_site_toml_the_name_and_labels() {
+    let d = tmp();
+    // A file named with 30 m, site.toml saying 40 m, the attribute 20 m.
+    write(
+        &d.path().join("道路红线-30m.geojson"),
+        "GeoJSON",
+        "road",
+        Some(4547),
+        &Layer {
+            fields: &[("道路宽度", OGRFieldType::OFTReal)],
+            rows: vec![(
+                "LINESTRING(528700 3386600,528900 3386600)",
+                vec![V::F(20.0)],
+            )],
+        },
+        &[],
+    );
+    std::fs::write(
+        d.path().join("site.toml"),
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"道路红线-30m.geojson\"\nkind = \"road_red_line\"\nwidth_m = 40\n",
+    )
+    .unwrap();
+    let m = load(d.path());
+    let w = only_road(&m);
+    assert_eq!(
+        (w.width_m, w.source),
+        (Some(20.0), Some(WidthSource::Attribute))
+    );
+    // Without site.toml's width_m, the file name gives the road without an attribute.
+    let d = tmp();
+    write(
+        &d.path().join("道路红线-30m.geojson"),
+        "GeoJSON",
+        "road",
+        Some(4547),
+        &Layer {
+            fields: &[("名称", OGRFieldType::OFTString)],
+            rows: vec![(
+                "LINESTRING(528700 3386600,528900 3386600)",
+                vec![V::S("江滨路")],
+            )],
+        },
+        &[],
+    );
+    std::fs::write(
+        d.path().join("site.toml"),
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"道路红线-30m.geojson\"\nkind = \"road_red_line\"\n",
+    )
+    .unwrap();
+    let w = only_road(&load(d.path()));
+    assert_eq!(
+        (w.width_m, w.source),
+        (Some(30.0), Some(WidthSource::LayerName))
+    );
+    assert_eq!(w.road, "江滨路");
+}
+
+#[test]
+fn a_tall_label_reaches_one_and_a_half_times_its_height() {
+    // 8 m beside the line: a 6 m high text reaches 9 m, a 2.5 m high one only the 5 m floor.
+    let tall = DxfEntity::Text {
+        layer: b"ROAD",
+        at: [528_750.0, 3_386_608.0],
+        height: 6.0,
+        text: b"40m",
+    };
+    let (_d, m) = dxf_road(b"ROAD", vec![tall], "");
+    assert_eq!(only_road(&m).width_m, Some(40.0));
+    let (_d, m) = dxf_road(b"ROAD", vec![text([528_750.0, 3_386_608.0], b"40m")], "");
+    assert_eq!(only_road(&m).width_m, None);
+    assert!(missing_width(&m));
+}
+
+#[test]
+fn a_refused_width_attribute_is_not_replaced_by_site_toml() {
+    let d = tmp();
+    write(
+        &d.path().join("road.geojson"),
+        "GeoJSON",
+        "road",
+        Some(4547),
+        &Layer {
+            fields: &[("道路宽度", OGRFieldType::OFTReal)],
+            rows: vec![(
+                "LINESTRING(528700 3386600,528900 3386600)",
+                vec![V::F(900.0)],
+            )],
+        },
+        &[],
+    );
+    std::fs::write(
+        d.path().join("site.toml"),
+        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"road.geojson\"\nkind = \"road_red_line\"\nwidth_m = 40\n",
+    )
+    .unwrap();
+    let m = load(d.path());
+    let w = only_road(&m);
+    assert_eq!((w.width_m, w.source), (None, None));
+    assert_eq!(codes(&m), vec!["value_out_of_range"], "{:?}", m.findings);
+}

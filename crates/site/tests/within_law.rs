@@ -37,6 +37,7 @@ fn feature(i: usize, g: Geometry<f64>) -> Feature {
         file: "law.geojson".into(),
         layer: "parcel".into(),
         fid: Some(i as u64),
+        width_source: None,
     }
 }
 

@@ -482,6 +482,43 @@ pub(crate) const FILE_TAIL: &str = "ENDSEC;\nEND-ISO-10303-21;\n";
 /// An R12 DXF with one closed POLYLINE per ring on a layer whose name is given as
 /// raw bytes (e.g. GBK), declared as code page ANSI_936 the way Chinese CAD writes it.
 pub fn r12_dxf(layer: &[u8], rings: &[Vec<[f64; 2]>]) -> Vec<u8> {
+    let entities: Vec<DxfEntity> = rings
+        .iter()
+        .map(|r| DxfEntity::Polyline {
+            layer,
+            points: r,
+            closed: true,
+        })
+        .collect();
+    dxf_entities(&entities)
+}
+
+/// One entity of [`dxf_entities`]; names and texts are raw bytes (GBK for Chinese).
+pub enum DxfEntity<'a> {
+    /// A POLYLINE, open (a road red line) or closed (an area).
+    Polyline {
+        layer: &'a [u8],
+        points: &'a [[f64; 2]],
+        closed: bool,
+    },
+    /// A TEXT at `at` with the text height `height`.
+    Text {
+        layer: &'a [u8],
+        at: [f64; 2],
+        height: f64,
+        text: &'a [u8],
+    },
+    /// An MTEXT (R13+, which GDAL's reader accepts in an R12 file too).
+    MText {
+        layer: &'a [u8],
+        at: [f64; 2],
+        height: f64,
+        text: &'a [u8],
+    },
+}
+
+/// A DXF of `entities`, declared as code page ANSI_936 the way Chinese CAD writes it.
+pub fn dxf_entities(entities: &[DxfEntity<'_>]) -> Vec<u8> {
     let mut dxf: Vec<u8> = Vec::new();
     let mut put = |code: &str, value: &[u8]| {
         dxf.extend_from_slice(code.as_bytes());
@@ -502,19 +539,51 @@ pub fn r12_dxf(layer: &[u8], rings: &[Vec<[f64; 2]>]) -> Vec<u8> {
     ] {
         put(c, v.as_bytes());
     }
-    for ring in rings {
-        put("0", b"POLYLINE");
-        put("8", layer);
-        put("66", b"1");
-        put("70", b"1"); // closed
-        for p in ring {
-            put("0", b"VERTEX");
-            put("8", layer);
-            put("10", format!("{:.3}", p[0]).as_bytes());
-            put("20", format!("{:.3}", p[1]).as_bytes());
-            put("30", b"0.0");
+    for e in entities {
+        match e {
+            DxfEntity::Polyline {
+                layer,
+                points,
+                closed,
+            } => {
+                put("0", b"POLYLINE");
+                put("8", layer);
+                put("66", b"1");
+                put("70", if *closed { b"1" } else { b"0" });
+                for p in *points {
+                    put("0", b"VERTEX");
+                    put("8", layer);
+                    put("10", format!("{:.3}", p[0]).as_bytes());
+                    put("20", format!("{:.3}", p[1]).as_bytes());
+                    put("30", b"0.0");
+                }
+                put("0", b"SEQEND");
+            }
+            DxfEntity::Text {
+                layer,
+                at,
+                height,
+                text,
+            }
+            | DxfEntity::MText {
+                layer,
+                at,
+                height,
+                text,
+            } => {
+                let name: &[u8] = match e {
+                    DxfEntity::Text { .. } => b"TEXT",
+                    _ => b"MTEXT",
+                };
+                put("0", name);
+                put("8", layer);
+                put("10", format!("{:.3}", at[0]).as_bytes());
+                put("20", format!("{:.3}", at[1]).as_bytes());
+                put("30", b"0.0");
+                put("40", format!("{height:.3}").as_bytes());
+                put("1", text);
+            }
         }
-        put("0", b"SEQEND");
     }
     for (c, v) in [("0", "ENDSEC"), ("0", "EOF")] {
         put(c, v.as_bytes());

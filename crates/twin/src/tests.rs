@@ -55,6 +55,7 @@ fn feature(kind: Kind, geometry: Geometry<f64>, attrs: Value, fid: u64) -> Featu
         file: format!("{}.geojson", kind.as_str()),
         layer: kind.as_str().into(),
         fid: Some(fid),
+        width_source: None,
     }
 }
 

@@ -27,5 +27,6 @@ pub fn feature(kind: Kind, geometry: Geometry<f64>, attrs: Value, fid: u64) -> F
         file: format!("{}.geojson", kind.as_str()),
         layer: kind.as_str().into(),
         fid: Some(fid),
+        width_source: None,
     }
 }
