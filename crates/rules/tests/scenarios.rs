@@ -6,6 +6,10 @@
 //! rectangle x 0..100, y 0..60 (6000 m²); road 南路 (20 m wide) is the red-line polygon
 //! y -20..0 along its south edge. The default building is 20 × 10 m, 3 storeys of 3 m,
 //! flat roof slab 0.2 m thick on top, no parapet: height 9.20 m, footprint 200 m², GFA 600 m².
+//!
+//! At the end, issue 13's acceptance: the same scenario as a departmental package (GBK
+//! Shapefile in EPSG:4490 without .cpg, CRS-less DXF road with a `40m` label, no site.toml)
+//! and as EPSG:4547 GeoJSON, loaded from disk with GDAL, reviews the same.
 
 mod common;
 
@@ -856,5 +860,285 @@ fn a_label_derived_road_width_gives_the_attributes_setback() {
         "setback_road",
         Status::Unverifiable,
         None,
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 13, first acceptance point: a site package as Chinese planning departments deliver
+// it reviews exactly as the same scenario given in EPSG:4547 GeoJSON.
+
+/// One layer written with GDAL: `fields` (name, type) and rows of (WKT, values).
+fn write_layer(
+    path: &std::path::Path,
+    driver: &str,
+    epsg: u32,
+    fields: &[(&str, gdal::vector::OGRFieldType::Type)],
+    rows: &[(String, Vec<Value>)],
+    options: &[&str],
+) {
+    use gdal::spatial_ref::SpatialRef;
+    use gdal::vector::{Defn, Feature, Geometry, LayerAccess, LayerOptions};
+    let drv = gdal::DriverManager::get_driver_by_name(driver).unwrap();
+    let mut ds = drv.create_vector_only(path).unwrap();
+    let srs = SpatialRef::from_epsg(epsg).unwrap();
+    let lyr = ds
+        .create_layer(LayerOptions {
+            name: "layer",
+            srs: Some(&srs),
+            options: (!options.is_empty()).then_some(options),
+            ..Default::default()
+        })
+        .unwrap();
+    lyr.create_defn_fields(fields).unwrap();
+    let defn = Defn::from_layer(&lyr);
+    for (wkt, values) in rows {
+        let mut f = Feature::new(&defn).unwrap();
+        f.set_geometry(Geometry::from_wkt(wkt).unwrap()).unwrap();
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Value::String(s) => f.set_field_string(i, s).unwrap(),
+                v => f.set_field_double(i, v.as_f64().unwrap()).unwrap(),
+            }
+        }
+        f.create(&lyr).unwrap();
+    }
+}
+
+/// A WKT geometry in EPSG:4547 given in CGCS2000 longitude/latitude (EPSG:4490), by OSR.
+fn wkt_4547_to_4490(wkt: &str) -> String {
+    use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+    let mut from = SpatialRef::from_epsg(4547).unwrap();
+    let mut to = SpatialRef::from_epsg(4490).unwrap();
+    from.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    to.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let mut g = gdal::vector::Geometry::from_wkt(wkt).unwrap();
+    g.transform_inplace(&CoordTransform::new(&from, &to).unwrap())
+        .unwrap();
+    g.wkt().unwrap()
+}
+
+#[test]
+fn departmental_package_reviews_as_its_epsg_4547_geojson_twin() {
+    use gdal::vector::OGRFieldType::{OFTReal, OFTString};
+    // Parcel P1 (EPSG:4547, about 114.30°E 30.6°N): x 528700..528800, y 3386600..3386680,
+    // 100 × 80 = 8000 m²; R2 (二类居住用地), 容积率 2.5, 建筑密度 30 (percent → 0.30),
+    // 建筑限高 24 m, 用地退线 (boundary setback) 3 m, no 道路退线: the road setback comes
+    // from the city table by road width 道路宽度.
+    const PARCEL: &str =
+        "POLYGON((528700 3386600,528800 3386600,528800 3386680,528700 3386680,528700 3386600))";
+    const ROAD: [[f64; 2]; 2] = [[528_650.0, 3_386_600.0], [528_900.0, 3_386_600.0]];
+    let fields = [
+        ("地块编号", OFTString),
+        ("用地性质", OFTString),
+        ("容积率", OFTReal),
+        ("建筑密度", OFTReal),
+        ("建筑限高", OFTReal),
+        ("用地退线", OFTReal),
+    ];
+    let values = vec![
+        json!("P1"),
+        json!("R2"),
+        json!(2.5),
+        json!(30.0),
+        json!(24.0),
+        json!(3.0),
+    ];
+    let road_wkt = format!(
+        "LINESTRING({} {},{} {})",
+        ROAD[0][0], ROAD[0][1], ROAD[1][0], ROAD[1][1]
+    );
+
+    // Package A: UTF-8 GeoJSON in EPSG:4547, the road with a 道路宽度 attribute of 40 m.
+    let a = tempfile::tempdir().unwrap();
+    write_layer(
+        &a.path().join("parcel.geojson"),
+        "GeoJSON",
+        4547,
+        &fields,
+        &[(PARCEL.to_string(), values.clone())],
+        &[],
+    );
+    write_layer(
+        &a.path().join("road_red_line.geojson"),
+        "GeoJSON",
+        4547,
+        &[("道路宽度", OFTReal), ("名称", OFTString)],
+        &[(road_wkt, vec![json!(40.0), json!("江滨路")])],
+        &[],
+    );
+
+    // Package B: the same parcel reprojected to EPSG:4490 as a GBK Shapefile with .prj and
+    // no .cpg; the same road as a CRS-less DXF in EPSG:4547 coordinates with a `40m` TEXT
+    // label 3 m south of it (text height 2.5 m: reach 5 m). No site.toml.
+    let b = tempfile::tempdir().unwrap();
+    write_layer(
+        &b.path().join("parcel.shp"),
+        "ESRI Shapefile",
+        4490,
+        &fields,
+        &[(wkt_4547_to_4490(PARCEL), values)],
+        &["ENCODING=CP936"],
+    );
+    std::fs::remove_file(b.path().join("parcel.cpg")).ok();
+    assert!(b.path().join("parcel.prj").exists());
+    assert!(!b.path().join("parcel.cpg").exists());
+    std::fs::write(
+        b.path().join("road_red_line.dxf"),
+        zhishen_testkit::dxf_entities(&[
+            zhishen_testkit::DxfEntity::Polyline {
+                layer: b"ROAD",
+                points: &ROAD,
+                closed: false,
+            },
+            zhishen_testkit::DxfEntity::Text {
+                layer: b"ROAD",
+                at: [528_760.0, 3_386_597.0],
+                height: 2.5,
+                text: b"40m",
+            },
+        ]),
+    )
+    .unwrap();
+    assert!(!b.path().join("site.toml").exists());
+
+    let opts = zhishen_site::LoadOptions::default();
+    let site_a = zhishen_site::load_with(a.path(), &opts).unwrap();
+    let site_b = zhishen_site::load_with(b.path(), &opts).unwrap();
+    for m in [&site_a, &site_b] {
+        assert!(m.blocking().next().is_none(), "{:?}", m.findings);
+    }
+
+    // A: the projected parcel layer's CRS. B: no projected layer declares one (the DXF
+    // declares none), so the Gauss-Krüger zone nearest 114.30°E: 4534 + (114 − 75) / 3.
+    assert_eq!(site_a.crs, "EPSG:4547");
+    assert_eq!(
+        site_a.crs_choice.as_ref().unwrap().source,
+        zhishen_site::CrsSource::ProjectedLayer
+    );
+    assert_eq!(site_b.crs, "EPSG:4547", "{:?}", site_b.findings);
+    let choice = site_b.crs_choice.as_ref().unwrap();
+    assert_eq!(choice.source, zhishen_site::CrsSource::GaussKrugerZone);
+    assert!(choice.reason.contains("CM 114°E"), "{}", choice.reason);
+
+    // The parcel through 4547 → 4490 → 4547 keeps its 8000 m² within 0.5 %.
+    for m in [&site_a, &site_b] {
+        let got = geo::Area::unsigned_area(&m.parcel("P1").unwrap().geometry);
+        assert!((got - 8000.0).abs() / 8000.0 < 0.005, "{got}");
+    }
+
+    // B's layers as `site info` lists them: the Shapefile names its encoding and what decided
+    // it (GBK names, ASCII values, no .cpg); the DXF's CRS is assumed, with a warning.
+    let layer = |m: &SiteModel, kind: Kind| m.layers.iter().find(|l| l.kind == kind).cloned();
+    let shp = layer(&site_b, Kind::Parcel).unwrap();
+    let enc = shp.encoding.as_deref().unwrap_or("");
+    assert!(
+        enc.starts_with("CP936") && enc.contains("detected"),
+        "{enc}"
+    );
+    assert!(!shp.crs_assumed);
+    let dxf = layer(&site_b, Kind::RoadRedLine).unwrap();
+    assert!(dxf.crs_assumed, "{dxf:?}");
+    assert!(site_b
+        .findings
+        .iter()
+        .any(|f| f.code == "assumed_crs" && f.file.contains("road_red_line.dxf")));
+    assert!(!layer(&site_a, Kind::RoadRedLine).unwrap().crs_assumed);
+    // The road's width: A's attribute, B's label.
+    let widths = |m: &SiteModel| {
+        m.road_widths()
+            .iter()
+            .map(|w| (w.width_m, w.source))
+            .collect::<Vec<_>>()
+    };
+    use zhishen_site::WidthSource;
+    assert_eq!(
+        widths(&site_a),
+        [(Some(40.0), Some(WidthSource::Attribute))]
+    );
+    assert_eq!(widths(&site_b), [(Some(40.0), Some(WidthSource::DxfLabel))]);
+
+    // The same 20 × 10 m house (3 storeys, 9.20 m, 200 m² footprint, 600 m² GFA) placed by the
+    // same explicit placement: SW corner 20 m east of the parcel's west edge, 5 m north of
+    // the road red line (the parcel's south edge).
+    let model = zhishen_ifc::load_bytes(write_ifc4(&house()).as_bytes(), "house.ifc").unwrap();
+    let at = zhishen_site::Placement {
+        eastings: 528_720.0,
+        northings: 3_386_605.0,
+        rotation_deg: 0.0,
+        elevation: None,
+    };
+    let profiles = Profiles::builtin().unwrap();
+    let run = |site: &SiteModel| {
+        let placed = zhishen_site::place(&model, &site.crs, Some(at)).map_err(|e| e.to_string());
+        zhishen_rules::review(ReviewInput {
+            model: &model,
+            site,
+            parcel_id: "P1",
+            placed,
+            declared_use: None,
+            profiles: &profiles,
+            inputs: Inputs::default(),
+        })
+        .unwrap()
+    };
+    let (ra, rb) = (run(&site_a), run(&site_b));
+
+    // Hand-computed answers, asserted on A (B is compared with A below):
+    // FAR 600 / 8000 = 0.075 ≤ 2.5; coverage 200 / 8000 = 0.025 ≤ 30 % = 0.30; height 9.20 ≤ 24;
+    // 住宅 on R2; the road setback 5 m < 8 m (city table: residential ≤ 27 m on a road ≥ 40 m
+    // wide) is a FAIL; the boundary setback leaves out the south edge (it lies on the road
+    // red line) and measures 20 m to the west edge ≥ 3 m: a pass.
+    for (id, status, measured, limit) in [
+        ("far", Status::Pass, Some(0.075), Some(2.5)),
+        ("coverage", Status::Pass, Some(0.025), Some(0.30)),
+        ("height_planning", Status::Pass, Some(9.2), Some(24.0)),
+        ("land_use", Status::Pass, None, None),
+        ("redline_containment", Status::Pass, None, None),
+        ("setback_road", Status::Fail, Some(5.0), Some(8.0)),
+        ("setback_boundary", Status::Pass, Some(20.0), Some(3.0)),
+    ] {
+        expect(&ra, id, status, measured);
+        if let Some(l) = limit {
+            let got = ra.check(id).unwrap().limit.unwrap_or(f64::NAN);
+            assert!((got - l).abs() < 1e-9, "{id}: limit {got}, expected {l}");
+        }
+    }
+
+    // Every check: the same status in A and B, the same limit, and measured values equal
+    // within tolerance: ratios (through the reprojected parcel area) within 0.5 %, metres
+    // within 5 cm.
+    assert_eq!(ra.checks.len(), rb.checks.len());
+    for ca in &ra.checks {
+        let cb = rb
+            .check(&ca.id)
+            .unwrap_or_else(|| panic!("B has no {}", ca.id));
+        assert_eq!(
+            ca.status, cb.status,
+            "{}: A {} / B {}",
+            ca.id, ca.explanation.en, cb.explanation.en
+        );
+        for (what, va, vb) in [
+            ("measured", ca.measured, cb.measured),
+            ("limit", ca.limit, cb.limit),
+        ] {
+            match (va, vb) {
+                (Some(x), Some(y)) => {
+                    let ok = if ca.unit == zhishen_rules::report::Unit::M {
+                        (x - y).abs() <= 0.05
+                    } else {
+                        (x - y).abs() <= 0.005 * x.abs().max(1e-9)
+                    };
+                    assert!(ok, "{} {what}: A {x}, B {y}", ca.id);
+                }
+                (x, y) => assert_eq!(x, y, "{} {what}", ca.id),
+            }
+        }
+    }
+    let statuses = |r: &Report| r.checks.iter().map(|c| c.status).collect::<Vec<_>>();
+    let s = statuses(&rb);
+    assert!(s.contains(&Status::Fail));
+    assert!(
+        s.iter().filter(|x| **x == Status::Pass).count() >= 5,
+        "{s:?}"
     );
 }
