@@ -220,6 +220,7 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
                 println!("  登录 sign in: http://{addr}/login — 演示模式可直接“以角色身份登录” (demo: sign in as a role),");
                 println!("  或用户名 demo-applicant / demo-clerk / demo-reviewer / demo-approver / demo-supervisor / demo-auditor / demo-sysadmin …");
                 println!("  密码 password {} · 动态口令 TOTP: zhishen user totp", demo::DEMO_PASSWORD);
+                println!("  三维孪生 digital twin: 以审查人员登录，打开“自动审查未通过”的案件，点“三维孪生” (sign in as the reviewer, open the case whose automatic review failed, click 三维孪生)");
             }
         })
         .await?;
