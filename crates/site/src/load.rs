@@ -972,7 +972,10 @@ fn layer_transform(
 /// plain CGCS2000 CRS it silently drops it. So when one side carries `+towgs84` and the
 /// other does not, the other is bound to WGS 84 with zero parameters (its datum taken
 /// as WGS 84, as PROJ's own CGCS2000 ↔ WGS 84 ballpark does) and the shift is applied.
-fn helmert_transform(src: &SpatialRef, site: &SpatialRef) -> gdal::errors::Result<CoordTransform> {
+pub(crate) fn helmert_transform(
+    src: &SpatialRef,
+    site: &SpatialRef,
+) -> gdal::errors::Result<CoordTransform> {
     let bound = |s: &SpatialRef| s.to_proj4().is_ok_and(|p| p.contains("+towgs84="));
     let to_hub = |s: &SpatialRef| -> Option<SpatialRef> {
         let p = s.to_proj4().ok()?;
