@@ -874,6 +874,7 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
                 .clone()
                 .unwrap_or_else(|| srs_label(&src)),
             crs_assumed,
+            city_crs: o.src.crs_described.is_some(),
             encoding: o.encoding.clone(),
             extent,
         });
