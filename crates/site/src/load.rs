@@ -331,19 +331,7 @@ fn toml_sources(
     })?;
     let mut cfg: SiteToml = toml::from_str(&text).map_err(|e| config_err(e.to_string()))?;
     let locals = local_crs::resolve_all(&cfg.local_crs).map_err(config_err)?;
-    if let Some(c) = cfg.crs.clone() {
-        if let Some(l) = local_named(&c, "crs", &locals).map_err(config_err)? {
-            if l.plane().is_some() {
-                return Err(config_err(format!(
-                    "crs = '{c}': a 4-parameter city system cannot be the site CRS yet; \
-                     name its base ({}) as the site crs and '{c}' on the layers",
-                    l.base
-                )));
-            }
-            cfg.crs = Some(l.definition().to_string());
-            cfg.crs_described = Some(l.describe());
-        }
-    }
+    local_site_crs(&mut cfg, &locals).map_err(config_err)?;
     let mut s = Vec::new();
     for l in &cfg.layer {
         let kind = Kind::parse(&l.kind)
@@ -415,6 +403,27 @@ fn toml_sources(
         });
     }
     Ok((cfg, s))
+}
+
+/// A site `crs` naming a 7-parameter city system becomes its PROJ string, described for
+/// the CRS choice; a 4-parameter one is refused (not a CRS PROJ knows; name its base).
+fn local_site_crs(cfg: &mut SiteToml, locals: &BTreeMap<String, LocalCrs>) -> Result<(), String> {
+    let Some(c) = cfg.crs.clone() else {
+        return Ok(());
+    };
+    let Some(l) = local_named(&c, "crs", locals)? else {
+        return Ok(());
+    };
+    if l.plane().is_some() {
+        return Err(format!(
+            "crs = '{c}': a 4-parameter city system cannot be the site CRS yet; \
+             name its base ({}) as the site crs and '{c}' on the layers",
+            l.base
+        ));
+    }
+    cfg.crs = Some(l.definition().to_string());
+    cfg.crs_described = Some(l.describe());
+    Ok(())
 }
 
 /// The declared city system a `crs` names (`local:<name>`), `None` for any other
