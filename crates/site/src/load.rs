@@ -629,11 +629,14 @@ fn site_crs(
         .filter_map(|o| source_srs(o).ok().flatten().map(|s| (o, s)))
         .collect();
     if let Some((o, srs)) = declared.iter().find(|(_, s)| s.is_projected()) {
-        let reason = format!(
+        let mut reason = format!(
             "{} is in the projected CRS {}",
             o.src.path.display(),
             srs_label(srs)
         );
+        if let Some(city) = &o.src.crs_described {
+            reason = format!("{reason}, the base of its {city}");
+        }
         let choice = CrsChoice {
             source: CrsSource::ProjectedLayer,
             reason,

@@ -1286,6 +1286,11 @@ fn a_parcel_in_a_four_parameter_city_system_lands_where_computed_by_hand() {
         assert!(m.blocking().next().is_none(), "{:?}", m.findings);
         // Without a site crs, the base of the city system is the projected layer's CRS.
         assert_eq!(m.crs, "EPSG:4547");
+        let why = &m.crs_choice.as_ref().unwrap().reason;
+        assert!(
+            head.starts_with("crs") || why.ends_with("the base of its 城市独立坐标系 city system local:city: 4-parameter from EPSG:4547 (ΔX=528000 m, ΔY=3386000 m, θ=1.5°, k=1.0001)"),
+            "{why}"
+        );
         let f = m.parcel("A-01").unwrap();
         let geo::Geometry::MultiPolygon(mp) = &f.geometry else {
             panic!("{:?}", f.geometry)
