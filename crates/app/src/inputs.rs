@@ -96,6 +96,12 @@ pub fn review_inputs(
         declared_use: ctx.declared_use,
         site_crs_source: site.crs_choice.as_ref().map(|c| c.source.as_str().into()),
         site_crs_reason: site.crs_choice.as_ref().map(|c| c.reason.clone()),
+        city_crs: site
+            .layers
+            .iter()
+            .filter(|l| l.city_crs)
+            .map(|l| format!("{}: {}", l.file, l.source_crs))
+            .collect(),
         tool: "zhishen".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
     })

@@ -621,6 +621,9 @@ fn inputs_section(h: &mut String, report: &Report) {
             &format!("<code>{}</code> {}", esc(src), esc(why)),
         );
     }
+    for c in &i.city_crs {
+        row(h, "城市独立坐标系", "City coordinate system", &esc(c));
+    }
     if let Some(p) = &i.placement {
         row(
             h,

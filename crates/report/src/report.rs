@@ -158,6 +158,11 @@ pub struct Inputs {
     /// Why that CRS, e.g. "CGCS2000 3° Gauss-Krüger zone CM 114°E (EPSG:4547), …".
     #[serde(default)]
     pub site_crs_reason: Option<String>,
+    /// The city coordinate systems 城市独立坐标系 the site layers were declared in, one
+    /// per layer as "<file>: <system>", e.g. "parcel.dxf: 城市独立坐标系 city system
+    /// local:city: 4-parameter from EPSG:4547 (ΔX=…, ΔY=…, θ=…°, k=…)"; left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub city_crs: Vec<String>,
     pub tool: String,
     pub tool_version: String,
 }

@@ -156,6 +156,7 @@ fn report() -> Report {
             declared_use: Some("residential".into()),
             site_crs_source: Some("site_toml".into()),
             site_crs_reason: Some("site.toml names EPSG:4547".into()),
+            city_crs: vec![],
             tool: "zhishen".into(),
             tool_version: "0.1.0".into(),
         },
@@ -1082,4 +1083,24 @@ mod district {
         // datasets/README.md states failures for the district; at least one building fails.
         assert!(topics_total > 0);
     }
+}
+
+#[test]
+fn html_and_json_name_the_city_coordinate_systems_of_the_layers() {
+    let mut r = report();
+    // None declared: the JSON leaves the field out (older readers see no change).
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(
+        json["inputs"].get("city_crs").is_none(),
+        "{}",
+        json["inputs"]
+    );
+    let city = "parcel.dxf: 城市独立坐标系 city system local:city: 4-parameter from EPSG:4547 \
+                (ΔX=528000 m, ΔY=3386000 m, θ=1.5°, k=1.0001)";
+    r.inputs.city_crs = vec![city.into()];
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["inputs"]["city_crs"][0], city);
+    let html = to_html(&r);
+    assert!(html.contains("City coordinate system"), "no row");
+    assert!(html.contains(city), "no system");
 }

@@ -12,6 +12,7 @@ pub mod crs;
 pub mod encoding;
 pub mod fields;
 pub mod load;
+pub mod local_crs;
 pub mod model;
 pub mod options;
 mod package;

@@ -6,6 +6,7 @@
 use crate::cpl::{self, Capture};
 use crate::crs::{self, CrsChoice, CrsSource};
 use crate::fields::{self, canonical, FieldType, Kind};
+use crate::local_crs::{self, FourParameter, LocalCrs, LocalCrsToml};
 use crate::model::{Feature, Finding, LayerInfo, LayerPlace, Severity, SiteModel};
 use crate::options::{Limit, Limits, LoadOptions};
 use crate::package::{self, Declared};
@@ -28,6 +29,12 @@ pub struct SiteToml {
     pub crs: Option<String>,
     #[serde(default)]
     pub layer: Vec<LayerToml>,
+    /// City coordinate systems 城市独立坐标系, named by `crs = "local:<name>"`.
+    #[serde(default)]
+    pub local_crs: BTreeMap<String, LocalCrsToml>,
+    /// The declared system `crs` names, when it is a local one (set on reading).
+    #[serde(skip)]
+    pub crs_described: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +65,10 @@ struct Source {
     crs: Option<String>,
     /// `site.toml`'s `width_m` for a road layer.
     width_m: Option<f64>,
+    /// A 4-parameter city system's plane transform, applied before `crs`.
+    plane: Option<FourParameter>,
+    /// The declared city system, named in `site info` instead of `crs`.
+    crs_described: Option<String>,
 }
 
 /// WKT keywords a CRS definition may start with (WKT1 and WKT2).
@@ -107,10 +118,15 @@ pub fn srs_from(def: &str) -> Result<SpatialRef, String> {
     Ok(srs)
 }
 
+/// `EPSG:<code>`, else the CRS's name, else (a PROJ string names none) its PROJ string.
 pub fn srs_label(srs: &SpatialRef) -> String {
     match (srs.auth_name(), srs.auth_code()) {
         (Some(n), Ok(c)) => format!("{n}:{c}"),
-        _ => srs.name().unwrap_or_else(|| "unknown".into()),
+        _ => srs
+            .name()
+            .filter(|n| n != "unknown")
+            .or_else(|| srs.to_proj4().ok().map(|p| p.trim().to_string()))
+            .unwrap_or_else(|| "unknown".into()),
     }
 }
 
@@ -158,6 +174,8 @@ fn discover(
                 fields: BTreeMap::new(),
                 crs: None,
                 width_m: None,
+                plane: None,
+                crs_described: None,
             }),
             None => findings.push(Finding::warn(
                 "unknown_layer_kind",
@@ -280,6 +298,8 @@ fn gpkg_sources(file: &Path, findings: &mut Vec<Finding>) -> Result<Vec<Source>,
                 fields: BTreeMap::new(),
                 crs: None,
                 width_m: None,
+                plane: None,
+                crs_described: None,
             }),
             None => findings.push(Finding::warn(
                 "unknown_layer_kind",
@@ -309,7 +329,9 @@ fn toml_sources(
         path: toml_path.display().to_string(),
         source: e,
     })?;
-    let cfg: SiteToml = toml::from_str(&text).map_err(|e| config_err(e.to_string()))?;
+    let mut cfg: SiteToml = toml::from_str(&text).map_err(|e| config_err(e.to_string()))?;
+    let locals = local_crs::resolve_all(&cfg.local_crs).map_err(config_err)?;
+    local_site_crs(&mut cfg, &locals).map_err(config_err)?;
     let mut s = Vec::new();
     for l in &cfg.layer {
         let kind = Kind::parse(&l.kind)
@@ -362,16 +384,69 @@ fn toml_sources(
                 dir.join(&l.path)
             }
         };
+        let field = format!("layer '{}': crs", l.path);
+        let local = match &l.crs {
+            Some(c) => local_named(c, &field, &locals).map_err(config_err)?,
+            None => None,
+        };
         s.push(Source {
             path,
             kind,
             layer: l.layer.clone(),
             fields: l.fields.clone(),
-            crs: l.crs.clone(),
+            crs: local
+                .map(|c| c.definition().to_string())
+                .or_else(|| l.crs.clone()),
             width_m: l.width_m,
+            plane: local.and_then(LocalCrs::plane),
+            crs_described: local.map(LocalCrs::describe),
         });
     }
     Ok((cfg, s))
+}
+
+/// A site `crs` naming a 7-parameter city system becomes its PROJ string, described for
+/// the CRS choice; a 4-parameter one is refused (not a CRS PROJ knows; name its base).
+fn local_site_crs(cfg: &mut SiteToml, locals: &BTreeMap<String, LocalCrs>) -> Result<(), String> {
+    let Some(c) = cfg.crs.clone() else {
+        return Ok(());
+    };
+    let Some(l) = local_named(&c, "crs", locals)? else {
+        return Ok(());
+    };
+    if l.plane().is_some() {
+        return Err(format!(
+            "crs = '{c}': a 4-parameter city system cannot be the site CRS yet; \
+             name its base ({}) as the site crs and '{c}' on the layers",
+            l.base
+        ));
+    }
+    cfg.crs = Some(l.definition().to_string());
+    cfg.crs_described = Some(l.describe());
+    Ok(())
+}
+
+/// The declared city system a `crs` names (`local:<name>`), `None` for any other
+/// `crs`; an undeclared name is an error naming `field`.
+fn local_named<'a>(
+    crs: &str,
+    field: &str,
+    locals: &'a BTreeMap<String, LocalCrs>,
+) -> Result<Option<&'a LocalCrs>, String> {
+    let Some(name) = crs.trim().strip_prefix(local_crs::PREFIX) else {
+        return Ok(None);
+    };
+    locals.get(name).map(Some).ok_or_else(|| {
+        format!(
+            "{field} = '{crs}' names a city system that is not declared: add [local_crs.{name}] \
+             (declared: {})",
+            if locals.is_empty() {
+                "none".to_string()
+            } else {
+                locals.keys().cloned().collect::<Vec<_>>().join(", ")
+            }
+        )
+    })
 }
 
 /// The package may not read more than `max_total_bytes` in all.
@@ -511,7 +586,7 @@ fn site_crs(
     opened: &[Opened],
     opts: &LoadOptions,
 ) -> Result<(SpatialRef, CrsChoice), SiteError> {
-    let named = |c: &str, place: String, source: CrsSource| {
+    let named = |c: &str, place: String, source: CrsSource, described: Option<&String>| {
         let srs = srs_from(c).map_err(|m| SiteError::Config {
             path: place.clone(),
             message: format!("crs '{c}': {m}"),
@@ -521,14 +596,20 @@ fn site_crs(
                 crs: srs_label(&srs),
             });
         }
-        let reason = format!("{place} names {c}");
+        let reason = format!("{place} names {}", described.map_or(c, String::as_str));
         Ok((srs, CrsChoice { source, reason }))
     };
     if let Some(c) = &opts.site_crs {
-        return named(c, "--site-crs".into(), CrsSource::Cli);
+        return named(c, "--site-crs".into(), CrsSource::Cli, None);
     }
     if let Some(c) = &config.crs {
-        return named(c, toml_path.display().to_string(), CrsSource::SiteToml);
+        let described = config.crs_described.as_ref();
+        return named(
+            c,
+            toml_path.display().to_string(),
+            CrsSource::SiteToml,
+            described,
+        );
     }
     // The model's CRS only when it is projected; a geographic one falls through.
     if let Some(p) = &opts.preferred_crs {
@@ -548,11 +629,14 @@ fn site_crs(
         .filter_map(|o| source_srs(o).ok().flatten().map(|s| (o, s)))
         .collect();
     if let Some((o, srs)) = declared.iter().find(|(_, s)| s.is_projected()) {
-        let reason = format!(
+        let mut reason = format!(
             "{} is in the projected CRS {}",
             o.src.path.display(),
             srs_label(srs)
         );
+        if let Some(city) = &o.src.crs_described {
+            reason = format!("{reason}, the base of its {city}");
+        }
         let choice = CrsChoice {
             source: CrsSource::ProjectedLayer,
             reason,
@@ -726,7 +810,12 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
         let Some((src, transform, crs_assumed)) = transform else {
             continue;
         };
-        let axis_swapped = detect_swapped_axes(&mut layer, &src);
+        // Local plane coordinates are not the base CRS's until transformed.
+        let axis_swapped = if o.src.plane.is_some() {
+            None
+        } else {
+            detect_swapped_axes(&mut layer, &src)
+        };
         if let Some(why) = &axis_swapped {
             out.findings.push(here.warn(
                 "axis_order_swapped",
@@ -791,8 +880,13 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
             layer: lname.clone(),
             kind: o.src.kind,
             features: count,
-            source_crs: srs_label(&src),
+            source_crs: o
+                .src
+                .crs_described
+                .clone()
+                .unwrap_or_else(|| srs_label(&src)),
             crs_assumed,
+            city_crs: o.src.crs_described.is_some(),
             encoding: o.encoding.clone(),
             extent,
         });
@@ -868,7 +962,7 @@ fn layer_transform(
         }
     };
     src.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    match CoordTransform::new(&src, site) {
+    match helmert_transform(&src, site) {
         Ok(t) => Some((src, t, assumed)),
         Err(e) => {
             out.findings.push(here.error(
@@ -884,6 +978,26 @@ fn layer_transform(
             None
         }
     }
+}
+
+/// The transform from `src` to `site`. PROJ applies a `+towgs84` (a 7-parameter city
+/// system, `local_crs`) only on the way to WGS 84 or to another CRS bound to it; to a
+/// plain CGCS2000 CRS it silently drops it. So when one side carries `+towgs84` and the
+/// other does not, the other is bound to WGS 84 with zero parameters (its datum taken
+/// as WGS 84, as PROJ's own CGCS2000 ↔ WGS 84 ballpark does) and the shift is applied.
+pub(crate) fn helmert_transform(
+    src: &SpatialRef,
+    site: &SpatialRef,
+) -> gdal::errors::Result<CoordTransform> {
+    let bound = |s: &SpatialRef| s.to_proj4().is_ok_and(|p| p.contains("+towgs84="));
+    let to_hub = |s: &SpatialRef| -> Option<SpatialRef> {
+        let p = s.to_proj4().ok()?;
+        srs_from(&format!("{} +towgs84=0,0,0,0,0,0,0", p.trim())).ok()
+    };
+    let (a, b) = (bound(src), bound(site));
+    let src2 = (b && !a).then(|| to_hub(src)).flatten();
+    let site2 = (a && !b).then(|| to_hub(site)).flatten();
+    CoordTransform::new(src2.as_ref().unwrap_or(src), site2.as_ref().unwrap_or(site))
 }
 
 /// The site CRS for a layer that declares none, when its extent fits there (inside the
@@ -1207,9 +1321,14 @@ fn feature_geometry(
     // Copy the OGR geometry only when it has to change (3-D, swapped or another CRS).
     let has_z = gdal::vector::geometry_type_has_z(g.geometry_type());
     let owned;
-    let g: &gdal::vector::Geometry = if has_z || ctx.axis_swapped || ctx.transform.is_some() {
+    let plane = ctx.s.plane;
+    let changes = has_z || ctx.axis_swapped || ctx.transform.is_some() || plane.is_some();
+    let g: &gdal::vector::Geometry = if changes {
         let mut c = g.clone();
         c.flatten_to_2d();
+        if let Some(p) = &plane {
+            apply_plane(&mut c, p);
+        }
         if ctx.axis_swapped {
             swap_xy(&mut c);
         }
@@ -1384,6 +1503,22 @@ fn areal(g: geo::Geometry<f64>) -> Option<MultiPolygon<f64>> {
             (!polys.is_empty()).then_some(MultiPolygon(polys))
         }
         _ => None,
+    }
+}
+
+/// A city system's 4-parameter transform on every vertex: local → its base CRS.
+fn apply_plane(g: &mut gdal::vector::Geometry, p: &FourParameter) {
+    let n = g.geometry_count();
+    if n > 0 {
+        for i in 0..n {
+            apply_plane(&mut g.get_geometry(i), p);
+        }
+        return;
+    }
+    let mut pts = Vec::new();
+    g.get_points(&mut pts);
+    for (i, pt) in pts.iter().enumerate() {
+        g.set_point_2d(i, p.apply(pt.0, pt.1));
     }
 }
 

@@ -152,6 +152,9 @@ pub struct LayerInfo {
     pub source_crs: String,
     /// The layer declares no CRS and was read in the site CRS (`assumed_crs`).
     pub crs_assumed: bool,
+    /// The layer's `crs` is a declared city system 城市独立坐标系 (`local:<name>`);
+    /// `source_crs` then describes it.
+    pub city_crs: bool,
     /// Shapefile text encoding used and how it was chosen.
     pub encoding: Option<String>,
     /// [min x, min y, max x, max y] in site coordinates.

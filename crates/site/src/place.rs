@@ -1,8 +1,7 @@
 //! Placing a building model on the site: its footprint and heights in site coordinates.
 
-use crate::load::{srs_from, srs_label};
+use crate::load::{helmert_transform, srs_from, srs_label};
 use crate::SiteError;
-use gdal::spatial_ref::CoordTransform;
 use gdal::spatial_ref::SpatialRef;
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde::Serialize;
@@ -243,7 +242,7 @@ fn by_map_conversion(
     let ct = if same {
         None
     } else {
-        Some(CoordTransform::new(&src, site).map_err(|e| SiteError::Placement(e.to_string()))?)
+        Some(helmert_transform(&src, site).map_err(|e| SiteError::Placement(e.to_string()))?)
     };
     let height = mc.orthogonal_height_m;
     let mc = mc.clone();
@@ -295,7 +294,7 @@ fn by_site_reference(
 ) -> Result<PlacedBuilding, SiteError> {
     let mut warnings = Vec::new();
     let wgs = srs_from("EPSG:4326").map_err(SiteError::Placement)?;
-    let ct = CoordTransform::new(&wgs, site).map_err(|e| SiteError::Placement(e.to_string()))?;
+    let ct = helmert_transform(&wgs, site).map_err(|e| SiteError::Placement(e.to_string()))?;
     let (mut xs, mut ys, mut zs) = ([s.lon], [s.lat], [0.0]);
     ct.transform_coords(&mut xs, &mut ys, &mut zs)
         .map_err(|e| SiteError::Placement(e.to_string()))?;

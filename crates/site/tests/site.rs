@@ -1235,3 +1235,235 @@ fn a_refused_width_attribute_is_not_replaced_by_site_toml() {
     assert_eq!((w.width_m, w.source), (None, None));
     assert_eq!(codes(&m), vec!["value_out_of_range"], "{:?}", m.findings);
 }
+
+/// A 4-parameter city system 城市独立坐标系 to EPSG:4547: ΔX = 528000 m, ΔY = 3386000 m,
+/// θ = 1.5° counter-clockwise, k = 1.0001.
+const CITY: &str = "[local_crs.city]\nbase = \"EPSG:4547\"\n\
+     four_parameter = { dx = 528000.0, dy = 3386000.0, rotation_deg = 1.5, scale = 1.0001 }\n";
+
+/// Parcel A as a 100 × 80 m rectangle at local (100, 200), in a GeoJSON without CRS,
+/// with `site.toml` `head` (site crs and city systems) and the layer's `crs`.
+fn city_package(head: &str, layer_crs: &str) -> tempfile::TempDir {
+    let d = tmp();
+    let mut p = parcels();
+    p.rows.truncate(1);
+    p.rows[0].0 = "POLYGON((100 200,200 200,200 280,100 280,100 200))";
+    write(
+        &d.path().join("parcel.geojson"),
+        "GeoJSON",
+        "parcel",
+        None,
+        &p,
+        &[],
+    );
+    std::fs::write(
+        d.path().join("site.toml"),
+        format!(
+            "{head}\n[[layer]]\npath = \"parcel.geojson\"\nkind = \"parcel\"\ncrs = \"{layer_crs}\"\n"
+        ),
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn a_parcel_in_a_four_parameter_city_system_lands_where_computed_by_hand() {
+    // cos 1.5° = 0.99965732498, sin 1.5° = 0.02617694831. Corner (100, 200):
+    //   x·cosθ − y·sinθ = 99.965732498 − 5.235389662 = 94.730342836,
+    //   x·sinθ + y·cosθ = 2.617694831 + 199.931464995 = 202.549159826;
+    //   X = 528000 + 1.0001 · 94.730342836 = 528094.739816,
+    //   Y = 3386000 + 1.0001 · 202.549159826 = 3386202.569415.
+    // Likewise (200, 200), (200, 280), (100, 280):
+    let expected = [
+        (528_094.739_816, 3_386_202.569_415),
+        (528_194.715_545, 3_386_205.187_371),
+        (528_192.621_180, 3_386_285.167_955),
+        (528_092.645_451, 3_386_282.549_998),
+    ];
+    for head in [format!("crs = \"EPSG:4547\"\n{CITY}"), CITY.to_string()] {
+        let d = city_package(&head, "local:city");
+        let m = load(d.path());
+        assert!(m.blocking().next().is_none(), "{:?}", m.findings);
+        // Without a site crs, the base of the city system is the projected layer's CRS.
+        assert_eq!(m.crs, "EPSG:4547");
+        let why = &m.crs_choice.as_ref().unwrap().reason;
+        assert!(
+            head.starts_with("crs") || why.ends_with("the base of its 城市独立坐标系 city system local:city: 4-parameter from EPSG:4547 (ΔX=528000 m, ΔY=3386000 m, θ=1.5°, k=1.0001)"),
+            "{why}"
+        );
+        let f = m.parcel("A-01").unwrap();
+        let geo::Geometry::MultiPolygon(mp) = &f.geometry else {
+            panic!("{:?}", f.geometry)
+        };
+        let ring: Vec<_> = mp.0[0].exterior().0.iter().map(|c| (c.x, c.y)).collect();
+        assert_eq!(ring.len(), 5, "{ring:?}");
+        for (want, got) in expected.iter().zip(&ring) {
+            assert!(
+                (want.0 - got.0).abs() < 0.001 && (want.1 - got.1).abs() < 0.001,
+                "{want:?} vs {got:?}"
+            );
+        }
+        // 100 × 80 m scaled by k in both directions: 8000 · 1.0001² = 8001.60008 m².
+        assert!((area(f) - 8_001.600_08).abs() < 0.01, "{}", area(f));
+        let info = &m.layers[0];
+        assert_eq!(
+            info.source_crs,
+            "城市独立坐标系 city system local:city: 4-parameter from EPSG:4547 \
+             (ΔX=528000 m, ΔY=3386000 m, θ=1.5°, k=1.0001)"
+        );
+        assert!(!info.crs_assumed);
+    }
+}
+
+#[test]
+fn bad_city_system_declarations_are_site_toml_errors_naming_the_field() {
+    let four = |base: &str, scale: &str, dx: &str| {
+        format!(
+            "[local_crs.city]\n{base}\nfour_parameter = {{ dx = {dx}, dy = 3386000.0, \
+             rotation_deg = 1.5, scale = {scale} }}\n"
+        )
+    };
+    let cases = [
+        (
+            four("", "1.0001", "528000.0"),
+            "local_crs.city.base is missing",
+        ),
+        (
+            four("base = \"EPSG:999999\"", "1.0001", "528000.0"),
+            "local_crs.city.base = 'EPSG:999999'",
+        ),
+        (
+            four("base = \"EPSG:4547\"", "0.0", "528000.0"),
+            "local_crs.city.four_parameter.scale = 0 must be > 0",
+        ),
+        (
+            four("base = \"EPSG:4547\"", "-1.0", "528000.0"),
+            "local_crs.city.four_parameter.scale = -1 must be > 0",
+        ),
+        (
+            four("base = \"EPSG:4547\"", "1.0001", "nan"),
+            "local_crs.city.four_parameter.dx = NaN is not a finite number",
+        ),
+    ];
+    for (head, want) in cases {
+        let d = city_package(&head, "local:city");
+        let err = zhishen_site::load(d.path()).err().expect("refused");
+        assert!(
+            matches!(err, zhishen_site::SiteError::Config { .. }),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("site.toml") && msg.contains(want), "{msg}");
+    }
+    // A layer naming a system that is not declared.
+    let d = city_package(CITY, "local:town");
+    let msg = zhishen_site::load(d.path())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        msg.contains("layer 'parcel.geojson': crs = 'local:town'")
+            && msg.contains("[local_crs.town]")
+            && msg.contains("declared: city"),
+        "{msg}"
+    );
+    // A 4-parameter system cannot be the site CRS (yet): its base can.
+    let d = city_package(&format!("crs = \"local:city\"\n{CITY}"), "local:city");
+    let msg = zhishen_site::load(d.path())
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        msg.contains("cannot be the site CRS yet") && msg.contains("EPSG:4547"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_proj_string_site_crs_is_used_as_given() {
+    let d = tmp();
+    geographic_package(d.path());
+    let proj =
+        "+proj=tmerc +lat_0=0 +lon_0=114.5 +k=1 +x_0=500000 +y_0=0 +ellps=GRS80 +units=m +no_defs";
+    std::fs::write(
+        d.path().join("site.toml"),
+        format!("crs = \"{proj}\"\n[[layer]]\npath = \"parcel.shp\"\nkind = \"parcel\"\n"),
+    )
+    .unwrap();
+    let m = load(d.path());
+    assert!(m.blocking().next().is_none(), "{:?}", m.findings);
+    assert_eq!(choice(&m), zhishen_site::CrsSource::SiteToml);
+    assert_eq!(m.crs, proj, "{:?}", m.crs_choice);
+    assert!(m.crs_choice.as_ref().unwrap().reason.ends_with(proj));
+    // Parcel A lies at x = 528700 m in EPSG:4547 (CM 114°E), near 30.6°N, where
+    // N·cosφ = 6383679 · 0.860742 = 5494706 m: 28700 / 5494706 = 0.0052232 rad east of
+    // 114°E, so 0.0052232 − 0.0087266 (0.5°) = −0.0035034 rad from 114.5°E, and
+    // x ≈ 500000 − 0.0035034 · 5494706 = 480750 m (first order; within 2 m).
+    let f = m.parcel("A-01").unwrap();
+    let b = f.bbox.unwrap();
+    assert!((b[0] - 480_750.0).abs() < 2.0, "{b:?}");
+    // Gauss-Krüger scale grows as 1 + x²/2R² away from the central meridian (R = 6371 km):
+    // 1 + 1.0146e-5 at 28.7 km, 1 + 4.565e-6 at 19.25 km, so 8000 m² there reads
+    // 8000 · ((1 + 4.565e-6) / (1 + 1.0146e-5))² = 7999.911 m² here.
+    assert!((area(f) - 7_999.911).abs() < 0.01, "{}", area(f));
+}
+
+#[test]
+fn a_seven_parameter_city_system_reads_through_proj_and_may_be_the_site_crs() {
+    // Zero parameters on EPSG:4547's definition: the same plane as EPSG:4547 (CGCS2000
+    // and WGS 84 coincide in PROJ's ballpark), so parcel A keeps its coordinates.
+    let h7 = "[local_crs.h7]\nbase = \"EPSG:4547\"\nseven_parameter = { dx = 0.0, dy = 0.0, \
+              dz = 0.0, rx_arcsec = 0.0, ry_arcsec = 0.0, rz_arcsec = 0.0, scale_ppm = 0.0 }\n";
+    let d = tmp();
+    let mut p = parcels();
+    p.rows.truncate(1);
+    write(
+        &d.path().join("parcel.geojson"),
+        "GeoJSON",
+        "parcel",
+        None,
+        &p,
+        &[],
+    );
+    let toml = |site: &str| {
+        format!(
+            "crs = \"{site}\"\n{h7}\n[[layer]]\npath = \"parcel.geojson\"\nkind = \"parcel\"\n\
+             crs = \"local:h7\"\n"
+        )
+    };
+    for site in ["EPSG:4547", "local:h7"] {
+        std::fs::write(d.path().join("site.toml"), toml(site)).unwrap();
+        let m = load(d.path());
+        assert!(m.blocking().next().is_none(), "{site}: {:?}", m.findings);
+        let b = m.parcel("A-01").unwrap().bbox.unwrap();
+        let want = [528_700.0, 3_386_600.0, 528_800.0, 3_386_680.0];
+        assert!(
+            b.iter().zip(want).all(|(g, w)| (g - w).abs() < 0.001),
+            "{site}: {b:?}"
+        );
+        assert!(
+            m.layers[0].source_crs.starts_with(
+                "城市独立坐标系 city system local:h7: 7-parameter (position vector, to WGS 84) on EPSG:4547"
+            ),
+            "{}",
+            m.layers[0].source_crs
+        );
+        if site == "local:h7" {
+            let why = &m.crs_choice.as_ref().unwrap().reason;
+            assert!(why.contains("city system local:h7"), "{why}");
+            assert!(m.crs.contains("+towgs84=0,0,0,0,0,0,0"), "{}", m.crs);
+        }
+    }
+    // ΔZ = 100 m (local datum → WGS 84): a point near 30.6°N moves along its meridian by
+    // 100 · cos 30.6° = 86.074 m to the north (and 100 · sin 30.6° = 50.9 m up, dropped),
+    // × the grid scale 1.00001 at 28.7 km from the CM = 86.075 m. 28.7 km east of the CM
+    // the meridian leans west of grid north by the convergence γ = Δλ · sinφ =
+    // 0.0052232 · 0.50904 = 0.0026589 rad, so the easting falls by 86.075 · γ = 0.229 m.
+    // (Before binding the site CRS to WGS 84, PROJ dropped the shift: 0 m, silently.)
+    let shifted = toml("EPSG:4547").replace("dz = 0.0", "dz = 100.0");
+    std::fs::write(d.path().join("site.toml"), shifted).unwrap();
+    let m = load(d.path());
+    let b = m.parcel("A-01").unwrap().bbox.unwrap();
+    assert!((b[1] - 3_386_600.0 - 86.075).abs() < 0.01, "{b:?}");
+    assert!((b[0] - 528_700.0 + 0.229).abs() < 0.01, "{b:?}");
+}
