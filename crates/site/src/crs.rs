@@ -192,6 +192,44 @@ pub fn implausible(e: [f64; 4], site: &SpatialRef, others: Option<[f64; 4]>) -> 
     })
 }
 
+/// How far outside a CRS's area of use data may still lie and count as its own: one
+/// 3° zone, since a Gauss-Krüger CRS still serves its neighbour's edge.
+const AREA_MARGIN_DEG: f64 = 3.0;
+
+/// Why a model's CRS does not fit where the site data lies (`data`: longitude/latitude
+/// extent), or `None` when it does: the data's centre must fall within its area of use
+/// grown by [`AREA_MARGIN_DEG`]. A CRS without a known area fits.
+pub fn far_from_data(srs: &SpatialRef, data: [f64; 4]) -> Option<String> {
+    let area = srs.area_of_use()?;
+    let (lon, lat) = ((data[0] + data[2]) / 2.0, (data[1] + data[3]) / 2.0);
+    let m = AREA_MARGIN_DEG;
+    let fits = lon >= area.west_lon_degree - m
+        && lon <= area.east_lon_degree + m
+        && lat >= area.south_lat_degree - m
+        && lat <= area.north_lat_degree + m;
+    (!fits).then(|| {
+        format!(
+            "the site data, centred at {lon:.3}°E {lat:.3}°N, lies outside its area of use \
+             ({}: {:.2}°E–{:.2}°E, {:.2}°N–{:.2}°N)",
+            area.name,
+            area.west_lon_degree,
+            area.east_lon_degree,
+            area.south_lat_degree,
+            area.north_lat_degree
+        )
+    })
+}
+
+/// An extent in a layer's own CRS as longitude/latitude: as it is for a geographic
+/// CRS, transformed for a projected one.
+pub fn lon_lat_extent(srs: &SpatialRef, e: [f64; 4]) -> Option<[f64; 4]> {
+    if srs.is_geographic() {
+        Some(e)
+    } else {
+        to_lon_lat(srs, e)
+    }
+}
+
 /// The corners of a site-CRS extent in longitude/latitude (CGCS2000), `None` when PROJ
 /// cannot transform them.
 fn to_lon_lat(site: &SpatialRef, e: [f64; 4]) -> Option<[f64; 4]> {
@@ -266,6 +304,23 @@ mod tests {
         assert!(
             m.contains("zone-prefixed") && m.contains("EPSG:4526"),
             "{m}"
+        );
+    }
+
+    #[test]
+    fn a_model_crs_far_from_the_data_does_not_fit() {
+        let utm60s = srs_from("EPSG:32760").unwrap();
+        let near_wuhan = [114.2, 30.5, 114.4, 30.7];
+        let why = far_from_data(&utm60s, near_wuhan).expect("UTM 60S is not Wuhan's");
+        assert!(why.contains("114.300°E 30.600°N"), "{why}");
+        // The neighbouring zone (CM 117°E, area 115.5–118.5°E) still serves 114.3°E.
+        assert_eq!(
+            far_from_data(&srs_from("EPSG:4548").unwrap(), near_wuhan),
+            None
+        );
+        // Past the margin: 111.5°E is more than 3° west of 115.5°E.
+        assert!(
+            far_from_data(&srs_from("EPSG:4548").unwrap(), [111.4, 30.0, 111.6, 30.1]).is_some()
         );
     }
 

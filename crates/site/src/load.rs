@@ -611,14 +611,6 @@ fn site_crs(
             described,
         );
     }
-    // The model's CRS only when it is projected; a geographic one falls through.
-    if let Some(p) = &opts.preferred_crs {
-        if let Some(srs) = srs_from(&p.crs).ok().filter(SpatialRef::is_projected) {
-            let reason = p.reason.clone();
-            let source = CrsSource::Model;
-            return Ok((srs, CrsChoice { source, reason }));
-        }
-    }
     let mut order: Vec<&Opened> = opened
         .iter()
         .filter(|o| o.src.kind == Kind::Parcel)
@@ -628,6 +620,37 @@ fn site_crs(
         .into_iter()
         .filter_map(|o| source_srs(o).ok().flatten().map(|s| (o, s)))
         .collect();
+    // The model's CRS only when it is projected (a geographic one falls through) and
+    // serves where the site data lies: a model georeferenced on another continent must
+    // not drag the site there.
+    let mut passed_over = None;
+    if let Some(p) = &opts.preferred_crs {
+        if let Some(srs) = srs_from(&p.crs).ok().filter(SpatialRef::is_projected) {
+            match data_lon_lat(&declared).and_then(|d| crs::far_from_data(&srs, d)) {
+                None => {
+                    let reason = p.reason.clone();
+                    let source = CrsSource::Model;
+                    return Ok((srs, CrsChoice { source, reason }));
+                }
+                Some(why) => {
+                    passed_over = Some(format!("the model's {} was passed over: {why}", p.crs))
+                }
+            }
+        }
+    }
+    let (srs, mut choice) = package_crs(dir, &declared)?;
+    if let Some(why) = passed_over {
+        choice.reason = format!("{}; {why}", choice.reason);
+    }
+    Ok((srs, choice))
+}
+
+/// The site CRS from the package itself: a projected layer's, else the Gauss-Krüger
+/// zone of the geographic ones.
+fn package_crs(
+    dir: &Path,
+    declared: &[(&Opened, SpatialRef)],
+) -> Result<(SpatialRef, CrsChoice), SiteError> {
     if let Some((o, srs)) = declared.iter().find(|(_, s)| s.is_projected()) {
         let mut reason = format!(
             "{} is in the projected CRS {}",
@@ -648,7 +671,48 @@ fn site_crs(
             path: dir.display().to_string(),
         });
     }
-    gauss_kruger_choice(dir, &declared)
+    gauss_kruger_choice(dir, declared)
+}
+
+/// The extents of the layers an opened source reads, in its own CRS (latitude-first
+/// geographic extents turned round).
+fn layer_extents<'a>(o: &'a Opened, geographic: bool) -> impl Iterator<Item = [f64; 4]> + 'a {
+    o.ds.layers()
+        .filter(move |l| o.src.layer.as_deref().is_none_or(|w| w == l.name()))
+        .filter_map(move |l| {
+            let e = l.get_extent().ok()?;
+            let e = [e.MinX, e.MinY, e.MaxX, e.MaxY];
+            Some(if geographic && latitude_first(e) {
+                [e[1], e[0], e[3], e[2]]
+            } else {
+                e
+            })
+        })
+}
+
+fn union(a: Option<[f64; 4]>, e: [f64; 4]) -> [f64; 4] {
+    match a {
+        None => e,
+        Some(a) => [
+            a[0].min(e[0]),
+            a[1].min(e[1]),
+            a[2].max(e[2]),
+            a[3].max(e[3]),
+        ],
+    }
+}
+
+/// The longitude/latitude extent of every layer that declares a CRS.
+fn data_lon_lat(declared: &[(&Opened, SpatialRef)]) -> Option<[f64; 4]> {
+    let mut all = None;
+    for (o, srs) in declared {
+        for e in layer_extents(o, srs.is_geographic()) {
+            if let Some(g) = crs::lon_lat_extent(srs, e) {
+                all = Some(union(all, g));
+            }
+        }
+    }
+    all
 }
 
 /// The CGCS2000 3° Gauss-Krüger zone nearest the centre of the geographic layers.
@@ -662,24 +726,8 @@ fn gauss_kruger_choice(
     };
     let mut extent: Option<[f64; 4]> = None;
     for (o, _) in declared.iter().filter(|(_, s)| s.is_geographic()) {
-        for l in o.ds.layers() {
-            if o.src.layer.as_deref().is_some_and(|w| w != l.name()) {
-                continue;
-            }
-            let Ok(e) = l.get_extent() else { continue };
-            let mut e = [e.MinX, e.MinY, e.MaxX, e.MaxY];
-            if latitude_first(e) {
-                e = [e[1], e[0], e[3], e[2]];
-            }
-            extent = Some(match extent {
-                None => e,
-                Some(a) => [
-                    a[0].min(e[0]),
-                    a[1].min(e[1]),
-                    a[2].max(e[2]),
-                    a[3].max(e[3]),
-                ],
-            });
+        for e in layer_extents(o, true) {
+            extent = Some(union(extent, e));
         }
     }
     let e = extent.ok_or_else(|| no_crs("the geographic layers have no extent".into()))?;

@@ -740,6 +740,23 @@ fn named_and_preferred_crs_win_in_order() {
         (m.crs.as_str(), choice(&m)),
         ("EPSG:4548", CrsSource::Model)
     );
+    // A model georeferenced far away (UTM 60S) is passed over, and the reason says so.
+    let m = with(LoadOptions {
+        preferred_crs: Some(PreferredCrs {
+            crs: "EPSG:32760".into(),
+            reason: "IfcMapConversion of far.ifc names EPSG:32760".into(),
+        }),
+        ..Default::default()
+    });
+    assert_eq!(
+        (m.crs.as_str(), choice(&m)),
+        ("EPSG:4547", CrsSource::GaussKrugerZone)
+    );
+    let why = &m.crs_choice.as_ref().unwrap().reason;
+    assert!(
+        why.contains("the model's EPSG:32760 was passed over") && why.contains("area of use"),
+        "{why}"
+    );
     // A geographic preference is no choice: the zone is chosen instead.
     let m = with(LoadOptions {
         preferred_crs: Some(PreferredCrs {
