@@ -23,12 +23,14 @@ build: deps
 
 # The twin viewer's renderer as wasm (viewer/pkg/, served under /twin-assets/): the wasm32
 # target and wasm-bindgen-cli at the lock file's wasm-bindgen version (scripts/wasm-tools.sh,
-# built once into ~/.cache/zhishen/tools), then the renderer's library and its JS bindings.
+# built once into ~/.cache/zhishen/tools), then the renderer's library and its JS bindings,
+# gzipped beside them once (the server sends the .gz to clients that take gzip).
 viewer: deps
 	@wb=$$(bash scripts/wasm-tools.sh) && \
 	$(CARGO) build --profile wasm-release --locked --target wasm32-unknown-unknown -p zhishen-render --lib && \
 	$$wb --target web --out-dir viewer/pkg \
-	  $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/zhishen_render.wasm
+	  $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/zhishen_render.wasm && \
+	gzip -kf9 viewer/pkg/zhishen_render_bg.wasm viewer/pkg/zhishen_render.js
 
 # The demo: the facts of the demo models, the planning verdicts of the demo district, then
 # the service on 127.0.0.1:8080 with demo users (one per role) and demo cases, until Ctrl-C.

@@ -169,10 +169,9 @@ impl Headless {
             let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
         };
         let t0 = std::time::Instant::now();
-        let r = Renderer::new(&self.device, &self.queue, format, scene);
+        let mut r = Renderer::new(&self.device, &self.queue, format, scene);
         let (texels, rows) = ViewState::default().texels(scene, &[[0; 4]]);
         r.set_states(&self.queue, &texels, rows);
-        let mut r = r;
         wait();
         let upload = t0.elapsed();
         let target = crate::gpu::texture_2d(
@@ -183,20 +182,8 @@ impl Headless {
             wgpu::TextureUsages::RENDER_ATTACHMENT,
         );
         let view = target.create_view(&Default::default());
-        let t1 = std::time::Instant::now();
-        let stats = r.draw(
-            &self.device,
-            &self.queue,
-            &view,
-            size,
-            cam,
-            FrameInput::default(),
-        );
-        wait();
-        let first = t1.elapsed();
-        let t2 = std::time::Instant::now();
-        for _ in 0..frames {
-            r.draw(
+        let mut frame = || {
+            let stats = r.draw(
                 &self.device,
                 &self.queue,
                 &view,
@@ -205,6 +192,14 @@ impl Headless {
                 FrameInput::default(),
             );
             wait();
+            stats
+        };
+        let t1 = std::time::Instant::now();
+        let stats = frame();
+        let first = t1.elapsed();
+        let t2 = std::time::Instant::now();
+        for _ in 0..frames {
+            frame();
         }
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         FrameTimes {

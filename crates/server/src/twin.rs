@@ -186,6 +186,36 @@ pub async fn glb(
     .await)
 }
 
+fn takes_gzip(req_headers: &axum::http::HeaderMap) -> bool {
+    req_headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|e| e.trim().split(';').next() == Some("gzip"))
+        })
+}
+
+/// The `.gz` beside a viewer file, written by `make viewer`, when it is as new as the
+/// file itself: the wasm is compressed once at build time, not on every page load.
+async fn pregzipped(path: &std::path::Path) -> Option<Vec<u8>> {
+    let gz = path.with_extension(format!(
+        "{}.gz",
+        path.extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+    ));
+    let newer = |m: std::fs::Metadata| m.modified().ok();
+    let (plain, packed) = (
+        tokio::fs::metadata(path).await.ok()?,
+        tokio::fs::metadata(&gz).await.ok()?,
+    );
+    if newer(packed)? < newer(plain)? {
+        return None;
+    }
+    tokio::fs::read(gz).await.ok()
+}
+
 /// A response body, gzipped when the client takes gzip: a twin's GLB shrinks to about a
 /// third (its property sets are text), the renderer's wasm too.
 async fn body(
@@ -235,8 +265,19 @@ pub async fn asset(
     let Some(a) = Asset::parse(&file) else {
         return crate::docs::not_found(uri).await.into_response();
     };
-    match tokio::fs::read(s.viewer_dir.join(a.rel_path())).await {
-        // Rebuilt in place by `make viewer`: revalidate every time.
+    let path = s.viewer_dir.join(a.rel_path());
+    // Rebuilt in place by `make viewer`: revalidate every time.
+    let headers = [
+        (header::CONTENT_TYPE, a.content_type()),
+        (header::CACHE_CONTROL, "no-cache"),
+        (header::VARY, "accept-encoding"),
+    ];
+    if takes_gzip(&req_headers) {
+        if let Some(gz) = pregzipped(&path).await {
+            return (headers, [(header::CONTENT_ENCODING, "gzip")], gz).into_response();
+        }
+    }
+    match tokio::fs::read(&path).await {
         Ok(bytes) => body(&req_headers, a.content_type(), "no-cache", bytes).await,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => (
             StatusCode::NOT_FOUND,

@@ -1151,29 +1151,40 @@ fn site_toml_width_m_outside_its_range_or_on_another_kind_is_refused() {
     }
 }
 
-#[test]
-fn an_attribute_width_wins_over_site_toml_the_name_and_labels() {
+/// A package of one road along N 3386600 in EPSG:4547 GeoJSON (`file`), with the given
+/// attribute (`道路宽度` as a number, or `名称` as text), listed in a site.toml with
+/// `extra` lines for its layer table.
+fn one_road_package(file: &str, attribute: V, extra: &str) -> tempfile::TempDir {
     let d = tmp();
-    // A file named with 30 m, site.toml saying 40 m, the attribute 20 m.
+    let field = match attribute {
+        V::F(_) => ("道路宽度", OGRFieldType::OFTReal),
+        _ => ("名称", OGRFieldType::OFTString),
+    };
     write(
-        &d.path().join("道路红线-30m.geojson"),
+        &d.path().join(file),
         "GeoJSON",
         "road",
         Some(4547),
         &Layer {
-            fields: &[("道路宽度", OGRFieldType::OFTReal)],
-            rows: vec![(
-                "LINESTRING(528700 3386600,528900 3386600)",
-                vec![V::F(20.0)],
-            )],
+            fields: &[field],
+            rows: vec![("LINESTRING(528700 3386600,528900 3386600)", vec![attribute])],
         },
         &[],
     );
     std::fs::write(
         d.path().join("site.toml"),
-        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"道路红线-30m.geojson\"\nkind = \"road_red_line\"\nwidth_m = 40\n",
+        format!(
+            "crs = \"EPSG:4547\"\n[[layer]]\npath = \"{file}\"\nkind = \"road_red_line\"\n{extra}"
+        ),
     )
     .unwrap();
+    d
+}
+
+#[test]
+fn an_attribute_width_wins_over_site_toml_the_name_and_labels() {
+    // A file named with 30 m, site.toml saying 40 m, the attribute 20 m.
+    let d = one_road_package("道路红线-30m.geojson", V::F(20.0), "width_m = 40\n");
     let m = load(d.path());
     let w = only_road(&m);
     assert_eq!(
@@ -1181,26 +1192,7 @@ fn an_attribute_width_wins_over_site_toml_the_name_and_labels() {
         (Some(20.0), Some(WidthSource::Attribute))
     );
     // Without site.toml's width_m, the file name gives the road without an attribute.
-    let d = tmp();
-    write(
-        &d.path().join("道路红线-30m.geojson"),
-        "GeoJSON",
-        "road",
-        Some(4547),
-        &Layer {
-            fields: &[("名称", OGRFieldType::OFTString)],
-            rows: vec![(
-                "LINESTRING(528700 3386600,528900 3386600)",
-                vec![V::S("江滨路")],
-            )],
-        },
-        &[],
-    );
-    std::fs::write(
-        d.path().join("site.toml"),
-        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"道路红线-30m.geojson\"\nkind = \"road_red_line\"\n",
-    )
-    .unwrap();
+    let d = one_road_package("道路红线-30m.geojson", V::S("江滨路"), "");
     let w = only_road(&load(d.path()));
     assert_eq!(
         (w.width_m, w.source),
@@ -1227,26 +1219,7 @@ fn a_tall_label_reaches_one_and_a_half_times_its_height() {
 
 #[test]
 fn a_refused_width_attribute_is_not_replaced_by_site_toml() {
-    let d = tmp();
-    write(
-        &d.path().join("road.geojson"),
-        "GeoJSON",
-        "road",
-        Some(4547),
-        &Layer {
-            fields: &[("道路宽度", OGRFieldType::OFTReal)],
-            rows: vec![(
-                "LINESTRING(528700 3386600,528900 3386600)",
-                vec![V::F(900.0)],
-            )],
-        },
-        &[],
-    );
-    std::fs::write(
-        d.path().join("site.toml"),
-        "crs = \"EPSG:4547\"\n[[layer]]\npath = \"road.geojson\"\nkind = \"road_red_line\"\nwidth_m = 40\n",
-    )
-    .unwrap();
+    let d = one_road_package("road.geojson", V::F(900.0), "width_m = 40\n");
     let m = load(d.path());
     let w = only_road(&m);
     assert_eq!((w.width_m, w.source), (None, None));

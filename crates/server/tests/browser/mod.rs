@@ -18,7 +18,7 @@
 
 mod twin;
 
-use super::service::{create_case, login, start, Session};
+use super::service::{create_case, login, pass_items_before_the_permit, start, Session, Stage1};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::collections::HashMap;
 use std::net::{TcpListener, TcpStream};
@@ -335,32 +335,13 @@ fn prepare(a: std::net::SocketAddr) -> (String, People) {
     let fgw = login(a, "demo-reviewer-fgw");
     let zrzy = login(a, "demo-reviewer");
     let case = create_case(&app, a, "浏览器端到端测试项目");
-    let ok = |r: super::service::Resp| assert_eq!(r.status, 200, "{}", r.body);
-    let pass = |item: &str, materials: serde_json::Value, rev: &Session| {
-        ok(app.command(
-            a,
-            &case,
-            serde_json::json!({"type": "submit", "item": item, "materials": materials}),
-        ));
-        ok(clerk.command(
-            a,
-            &case,
-            serde_json::json!({"type": "accept", "item": item}),
-        ));
-        ok(rev.command(
-            a,
-            &case,
-            serde_json::json!({"type": "start_processing", "item": item}),
-        ));
-        ok(rev.command(
-            a,
-            &case,
-            serde_json::json!({"type": "conclude", "item": item, "outcome": "pass", "opinion": "同意"}),
-        ));
+    let stage1 = Stage1 {
+        applicant: &app,
+        clerk: &clerk,
+        fgw: &fgw,
+        zrzy: &zrzy,
     };
-    pass("XMBA", serde_json::json!(["BAXX"]), &fgw);
-    pass("JSYDGHXK", serde_json::json!(["SQB", "CRHT", "HXT"]), &zrzy);
-    pass("SJFASC", serde_json::json!(["FAWB", "BIM"]), &zrzy);
+    pass_items_before_the_permit(a, &case, &stage1);
     let people = People {
         applicant: app,
         clerk,

@@ -285,6 +285,40 @@ impl Session {
     }
 }
 
+/// The people who take a case through the items before the planning permit.
+pub struct Stage1<'a> {
+    pub applicant: &'a Session,
+    pub clerk: &'a Session,
+    pub fgw: &'a Session,
+    pub zrzy: &'a Session,
+}
+
+/// Submits, accepts, processes and passes 项目备案, 用地规划许可 and 设计方案审查 through
+/// the API, so that the planning permit (JSGCGHXK) is next.
+pub fn pass_items_before_the_permit(addr: SocketAddr, case: &str, p: &Stage1) {
+    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
+    let pass = |item: &str, materials: serde_json::Value, rev: &Session| {
+        let submit = serde_json::json!({"type": "submit", "item": item, "materials": materials});
+        ok(p.applicant.command(addr, case, submit));
+        ok(p.clerk.command(
+            addr,
+            case,
+            serde_json::json!({"type": "accept", "item": item}),
+        ));
+        let start = serde_json::json!({"type": "start_processing", "item": item});
+        ok(rev.command(addr, case, start));
+        let conclude = serde_json::json!({"type": "conclude", "item": item, "outcome": "pass", "opinion": "同意"});
+        ok(rev.command(addr, case, conclude));
+    };
+    pass("XMBA", serde_json::json!(["BAXX"]), p.fgw);
+    pass(
+        "JSYDGHXK",
+        serde_json::json!(["SQB", "CRHT", "HXT"]),
+        p.zrzy,
+    );
+    pass("SJFASC", serde_json::json!(["FAWB", "BIM"]), p.zrzy);
+}
+
 pub fn create_case(s: &Session, addr: SocketAddr, name: &str) -> String {
     let r = s.post_json(
         addr,
@@ -855,28 +889,14 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     let zrzy = login(a, "demo-reviewer");
     let approver = login(a, "demo-approver");
     let case = create_case(&app, a, "流程测试项目");
-    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
-    let pass = |item: &str, materials: serde_json::Value, rev: &Session| {
-        ok(app.command(
-            a,
-            &case,
-            serde_json::json!({"type": "submit", "item": item, "materials": materials}),
-        ));
-        ok(clerk.command(
-            a,
-            &case,
-            serde_json::json!({"type": "accept", "item": item}),
-        ));
-        ok(rev.command(
-            a,
-            &case,
-            serde_json::json!({"type": "start_processing", "item": item}),
-        ));
-        ok(rev.command(a, &case, serde_json::json!({"type": "conclude", "item": item, "outcome": "pass", "opinion": "同意"})));
+    let people = Stage1 {
+        applicant: &app,
+        clerk: &clerk,
+        fgw: &fgw,
+        zrzy: &zrzy,
     };
-    pass("XMBA", serde_json::json!(["BAXX"]), &fgw);
-    pass("JSYDGHXK", serde_json::json!(["SQB", "CRHT", "HXT"]), &zrzy);
-    pass("SJFASC", serde_json::json!(["FAWB", "BIM"]), &zrzy);
+    pass_items_before_the_permit(a, &case, &people);
+    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
     ok(app.command(a, &case, serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]})));
     ok(clerk.command(
         a,
@@ -1071,6 +1091,28 @@ fn twin_routes_follow_the_case_scope(
         .header("content-type")
         .unwrap()
         .starts_with("text/javascript"));
+    // The renderer's wasm goes out as the .gz `make viewer` wrote beside it, compressed
+    // once at build time; the shell, which has none, is gzipped as it is sent.
+    let gz = std::fs::metadata(root().join("viewer/pkg/zhishen_render_bg.wasm.gz"))
+        .expect("make viewer writes the wasm's .gz")
+        .len();
+    let wasm = send(
+        a,
+        "GET",
+        "/twin-assets/zhishen_render_bg.wasm",
+        &[("Accept-Encoding", "gzip")],
+        b"",
+    );
+    assert_eq!(wasm.header("content-encoding"), Some("gzip"));
+    assert_eq!(wasm.header("content-length"), Some(gz.to_string().as_str()));
+    let js = send(
+        a,
+        "GET",
+        "/twin-assets/twin.js",
+        &[("Accept-Encoding", "gzip")],
+        b"",
+    );
+    assert_eq!(js.header("content-encoding"), Some("gzip"));
     for bad in [
         "/twin-assets/..%2FCargo.toml",
         "/twin-assets/app.css",
