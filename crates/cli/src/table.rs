@@ -17,7 +17,6 @@ fn opt(v: Option<f64>, unit: &str) -> String {
 }
 
 pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
-    let f = &m.facts;
     writeln!(w, "{}: {}", l(zh, "文件", "File"), m.file)?;
     writeln!(w, "{}: {}", l(zh, "模式", "Schema"), m.schema)?;
     writeln!(
@@ -43,6 +42,30 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
             s.node.global_id
         )?;
     }
+    facts(w, &m.facts, zh)?;
+    georef(w, &m.georef, zh)?;
+    writeln!(w)?;
+    writeln!(w, "{}", l(zh, "构件数量", "Element counts"))?;
+    for (k, v) in &m.element_counts {
+        writeln!(w, "  {k:<32} {v}")?;
+    }
+    let warnings: Vec<_> = m
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    if !warnings.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{}", l(zh, "警告", "Warnings"))?;
+        for d in warnings {
+            writeln!(w, "  [{}] {}", d.code, d.message)?;
+        }
+    }
+    Ok(())
+}
+
+/// The building facts block of `print`.
+fn facts(w: &mut impl Write, f: &zhishen_ifc::Facts, zh: bool) -> Result<()> {
     writeln!(w)?;
     writeln!(w, "{}", l(zh, "建筑指标", "Building facts"))?;
     let rows = [
@@ -87,9 +110,14 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
     for n in &f.height_notes {
         writeln!(w, "    · {n}")?;
     }
+    Ok(())
+}
+
+/// The georeferencing block of `print`.
+fn georef(w: &mut impl Write, g: &zhishen_ifc::Georef, zh: bool) -> Result<()> {
     writeln!(w)?;
     writeln!(w, "{}", l(zh, "地理配准", "Georeferencing"))?;
-    match &m.georef.map_conversion {
+    match &g.map_conversion {
         Some(mc) => writeln!(
             w,
             "  {}: E {:.3} m, N {:.3} m, H {:.3} m, {} {:.4}°, CRS {}",
@@ -106,38 +134,16 @@ pub fn print(w: &mut impl Write, m: &Model, zh: bool) -> Result<()> {
         )?,
         None => writeln!(w, "  IfcMapConversion: —")?,
     }
-    if let Some(s) = &m.georef.site_ref {
+    if let Some(s) = &g.site_ref {
         writeln!(
             w,
             "  IfcSite RefLatitude/RefLongitude: {:.6}, {:.6}",
             s.lat, s.lon
         )?;
     }
-    writeln!(
-        w,
-        "  {}: {:?}",
-        l(zh, "可信度", "Confidence"),
-        m.georef.confidence
-    )?;
-    for x in &m.georef.warnings {
+    writeln!(w, "  {}: {:?}", l(zh, "可信度", "Confidence"), g.confidence)?;
+    for x in &g.warnings {
         writeln!(w, "  ! {x}")?;
-    }
-    writeln!(w)?;
-    writeln!(w, "{}", l(zh, "构件数量", "Element counts"))?;
-    for (k, v) in &m.element_counts {
-        writeln!(w, "  {k:<32} {v}")?;
-    }
-    let warnings: Vec<_> = m
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .collect();
-    if !warnings.is_empty() {
-        writeln!(w)?;
-        writeln!(w, "{}", l(zh, "警告", "Warnings"))?;
-        for d in warnings {
-            writeln!(w, "  [{}] {}", d.code, d.message)?;
-        }
     }
     Ok(())
 }

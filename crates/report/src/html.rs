@@ -448,17 +448,7 @@ fn building_section(h: &mut String, report: &Report) {
         &format!("{} m²", fixed(b.footprint_area_m2, 2)),
     );
     if b.parts.len() > 1 {
-        let parts: Vec<String> = b
-            .parts
-            .iter()
-            .map(|p| {
-                let h = p
-                    .height_m
-                    .map_or("—".into(), |v| format!("{} m", fixed(v, 2)));
-                format!("{} m² · {h}", fixed(p.area_m2, 2))
-            })
-            .collect();
-        row(h, "分段高度", "Parts by height", &esc(&parts.join("; ")));
+        row(h, "分段高度", "Parts by height", &esc(&parts_text(b)));
     }
     let height = match (&b.height_m, &b.height_method) {
         (Some(v), Some(m)) => format!("{} m ({})", fixed(*v, 2), esc(m)),
@@ -492,26 +482,7 @@ fn building_section(h: &mut String, report: &Report) {
         &opt_num(b.gfa_m2, 2, " m²"),
     );
     row(h, "计容面积", "FAR area", &opt_num(b.far_area_m2, 2, " m²"));
-    let uses = if b.uses.is_empty() {
-        "—".to_string()
-    } else {
-        b.uses
-            .iter()
-            .map(|u| {
-                format!(
-                    "{} ({}; {}{})",
-                    esc(&u.category),
-                    esc(&u.term),
-                    esc(&u.source),
-                    u.area_m2
-                        .map(|a| format!("; {} m²", fixed(a, 2)))
-                        .unwrap_or_default()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("<br/>")
-    };
-    row(h, "使用功能", "Uses", &uses);
+    row(h, "使用功能", "Uses", &uses_html(b));
     if !b.warnings.is_empty() {
         let w = b
             .warnings
@@ -522,6 +493,43 @@ fn building_section(h: &mut String, report: &Report) {
         row(h, "提示", "Warnings", &w);
     }
     h.push_str("</table>\n</section>\n");
+}
+
+/// The parts by height, `area m² · height` each.
+fn parts_text(b: &crate::report::BuildingInfo) -> String {
+    let parts: Vec<String> = b
+        .parts
+        .iter()
+        .map(|p| {
+            let h = p
+                .height_m
+                .map_or("—".into(), |v| format!("{} m", fixed(v, 2)));
+            format!("{} m² · {h}", fixed(p.area_m2, 2))
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// The building's uses with their terms, sources and areas, one per line (escaped).
+fn uses_html(b: &crate::report::BuildingInfo) -> String {
+    if b.uses.is_empty() {
+        return "—".to_string();
+    }
+    b.uses
+        .iter()
+        .map(|u| {
+            format!(
+                "{} ({}; {}{})",
+                esc(&u.category),
+                esc(&u.term),
+                esc(&u.source),
+                u.area_m2
+                    .map(|a| format!("; {} m²", fixed(a, 2)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("<br/>")
 }
 
 /// A JSON attribute value as plain text (strings without quotes).
