@@ -952,24 +952,12 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     // And embeds the twin's snapshots, rendered headless on the server: the plan and
     // one per finding, as PNG data (base64 of the PNG signature: iVBORw0KGgo).
     assert!(rep.body.contains("id=\"snapshot-plan\"><img class=\"snapshot\" alt=\"plan\" src=\"data:image/png;base64,iVBORw0KGgo"));
-    let findings = rep.body.matches("class=\"r-fail\"").count()
-        + rep.body.matches("class=\"r-unverifiable\"").count();
-    let shots = rep.body.matches("<figure id=\"snapshot-").count() - 1;
-    assert_eq!(shots, findings, "one snapshot per finding");
-    // The same report as BCF: a topic per failed check, each with its snapshot and a
-    // link to its finding in the twin on the public address; nobody else gets it.
+    // (Snapshots per finding and BCF topics: `a_failing_review_report_…` below.)
+    // The same report as BCF; nobody else gets it.
     let bcf_path = format!("/cases/{case}/reports/{sha}/bcf");
     let bcf = zrzy.get(a, &bcf_path);
     assert_eq!(bcf.status, 200);
     assert!(bcf.body.starts_with("PK"), "a zip");
-    let fails = rep.body.matches("class=\"r-fail\"").count();
-    assert_eq!(
-        bcf.body.matches("/markup.bcf").count(),
-        2 * fails,
-        "local + central header per topic"
-    );
-    assert_eq!(bcf.body.matches("/snapshot.png").count(), 2 * fails);
-
     twin_routes_follow_the_case_scope(a, &case, job, (&zrzy, &app), &[&bcf_path]);
     // The approver decides; the licence is signed and filed.
     ok(approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意核发"})));
@@ -1120,6 +1108,78 @@ fn twin_routes_follow_the_case_scope(
     ] {
         assert_eq!(send(a, "GET", bad, &[], b"").status, 404, "{bad}");
     }
+}
+
+/// A review that fails: its report page embeds one snapshot per finding, and its BCF
+/// has a topic per failed check, each with its `snapshot.png`.
+#[test]
+fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
+    let svc = start(64 << 20);
+    let a = svc.addr;
+    let app = login(a, "demo-applicant");
+    let clerk = login(a, "demo-clerk");
+    let fgw = login(a, "demo-reviewer-fgw");
+    let zrzy = login(a, "demo-reviewer");
+    let case = create_case(&app, a, "审查不通过项目");
+    let people = Stage1 {
+        applicant: &app,
+        clerk: &clerk,
+        fgw: &fgw,
+        zrzy: &zrzy,
+    };
+    pass_items_before_the_permit(a, &case, &people);
+    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
+    let submit = serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]});
+    ok(app.command(a, &case, submit));
+    ok(clerk.command(
+        a,
+        &case,
+        serde_json::json!({"type": "accept", "item": "JSGCGHXK"}),
+    ));
+    ok(zrzy.command(
+        a,
+        &case,
+        serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
+    ));
+    // Demo placement P7: across the east boundary of DK-05-4 (datasets/district).
+    let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
+    let path =
+        format!("/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-4&place=528614.5,3386425,0");
+    let r = app.post_raw(a, &path, &ifc);
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job = r.json()["job_id"].as_i64().unwrap();
+    let sse = zrzy.get(a, &format!("/api/jobs/{job}/events"));
+    assert!(sse.body.contains("\"status\":\"done\""), "{}", sse.body);
+    let c = zrzy.get(a, &format!("/api/cases/{case}")).json();
+    let item = c["case"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "JSGCGHXK")
+        .unwrap()
+        .clone();
+    let sha = item["reviews"][0]["report_sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rep = zrzy.get(a, &format!("/cases/{case}/reports/{sha}"));
+    assert_eq!(rep.status, 200);
+    let fails = rep.body.matches("class=\"r-fail\"").count();
+    let findings = fails + rep.body.matches("class=\"r-unverifiable\"").count();
+    assert!(fails >= 1, "P7 fails redline_containment and the setbacks");
+    let shots = rep.body.matches("<figure id=\"snapshot-").count() - 1;
+    assert_eq!(
+        shots, findings,
+        "one snapshot per finding, besides the plan"
+    );
+    assert!(rep
+        .body
+        .contains("id=\"snapshot-1\"><img class=\"snapshot\""));
+    let bcf = zrzy.get(a, &format!("/cases/{case}/reports/{sha}/bcf"));
+    assert_eq!(bcf.status, 200);
+    // Each name stands in a local and a central zip header.
+    assert_eq!(bcf.body.matches("/markup.bcf").count(), 2 * fails);
+    assert_eq!(bcf.body.matches("/snapshot.png").count(), 2 * fails);
 }
 
 /// HTTPS: a self-signed certificate made with openssl; the pages come over TLS with
