@@ -74,30 +74,31 @@ pub fn report_pictures(scene: &TwinScene, size: (u32, u32)) -> Pictures {
     }
 }
 
-/// Recently rendered report pictures by review job: a job's twin never changes once the
-/// job is done, and rendering them costs a second or more on a software adapter.
-type Recent = Mutex<std::collections::VecDeque<(i64, std::sync::Arc<Pictures>)>>;
+/// Recently rendered report pictures by the SHA-256 of the twin they show: rendering
+/// them costs a second or more on a software adapter. Keyed by content, not by job id,
+/// since a process may serve more than one store (the tests do) and a rebuilt twin
+/// must not show old pictures.
+type Recent = Mutex<std::collections::VecDeque<([u8; 32], std::sync::Arc<Pictures>)>>;
 static RECENT: OnceLock<Recent> = OnceLock::new();
-const RECENT_JOBS: usize = 8;
+const RECENT_TWINS: usize = 8;
 
-/// The report pictures of a finished review job (its stored twin, rendered once per
-/// process and kept for the last few jobs).
+/// The report pictures of a finished review job's twin (rendered once per process for
+/// the last few twins).
 pub async fn pictures_of_job(
     store: &zhishen_store::Store,
     job_id: i64,
 ) -> Result<std::sync::Arc<Pictures>, AppError> {
+    use sha2::Digest as _;
+    let glb = crate::twin::twin_of_job(store, job_id).await?;
+    let key: [u8; 32] = sha2::Sha256::digest(&glb).into();
     let recent = RECENT.get_or_init(Default::default);
-    let cached = |r: &Recent| {
-        r.lock().ok().and_then(|q| {
-            q.iter()
-                .find(|(id, _)| *id == job_id)
-                .map(|(_, p)| p.clone())
-        })
-    };
-    if let Some(p) = cached(recent) {
+    let hit = recent
+        .lock()
+        .ok()
+        .and_then(|q| q.iter().find(|(k, _)| *k == key).map(|(_, p)| p.clone()));
+    if let Some(p) = hit {
         return Ok(p);
     }
-    let glb = crate::twin::twin_of_job(store, job_id).await?;
     let pictures = tokio::task::spawn_blocking(move || -> Result<Pictures, AppError> {
         Ok(report_pictures(&scene(&glb)?, SIZE))
     })
@@ -105,9 +106,9 @@ pub async fn pictures_of_job(
     .map_err(|e| AppError::Internal(format!("snapshot task: {e}")))??;
     let pictures = std::sync::Arc::new(pictures);
     if let Ok(mut q) = recent.lock() {
-        q.retain(|(id, _)| *id != job_id);
-        q.push_back((job_id, pictures.clone()));
-        while q.len() > RECENT_JOBS {
+        q.retain(|(k, _)| *k != key);
+        q.push_back((key, pictures.clone()));
+        while q.len() > RECENT_TWINS {
             q.pop_front();
         }
     }
