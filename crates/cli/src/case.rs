@@ -221,6 +221,9 @@ pub enum CaseCmd {
         /// Declared building use(s), e.g. 商业.
         #[arg(long = "use")]
         declared_use: Option<String>,
+        /// 申报指标, e.g. gfa=12000,height=45,storeys_above=15,use=住宅.
+        #[arg(long)]
+        declared: Option<String>,
     },
     /// Run every queued BIM review job and record the findings on the cases.
     RunJobs,
@@ -521,6 +524,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             parcel,
             place,
             declared_use,
+            declared,
         } => {
             let a = crate::review::SubmitArgs {
                 case,
@@ -530,6 +534,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
                 parcel,
                 place,
                 declared_use,
+                declared,
             };
             return crate::review::submit_model(&store, &c, a).await;
         }

@@ -136,11 +136,13 @@ pub struct ModelQuery {
     pub place: Option<String>,
     #[serde(rename = "use")]
     pub declared_use: Option<String>,
+    /// 申报指标 `gfa=…,far_area=…,height=…,storeys_above=…,storeys_below=…,footprint=…,use=…`.
+    pub declared: Option<String>,
 }
 
 /// Streams the body into the blob store (size limit, type sniffed), then queues the
 /// review against the server's site package. A bad upload leaves nothing stored.
-#[utoipa::path(post, path = "/api/cases/{id}/items/{item}/model", tag = "reviews", params(("id" = String, Path), ("item" = String, Path), ("parcel" = Option<String>, Query), ("place" = Option<String>, Query, description = "E,N,rot[,elev]"), ("use" = Option<String>, Query)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "IFC (ISO-10303-21), streamed"), responses((status = 202, description = "已排队 stored and queued"), (status = 400, description = "类型不符或文件截断 wrong type or truncated", body = Problem, content_type = "application/problem+json"), (status = 413, description = "超过上限 over the upload limit", body = Problem, content_type = "application/problem+json"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases/{id}/items/{item}/model", tag = "reviews", params(("id" = String, Path), ("item" = String, Path), ("parcel" = Option<String>, Query), ("place" = Option<String>, Query, description = "E,N,rot[,elev]"), ("use" = Option<String>, Query), ("declared" = Option<String>, Query, description = "申报指标 gfa=…,far_area=…,height=…,storeys_above=…,storeys_below=…,footprint=…,use=…")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "IFC (ISO-10303-21), streamed"), responses((status = 202, description = "已排队 stored and queued"), (status = 400, description = "类型不符或文件截断 wrong type or truncated", body = Problem, content_type = "application/problem+json"), (status = 413, description = "超过上限 over the upload limit", body = Problem, content_type = "application/problem+json"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload_model(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -161,6 +163,7 @@ pub async fn upload_model(
     let case_id = CaseId::new(sc.case.id.clone())?;
     // Refuse before reading the body when the item takes no model.
     zhishen_app::review::needs_bim_review(&s.store, &case_id, &item).await?;
+    let declared = zhishen_app::review::parse_declared(q.declared.as_deref())?;
     let stored = receive(&s, UploadKind::Ifc, body).await?;
     let queued = zhishen_app::review::enqueue_stored(
         &s.store,
@@ -172,6 +175,7 @@ pub async fn upload_model(
             parcel: q.parcel.unwrap_or_else(|| site.default_parcel.clone()),
             place: q.place.filter(|p| !p.is_empty()),
             declared_use: q.declared_use.filter(|u| !u.is_empty()),
+            declared,
         },
     )
     .await?;
