@@ -2,6 +2,7 @@
 
 use crate::catalogue::{ClockRule, RongqueOverdueAction, StageKind};
 use crate::kinds::EventKind;
+use crate::materials::Attachment;
 use crate::model::{Finding, FindingsDiff, Licence, Outcome, SpecialKind, StateCode};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -109,6 +110,12 @@ pub enum Command {
         item: String,
         materials: Vec<String>,
     },
+    /// A material's file (or a licence reference 电子证照复用) on record for an item.
+    AttachMaterial {
+        item: String,
+        material: String,
+        attachment: Attachment,
+    },
     /// Outstanding 容缺 materials handed in (no state change).
     SupplyMaterials {
         item: String,
@@ -172,6 +179,7 @@ impl Command {
             Command::RequestSupplement { .. } => "request_supplement",
             Command::SupplementDone { .. } => "supplement_done",
             Command::SupplyMaterials { .. } => "supply_materials",
+            Command::AttachMaterial { .. } => "attach_material",
             Command::StartProcessing { .. } => "start_processing",
             Command::StartSpecial { .. } => "start_special",
             Command::EndSpecial { .. } => "end_special",
@@ -196,6 +204,7 @@ impl Command {
             | Command::RequestSupplement { item, .. }
             | Command::SupplementDone { item, .. }
             | Command::SupplyMaterials { item, .. }
+            | Command::AttachMaterial { item, .. }
             | Command::StartProcessing { item }
             | Command::StartSpecial { item, .. }
             | Command::EndSpecial { item, .. }
@@ -307,6 +316,13 @@ pub enum Event {
         rongque_complete: bool,
         at: DateTime<FixedOffset>,
     },
+    /// A material's file, or a licence that satisfies it (电子证照复用), is on record.
+    MaterialAttached {
+        item: String,
+        material: String,
+        attachment: Attachment,
+        at: DateTime<FixedOffset>,
+    },
     ProcessingStarted {
         item: String,
         at: DateTime<FixedOffset>,
@@ -415,6 +431,7 @@ impl Event {
             Event::SupplementRequested { .. } => EventKind::SupplementRequested,
             Event::SupplementCompleted { .. } => EventKind::SupplementCompleted,
             Event::MaterialsSupplied { .. } => EventKind::MaterialsSupplied,
+            Event::MaterialAttached { .. } => EventKind::MaterialAttached,
             Event::ProcessingStarted { .. } => EventKind::ProcessingStarted,
             Event::SpecialStarted { .. } => EventKind::SpecialStarted,
             Event::SpecialEnded { .. } => EventKind::SpecialEnded,
@@ -449,6 +466,7 @@ impl Event {
             | Event::SupplementRequested { at, .. }
             | Event::SupplementCompleted { at, .. }
             | Event::MaterialsSupplied { at, .. }
+            | Event::MaterialAttached { at, .. }
             | Event::ProcessingStarted { at, .. }
             | Event::SpecialStarted { at, .. }
             | Event::SpecialEnded { at, .. }
@@ -477,6 +495,7 @@ impl Event {
             | Event::SupplementRequested { item, .. }
             | Event::SupplementCompleted { item, .. }
             | Event::MaterialsSupplied { item, .. }
+            | Event::MaterialAttached { item, .. }
             | Event::ProcessingStarted { item, .. }
             | Event::SpecialStarted { item, .. }
             | Event::SpecialEnded { item, .. }

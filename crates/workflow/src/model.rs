@@ -470,6 +470,9 @@ pub struct ItemCase {
     pub concluded_on: Option<NaiveDate>,
     pub licence: Option<Licence>,
     pub flags: BTreeSet<ItemFlag>,
+    /// Materials on record with their file or licence reference (材料核验).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attachments: std::collections::BTreeMap<String, crate::materials::Attachment>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
