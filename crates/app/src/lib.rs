@@ -17,6 +17,7 @@ pub mod exchange;
 pub mod ids;
 pub mod inputs;
 pub mod licences;
+pub mod materials;
 pub mod precheck;
 pub mod review;
 pub mod site_package;

@@ -351,6 +351,7 @@ fn fill(path: &str, case: &str) -> String {
         .replace("{sha}", &"0".repeat(64))
         .replace("{file}", "app.css")
         .replace("{item}", "JSGCGHXK")
+        .replace("{code}", "SQB")
         .replace("{format}", "json")
         .replace("{job}", "999999")
 }
@@ -835,6 +836,87 @@ fn bad_uploads_get_a_clear_4xx_and_leave_nothing() {
 
 /// An attacker with write access to the database edits a case's stored state: the
 /// server refuses to act on it, and the audit names the case.
+#[test]
+fn materials_are_checked_by_content_and_a_licence_is_never_asked_twice() {
+    let svc = start(4 << 20);
+    let a = svc.addr;
+    let app = login(a, "demo-applicant");
+    let clerk = login(a, "demo-clerk");
+    let zrzy = login(a, "demo-reviewer");
+    let case = create_case(&app, a, "材料核验测试");
+    let people = Stage1 {
+        applicant: &app,
+        clerk: &clerk,
+        fgw: &login(a, "demo-reviewer-fgw"),
+        zrzy: &zrzy,
+    };
+    pass_items_before_the_permit(a, &case, &people);
+    let up = |code: &str| format!("/api/cases/{case}/items/JSGCGHXK/materials/{code}");
+    let before = blob_state(&svc);
+    // The application form is a PDF: an IFC under its code is refused by content.
+    let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
+    let r = app.post_raw(a, &up("SQB"), &ifc);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("expected PDF"), "{}", r.body);
+    // A PDF must open and have pages.
+    let r = app.post_raw(a, &up("SQB"), &zhishen_testkit::pdf::pdf(0));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("no pages"), "{}", r.body);
+    assert_eq!(blob_state(&svc), before, "nothing kept of refused uploads");
+    // Attacks that must fail: no CSRF token, a reviewer, another enterprise, a
+    // material the item does not have, and the generic command API naming a hash.
+    let pdf = zhishen_testkit::pdf::pdf(3);
+    let h = [
+        ("Cookie", app.cookie.as_str()),
+        ("Content-Type", "application/octet-stream"),
+    ];
+    assert_eq!(send(a, "POST", &up("SQB"), &h, &pdf).status, 403);
+    assert_eq!(zrzy.post_raw(a, &up("SQB"), &pdf).status, 403);
+    let other = login(a, "b-applicant");
+    assert_eq!(other.post_raw(a, &up("SQB"), &pdf).status, 404);
+    assert_eq!(app.post_raw(a, &up("NOPE"), &pdf).status, 404);
+    let forged = serde_json::json!({"type": "attach_material", "item": "JSGCGHXK", "material": "SQB",
+        "attachment": {"by": "file", "sha256": "0".repeat(64), "kind": "pdf"}});
+    let r = app.command(a, &case, forged);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("not a user command"), "{}", r.body);
+
+    // The real PDF: stored with its pages, recorded on the case.
+    let r = app.post_raw(a, &up("SQB"), &pdf);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["pages"], 3);
+    assert_eq!(r.json()["replayed"], false);
+    let r = app.post_raw(a, &up("SQB"), &pdf);
+    assert_eq!(r.json()["replayed"], true, "the same file again replays");
+    // 收件 without the land-use permit: the licence issued in stage 1 is reused.
+    let submit = serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]});
+    assert_eq!(app.command(a, &case, submit).status, 200);
+    let st = clerk.get(a, &format!("/api/cases/{case}/items/JSGCGHXK/materials"));
+    assert_eq!(st.status, 200, "{}", st.body);
+    let lines = st.json();
+    let line = |code: &str| {
+        lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(line("SQB")["status"], "attached");
+    assert_eq!(line("SQB")["attachment"]["pages"], 3);
+    assert_eq!(line("ZPT")["status"], "declared");
+    assert_eq!(line("YDXK")["status"], "attached");
+    assert_eq!(line("YDXK")["attachment"]["by"], "licence");
+    assert_eq!(line("YDXK")["attachment"]["item"], "JSYDGHXK");
+    let accept = serde_json::json!({"type": "accept", "item": "JSGCGHXK"});
+    assert_eq!(clerk.command(a, &case, accept).status, 200);
+    let again = serde_json::json!({"type": "request_supplement", "item": "JSGCGHXK", "materials": ["YDXK"], "note": "请提供用地规划许可证"});
+    let r = zrzy.command(a, &case, again);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("licence_reused"), "{}", r.body);
+}
+
 #[test]
 fn a_forged_projection_is_refused_and_named() {
     let svc = start(8 << 20);
