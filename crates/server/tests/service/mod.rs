@@ -909,6 +909,27 @@ fn materials_are_checked_by_content_and_a_licence_is_never_asked_twice() {
     assert_eq!(line("YDXK")["status"], "attached");
     assert_eq!(line("YDXK")["attachment"]["by"], "licence");
     assert_eq!(line("YDXK")["attachment"]["item"], "JSYDGHXK");
+    // The case page shows the same to the clerk, with the upload form.
+    let page = clerk.get(a, &format!("/cases/{case}"));
+    let row = |code: &str| {
+        let at = page
+            .body
+            .find(&format!("data-material=\"JSGCGHXK/{code}\""))
+            .unwrap();
+        page.body[at..at + page.body[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row("YDXK").contains("电子证照复用") && row("YDXK").contains("建设用地规划许可证"),
+        "{}",
+        row("YDXK")
+    );
+    assert!(row("SQB").contains("已上传 pdf 3p"), "{}", row("SQB"));
+    assert!(row("ZPT").contains("收件时已提交"), "{}", row("ZPT"));
+    assert!(page.body.contains("id=\"material-form\""));
+    assert!(!zrzy
+        .get(a, &format!("/cases/{case}"))
+        .body
+        .contains("id=\"material-form\""));
     let accept = serde_json::json!({"type": "accept", "item": "JSGCGHXK"});
     assert_eq!(clerk.command(a, &case, accept).status, 200);
     let again = serde_json::json!({"type": "request_supplement", "item": "JSGCGHXK", "materials": ["YDXK"], "note": "请提供用地规划许可证"});
