@@ -86,7 +86,13 @@ pub async fn attach(
     stored: &StoredUpload,
     request_id: &RequestId,
 ) -> Result<Executed, AppError> {
-    let cmd = Command::AttachMaterial {
+    let cmd = attach_command(m, stored);
+    execute_visible(store, p, m.case_id, &cmd, request_id).await
+}
+
+/// The command that records a checked upload as material `m`'s file.
+pub fn attach_command(m: &MaterialRef<'_>, stored: &StoredUpload) -> Command {
+    Command::AttachMaterial {
         item: m.item.as_str().to_string(),
         material: m.material.to_string(),
         attachment: Attachment::File {
@@ -94,8 +100,30 @@ pub async fn attach(
             kind: material_kind_of(stored.kind),
             pages: stored.pages,
         },
-    };
-    execute_visible(store, p, m.case_id, &cmd, request_id).await
+    }
+}
+
+/// Checks and stores a whole file as the upload path does (the CLI's way in): the
+/// kind from the catalogue entry `def`, default limits.
+pub async fn store_file(
+    store: &Store,
+    def: &ItemDef,
+    material: &str,
+    bytes: &[u8],
+) -> Result<StoredUpload, AppError> {
+    let md = def.material(material).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "事项 {} 没有材料 {material} / item {} has no material {material}",
+            def.code, def.code
+        ))
+    })?;
+    let mut sink = crate::upload::UploadSink::new(
+        store,
+        upload_kind_of(md.kind),
+        crate::upload::UploadLimits::default(),
+    )?;
+    sink.write(bytes).await?;
+    sink.finish().await
 }
 
 /// The item's catalogue materials against what the case holds (材料核验).

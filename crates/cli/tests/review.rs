@@ -289,6 +289,53 @@ fn a_declared_gfa_ten_percent_low_is_a_finding_with_both_values() {
     assert!(m.contains("242.13 m²") && m.contains("269.04 m²"), "{m}");
 }
 
+/// 材料核验 from the command line: a file is checked by content (the test catalogue
+/// names no kind, so a PDF is expected) and recorded; `case materials` shows it.
+#[test]
+fn case_attach_checks_the_file_and_case_materials_lists_it() {
+    let env = Env::new();
+    env.open_case("M1");
+    let pdf = env.dir.path().join("app.pdf");
+    std::fs::write(&pdf, zhishen_testkit::pdf::pdf(1)).unwrap();
+    let ifc = repo().join("datasets/ifc/TallBuilding_Revit2021_IFC2x3.ifc");
+    let attach = |file: &std::path::Path, material: &str| {
+        env.case(&[
+            "attach",
+            "--case",
+            "M1",
+            "--item",
+            "LAND",
+            "--material",
+            material,
+            "--file",
+            file.to_str().unwrap(),
+            "--actor",
+            "app-1",
+        ])
+    };
+    let o = attach(&ifc, "app");
+    assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("expected PDF"), "{}", o.stderr);
+    assert_eq!(
+        attach(&pdf, "nope").code,
+        2,
+        "an unknown material is bad input"
+    );
+    let o = attach(&pdf, "app");
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("material_attached"), "{}", o.stdout);
+    let lines = env.json(&["materials", "M1", "--item", "LAND"]);
+    let app = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "app")
+        .unwrap();
+    assert_eq!(app["status"], "attached");
+    assert_eq!(app["attachment"]["kind"], "pdf");
+    assert_eq!(app["attachment"]["pages"], 1);
+}
+
 #[test]
 fn bad_input_job_fails_without_findings() {
     let env = Env::new();
