@@ -4,6 +4,7 @@ use crate::catalogue::{ClockRule, RongqueOverdueAction, StageKind};
 use crate::kinds::EventKind;
 use crate::materials::Attachment;
 use crate::model::{Finding, FindingsDiff, Licence, Outcome, SpecialKind, StateCode};
+use crate::risk::{RiskAssessment, RiskLevel};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -167,6 +168,8 @@ pub enum Command {
     Rate { score: u8, comment: String },
     /// Sent by the timer worker when a timer from `timers()` is due.
     FireTimer { timer_id: String },
+    /// The risk sweep records a case's changed assessment 风险预警 (system only).
+    RecordRisk { assessment: RiskAssessment },
 }
 
 impl Command {
@@ -192,6 +195,7 @@ impl Command {
             Command::RecordCheck { .. } => "record_check",
             Command::Rate { .. } => "rate",
             Command::FireTimer { .. } => "fire_timer",
+            Command::RecordRisk { .. } => "record_risk",
         }
     }
 
@@ -215,7 +219,10 @@ impl Command {
             | Command::Withdraw { item, .. }
             | Command::Revoke { item, .. }
             | Command::RecordCheck { item, .. } => Some(item),
-            Command::CreateCase { .. } | Command::Rate { .. } | Command::FireTimer { .. } => None,
+            Command::CreateCase { .. }
+            | Command::Rate { .. }
+            | Command::FireTimer { .. }
+            | Command::RecordRisk { .. } => None,
         }
     }
 }
@@ -314,6 +321,12 @@ pub enum Event {
         materials: Vec<String>,
         /// Every outstanding 容缺 material is now in.
         rongque_complete: bool,
+        at: DateTime<FixedOffset>,
+    },
+    /// The case's risk assessment changed (风险预警); `previous` is the level before.
+    RiskChanged {
+        previous: RiskLevel,
+        assessment: RiskAssessment,
         at: DateTime<FixedOffset>,
     },
     /// A material's file, or a licence that satisfies it (电子证照复用), is on record.
@@ -432,6 +445,7 @@ impl Event {
             Event::SupplementCompleted { .. } => EventKind::SupplementCompleted,
             Event::MaterialsSupplied { .. } => EventKind::MaterialsSupplied,
             Event::MaterialAttached { .. } => EventKind::MaterialAttached,
+            Event::RiskChanged { .. } => EventKind::RiskChanged,
             Event::ProcessingStarted { .. } => EventKind::ProcessingStarted,
             Event::SpecialStarted { .. } => EventKind::SpecialStarted,
             Event::SpecialEnded { .. } => EventKind::SpecialEnded,
@@ -467,6 +481,7 @@ impl Event {
             | Event::SupplementCompleted { at, .. }
             | Event::MaterialsSupplied { at, .. }
             | Event::MaterialAttached { at, .. }
+            | Event::RiskChanged { at, .. }
             | Event::ProcessingStarted { at, .. }
             | Event::SpecialStarted { at, .. }
             | Event::SpecialEnded { at, .. }
@@ -517,6 +532,7 @@ impl Event {
             | Event::StageOverdue { .. }
             | Event::CaseCompleted { .. }
             | Event::CaseTerminated { .. }
+            | Event::RiskChanged { .. }
             | Event::Rated { .. } => None,
         }
     }

@@ -382,6 +382,23 @@ fn decide_primary(
             }])
         }
         Command::FireTimer { timer_id } => fire_timer(case, timer_id, actor, cmd, now, defs),
+        Command::RecordRisk { assessment } => {
+            need_role(actor, &[Role::System], cmd)?;
+            let previous = case.risk.as_ref();
+            let none = assessment.level == crate::risk::RiskLevel::None;
+            if previous.map_or(none, |p| p.same_as(assessment)) {
+                return refuse(
+                    "risk_unchanged",
+                    "风险评估未变化",
+                    "the risk assessment has not changed",
+                );
+            }
+            Ok(vec![Event::RiskChanged {
+                previous: previous.map_or(crate::risk::RiskLevel::None, |p| p.level),
+                assessment: assessment.clone(),
+                at: now,
+            }])
+        }
         _ => {
             let code = cmd.item().unwrap_or_default();
             let (Some(item), Some(def)) = (case.item(code), defs.catalogue.item(code)) else {
@@ -653,10 +670,12 @@ fn item_command(
                 ItemState::Accepted | ItemState::Processing => false,
                 _ => return Err(invalid(item, cmd)),
             };
+            // System: the IDS gate 提交要求 sends a model that fails its item's IDS back
+            // before any planning check runs.
             if before {
-                need_role(actor, &[Role::Clerk, Role::Reviewer], cmd)?;
+                need_role(actor, &[Role::Clerk, Role::Reviewer, Role::System], cmd)?;
             } else {
-                need_role(actor, &[Role::Reviewer], cmd)?;
+                need_role(actor, &[Role::Reviewer, Role::System], cmd)?;
             }
             need_dept(actor, item)?;
             if before && item.notice_issued {
@@ -1054,6 +1073,7 @@ fn item_command(
         Command::CreateCase { .. }
         | Command::Rate { .. }
         | Command::FireTimer { .. }
+        | Command::RecordRisk { .. }
         | Command::AttachMaterial { .. } => unreachable_create(),
     }
 }
@@ -1315,6 +1335,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
                 .collect(),
             rating: None,
             notices: Vec::new(),
+            risk: None,
         },
         (Some(c), _) => c,
         (None, _) => Case {
@@ -1336,6 +1357,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             items: Vec::new(),
             rating: None,
             notices: Vec::new(),
+            risk: None,
         },
     };
     c.seq += 1;
@@ -1373,6 +1395,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             c.status = CaseStatus::Terminated;
             c.ended_on = Some(day);
         }
+        Event::RiskChanged { assessment, .. } => c.risk = Some(assessment.clone()),
         Event::Rated { score, comment, .. } => {
             if let Some(level) = RatingLevel::from_score(*score) {
                 c.rating = Some(Rating {
@@ -1710,6 +1733,7 @@ fn apply_item(
         | Event::StageOverdue { .. }
         | Event::CaseCompleted { .. }
         | Event::CaseTerminated { .. }
+        | Event::RiskChanged { .. }
         | Event::Rated { .. } => {}
     }
 }

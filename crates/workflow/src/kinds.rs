@@ -92,6 +92,7 @@ kind_enum!(
         CommitmentChecked => "commitment_checked",
         Rated => "rated",
         MaterialAttached => "material_attached",
+        RiskChanged => "risk_changed",
     }
 );
 
@@ -117,7 +118,7 @@ mod tests {
 
     #[test]
     fn every_event_kind_round_trips_through_its_text_and_serde() {
-        assert_eq!(EventKind::ALL.len(), 30);
+        assert_eq!(EventKind::ALL.len(), 31);
         for &k in EventKind::ALL {
             assert_eq!(EventKind::parse(k.as_str()), Ok(k));
             assert_eq!(k.as_str().parse::<EventKind>(), Ok(k));

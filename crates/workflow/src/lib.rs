@@ -60,6 +60,7 @@ pub mod materials;
 pub mod metrics;
 pub mod model;
 pub mod process;
+pub mod risk;
 pub mod timers;
 
 pub use calendar::{parse_iso_date, Calendar};

@@ -611,6 +611,9 @@ pub struct Case {
     pub items: Vec<ItemCase>,
     pub rating: Option<Rating>,
     pub notices: Vec<Notice>,
+    /// The latest risk assessment 风险预警 recorded (`risk_changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::risk::RiskAssessment>,
 }
 
 impl Case {
