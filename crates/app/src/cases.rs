@@ -212,7 +212,10 @@ pub async fn act(
     // (`materials::attach`): a command naming a hash and a kind would skip the check.
     if matches!(
         cmd,
-        Command::CreateCase { .. } | Command::FireTimer { .. } | Command::AttachMaterial { .. }
+        Command::CreateCase { .. }
+            | Command::FireTimer { .. }
+            | Command::AttachMaterial { .. }
+            | Command::RecordRisk { .. }
     ) {
         visible_case(store, p, case_id).await?;
         return Err(AppError::Forbidden(format!(

@@ -20,6 +20,7 @@ pub mod licences;
 pub mod materials;
 pub mod precheck;
 pub mod review;
+pub mod risk;
 pub mod site_package;
 pub mod snapshot;
 pub mod twin;

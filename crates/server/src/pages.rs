@@ -160,6 +160,28 @@ pub struct CaseRow {
     pub todo: String,
     /// The latest finished review job, whose twin the inbox links.
     pub twin_job: Option<i64>,
+    /// 风险预警 for staff: (css class, level label, the reasons), `None` for the
+    /// applicant's side and for cases without risk.
+    pub risk: Option<(&'static str, String, String)>,
+}
+
+/// The recorded risk of a case as the inbox shows it to staff.
+fn risk_cell(
+    case: &zhishen_workflow::Case,
+    p: &Principal,
+) -> Option<(&'static str, String, String)> {
+    use zhishen_workflow::risk::RiskLevel;
+    if matches!(p.role, WebRole::Applicant | WebRole::Agent) {
+        return None;
+    }
+    let r = case.risk.as_ref().filter(|r| r.level != RiskLevel::None)?;
+    let class = match r.level {
+        RiskLevel::High => "fail",
+        RiskLevel::Medium => "yellow",
+        _ => "muted",
+    };
+    let reasons: Vec<&str> = r.reasons.iter().map(|x| x.text_zh.as_str()).collect();
+    Some((class, r.level.name_zh().to_string(), reasons.join("；")))
 }
 
 #[derive(Template)]
@@ -202,6 +224,7 @@ fn case_row(sc: &ScopedCase, p: &Principal) -> CaseRow {
         updated: sc.case.updated_at.format("%Y-%m-%d %H:%M").to_string(),
         todo: todo.join(", "),
         twin_job: None,
+        risk: risk_cell(&sc.case, p),
     }
 }
 

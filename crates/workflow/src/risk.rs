@@ -287,22 +287,26 @@ fn fire(
             let declared = rule.when == Condition::DeclaredMismatch;
             for it in &case.items {
                 let ids = failed_checks(it, declared);
-                if !ids.is_empty() {
-                    out.push(reason(
-                        rule,
-                        Some(&it.code),
-                        format!(
-                            "事项 {} 最近一次自动审查不通过：{}",
-                            it.code,
-                            ids.join("、")
-                        ),
-                        format!(
-                            "item {}: the latest automatic review failed {}",
-                            it.code,
-                            ids.join(", ")
-                        ),
-                    ));
+                if ids.is_empty() {
+                    continue;
                 }
+                let (zh, en) = if declared {
+                    (
+                        "最近一次自动审查发现申报指标不符",
+                        "the latest automatic review found declared figures that do not match:",
+                    )
+                } else {
+                    (
+                        "最近一次自动审查不通过",
+                        "the latest automatic review failed",
+                    )
+                };
+                out.push(reason(
+                    rule,
+                    Some(&it.code),
+                    format!("事项 {} {zh}：{}", it.code, ids.join("、")),
+                    format!("item {}: {en} {}", it.code, ids.join(", ")),
+                ));
             }
         }
         Condition::CommitmentCheckOverdue => {

@@ -1244,10 +1244,12 @@ fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
         &case,
         serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
     ));
-    // Demo placement P7: across the east boundary of DK-05-4 (datasets/district).
+    // Demo placement P7: across the east boundary of DK-05-4 (datasets/district); the
+    // application declares a GFA of 1 m² (申报指标), which the model does not match.
     let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
-    let path =
-        format!("/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-4&place=528614.5,3386425,0");
+    let path = format!(
+        "/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-4&place=528614.5,3386425,0&declared=gfa%3D1"
+    );
     let r = app.post_raw(a, &path, &ifc);
     assert_eq!(r.status, 202, "{}", r.body);
     let job = r.json()["job_id"].as_i64().unwrap();
@@ -1283,6 +1285,52 @@ fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
     // Each name stands in a local and a central zip header.
     assert_eq!(bcf.body.matches("/markup.bcf").count(), 2 * fails);
     assert_eq!(bcf.body.matches("/snapshot.png").count(), 2 * fails);
+    // 申报指标核对: the declared GFA is a finding with both values.
+    let declared = item["reviews"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "declared_gfa")
+        .unwrap_or_else(|| panic!("declared_gfa finding: {item}"))
+        .clone();
+    let msg = declared["message"].as_str().unwrap();
+    assert!(msg.contains("申报 declared 1 m2"), "{msg}");
+
+    // 风险预警: the finished review wakes the risk sweep; the declared mismatch is high
+    // (its rule and clause named), the failed planning checks medium.
+    let sup = login(a, "demo-supervisor");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let p = sup.get(a, "/supervision");
+        if p.body.contains("risk-high") || std::time::Instant::now() > deadline {
+            break p;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let risky = &page.body[page.body.find("id=\"risky\"").unwrap()..];
+    assert!(risky.contains("高风险") && risky.contains(&case), "{risky}");
+    assert!(
+        risky.contains("申报指标与模型不符") && risky.contains("第三十一条"),
+        "{risky}"
+    );
+    assert!(risky.contains("自动审查不通过"), "{risky}");
+    let events = zrzy.get(a, &format!("/api/cases/{case}/events")).body;
+    assert_eq!(
+        events.matches("\"kind\":\"risk_changed\"").count(),
+        1,
+        "{events}"
+    );
+    // Staff see it in the inbox; the applicant's side does not.
+    let row = |home: &str| {
+        let at = home.find(&format!("data-case=\"{case}\"")).unwrap();
+        home[at..at + home[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(row(&zrzy.get(a, "/").body).contains("高风险"));
+    assert!(!row(&app.get(a, "/").body).contains("风险"));
+    // Nobody but the system records a risk.
+    let forged = serde_json::json!({"type": "record_risk", "assessment": {"level": "none", "rules": "x@1", "reasons": []}});
+    assert_eq!(app.command(a, &case, forged.clone()).status, 403);
+    assert_eq!(sup.command(a, &case, forged).status, 403);
 }
 
 /// HTTPS: a self-signed certificate made with openssl; the pages come over TLS with
