@@ -245,6 +245,9 @@ pub enum CaseCmd {
         #[arg(long)]
         item: String,
     },
+    /// 风险预警: assess every case against the shipped risk rules and record the
+    /// changed assessments (risk_changed); prints the changes.
+    Risk,
     /// Run every queued BIM review job and record the findings on the cases.
     RunJobs,
     /// The case projection and its events.
@@ -568,6 +571,26 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             (case, cmd, Role::Applicant)
         }
         CaseCmd::Materials { case, item } => return materials(&store, &c, &case, &item).await,
+        CaseCmd::Risk => {
+            let rules = zhishen_app::risk::rules()?;
+            let changes = zhishen_app::risk::sweep(&store, &rules, &|_| None).await?;
+            print_json_or(&c, &changes, || {
+                let mut s = format!("风险变化 risk changed on {} case(s)", changes.len());
+                for ch in &changes {
+                    s.push_str(&format!(
+                        "\n{}\t{} → {}",
+                        ch.case_id,
+                        ch.previous.name_zh(),
+                        ch.assessment.level.name_zh()
+                    ));
+                    for r in &ch.assessment.reasons {
+                        s.push_str(&format!("\n  - {}", r.text_zh));
+                    }
+                }
+                s
+            })?;
+            return Ok(ExitCode::SUCCESS);
+        }
         CaseCmd::RunJobs => return crate::review::run_jobs(&store, &c).await,
         CaseCmd::Show { case } => return show(&store, &c, &case).await,
         CaseCmd::List => {

@@ -287,6 +287,22 @@ fn a_declared_gfa_ten_percent_low_is_a_finding_with_both_values() {
         "{m}"
     );
     assert!(m.contains("242.13 m²") && m.contains("269.04 m²"), "{m}");
+
+    // 风险预警: the mismatch makes the case high risk, recorded once.
+    let changes = env.json(&["risk"]);
+    let d1 = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case_id"] == "D1")
+        .unwrap_or_else(|| panic!("{changes}"));
+    assert_eq!(d1["assessment"]["level"], "high");
+    assert_eq!(d1["assessment"]["reasons"][0]["rule"], "declared_mismatch");
+    assert_eq!(
+        env.json(&["risk"]).as_array().unwrap().len(),
+        0,
+        "unchanged: nothing recorded"
+    );
 }
 
 /// 材料核验 from the command line: a file is checked by content (the test catalogue
