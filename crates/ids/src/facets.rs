@@ -390,7 +390,7 @@ fn material(m: &Model, e: Ent, value: Option<&IdsValue>) -> Probe {
 
 // ---------------------------------------------------------------- partOf
 
-fn parents(m: &Model, x: Ent, rel: Option<Relation>, first: bool) -> Vec<Ent> {
+fn parents(m: &Model, x: Ent, rel: Option<Relation>) -> Vec<Ent> {
     let r = &m.rel;
     let mut v = Vec::new();
     let mut add = |o: Option<&Ent>| v.extend(o.copied());
@@ -407,12 +407,11 @@ fn parents(m: &Model, x: Ent, rel: Option<Relation>, first: bool) -> Vec<Ent> {
         Some(Relation::Nests) => add(r.nest.get(&x)),
         Some(Relation::AssignsToGroup) => v.extend(r.groups.get(&x).into_iter().flatten().copied()),
         Some(Relation::ContainedInSpatialStructure) => {
-            // Contained in a space is contained in its storey: after the first
-            // containment, the spatial structure's aggregation counts too.
+            // A part of an assembly is where its assembly is, and a space's contents are
+            // in its storey: containment and aggregation both lead up, but a whole counts
+            // only once a containment was crossed (`part_of`).
             add(r.container.get(&x));
-            if !first {
-                add(r.aggregate.get(&x));
-            }
+            add(r.aggregate.get(&x));
         }
         Some(Relation::VoidsFills) => {
             add(r.voids.get(&x));
@@ -429,24 +428,41 @@ fn part_of(
     predefined: Option<&IdsValue>,
     rel: Option<Relation>,
 ) -> Probe {
-    let mut seen: HashSet<Ent> = HashSet::default();
-    let mut frontier = parents(m, e, rel, true);
-    let found = !frontier.is_empty();
+    let contained = rel == Some(Relation::ContainedInSpatialStructure);
+    // (entity, a containment was crossed on the way): only containment needs the flag.
+    let step = |x: Ent, crossed: bool| -> Vec<(Ent, bool)> {
+        parents(m, x, rel)
+            .into_iter()
+            .map(|p| {
+                (
+                    p,
+                    crossed || !contained || m.rel.container.get(&x) == Some(&p),
+                )
+            })
+            .collect()
+    };
+    let mut seen: HashSet<(Ent, bool)> = HashSet::default();
+    let mut frontier = step(e, false);
+    let mut found = false;
     let mut classes = Vec::new();
-    while let Some(p) = frontier.pop() {
-        if !seen.insert(p) || seen.len() > 10_000 {
+    while let Some((p, crossed)) = frontier.pop() {
+        if !seen.insert((p, crossed)) || seen.len() > 10_000 {
             continue;
         }
-        classes.push(m.class(p));
-        let class_ok = entity.matches_text(m.class(p));
-        if class_ok && predefined.is_none_or(|w| predefined_matches(m, p, w).0) {
-            return Probe::found(
-                true,
-                format!("属于 {}", m.class(p)),
-                format!("part of {}", m.class(p)),
-            );
+        if crossed {
+            found = true;
+            classes.push(m.class(p));
+            if entity.matches_text(m.class(p))
+                && predefined.is_none_or(|w| predefined_matches(m, p, w).0)
+            {
+                return Probe::found(
+                    true,
+                    format!("属于 {}", m.class(p)),
+                    format!("part of {}", m.class(p)),
+                );
+            }
         }
-        frontier.extend(parents(m, p, rel, false));
+        frontier.extend(step(p, crossed));
     }
     if !found {
         return Probe::missing("无所需关系", "no such relation");
