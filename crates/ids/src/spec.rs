@@ -183,8 +183,8 @@ pub struct Specification {
     pub description: Option<String>,
     pub instructions: Option<String>,
     pub versions: Vec<IfcVersion>,
-    /// From applicability minOccurs/maxOccurs: (1+, *) required, (0, 0) prohibited,
-    /// otherwise (and when absent) optional.
+    /// From applicability minOccurs/maxOccurs: maxOccurs 0 prohibited, else minOccurs
+    /// 1 or more required (also when absent: the XSD default is 1), else optional.
     pub cardinality: Cardinality,
     pub applicability: Vec<Facet>,
     pub requirements: Vec<Facet>,
@@ -493,8 +493,10 @@ fn parse_spec(cx: &Ctx, n: Node) -> R<Specification> {
 }
 
 fn spec_cardinality(cx: &Ctx, app: Node) -> R<Cardinality> {
+    // Absent attributes take the defaults of XML Schema's xs:occurs group (1 and 1), as
+    // a schema-aware reader of ids.xsd fills them in: a specification is required.
     let min = match app.attribute("minOccurs") {
-        None => 0,
+        None => 1,
         Some(s) => match s.trim().parse::<u64>() {
             Ok(v) => v,
             Err(_) => {
@@ -506,7 +508,8 @@ fn spec_cardinality(cx: &Ctx, app: Node) -> R<Cardinality> {
         },
     };
     let max = match app.attribute("maxOccurs").map(str::trim) {
-        None | Some("unbounded") => None,
+        None => Some(1),
+        Some("unbounded") => None,
         Some(s) => match s.parse::<u64>() {
             Ok(v) => Some(v),
             Err(_) => {
@@ -517,9 +520,6 @@ fn spec_cardinality(cx: &Ctx, app: Node) -> R<Cardinality> {
             }
         },
     };
-    if max.is_some_and(|m| m < min) {
-        return cx.bad(app, "maxOccurs is smaller than minOccurs");
-    }
     Ok(if max == Some(0) {
         Cardinality::Prohibited
     } else if min >= 1 {
