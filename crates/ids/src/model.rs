@@ -48,6 +48,9 @@ pub struct Model {
     by_type: HashMap<TypeId, Vec<Ent>>,
     pub rel: Relations,
     pub units: Units,
+    /// Offsets of the line feeds, built on the first `line` call (reports of failing
+    /// entities) so that naming thousands of entities stays O(log n) each.
+    newlines: std::sync::OnceLock<Vec<usize>>,
 }
 
 fn type_name(body: &[u8]) -> Option<(&[u8], usize)> {
@@ -127,6 +130,7 @@ impl Model {
             by_type,
             rel: Relations::default(),
             units: Units::default(),
+            newlines: std::sync::OnceLock::new(),
         };
         m.rel = m.relations();
         m.units = Units::read(&m);
@@ -229,7 +233,15 @@ impl Model {
 
     /// The 1-based line of the record, for messages.
     pub fn line(&self, e: Ent) -> usize {
-        zhishen_ifc::step::line_of(&self.bytes, self.recs[e.0 as usize].args.0)
+        let nl = self.newlines.get_or_init(|| {
+            self.bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i)
+                .collect()
+        });
+        nl.partition_point(|&o| o < self.recs[e.0 as usize].args.0) + 1
     }
 
     fn relations(&self) -> Relations {

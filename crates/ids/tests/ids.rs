@@ -739,6 +739,13 @@ mod specification_cardinality {
         let f = &json["specifications"][0]["requirements"][0]["failures"][0];
         assert_eq!(f["entity"]["global_id"], "2O2Fr$t4X7Zf8NOew3FLOI");
         assert_eq!(f["entity"]["class"], "IFCWALL");
+        assert_eq!(
+            (
+                f["entity"]["step_id"].as_u64(),
+                f["entity"]["line"].as_u64()
+            ),
+            (Some(11), Some(13))
+        );
         assert!(f["reason"]["zh"].as_str().unwrap().starts_with("缺失"));
         let html = zhishen_ids::report::to_html(&r);
         assert!(html.contains("2O2Fr$t4X7Zf8NOew3FLOI") && html.contains("不通过"));
