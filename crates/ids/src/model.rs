@@ -102,7 +102,9 @@ impl Model {
                 return Err(at(0, "record without a parameter list"));
             };
             // A complex instance `#1=(IFCA()IFCB());` has no single type; it stays untyped.
-            let close = body.iter().rposition(|&c| c == b')').unwrap_or(open);
+            let Some(close) = body.iter().rposition(|&c| c == b')').filter(|&c| c > open) else {
+                return Err(at(open, "parameter list is never closed"));
+            };
             if let Err(e) = step::check_syntax(&body[open..=close]) {
                 return Err(at(open + e.offset, e.what));
             }

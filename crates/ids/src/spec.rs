@@ -408,8 +408,14 @@ fn xs_date_ok(s: &str) -> bool {
         || (tz.len() == 6
             && (tz.starts_with('+') || tz.starts_with('-'))
             && tz.as_bytes()[3] == b':'
-            && tz[1..3].parse::<u8>().is_ok_and(|h| h <= 14)
-            && tz[4..].parse::<u8>().is_ok_and(|m| m < 60));
+            && tz
+                .get(1..3)
+                .and_then(|h| h.parse::<u8>().ok())
+                .is_some_and(|h| h <= 14)
+            && tz
+                .get(4..)
+                .and_then(|m| m.parse::<u8>().ok())
+                .is_some_and(|m| m < 60));
     let b = date.as_bytes();
     if b[4] != b'-' || b[7] != b'-' || !date.is_ascii() {
         return false;

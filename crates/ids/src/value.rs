@@ -282,14 +282,17 @@ fn translate_escape(
         'p' | 'P' => {
             // \p{Lu}, \p{IsBasicLatin}: categories pass through; blocks are not supported.
             let rest: String = chars[*i + 1..].iter().collect();
-            let close = rest.find('}').ok_or("unclosed \\p{…}")?;
+            let close = rest
+                .find('}')
+                .filter(|_| rest.starts_with('{'))
+                .ok_or("malformed \\p{…}")?;
             let name = &rest[1..close];
             if name.starts_with("Is") {
                 return Err(format!(
                     "Unicode block escape \\{n}{{{name}}} is not supported"
                 ));
             }
-            *i += close + 1;
+            *i += rest[..=close].chars().count();
             format!("\\{n}{{{name}}}")
         }
         c if "\\|.-^?*+{}()[]$".contains(c) => format!("\\{c}"),
