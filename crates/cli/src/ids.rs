@@ -31,7 +31,10 @@ pub struct IdsArgs {
 
 pub fn run(a: IdsArgs) -> Result<ExitCode> {
     if matches!(a.format, Format::Bcf) && a.out.is_none() {
-        return Err(AppError::BadInput("--format bcf writes a zip archive: give --out FILE.bcf".into()).into());
+        return Err(AppError::BadInput(
+            "--format bcf writes a zip archive: give --out FILE.bcf".into(),
+        )
+        .into());
     }
     let report = zhishen_app::ids_check::check(&a.model, &a.ids)?;
     let bytes = match a.format {
@@ -55,8 +58,17 @@ pub fn run(a: IdsArgs) -> Result<ExitCode> {
         s.fail,
         s.not_applicable
     );
-    for spec in report.specifications.iter().filter(|s| s.status == zhishen_ids::Status::Fail) {
-        let failed: usize = spec.requirements.iter().map(|r| r.failures.len()).sum::<usize>() + spec.prohibited.len();
+    for spec in report
+        .specifications
+        .iter()
+        .filter(|s| s.status == zhishen_ids::Status::Fail)
+    {
+        let failed: usize = spec
+            .requirements
+            .iter()
+            .map(|r| r.failures.len())
+            .sum::<usize>()
+            + spec.prohibited.len();
         eprintln!("  [不通过 fail] {} ({failed})", spec.name);
     }
     Ok(ExitCode::from(report.exit_code()))
