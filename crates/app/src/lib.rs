@@ -15,6 +15,7 @@ pub mod demo;
 mod error;
 pub mod exchange;
 pub mod ids;
+pub mod ids_check;
 pub mod inputs;
 pub mod licences;
 pub mod materials;
