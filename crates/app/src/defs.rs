@@ -86,6 +86,9 @@ async fn store_ids_files(store: &Store, dir: &Path, catalogue: &str) -> Result<(
                 gate.sha256
             )));
         }
+        // An IDS that is not valid would fail every submission: refuse it here.
+        zhishen_ids::parse_ids(&bytes, &path.display().to_string())
+            .map_err(|e| AppError::BadInput(format!("item {}: {e}", item.code)))?;
         store.put_blob(&bytes, "application/xml").await?;
     }
     Ok(())

@@ -63,13 +63,18 @@ pub fn demo_users() -> Vec<NewUser> {
         .collect()
 }
 
-/// The review inputs of the demo: the packed district and two models.
+/// A demo model as submitted: (model bytes, parcel, placement, use).
+pub type DemoModel<'a> = (&'a [u8], &'a str, &'a str, &'a str);
+
+/// The review inputs of the demo: the packed district and three models.
 pub struct DemoSite<'a> {
     pub site_sha256: Sha256,
-    /// (model bytes, parcel, placement, use) of a compliant building.
-    pub compliant: (&'a [u8], &'a str, &'a str, &'a str),
-    /// The same for a building that fails a check.
-    pub failing: (&'a [u8], &'a str, &'a str, &'a str),
+    /// A compliant building that meets the item's IDS.
+    pub compliant: DemoModel<'a>,
+    /// One that meets the IDS and fails a planning check.
+    pub failing: DemoModel<'a>,
+    /// A raw export without georeferencing: the IDS gate sends it back for 补正.
+    pub unreferenced: DemoModel<'a>,
 }
 
 /// What was seeded.
@@ -186,7 +191,7 @@ async fn review(
     store: &Store,
     case: &CaseId,
     site: &Sha256,
-    m: (&[u8], &str, &str, &str),
+    m: DemoModel<'_>,
 ) -> Result<(), AppError> {
     let sha = store.put_blob(m.0, "application/x-step").await?;
     enqueue_stored(
@@ -259,6 +264,26 @@ pub async fn seed(
     review(store, &c, &site.site_sha256, site.failing).await?;
     out.cases
         .push((c.to_string(), "automatic review failed".into()));
+    let g = open(
+        store,
+        "2612-440300-04-01-000005",
+        "城南社区中心（模型缺地理参照，退回补正）",
+    )
+    .await?;
+    let mut d = Driver {
+        store,
+        issuer,
+        case: g.clone(),
+        n: 0,
+    };
+    d.up_to_planning_permit().await?;
+    d.submit("JSGCGHXK").await?;
+    d.accept_and_process("JSGCGHXK", "demo-reviewer").await?;
+    review(store, &g, &site.site_sha256, site.unreferenced).await?;
+    out.cases.push((
+        g.to_string(),
+        "model without georeferencing sent back for 补正 by the IDS gate".into(),
+    ));
     let e = open(store, "2612-440300-04-01-000004", "科技园三期（已发证）").await?;
     let mut d = Driver {
         store,

@@ -16,6 +16,7 @@ mod error;
 pub mod exchange;
 pub mod ids;
 pub mod ids_check;
+mod ids_gate;
 pub mod inputs;
 pub mod licences;
 pub mod materials;

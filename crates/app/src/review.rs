@@ -256,7 +256,8 @@ pub async fn needs_bim_review(
 #[derive(Debug, Serialize)]
 pub struct JobOutcome {
     pub job: ReviewJob,
-    /// Findings recorded on the case (empty when the job failed).
+    /// Findings recorded on the case: the planning findings, or the failed IDS
+    /// specifications of a model the IDS gate sent back (empty when the job failed).
     pub findings: Vec<Finding>,
     /// Difference to the item's previous review, as recorded.
     pub diff: Option<FindingsDiff>,
@@ -314,6 +315,23 @@ pub async fn run_job(
         findings: vec![],
         diff: None,
     };
+    // The IDS gate 提交要求核查 runs first: a model that fails it is sent back for 补正
+    // and never gets a planning verdict.
+    match crate::ids_gate::gate(store, reviewer, &job).await {
+        Ok(crate::ids_gate::Gate::Open) => {}
+        Ok(crate::ids_gate::Gate::SentBack { message, findings }) => {
+            let job = store.complete_review_job(&job, Err(&message)).await?;
+            return Ok(JobOutcome {
+                job,
+                findings,
+                diff: None,
+            });
+        }
+        Err(msg) => {
+            let job = store.complete_review_job(&job, Err(&msg)).await?;
+            return Ok(failed(job));
+        }
+    }
     let Reviewed { report, twin } = match review(store, &job).await {
         Ok(r) => r,
         Err(msg) => {

@@ -356,9 +356,16 @@ mod tests {
             .with_clock(Arc::new(FixedClock::new(t)))
             .with_blob_dir(dir.join("blobs"));
         use zhishen_workflow::demo as d;
+        // The twin is the subject here, not the IDS gate: the generated house carries no
+        // georeferencing, so the demo catalogue's gate is left out.
+        let catalogue: String = d::CATALOGUE
+            .lines()
+            .filter(|l| !l.starts_with("ids = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         store
             .publish_definitions(
-                d::CATALOGUE,
+                &catalogue,
                 d::PROCESS,
                 &[d::CALENDAR_2025, d::CALENDAR_2026],
             )
@@ -379,6 +386,7 @@ mod tests {
             site_sha256: site_sha,
             compliant: (&model, "P-1", PASSING, "住宅"),
             failing: (&model, "P-1", FAILING, "住宅"),
+            unreferenced: (&model, "P-1", FAILING, "住宅"),
         };
         let signer = zhishen_audit::Ed25519Signer::from_seed("twin-test", &[5; 32]);
         let issuer = Issuer {

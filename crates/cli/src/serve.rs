@@ -99,8 +99,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// A demo building from `buildings.toml` of the site package: (model bytes, parcel,
-/// place, use).
-fn demo_building(site: &Path, id: &str) -> Result<(Vec<u8>, String, String, String)> {
+/// place, use). `submission` picks the model as handed in (it meets the item's IDS),
+/// else the raw export.
+fn demo_building(
+    site: &Path,
+    id: &str,
+    submission: bool,
+) -> Result<(Vec<u8>, String, String, String)> {
     let path = site.join("buildings.toml");
     let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
     let doc: toml::Value = toml::from_str(&text).with_context(|| path.display().to_string())?;
@@ -118,7 +123,10 @@ fn demo_building(site: &Path, id: &str) -> Result<(Vec<u8>, String, String, Stri
             .with_context(|| format!("{}: building {id}: no {k}", path.display()))?
             .to_string())
     };
-    let model = site.join(field("model")?);
+    let model = match submission {
+        true => site.join(field("submission")?),
+        false => site.join(field("model")?),
+    };
     let bytes = std::fs::read(&model).with_context(|| model.display().to_string())?;
     Ok((bytes, field("parcel")?, field("place")?, field("use")?))
 }
@@ -135,12 +143,14 @@ async fn seed_demo(db: &str, site: Option<&Path>) -> Result<()> {
         Some(dir) => {
             let packed = zhishen_app::site_package::pack_dir(dir)?;
             let sha = store.put_blob(&packed, "application/zip").await?;
-            let ok = demo_building(dir, "P1")?;
-            let bad = demo_building(dir, "P2")?;
+            let ok = demo_building(dir, "P1", true)?;
+            let bad = demo_building(dir, "P7", true)?;
+            let raw = demo_building(dir, "P1", false)?;
             let ds = DemoSite {
                 site_sha256: sha,
                 compliant: (&ok.0, &ok.1, &ok.2, &ok.3),
                 failing: (&bad.0, &bad.1, &bad.2, &bad.3),
+                unreferenced: (&raw.0, &raw.1, &raw.2, &raw.3),
             };
             demo::seed(&store, Some(&ds), &issuer).await?
         }

@@ -12,7 +12,7 @@
 
 use crate::facets::{probe, verdict, Text};
 use crate::model::{Ent, Model};
-use crate::report::{EntityRef, IdsReport, RequirementResult, SpecResult, Status, Summary};
+use crate::report::{EntityRef, IdsReport, RequirementResult, SpecResult, Status, Summary, FORMAT};
 use crate::spec::{Cardinality, Facet, FacetKind, FacetType, Ids, Specification};
 use crate::value::IdsValue;
 
@@ -170,7 +170,7 @@ pub fn check(model: &Model, ids: &Ids, ids_file: &str) -> IdsReport {
         not_applicable: count(Status::NotApplicable),
     };
     IdsReport {
-        format: "zhishen.ids-report/1",
+        format: FORMAT.into(),
         model: crate::report::ModelInfo {
             file: model.file.clone(),
             schema: model.version,

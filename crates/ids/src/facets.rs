@@ -19,7 +19,7 @@ use crate::value::{IdsValue, MVal};
 use rustc_hash::FxHashSet as HashSet;
 
 /// Bilingual text, Chinese first.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Text {
     pub zh: String,
     pub en: String,

@@ -5,10 +5,10 @@
 use crate::facets::Text;
 use crate::schema::IfcVersion;
 use crate::spec::{Cardinality, FacetType, Info, Specification};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
@@ -26,7 +26,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EntityRef {
     /// `#id` in the STEP file.
     pub step_id: u64,
@@ -36,13 +36,13 @@ pub struct EntityRef {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Failure {
     pub entity: EntityRef,
     pub reason: Text,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequirementResult {
     pub facet: FacetType,
     pub cardinality: Cardinality,
@@ -56,7 +56,7 @@ pub struct RequirementResult {
     pub failures: Vec<Failure>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SpecResult {
     pub name: String,
     pub identifier: Option<String>,
@@ -93,20 +93,20 @@ impl SpecResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelInfo {
     pub file: String,
     pub schema: IfcVersion,
     pub entities: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IdsInfo {
     pub file: String,
     pub info: Info,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Summary {
     pub specifications: usize,
     pub pass: usize,
@@ -114,9 +114,12 @@ pub struct Summary {
     pub not_applicable: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The `format` of the JSON report; a stored report is told apart from a planning report by it.
+pub const FORMAT: &str = "zhishen.ids-report/1";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IdsReport {
-    pub format: &'static str,
+    pub format: String,
     pub model: ModelInfo,
     pub ids: IdsInfo,
     pub summary: Summary,
@@ -127,6 +130,13 @@ impl IdsReport {
     /// 0 when no specification fails, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         u8::from(self.summary.fail > 0)
+    }
+
+    /// Reads a stored JSON report back; `None` when the bytes are not an IDS report.
+    pub fn from_json(bytes: &[u8]) -> Option<IdsReport> {
+        serde_json::from_slice::<IdsReport>(bytes)
+            .ok()
+            .filter(|r| r.format == FORMAT)
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -174,12 +184,16 @@ fn spec_html(h: &mut String, s: &SpecResult) {
     let st = s.status.label();
     let _ = write!(
         h,
-        "<section class=\"spec {}\"><h2>{} <span class=badge>{} {}</span></h2>",
+        "<section class=\"spec {}\"><h2>{}{} <span class=badge>{} {}</span></h2>",
         match s.status {
             Status::Pass => "pass",
             Status::Fail => "fail",
             Status::NotApplicable => "na",
         },
+        s.identifier
+            .as_deref()
+            .map(|i| format!("[{}] ", esc(i)))
+            .unwrap_or_default(),
         esc(&s.name),
         esc(&st.zh),
         esc(&st.en)

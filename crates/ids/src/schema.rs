@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 const TABLE: &str = include_str!("../data/schema.txt");
 
 /// The IFC schema versions IDS 1.0 names in `ifcVersion`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum IfcVersion {
     #[serde(rename = "IFC2X3")]
     Ifc2x3,

@@ -124,3 +124,62 @@ fn measured_values_match_the_dataset_readme() {
     let (s, lim) = measured(get("P4"), "land_use");
     assert!(s == 1.0 && lim == 0.0, "{s} {lim}");
 }
+
+/// The models as submitted (`submission`, datasets/submission/) differ from their raw
+/// exports only by georeferencing, so they review exactly as their raw export at the same
+/// placement; P1's is georeferenced where P1 is placed, so its own map conversion places
+/// it to the same verdicts and values without an explicit placement.
+#[test]
+fn a_submission_model_reviews_as_its_raw_export() {
+    let site = zhishen_site::load(district()).unwrap();
+    let profiles = Profiles::builtin().unwrap();
+    let text = std::fs::read_to_string(district().join("buildings.toml")).unwrap();
+    let doc: toml::Value = toml::from_str(&text).unwrap();
+    let mut seen = 0;
+    for b in doc["building"].as_array().unwrap() {
+        let Some(sub) = b.get("submission").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        seen += 1;
+        let raw = zhishen_ifc::load_path(&district().join(b["model"].as_str().unwrap())).unwrap();
+        let sub = zhishen_ifc::load_path(&district().join(sub)).unwrap();
+        assert!(raw.georef.map_conversion.is_none());
+        assert!(sub.georef.map_conversion.is_some());
+        let place: zhishen_site::Placement = b["place"].as_str().unwrap().parse().unwrap();
+        let review = |model: &zhishen_ifc::Model, place: Option<zhishen_site::Placement>| {
+            let placed = zhishen_site::place(model, &site.crs, place).map_err(|e| e.to_string());
+            zhishen_rules::review(ReviewInput {
+                model,
+                site: &site,
+                parcel_id: b["parcel"].as_str().unwrap(),
+                placed,
+                declared_use: b["use"].as_str(),
+                profiles: &profiles,
+                inputs: Inputs::default(),
+            })
+            .unwrap()
+        };
+        let verdicts = |r: &Report| -> Vec<(String, Status, Option<f64>)> {
+            r.checks
+                .iter()
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        c.status,
+                        c.measured.map(|m| (m * 1e4).round() / 1e4),
+                    )
+                })
+                .collect()
+        };
+        let want = verdicts(&review(&raw, Some(place)));
+        assert_eq!(verdicts(&review(&sub, Some(place))), want, "{}", b["id"]);
+        if b["id"].as_str() == Some("P1") {
+            assert_eq!(
+                verdicts(&review(&sub, None)),
+                want,
+                "P1 by its map conversion"
+            );
+        }
+    }
+    assert_eq!(seen, 2, "P1 and P7 name their submission model");
+}

@@ -880,14 +880,20 @@ pub async fn case_command(
     Ok(Redirect::to(&format!("/cases/{id}?done={}", f.kind)).into_response())
 }
 
-/// A stored review report of a visible case, with the review job it came from (the
-/// job that holds its twin), if any.
+/// A stored review report: the planning review's (with the job that holds its twin, if
+/// any), or the IDS gate's report of a model sent back for 补正.
+enum Stored {
+    Planning(Box<zhishen_report::Report>, Option<i64>),
+    Ids(Box<zhishen_ids::IdsReport>),
+}
+
+/// A stored review report of a visible case.
 async fn stored_report(
     s: &AppState,
     p: &Principal,
     id: &str,
     sha: &str,
-) -> Result<(zhishen_report::Report, Option<i64>), AppError> {
+) -> Result<Stored, AppError> {
     let sc = cases::visible_case(&s.store, p, id).await?;
     let known = sc
         .case
@@ -900,11 +906,14 @@ async fn stored_report(
     }
     let digest = zhishen_app::Sha256::parse(sha)?;
     let bytes = s.store.get_blob(&digest).await?;
+    if let Some(ids) = zhishen_ids::IdsReport::from_json(&bytes) {
+        return Ok(Stored::Ids(Box::new(ids)));
+    }
     let report: zhishen_report::Report = serde_json::from_slice(&bytes)
         .map_err(|x| AppError::Internal(format!("report {sha}: {x}")))?;
     let case_id = zhishen_app::CaseId::new(sc.case.id.clone())?;
     let jobs = s.store.review_jobs(&case_id).await?;
-    Ok((report, twin_job_of(&jobs, sha)))
+    Ok(Stored::Planning(Box::new(report), twin_job_of(&jobs, sha)))
 }
 
 /// The twin's snapshots of a job, when they can be drawn here; a report stands without.
@@ -931,7 +940,15 @@ pub async fn report_page(
 ) -> Result<Response, PageError> {
     let e = pe(ctx.lang);
     let p = ctx.user().map_err(&e)?.clone();
-    let (report, job) = stored_report(&s, &p, &id, &sha).await.map_err(&e)?;
+    let (report, job) = match stored_report(&s, &p, &id, &sha).await.map_err(&e)? {
+        Stored::Planning(r, job) => (r, job),
+        Stored::Ids(r) => {
+            let html = zhishen_ids::report::to_html(&r);
+            return Ok(
+                ([(header::CONTENT_SECURITY_POLICY, REPORT_CSP)], Html(html)).into_response(),
+            );
+        }
+    };
     let twin = job.map(|id| format!("/twin/{id}"));
     let pictures = pictures(&s, job).await;
     Ok(report_response_with(
@@ -951,16 +968,21 @@ pub async fn report_bcf(
 ) -> Result<Response, PageError> {
     let e = pe(ctx.lang);
     let p = ctx.user().map_err(&e)?.clone();
-    let (report, job) = stored_report(&s, &p, &id, &sha).await.map_err(&e)?;
-    let twin = job.map(|j| format!("{}/twin/{j}", s.public_url.trim_end_matches('/')));
-    let pictures = pictures(&s, job).await;
-    let opts = zhishen_report::bcf::BcfOptions {
-        twin_url: twin.as_deref(),
-        pictures: pictures.as_deref(),
-    };
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let bytes = zhishen_report::bcf::to_bcf_with(&report, &now, "zhishen", &opts)
-        .map_err(|x| e(AppError::Internal(format!("BCF: {x}"))))?;
+    let bytes = match stored_report(&s, &p, &id, &sha).await.map_err(&e)? {
+        Stored::Planning(report, job) => {
+            let twin = job.map(|j| format!("{}/twin/{j}", s.public_url.trim_end_matches('/')));
+            let pictures = pictures(&s, job).await;
+            let opts = zhishen_report::bcf::BcfOptions {
+                twin_url: twin.as_deref(),
+                pictures: pictures.as_deref(),
+            };
+            zhishen_report::bcf::to_bcf_with(&report, &now, "zhishen", &opts)
+        }
+        .map_err(|x| e(AppError::Internal(format!("BCF: {x}"))))?,
+        Stored::Ids(report) => zhishen_ids::bcf::to_bcf(&report, &now)
+            .map_err(|x| e(AppError::Internal(format!("BCF: {x}"))))?,
+    };
     let name = format!(
         "attachment; filename=\"{}-{}.bcf\"",
         id,

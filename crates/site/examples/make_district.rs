@@ -637,10 +637,13 @@ const BUILDINGS_TOML: &str = r#"# Sample IFC models placed on the district with 
 # (place = "E,N,rotation_deg": where the model origin lands in EPSG:4547 and how its +X axis
 # is turned counter-clockwise from grid east). `use` is the declared building use; `expect_fail`
 # lists the checks that must fail, every other check in datasets/README.md must pass.
+# `submission` is the same model as handed in for the planning permit (../submission/: it
+# meets the demo IDS of JSGCGHXK); the demo cases submit it, with the same placement.
 
 [[building]]
 id = "P1"
 model = "../ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc"
+submission = "../submission/AC20-FZK-Haus_georef-EPSG4547.ifc"
 parcel = "DK-05-1"
 place = "528496,3386425,0"
 use = "住宅"
@@ -695,6 +698,7 @@ note = "16.4 m on a plot limited to 12 m"
 [[building]]
 id = "P7"
 model = "../ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc"
+submission = "../submission/AC20-FZK-Haus_georef-EPSG4547.ifc"
 parcel = "DK-05-4"
 place = "528614.5,3386425,0"
 use = "住宅"

@@ -366,7 +366,7 @@ fn the_permit_flow_in_chromium_from_application_to_public_licence() {
     let profile = tempfile::tempdir().unwrap();
     let driver = ChromeDriver::start(&shots.join("chromedriver.log"));
     let ifc = root()
-        .join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")
+        .join("datasets/submission/AC20-FZK-Haus_georef-EPSG4547.ifc")
         .canonicalize()
         .unwrap();
 

@@ -1,8 +1,8 @@
 //! The digital twin in a real browser: chromium renders the twin of a finished review on
 //! WebGPU (SwiftShader's Vulkan, no GPU needed) and, with `?webgl=1`, on WebGL2 (ANGLE on
-//! SwiftShader). A review of the demo district's P8 (the duplex entering the purple line,
-//! `datasets/district/buildings.toml`) is run through the API, so the twin has a building,
-//! its site and at least one finding.
+//! SwiftShader). A review of the demo district's P7 (the house as submitted, crossing the
+//! east boundary of DK-05-4, `datasets/district/buildings.toml`; it meets the item's IDS)
+//! is run through the API, so the twin has a building, its site and at least one finding.
 //!
 //! What must hold: the canvas shows the building where the renderer projects it (a pixel
 //! read back differs from the clear colour there); a click on an element's projected
@@ -31,7 +31,8 @@ const GPU_ARGS: &[&str] = &[
 /// Software rendering of the first frame (shader compilation included) takes a while.
 const READY_SECS: u64 = 90;
 
-/// The planning permit of a prepared case reviewed on the demo district's P8 model.
+/// The planning permit of a prepared case reviewed on the demo district's P7 placement
+/// (the house as submitted, crossing the east boundary of DK-05-4).
 /// Returns (case, job).
 fn reviewed(a: SocketAddr, p: &People, case: &str) -> i64 {
     let ok = |r: crate::service::Resp| assert_eq!(r.status, 200, "{}", r.body);
@@ -44,11 +45,12 @@ fn reviewed(a: SocketAddr, p: &People, case: &str) -> i64 {
         .command(a, case, json!({"type": "accept", "item": ITEM})));
     ok(p.reviewer
         .command(a, case, json!({"type": "start_processing", "item": ITEM})));
-    let ifc = std::fs::read(root().join("datasets/ifc/Duplex_Revit2011_IFC2x3.ifc")).unwrap();
+    let ifc = std::fs::read(root().join("datasets/submission/AC20-FZK-Haus_georef-EPSG4547.ifc"))
+        .unwrap();
     let r = p.applicant.post_raw(
         a,
         &format!(
-            "/api/cases/{case}/items/{ITEM}/model?parcel=DK-12&place=529035,3386885,0&use=%E4%BD%8F%E5%AE%85"
+            "/api/cases/{case}/items/{ITEM}/model?parcel=DK-05-4&place=528614.5,3386425,0&use=%E4%BD%8F%E5%AE%85"
         ),
         &ifc,
     );

@@ -19,6 +19,10 @@ pub struct Svc {
     pub rt: tokio::runtime::Runtime,
 }
 
+/// The demo house as handed in for the planning permit: georeferenced, it meets the
+/// demo IDS of JSGCGHXK (datasets/submission/README.md).
+const SUBMISSION: &str = "datasets/submission/AC20-FZK-Haus_georef-EPSG4547.ifc";
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -1015,7 +1019,7 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     let r = approver.command(a, &case, serde_json::json!({"type": "conclude", "item": "JSGCGHXK", "outcome": "pass", "opinion": "同意"}));
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("bim_review_missing"), "{}", r.body);
-    let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
+    let ifc = std::fs::read(root().join(SUBMISSION)).unwrap();
     let r = app.post_raw(
         a,
         &format!("/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-1&place=528496,3386425,0"),
@@ -1246,7 +1250,7 @@ fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
     ));
     // Demo placement P7: across the east boundary of DK-05-4 (datasets/district); the
     // application declares a GFA of 1 m² (申报指标), which the model does not match.
-    let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
+    let ifc = std::fs::read(root().join(SUBMISSION)).unwrap();
     let path = format!(
         "/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-4&place=528614.5,3386425,0&declared=gfa%3D1"
     );
@@ -1331,6 +1335,125 @@ fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
     let forged = serde_json::json!({"type": "record_risk", "assessment": {"level": "none", "rules": "x@1", "reasons": []}});
     assert_eq!(app.command(a, &case, forged.clone()).status, 403);
     assert_eq!(sup.command(a, &case, forged).status, 403);
+}
+
+/// The IDS gate 提交要求核查: the raw export of the demo house has no IfcMapConversion,
+/// so its planning-permit model is sent back for 补正 with the reason before any planning
+/// check runs; the IDS report is the item's review (page and BCF); the georeferenced
+/// model handed in after the 补正 gets its planning review.
+#[test]
+fn a_model_without_georeferencing_is_sent_back_by_the_ids_gate() {
+    let svc = start(64 << 20);
+    let a = svc.addr;
+    let app = login(a, "demo-applicant");
+    let clerk = login(a, "demo-clerk");
+    let zrzy = login(a, "demo-reviewer");
+    let case = create_case(&app, a, "缺地理参照项目");
+    let people = Stage1 {
+        applicant: &app,
+        clerk: &clerk,
+        fgw: &login(a, "demo-reviewer-fgw"),
+        zrzy: &zrzy,
+    };
+    pass_items_before_the_permit(a, &case, &people);
+    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
+    let submit = serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]});
+    ok(app.command(a, &case, submit));
+    ok(clerk.command(
+        a,
+        &case,
+        serde_json::json!({"type": "accept", "item": "JSGCGHXK"}),
+    ));
+    ok(zrzy.command(
+        a,
+        &case,
+        serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
+    ));
+    let upload = |model: &str| {
+        let ifc = std::fs::read(root().join(model)).unwrap();
+        let r = app.post_raw(
+            a,
+            &format!(
+                "/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-1&place=528496,3386425,0"
+            ),
+            &ifc,
+        );
+        assert_eq!(r.status, 202, "{}", r.body);
+        let job = r.json()["job_id"].as_i64().unwrap();
+        zrzy.get(a, &format!("/api/jobs/{job}/events")).body
+    };
+    let sse = upload("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc");
+    assert!(sse.contains("\"status\":\"failed\""), "{sse}");
+    assert!(sse.contains("补正") && sse.contains("GH-04"), "{sse}");
+    let item = |c: &serde_json::Value| {
+        c["case"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "JSGCGHXK")
+            .unwrap()
+            .clone()
+    };
+    let it = item(&zrzy.get(a, &format!("/api/cases/{case}")).json());
+    assert_eq!(it["state"]["state"], "supplementing", "{it}");
+    assert_eq!(it["requested"], serde_json::json!(["BIM"]), "{it}");
+    // The only review is the IDS result: one finding, the georeferencing spec; no
+    // planning check ran.
+    let reviews = it["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 1, "{it}");
+    let ids: Vec<&str> = reviews[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["ids:GH-04"], "{it}");
+    let events = zrzy.get(a, &format!("/api/cases/{case}/events")).body;
+    let note_at = events
+        .find("\"kind\":\"supplement_requested\"")
+        .expect("a 补正 request");
+    let tail = &events[note_at..];
+    assert!(
+        tail.contains("地理参照") && tail.contains("IfcMapConversion"),
+        "{tail}"
+    );
+    // The report page is the IDS report, under the report policy; its BCF has a topic.
+    let sha = reviews[0]["report_sha256"].as_str().unwrap();
+    let page = zrzy.get(a, &format!("/cases/{case}/reports/{sha}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("GH-04") && page.body.contains("不通过"),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .contains("sandbox"));
+    let bcf = zrzy.get(a, &format!("/cases/{case}/reports/{sha}/bcf"));
+    assert_eq!(bcf.status, 200);
+    assert!(bcf.body.contains("markup.bcf"));
+    // The applicant sees why on the case page.
+    assert!(app.get(a, &format!("/cases/{case}")).body.contains("GH-04"));
+    // 补正 done, the georeferenced model passes the gate and is reviewed.
+    ok(app.command(
+        a,
+        &case,
+        serde_json::json!({"type": "supplement_done", "item": "JSGCGHXK", "materials": ["BIM"]}),
+    ));
+    let sse = upload(SUBMISSION);
+    assert!(sse.contains("\"status\":\"done\""), "{sse}");
+    let it = item(&zrzy.get(a, &format!("/api/cases/{case}")).json());
+    let reviews = it["reviews"].as_array().unwrap();
+    assert_eq!(reviews.len(), 2, "{it}");
+    assert!(
+        reviews[1]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| !f["check_id"].as_str().unwrap().starts_with("ids:")),
+        "{it}"
+    );
 }
 
 /// HTTPS: a self-signed certificate made with openssl; the pages come over TLS with
