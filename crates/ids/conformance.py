@@ -2,9 +2,15 @@
 """Runs `zhishen ids` over buildingSMART's IDS conformance cases.
 
 Usage: python3 crates/ids/conformance.py --zhishen PATH_TO_ZHISHEN DIR
+       python3 crates/ids/conformance.py --example PATH_TO_IDS_CHECK DIR
 
-DIR is a checkout's Documentation/testcases (one folder per facet: attribute, entity,
-classification, material, partof, property, restriction, ids…) holding pairs
+`--zhishen` runs `ZHISHEN ids MODEL IDS`; `--example` runs the library's example
+`ids_check MODEL IDS` (`cargo build --release -p zhishen-ids --example ids_check`), which
+exits like the CLI and builds without the whole workspace.
+
+DIR is a checkout's Documentation/ImplementersDocumentation/TestCases (IDS 1.0; one
+folder per facet: attribute, entity, classification, material, partof, property,
+restriction, ids…) holding pairs
 NAME.ids / NAME.ifc, NAME starting with pass-, fail- or invalid-. Expected exits:
 pass- → 0, fail- → 1, invalid- → 1 or 2 (an invalid IDS is refused with 2; some
 cases are invalid only by rules beyond ids.xsd and then fail the model). Prints the
@@ -23,9 +29,12 @@ EXPECTED = {"pass": {0}, "fail": {1}, "invalid": {1, 2}}
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--zhishen", required=True)
+    which = ap.add_mutually_exclusive_group(required=True)
+    which.add_argument("--zhishen", help="the zhishen binary (runs `zhishen ids`)")
+    which.add_argument("--example", help="the ids_check example binary")
     ap.add_argument("dir")
     args = ap.parse_args()
+    command = [args.zhishen, "ids"] if args.zhishen else [args.example]
     tally = collections.defaultdict(lambda: [0, 0])
     failing = []
     for ids in sorted(Path(args.dir).rglob("*.ids")):
@@ -36,7 +45,7 @@ def main() -> int:
         if not ifc.exists():
             continue
         facet = ids.parent.name
-        r = subprocess.run([args.zhishen, "ids", str(ifc), str(ids)], capture_output=True, text=True)
+        r = subprocess.run(command + [str(ifc), str(ids)], capture_output=True, text=True)
         ok = r.returncode in EXPECTED[kind]
         tally[facet][0 if ok else 1] += 1
         if not ok:

@@ -1,7 +1,8 @@
 //! The model as an entity graph: every record's type (per the file's schema), its
 //! parameters on demand, an index by type, and the relationships IDS walks, inverted
 //! once at load (object → property sets, type, classifications, material, aggregate,
-//! nest, container, groups, voids and fills), plus the project's units.
+//! nest, container, groups, voids and fills), plus the project's units. A material's
+//! or profile's property sets count as its property sets.
 
 use crate::error::IdsError;
 use crate::schema::{schema, IfcVersion, Schema, TypeId};
@@ -257,6 +258,19 @@ impl Model {
             }
             for &e in ents {
                 self.relation(&mut r, e);
+            }
+        }
+        // Property sets of materials and profiles are no relationships: IFC4
+        // IfcMaterialProperties / IfcProfileProperties and IFC2X3
+        // IfcExtendedMaterialProperties (an IfcMaterialProperties) name their owner.
+        for (class, owner) in [
+            ("IFCMATERIALPROPERTIES", "Material"),
+            ("IFCPROFILEPROPERTIES", "ProfileDefinition"),
+        ] {
+            for e in self.of_type_deep(class) {
+                if let Some(o) = self.attr_ref(e, owner) {
+                    r.psets.entry(o).or_default().push(e);
+                }
             }
         }
         // Sorted lists: reports and the order of checks do not depend on hashing.

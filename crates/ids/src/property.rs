@@ -1,13 +1,17 @@
 //! The property facet 属性集属性: property sets and quantity sets of an element and of
-//! its type object, their properties' data types and values in SI units.
+//! its type object, their properties' data types and values in SI units; a material's
+//! properties (IFC4 IfcMaterialProperties, IFC2X3 IfcExtendedMaterialProperties) and a
+//! profile's (IfcProfileProperties) are its property sets.
 //!
 //! Property kinds read: IfcPropertySingleValue, IfcPropertyEnumeratedValue,
 //! IfcPropertyListValue, IfcPropertyBoundedValue, IfcPropertyTableValue, the simple
 //! quantities (IfcQuantityLength … IfcQuantityNumber, data type from the quantity
 //! kind), and the explicit attributes of predefined property sets (e.g.
 //! IfcDoorLiningProperties). A property whose value is null, '' or UNKNOWN counts as
-//! absent. A property with several values (enumerated, list, bounded, table) meets a
-//! value when any of its values does.
+//! absent. A property with several values (enumerated, list, table) meets a value when
+//! any of its values does; a bounded value meets a restriction with bounds only when
+//! its range lies within them (a lower bound is needed for `minInclusive`/
+//! `minExclusive`, an upper one for the max bounds; the set point does not count).
 
 use crate::facets::{typed_mval, Probe, Text};
 use crate::model::{Ent, Model};
@@ -26,6 +30,8 @@ struct Prop {
     name: String,
     data_type: Option<String>,
     values: Vec<MVal>,
+    /// An IfcPropertyBoundedValue's (lower, upper) bounds, either possibly absent.
+    range: Option<(Option<MVal>, Option<MVal>)>,
 }
 
 fn quantity_type(class: &str) -> Option<&'static str> {
@@ -67,6 +73,7 @@ fn read_prop(m: &Model, p: Ent) -> Option<Prop> {
     let name = m.attr_str(p, "Name")?;
     let class = m.class(p);
     let unit = m.attr_ref(p, "Unit");
+    let mut range = None;
     let (data_type, values) = match class {
         "IFCPROPERTYSINGLEVALUE" => typed_values(m, &list(m, p, "NominalValue"), unit),
         "IFCPROPERTYENUMERATEDVALUE" => typed_values(m, &list(m, p, "EnumerationValues"), unit),
@@ -76,6 +83,8 @@ fn read_prop(m: &Model, p: Ent) -> Option<Prop> {
             for a in ["UpperBoundValue", "LowerBoundValue", "SetPointValue"] {
                 all.extend(list(m, p, a));
             }
+            let end = |a: &str| typed_values(m, &list(m, p, a), unit).1.pop();
+            range = Some((end("LowerBoundValue"), end("UpperBoundValue")));
             typed_values(m, &all, unit)
         }
         "IFCPROPERTYTABLEVALUE" => {
@@ -95,6 +104,7 @@ fn read_prop(m: &Model, p: Ent) -> Option<Prop> {
         name,
         data_type,
         values,
+        range,
     })
 }
 
@@ -122,6 +132,7 @@ fn predefined_props(m: &Model, pset: Ent) -> Vec<Prop> {
             name: def.name.to_string(),
             data_type: def.measure.map(str::to_string),
             values: vec![mv],
+            range: None,
         });
     }
     out
@@ -132,6 +143,11 @@ fn props_of_set(m: &Model, pset: Ent) -> Vec<Prop> {
         m.attr_refs(pset, "HasProperties")
     } else if m.is_a(pset, "IFCELEMENTQUANTITY") {
         m.attr_refs(pset, "Quantities")
+    } else if m.is_a(pset, "IFCEXTENDEDPROPERTIES") {
+        // IFC4 IfcMaterialProperties, IfcProfileProperties.
+        m.attr_refs(pset, "Properties")
+    } else if m.is_a(pset, "IFCEXTENDEDMATERIALPROPERTIES") {
+        m.attr_refs(pset, "ExtendedProperties")
     } else if m.is_a(pset, "IFCPREDEFINEDPROPERTYSET")
         || m.is_a(pset, "IFCPROPERTYSETDEFINITION") && !m.is_a(pset, "IFCPROPERTYSET")
     {
@@ -172,6 +188,18 @@ fn psets(m: &Model, e: Ent) -> Vec<(String, Vec<Prop>)> {
     out
 }
 
+/// A bounded property meets bounds with its range
+/// ([`crate::value::Restriction::matches_range`]); any other value, or a bounded
+/// property against a value without bounds, when one of its values matches.
+fn value_ok(want: &IdsValue, p: &Prop) -> bool {
+    if let (IdsValue::Restriction(r), Some((lower, upper))) = (want, &p.range) {
+        if let Some(ok) = r.matches_range(lower.as_ref(), upper.as_ref()) {
+            return ok;
+        }
+    }
+    p.values.iter().any(|x| want.matches(x))
+}
+
 pub fn probe(m: &Model, e: Ent, w: &Want) -> Probe {
     let sets: Vec<(String, Vec<Prop>)> = psets(m, e)
         .into_iter()
@@ -206,10 +234,8 @@ pub fn probe(m: &Model, e: Ent, w: &Want) -> Probe {
             if w.data_type.is_some_and(|d| !d.eq_ignore_ascii_case(&dt)) {
                 ok = false;
             }
-            if let Some(v) = w.value {
-                if !p.values.iter().any(|x| v.matches(x)) {
-                    ok = false;
-                }
+            if w.value.is_some_and(|v| !value_ok(v, p)) {
+                ok = false;
             }
             let vals: Vec<String> = p.values.iter().map(|v| v.to_string()).collect();
             shown.push(format!("{set}.{} = {} ({dt})", p.name, vals.join(", ")));

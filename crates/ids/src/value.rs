@@ -149,6 +149,32 @@ impl Restriction {
     }
 }
 
+impl Restriction {
+    /// A bounded property's range (IfcPropertyBoundedValue) against this restriction's
+    /// bounds: every lower bound (`minInclusive`, `minExclusive`) needs the property's
+    /// lower bound to exist and hold, every upper bound its upper bound, so the whole
+    /// range lies within the restriction. The set point takes no part. `None` when the
+    /// restriction has no bounds (the property's values are then compared one by one).
+    pub fn matches_range(&self, lower: Option<&MVal>, upper: Option<&MVal>) -> Option<bool> {
+        if self.bounds.is_empty() {
+            return None;
+        }
+        let number = |v: Option<&MVal>| match v {
+            Some(MVal::Int(i)) => Some(*i as f64),
+            Some(MVal::Real(r)) => Some(*r),
+            _ => None,
+        };
+        let (lo, hi) = (number(lower), number(upper));
+        Some(self.bounds.iter().all(|&(b, limit)| {
+            let end = match b {
+                Bound::MinInclusive | Bound::MinExclusive => lo,
+                Bound::MaxInclusive | Bound::MaxExclusive => hi,
+            };
+            end.is_some_and(|x| bound_ok(b, limit, x))
+        }))
+    }
+}
+
 impl IdsValue {
     pub fn matches(&self, v: &MVal) -> bool {
         match self {

@@ -497,6 +497,136 @@ mod property_facet {
     }
 }
 
+mod bounded_and_material_properties {
+    use super::*;
+
+    /// A wall whose Pset_Test.Span is an IfcPropertyBoundedValue with the given
+    /// (UpperBoundValue, LowerBoundValue, SetPointValue), in millimetres.
+    fn bounded(upper: &str, lower: &str, set_point: &str) -> Vec<u8> {
+        ifc(
+            "IFC4",
+            ".MILLI.",
+            &format!(
+                "{WALL_A}#30=IFCPROPERTYBOUNDEDVALUE('Span',$,{upper},{lower},$,{set_point});
+#31=IFCPROPERTYSET('0ukBfDeiH3ZvYd8M$QzXbc',$,'Pset_Test',$,(#30));
+#32=IFCRELDEFINESBYPROPERTIES('0ukBfDeiH3ZvYd8M$QzXbd',$,$,$,(#10),#31);
+"
+            ),
+        )
+    }
+
+    fn span(bounds: &str) -> String {
+        let value = if bounds.starts_with('<') {
+            format!("<value><xs:restriction base=\"xs:double\">{bounds}</xs:restriction></value>")
+        } else {
+            format!("<value><simpleValue>{bounds}</simpleValue></value>")
+        };
+        let req = format!("<property dataType=\"IFCLENGTHMEASURE\"><propertySet><simpleValue>Pset_Test</simpleValue></propertySet><baseName><simpleValue>Span</simpleValue></baseName>{value}</property>");
+        ids("IFC4", &entity("IFCWALL"), &req)
+    }
+
+    #[test]
+    fn a_bounded_value_lies_within_the_bounds_with_both_ends() {
+        let mm = |v: &str| format!("IFCLENGTHMEASURE({v})");
+        // 1.5 m … 3 m.
+        let both = || bounded(&mm("3000."), &mm("1500."), "$");
+        let within = "<xs:minInclusive value=\"1\"/><xs:maxInclusive value=\"4\"/>";
+        assert_eq!(status(both(), &span(within)), Status::Pass);
+        // The lower end is below 2 m but the range reaches past it: the whole range counts.
+        let below_two = "<xs:maxExclusive value=\"2\"/>";
+        assert_eq!(status(both(), &span(below_two)), Status::Fail);
+        // 1.5 m is not above 1.5 m.
+        let above = "<xs:minExclusive value=\"1.5\"/>";
+        assert_eq!(status(both(), &span(above)), Status::Fail);
+        // A simple value is compared with the values one by one.
+        assert_eq!(status(both(), &span("1.5")), Status::Pass);
+    }
+
+    #[test]
+    fn a_one_sided_bound_needs_that_end_of_the_range() {
+        let mm = |v: &str| format!("IFCLENGTHMEASURE({v})");
+        let at_least_one = "<xs:minInclusive value=\"1\"/>";
+        // Only an upper end: nothing says the span is at least 1 m.
+        assert_eq!(
+            status(bounded(&mm("3000."), "$", "$"), &span(at_least_one)),
+            Status::Fail
+        );
+        assert_eq!(
+            status(bounded("$", &mm("1200."), "$"), &span(at_least_one)),
+            Status::Pass
+        );
+        // The set point is no bound.
+        assert_eq!(
+            status(bounded("$", "$", &mm("2000.")), &span(at_least_one)),
+            Status::Fail
+        );
+        let at_most_four = "<xs:maxInclusive value=\"4\"/>";
+        assert_eq!(
+            status(bounded(&mm("3000."), "$", "$"), &span(at_most_four)),
+            Status::Pass
+        );
+    }
+
+    fn density_req() -> String {
+        "<property dataType=\"IFCMASSDENSITYMEASURE\"><propertySet><simpleValue>Pset_MaterialCommon</simpleValue></propertySet><baseName><simpleValue>MassDensity</simpleValue></baseName><value><xs:restriction base=\"xs:double\"><xs:minInclusive value=\"2000\"/></xs:restriction></value></property>".into()
+    }
+
+    #[test]
+    fn ifc4_material_properties_are_the_materials_property_sets() {
+        let model = |props: &str| {
+            ifc(
+                "IFC4",
+                "$",
+                &format!(
+                    "#20=IFCMATERIAL('C30/37',$,'Concrete');
+#21=IFCMATERIAL('Timber',$,$);
+{props}"
+                ),
+            )
+        };
+        let with = "#22=IFCPROPERTYSINGLEVALUE('MassDensity',$,IFCMASSDENSITYMEASURE(2400.),$);
+#23=IFCMATERIALPROPERTIES('Pset_MaterialCommon',$,(#22),#20);
+";
+        let spec = ids("IFC4", &entity("IFCMATERIAL"), &density_req());
+        // C30/37 has the property; Timber has none.
+        let r = run(model(with), &spec).unwrap();
+        assert_eq!(r.specifications[0].applicable, 2);
+        let failing: Vec<_> = r.specifications[0].requirements[0]
+            .failures
+            .iter()
+            .map(|f| f.entity.name.clone())
+            .collect();
+        assert_eq!(failing, vec![Some("Timber".to_string())]);
+        let only_concrete = format!(
+            "{with}#24=IFCPROPERTYSINGLEVALUE('MassDensity',$,IFCMASSDENSITYMEASURE(500.),$);
+#25=IFCMATERIALPROPERTIES('Pset_MaterialCommon',$,(#24),#21);
+"
+        );
+        // 500 kg/m³ timber is below 2000.
+        assert_eq!(status(model(&only_concrete), &spec), Status::Fail);
+    }
+
+    #[test]
+    fn ifc2x3_extended_material_properties_are_the_materials_property_sets() {
+        let model = |props: &str| {
+            ifc(
+                "IFC2X3",
+                "$",
+                &format!(
+                    "#20=IFCMATERIAL('C30/37');
+{props}"
+                ),
+            )
+        };
+        let spec = ids("IFC2X3", &entity("IFCMATERIAL"), &density_req());
+        assert_eq!(status(model(""), &spec), Status::Fail);
+        let with = "#22=IFCPROPERTYSINGLEVALUE('MassDensity',$,IFCMASSDENSITYMEASURE(2400.),$);
+#23=IFCEXTENDEDMATERIALPROPERTIES(#20,(#22),$,'Pset_MaterialCommon');
+";
+        assert_eq!(status(model(with), &spec), Status::Pass);
+    }
+}
+
 mod classification_material_facets {
     use super::*;
 

@@ -1,6 +1,17 @@
+//! The conformance runner's fast path: `ids_check MODEL.ifc SPEC.ids` checks a model
+//! against an IDS with `zhishen_ids::check_paths` and exits 0 when every specification
+//! passes, 1 when one fails, 2 on bad input — the same as `zhishen ids`, without
+//! building the whole workspace (`crates/ids/conformance.py --example`). It prints one
+//! line per specification (status, name, applicable and failure counts); with `V` set
+//! in the environment also the first failures of each requirement.
+
 fn main() {
-    let a: Vec<String> = std::env::args().collect();
-    match zhishen_ids::check_paths(std::path::Path::new(&a[1]), std::path::Path::new(&a[2])) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [model, ids] = args.as_slice() else {
+        eprintln!("usage: ids_check MODEL.ifc SPEC.ids");
+        std::process::exit(2)
+    };
+    match zhishen_ids::check_paths(std::path::Path::new(model), std::path::Path::new(ids)) {
         Ok(r) => {
             for s in &r.specifications {
                 let f: usize = s.requirements.iter().map(|q| q.failures.len()).sum();
