@@ -110,8 +110,10 @@ impl<'l> Stream<'l> {
         }
         (0..n)
             .map(|i| {
-                // SAFETY: `children` holds `n_children` valid schema pointers.
-                let c = unsafe { &**top.children.add(i) };
+                // SAFETY: `children` (non-null, checked above) holds `n_children`
+                // pointers; each is checked non-null before it is read.
+                let c = unsafe { (*top.children.add(i)).as_ref() }
+                    .ok_or_else(|| malformed("null schema child"))?;
                 Ok(ColumnSchema {
                     name: cstr(c.name).unwrap_or_default(),
                     format: cstr(c.format).ok_or_else(|| malformed("column format"))?,
@@ -227,9 +229,11 @@ impl Batch {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                // SAFETY: `children` holds `n_children` valid array pointers, owned by
-                // this batch and alive as long as the borrow of `self`.
-                let c = unsafe { &**top.children.add(i) };
+                // SAFETY: `children` (non-null, checked above) holds `n_children`
+                // pointers, each checked non-null here; the arrays are owned by this
+                // batch and alive as long as the borrow of `self`.
+                let c = unsafe { (*top.children.add(i)).as_ref() }
+                    .ok_or_else(|| malformed("null array child"))?;
                 Column::view(c, s, len, base)
             })
             .collect()
@@ -311,8 +315,9 @@ impl<'a> Column<'a> {
         }
         // SAFETY: `buffers` holds `n_buffers` pointers (checked above).
         let buf = |k: usize| unsafe { *c.buffers.add(k) };
+        // A null count of -1 means "not computed": the bitmap, when there is one, says.
         let validity = if c.null_count == 0 || buf(0).is_null() {
-            if c.null_count != 0 {
+            if c.null_count > 0 {
                 return Err(bad("nulls without a validity bitmap"));
             }
             None
@@ -506,6 +511,47 @@ mod tests {
             Column::view(&c, &sb, 3, 1),
             Err(ArrowError::Malformed(_))
         ));
+    }
+
+    /// A batch as GDAL hands it over (a struct array, a child per column), read
+    /// through `Batch::columns`; a null child pointer or a child count that differs
+    /// from the schema is refused, not followed.
+    #[test]
+    fn batches_are_checked_before_their_children_are_read() {
+        let ids: [i64; 2] = [41, 42];
+        let mut bufs = [std::ptr::null(), ids.as_ptr().cast()];
+        let mut child = ArrowArray {
+            length: 2,
+            n_buffers: 2,
+            ..empty_array()
+        }
+        .with_buffers(bufs.as_mut_ptr());
+        let schema = [ColumnSchema {
+            name: "OGC_FID".into(),
+            format: "l".into(),
+        }];
+        let mut children = [&mut child as *mut ArrowArray];
+        // `release` stays null: the test owns these arrays, `Batch` must not free them.
+        let top = |children: *mut *mut ArrowArray, n: i64| {
+            Batch(ArrowArray {
+                length: 2,
+                n_children: n,
+                children,
+                ..empty_array()
+            })
+        };
+        let b = top(children.as_mut_ptr(), 1);
+        assert_eq!(b.len(), 2);
+        let cols = b.columns(&schema).unwrap();
+        assert_eq!(cols[0].get(1), Some(Cell::Int(42)));
+        let two = top(children.as_mut_ptr(), 2);
+        assert!(matches!(
+            two.columns(&schema),
+            Err(ArrowError::Malformed(_))
+        ));
+        let mut null_child = [std::ptr::null_mut::<ArrowArray>()];
+        let b = top(null_child.as_mut_ptr(), 1);
+        assert!(matches!(b.columns(&schema), Err(ArrowError::Malformed(_))));
     }
 
     trait WithBuffers {

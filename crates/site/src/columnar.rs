@@ -20,7 +20,7 @@
 //! Text arrives as GDAL recoded it (the Shapefile `ENCODING` open option applies to
 //! the stream as to features), and is decoded the same lossy way as the gdal crate does.
 
-use crate::arrow::{ArrowError, Batch, Cell, Column, ColumnSchema, Stream};
+use crate::arrow::{ArrowError, Batch, Cell, Column, ColumnSchema, Stream, Values};
 use crate::cpl::Capture;
 use crate::load::{
     build_feature, checked_geometry, gdal_findings, limit_finding, LayerRead, Out, Record, RowCtx,
@@ -215,7 +215,10 @@ fn build_row(ctx: &RowCtx<'_>, cols: &[Column<'_>], i: usize) -> Result<Row, Fal
     let capture = Capture::start();
     let fid = fid_of(&cols[0], i);
     let last = cols.len() - 1;
-    let values = cols[1..last].iter().map(|c| value(c.get(i))).collect();
+    let values = cols[1..last]
+        .iter()
+        .map(|c| value(c.get(i), matches!(c.values, Values::Int64(_))))
+        .collect();
     let geometry = row_geometry(ctx, fid, cols[last].get(i))?;
     let mut findings = Vec::new();
     let feature = build_feature(
@@ -232,9 +235,12 @@ fn build_row(ctx: &RowCtx<'_>, cols: &[Column<'_>], i: usize) -> Result<Row, Fal
     Ok((feature, findings))
 }
 
-/// A cell as the gdal crate's `FieldValue` of the field's type (checked in `layout`).
-fn value(cell: Option<Cell<'_>>) -> Option<FieldValue> {
+/// A cell as the gdal crate's `FieldValue` of the field's type (checked in `layout`):
+/// an int64 column (OFTInteger64) gives `Integer64Value` whatever the value, as a
+/// feature does; text is decoded the lossy way the gdal crate decodes a feature's.
+fn value(cell: Option<Cell<'_>>, int64: bool) -> Option<FieldValue> {
     Some(match cell? {
+        Cell::Int(v) if int64 => FieldValue::Integer64Value(v),
         Cell::Int(v) => match i32::try_from(v) {
             Ok(v) => FieldValue::IntegerValue(v),
             Err(_) => FieldValue::Integer64Value(v),
@@ -295,4 +301,42 @@ fn row_geometry(
         })
     };
     Ok(checked_geometry(ctx, fid, parsed.geometry, valid_as_read))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_become_the_field_values_the_feature_api_gives() {
+        assert_eq!(value(None, false), None);
+        assert_eq!(
+            value(Some(Cell::Int(7)), false),
+            Some(FieldValue::IntegerValue(7))
+        );
+        // An OFTInteger64 field is Integer64Value even when the value is small.
+        assert_eq!(
+            value(Some(Cell::Int(7)), true),
+            Some(FieldValue::Integer64Value(7))
+        );
+        assert_eq!(
+            value(Some(Cell::Int(1 << 40)), false),
+            Some(FieldValue::Integer64Value(1 << 40))
+        );
+        assert_eq!(
+            value(Some(Cell::Real(2.5)), false),
+            Some(FieldValue::RealValue(2.5))
+        );
+        let text = |b: &[u8]| value(Some(Cell::Text(b)), false);
+        assert_eq!(
+            text("滨江".as_bytes()),
+            Some(FieldValue::StringValue("滨江".into()))
+        );
+        // Not UTF-8 (GBK 滨 = B1 F5, then "A", that no encoding recoded): each bad
+        // byte replaced, as the gdal crate does.
+        assert_eq!(
+            text(&[0xB1, 0xF5, b'A']),
+            Some(FieldValue::StringValue("\u{FFFD}\u{FFFD}A".into()))
+        );
+    }
 }
