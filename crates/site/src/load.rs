@@ -270,11 +270,7 @@ pub fn load_with(dir: &Path, opts: &LoadOptions) -> Result<SiteModel, SiteError>
         out.features,
         out.layers,
         out.findings,
-        |features| {
-            let mut dups = Vec::new();
-            check_duplicates(features, &mut dups);
-            dups
-        },
+        duplicate_parcel_id,
     );
     tracing::debug!(
         read_s,
@@ -1747,26 +1743,19 @@ fn detect_swapped_axes(layer: &mut gdal::vector::Layer<'_>, srs: &SpatialRef) ->
     None
 }
 
-fn check_duplicates(features: &[Feature], findings: &mut Vec<Finding>) {
-    let mut seen: rustc_hash::FxHashMap<&str, &Feature> = rustc_hash::FxHashMap::default();
-    seen.reserve(features.len());
-    for f in features.iter().filter(|f| f.kind == Kind::Parcel) {
-        let Some(id) = f.id() else { continue };
-        if let Some(first) = seen.get(id) {
-            findings.push(Finding::error(
-                "duplicate_parcel_id",
-                Path::new(&f.file),
-                Some(&f.layer),
-                f.fid,
-                Some("id"),
-                format!(
-                    "parcel id '{id}' is used twice (also {} fid {})",
-                    first.file,
-                    first.fid.unwrap_or(0)
-                ),
-            ));
-        } else {
-            seen.insert(id, f);
-        }
-    }
+/// The finding on a parcel whose id an earlier parcel (`first`) already has.
+fn duplicate_parcel_id(f: &Feature, first: &Feature) -> Option<Finding> {
+    let id = f.id()?;
+    Some(Finding::error(
+        "duplicate_parcel_id",
+        Path::new(&f.file),
+        Some(&f.layer),
+        f.fid,
+        Some("id"),
+        format!(
+            "parcel id '{id}' is used twice (also {} fid {})",
+            first.file,
+            first.fid.unwrap_or(0)
+        ),
+    ))
 }

@@ -233,16 +233,22 @@ type IdMaps = (
     rustc_hash::FxHashMap<String, usize>,
 );
 
-/// Feature indices per kind, and each parcel id's first feature.
-fn id_maps(features: &[Feature]) -> IdMaps {
+/// Feature indices per kind, and each parcel id's first feature; `duplicate(later,
+/// first)` is called, in feature order, for each parcel whose id an earlier one has.
+fn id_maps(features: &[Feature], mut duplicate: impl FnMut(usize, usize)) -> IdMaps {
     let mut of_kind: BTreeMap<Kind, Vec<usize>> = BTreeMap::new();
-    let mut parcel_ids = rustc_hash::FxHashMap::default();
+    let mut parcel_ids: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
     parcel_ids.reserve(features.iter().filter(|f| f.kind == Kind::Parcel).count());
     for (i, f) in features.iter().enumerate() {
         of_kind.entry(f.kind).or_default().push(i);
         if f.kind == Kind::Parcel {
             if let Some(id) = f.id() {
-                parcel_ids.entry(id.to_string()).or_insert(i);
+                match parcel_ids.get(id) {
+                    Some(&first) => duplicate(i, first),
+                    None => {
+                        parcel_ids.insert(id.to_string(), i);
+                    }
+                }
             }
         }
     }
@@ -473,23 +479,30 @@ impl SiteModel {
         layers: Vec<LayerInfo>,
         findings: Vec<Finding>,
     ) -> Self {
-        Self::new_checked(crs, features, layers, findings, |_| Vec::new())
+        Self::new_checked(crs, features, layers, findings, |_, _| None)
     }
 
-    /// [`SiteModel::new`], with `check` run over the features beside the index build
-    /// and its findings appended (the loader's duplicate-id check).
+    /// [`SiteModel::new`], with `duplicate(later, first)` asked for a finding on each
+    /// parcel whose id an earlier parcel has (the loader's duplicate-id check, done in
+    /// the same pass as the id map), those findings appended in feature order.
     pub(crate) fn new_checked(
         crs: String,
         features: Vec<Feature>,
         layers: Vec<LayerInfo>,
         mut findings: Vec<Finding>,
-        check: impl FnOnce(&[Feature]) -> Vec<Finding> + Send,
+        duplicate: impl Fn(&Feature, &Feature) -> Option<Finding> + Sync,
     ) -> Self {
         // The trees on one side, the id maps and the check on the other: both cores for
         // a large site (bulk-loading a million envelopes is the longest part).
         let (by_kind, ((of_kind, parcel_ids), more)) = rayon::join(
             || trees(&features),
-            || (id_maps(&features), check(&features)),
+            || {
+                let mut more = Vec::new();
+                let maps = id_maps(&features, |later, first| {
+                    more.extend(duplicate(&features[later], &features[first]))
+                });
+                (maps, more)
+            },
         );
         findings.extend(more);
         SiteModel {
