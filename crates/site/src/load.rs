@@ -914,19 +914,7 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
             compare_counts(&ctx.row.here, &declared, returned, out);
         }
         if o.src.kind == Kind::RoadRedLine {
-            let dxf = package::is_ext(&o.src.path, "dxf");
-            let heights = if dxf {
-                dxf_text_heights(&o.ds, &lname, capture)
-            } else {
-                BTreeMap::new()
-            };
-            let road_layer = widths::RoadLayer {
-                here: &ctx.row.here,
-                width_m: o.src.width_m,
-                dxf,
-                heights: &heights,
-            };
-            widths::settle(&road_layer, &mut out.features, before, &mut out.findings);
+            settle_road_widths(o, &ctx.row.here, capture, before, out);
         }
         let count = out.features.len() - before;
         if count == 0 {
@@ -937,17 +925,7 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
                 "layer has no features".into(),
             ));
         }
-        let extent = out.features[before..]
-            .iter()
-            .filter_map(|f| f.bbox)
-            .reduce(|a, b| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            });
+        let extent = extent(&out.features[before..]);
         out.layers.push(LayerInfo {
             file: o.src.path.display().to_string(),
             layer: lname.clone(),
@@ -965,6 +943,42 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
             arrow,
         });
     }
+}
+
+/// A road layer's widths from its attributes, `site.toml`, its DXF layer or file name or
+/// the DXF's text labels (`widths::settle`), for the features from `before` on.
+fn settle_road_widths(
+    o: &Opened,
+    here: &LayerPlace<'_>,
+    capture: &Capture,
+    before: usize,
+    out: &mut Out,
+) {
+    let dxf = package::is_ext(&o.src.path, "dxf");
+    let heights = if dxf {
+        dxf_text_heights(&o.ds, here.layer, capture)
+    } else {
+        BTreeMap::new()
+    };
+    let road_layer = widths::RoadLayer {
+        here,
+        width_m: o.src.width_m,
+        dxf,
+        heights: &heights,
+    };
+    widths::settle(&road_layer, &mut out.features, before, &mut out.findings);
+}
+
+/// The union of the features' envelopes.
+fn extent(features: &[Feature]) -> Option<[f64; 4]> {
+    features.iter().filter_map(|f| f.bbox).reduce(|a, b| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    })
 }
 
 /// The text heights of a DXF layer's TEXT/MTEXT entities by fid, from their OGR style
