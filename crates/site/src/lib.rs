@@ -7,6 +7,8 @@
 //! as findings), values outside their range are refused, paths stay inside the package,
 //! and `Limits` bound what one load may read (docs/site-package.md).
 
+mod arrow;
+mod columnar;
 mod cpl;
 pub mod crs;
 pub mod encoding;
@@ -20,12 +22,13 @@ pub mod place;
 pub mod ranges;
 mod repair;
 pub mod widths;
+mod wkb;
 
 pub use crs::{model_crs, CrsChoice, CrsSource, PreferredCrs};
 pub use fields::Kind;
 pub use load::{load, load_with};
 pub use model::{Feature, Finding, LayerInfo, RoadWidth, Severity, SiteModel};
-pub use options::{Limit, Limits, LoadOptions};
+pub use options::{Limit, Limits, LoadOptions, ReadMode};
 pub use place::{place, PlacedBuilding, PlacedPart, Placement, PlacementSource};
 pub use widths::WidthSource;
 

@@ -57,16 +57,16 @@ pub struct LayerToml {
 
 const EXTENSIONS: &[&str] = &["gpkg", "shp", "geojson", "json", "fgb", "dxf", "gdb"];
 
-struct Source {
-    path: PathBuf,
-    kind: Kind,
+pub(crate) struct Source {
+    pub(crate) path: PathBuf,
+    pub(crate) kind: Kind,
     layer: Option<String>,
     fields: BTreeMap<String, String>,
     crs: Option<String>,
     /// `site.toml`'s `width_m` for a road layer.
     width_m: Option<f64>,
     /// A 4-parameter city system's plane transform, applied before `crs`.
-    plane: Option<FourParameter>,
+    pub(crate) plane: Option<FourParameter>,
     /// The declared city system, named in `site info` instead of `crs`.
     crs_described: Option<String>,
 }
@@ -254,15 +254,29 @@ pub fn load_with(dir: &Path, opts: &LoadOptions) -> Result<SiteModel, SiteError>
         site: &site_srs,
         limits: &opts.limits,
         capture: &capture,
+        read: opts.read,
     };
+    let t0 = std::time::Instant::now();
     for o in declared {
         read_source(o, &ctx, &mut out);
     }
     for o in bare {
         read_source(o, &ctx, &mut out);
     }
-    check_duplicates(&out.features, &mut out.findings);
-    let mut m = SiteModel::new(srs_label(&site_srs), out.features, out.layers, out.findings);
+    let read_s = t0.elapsed().as_secs_f64();
+    let t0 = std::time::Instant::now();
+    let mut m = SiteModel::new_checked(
+        srs_label(&site_srs),
+        out.features,
+        out.layers,
+        out.findings,
+        duplicate_parcel_id,
+    );
+    tracing::debug!(
+        read_s,
+        index_s = t0.elapsed().as_secs_f64(),
+        "site package loaded"
+    );
     m.crs_choice = Some(choice);
     Ok(m)
 }
@@ -280,6 +294,7 @@ struct ReadCtx<'a> {
     site: &'a SpatialRef,
     limits: &'a Limits,
     capture: &'a Capture,
+    read: crate::ReadMode,
 }
 
 /// One GeoPackage: each layer named after its kind.
@@ -786,14 +801,14 @@ fn source_srs(o: &Opened) -> Result<Option<SpatialRef>, String> {
 }
 
 /// What the loader accumulates.
-struct Out {
-    features: Vec<Feature>,
+pub(crate) struct Out {
+    pub(crate) features: Vec<Feature>,
     layers: Vec<LayerInfo>,
-    findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
 }
 
 /// Where GDAL messages are reported: a file, or one layer of it.
-trait Place {
+pub(crate) trait Place {
     fn finding(&self, error: bool, code: &'static str, fid: Option<u64>, msg: String) -> Finding;
 }
 
@@ -818,7 +833,7 @@ impl Place for LayerPlace<'_> {
 
 /// GDAL messages as findings: an error (`gdal_error`) means GDAL could not read
 /// something, so data may be missing; a warning (`gdal_warning`) is kept as one.
-fn gdal_findings(
+pub(crate) fn gdal_findings(
     here: &dyn Place,
     fid: Option<u64>,
     messages: &[cpl::CplMessage],
@@ -874,55 +889,43 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
         }
         let field_names: Vec<String> = layer.defn().fields().map(|f| f.name()).collect();
         let ctx = LayerRead {
-            s: &o.src,
-            here,
-            mapping: mapping(&o.src, &field_names),
-            field_names,
+            row: RowCtx {
+                s: &o.src,
+                here,
+                mapping: mapping(&o.src, &field_names),
+                field_names,
+                limits,
+            },
             // Identical CRSs need no per-feature transform.
             transform: (src.to_wkt().ok() != site.to_wkt().ok()).then_some(&transform),
             axis_swapped: axis_swapped.is_some(),
-            limits,
+            driver: o.ds.driver().short_name(),
+            arrow: rc.read == crate::ReadMode::Auto,
         };
         let declared = declared_counts(o, &layer);
+        // One allocation for a large layer (growing a Vec of a million features
+        // copies it many times over).
+        let expected = declared.iter().map(|d| d.records).max().unwrap_or(0);
+        out.features
+            .reserve(usize::try_from(expected.min(limits.max_features_per_layer)).unwrap_or(0));
         let before = out.features.len();
-        if let Some(returned) = read_features(&ctx, &mut layer, &declared, capture, out) {
-            compare_counts(&ctx.here, &declared, returned, out);
+        let (returned, arrow) = read_features(&ctx, &mut layer, &declared, capture, out);
+        if let Some(returned) = returned {
+            compare_counts(&ctx.row.here, &declared, returned, out);
         }
         if o.src.kind == Kind::RoadRedLine {
-            let dxf = package::is_ext(&o.src.path, "dxf");
-            let heights = if dxf {
-                dxf_text_heights(&o.ds, &lname, capture)
-            } else {
-                BTreeMap::new()
-            };
-            let road_layer = widths::RoadLayer {
-                here: &ctx.here,
-                width_m: o.src.width_m,
-                dxf,
-                heights: &heights,
-            };
-            widths::settle(&road_layer, &mut out.features, before, &mut out.findings);
+            settle_road_widths(o, &ctx.row.here, capture, before, out);
         }
         let count = out.features.len() - before;
         if count == 0 {
-            out.findings.push(ctx.here.warn(
+            out.findings.push(ctx.row.here.warn(
                 "empty_layer",
                 None,
                 None,
                 "layer has no features".into(),
             ));
         }
-        let extent = out.features[before..]
-            .iter()
-            .filter_map(|f| f.bbox)
-            .reduce(|a, b| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            });
+        let extent = extent(&out.features[before..]);
         out.layers.push(LayerInfo {
             file: o.src.path.display().to_string(),
             layer: lname.clone(),
@@ -937,8 +940,45 @@ fn read_source(o: &Opened, rc: &ReadCtx<'_>, out: &mut Out) {
             city_crs: o.src.crs_described.is_some(),
             encoding: o.encoding.clone(),
             extent,
+            arrow,
         });
     }
+}
+
+/// A road layer's widths from its attributes, `site.toml`, its DXF layer or file name or
+/// the DXF's text labels (`widths::settle`), for the features from `before` on.
+fn settle_road_widths(
+    o: &Opened,
+    here: &LayerPlace<'_>,
+    capture: &Capture,
+    before: usize,
+    out: &mut Out,
+) {
+    let dxf = package::is_ext(&o.src.path, "dxf");
+    let heights = if dxf {
+        dxf_text_heights(&o.ds, here.layer, capture)
+    } else {
+        BTreeMap::new()
+    };
+    let road_layer = widths::RoadLayer {
+        here,
+        width_m: o.src.width_m,
+        dxf,
+        heights: &heights,
+    };
+    widths::settle(&road_layer, &mut out.features, before, &mut out.findings);
+}
+
+/// The union of the features' envelopes.
+fn extent(features: &[Feature]) -> Option<[f64; 4]> {
+    features.iter().filter_map(|f| f.bbox).reduce(|a, b| {
+        [
+            a[0].min(b[0]),
+            a[1].min(b[1]),
+            a[2].max(b[2]),
+            a[3].max(b[3]),
+        ]
+    })
 }
 
 /// The text heights of a DXF layer's TEXT/MTEXT entities by fid, from their OGR style
@@ -1105,15 +1145,33 @@ fn mapping(s: &Source, field_names: &[String]) -> Vec<Option<(&'static str, Fiel
 }
 
 /// What one layer's features are read with.
-struct LayerRead<'a> {
-    s: &'a Source,
-    here: LayerPlace<'a>,
-    field_names: Vec<String>,
-    mapping: Vec<Option<(&'static str, FieldType)>>,
+pub(crate) struct LayerRead<'a> {
+    pub(crate) row: RowCtx<'a>,
     /// `None` when the layer is already in the site CRS.
-    transform: Option<&'a CoordTransform>,
-    axis_swapped: bool,
-    limits: &'a Limits,
+    pub(crate) transform: Option<&'a CoordTransform>,
+    pub(crate) axis_swapped: bool,
+    /// The GDAL driver's short name (`GPKG`, `ESRI Shapefile`, ...).
+    pub(crate) driver: String,
+    /// The Arrow stream may be tried (`ReadMode::Auto`).
+    pub(crate) arrow: bool,
+}
+
+/// What a feature is built from its values with; `Sync`, so rows can be built on
+/// several threads (`columnar`).
+pub(crate) struct RowCtx<'a> {
+    pub(crate) s: &'a Source,
+    pub(crate) here: LayerPlace<'a>,
+    pub(crate) field_names: Vec<String>,
+    pub(crate) mapping: Vec<Option<(&'static str, FieldType)>>,
+    pub(crate) limits: &'a Limits,
+}
+
+/// One feature as read, whichever way: its fid, its field values (`None` when null or
+/// unset) and its geometry in the site CRS or the finding that rejects it.
+pub(crate) struct Record {
+    pub(crate) fid: Option<u64>,
+    pub(crate) values: Vec<Option<FieldValue>>,
+    pub(crate) geometry: Result<(geo::Geometry<f64>, Option<String>), Box<Finding>>,
 }
 
 /// The record counts the source declares: a Shapefile's SHX and DBF headers, else what
@@ -1139,26 +1197,60 @@ fn declared_counts(o: &Opened, layer: &gdal::vector::Layer<'_>) -> Vec<Declared>
         .collect()
 }
 
-/// Reads every feature; the number GDAL returned, or `None` when reading stopped at a
-/// limit (with a finding).
+/// Reads every feature: the number GDAL returned, or `None` when reading stopped at a
+/// limit (with a finding); and whether the Arrow stream read them.
 fn read_features(
     ctx: &LayerRead<'_>,
     layer: &mut gdal::vector::Layer<'_>,
     declared: &[Declared],
     capture: &Capture,
     out: &mut Out,
-) -> Option<u64> {
-    let max = ctx.limits.max_features_per_layer;
-    if let Some(d) = declared.iter().find(|d| d.records > max) {
+) -> (Option<u64>, bool) {
+    if let Some(d) = declared
+        .iter()
+        .find(|d| d.records > ctx.row.limits.max_features_per_layer)
+    {
+        let max = ctx.row.limits.max_features_per_layer;
         out.findings.push(limit_finding(
-            &ctx.here,
+            &ctx.row.here,
             None,
             Limit::FeaturesPerLayer,
             d.records,
             max,
         ));
-        return None;
+        return (None, false);
     }
+    if ctx.arrow && crate::columnar::eligible(ctx) {
+        let (features, findings) = (out.features.len(), out.findings.len());
+        match crate::columnar::read_layer(ctx, layer, capture, out) {
+            Ok(read) => return (read, true),
+            Err(why) => {
+                // Nothing of the attempt is kept: the feature path reads the layer again
+                // and reports, per fid, whatever GDAL or the data said.
+                out.features.truncate(features);
+                out.findings.truncate(findings);
+                layer.reset_feature_reading();
+                let _ = capture.drain();
+                tracing::warn!(
+                    file = %ctx.row.here.file.display(),
+                    layer = ctx.row.here.layer,
+                    "Arrow stream not used ({why}); reading feature by feature"
+                );
+            }
+        }
+    }
+    (read_each(ctx, layer, capture, out), false)
+}
+
+/// Reads feature by feature; the number GDAL returned, or `None` when reading stopped
+/// at the feature limit (with a finding).
+fn read_each(
+    ctx: &LayerRead<'_>,
+    layer: &mut gdal::vector::Layer<'_>,
+    capture: &Capture,
+    out: &mut Out,
+) -> Option<u64> {
+    let max = ctx.row.limits.max_features_per_layer;
     let mut returned = 0u64;
     let mut last_fid = None;
     let mut it = layer.features();
@@ -1166,9 +1258,9 @@ fn read_features(
         let next = it.next();
         let (messages, dropped) = capture.drain();
         let fid = next.as_ref().and_then(|f| f.fid()).or(last_fid);
-        gdal_findings(&ctx.here, fid, &messages, &mut out.findings);
+        gdal_findings(&ctx.row.here, fid, &messages, &mut out.findings);
         if dropped > 0 {
-            out.findings.push(ctx.here.error(
+            out.findings.push(ctx.row.here.error(
                 "gdal_error",
                 fid,
                 None,
@@ -1179,7 +1271,7 @@ fn read_features(
         returned += 1;
         if returned > max {
             out.findings.push(limit_finding(
-                &ctx.here,
+                &ctx.row.here,
                 fid,
                 Limit::FeaturesPerLayer,
                 returned,
@@ -1191,12 +1283,12 @@ fn read_features(
         read_feature(ctx, &f, out);
         // What GDAL raised while the feature was converted (PROJ, GEOS) is about it too.
         let (messages, _) = capture.drain();
-        gdal_findings(&ctx.here, last_fid, &messages, &mut out.findings);
+        gdal_findings(&ctx.row.here, last_fid, &messages, &mut out.findings);
     }
     Some(returned)
 }
 
-fn limit_finding(
+pub(crate) fn limit_finding(
     here: &LayerPlace<'_>,
     fid: Option<u64>,
     l: Limit,
@@ -1230,64 +1322,82 @@ fn compare_counts(here: &LayerPlace<'_>, declared: &[Declared], returned: u64, o
     }
 }
 
-/// One feature: canonical attributes (range-checked), geometry in the site CRS.
+/// One feature through the feature API: its values and geometry, then [`build_feature`].
 fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Out) {
+    let values = (0..ctx.row.field_names.len())
+        .map(|i| match f.field(i) {
+            Ok(Some(v)) if !unset_number(f, i, &v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let rec = Record {
+        fid: f.fid(),
+        values,
+        geometry: feature_geometry(ctx, f),
+    };
+    if let Some(feature) = build_feature(&ctx.row, rec, &mut out.findings) {
+        out.features.push(feature);
+    }
+}
+
+/// One feature: canonical attributes (range-checked) and the geometry already in the
+/// site CRS; the findings in the order the checks run. `None` when it is rejected.
+pub(crate) fn build_feature(
+    ctx: &RowCtx<'_>,
+    rec: Record,
+    findings: &mut Vec<Finding>,
+) -> Option<Feature> {
     let here = &ctx.here;
     let kind = ctx.s.kind;
-    let fid = f.fid();
+    let fid = rec.fid;
     let mut attrs: BTreeMap<String, Value> = BTreeMap::new();
     let mut extra: BTreeMap<String, Value> = BTreeMap::new();
-    for (i, name) in ctx.field_names.iter().enumerate() {
-        let v = match f.field(i) {
-            Ok(Some(v)) if !unset_number(f, i, &v) => v,
-            _ => continue,
-        };
-        match ctx.mapping[i] {
-            Some((canon, ty)) => match convert(canon, ty, &v) {
+    for ((name, v), map) in ctx.field_names.iter().zip(rec.values).zip(&ctx.mapping) {
+        let Some(v) = v else { continue };
+        match map {
+            Some((canon, ty)) => match convert_owned(canon, *ty, v) {
                 Ok(Some(val)) => {
                     attrs.insert(canon.to_string(), val);
                 }
                 Ok(None) => {}
-                Err(msg) => out
-                    .findings
-                    .push(here.warn("bad_attribute", fid, Some(name), msg)),
+                Err(msg) => findings.push(here.warn("bad_attribute", fid, Some(name), msg)),
             },
             None => {
                 extra.insert(name.clone(), raw_value(&v));
             }
         }
     }
-    let label = attrs
-        .get("id")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("fid {}", fid.unwrap_or(0)));
     let bad = ranges::enforce(kind, &mut attrs);
+    // Only messages name the feature (`enforce` keeps the text id).
+    let label = |attrs: &BTreeMap<String, Value>| match attrs.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => format!("fid {}", fid.unwrap_or(0)),
+    };
     for o in &bad {
-        out.findings.push(here.error(
+        findings.push(here.error(
             "value_out_of_range",
             fid,
             Some(o.field),
             format!(
-                "{} {label}: {} = {} 超出有效范围 is outside its valid range {}; 该值不予采用, 依赖它的核验项无法核验 the value is not used and the checks that need it are unverifiable",
+                "{} {}: {} = {} 超出有效范围 is outside its valid range {}; 该值不予采用, 依赖它的核验项无法核验 the value is not used and the checks that need it are unverifiable",
                 kind.as_str(),
+                label(&attrs),
                 o.field,
                 o.value,
                 o.range
             ),
         ));
     }
-    let geom = match feature_geometry(ctx, f) {
+    let geom = match rec.geometry {
         Ok((g, repaired)) => {
             if let Some(msg) = repaired {
-                out.findings
-                    .push(here.warn("invalid_geometry_repaired", fid, None, msg));
+                findings.push(here.warn("invalid_geometry_repaired", fid, None, msg));
             }
             g
         }
         Err(finding) => {
-            out.findings.push(*finding);
-            return;
+            findings.push(*finding);
+            return None;
         }
     };
     // A road's width may come from elsewhere; `widths::settle` reports it missing.
@@ -1297,18 +1407,19 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
         .filter(|r| kind != Kind::RoadRedLine || **r != "width")
     {
         if !attrs.contains_key(*req) && !bad.iter().any(|o| o.field == *req) {
-            out.findings.push(here.error(
+            findings.push(here.error(
                 "missing_attribute",
                 fid,
                 Some(req),
                 format!(
-                    "{} {label} has no '{req}' (map a source field to it in site.toml)",
+                    "{} {} has no '{req}' (map a source field to it in site.toml)",
                     kind.as_str(),
+                    label(&attrs),
                 ),
             ));
         }
     }
-    out.features.push(Feature {
+    Some(Feature {
         kind,
         bbox: geom
             .bounding_rect()
@@ -1320,7 +1431,7 @@ fn read_feature(ctx: &LayerRead<'_>, f: &gdal::vector::Feature<'_>, out: &mut Ou
         layer: here.layer.to_string(),
         fid,
         width_source: None,
-    });
+    })
 }
 
 /// A numeric field the feature does not set reads as 0 through the gdal crate (it asks
@@ -1345,7 +1456,7 @@ fn feature_geometry(
     ctx: &LayerRead<'_>,
     f: &gdal::vector::Feature<'_>,
 ) -> Result<(geo::Geometry<f64>, Option<String>), Box<Finding>> {
-    let here = &ctx.here;
+    let here = &ctx.row.here;
     let fid = f.fid();
     let Some(g) = f.geometry().filter(|g| has_geometry(g)) else {
         return Err(Box::new(here.error(
@@ -1356,7 +1467,7 @@ fn feature_geometry(
         )));
     };
     let vertices = ogr_vertices(g);
-    let max = ctx.limits.max_vertices_per_feature;
+    let max = ctx.row.limits.max_vertices_per_feature;
     if vertices > max {
         return Err(Box::new(limit_finding(
             here,
@@ -1369,7 +1480,7 @@ fn feature_geometry(
     // Copy the OGR geometry only when it has to change (3-D, swapped or another CRS).
     let has_z = gdal::vector::geometry_type_has_z(g.geometry_type());
     let owned;
-    let plane = ctx.s.plane;
+    let plane = ctx.row.s.plane;
     let changes = has_z || ctx.axis_swapped || ctx.transform.is_some() || plane.is_some();
     let g: &gdal::vector::Geometry = if changes {
         let mut c = g.clone();
@@ -1392,6 +1503,25 @@ fn feature_geometry(
     };
     let geom: geo::Geometry<f64> = geo::Geometry::try_from(g)
         .map_err(|e| Box::new(here.error("geometry_unsupported", fid, None, e.to_string())))?;
+    // Polygons are validated as GDAL holds them (no copy back to OGR for GEOS).
+    let valid_as_read = || {
+        let flat = gdal::vector::geometry_type_flatten(g.geometry_type());
+        (flat == OGRwkbGeometryType::wkbPolygon || flat == OGRwkbGeometryType::wkbMultiPolygon)
+            .then(|| g.is_valid())
+    };
+    checked_geometry(&ctx.row, fid, geom, valid_as_read)
+}
+
+/// A geometry already in the site CRS, checked: coordinates sane, areal kinds closed
+/// valid multipolygons (repaired when they can be). `valid_as_read` is GEOS's verdict on
+/// the geometry as GDAL read it, asked only when needed (`None`: not a polygon type).
+pub(crate) fn checked_geometry(
+    ctx: &RowCtx<'_>,
+    fid: Option<u64>,
+    geom: geo::Geometry<f64>,
+    valid_as_read: impl FnOnce() -> Option<bool>,
+) -> Result<(geo::Geometry<f64>, Option<String>), Box<Finding>> {
+    let here = &ctx.here;
     let invalid = |why: String| Box::new(here.error("invalid_geometry", fid, None, why));
     sane_coordinates(&geom).map_err(invalid)?;
     if !ctx.s.kind.is_areal() {
@@ -1409,12 +1539,14 @@ fn feature_geometry(
         )));
     };
     closed_rings(&mp).map_err(invalid)?;
-    // Polygons are validated as GDAL holds them (no copy back to OGR for GEOS).
-    let flat = gdal::vector::geometry_type_flatten(g.geometry_type());
-    let valid_as_read = (flat == OGRwkbGeometryType::wkbPolygon
-        || flat == OGRwkbGeometryType::wkbMultiPolygon)
-        .then(|| g.is_valid());
-    match repair(mp, valid_as_read) {
+    // A strictly convex ring is valid for GEOS too; asking GEOS costs more than the
+    // rest of the feature together (a million parcels).
+    let valid = if crate::repair::strictly_convex(&mp) {
+        Some(true)
+    } else {
+        valid_as_read()
+    };
+    match repair(mp, valid) {
         Repair::Valid(g) => Ok((geo::Geometry::MultiPolygon(g), None)),
         Repair::Repaired(g, msg) => Ok((geo::Geometry::MultiPolygon(g), Some(msg))),
         Repair::Rejected(msg) => Err(invalid(msg)),
@@ -1483,6 +1615,18 @@ fn raw_value(v: &FieldValue) -> Value {
         FieldValue::Integer64Value(i) => Value::from(*i),
         FieldValue::RealValue(r) => serde_json::json!(r),
         other => Value::String(format!("{other:?}")),
+    }
+}
+
+/// [`convert`], keeping a text value's string when it needs no trimming (no copy).
+fn convert_owned(canon: &str, ty: FieldType, v: FieldValue) -> Result<Option<Value>, String> {
+    match v {
+        FieldValue::StringValue(s)
+            if ty == FieldType::Text && !s.is_empty() && s.trim().len() == s.len() =>
+        {
+            Ok(Some(Value::String(s)))
+        }
+        v => convert(canon, ty, &v),
     }
 }
 
@@ -1613,26 +1757,19 @@ fn detect_swapped_axes(layer: &mut gdal::vector::Layer<'_>, srs: &SpatialRef) ->
     None
 }
 
-fn check_duplicates(features: &[Feature], findings: &mut Vec<Finding>) {
-    let mut seen: std::collections::HashMap<&str, &Feature> =
-        std::collections::HashMap::with_capacity(features.len());
-    for f in features.iter().filter(|f| f.kind == Kind::Parcel) {
-        let Some(id) = f.id() else { continue };
-        if let Some(first) = seen.get(id) {
-            findings.push(Finding::error(
-                "duplicate_parcel_id",
-                Path::new(&f.file),
-                Some(&f.layer),
-                f.fid,
-                Some("id"),
-                format!(
-                    "parcel id '{id}' is used twice (also {} fid {})",
-                    first.file,
-                    first.fid.unwrap_or(0)
-                ),
-            ));
-        } else {
-            seen.insert(id, f);
-        }
-    }
+/// The finding on a parcel whose id an earlier parcel (`first`) already has.
+fn duplicate_parcel_id(f: &Feature, first: &Feature) -> Option<Finding> {
+    let id = f.id()?;
+    Some(Finding::error(
+        "duplicate_parcel_id",
+        Path::new(&f.file),
+        Some(&f.layer),
+        f.fid,
+        Some("id"),
+        format!(
+            "parcel id '{id}' is used twice (also {} fid {})",
+            first.file,
+            first.fid.unwrap_or(0)
+        ),
+    ))
 }

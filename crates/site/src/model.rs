@@ -159,6 +159,10 @@ pub struct LayerInfo {
     pub encoding: Option<String>,
     /// [min x, min y, max x, max y] in site coordinates.
     pub extent: Option<[f64; 4]>,
+    /// Read through GDAL's Arrow stream (else feature by feature). Not part of the
+    /// JSON: the result is the same either way.
+    #[serde(skip)]
+    pub arrow: bool,
 }
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -193,6 +197,62 @@ impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> 
             Either::B(b) => b.next(),
         }
     }
+}
+
+/// One R-tree per kind. The tree's rectangle is the geometry's own tight envelope (not
+/// the caller-set `bbox`): `within` accepts on it, which needs every side of the
+/// rectangle to touch the geometry.
+fn trees(features: &[Feature]) -> BTreeMap<Kind, Index> {
+    use rayon::prelude::*;
+    let rects: Vec<Option<Rectangle<[f64; 2]>>> = features
+        .par_iter()
+        .with_min_len(4096)
+        .map(|f| {
+            f.geometry
+                .bounding_rect()
+                .map(|b| Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]))
+        })
+        .collect();
+    let mut per_kind: BTreeMap<Kind, Vec<Entry>> = BTreeMap::new();
+    for (i, (f, r)) in features.iter().zip(rects).enumerate() {
+        if let Some(r) = r {
+            per_kind
+                .entry(f.kind)
+                .or_default()
+                .push(GeomWithData::new(r, i));
+        }
+    }
+    per_kind
+        .into_par_iter()
+        .map(|(k, v)| (k, Index::build(v)))
+        .collect()
+}
+
+type IdMaps = (
+    BTreeMap<Kind, Vec<usize>>,
+    rustc_hash::FxHashMap<String, usize>,
+);
+
+/// Feature indices per kind, and each parcel id's first feature; `duplicate(later,
+/// first)` is called, in feature order, for each parcel whose id an earlier one has.
+fn id_maps(features: &[Feature], mut duplicate: impl FnMut(usize, usize)) -> IdMaps {
+    let mut of_kind: BTreeMap<Kind, Vec<usize>> = BTreeMap::new();
+    let mut parcel_ids: rustc_hash::FxHashMap<String, usize> = rustc_hash::FxHashMap::default();
+    parcel_ids.reserve(features.iter().filter(|f| f.kind == Kind::Parcel).count());
+    for (i, f) in features.iter().enumerate() {
+        of_kind.entry(f.kind).or_default().push(i);
+        if f.kind == Kind::Parcel {
+            if let Some(id) = f.id() {
+                match parcel_ids.get(id) {
+                    Some(&first) => duplicate(i, first),
+                    None => {
+                        parcel_ids.insert(id.to_string(), i);
+                    }
+                }
+            }
+        }
+    }
+    (of_kind, parcel_ids)
 }
 
 impl Index {
@@ -419,37 +479,39 @@ impl SiteModel {
         layers: Vec<LayerInfo>,
         findings: Vec<Finding>,
     ) -> Self {
-        let mut per_kind: BTreeMap<Kind, Vec<Entry>> = BTreeMap::new();
-        let mut of_kind: BTreeMap<Kind, Vec<usize>> = BTreeMap::new();
-        let mut parcel_ids = rustc_hash::FxHashMap::default();
-        for (i, f) in features.iter().enumerate() {
-            of_kind.entry(f.kind).or_default().push(i);
-            if f.kind == Kind::Parcel {
-                if let Some(id) = f.id() {
-                    parcel_ids.entry(id.to_string()).or_insert(i);
-                }
-            }
-            // The tree's rectangle is the geometry's own tight envelope (not
-            // the caller-set `bbox`): `within` accepts on it, which needs every
-            // side of the rectangle to touch the geometry.
-            if let Some(b) = f.geometry.bounding_rect() {
-                let r = Rectangle::from_corners([b.min().x, b.min().y], [b.max().x, b.max().y]);
-                per_kind
-                    .entry(f.kind)
-                    .or_default()
-                    .push(GeomWithData::new(r, i));
-            }
-        }
+        Self::new_checked(crs, features, layers, findings, |_, _| None)
+    }
+
+    /// [`SiteModel::new`], with `duplicate(later, first)` asked for a finding on each
+    /// parcel whose id an earlier parcel has (the loader's duplicate-id check, done in
+    /// the same pass as the id map), those findings appended in feature order.
+    pub(crate) fn new_checked(
+        crs: String,
+        features: Vec<Feature>,
+        layers: Vec<LayerInfo>,
+        mut findings: Vec<Finding>,
+        duplicate: impl Fn(&Feature, &Feature) -> Option<Finding> + Sync,
+    ) -> Self {
+        // The trees on one side, the id maps and the check on the other: both cores for
+        // a large site (bulk-loading a million envelopes is the longest part).
+        let (by_kind, ((of_kind, parcel_ids), more)) = rayon::join(
+            || trees(&features),
+            || {
+                let mut more = Vec::new();
+                let maps = id_maps(&features, |later, first| {
+                    more.extend(duplicate(&features[later], &features[first]))
+                });
+                (maps, more)
+            },
+        );
+        findings.extend(more);
         SiteModel {
             crs,
             crs_choice: None,
             features,
             layers,
             findings,
-            by_kind: per_kind
-                .into_iter()
-                .map(|(k, v)| (k, Index::build(v)))
-                .collect(),
+            by_kind,
             of_kind,
             parcel_ids,
         }

@@ -53,6 +53,18 @@ impl std::fmt::Display for Limit {
     }
 }
 
+/// How features come out of GDAL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadMode {
+    /// Through the layer's Arrow stream (batches, rows built on every core) where it
+    /// gives the same result as the feature API, else feature by feature.
+    #[default]
+    Auto,
+    /// Feature by feature only (the reference the Arrow path is tested against).
+    Features,
+}
+
 /// How [`crate::load_with`] reads a package.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -66,4 +78,5 @@ pub struct LoadOptions {
     /// The reviewed model's projected CRS ([`crate::model_crs`]): the site CRS when
     /// neither `site_crs` nor `site.toml` names one (`crs` module for the order).
     pub preferred_crs: Option<PreferredCrs>,
+    pub read: ReadMode,
 }

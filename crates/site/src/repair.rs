@@ -79,6 +79,39 @@ pub(crate) fn repair(mp: MultiPolygon<f64>, valid_as_read: Option<bool>) -> Repa
     }
 }
 
+/// Whether `mp` is one polygon without holes whose ring turns the same way, clearly,
+/// at every vertex and once around: a strictly convex simple ring, which GEOS finds
+/// valid. "Clearly": each turn's cross product exceeds 1e-9 of its edges' lengths
+/// product (a turn of more than about 1e-9 rad and less than π − 1e-9), so rounding
+/// cannot flip a sign, and repeated points or a fold back are left to GEOS. Winding
+/// once is checked on the total turning (2π, where a pentagram turns 4π).
+pub(crate) fn strictly_convex(mp: &MultiPolygon<f64>) -> bool {
+    let [p] = mp.0.as_slice() else { return false };
+    if !p.interiors().is_empty() {
+        return false;
+    }
+    let ring = &p.exterior().0;
+    // Closed (checked by the caller): the last point repeats the first.
+    let n = ring.len().saturating_sub(1);
+    if n < 3 || ring[0] != ring[n] {
+        return false;
+    }
+    let (mut sign, mut turning) = (0.0f64, 0.0f64);
+    for i in 0..n {
+        let (a, b, c) = (ring[(i + n - 1) % n], ring[i], ring[(i + 1) % n]);
+        let (ux, uy, vx, vy) = (b.x - a.x, b.y - a.y, c.x - b.x, c.y - b.y);
+        let cross = ux * vy - uy * vx;
+        let lens2 = (ux * ux + uy * uy) * (vx * vx + vy * vy);
+        // Finite: coordinates are checked sane (below 10⁹ m) before this.
+        if cross * cross <= 1e-18 * lens2 || (sign != 0.0 && cross.signum() != sign) {
+            return false;
+        }
+        sign = cross.signum();
+        turning += cross.atan2(ux * vx + uy * vy);
+    }
+    (turning.abs() - std::f64::consts::TAU).abs() < 1e-6
+}
+
 /// The polygonal parts of a geometry (MakeValid may also return collapsed lines and points).
 fn polygons_only(g: geo::Geometry<f64>) -> MultiPolygon<f64> {
     use geo::Geometry as G;
@@ -160,6 +193,74 @@ mod tests {
             })
             .collect();
         MultiPolygon(vec![Polygon::new(LineString::from(pts), vec![])])
+    }
+
+    #[test]
+    fn strictly_convex_rings_are_recognised_and_nothing_else() {
+        let poly = |pts: &[(f64, f64)], holes: Vec<LineString<f64>>| {
+            MultiPolygon(vec![Polygon::new(LineString::from(pts.to_vec()), holes)])
+        };
+        let sq = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)];
+        assert!(strictly_convex(&poly(&sq, vec![])));
+        // Either orientation.
+        let rev: Vec<_> = sq.iter().rev().copied().collect();
+        assert!(strictly_convex(&poly(&rev, vec![])));
+        // A bench parcel: a 30 m cell with its corners pulled in.
+        let q = [
+            (500_000.7, 3_300_001.2),
+            (500_029.1, 3_300_000.3),
+            (500_029.9, 3_300_028.6),
+            (500_000.2, 3_300_029.0),
+            (500_000.7, 3_300_001.2),
+        ];
+        assert!(strictly_convex(&poly(&q, vec![])));
+        // Not convex (an L), a bow tie, a pentagram (turns 4π), a repeated point, a
+        // collinear vertex, a fold back, a hole: all left to GEOS.
+        let l = [
+            (0.0, 0.0),
+            (2.0, 0.0),
+            (2.0, 1.0),
+            (1.0, 1.0),
+            (1.0, 2.0),
+            (0.0, 2.0),
+            (0.0, 0.0),
+        ];
+        assert!(!strictly_convex(&poly(&l, vec![])));
+        let bow = [(0.0, 0.0), (1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0)];
+        assert!(!strictly_convex(&poly(&bow, vec![])));
+        let star5: Vec<(f64, f64)> = star(5).0[0]
+            .exterior()
+            .0
+            .iter()
+            .map(|c| (c.x, c.y))
+            .collect();
+        assert!(!strictly_convex(&poly(&star5, vec![])));
+        let rep = [
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+            (0.0, 1.0),
+            (0.0, 0.0),
+        ];
+        assert!(!strictly_convex(&poly(&rep, vec![])));
+        let col = [
+            (0.0, 0.0),
+            (0.5, 0.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+            (0.0, 1.0),
+            (0.0, 0.0),
+        ];
+        assert!(!strictly_convex(&poly(&col, vec![])));
+        let fold = [(0.0, 0.0), (2.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)];
+        assert!(!strictly_convex(&poly(&fold, vec![])));
+        let hole = LineString::from(vec![(0.2, 0.2), (0.4, 0.2), (0.4, 0.4), (0.2, 0.2)]);
+        assert!(!strictly_convex(&poly(&sq, vec![hole])));
+        // Whatever it accepts, GEOS finds valid.
+        for p in [poly(&sq, vec![]), poly(&rev, vec![]), poly(&q, vec![])] {
+            assert!(p.to_gdal().unwrap().is_valid());
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use gdal::vector::{
 use gdal::DriverManager;
 use geo::Area;
 use std::path::{Path, PathBuf};
-use zhishen_site::{Kind, Severity, SiteModel};
+use zhishen_site::{Kind, LoadOptions, ReadMode, Severity, SiteModel};
 
 enum V<'a> {
     S(&'a str),
@@ -48,7 +48,10 @@ fn write(
     let defn = Defn::from_layer(&lyr);
     for (wkt, vals) in &layer.rows {
         let mut f = Feature::new(&defn).unwrap();
-        f.set_geometry(Geometry::from_wkt(wkt).unwrap()).unwrap();
+        // An empty WKT writes a feature without geometry.
+        if !wkt.is_empty() {
+            f.set_geometry(Geometry::from_wkt(wkt).unwrap()).unwrap();
+        }
         for (i, v) in vals.iter().enumerate() {
             match v {
                 V::S(s) => f.set_field_string(i, s).unwrap(),
@@ -1456,4 +1459,297 @@ fn a_seven_parameter_city_system_reads_through_proj_and_may_be_the_site_crs() {
     let b = m.parcel("A-01").unwrap().bbox.unwrap();
     assert!((b[1] - 3_386_600.0 - 86.075).abs() < 0.01, "{b:?}");
     assert!((b[0] - 528_700.0 + 0.229).abs() < 0.01, "{b:?}");
+}
+
+// ------------------------------------------------------------ Arrow stream vs features
+
+/// Loads `dir` both ways: through GDAL's Arrow stream where it applies, and feature by
+/// feature (the reference).
+fn load_both(dir: &Path) -> (SiteModel, SiteModel) {
+    let with = |read| {
+        zhishen_site::load_with(
+            dir,
+            &LoadOptions {
+                read,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    (with(ReadMode::Auto), with(ReadMode::Features))
+}
+
+/// Everything a load produced, exactly (f64 `Debug` round-trips).
+fn contents(m: &SiteModel) -> (String, String, Vec<String>) {
+    let layers = m
+        .layers
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {} {} {:?} {:?}",
+                l.layer, l.features, l.source_crs, l.encoding, l.extent
+            )
+        })
+        .collect();
+    (
+        format!("{:?}", m.features),
+        format!("{:?}", m.findings),
+        layers,
+    )
+}
+
+fn arrow_read(m: &SiteModel, kind: Kind) -> bool {
+    m.layers.iter().find(|l| l.kind == kind).unwrap().arrow
+}
+
+/// Two parcels with an unmapped field, the three formats the Arrow path serves. The
+/// Shapefile is GBK without a .cpg: the detected encoding must apply to the stream too.
+#[test]
+fn arrow_and_feature_reads_give_the_same_site_in_three_formats() {
+    let mut layer = parcels();
+    layer.fields = &[
+        ("地块编号", OGRFieldType::OFTString),
+        ("用地性质", OGRFieldType::OFTString),
+        ("容积率", OGRFieldType::OFTReal),
+        ("建筑密度", OGRFieldType::OFTString),
+        ("名称", OGRFieldType::OFTString),
+        ("备注", OGRFieldType::OFTString),
+    ];
+    layer.rows[0].1.push(V::S("沿江 退线"));
+    layer.rows[1].1.push(V::S(" 商住 "));
+    for (driver, file, opts) in [
+        ("GPKG", "parcel.gpkg", vec![]),
+        ("GeoJSON", "parcel.geojson", vec![]),
+        ("ESRI Shapefile", "parcel.shp", vec!["ENCODING=CP936"]),
+    ] {
+        let d = tmp();
+        write(
+            &d.path().join(file),
+            driver,
+            "parcel",
+            Some(4547),
+            &layer,
+            &opts,
+        );
+        std::fs::remove_file(d.path().join("parcel.cpg")).ok();
+        write(
+            &d.path().join("road_red_line.gpkg"),
+            "GPKG",
+            "road_red_line",
+            Some(4547),
+            &roads(),
+            &[],
+        );
+        let (arrow, features) = load_both(d.path());
+        assert!(
+            arrow_read(&arrow, Kind::Parcel),
+            "{driver}: Arrow stream not used"
+        );
+        assert!(arrow_read(&arrow, Kind::RoadRedLine), "{driver}");
+        assert!(!arrow_read(&features, Kind::Parcel), "{driver}");
+        assert_eq!(contents(&arrow), contents(&features), "{driver}");
+        // By hand: A is 100 m x 80 m, 容积率 2.5, 建筑密度 "30%" -> 0.30, GBK text intact.
+        let a = arrow
+            .parcel("A-01")
+            .unwrap_or_else(|| panic!("{driver}: {:?}", arrow.findings));
+        assert_eq!(area(a), 8000.0, "{driver}");
+        assert_eq!(a.number("far_max"), Some(2.5), "{driver}");
+        assert_eq!(a.number("coverage_max"), Some(0.30), "{driver}");
+        assert_eq!(a.text("name"), Some("滨江住宅地块"), "{driver}");
+        assert_eq!(
+            a.extra.get("备注"),
+            Some(&serde_json::json!("沿江 退线")),
+            "{driver}"
+        );
+        assert_eq!(
+            a.bbox,
+            Some([528_700.0, 3_386_600.0, 528_800.0, 3_386_680.0])
+        );
+        let b = arrow.parcel("A-02").unwrap();
+        assert_eq!(area(b), 4800.0, "{driver}");
+        // Unmapped values are kept as read (not trimmed; DBF pads and GDAL trims).
+        let kept = if driver == "ESRI Shapefile" {
+            "商住"
+        } else {
+            " 商住 "
+        };
+        assert_eq!(
+            b.extra.get("备注"),
+            Some(&serde_json::json!(kept)),
+            "{driver}"
+        );
+        let road = &arrow.of_kind(Kind::RoadRedLine).next().unwrap();
+        assert_eq!(road.number("width"), Some(30.0));
+        if driver == "ESRI Shapefile" {
+            let info = arrow
+                .layers
+                .iter()
+                .find(|l| l.kind == Kind::Parcel)
+                .unwrap();
+            assert!(
+                info.encoding.as_deref().unwrap().starts_with("CP936"),
+                "{info:?}"
+            );
+        }
+    }
+}
+
+/// Bad features through the Arrow stream: each finding names file, layer and fid, as
+/// the feature path's do, and the good parcel is still read.
+#[test]
+fn bad_features_read_through_the_arrow_stream_are_named_like_the_feature_path_names_them() {
+    let d = tmp();
+    let bowtie =
+        "POLYGON((528900 3386600,528960 3386680,528960 3386600,528900 3386680,528900 3386600))";
+    let row =
+        |id: &'static str, far: f64| vec![V::S(id), V::S("0701"), V::F(far), V::S("30"), V::S("x")];
+    let layer = Layer {
+        fields: PARCEL_FIELDS,
+        rows: vec![
+            (A, row("A-01", 2.5)),
+            ("", row("A-02", 2.0)),
+            (bowtie, row("A-03", 2.0)),
+            (
+                "LINESTRING(528700 3386700,528800 3386700)",
+                row("A-04", 2.0),
+            ),
+            (B, row("A-05", 99.0)),
+        ],
+    };
+    write(
+        &d.path().join("parcel.gpkg"),
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &layer,
+        &[],
+    );
+    write(
+        &d.path().join("road_red_line.gpkg"),
+        "GPKG",
+        "road_red_line",
+        Some(4547),
+        &roads(),
+        &[],
+    );
+    let (arrow, features) = load_both(d.path());
+    assert!(arrow_read(&arrow, Kind::Parcel));
+    assert_eq!(contents(&arrow), contents(&features));
+    let find = |code: &str| {
+        arrow
+            .findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("no {code}: {:?}", arrow.findings))
+    };
+    let file = d.path().join("parcel.gpkg").display().to_string();
+    for (code, fid) in [
+        ("no_geometry", 2),
+        ("invalid_geometry_repaired", 3),
+        ("not_an_area", 4),
+        ("value_out_of_range", 5),
+    ] {
+        let f = find(code);
+        assert_eq!(
+            (f.file.as_str(), f.layer.as_deref(), f.fid),
+            (file.as_str(), Some("parcel"), Some(fid)),
+            "{code}"
+        );
+    }
+    // The bow tie is repaired into two triangles of 1200 m² each.
+    let a3 = arrow.parcel("A-03").unwrap();
+    assert!((area(a3) - 2400.0).abs() < 1e-6, "{}", area(a3));
+    assert!(arrow.parcel("A-01").is_some() && arrow.parcel("A-02").is_none());
+}
+
+/// Bytes GDAL cannot make a geometry of (a GeoPackage blob whose WKB ring promises five
+/// points and holds none) and a geometry of the wrong type for a parcel: the Arrow path
+/// must neither panic nor keep anything of its attempt, and each feature is named by
+/// file, layer and fid exactly as the feature path names it.
+#[test]
+fn corrupt_and_wrong_type_geometries_through_the_arrow_path_are_named_not_panicked_on() {
+    let d = tmp();
+    let row =
+        |id: &'static str, far: f64| vec![V::S(id), V::S("0701"), V::F(far), V::S("30"), V::S("x")];
+    let layer = Layer {
+        fields: PARCEL_FIELDS,
+        rows: vec![
+            (A, row("A-01", 2.5)),
+            (B, row("A-02", 2.0)),
+            (B, row("A-03", 2.0)),
+            (
+                "MULTIPOINT((528700 3386700),(528800 3386700))",
+                row("A-04", 2.0),
+            ),
+        ],
+    };
+    let path = d.path().join("parcel.gpkg");
+    // No R-tree: its triggers would read the broken blob as the UPDATE writes it.
+    write(
+        &path,
+        "GPKG",
+        "parcel",
+        Some(4547),
+        &layer,
+        &["SPATIAL_INDEX=NO"],
+    );
+    {
+        let ds = gdal::Dataset::open_ex(
+            &path,
+            gdal::DatasetOptions {
+                open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE
+                    | gdal::GdalOpenFlags::GDAL_OF_VECTOR,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // "GP", version 0, flags 1 (little-endian, no envelope), srs_id 4547, then WKB:
+        // little-endian polygon, one ring of 5 points, no coordinates.
+        let sql = "UPDATE parcel SET geom = X'47500001C3110000010300000001000000050000000000' \
+                   WHERE fid = 3";
+        ds.execute_sql(sql, None, gdal::vector::sql::Dialect::SQLITE)
+            .unwrap();
+    }
+    write(
+        &d.path().join("road_red_line.gpkg"),
+        "GPKG",
+        "road_red_line",
+        Some(4547),
+        &roads(),
+        &[],
+    );
+    let (arrow, features) = load_both(d.path());
+    assert_eq!(contents(&arrow), contents(&features));
+    let file = path.display().to_string();
+    let named = |fid: u64| {
+        arrow
+            .findings
+            .iter()
+            .filter(|f| f.fid == Some(fid))
+            .inspect(|f| {
+                assert_eq!(
+                    (f.file.as_str(), f.layer.as_deref()),
+                    (file.as_str(), Some("parcel"))
+                )
+            })
+            .map(|f| (f.code, f.severity))
+            .collect::<Vec<_>>()
+    };
+    // GDAL's own words for the blob vary by version; that it is an error on fid 3 does not.
+    let fid3 = named(3);
+    assert!(
+        fid3.iter().any(|(_, s)| *s == Severity::Error),
+        "fid 3: {:?}",
+        arrow.findings
+    );
+    assert_eq!(
+        named(4),
+        [("not_an_area", Severity::Error)],
+        "{:?}",
+        arrow.findings
+    );
+    // The good parcels are read (A is 100 m x 80 m, B 60 m x 80 m), the bad ones not.
+    assert_eq!(area(arrow.parcel("A-01").unwrap()), 8000.0);
+    assert_eq!(area(arrow.parcel("A-02").unwrap()), 4800.0);
+    assert!(arrow.parcel("A-03").is_none() && arrow.parcel("A-04").is_none());
 }
