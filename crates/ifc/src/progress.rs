@@ -1,8 +1,8 @@
 //! Progress and cancellation of a load. A load of a large model takes seconds, so the
-//! CLI shows a bar and the service's review jobs show a percentage, and both can stop
-//! it: the CLI on Ctrl-C, a job when its lease is lost. The load reports through a
-//! caller's sink at a bounded rate (each stage's start and end, and every whole per
-//! cent between) and checks a [`Cancel`] at the same points, including inside the
+//! CLI shows a bar and the service's review jobs show a percentage, and a job's load
+//! is stopped when its lease is lost (a CLI run simply ends on Ctrl-C). The load
+//! reports through a caller's sink at a bounded rate (each stage's start and end, and
+//! every whole per cent between) and checks a [`Cancel`] at the same points, including inside the
 //! parallel meshing loop, so a cancelled load ends within one element's meshing.
 
 use crate::error::IfcError;
@@ -57,6 +57,20 @@ impl Stage {
         }
     }
 
+    /// The stage's share of a whole load in per cent, from where a large model's time
+    /// goes (a 30 MB corpus model: scan 12 %, decode 4 %, structure 2 %, meshing 68 %,
+    /// elements 5 %, facts 9 %): (start, end) of the stage on a 0–100 scale.
+    pub fn span(self) -> (u64, u64) {
+        match self {
+            Stage::Scan => (0, 12),
+            Stage::Decode => (12, 16),
+            Stage::Relationships => (16, 18),
+            Stage::Mesh => (18, 86),
+            Stage::Elements => (86, 91),
+            Stage::Facts => (91, 100),
+        }
+    }
+
     /// Short English name for logs and job stage text.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,7 +96,16 @@ pub struct Progress {
 impl Progress {
     /// Whole per cent of the stage done (100 for an empty stage).
     pub fn percent(&self) -> u64 {
-        (self.done * 100).checked_div(self.total).unwrap_or(100)
+        (self.done.min(self.total) * 100)
+            .checked_div(self.total)
+            .unwrap_or(100)
+    }
+
+    /// Approximate whole per cent of the whole load done ([`Stage::span`]); never
+    /// decreases over one load's reports.
+    pub fn overall_percent(&self) -> u64 {
+        let (a, b) = self.stage.span();
+        a + (b - a) * self.percent() / 100
     }
 }
 
@@ -262,6 +285,35 @@ mod tests {
         assert!(seen.len() <= 101, "{} reports", seen.len());
         assert!(seen.windows(2).all(|w| w[0].done <= w[1].done));
         assert_eq!(seen.last().unwrap().done, 10_000);
+    }
+
+    #[test]
+    fn stage_spans_tile_0_to_100_so_the_overall_percent_only_rises() {
+        let stages = [
+            Stage::Scan,
+            Stage::Decode,
+            Stage::Relationships,
+            Stage::Mesh,
+            Stage::Elements,
+            Stage::Facts,
+        ];
+        assert_eq!(stages[0].span().0, 0);
+        assert_eq!(stages[5].span().1, 100);
+        assert!(stages.windows(2).all(|w| w[0].span().1 == w[1].span().0));
+        let mut last = 0;
+        for stage in stages {
+            for (done, total) in [(0, 7), (3, 7), (7, 7), (9, 7), (0, 0)] {
+                let p = Progress { stage, done, total };
+                let (a, b) = stage.span();
+                let now = p.overall_percent();
+                assert!((a..=b).contains(&now), "{p:?}: {now}");
+                if done <= total && total > 0 {
+                    assert!(now >= last, "{p:?}: {now} < {last}");
+                    last = now;
+                }
+            }
+        }
+        assert_eq!(last, 100);
     }
 
     #[test]
