@@ -11,6 +11,7 @@ use crate::site_package;
 use crate::AppError;
 use serde::Serialize;
 use std::path::PathBuf;
+use zhishen_ifc::{Cancel, LoadOptions, Progress};
 use zhishen_rules::report::{Comparison, Declared, FileRef};
 use zhishen_rules::{Report, ReviewInput, Status};
 use zhishen_store::{ReviewInputs, ReviewJob, Store, StoreError};
@@ -46,7 +47,13 @@ fn parse_place(s: &Option<String>) -> Result<Option<zhishen_site::Placement>, Ap
 
 /// Reviews one building on one parcel.
 pub fn check(req: &CheckRequest) -> Result<Report, AppError> {
-    Ok(checked(req)?.report)
+    check_with(req, &LoadOptions::default())
+}
+
+/// [`check`] with the model's load reporting progress and cancellable ([`LoadOptions`]);
+/// a cancelled load is `AppError::Internal` naming it (the caller knows it cancelled).
+pub fn check_with(req: &CheckRequest, load: &LoadOptions) -> Result<Report, AppError> {
+    Ok(checked(req, load)?.report)
 }
 
 /// A review now, with what it was made from (the twin is built from the same).
@@ -57,10 +64,10 @@ pub(crate) struct Checked {
     pub placed: Result<zhishen_site::PlacedBuilding, String>,
 }
 
-pub(crate) fn checked(req: &CheckRequest) -> Result<Checked, AppError> {
+pub(crate) fn checked(req: &CheckRequest, load: &LoadOptions) -> Result<Checked, AppError> {
     let place = parse_place(&req.place)?;
     let profiles = profiles(&req.profiles)?;
-    let model = zhishen_ifc::load_path(&req.model)?;
+    let model = zhishen_ifc::load_path_with(&req.model, load)?;
     let site = zhishen_site::load_with(
         &req.site,
         &zhishen_site::LoadOptions {
@@ -273,18 +280,30 @@ pub async fn run_jobs(store: &Store, reviewer: &Actor) -> Result<Vec<JobOutcome>
             attempt = job.attempts,
             "review job claimed"
         );
-        let heartbeat = renew_while_running(store, &job);
-        let outcome = run_job(store, reviewer, job).await;
+        let cancel = Cancel::new();
+        let heartbeat = renew_while_running(store, &job, cancel.clone());
+        let outcome = run_job_with(store, reviewer, job, &cancel).await;
         heartbeat.abort();
-        outcomes.push(outcome?);
+        match outcome {
+            // The job is its new claimant's; the rest of the queue is still this worker's.
+            Err(AppError::Conflict(msg)) if cancel.is_cancelled() => {
+                tracing::warn!("{msg}");
+            }
+            other => outcomes.push(other?),
+        }
     }
     Ok(outcomes)
 }
 
 /// Renews the claim of a running job every quarter lease, so a review longer than
 /// the lease is not taken over while its worker lives; a worker that dies stops
-/// renewing, and another takes the job over when the lease runs out.
-fn renew_while_running(store: &Store, job: &ReviewJob) -> tokio::task::JoinHandle<()> {
+/// renewing, and another takes the job over when the lease runs out. A claim found
+/// lost (taken over) cancels the job's model load: the job is the new claimant's.
+fn renew_while_running(
+    store: &Store,
+    job: &ReviewJob,
+    cancel: Cancel,
+) -> tokio::task::JoinHandle<()> {
     let store = store.clone();
     let job = job.clone();
     let every = (store.review_lease() / 4)
@@ -296,7 +315,11 @@ fn renew_while_running(store: &Store, job: &ReviewJob) -> tokio::task::JoinHandl
             tokio::time::sleep(every).await;
             match store.renew_review_claim(&job).await {
                 Ok(true) => {}
-                Ok(false) => break,
+                Ok(false) => {
+                    tracing::warn!(job = job.id, "review lease lost; stopping its load");
+                    cancel.cancel();
+                    break;
+                }
                 Err(e) => tracing::warn!(job = job.id, error = %e, "review lease not renewed"),
             }
         }
@@ -309,6 +332,19 @@ pub async fn run_job(
     store: &Store,
     reviewer: &Actor,
     job: ReviewJob,
+) -> Result<JobOutcome, AppError> {
+    run_job_with(store, reviewer, job, &Cancel::new()).await
+}
+
+/// [`run_job`], whose model load stops once `cancel` is cancelled (by `run_jobs` when
+/// the job's lease is found lost). A cancelled job is never recorded as a review: it
+/// fails as cancelled while its claim is still this worker's, else it is left to its
+/// new claimant (`Conflict`).
+pub async fn run_job_with(
+    store: &Store,
+    reviewer: &Actor,
+    job: ReviewJob,
+    cancel: &Cancel,
 ) -> Result<JobOutcome, AppError> {
     let failed = |job: ReviewJob| JobOutcome {
         job,
@@ -332,7 +368,11 @@ pub async fn run_job(
             return Ok(failed(job));
         }
     }
-    let Reviewed { report, twin } = match review(store, &job).await {
+    let reviewed = review(store, &job, cancel).await;
+    if cancel.is_cancelled() {
+        return cancelled(store, job).await.map(failed);
+    }
+    let Reviewed { report, twin } = match reviewed {
         Ok(r) => r,
         Err(msg) => {
             let job = store.complete_review_job(&job, Err(&msg)).await?;
@@ -378,6 +418,22 @@ pub async fn run_job(
             let job = store.complete_review_job(&job, Err(&msg)).await?;
             Ok(failed(job))
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A cancelled job, whether its load stopped or had already ended, is never recorded
+/// as a review: while the claim is still this worker's the job fails as cancelled
+/// (已取消); a claim already lost (the usual reason to cancel) is left to its new
+/// claimant and is `Conflict`, with nothing recorded.
+async fn cancelled(store: &Store, job: ReviewJob) -> Result<ReviewJob, AppError> {
+    let msg = "已取消 cancelled: 审查在记录结果前停止 the review was stopped before its result was recorded";
+    match store.complete_review_job(&job, Err(msg)).await {
+        Ok(job) => Ok(job),
+        Err(StoreError::NotFound(_)) => Err(AppError::Conflict(format!(
+            "审查任务 {} 已取消，租约已失效 review job {} cancelled: its claim {} was lost, nothing recorded",
+            job.id, job.id, job.attempts
+        ))),
         Err(e) => Err(e.into()),
     }
 }
@@ -461,17 +517,41 @@ pub(crate) struct Loaded {
     pub placed: Result<zhishen_site::PlacedBuilding, String>,
 }
 
-/// Loads a job's inputs (blocking); `stage` hears each step. `Err` is the message the
-/// failed job keeps.
-pub(crate) fn load_job(
-    inp: &JobInputs,
-    file: &str,
-    stage: &dyn Fn(&str),
-) -> Result<Loaded, String> {
-    stage("parse+mesh");
-    let model = zhishen_ifc::load_bytes(&inp.model, file)
+/// How a job's load reports and stops.
+pub(crate) struct JobControl<'a> {
+    /// Hears each step ("parse+mesh", "parse+mesh 42%", "site", "place").
+    pub stage: &'a (dyn Fn(&str) + Sync),
+    pub cancel: &'a Cancel,
+    /// Least time between two "parse+mesh N%" stage texts ([`STAGE_EVERY`] for a job,
+    /// whose stage is a store row).
+    pub every: std::time::Duration,
+}
+
+/// Time between two "parse+mesh N%" stage writes of a job: the stage is a store row.
+pub(crate) const STAGE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Loads a job's inputs (blocking); `ctl.stage` hears each step and, during the
+/// model's load, its rising percentage at most every `ctl.every`. `Err` is the message
+/// the failed job keeps.
+pub(crate) fn load_job(inp: &JobInputs, file: &str, ctl: &JobControl) -> Result<Loaded, String> {
+    (ctl.stage)("parse+mesh");
+    let last = std::sync::Mutex::new((std::time::Instant::now(), 0));
+    let sink = |p: Progress| {
+        let pct = p.overall_percent();
+        let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+        if pct > last.1 && last.0.elapsed() >= ctl.every {
+            *last = (std::time::Instant::now(), pct);
+            (ctl.stage)(&format!("parse+mesh {pct}%"));
+        }
+    };
+    let opts = LoadOptions {
+        progress: Some(&sink),
+        cancel: Some(ctl.cancel),
+    };
+    let model = zhishen_ifc::load_bytes_with(&inp.model, file, &opts)
+        .map(|(m, _)| m)
         .map_err(|e| format!("模型无法读取 unreadable IFC: {e}"))?;
-    stage("site");
+    (ctl.stage)("site");
     let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     site_package::unpack(&inp.site, dir.path(), Default::default()).map_err(|e| e.to_string())?;
     let opts = zhishen_site::LoadOptions {
@@ -481,7 +561,7 @@ pub(crate) fn load_job(
     let site = zhishen_site::load_with(dir.path(), &opts)
         .map_err(|e| format!("场地数据无法读取 site package {}: {e}", inp.site_sha))?;
     refuse_incomplete(&site).map_err(|e| e.to_string())?;
-    stage("place");
+    (ctl.stage)("place");
     let placed = zhishen_site::place(&model, &site.crs, inp.place).map_err(|e| e.to_string());
     Ok(Loaded {
         model,
@@ -509,7 +589,7 @@ struct Reviewed {
 
 /// Runs one job's review; `Err` is the message the failed job keeps. A twin that
 /// cannot be built leaves `twin` empty and never fails the review.
-async fn review(store: &Store, job: &ReviewJob) -> Result<Reviewed, String> {
+async fn review(store: &Store, job: &ReviewJob, cancel: &Cancel) -> Result<Reviewed, String> {
     let inp = job_inputs(store, job).await?;
     let file = format!("blob:{}", job.model_sha256);
     let sha = job.model_sha256.clone();
@@ -517,6 +597,7 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Reviewed, String> {
     let declared = declared_of(job)?;
     let placement = job.placement.clone();
     let (progress, id, rt) = (store.clone(), job.id, tokio::runtime::Handle::current());
+    let cancel = cancel.clone();
     // Progress is best effort: a failed stage write never fails the review.
     let stage = move |s: &str| {
         if let Err(e) = rt.block_on(progress.set_review_stage(id, s)) {
@@ -525,7 +606,12 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Reviewed, String> {
     };
     tokio::task::spawn_blocking(move || -> Result<Reviewed, String> {
         let profiles = profiles(&[]).map_err(|e| format!("profiles: {e}"))?;
-        let l = load_job(&inp, &file, &stage)?;
+        let ctl = JobControl {
+            stage: &stage,
+            cancel: &cancel,
+            every: STAGE_EVERY,
+        };
+        let l = load_job(&inp, &file, &ctl)?;
         stage("check");
         let inputs = review_inputs(
             FileRef {

@@ -10,6 +10,7 @@
 
 use crate::review::{self, CheckRequest, Loaded};
 use crate::AppError;
+use zhishen_ifc::{Cancel, LoadOptions};
 use zhishen_rules::Report;
 use zhishen_store::{ReviewStatus, Store};
 use zhishen_twin::TwinInput;
@@ -30,7 +31,12 @@ pub struct CheckTwin {
 
 /// Reviews one building on one parcel and builds its twin (the CLI's `render`, tests).
 pub fn twin_for_check(req: &CheckRequest) -> Result<CheckTwin, AppError> {
-    let c = review::checked(req)?;
+    twin_for_check_with(req, &LoadOptions::default())
+}
+
+/// [`twin_for_check`] with the model's load reporting progress and cancellable.
+pub fn twin_for_check_with(req: &CheckRequest, load: &LoadOptions) -> Result<CheckTwin, AppError> {
+    let c = review::checked(req, load)?;
     let (glb, warnings) = glb_of(&TwinInput {
         model: &c.model,
         placed: c.placed.as_ref().ok(),
@@ -124,7 +130,12 @@ pub async fn twin_of_job(store: &Store, job_id: i64) -> Result<Vec<u8>, AppError
     })?;
     let file = format!("blob:{}", job.model_sha256);
     let glb = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let l = review::load_job(&inp, &file, &|_| {})?;
+        let ctl = review::JobControl {
+            stage: &|_| {},
+            cancel: &Cancel::new(),
+            every: review::STAGE_EVERY,
+        };
+        let l = review::load_job(&inp, &file, &ctl)?;
         let review = job_id.to_string();
         let (glb, warnings) = glb_of(&TwinInput {
             model: &l.model,
@@ -347,13 +358,20 @@ mod tests {
         );
     }
 
+    fn start() -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").unwrap()
+    }
+
     async fn store(dir: &Path) -> Store {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-03-02T09:00:00+08:00").unwrap();
+        store_with(dir, Arc::new(FixedClock::new(start()))).await
+    }
+
+    async fn store_with(dir: &Path, clock: Arc<FixedClock>) -> Store {
         let url = format!("sqlite://{}?mode=rwc", dir.join("z.db").display());
         let store = Store::open(&url)
             .await
             .unwrap()
-            .with_clock(Arc::new(FixedClock::new(t)))
+            .with_clock(clock)
             .with_blob_dir(dir.join("blobs"));
         use zhishen_workflow::demo as d;
         // The twin is the subject here, not the IDS gate: the generated house carries no
@@ -450,5 +468,109 @@ mod tests {
             twin_of_job(&store, 9_999).await,
             Err(AppError::NotFound(_))
         ));
+    }
+
+    // Progress and cancellation of review jobs (issue 14 item 5).
+
+    /// Queues the seeded job's review again (same blobs, parcel and placement).
+    async fn again(store: &Store, job: &zhishen_store::ReviewJob) -> i64 {
+        let inputs = zhishen_store::ReviewInputs {
+            site_sha256: job.site_sha256.clone(),
+            placement: job.placement.clone(),
+            declared_use: job.declared_use.clone(),
+            declared: None,
+        };
+        store
+            .enqueue_review_with(
+                &job.case_id,
+                &job.item,
+                &job.model_sha256,
+                job.parcel.as_deref(),
+                &inputs,
+            )
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_jobs_load_reports_rising_percentages_in_its_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path()).await;
+        let job = seeded(&store, dir.path()).await;
+        let inp = review::job_inputs(&store, &job).await.unwrap();
+        let seen = std::sync::Mutex::new(Vec::<String>::new());
+        let stage = |s: &str| seen.lock().unwrap().push(s.to_string());
+        let ctl = review::JobControl {
+            stage: &stage,
+            cancel: &Cancel::new(),
+            every: std::time::Duration::ZERO,
+        };
+        review::load_job(&inp, "blob:house", &ctl).unwrap();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.first().map(String::as_str), Some("parse+mesh"));
+        assert_eq!(seen[seen.len() - 2..], ["site", "place"], "{seen:?}");
+        let pcts: Vec<u64> = seen[1..seen.len() - 2]
+            .iter()
+            .map(|s| {
+                let p = s
+                    .strip_prefix("parse+mesh ")
+                    .and_then(|p| p.strip_suffix('%'));
+                p.and_then(|p| p.parse().ok())
+                    .unwrap_or_else(|| panic!("{s}"))
+            })
+            .collect();
+        assert!(pcts.len() >= 3, "{seen:?}");
+        assert!(pcts.windows(2).all(|w| w[0] < w[1]), "{pcts:?}");
+        assert_eq!(pcts.last(), Some(&100), "{pcts:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_job_fails_as_cancelled_and_records_no_review() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path()).await;
+        let done = seeded(&store, dir.path()).await;
+        let events = store.events(&done.case_id).await.unwrap().len();
+        let id = again(&store, &done).await;
+        let job = store.claim_review_job().await.unwrap().unwrap();
+        assert_eq!(job.id, id);
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let out = review::run_job_with(&store, &zhishen_workflow::Actor::system(), job, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(out.job.status, ReviewStatus::Failed);
+        let error = out.job.error.clone().unwrap();
+        assert!(error.contains("cancelled"), "{error}");
+        assert_eq!(
+            (out.job.report_sha256.as_ref(), out.job.twin_sha256.as_ref()),
+            (None, None)
+        );
+        assert!(out.findings.is_empty() && out.diff.is_none());
+        assert_eq!(store.events(&done.case_id).await.unwrap().len(), events);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_cancelled_after_its_claim_was_lost_is_left_to_the_new_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::new(start()));
+        let store = store_with(dir.path(), clock.clone()).await;
+        let done = seeded(&store, dir.path()).await;
+        let id = again(&store, &done).await;
+        let first = store.claim_review_job().await.unwrap().unwrap();
+        // Its worker stopped renewing: after the lease another worker claims the job.
+        clock.set(start() + store.review_lease() + chrono::Duration::minutes(1));
+        let second = store.claim_review_job().await.unwrap().unwrap();
+        assert_eq!((second.id, second.attempts), (id, 2));
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let actor = zhishen_workflow::Actor::system();
+        let lost = review::run_job_with(&store, &actor, first, &cancel).await;
+        assert!(matches!(lost, Err(AppError::Conflict(_))), "{lost:?}");
+        let now = store.review_job(id).await.unwrap().unwrap();
+        assert_eq!((now.status, now.attempts), (ReviewStatus::Running, 2));
+        assert_eq!(now.report_sha256, None);
+        // The new claim runs to its result.
+        let out = review::run_job(&store, &actor, second).await.unwrap();
+        assert_eq!(out.job.status, ReviewStatus::Done, "{:?}", out.job.error);
     }
 }

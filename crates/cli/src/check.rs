@@ -64,10 +64,13 @@ fn review(
     req: &CheckRequest,
     a: &CheckArgs,
 ) -> Result<(zhishen_rules::Report, Option<zhishen_rules::Pictures>)> {
+    let bar = crate::progress::LoadBar::for_file(&req.model);
+    let sink = |p| bar.report(p);
+    let load = bar.options(&sink);
     if matches!(a.format, Format::Json) || a.no_snapshots {
-        return Ok((zhishen_app::review::check(req)?, None));
+        return Ok((zhishen_app::review::check_with(req, &load)?, None));
     }
-    let t = zhishen_app::twin::twin_for_check(req)?;
+    let t = zhishen_app::twin::twin_for_check_with(req, &load)?;
     let pictures = match zhishen_app::snapshot::scene(&t.glb) {
         Ok(scene) => Some(zhishen_app::snapshot::report_pictures(
             &scene,

@@ -14,6 +14,7 @@ mod check;
 mod drive;
 mod ids;
 mod licence;
+mod progress;
 mod render;
 mod review;
 mod serve;
@@ -126,8 +127,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads a model, with a progress bar on a terminal for a large file.
 fn load(path: &std::path::Path) -> Result<Model> {
-    Ok(zhishen_ifc::load_path(path)?)
+    let bar = progress::LoadBar::for_file(path);
+    let sink = |p| bar.report(p);
+    Ok(zhishen_ifc::load_path_with(path, &bar.options(&sink))?)
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {

@@ -76,17 +76,22 @@ fn scene_bytes(a: &RenderArgs) -> Result<Vec<u8>> {
         )
         .into());
     };
-    let t = zhishen_app::twin::twin_for_check(&CheckRequest {
-        model: model.clone(),
-        site: site.clone(),
-        parcel: parcel.clone(),
-        profiles: vec![],
-        place: a.place.clone(),
-        declared_use: a.declared_use.clone(),
-        declared: None,
-        allow_outside_paths: false,
-        site_crs: None,
-    })?;
+    let bar = crate::progress::LoadBar::for_file(model);
+    let sink = |p| bar.report(p);
+    let t = zhishen_app::twin::twin_for_check_with(
+        &CheckRequest {
+            model: model.clone(),
+            site: site.clone(),
+            parcel: parcel.clone(),
+            profiles: vec![],
+            place: a.place.clone(),
+            declared_use: a.declared_use.clone(),
+            declared: None,
+            allow_outside_paths: false,
+            site_crs: None,
+        },
+        &bar.options(&sink),
+    )?;
     for w in &t.warnings {
         eprintln!("注意 warning: {w}");
     }

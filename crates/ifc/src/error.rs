@@ -45,12 +45,21 @@ pub enum IfcError {
     IdSpace { file: String, count: usize },
     #[error("{file}: no IfcProject in the DATA section; not a complete IFC model{notes}")]
     NoProject { file: String, notes: String },
+    /// The caller cancelled the load ([`crate::Cancel`]); nothing of it is kept.
+    #[error("{file}: 读取已取消 load cancelled")]
+    Cancelled { file: String },
 }
 
 impl IfcError {
-    /// Every variant except `Io` is a problem with the input itself (exit code 2).
+    /// Every variant except `Io` and `Cancelled` is a problem with the input itself
+    /// (exit code 2).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, IfcError::Io { .. })
+        !matches!(self, IfcError::Io { .. } | IfcError::Cancelled { .. })
+    }
+
+    /// The load was cancelled by its caller, not refused.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, IfcError::Cancelled { .. })
     }
 }
 

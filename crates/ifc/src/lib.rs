@@ -4,7 +4,8 @@
 //! [`Model`]: header, units, spatial structure, spaces with areas, elements with
 //! flattened property sets and world-coordinate meshes, georeferencing and the
 //! building facts the planning checks need. [`load_bytes_timed`] also says where the
-//! time went ([`LoadTimings`]). ifc-lite does the decoding and
+//! time went ([`LoadTimings`]); [`load_bytes_with`] / [`load_path_with`] report
+//! [`Progress`] and can be stopped by a [`Cancel`] ([`LoadOptions`]). ifc-lite does the decoding and
 //! meshing; none of its types cross this crate's boundary.
 
 mod error;
@@ -14,11 +15,13 @@ pub mod georef;
 pub mod header;
 mod load;
 mod model;
+mod progress;
 pub mod report;
 pub mod step;
 
 pub use error::{Diagnostic, IfcError, Severity};
 pub use georef::{Confidence, Crs, Georef, MapConversion, SiteRef};
 pub use header::Header;
-pub use load::{load_bytes, load_bytes_timed, load_path};
+pub use load::{load_bytes, load_bytes_timed, load_bytes_with, load_path, load_path_with};
 pub use model::*;
+pub use progress::{Cancel, LoadOptions, Progress, ProgressSink, Stage, Unit};

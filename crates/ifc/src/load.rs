@@ -1,13 +1,20 @@
 //! Reads a whole file into a [`Model`]. The only module that touches ifc-lite.
+//!
+//! [`load_bytes_with`] runs one function per stage (scan, decode, structure, meshing ∥
+//! properties, elements, facts); each reports its progress and checks for cancellation
+//! through [`Control`], so a caller can show a bar and stop a long load.
 
 use crate::error::{push_listed, Diagnostic, IfcError};
 use crate::facts;
 use crate::footprint::Union;
-use crate::georef::{self, Crs, RawMapConversion};
+use crate::georef::{self, Crs, Georef, RawMapConversion};
 use crate::header::{self, Header};
 use crate::model::*;
+use crate::progress::{Control, LoadOptions, Meter, Stage};
 use crate::step;
-use ifc_lite_core::{build_entity_index, AttributeValue, DecodedEntity, EntityDecoder, IfcType};
+use ifc_lite_core::{
+    build_entity_index, AttributeValue, DecodedEntity, EntityDecoder, EntityIndex, IfcType,
+};
 use ifc_lite_geometry::{GeometryRouter, RouterConfig};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
@@ -20,16 +27,26 @@ use std::time::Instant;
 
 /// Reads and interprets an IFC file from disk.
 pub fn load_path(path: &Path) -> Result<Model, IfcError> {
+    load_path_with(path, &LoadOptions::default())
+}
+
+/// [`load_path`] with progress and cancellation ([`LoadOptions`]).
+pub fn load_path_with(path: &Path, opts: &LoadOptions) -> Result<Model, IfcError> {
     let bytes = std::fs::read(path).map_err(|source| IfcError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    load_bytes(&bytes, &path.display().to_string())
+    load_bytes_with(&bytes, &path.display().to_string(), opts).map(|(m, _)| m)
 }
 
 /// Reads and interprets IFC-SPF bytes. `file` names the input in messages.
 pub fn load_bytes(bytes: &[u8], file: &str) -> Result<Model, IfcError> {
     load_bytes_timed(bytes, file).map(|(m, _)| m)
+}
+
+/// [`load_bytes`], also saying where the time went. The model is the same.
+pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings), IfcError> {
+    load_bytes_with(bytes, file, &LoadOptions::default())
 }
 
 /// Stage clock: each lap adds the time since the previous lap to one stage.
@@ -61,44 +78,130 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (r, t.elapsed().as_secs_f64())
 }
 
-/// [`load_bytes`], also saying where the time went. The model is the same.
-pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings), IfcError> {
+/// Records between two progress reports and cancellation checks in record loops.
+const CHECK_EVERY: usize = 4096;
+
+/// [`load_bytes_timed`] reporting progress to `opts.progress` and stopping with
+/// [`IfcError::Cancelled`] once `opts.cancel` is cancelled (nothing of it is kept).
+/// The model is the same with or without them.
+pub fn load_bytes_with(
+    bytes: &[u8],
+    file: &str,
+    opts: &LoadOptions,
+) -> Result<(Model, LoadTimings), IfcError> {
+    let ctl = Control::new(file, opts);
     let mut laps = Laps::new();
     let mut t = LoadTimings::default();
-    let mut scan = step::scan(bytes, file)?;
+    let (scan, owned) = scan_stage(bytes, file, &ctl)?;
+    let data: &[u8] = owned.as_deref().unwrap_or(bytes);
+    let step::Scan {
+        header: header_span,
+        records,
+        diagnostics: mut diags,
+        ..
+    } = scan;
+    let header = header::parse(&data[header_span]);
+    let schema = normalise_schema(&header, &mut diags);
+    let graph = Graph::of(data, &records);
+    laps.lap(&mut t.scan_s, "scanned");
+    let (index, rd) = decode_stage(data, &records, &ctl, &mut diags)?;
+    laps.lap(&mut t.decode_s, "decoder index");
+    let mut ld = Load {
+        data,
+        file,
+        ctl: &ctl,
+        records: &records,
+        graph,
+        index,
+        rd,
+        diags,
+    };
+    let relationships = ctl.step(Stage::Relationships)?;
+    let (mut st, rels) = ld.structure()?;
+    let mut products = ld.products(&st, &rels)?;
+    relationships.finish()?;
+    laps.lap(&mut t.relationships_s, "read structure");
+    let (meshes, element_props) = ld.mesh_and_props(&products, &rels, &mut t)?;
+    laps.lap(&mut t.join_s, "meshed and properties read");
+    let elements_step = ctl.step(Stage::Elements)?;
+    let (elements, bbox_world_m) = ld.elements(&mut st, &mut products, meshes, element_props);
+    elements_step.finish()?;
+    laps.lap(&mut t.elements_s, "elements");
+    let facts_step = ctl.step(Stage::Facts)?;
+    let facts = facts::compute(
+        &facts::Structure {
+            storeys: &st.storeys,
+            spaces: &products.spaces,
+            elements: &elements,
+            buildings: &st.buildings,
+            sites: &st.sites,
+        },
+        &mut ld.diags,
+    );
+    facts_step.finish()?;
+    laps.lap(&mut t.facts_s, "facts");
+    t.total_s = laps.start.elapsed().as_secs_f64();
+    let model = Model {
+        file: file.to_string(),
+        header,
+        schema,
+        length_unit_m: rels.units.length,
+        area_unit_m2: rels.units.area,
+        project: st.project,
+        sites: st.sites,
+        buildings: st.buildings,
+        storeys: st.storeys,
+        spaces: products.spaces,
+        elements,
+        element_counts: products.element_counts,
+        georef: st.georef,
+        bbox_world_m,
+        facts,
+        diagnostics: ld.diags,
+    };
+    Ok((model, t))
+}
+
+/// The pre-scan (reporting bytes scanned) and the Body representation-label fix; the
+/// bytes to decode when they differ from the input (renumbered or relabelled).
+fn scan_stage(
+    bytes: &[u8],
+    file: &str,
+    ctl: &Control,
+) -> Result<(step::Scan, Option<Vec<u8>>), IfcError> {
+    let meter = ctl.stage(Stage::Scan, bytes.len() as u64)?;
+    let tick = |at: usize| meter.reach(at as u64);
+    let mut scan = step::scan_with(bytes, file, &tick)?;
     let mut owned = scan.renumbered.take();
     if let Some((fixed, d)) = fix_representation_types(owned.as_deref().unwrap_or(bytes), &scan) {
+        ctl.check()?;
         let mut again = step::scan(&fixed, file)?;
         scan.diagnostics.extend(d);
         again.diagnostics = std::mem::take(&mut scan.diagnostics);
         scan = again;
         owned = Some(fixed);
     }
-    let data: &[u8] = owned.as_deref().unwrap_or(bytes);
-    let header = header::parse(&data[scan.header.clone()]);
-    let mut diags = scan.diagnostics;
-    let schema = normalise_schema(&header, &mut diags);
+    meter.finish()?;
+    Ok((scan, owned))
+}
 
-    // Type name of every record, from our own scan (ids now fit u32).
-    let mut by_type: HashMap<Cow<str>, Vec<u32>> = HashMap::default();
-    let mut type_of: HashMap<u32, Cow<str>> =
-        HashMap::with_capacity_and_hasher(scan.records.len(), Default::default());
-    for r in &scan.records {
-        let name = record_type(data, r);
-        let id = r.id as u32;
-        by_type.entry(name.clone()).or_default().push(id);
-        type_of.insert(id, name);
-    }
-    laps.lap(&mut t.scan_s, "scanned");
+/// The decoder's index, and its cross-check against the pre-scan (reporting records).
+fn decode_stage<'d>(
+    data: &'d [u8],
+    records: &[step::Record],
+    ctl: &Control,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(Arc<EntityIndex>, Reader<'d>), IfcError> {
+    let meter = ctl.stage(Stage::Decode, records.len() as u64)?;
     let index = Arc::new(build_entity_index(data));
-    let mut rd = Reader {
-        dec: EntityDecoder::with_arc_index(data, index.clone()),
-        failed: Vec::new(),
-    };
+    let mut rd = Reader::new(data, &index);
     // The decoder has its own tokenizer: say so when it reads a record differently
     // from the pre-scan (e.g. a quote it takes as a string end) instead of losing it.
     let mut unread = Vec::new();
-    for r in &scan.records {
+    for (k, r) in records.iter().enumerate() {
+        if k.is_multiple_of(CHECK_EVERY) {
+            meter.reach(k as u64)?;
+        }
         let same = rd.dec.get_raw_bytes(r.id as u32).is_some_and(|b| {
             let start = b.as_ptr() as usize - data.as_ptr() as usize;
             start == r.start
@@ -108,7 +211,7 @@ pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings)
         }
     }
     push_listed(
-        &mut diags,
+        diags,
         &unread,
         "record_unreadable",
         "records read differently by the decoder",
@@ -124,76 +227,207 @@ pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings)
             .at_offset(r.start)
         },
     );
+    meter.finish()?;
+    Ok((index, rd))
+}
 
-    laps.lap(&mut t.decode_s, "decoder index");
-    let project_id = by_type.get("IFCPROJECT").and_then(|v| v.first().copied());
-    let Some(project_id) = project_id else {
-        let notes: String = diags
+/// Type names from the pre-scan, and the aggregation and containment trees.
+struct Graph<'d> {
+    by_type: HashMap<Cow<'d, str>, Vec<u32>>,
+    type_of: HashMap<u32, Cow<'d, str>>,
+    /// Aggregated part → whole (IfcRelAggregates).
+    parent: HashMap<u32, u32>,
+    /// Contained element → spatial structure (IfcRelContainedInSpatialStructure).
+    container: HashMap<u32, u32>,
+}
+
+impl<'d> Graph<'d> {
+    /// Type name of every record, from our own scan (ids now fit u32).
+    fn of(data: &'d [u8], records: &[step::Record]) -> Graph<'d> {
+        let mut by_type: HashMap<Cow<str>, Vec<u32>> = HashMap::default();
+        let mut type_of: HashMap<u32, Cow<str>> =
+            HashMap::with_capacity_and_hasher(records.len(), Default::default());
+        for r in records {
+            let name = record_type(data, r);
+            let id = r.id as u32;
+            by_type.entry(name.clone()).or_default().push(id);
+            type_of.insert(id, name);
+        }
+        Graph {
+            by_type,
+            type_of,
+            parent: HashMap::default(),
+            container: HashMap::default(),
+        }
+    }
+
+    fn ids(&self, t: &str) -> Vec<u32> {
+        ids(&self.by_type, t)
+    }
+
+    fn kind(&self, id: u32) -> &str {
+        self.type_of.get(&id).map(|t| t.as_ref()).unwrap_or("")
+    }
+
+    /// Walks containment / aggregation upwards to the first node of `want`.
+    fn find_up(&self, start: u32, want: &str) -> Option<u32> {
+        let mut cur = start;
+        for _ in 0..64 {
+            let next = self
+                .container
+                .get(&cur)
+                .or_else(|| self.parent.get(&cur))
+                .copied()?;
+            if self.kind(next) == want {
+                return Some(next);
+            }
+            cur = next;
+        }
+        None
+    }
+}
+
+/// What the stages after the decoder's index share.
+struct Load<'d> {
+    data: &'d [u8],
+    file: &'d str,
+    ctl: &'d Control<'d>,
+    records: &'d [step::Record],
+    graph: Graph<'d>,
+    index: Arc<EntityIndex>,
+    rd: Reader<'d>,
+    diags: Vec<Diagnostic>,
+}
+
+/// The spatial structure and georeferencing.
+struct Structure {
+    /// The decoder's length unit scale (geometry follows it).
+    lib_scale: f64,
+    project: Option<SpatialNode>,
+    sites: Vec<Site>,
+    buildings: Vec<Building>,
+    storeys: Vec<Storey>,
+    georef: Georef,
+    storey_gid: HashMap<u32, String>,
+    building_gid: HashMap<u32, String>,
+}
+
+/// Products, spaces, and what is to be meshed and read in parallel.
+struct Products {
+    element_counts: BTreeMap<String, usize>,
+    products: Vec<(u32, IfcType)>,
+    spaces: Vec<Space>,
+    /// (index in `spaces`, id) of spaces without an area quantity: meshed.
+    space_geometry: Vec<(usize, u32)>,
+    mesh_ids: Vec<u32>,
+    element_ids: Vec<u32>,
+    frame: Frame,
+}
+
+impl<'d> Load<'d> {
+    /// The (first) IfcProject, or `NoProject` naming the first diagnostics.
+    fn project_id(&mut self) -> Result<u32, IfcError> {
+        let all = self.graph.by_type.get("IFCPROJECT");
+        let Some(project_id) = all.and_then(|v| v.first().copied()) else {
+            let notes: String = self
+                .diags
+                .iter()
+                .take(5)
+                .map(|d| format!("\n  also: [{}] {}", d.code, d.message))
+                .collect();
+            return Err(IfcError::NoProject {
+                file: self.file.into(),
+                notes,
+            });
+        };
+        if all.is_some_and(|v| v.len() > 1) {
+            self.diags.push(Diagnostic::warn(
+                "multiple_projects",
+                "more than one IfcProject; the first is used",
+            ));
+        }
+        Ok(project_id)
+    }
+
+    /// Units, relationships, spatial structure and georeferencing.
+    fn structure(&mut self) -> Result<(Structure, PropRels), IfcError> {
+        let project_id = self.project_id()?;
+        let units = read_units(&mut self.rd, project_id, &mut self.diags);
+        let lib_scale = self.rd.dec.length_unit_scale();
+        if (lib_scale - units.length).abs() > 1e-12 * units.length.max(1.0) {
+            self.diags.push(Diagnostic::warn(
+                "unit_mismatch",
+                format!(
+                    "length unit read as {} m, geometry kernel uses {} m; geometry follows the kernel",
+                    units.length, lib_scale
+                ),
+            ));
+        }
+        let rels = self.relationships(units);
+        self.ctl.check()?;
+        let project = self.rd.get(project_id).map(|e| node(&e));
+        let sites = self.sites(&rels.units);
+        let buildings = self.buildings(&rels);
+        let storeys = self.storeys(&rels.units);
+        let georef = self.georef(project_id, &sites, &rels);
+        let storey_gid = storeys
             .iter()
-            .take(5)
-            .map(|d| format!("\n  also: [{}] {}", d.code, d.message))
+            .map(|s| (s.node.id, s.node.global_id.clone()))
             .collect();
-        return Err(IfcError::NoProject {
-            file: file.into(),
-            notes,
-        });
-    };
-    if by_type.get("IFCPROJECT").is_some_and(|v| v.len() > 1) {
-        diags.push(Diagnostic::warn(
-            "multiple_projects",
-            "more than one IfcProject; the first is used",
-        ));
-    }
-    let units = read_units(&mut rd, project_id, &mut diags);
-    let lib_scale = rd.dec.length_unit_scale();
-    if (lib_scale - units.length).abs() > 1e-12 * units.length.max(1.0) {
-        diags.push(Diagnostic::warn(
-            "unit_mismatch",
-            format!(
-                "length unit read as {} m, geometry kernel uses {} m; geometry follows the kernel",
-                units.length, lib_scale
-            ),
-        ));
+        let building_gid = buildings
+            .iter()
+            .map(|b| (b.node.id, b.node.global_id.clone()))
+            .collect();
+        let st = Structure {
+            lib_scale,
+            project,
+            sites,
+            buildings,
+            storeys,
+            georef,
+            storey_gid,
+            building_gid,
+        };
+        Ok((st, rels))
     }
 
-    // Relationships.
-    let mut parent: HashMap<u32, u32> = HashMap::default();
-    for id in ids(&by_type, "IFCRELAGGREGATES") {
-        if let Some(e) = rd.get(id) {
-            if let Some(p) = e.get_ref(4) {
-                for c in refs(e.get(5)) {
-                    parent.insert(c, p);
+    /// Aggregation and containment (into the graph) and property assignments.
+    fn relationships(&mut self, units: Units) -> PropRels {
+        for id in self.graph.ids("IFCRELAGGREGATES") {
+            if let Some(e) = self.rd.get(id) {
+                if let Some(p) = e.get_ref(4) {
+                    for c in refs(e.get(5)) {
+                        self.graph.parent.insert(c, p);
+                    }
                 }
             }
         }
-    }
-    let mut container: HashMap<u32, u32> = HashMap::default();
-    for id in ids(&by_type, "IFCRELCONTAINEDINSPATIALSTRUCTURE") {
-        if let Some(e) = rd.get(id) {
-            if let Some(s) = e.get_ref(5) {
-                for c in refs(e.get(4)) {
-                    container.insert(c, s);
+        for id in self.graph.ids("IFCRELCONTAINEDINSPATIALSTRUCTURE") {
+            if let Some(e) = self.rd.get(id) {
+                if let Some(s) = e.get_ref(5) {
+                    for c in refs(e.get(4)) {
+                        self.graph.container.insert(c, s);
+                    }
                 }
             }
         }
-    }
-    let mut psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
-    for id in ids(&by_type, "IFCRELDEFINESBYPROPERTIES") {
-        if let Some(e) = rd.get(id) {
-            let defs = match e.get(5) {
-                Some(AttributeValue::EntityRef(r)) => vec![*r],
-                other => refs(other),
-            };
-            for o in refs(e.get(4)) {
-                psets_of.entry(o).or_default().extend(defs.iter().copied());
+        let mut psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
+        for id in self.graph.ids("IFCRELDEFINESBYPROPERTIES") {
+            if let Some(e) = self.rd.get(id) {
+                let defs = match e.get(5) {
+                    Some(AttributeValue::EntityRef(r)) => vec![*r],
+                    other => refs(other),
+                };
+                for o in refs(e.get(4)) {
+                    psets_of.entry(o).or_default().extend(defs.iter().copied());
+                }
             }
         }
-    }
-    let mut type_psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
-    for id in ids(&by_type, "IFCRELDEFINESBYTYPE") {
-        if let Some(e) = rd.get(id) {
+        let mut type_psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
+        for id in self.graph.ids("IFCRELDEFINESBYTYPE") {
+            let Some(e) = self.rd.get(id) else { continue };
             let Some(t) = e.get_ref(5) else { continue };
-            let sets = rd.get(t).map(|te| refs(te.get(5))).unwrap_or_default();
+            let sets = self.rd.get(t).map(|te| refs(te.get(5))).unwrap_or_default();
             if sets.is_empty() {
                 continue;
             }
@@ -204,80 +438,72 @@ pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings)
                     .extend(sets.iter().copied());
             }
         }
-    }
-    let rels = PropRels {
-        psets_of: &psets_of,
-        type_psets_of: &type_psets_of,
-        units: &units,
-    };
-    let mut pset_cache = PsetCache::default();
-    let mut props = |rd: &mut Reader, obj: u32| rels.props(rd, &mut pset_cache, obj);
-
-    // Spatial structure.
-    let project = rd.get(project_id).map(|e| node(&e));
-    let mut sites = Vec::new();
-    for id in ids(&by_type, "IFCSITE") {
-        let Some(e) = rd.get(id) else { continue };
-        let lat = compound(e.get(9));
-        let lon = compound(e.get(10));
-        sites.push(Site {
-            node: node(&e),
-            ref_latitude_deg: lat,
-            ref_longitude_deg: lon,
-            ref_elevation_m: e.get_float(11).map(|v| v * units.length),
-            terrain: None,
-        });
-    }
-    let mut buildings = Vec::new();
-    for id in ids(&by_type, "IFCBUILDING") {
-        let Some(e) = rd.get(id) else { continue };
-        let p = props(&mut rd, id);
-        buildings.push(Building {
-            node: node(&e),
-            elevation_of_ref_height_m: e.get_float(9).map(|v| v * units.length),
-            elevation_of_terrain_m: e.get_float(10).map(|v| v * units.length),
-            occupancy_type: text_prop(&p, &["Pset_BuildingCommon.OccupancyType"]),
-        });
-    }
-    let gid_of =
-        |rd: &mut Reader, id: u32| rd.get(id).and_then(|e| e.get_string(0).map(str::to_owned));
-    let kind = |id: u32| type_of.get(&id).map(|t| t.as_ref()).unwrap_or("");
-    // Walks containment / aggregation upwards to the first node of `want`.
-    let find_up = |start: u32, want: &str| -> Option<u32> {
-        let mut cur = start;
-        for _ in 0..64 {
-            let next = container.get(&cur).or_else(|| parent.get(&cur)).copied()?;
-            if kind(next) == want {
-                return Some(next);
-            }
-            cur = next;
+        PropRels {
+            psets_of,
+            type_psets_of,
+            units,
         }
-        None
-    };
-
-    let mut storeys = Vec::new();
-    for id in ids(&by_type, "IFCBUILDINGSTOREY") {
-        let Some(e) = rd.get(id) else { continue };
-        let building = find_up(id, "IFCBUILDING").and_then(|b| gid_of(&mut rd, b));
-        storeys.push(Storey {
-            node: node(&e),
-            elevation_m: e.get_float(9).map(|v| v * units.length),
-            placement_z_m: e
-                .get_ref(5)
-                .and_then(|p| placement_matrix(&mut rd, p, 0))
-                .map(|m| m[2][3] * units.length),
-            building,
-        });
     }
-    storeys.sort_by(|a, b| match (a.elevation_m, b.elevation_m) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.node.id.cmp(&b.node.id),
-    });
-    for s in &storeys {
-        if s.elevation_m.is_none() {
-            diags.push(
+
+    fn sites(&mut self, units: &Units) -> Vec<Site> {
+        let mut sites = Vec::new();
+        for id in self.graph.ids("IFCSITE") {
+            let Some(e) = self.rd.get(id) else { continue };
+            sites.push(Site {
+                node: node(&e),
+                ref_latitude_deg: compound(e.get(9)),
+                ref_longitude_deg: compound(e.get(10)),
+                ref_elevation_m: e.get_float(11).map(|v| v * units.length),
+                terrain: None,
+            });
+        }
+        sites
+    }
+
+    fn buildings(&mut self, rels: &PropRels) -> Vec<Building> {
+        let mut buildings = Vec::new();
+        for id in self.graph.ids("IFCBUILDING") {
+            let Some(e) = self.rd.get(id) else { continue };
+            let p = rels.props(&mut self.rd, id);
+            buildings.push(Building {
+                node: node(&e),
+                elevation_of_ref_height_m: e.get_float(9).map(|v| v * rels.units.length),
+                elevation_of_terrain_m: e.get_float(10).map(|v| v * rels.units.length),
+                occupancy_type: text_prop(&p, &["Pset_BuildingCommon.OccupancyType"]),
+            });
+        }
+        buildings
+    }
+
+    /// Storeys by elevation (those without one last, by id), each named once if
+    /// it has no Elevation.
+    fn storeys(&mut self, units: &Units) -> Vec<Storey> {
+        let mut storeys = Vec::new();
+        for id in self.graph.ids("IFCBUILDINGSTOREY") {
+            let Some(e) = self.rd.get(id) else { continue };
+            let building = self.graph.find_up(id, "IFCBUILDING").and_then(|b| {
+                self.rd
+                    .get(b)
+                    .and_then(|e| e.get_string(0).map(str::to_owned))
+            });
+            storeys.push(Storey {
+                node: node(&e),
+                elevation_m: e.get_float(9).map(|v| v * units.length),
+                placement_z_m: e
+                    .get_ref(5)
+                    .and_then(|p| placement_matrix(&mut self.rd, p, 0))
+                    .map(|m| m[2][3] * units.length),
+                building,
+            });
+        }
+        storeys.sort_by(|a, b| match (a.elevation_m, b.elevation_m) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.node.id.cmp(&b.node.id),
+        });
+        for s in storeys.iter().filter(|s| s.elevation_m.is_none()) {
+            self.diags.push(
                 Diagnostic::warn(
                     "storey_without_elevation",
                     format!(
@@ -288,143 +514,257 @@ pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings)
                 .at_entity(u64::from(s.node.id)),
             );
         }
+        storeys
     }
 
-    // Georeferencing.
-    let raw_mc = read_map_conversion(&mut rd, &by_type, &mut diags)
-        .or_else(|| read_epset_map_conversion(&mut rd, project_id, &sites, &mut props));
-    let site_ref = sites
-        .iter()
-        .find_map(|s| Some((s.ref_latitude_deg?, s.ref_longitude_deg?, s.ref_elevation_m)));
-    let mut georef = georef::assess(raw_mc, site_ref, units.length);
-    if georef.map_conversion.is_none() && by_type.contains_key("IFCRIGIDOPERATION") {
-        georef.warnings.push(
-            "the model georeferences with IfcRigidOperation, which zhishen does not read yet; give an explicit placement".into(),
-        );
+    fn georef(&mut self, project_id: u32, sites: &[Site], rels: &PropRels) -> Georef {
+        let raw_mc = read_map_conversion(&mut self.rd, &self.graph.by_type, &mut self.diags)
+            .or_else(|| read_epset_map_conversion(&mut self.rd, project_id, sites, rels));
+        let site_ref = sites
+            .iter()
+            .find_map(|s| Some((s.ref_latitude_deg?, s.ref_longitude_deg?, s.ref_elevation_m)));
+        let mut georef = georef::assess(raw_mc, site_ref, rels.units.length);
+        if georef.map_conversion.is_none() && self.graph.by_type.contains_key("IFCRIGIDOPERATION") {
+            georef.warnings.push(
+                "the model georeferences with IfcRigidOperation, which zhishen does not read yet; give an explicit placement".into(),
+            );
+        }
+        georef
     }
 
-    // Products and meshing.
-    let mut element_counts: BTreeMap<String, usize> = BTreeMap::new();
-    let mut products: Vec<(u32, IfcType)> = Vec::new();
-    for (name, list) in &by_type {
-        let t = IfcType::from_str(name);
-        if matches!(t, IfcType::Unknown(_)) || !t.is_subtype_of(IfcType::IfcProduct) {
-            continue;
-        }
-        element_counts.insert(t.name().to_string(), list.len());
-        for &id in list {
-            products.push((id, t.clone()));
-        }
-    }
-    products.sort_by_key(|p| p.0);
-    let storey_gid: HashMap<u32, String> = storeys
-        .iter()
-        .map(|s| (s.node.id, s.node.global_id.clone()))
-        .collect();
-    let building_gid: HashMap<u32, String> = buildings
-        .iter()
-        .map(|b| (b.node.id, b.node.global_id.clone()))
-        .collect();
-
-    // Spaces, before meshing: only those without area quantities need their geometry.
-    let mut spaces = Vec::new();
-    let mut space_geometry: Vec<(usize, u32)> = Vec::new();
-    for id in ids(&by_type, "IFCSPACE") {
-        let Some(e) = rd.get(id) else { continue };
-        let p = props(&mut rd, id);
-        let storey = find_up(id, "IFCBUILDINGSTOREY").and_then(|s| storey_gid.get(&s).cloned());
-        let (usage, usage_source) = space_usage(&e, &p);
-        let net = area_from(&p, NET_AREA_KEYS);
-        let gross = area_from(&p, GROSS_AREA_KEYS);
-        if net.is_none() && gross.is_none() {
-            space_geometry.push((spaces.len(), id));
-        }
-        spaces.push(Space {
-            node: node(&e),
-            storey,
-            usage,
-            usage_source,
-            net_floor_area: net,
-            gross_floor_area: gross,
-        });
-    }
-    let geometry_spaces: rustc_hash::FxHashSet<u32> = space_geometry.iter().map(|s| s.1).collect();
-    let mesh_ids: Vec<u32> = products
-        .iter()
-        .filter(|(id, t)| match t {
-            IfcType::IfcOpeningElement => false,
-            IfcType::IfcSpace => geometry_spaces.contains(id),
-            _ => true,
-        })
-        .map(|(id, _)| *id)
-        .collect();
-    // One pass over the points: the RTC anchor for meshing, and 2-D profile points far
-    // from the origin, which lose precision in the kernel's f32 profile path.
-    let points = PointExtent::of(data, &scan.records, lib_scale);
-    if points.far_profile_m > LARGE_PROFILE_M {
-        let far = points.far_profile_m;
-        diags.push(Diagnostic::warn(
-            "large_coordinates",
-            format!(
-                "profile points lie up to {:.1} km from the model origin (geometry drawn in map coordinates rather than placed there); the geometry kernel reads profiles in single precision, so shapes may be off by up to {:.2} m",
-                far / 1000.0,
-                far * f64::from(f32::EPSILON)
-            ),
-        ));
-    }
-    let element_ids: Vec<u32> = products
-        .iter()
-        .filter(|(_, t)| is_element(t))
-        .map(|(id, _)| *id)
-        .collect();
-    laps.lap(&mut t.relationships_s, "read structure");
-    // Meshing and property reading are independent: both run across the cores.
-    let ((meshes, mesh_s), ((mut element_props, prop_failures), psets_s)) = rayon::join(
-        || timed(|| mesh_all(data, &index, &mesh_ids, points.frame(lib_scale))),
-        || timed(|| rels.props_all(data, &index, &element_ids)),
-    );
-    (t.mesh_s, t.psets_s) = (mesh_s, psets_s);
-    laps.lap(&mut t.join_s, "meshed and properties read");
-    for f in prop_failures {
-        if !rd.failed.iter().any(|(id, _)| *id == f.0) {
-            rd.failed.push(f);
-        }
-    }
-    let mut mesh_of: HashMap<u32, Mesh> =
-        HashMap::with_capacity_and_hasher(meshes.len(), Default::default());
-    let mut mesh_failures = Vec::new();
-    for (id, r) in meshes {
-        match r {
-            Ok(Some(m)) => {
-                mesh_of.insert(id, m);
+    /// Products (sorted by id), spaces, and what to mesh: every product but openings,
+    /// and spaces only when they have no area quantity.
+    fn products(&mut self, st: &Structure, rels: &PropRels) -> Result<Products, IfcError> {
+        let mut element_counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut products: Vec<(u32, IfcType)> = Vec::new();
+        for (name, list) in &self.graph.by_type {
+            let t = IfcType::from_str(name);
+            if matches!(t, IfcType::Unknown(_)) || !t.is_subtype_of(IfcType::IfcProduct) {
+                continue;
             }
-            Ok(None) => {}
-            Err(msg) => mesh_failures.push((id, msg)),
+            element_counts.insert(t.name().to_string(), list.len());
+            for &id in list {
+                products.push((id, t.clone()));
+            }
         }
+        products.sort_by_key(|p| p.0);
+        let (spaces, space_geometry) = self.spaces(st, rels);
+        self.ctl.check()?;
+        let geometry_spaces: rustc_hash::FxHashSet<u32> =
+            space_geometry.iter().map(|s| s.1).collect();
+        let mesh_ids: Vec<u32> = products
+            .iter()
+            .filter(|(id, t)| match t {
+                IfcType::IfcOpeningElement => false,
+                IfcType::IfcSpace => geometry_spaces.contains(id),
+                _ => true,
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let frame = self.frame(st.lib_scale);
+        let element_ids: Vec<u32> = products
+            .iter()
+            .filter(|(_, t)| is_element(t))
+            .map(|(id, _)| *id)
+            .collect();
+        Ok(Products {
+            element_counts,
+            products,
+            spaces,
+            space_geometry,
+            mesh_ids,
+            element_ids,
+            frame,
+        })
     }
-    push_listed(
-        &mut diags,
-        &mesh_failures,
-        "geometry_failed",
-        "elements could not be meshed",
-        |(id, msg)| {
-            Diagnostic::warn(
-                "geometry_failed",
-                format!(
-                    "geometry of #{id} ({}) could not be meshed: {msg}",
-                    kind(*id)
-                ),
-            )
-            .at_entity(u64::from(*id))
-        },
-    );
 
-    // The site's body is its terrain: the ground a sloping site's height is measured from.
-    for site in &mut sites {
-        site.terrain = mesh_of.remove(&site.node.id);
+    /// Spaces, before meshing: only those without area quantities need their geometry.
+    fn spaces(&mut self, st: &Structure, rels: &PropRels) -> (Vec<Space>, Vec<(usize, u32)>) {
+        let mut spaces = Vec::new();
+        let mut space_geometry: Vec<(usize, u32)> = Vec::new();
+        for id in self.graph.ids("IFCSPACE") {
+            let Some(e) = self.rd.get(id) else { continue };
+            let p = rels.props(&mut self.rd, id);
+            let storey = self
+                .graph
+                .find_up(id, "IFCBUILDINGSTOREY")
+                .and_then(|s| st.storey_gid.get(&s).cloned());
+            let (usage, usage_source) = space_usage(&e, &p);
+            let net = area_from(&p, NET_AREA_KEYS);
+            let gross = area_from(&p, GROSS_AREA_KEYS);
+            if net.is_none() && gross.is_none() {
+                space_geometry.push((spaces.len(), id));
+            }
+            spaces.push(Space {
+                node: node(&e),
+                storey,
+                usage,
+                usage_source,
+                net_floor_area: net,
+                gross_floor_area: gross,
+            });
+        }
+        (spaces, space_geometry)
     }
+
+    /// One pass over the points: the RTC anchor for meshing, and 2-D profile points far
+    /// from the origin, which lose precision in the kernel's f32 profile path.
+    fn frame(&mut self, lib_scale: f64) -> Frame {
+        let points = PointExtent::of(self.data, self.records, lib_scale);
+        if points.far_profile_m > LARGE_PROFILE_M {
+            let far = points.far_profile_m;
+            self.diags.push(Diagnostic::warn(
+                "large_coordinates",
+                format!(
+                    "profile points lie up to {:.1} km from the model origin (geometry drawn in map coordinates rather than placed there); the geometry kernel reads profiles in single precision, so shapes may be off by up to {:.2} m",
+                    far / 1000.0,
+                    far * f64::from(f32::EPSILON)
+                ),
+            ));
+        }
+        points.frame(lib_scale)
+    }
+
+    /// Meshing and property reading are independent: both run across the cores. The
+    /// meshing side reports products meshed; either side stops on cancellation.
+    fn mesh_and_props(
+        &mut self,
+        p: &Products,
+        rels: &PropRels,
+        t: &mut LoadTimings,
+    ) -> Result<(Vec<MeshResult>, HashMap<u32, Props>), IfcError> {
+        let meter = self.ctl.stage(Stage::Mesh, p.mesh_ids.len() as u64)?;
+        let workers = Workers {
+            data: self.data,
+            index: &self.index,
+            ctl: self.ctl,
+        };
+        let ((meshes, mesh_s), (props, psets_s)) = rayon::join(
+            || timed(|| workers.mesh_all(&p.mesh_ids, p.frame, &meter)),
+            || timed(|| rels.props_all(&workers, &p.element_ids)),
+        );
+        (t.mesh_s, t.psets_s) = (mesh_s, psets_s);
+        let (meshes, (element_props, prop_failures)) = (meshes?, props?);
+        meter.finish()?;
+        for f in prop_failures {
+            if !self.rd.failed.iter().any(|(id, _)| *id == f.0) {
+                self.rd.failed.push(f);
+            }
+        }
+        Ok((meshes, element_props))
+    }
+
+    /// Meshes by product, naming those that could not be meshed.
+    fn sort_meshes(&mut self, meshes: Vec<MeshResult>) -> HashMap<u32, Mesh> {
+        let mut mesh_of: HashMap<u32, Mesh> =
+            HashMap::with_capacity_and_hasher(meshes.len(), Default::default());
+        let mut mesh_failures = Vec::new();
+        for (id, r) in meshes {
+            match r {
+                Ok(Some(m)) => {
+                    mesh_of.insert(id, m);
+                }
+                Ok(None) => {}
+                Err(msg) => mesh_failures.push((id, msg)),
+            }
+        }
+        let graph = &self.graph;
+        push_listed(
+            &mut self.diags,
+            &mesh_failures,
+            "geometry_failed",
+            "elements could not be meshed",
+            |(id, msg)| {
+                Diagnostic::warn(
+                    "geometry_failed",
+                    format!(
+                        "geometry of #{id} ({}) could not be meshed: {msg}",
+                        graph.kind(*id)
+                    ),
+                )
+                .at_entity(u64::from(*id))
+            },
+        );
+        mesh_of
+    }
+
+    /// Site terrain, the model's box, spaces' areas from geometry, and the elements
+    /// with their meshes and properties.
+    fn elements(
+        &mut self,
+        st: &mut Structure,
+        p: &mut Products,
+        meshes: Vec<MeshResult>,
+        mut element_props: HashMap<u32, Props>,
+    ) -> (Vec<Element>, Option<BBox>) {
+        let mut mesh_of = self.sort_meshes(meshes);
+        // The site's body is its terrain: the ground a sloping site's height is measured from.
+        for site in &mut st.sites {
+            site.terrain = mesh_of.remove(&site.node.id);
+        }
+        let bbox = world_bbox(&p.products, &mesh_of);
+        space_areas(&mut p.spaces, &p.space_geometry, &mesh_of);
+        let mut elements = Vec::new();
+        let mut type_slots: HashMap<&str, (Option<usize>, Option<usize>)> = HashMap::default();
+        for (id, t) in &p.products {
+            if !is_element(t) {
+                continue;
+            }
+            let Some(e) = self.rd.get(*id) else { continue };
+            let class = t.name();
+            let slots = *type_slots.entry(class).or_insert_with(|| {
+                (
+                    self.rd.dec.attribute_index(class, "PredefinedType"),
+                    // IFC2x3 IfcRoof keeps its kind in ShapeType.
+                    self.rd.dec.attribute_index(class, "ShapeType"),
+                )
+            });
+            let predefined_type = [slots.0, slots.1]
+                .into_iter()
+                .flatten()
+                .find_map(|i| e.get(i).and_then(|v| v.as_enum()))
+                .map(str::to_owned);
+            let mesh = mesh_of.remove(id);
+            let g = &self.graph;
+            elements.push(Element {
+                id: *id,
+                global_id: e.get_string(0).unwrap_or_default().to_owned(),
+                ifc_class: class.to_string(),
+                predefined_type,
+                object_type: e.get_string(4).map(str::to_owned),
+                name: e.get_string(2).map(str::to_owned),
+                storey: (g.find_up(*id, "IFCBUILDINGSTOREY"))
+                    .and_then(|s| st.storey_gid.get(&s).cloned()),
+                building: (g.find_up(*id, "IFCBUILDING"))
+                    .and_then(|b| st.building_gid.get(&b).cloned()),
+                part_of: (g.parent.get(id).and_then(|p| g.type_of.get(p)))
+                    .map(|n| IfcType::from_str(n).name().to_string()),
+                properties: element_props.remove(id).unwrap_or_default(),
+                bbox: mesh.as_ref().and_then(Mesh::bbox),
+                mesh,
+            });
+        }
+        push_listed(
+            &mut self.diags,
+            &self.rd.failed,
+            "decode_failed",
+            "entities could not be decoded",
+            |(id, err)| {
+                Diagnostic::warn(
+                    "decode_failed",
+                    format!("entity #{id} could not be decoded: {err}"),
+                )
+                .at_entity(u64::from(*id))
+            },
+        );
+        (elements, bbox)
+    }
+}
+
+/// The box of every meshed product but spaces, openings and the site (terrain).
+fn world_bbox(products: &[(u32, IfcType)], mesh_of: &HashMap<u32, Mesh>) -> Option<BBox> {
     let mut bbox_world_m: Option<BBox> = None;
-    for (id, t) in &products {
+    for (id, t) in products {
         if matches!(
             t,
             IfcType::IfcSpace | IfcType::IfcOpeningElement | IfcType::IfcSite
@@ -438,9 +778,16 @@ pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings)
             }
         }
     }
+    bbox_world_m
+}
 
-    // Spaces without an area quantity fall back to their projected geometry.
-    for (k, id) in space_geometry {
+/// Spaces without an area quantity fall back to their projected geometry.
+fn space_areas(
+    spaces: &mut [Space],
+    space_geometry: &[(usize, u32)],
+    mesh_of: &HashMap<u32, Mesh>,
+) {
+    for &(k, id) in space_geometry {
         if let Some(m) = mesh_of.get(&id) {
             let mut u = Union::new();
             for t in m.triangles() {
@@ -456,105 +803,24 @@ pub fn load_bytes_timed(bytes: &[u8], file: &str) -> Result<(Model, LoadTimings)
             }
         }
     }
-
-    // Elements: every product that is not a spatial structure node or an opening.
-    let mut elements = Vec::new();
-    let mut type_slots: HashMap<&str, (Option<usize>, Option<usize>)> = HashMap::default();
-    for (id, t) in &products {
-        if !is_element(t) {
-            continue;
-        }
-        let Some(e) = rd.get(*id) else { continue };
-        let class = t.name();
-        let slots = *type_slots.entry(class).or_insert_with(|| {
-            (
-                rd.dec.attribute_index(class, "PredefinedType"),
-                // IFC2x3 IfcRoof keeps its kind in ShapeType.
-                rd.dec.attribute_index(class, "ShapeType"),
-            )
-        });
-        let predefined_type = [slots.0, slots.1]
-            .into_iter()
-            .flatten()
-            .find_map(|i| e.get(i).and_then(|v| v.as_enum()))
-            .map(str::to_owned);
-        let storey_id = find_up(*id, "IFCBUILDINGSTOREY");
-        let building_id = find_up(*id, "IFCBUILDING");
-        let mesh = mesh_of.remove(id);
-        let bbox = mesh.as_ref().and_then(Mesh::bbox);
-        elements.push(Element {
-            id: *id,
-            global_id: e.get_string(0).unwrap_or_default().to_owned(),
-            ifc_class: class.to_string(),
-            predefined_type,
-            object_type: e.get_string(4).map(str::to_owned),
-            name: e.get_string(2).map(str::to_owned),
-            storey: storey_id.and_then(|s| storey_gid.get(&s).cloned()),
-            building: building_id.and_then(|b| building_gid.get(&b).cloned()),
-            part_of: parent
-                .get(id)
-                .and_then(|p| type_of.get(p))
-                .map(|n| IfcType::from_str(n).name().to_string()),
-            properties: element_props.remove(id).unwrap_or_default(),
-            mesh,
-            bbox,
-        });
-    }
-
-    push_listed(
-        &mut diags,
-        &rd.failed,
-        "decode_failed",
-        "entities could not be decoded",
-        |(id, err)| {
-            Diagnostic::warn(
-                "decode_failed",
-                format!("entity #{id} could not be decoded: {err}"),
-            )
-            .at_entity(u64::from(*id))
-        },
-    );
-
-    laps.lap(&mut t.elements_s, "elements");
-    let facts = facts::compute(
-        &facts::Structure {
-            storeys: &storeys,
-            spaces: &spaces,
-            elements: &elements,
-            buildings: &buildings,
-            sites: &sites,
-        },
-        &mut diags,
-    );
-    laps.lap(&mut t.facts_s, "facts");
-    t.total_s = laps.start.elapsed().as_secs_f64();
-    let model = Model {
-        file: file.to_string(),
-        header,
-        schema,
-        length_unit_m: units.length,
-        area_unit_m2: units.area,
-        project,
-        sites,
-        buildings,
-        storeys,
-        spaces,
-        elements,
-        element_counts,
-        georef,
-        bbox_world_m,
-        facts,
-        diagnostics: diags,
-    };
-    Ok((model, t))
 }
 
+/// A decoder, the entities it could not decode, and its cache of flattened psets.
 struct Reader<'a> {
     dec: EntityDecoder<'a>,
     failed: Vec<(u32, String)>,
+    psets: PsetCache,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8], index: &Arc<EntityIndex>) -> Reader<'a> {
+        Reader {
+            dec: EntityDecoder::with_arc_index(data, index.clone()),
+            failed: Vec::new(),
+            psets: PsetCache::default(),
+        }
+    }
+
     fn get(&mut self, id: u32) -> Option<DecodedEntity> {
         match self.dec.decode_by_id(id) {
             Ok(e) => Some(e),
@@ -954,11 +1220,11 @@ fn read_epset_map_conversion(
     rd: &mut Reader,
     project: u32,
     sites: &[Site],
-    props: &mut impl FnMut(&mut Reader, u32) -> BTreeMap<String, Value>,
+    rels: &PropRels,
 ) -> Option<RawMapConversion> {
     let holders = std::iter::once(project).chain(sites.iter().map(|s| s.node.id));
     for h in holders.collect::<Vec<_>>() {
-        let p = props(rd, h);
+        let p = rels.props(rd, h);
         let f = |k: &str| {
             p.get(&format!("ePSet_MapConversion.{k}"))
                 .and_then(Value::as_f64)
@@ -1009,25 +1275,29 @@ type Props = BTreeMap<String, Value>;
 type Failure = (u32, String);
 
 /// What is needed to flatten an object's property sets.
-struct PropRels<'a> {
-    psets_of: &'a HashMap<u32, Vec<u32>>,
-    type_psets_of: &'a HashMap<u32, Vec<u32>>,
-    units: &'a Units,
+struct PropRels {
+    psets_of: HashMap<u32, Vec<u32>>,
+    type_psets_of: HashMap<u32, Vec<u32>>,
+    units: Units,
 }
 
-impl PropRels<'_> {
+impl PropRels {
     /// `Pset.Property` -> value; type values first so that occurrence values override.
-    fn props(&self, rd: &mut Reader, cache: &mut PsetCache, obj: u32) -> BTreeMap<String, Value> {
+    fn props(&self, rd: &mut Reader, obj: u32) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         for list in [self.type_psets_of.get(&obj), self.psets_of.get(&obj)]
             .into_iter()
             .flatten()
         {
             for &ps in list {
-                let vals = cache
-                    .entry(ps)
-                    .or_insert_with(|| Arc::new(read_pset(rd, ps, self.units)))
-                    .clone();
+                let vals = match rd.psets.get(&ps) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let v = Arc::new(read_pset(rd, ps, &self.units));
+                        rd.psets.insert(ps, v.clone());
+                        v
+                    }
+                };
                 for (k, v) in vals.iter() {
                     out.insert(k.clone(), v.clone());
                 }
@@ -1039,39 +1309,32 @@ impl PropRels<'_> {
     /// Properties of many objects in parallel; each worker has its own decoder and cache.
     fn props_all(
         &self,
-        data: &[u8],
-        index: &Arc<ifc_lite_core::EntityIndex>,
+        w: &Workers,
         ids: &[u32],
-    ) -> (HashMap<u32, Props>, Vec<Failure>) {
+    ) -> Result<(HashMap<u32, Props>, Vec<Failure>), IfcError> {
         let results: Vec<(u32, Props, Vec<Failure>)> = ids
             .par_iter()
             .map_init(
-                || {
-                    let rd = Reader {
-                        dec: EntityDecoder::with_arc_index(data, index.clone()),
-                        failed: Vec::new(),
-                    };
-                    (rd, PsetCache::default())
-                },
-                |(rd, cache), &id| {
-                    let p = self.props(rd, cache, id);
-                    (id, p, std::mem::take(&mut rd.failed))
+                || w.reader(),
+                |rd, &id| {
+                    w.ctl.check()?;
+                    let p = self.props(rd, id);
+                    Ok((id, p, std::mem::take(&mut rd.failed)))
                 },
             )
-            .collect();
+            .collect::<Result<_, IfcError>>()?;
         let mut failed = Vec::new();
         let mut map = HashMap::with_capacity_and_hasher(results.len(), Default::default());
         for (id, p, f) in results {
             map.insert(id, p);
             failed.extend(f);
         }
-        (map, failed)
+        Ok((map, failed))
     }
 }
 
 type MeshResult = (u32, Result<Option<Mesh>, String>);
 
-/// Meshes products in parallel; each chunk owns its decoder and router.
 /// Unit scale and RTC anchor shared by every meshing worker.
 #[derive(Clone, Copy)]
 struct Frame {
@@ -1079,18 +1342,36 @@ struct Frame {
     rtc: (f64, f64, f64),
 }
 
-fn mesh_all(
-    data: &[u8],
-    index: &Arc<ifc_lite_core::EntityIndex>,
-    ids: &[u32],
-    frame: Frame,
-) -> Vec<MeshResult> {
-    ids.par_iter()
-        .map_init(
-            || None::<(EntityDecoder<'_>, GeometryRouter)>,
-            |state, &id| mesh_one(data, index, state, id, frame),
-        )
-        .collect()
+/// What every parallel worker reads: the bytes, the decoder's index, the control.
+struct Workers<'d> {
+    data: &'d [u8],
+    index: &'d Arc<EntityIndex>,
+    ctl: &'d Control<'d>,
+}
+
+impl<'d> Workers<'d> {
+    fn reader(&self) -> Reader<'d> {
+        Reader::new(self.data, self.index)
+    }
+
+    /// Meshes products in parallel; each worker owns its decoder and router. Every
+    /// product meshed is counted on `meter`, which stops the loop once cancelled.
+    fn mesh_all(
+        &self,
+        ids: &[u32],
+        frame: Frame,
+        meter: &Meter,
+    ) -> Result<Vec<MeshResult>, IfcError> {
+        ids.par_iter()
+            .map_init(
+                || None::<(EntityDecoder<'d>, GeometryRouter)>,
+                |state, &id| {
+                    let r = mesh_one(self.data, self.index, state, id, frame);
+                    meter.add(1).map(|()| r)
+                },
+            )
+            .collect()
+    }
 }
 
 fn mesh_one<'a>(

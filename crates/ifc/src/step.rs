@@ -39,7 +39,17 @@ struct Cursor<'a> {
     b: &'a [u8],
     pos: usize,
     file: &'a str,
+    /// Hears the offset reached every [`TICK_RECORDS`] records; an error stops the scan.
+    tick: Tick<'a>,
 }
+
+/// What a scan tells as it goes: the byte offset reached. `Err` (a cancelled load)
+/// stops the scan with that error.
+pub type Tick<'a> = &'a (dyn Fn(usize) -> Result<(), IfcError> + Sync);
+
+/// Records between two ticks: often enough for a progress bar and a prompt cancel
+/// (a few hundred kB), rare enough to cost nothing.
+const TICK_RECORDS: usize = 4096;
 
 impl<'a> Cursor<'a> {
     fn peek(&self) -> Option<u8> {
@@ -170,11 +180,17 @@ fn parse_id(digits: &[u8]) -> Option<u64> {
 
 /// Pre-scans `bytes`. `file` is used in messages only.
 pub fn scan(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
-    let mut scan = scan_once(bytes, file)?;
+    scan_with(bytes, file, &|_| Ok(()))
+}
+
+/// [`scan`], telling `tick` the byte offset reached as it goes (not during the rare
+/// second scan of renumbered bytes); an error from `tick` stops the scan with it.
+pub fn scan_with(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
+    let mut scan = scan_once(bytes, file, tick)?;
     let too_big = scan.records.iter().any(|r| r.id > u64::from(u32::MAX));
     if too_big {
         let (renumbered, diags) = renumber(bytes, &scan, file)?;
-        let mut again = scan_once(&renumbered, file)?;
+        let mut again = scan_once(&renumbered, file, &|_| Ok(()))?;
         let mut all = std::mem::take(&mut scan.diagnostics);
         all.extend(diags);
         // Dangling/encoding findings of the second scan repeat the first; keep the first.
@@ -185,7 +201,7 @@ pub fn scan(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
     Ok(scan)
 }
 
-fn scan_once(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
+fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
     if bytes.is_empty() {
         return Err(IfcError::Empty { file: file.into() });
     }
@@ -193,6 +209,7 @@ fn scan_once(bytes: &[u8], file: &str) -> Result<Scan, IfcError> {
         b: bytes,
         pos: 0,
         file,
+        tick,
     };
     // Tolerate a UTF-8 byte-order mark and leading whitespace before the magic.
     if c.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -400,6 +417,9 @@ fn scan_data(
     non_utf8: &mut Vec<u64>,
 ) -> Result<(), IfcError> {
     loop {
+        if records.len().is_multiple_of(TICK_RECORDS) {
+            (c.tick)(c.pos)?;
+        }
         c.skip_ws()?;
         let start = c.pos;
         match c.peek() {

@@ -335,3 +335,118 @@ fn large_model_corpus_facts_are_the_constructed_ones() {
     );
     assert_eq!(m.element_counts.get("IfcBeam"), Some(&built.tiles));
 }
+
+// Progress and cancellation (`load_bytes_with`) on a small corpus model.
+
+mod progress {
+    use std::sync::Mutex;
+    use zhishen_ifc::{
+        load_bytes, load_bytes_with, Cancel, IfcError, LoadOptions, Progress, Stage,
+    };
+    use zhishen_testkit::corpus::{write_corpus, CorpusSpec};
+
+    fn corpus() -> Vec<u8> {
+        let mut buf = Vec::new();
+        write_corpus(&CorpusSpec::of_mb(1.0), &mut buf).unwrap();
+        buf
+    }
+
+    fn with(
+        bytes: &[u8],
+        cancel: Option<&Cancel>,
+        on: &(dyn Fn(Progress) + Sync),
+    ) -> (Result<zhishen_ifc::Model, IfcError>, Vec<Progress>) {
+        let seen = Mutex::new(Vec::new());
+        let sink = |p: Progress| {
+            seen.lock().unwrap().push(p);
+            on(p);
+        };
+        let opts = LoadOptions {
+            progress: Some(&sink),
+            cancel,
+        };
+        let r = load_bytes_with(bytes, "corpus.ifc", &opts).map(|(m, _)| m);
+        (r, seen.into_inner().unwrap())
+    }
+
+    #[test]
+    fn reports_arrive_in_stage_order_and_end_at_the_totals() {
+        let bytes = corpus();
+        let (m, seen) = with(&bytes, None, &|_| {});
+        let m = m.unwrap();
+        let stages = [
+            Stage::Scan,
+            Stage::Decode,
+            Stage::Relationships,
+            Stage::Mesh,
+            Stage::Elements,
+            Stage::Facts,
+        ];
+        let mut order: Vec<Stage> = seen.iter().map(|p| p.stage).collect();
+        assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+        order.dedup();
+        assert_eq!(order, stages);
+        for s in stages {
+            let of: Vec<&Progress> = seen.iter().filter(|p| p.stage == s).collect();
+            assert_eq!(of[0].done, 0, "{s:?} starts at 0");
+            assert!(
+                of.windows(2).all(|w| w[0].done <= w[1].done),
+                "{s:?}: {of:?}"
+            );
+            let last = of.last().unwrap();
+            assert_eq!(last.done, last.total, "{s:?} ends at its total");
+            assert!(of.len() <= 102, "{s:?}: {} reports", of.len());
+        }
+        let total = |s: Stage| seen.iter().find(|p| p.stage == s).unwrap().total;
+        assert_eq!(total(Stage::Scan), bytes.len() as u64);
+        let meshed = m.elements.iter().filter(|e| e.mesh.is_some()).count() as u64;
+        assert!(meshed > 100, "{meshed}");
+        // Products meshed: the elements, plus the site's terrain and spaces without areas.
+        let products: usize = m.element_counts.values().sum();
+        assert!(total(Stage::Mesh) >= meshed && total(Stage::Mesh) <= products as u64);
+        assert!(seen.iter().filter(|p| p.stage == Stage::Mesh).count() > 10);
+    }
+
+    #[test]
+    fn the_model_is_the_same_with_or_without_a_sink() {
+        let bytes = corpus();
+        let plain = load_bytes(&bytes, "corpus.ifc").unwrap();
+        let (m, _) = with(&bytes, Some(&Cancel::new()), &|_| {});
+        let m = m.unwrap();
+        assert_eq!(
+            serde_json::to_value(&m.facts).unwrap(),
+            serde_json::to_value(&plain.facts).unwrap()
+        );
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            serde_json::to_value(&plain).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_load_cancelled_before_it_starts_reports_nothing() {
+        let cancel = Cancel::new();
+        cancel.cancel();
+        let (r, seen) = with(&corpus(), Some(&cancel), &|_| {});
+        assert!(matches!(r, Err(IfcError::Cancelled { .. })), "{r:?}");
+        assert!(seen.is_empty(), "{seen:?}");
+        assert!(!r.unwrap_err().is_bad_input());
+    }
+
+    #[test]
+    fn a_load_cancelled_while_meshing_stops_early() {
+        let bytes = corpus();
+        let cancel = Cancel::new();
+        let on = |p: Progress| {
+            if p.stage == Stage::Mesh && p.done > 0 {
+                cancel.cancel();
+            }
+        };
+        let (r, seen) = with(&bytes, Some(&cancel), &on);
+        assert!(matches!(r, Err(IfcError::Cancelled { .. })), "{r:?}");
+        let mesh: Vec<&Progress> = seen.iter().filter(|p| p.stage == Stage::Mesh).collect();
+        let last = mesh.last().unwrap();
+        assert!(last.done < last.total, "{mesh:?}");
+        assert!(seen.iter().all(|p| p.stage <= Stage::Mesh), "{seen:?}");
+    }
+}

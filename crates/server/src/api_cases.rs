@@ -293,18 +293,28 @@ pub async fn job(
     Ok(Json(visible_job(&s, ctx.user()?, id).await?))
 }
 
-fn status_label(j: &ReviewJob) -> String {
-    let stage = match j.stage.as_deref() {
-        Some("parse+mesh") => "解析与网格 parse and mesh the model",
-        Some("site") => "读取场地数据 read the site package",
-        Some("place") => "落位 place the building",
-        Some("check") => "核验 check the planning conditions",
-        Some("report") => "生成报告 write the report",
+/// A running job's stage in words; a stage may carry the model load's progress after
+/// a space ("parse+mesh 42%", written by the review worker), kept after the words.
+fn stage_label(stage: Option<&str>) -> String {
+    let (stage, progress) = stage.map_or(("", ""), |s| s.split_once(' ').unwrap_or((s, "")));
+    let words = match stage {
+        "parse+mesh" => "解析与网格 parse and mesh the model",
+        "site" => "读取场地数据 read the site package",
+        "place" => "落位 place the building",
+        "check" => "核验 check the planning conditions",
+        "report" => "生成报告 write the report",
         _ => "开始 starting",
     };
+    match progress {
+        "" => words.to_string(),
+        p => format!("{words} {p}"),
+    }
+}
+
+fn status_label(j: &ReviewJob) -> String {
     match j.status {
         ReviewStatus::Queued => "排队中 queued".into(),
-        ReviewStatus::Running => format!("审查中 running: {stage}"),
+        ReviewStatus::Running => format!("审查中 running: {}", stage_label(j.stage.as_deref())),
         ReviewStatus::Done => "已完成 done".into(),
         ReviewStatus::Failed => format!("失败 failed: {}", j.error.clone().unwrap_or_default()),
     }
@@ -339,4 +349,26 @@ pub async fn job_events(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stage_label;
+
+    #[test]
+    fn a_stage_label_keeps_the_loads_progress() {
+        assert_eq!(stage_label(None), "开始 starting");
+        assert_eq!(
+            stage_label(Some("parse+mesh")),
+            "解析与网格 parse and mesh the model"
+        );
+        assert_eq!(
+            stage_label(Some("parse+mesh 42%")),
+            "解析与网格 parse and mesh the model 42%"
+        );
+        assert_eq!(
+            stage_label(Some("site")),
+            "读取场地数据 read the site package"
+        );
+    }
 }
