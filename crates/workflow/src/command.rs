@@ -1,6 +1,7 @@
 //! Commands (what someone asks for), events (what happened) and refusals.
 
 use crate::catalogue::{ClockRule, RongqueOverdueAction, StageKind};
+use crate::credit::CaseCredit;
 use crate::kinds::EventKind;
 use crate::model::{Finding, FindingsDiff, Licence, Outcome, SpecialKind, StateCode};
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -160,6 +161,9 @@ pub enum Command {
     Rate { score: u8, comment: String },
     /// Sent by the timer worker when a timer from `timers()` is due.
     FireTimer { timer_id: String },
+    /// 信用等级适用: records the applicant's credit standing on the case
+    /// (system or supervisor); later 告知承诺, 容缺受理 and 通过 honour it.
+    ApplyCredit { credit: CaseCredit },
 }
 
 impl Command {
@@ -184,6 +188,7 @@ impl Command {
             Command::RecordCheck { .. } => "record_check",
             Command::Rate { .. } => "rate",
             Command::FireTimer { .. } => "fire_timer",
+            Command::ApplyCredit { .. } => "apply_credit",
         }
     }
 
@@ -206,7 +211,10 @@ impl Command {
             | Command::Withdraw { item, .. }
             | Command::Revoke { item, .. }
             | Command::RecordCheck { item, .. } => Some(item),
-            Command::CreateCase { .. } | Command::Rate { .. } | Command::FireTimer { .. } => None,
+            Command::CreateCase { .. }
+            | Command::Rate { .. }
+            | Command::FireTimer { .. }
+            | Command::ApplyCredit { .. } => None,
         }
     }
 }
@@ -395,6 +403,11 @@ pub enum Event {
         comment: String,
         at: DateTime<FixedOffset>,
     },
+    /// 信用等级适用: the applicant's credit standing now governs the case.
+    CreditApplied {
+        credit: CaseCredit,
+        at: DateTime<FixedOffset>,
+    },
 }
 
 impl Event {
@@ -430,6 +443,7 @@ impl Event {
             Event::CommitmentCheckDue { .. } => EventKind::CommitmentCheckDue,
             Event::CommitmentChecked { .. } => EventKind::CommitmentChecked,
             Event::Rated { .. } => EventKind::Rated,
+            Event::CreditApplied { .. } => EventKind::CreditApplied,
         }
     }
 
@@ -463,7 +477,8 @@ impl Event {
             | Event::ItemOverdue { at, .. }
             | Event::CommitmentCheckDue { at, .. }
             | Event::CommitmentChecked { at, .. }
-            | Event::Rated { at, .. } => *at,
+            | Event::Rated { at, .. }
+            | Event::CreditApplied { at, .. } => *at,
         }
     }
 
@@ -498,7 +513,8 @@ impl Event {
             | Event::StageOverdue { .. }
             | Event::CaseCompleted { .. }
             | Event::CaseTerminated { .. }
-            | Event::Rated { .. } => None,
+            | Event::Rated { .. }
+            | Event::CreditApplied { .. } => None,
         }
     }
 

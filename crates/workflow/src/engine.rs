@@ -4,6 +4,7 @@ use crate::calendar::Calendar;
 use crate::catalogue::{ClockRule, ItemDef, RongqueOverdueAction};
 use crate::clock::{self, local_date};
 use crate::command::{Actor, Command, Event, Refusal, Role};
+use crate::credit;
 use crate::model::*;
 use crate::process::{Definitions, JoinRule};
 use crate::timers::{timers, TimerKind};
@@ -382,6 +383,13 @@ fn decide_primary(
             }])
         }
         Command::FireTimer { timer_id } => fire_timer(case, timer_id, actor, cmd, now, defs),
+        Command::ApplyCredit { credit } => {
+            need_role(actor, &[Role::Supervisor, Role::System], cmd)?;
+            Ok(vec![Event::CreditApplied {
+                credit: credit.clone(),
+                at: now,
+            }])
+        }
         _ => {
             let code = cmd.item().unwrap_or_default();
             let (Some(item), Some(def)) = (case.item(code), defs.catalogue.item(code)) else {
@@ -468,6 +476,7 @@ fn item_command(
             }
             check_materials(def, materials)?;
             check_materials(def, commitments)?;
+            credit::gate_commitment(case.credit.as_ref(), commitments)?;
             if let Some(c) = commitments
                 .iter()
                 .find(|c| !def.material(c).is_some_and(|m| m.commitment))
@@ -505,6 +514,7 @@ fn item_command(
                     format!("item {code} lacks materials that cannot be 容缺: {list}; request a supplement"),
                 );
             }
+            credit::gate_rongque(case.credit.as_ref(), &missing)?;
             let due = if missing.is_empty() {
                 None
             } else {
@@ -828,6 +838,7 @@ fn item_command(
                 _ => {}
             }
             if outcome.is_pass() {
+                credit::gate_extra_review(case.credit.as_ref(), actor.role)?;
                 if outstanding.is_some_and(|r| r.overdue) {
                     return refuse(
                         "rongque_overdue",
@@ -948,9 +959,10 @@ fn item_command(
             }
             Ok(v)
         }
-        Command::CreateCase { .. } | Command::Rate { .. } | Command::FireTimer { .. } => {
-            unreachable_create()
-        }
+        Command::CreateCase { .. }
+        | Command::Rate { .. }
+        | Command::FireTimer { .. }
+        | Command::ApplyCredit { .. } => unreachable_create(),
     }
 }
 
@@ -1210,6 +1222,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
                 .collect(),
             rating: None,
             notices: Vec::new(),
+            credit: None,
         },
         (Some(c), _) => c,
         (None, _) => Case {
@@ -1231,6 +1244,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             items: Vec::new(),
             rating: None,
             notices: Vec::new(),
+            credit: None,
         },
     };
     c.seq += 1;
@@ -1268,6 +1282,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             c.status = CaseStatus::Terminated;
             c.ended_on = Some(day);
         }
+        Event::CreditApplied { credit, .. } => c.credit = Some(credit.clone()),
         Event::Rated { score, comment, .. } => {
             if let Some(level) = RatingLevel::from_score(*score) {
                 c.rating = Some(Rating {
@@ -1597,6 +1612,7 @@ fn apply_item(
         | Event::StageOverdue { .. }
         | Event::CaseCompleted { .. }
         | Event::CaseTerminated { .. }
-        | Event::Rated { .. } => {}
+        | Event::Rated { .. }
+        | Event::CreditApplied { .. } => {}
     }
 }

@@ -51,6 +51,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod clock;
 pub mod command;
+pub mod credit;
 pub mod demo;
 mod engine;
 pub mod error;
@@ -59,6 +60,7 @@ pub mod kinds;
 pub mod metrics;
 pub mod model;
 pub mod process;
+pub mod supervision;
 pub mod timers;
 
 pub use calendar::{parse_iso_date, Calendar};
@@ -67,9 +69,10 @@ pub use catalogue::{Catalogue, ClockRule, ItemDef, MaterialDef, RongqueOverdueAc
 pub use chrono;
 pub use clock::{warning_level, WarningLevel};
 pub use command::{Actor, Command, Event, Refusal, Role};
+pub use credit::{CaseCredit, CreditRules, Grade};
 pub use engine::{apply, decide};
 pub use error::WorkflowError;
-pub use ids::{CaseId, IdError, ItemCode, RequestId, Sha256};
+pub use ids::{CaseId, EnterpriseId, IdError, ItemCode, RequestId, Sha256};
 pub use kinds::{EventKind, UnknownKind};
 pub use metrics::{metrics, Metrics};
 pub use model::{
