@@ -60,6 +60,7 @@ pub mod kinds;
 pub mod metrics;
 pub mod model;
 pub mod process;
+pub mod simulate;
 pub mod supervision;
 pub mod timers;
 
