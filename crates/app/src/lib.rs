@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod cases;
+pub mod credit;
 pub mod defs;
 pub mod demo;
 mod error;
@@ -21,6 +22,7 @@ pub mod precheck;
 pub mod review;
 pub mod site_package;
 pub mod snapshot;
+pub mod supervision;
 pub mod twin;
 pub mod upload;
 
