@@ -81,6 +81,7 @@ bench: build viewer
 	bash bench/server_bench.sh $(BIN)
 	$(CARGO) build --release --locked -p zhishen-render --example bench_frames
 	python3 bench/twin_bench.py --zhishen $(BIN) --frames $(CARGO_TARGET_DIR)/release/examples/bench_frames --runs 3
+	python3 bench/ids_bench.py --zhishen $(BIN) --runs 5 $(MODELS)
 
 clean:
 	$(CARGO) clean

@@ -208,13 +208,34 @@ pub async fn act(
     cmd: &Command,
     request_id: &RequestId,
 ) -> Result<Executed, AppError> {
-    let sc = visible_case(store, p, case_id).await?;
-    if matches!(cmd, Command::CreateCase { .. } | Command::FireTimer { .. }) {
+    // A file attachment is only recorded by the upload that checked the file
+    // (`materials::attach`): a command naming a hash and a kind would skip the check.
+    if matches!(
+        cmd,
+        Command::CreateCase { .. }
+            | Command::FireTimer { .. }
+            | Command::AttachMaterial { .. }
+            | Command::RecordRisk { .. }
+    ) {
+        visible_case(store, p, case_id).await?;
         return Err(AppError::Forbidden(format!(
             "{} is not a user command",
             cmd.kind()
         )));
     }
+    execute_visible(store, p, case_id, cmd, request_id).await
+}
+
+/// Decides and stores a command on a case `p` can see, as `p` (no check of which
+/// commands a user may send: callers do that).
+pub(crate) async fn execute_visible(
+    store: &Store,
+    p: &Principal,
+    case_id: &str,
+    cmd: &Command,
+    request_id: &RequestId,
+) -> Result<Executed, AppError> {
+    let sc = visible_case(store, p, case_id).await?;
     let id = CaseId::new(sc.case.id.clone())?;
     if let Some(m) = store.verify_projection(&id).await? {
         tracing::error!(

@@ -56,7 +56,37 @@ pub async fn publish_dir(store: &Store, dir: &Path) -> Result<Vec<DefsRef>, AppE
                 dir.join("catalogue").display()
             ))
         })?;
+        store_ids_files(store, dir, ctext).await?;
         out.push(store.publish_definitions(ctext, ptext, &cal).await?);
     }
     Ok(out)
+}
+
+/// Stores the IDS files the catalogue's items name (`ids/<file>` of the directory) as
+/// blobs, each checked against the SHA-256 the catalogue pins it by; a missing or
+/// changed file refuses the publication.
+async fn store_ids_files(store: &Store, dir: &Path, catalogue: &str) -> Result<(), AppError> {
+    let c = zhishen_workflow::Catalogue::from_toml(catalogue)
+        .map_err(|e| AppError::BadInput(format!("catalogue: {e}")))?;
+    for (item, gate) in c
+        .items
+        .iter()
+        .filter_map(|i| i.ids.as_ref().map(|g| (i, g)))
+    {
+        let path = dir.join("ids").join(&gate.file);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            AppError::BadInput(format!("item {}: IDS {}: {e}", item.code, path.display()))
+        })?;
+        let sha = crate::Sha256::of(&bytes);
+        if sha.as_str() != gate.sha256 {
+            return Err(AppError::BadInput(format!(
+                "item {}: IDS {} has SHA-256 {sha}, the catalogue pins {}",
+                item.code,
+                path.display(),
+                gate.sha256
+            )));
+        }
+        store.put_blob(&bytes, "application/xml").await?;
+    }
+    Ok(())
 }

@@ -199,6 +199,7 @@ async fn review(
             parcel: m.1.into(),
             place: Some(m.2.into()),
             declared_use: Some(m.3.into()),
+            declared: None,
         },
     )
     .await?;

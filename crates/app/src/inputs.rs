@@ -56,6 +56,7 @@ pub struct InputsCtx<'a> {
     pub parcel: &'a str,
     pub placement: Option<String>,
     pub declared_use: Option<String>,
+    pub declared: Option<zhishen_rules::report::Declared>,
 }
 
 /// What a report records about its inputs: the model, every site file read (each
@@ -94,6 +95,7 @@ pub fn review_inputs(
         parcel: ctx.parcel.to_string(),
         placement: ctx.placement,
         declared_use: ctx.declared_use,
+        declared: ctx.declared.filter(|d| !d.is_empty()),
         site_crs_source: site.crs_choice.as_ref().map(|c| c.source.as_str().into()),
         site_crs_reason: site.crs_choice.as_ref().map(|c| c.reason.clone()),
         city_crs: site

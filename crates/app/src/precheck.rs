@@ -18,6 +18,8 @@ pub struct PrecheckInput {
     pub parcel: String,
     pub place: Option<String>,
     pub declared_use: Option<String>,
+    /// 申报指标 to compare with the model's, as the application will declare them.
+    pub declared: Option<zhishen_rules::report::Declared>,
 }
 
 fn enterprise_of(p: &Principal) -> Result<String, AppError> {
@@ -55,6 +57,7 @@ pub async fn run(
         profiles: vec![],
         place: input.place.clone(),
         declared_use: input.declared_use.clone(),
+        declared: input.declared.clone(),
         allow_outside_paths: false,
         site_crs: None,
     };

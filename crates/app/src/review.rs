@@ -11,7 +11,7 @@ use crate::site_package;
 use crate::AppError;
 use serde::Serialize;
 use std::path::PathBuf;
-use zhishen_rules::report::FileRef;
+use zhishen_rules::report::{Comparison, Declared, FileRef};
 use zhishen_rules::{Report, ReviewInput, Status};
 use zhishen_store::{ReviewInputs, ReviewJob, Store, StoreError};
 use zhishen_workflow::{Actor, Command, Finding, FindingStatus, FindingsDiff};
@@ -27,6 +27,8 @@ pub struct CheckRequest {
     /// `E,N,rotation_deg[,elevation]` in the site CRS.
     pub place: Option<String>,
     pub declared_use: Option<String>,
+    /// The figures the application declares 申报指标, compared with the model's.
+    pub declared: Option<Declared>,
     /// Only the CLI may allow site.toml paths outside the package.
     pub allow_outside_paths: bool,
     /// The site CRS as named by the caller (`--site-crs`), over site.toml.
@@ -78,6 +80,7 @@ pub(crate) fn checked(req: &CheckRequest) -> Result<Checked, AppError> {
             parcel: &req.parcel,
             placement: req.place.clone(),
             declared_use: req.declared_use.clone(),
+            declared: req.declared.clone(),
         },
     )?;
     let report = zhishen_rules::review(ReviewInput {
@@ -97,6 +100,17 @@ pub(crate) fn checked(req: &CheckRequest) -> Result<Checked, AppError> {
     })
 }
 
+/// Reads `gfa=…,height=…,use=…` (the form of `--declared` and the `declared` query
+/// parameter); blank is none, a bad pair is bad input naming the key.
+pub fn parse_declared(text: Option<&str>) -> Result<Option<Declared>, AppError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => Declared::parse(t)
+            .map(|d| Some(d).filter(|d| !d.is_empty()))
+            .map_err(|e| AppError::BadInput(e.to_string())),
+    }
+}
+
 /// A model submitted for an item's BIM review.
 #[derive(Debug, Clone)]
 pub struct SubmitModel {
@@ -108,6 +122,8 @@ pub struct SubmitModel {
     pub parcel: String,
     pub place: Option<String>,
     pub declared_use: Option<String>,
+    /// 申报指标, compared with the model's after the review.
+    pub declared: Option<Declared>,
 }
 
 /// A queued review job.
@@ -121,6 +137,8 @@ pub struct Queued {
     pub parcel: String,
     pub placement: Option<String>,
     pub declared_use: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Declared>,
 }
 
 /// Stores the model and the packed site package and queues a review job for the item.
@@ -141,6 +159,7 @@ pub async fn submit_model(store: &Store, s: SubmitModel) -> Result<Queued, AppEr
             parcel: s.parcel,
             place: s.place,
             declared_use: s.declared_use,
+            declared: s.declared,
         },
     )
     .await
@@ -156,16 +175,24 @@ pub struct StoredInputs {
     pub parcel: String,
     pub place: Option<String>,
     pub declared_use: Option<String>,
+    /// 申报指标, compared with the model's after the review.
+    pub declared: Option<Declared>,
 }
 
 /// Queues a review of stored blobs for an item that takes a BIM review.
 pub async fn enqueue_stored(store: &Store, s: StoredInputs) -> Result<Queued, AppError> {
     needs_bim_review(store, &s.case_id, &s.item).await?;
     parse_place(&s.place)?;
+    let declared = s.declared.filter(|d| !d.is_empty());
     let inputs = ReviewInputs {
         site_sha256: Some(s.site_sha256.clone()),
         placement: s.place.clone(),
         declared_use: s.declared_use.clone(),
+        declared: declared
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| AppError::Internal(format!("declared figures JSON: {e}")))?,
     };
     let job_id = store
         .enqueue_review_with(
@@ -185,6 +212,7 @@ pub async fn enqueue_stored(store: &Store, s: StoredInputs) -> Result<Queued, Ap
         parcel: s.parcel,
         placement: s.place,
         declared_use: s.declared_use,
+        declared,
     })
 }
 
@@ -352,11 +380,16 @@ pub fn findings_of(report: &Report) -> Vec<Finding> {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
+            // A declared figure 申报指标 is not a limit: name both sides for what they are.
+            let (m, l) = match ch.comparison {
+                Some(Comparison::Matches) => ("模型 model", "申报 declared"),
+                _ => ("实测 measured", "限值 limit"),
+            };
             Some(Finding {
                 check_id: ch.id.clone(),
                 status,
                 message: format!(
-                    "{}（实测 measured {} {unit}；限值 limit {} {unit}）",
+                    "{}（{m} {} {unit}；{l} {} {unit}）",
                     ch.explanation.zh,
                     num(ch.measured),
                     num(ch.limit)
@@ -440,6 +473,16 @@ pub(crate) fn load_job(
     })
 }
 
+/// The job's declared figures, read back from the JSON the store keeps; text that does
+/// not read fails the job rather than reviewing without them.
+fn declared_of(job: &ReviewJob) -> Result<Option<Declared>, String> {
+    job.declared
+        .as_deref()
+        .map(serde_json::from_str::<Declared>)
+        .transpose()
+        .map_err(|e| format!("申报指标无法读取 declared figures of job {}: {e}", job.id))
+}
+
 /// A job's report and, when it could be built, its twin scene (GLB).
 struct Reviewed {
     report: Report,
@@ -453,6 +496,7 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Reviewed, String> {
     let file = format!("blob:{}", job.model_sha256);
     let sha = job.model_sha256.clone();
     let declared_use = job.declared_use.clone();
+    let declared = declared_of(job)?;
     let placement = job.placement.clone();
     let (progress, id, rt) = (store.clone(), job.id, tokio::runtime::Handle::current());
     // Progress is best effort: a failed stage write never fails the review.
@@ -478,6 +522,7 @@ async fn review(store: &Store, job: &ReviewJob) -> Result<Reviewed, String> {
                 parcel: &inp.parcel,
                 placement,
                 declared_use: declared_use.clone(),
+                declared,
             },
         )
         .map_err(|e| e.to_string())?;

@@ -251,6 +251,7 @@ mod tests {
             profiles: vec![],
             place: Some(FAILING.into()),
             declared_use: None,
+            declared: None,
             allow_outside_paths: false,
             site_crs: None,
         };
@@ -302,6 +303,7 @@ mod tests {
             profiles: vec![],
             place: None,
             declared_use: None,
+            declared: None,
             allow_outside_paths: false,
             site_crs: None,
         };

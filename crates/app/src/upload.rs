@@ -74,10 +74,6 @@ impl UploadKind {
     pub fn label(self) -> String {
         format!("{} {}", self.label_zh(), self.label_en())
     }
-
-    fn is_zip(self) -> bool {
-        matches!(self, UploadKind::IfcZip | UploadKind::SitePackageZip)
-    }
 }
 
 /// Bounds of one upload. A body over `max_bytes` is [`AppError::TooLarge`]; the zip
@@ -120,6 +116,8 @@ pub struct StoredUpload {
     pub sha256: Sha256,
     pub size: u64,
     pub kind: UploadKind,
+    /// Pages of a PDF.
+    pub pages: Option<u32>,
 }
 
 /// Bytes kept of each end of a stream for sniffing.
@@ -294,6 +292,49 @@ fn verify_zip(path: &Path, expected: UploadKind, limits: UploadLimits) -> Result
         UploadKind::IfcZip => check_ifc_zip(&scan),
         UploadKind::SitePackageZip => check_site_zip(&scan),
         _ => Ok(()),
+    }
+}
+
+/// Past the sniffed ends (blocking): a zip's entries, an IFC's STEP pre-scan (ids,
+/// references, strings), a PDF's page tree. Returns a PDF's page count.
+fn verify_content(
+    path: &Path,
+    expected: UploadKind,
+    limits: UploadLimits,
+) -> Result<Option<u32>, AppError> {
+    let read = || {
+        std::fs::read(path).map_err(|e| AppError::Internal(format!("reopening the upload: {e}")))
+    };
+    match expected {
+        UploadKind::IfcZip | UploadKind::SitePackageZip => {
+            verify_zip(path, expected, limits).map(|()| None)
+        }
+        UploadKind::Ifc => {
+            zhishen_ifc::step::scan(&read()?, "upload").map_err(|e| {
+                AppError::BadInput(format!("IFC 预检未通过 the IFC pre-scan failed: {e}"))
+            })?;
+            Ok(None)
+        }
+        UploadKind::Pdf => pdf_pages(&read()?).map(Some),
+        UploadKind::GeoPackage => Ok(None),
+    }
+}
+
+/// The page count of a PDF that opens; a PDF without pages, or one that does not parse
+/// (a broken cross-reference, an encrypted file), is refused.
+fn pdf_pages(bytes: &[u8]) -> Result<u32, AppError> {
+    let doc = lopdf::Document::load_mem(bytes)
+        .map_err(|e| AppError::BadInput(format!("PDF 无法打开 the PDF does not open: {e}")))?;
+    if doc.is_encrypted() {
+        return Err(AppError::BadInput(
+            "PDF 已加密 the PDF is encrypted; submit it without a password".into(),
+        ));
+    }
+    match u32::try_from(doc.get_pages().len()) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(AppError::BadInput(
+            "PDF 没有页面 the PDF has no pages".into(),
+        )),
     }
 }
 
@@ -507,12 +548,10 @@ impl UploadSink {
             ..
         } = open;
         check_found(self.expected, sniff(&ends))?;
-        if self.expected.is_zip() {
-            let (p, kind, limits) = (path.to_path_buf(), self.expected, self.limits);
-            tokio::task::spawn_blocking(move || verify_zip(&p, kind, limits))
-                .await
-                .map_err(|e| AppError::Internal(format!("zip check aborted: {e}")))??;
-        }
+        let (p, kind, limits) = (path.to_path_buf(), self.expected, self.limits);
+        let pages = tokio::task::spawn_blocking(move || verify_content(&p, kind, limits))
+            .await
+            .map_err(|e| AppError::Internal(format!("content check aborted: {e}")))??;
         let sha = Sha256::parse(&hex::encode(hasher.finalize()))?;
         let media = self.expected.media_type();
         self.store.put_blob_file(&path, size, &sha, media).await?;
@@ -522,6 +561,7 @@ impl UploadSink {
             sha256: sha,
             size,
             kind: self.expected,
+            pages,
         })
     }
 }
@@ -651,10 +691,7 @@ mod tests {
     }
 
     fn pdf() -> Vec<u8> {
-        let body = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
-                    2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n\
-                    trailer << /Root 1 0 R >>\n%%EOF\n";
-        body.as_bytes().to_vec()
+        zhishen_testkit::pdf::pdf(2)
     }
 
     /// A small IFC of `n` bytes or so, with a BOM and blank lines around it.
@@ -667,6 +704,22 @@ mod tests {
         }
         s.push_str("ENDSEC;\nEND-ISO-10303-21;\n\n");
         s.into_bytes()
+    }
+
+    #[tokio::test]
+    async fn an_ifc_must_pass_the_pre_scan_past_its_ends() {
+        let e = env().await;
+        // Header and trailer are fine; a record in the middle never closes its string.
+        let mut bytes = small_ifc(20_000);
+        let mid = bytes.len() / 2;
+        let at = mid + bytes[mid..].iter().position(|&b| b == b'\n').unwrap() + 1;
+        bytes.splice(
+            at..at,
+            b"#999999=IFCLABEL('never closed);\n".iter().copied(),
+        );
+        let limits = UploadLimits::default();
+        refused(UploadKind::Ifc, limits, &bytes, "pre-scan").await;
+        assert_eq!(kept(&e.store).await, (0, 0, 0));
     }
 
     #[tokio::test]
@@ -961,7 +1014,24 @@ mod tests {
         let bytes = pdf();
         let got = upload(&e.store, UploadKind::Pdf, &bytes).await.unwrap();
         assert_eq!(got.sha256.as_str(), sha_hex(&bytes));
+        assert_eq!(got.pages, Some(2));
         assert_eq!(kept(&e.store).await, (1, 1, 0));
+        // It must open and have pages: an empty page tree, a broken body, are refused.
+        let limits = UploadLimits::default();
+        refused(
+            UploadKind::Pdf,
+            limits,
+            &zhishen_testkit::pdf::pdf(0),
+            "no pages",
+        )
+        .await;
+        let broken = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+        refused(UploadKind::Pdf, limits, broken, "does not open").await;
+        assert_eq!(
+            kept(&e.store).await,
+            (1, 1, 0),
+            "nothing kept of the refused"
+        );
         let cut = &bytes[..bytes.len() - 7];
         refused(UploadKind::Pdf, UploadLimits::default(), cut, "truncated").await;
         // %%EOF further back than the last KiB is not the end of the file.

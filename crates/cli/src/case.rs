@@ -221,7 +221,33 @@ pub enum CaseCmd {
         /// Declared building use(s), e.g. 商业.
         #[arg(long = "use")]
         declared_use: Option<String>,
+        /// 申报指标, e.g. gfa=12000,height=45,storeys_above=15,use=住宅.
+        #[arg(long)]
+        declared: Option<String>,
     },
+    /// Hand in a material's file (材料核验): checked by content against the catalogue's
+    /// kind (a PDF must open and have pages, an IFC pass the pre-scan), stored, recorded.
+    Attach {
+        #[arg(long)]
+        case: String,
+        #[arg(long)]
+        item: String,
+        /// Material code of the catalogue, e.g. SQB.
+        #[arg(long)]
+        material: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Each catalogue material of an item and where it stands (attached, licence
+    /// reused, handed in, committed, missing).
+    Materials {
+        case: String,
+        #[arg(long)]
+        item: String,
+    },
+    /// 风险预警: assess every case against the shipped risk rules and record the
+    /// changed assessments (risk_changed); prints the changes.
+    Risk,
     /// Run every queued BIM review job and record the findings on the cases.
     RunJobs,
     /// The case projection and its events.
@@ -521,6 +547,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             parcel,
             place,
             declared_use,
+            declared,
         } => {
             let a = crate::review::SubmitArgs {
                 case,
@@ -530,8 +557,39 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
                 parcel,
                 place,
                 declared_use,
+                declared,
             };
             return crate::review::submit_model(&store, &c, a).await;
+        }
+        CaseCmd::Attach {
+            case,
+            item,
+            material,
+            file,
+        } => {
+            let cmd = attach(&store, (&case, &item, &material), &file).await?;
+            (case, cmd, Role::Applicant)
+        }
+        CaseCmd::Materials { case, item } => return materials(&store, &c, &case, &item).await,
+        CaseCmd::Risk => {
+            let rules = zhishen_app::risk::rules()?;
+            let changes = zhishen_app::risk::sweep(&store, &rules, &|_| None).await?;
+            print_json_or(&c, &changes, || {
+                let mut s = format!("风险变化 risk changed on {} case(s)", changes.len());
+                for ch in &changes {
+                    s.push_str(&format!(
+                        "\n{}\t{} → {}",
+                        ch.case_id,
+                        ch.previous.name_zh(),
+                        ch.assessment.level.name_zh()
+                    ));
+                    for r in &ch.assessment.reasons {
+                        s.push_str(&format!("\n  - {}", r.text_zh));
+                    }
+                }
+                s
+            })?;
+            return Ok(ExitCode::SUCCESS);
         }
         CaseCmd::RunJobs => return crate::review::run_jobs(&store, &c).await,
         CaseCmd::Show { case } => return show(&store, &c, &case).await,
@@ -605,6 +663,70 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
     let rid = RequestId::new(rid).map_err(AppError::from)?;
     let ex = store.execute(&case_id, &cmd, &actor, &rid).await?;
     print_json_or(&c, &ex, || summary(&ex))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The catalogue entry of a case's item.
+async fn item_def(store: &Store, case: &str, item: &str) -> Result<zhishen_workflow::ItemDef> {
+    let id = CaseId::new(case).map_err(AppError::from)?;
+    let c = store
+        .case(&id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("案件 case {case} 不存在 does not exist")))?;
+    let defs = store.case_definitions(&c).await?;
+    Ok(defs.catalogue.item(item).cloned().ok_or_else(|| {
+        AppError::NotFound(format!(
+            "事项 item {item} 不在目录中 is not in the catalogue"
+        ))
+    })?)
+}
+
+/// Checks and stores the file; the command that records it.
+async fn attach(
+    store: &Store,
+    (case, item, material): (&str, &str, &str),
+    file: &std::path::Path,
+) -> Result<Command> {
+    let bytes = std::fs::read(file)
+        .map_err(|e| AppError::BadInput(format!("--file {}: {e}", file.display())))?;
+    let def = item_def(store, case, item).await?;
+    let stored = zhishen_app::materials::store_file(store, &def, material, &bytes).await?;
+    let item = zhishen_app::ItemCode::new(item).map_err(AppError::from)?;
+    let m = zhishen_app::materials::MaterialRef {
+        case_id: case,
+        item: &item,
+        material,
+    };
+    Ok(zhishen_app::materials::attach_command(&m, &stored))
+}
+
+async fn materials(store: &Store, c: &Common, case: &str, item: &str) -> Result<ExitCode> {
+    let def = item_def(store, case, item).await?;
+    let id = CaseId::new(case).map_err(AppError::from)?;
+    let cs = store
+        .case(&id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(case.into()))?;
+    let it = cs.item(item).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "案件 {case} 没有事项 {item} / case {case} has no item {item}"
+        ))
+    })?;
+    let lines = zhishen_workflow::materials::status(&def, it);
+    print_json_or(c, &lines, || {
+        lines
+            .iter()
+            .map(|l| {
+                format!(
+                    "{}\t{}\t{}",
+                    l.code,
+                    l.name_zh,
+                    serde_json::to_string(&l.status).unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 

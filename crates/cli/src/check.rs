@@ -37,6 +37,10 @@ pub struct CheckArgs {
     /// Declared building use(s), e.g. 住宅 or 住宅:0.9,商业:0.1.
     #[arg(long = "use")]
     pub declared_use: Option<String>,
+    /// 申报指标 to compare with the model's, e.g.
+    /// gfa=12000,far_area=11500,height=45,storeys_above=15,storeys_below=2,footprint=1500,use=住宅
+    #[arg(long)]
+    pub declared: Option<String>,
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
     /// Output file (default: standard output; required for bcf).
@@ -91,6 +95,7 @@ pub fn run(a: CheckArgs) -> Result<ExitCode> {
         profiles: a.profile.clone(),
         place: a.place.clone(),
         declared_use: a.declared_use.clone(),
+        declared: zhishen_app::review::parse_declared(a.declared.as_deref())?,
         allow_outside_paths: a.allow_outside_paths,
         site_crs: a.site_crs.clone(),
     };

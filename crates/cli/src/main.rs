@@ -12,6 +12,7 @@ mod calendar;
 mod case;
 mod check;
 mod drive;
+mod ids;
 mod licence;
 mod render;
 mod report;
@@ -34,6 +35,8 @@ struct Cli {
 enum Cmd {
     /// Review a building against its parcel's planning conditions (规划条件核验).
     Check(check::CheckArgs),
+    /// Check a model against an IDS 1.0 document (信息交付规范核查).
+    Ids(ids::IdsArgs),
     /// Read an IFC model and print its facts (建筑信息).
     Inspect {
         model: PathBuf,
@@ -165,6 +168,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Serve(a) => serve::serve(a),
         Cmd::User { cmd } => serve::user(cmd),
         Cmd::Check(a) => check::run(a),
+        Cmd::Ids(a) => ids::run(a),
         Cmd::Site {
             cmd:
                 SiteCmd::Info {

@@ -83,6 +83,7 @@ fn scene_bytes(a: &RenderArgs) -> Result<Vec<u8>> {
         profiles: vec![],
         place: a.place.clone(),
         declared_use: a.declared_use.clone(),
+        declared: None,
         allow_outside_paths: false,
         site_crs: None,
     })?;

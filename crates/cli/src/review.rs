@@ -22,6 +22,7 @@ pub struct SubmitArgs {
     pub parcel: String,
     pub place: Option<String>,
     pub declared_use: Option<String>,
+    pub declared: Option<String>,
 }
 
 /// `case submit-model`: store the IFC and the site package as blobs and queue the review.
@@ -38,6 +39,7 @@ pub async fn submit_model(store: &Store, c: &Common, a: SubmitArgs) -> Result<Ex
             parcel: a.parcel,
             place: a.place,
             declared_use: a.declared_use,
+            declared: zhishen_app::review::parse_declared(a.declared.as_deref())?,
         },
     )
     .await?;

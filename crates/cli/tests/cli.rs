@@ -254,3 +254,75 @@ fn site_info_says_where_each_road_width_came_from_and_which_road_lacks_one() {
     assert!(line("EAST").contains("40 m  ← DXF 标注 DXF label"), "{s}");
     assert!(line("WEST").contains("无宽度 no width"), "{s}");
 }
+
+/// `zhishen ids`: the demo IDS on the georeferenced SketchUp model. Hand-checked
+/// against the file: its 2 spaces have no quantity set, its building's
+/// Pset_BuildingCommon has no OccupancyType and its two roof slabs are contained in
+/// the building, not a storey, so the model fails (exit 1); it has an IfcMapConversion
+/// and the IFC2X3 specification does not apply. An IDS that breaks ids.xsd is refused
+/// with its line (exit 2).
+#[test]
+fn ids_checks_a_model_and_refuses_an_invalid_ids() {
+    let model = dataset("PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc");
+    let demo =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/ids/planning-permit.ids");
+    let out = bin().arg("ids").arg(&model).arg(&demo).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format"], "zhishen.ids-report/1");
+    let specs = v["specifications"].as_array().unwrap();
+    let status: Vec<&str> = specs
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        status,
+        ["pass", "fail", "fail", "pass", "not_applicable", "fail"]
+    );
+    let space_failures = specs[1]["requirements"][1]["failures"].as_array().unwrap();
+    assert_eq!(space_failures.len(), 2);
+    assert_eq!(space_failures[0]["entity"]["class"], "IFCSPACE");
+
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    let out = bin()
+        .arg("ids")
+        .arg(&model)
+        .arg(&demo)
+        .args(["--format", "html", "--out"])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(std::fs::read_to_string(&html).unwrap().contains("IFCSPACE"));
+    let bcf = dir.path().join("r.bcf");
+    let out = bin()
+        .arg("ids")
+        .arg(&model)
+        .arg(&demo)
+        .args(["--format", "bcf", "--out"])
+        .arg(&bcf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(&std::fs::read(&bcf).unwrap()[..2], b"PK");
+
+    let bad = dir.path().join("bad.ids");
+    let text = std::fs::read_to_string(&demo).unwrap().replace(
+        "cardinality=\"required\" instructions=\"楼层名称",
+        "cardinality=\"always\" instructions=\"楼层名称",
+    );
+    std::fs::write(&bad, text).unwrap();
+    let out = bin().arg("ids").arg(&model).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.ids: line 23") && err.contains("cardinality"),
+        "{err}"
+    );
+}

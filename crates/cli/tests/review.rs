@@ -62,6 +62,11 @@ impl Env {
     }
 
     fn submit_model(&self, case: &str, item: &str, parcel: &str, place: &str) -> Out {
+        self.submit_declared(case, item, (parcel, place), "")
+    }
+
+    fn submit_declared(&self, case: &str, item: &str, at: (&str, &str), declared: &str) -> Out {
+        let (parcel, place) = at;
         let model = repo().join("datasets/ifc/TallBuilding_Revit2021_IFC2x3.ifc");
         let site = repo().join("datasets/district");
         self.case(&[
@@ -80,6 +85,8 @@ impl Env {
             place,
             "--use",
             "商业",
+            "--declared",
+            declared,
         ])
     }
 
@@ -245,6 +252,104 @@ fn review_job_findings_and_resubmission_diff() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// Issue 12's acceptance: a declared GFA 10 % below the model's is a finding with both
+/// values. The model's GFA is 269.04 m² (its four storeys' slabs, see `zhishen check`);
+/// 0.9 × 269.04 = 242.13 m² declared, 4 storeys declared as 4 (a match).
+#[test]
+fn a_declared_gfa_ten_percent_low_is_a_finding_with_both_values() {
+    let env = Env::new();
+    env.open_case("D1");
+    let o = env.submit_declared("D1", "LAND", ("DK-07", FIXED), "gfa=abc");
+    assert_eq!(o.code, 2, "bad declaration is bad input: {}", o.stderr);
+    assert!(o.stderr.contains("gfa"), "{}", o.stderr);
+    let o = env.submit_declared("D1", "LAND", ("DK-07", FIXED), "gfa=242.13,storeys_above=4");
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let ran = env.json(&["run-jobs"]);
+    assert_eq!(ran[0]["job"]["status"], "done", "{ran}");
+    let rs = reviews(&env, "D1", "LAND");
+    let ids = open_ids(&rs[0]);
+    assert!(
+        !ids.contains(&"declared_storeys_above".to_string()),
+        "{ids:?}"
+    );
+    let f = rs[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "declared_gfa")
+        .unwrap_or_else(|| panic!("declared_gfa finding: {}", rs[0]));
+    assert_eq!(f["status"], "fail");
+    let m = f["message"].as_str().unwrap();
+    assert!(
+        m.contains("申报 declared 242.13") && m.contains("模型 model 269.03"),
+        "{m}"
+    );
+    assert!(m.contains("242.13 m²") && m.contains("269.04 m²"), "{m}");
+
+    // 风险预警: the mismatch makes the case high risk, recorded once.
+    let changes = env.json(&["risk"]);
+    let d1 = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case_id"] == "D1")
+        .unwrap_or_else(|| panic!("{changes}"));
+    assert_eq!(d1["assessment"]["level"], "high");
+    assert_eq!(d1["assessment"]["reasons"][0]["rule"], "declared_mismatch");
+    assert_eq!(
+        env.json(&["risk"]).as_array().unwrap().len(),
+        0,
+        "unchanged: nothing recorded"
+    );
+}
+
+/// 材料核验 from the command line: a file is checked by content (the test catalogue
+/// names no kind, so a PDF is expected) and recorded; `case materials` shows it.
+#[test]
+fn case_attach_checks_the_file_and_case_materials_lists_it() {
+    let env = Env::new();
+    env.open_case("M1");
+    let pdf = env.dir.path().join("app.pdf");
+    std::fs::write(&pdf, zhishen_testkit::pdf::pdf(1)).unwrap();
+    let ifc = repo().join("datasets/ifc/TallBuilding_Revit2021_IFC2x3.ifc");
+    let attach = |file: &std::path::Path, material: &str| {
+        env.case(&[
+            "attach",
+            "--case",
+            "M1",
+            "--item",
+            "LAND",
+            "--material",
+            material,
+            "--file",
+            file.to_str().unwrap(),
+            "--actor",
+            "app-1",
+        ])
+    };
+    let o = attach(&ifc, "app");
+    assert_eq!(o.code, 2, "{}{}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("expected PDF"), "{}", o.stderr);
+    assert_eq!(
+        attach(&pdf, "nope").code,
+        2,
+        "an unknown material is bad input"
+    );
+    let o = attach(&pdf, "app");
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("material_attached"), "{}", o.stdout);
+    let lines = env.json(&["materials", "M1", "--item", "LAND"]);
+    let app = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["code"] == "app")
+        .unwrap();
+    assert_eq!(app["status"], "attached");
+    assert_eq!(app["attachment"]["kind"], "pdf");
+    assert_eq!(app["attachment"]["pages"], 1);
 }
 
 #[test]

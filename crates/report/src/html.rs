@@ -94,12 +94,43 @@ pub(crate) fn limit_value_text(v: f64, unit: Unit) -> String {
     }
 }
 
+/// `总建筑面积 gfa 12000 m²; 建筑高度 height 45 m; …` for the inputs table.
+fn declared_text(d: &crate::report::Declared) -> String {
+    let mut parts = Vec::new();
+    let mut num = |zh: &str, en: &str, v: Option<f64>, unit: &str| {
+        if let Some(v) = v {
+            parts.push(format!("{zh} {en} {}{unit}", trimmed(v, 2)));
+        }
+    };
+    num("总建筑面积", "GFA", d.gfa_m2, " m²");
+    num("计容建筑面积", "FAR area", d.far_area_m2, " m²");
+    num("建筑高度", "height", d.height_m, " m");
+    num(
+        "地上层数",
+        "storeys above",
+        d.storeys_above.map(f64::from),
+        "",
+    );
+    num(
+        "地下层数",
+        "storeys below",
+        d.storeys_below.map(f64::from),
+        "",
+    );
+    num("基底面积", "footprint", d.footprint_m2, " m²");
+    if let Some(u) = &d.main_use {
+        parts.push(format!("主要用途 main use {u}"));
+    }
+    parts.join("; ")
+}
+
 /// The limit with its comparison sign, e.g. `≥ 10 m`.
 pub(crate) fn limit_text(c: &CheckResult) -> Option<String> {
     let limit = c.limit?;
     let sign = match c.comparison {
         Some(Comparison::AtLeast) => "≥ ",
         Some(Comparison::AtMost) => "≤ ",
+        Some(Comparison::Matches) => "= ",
         None => "",
     };
     Some(format!("{sign}{}", limit_value_text(limit, c.unit)))
@@ -118,6 +149,8 @@ pub(crate) fn measured_vs_limit(c: &CheckResult) -> Option<String> {
         (Some(Comparison::AtMost), Status::Fail) => ">",
         (Some(Comparison::AtLeast), _) => "≥",
         (Some(Comparison::AtMost), _) => "≤",
+        (Some(Comparison::Matches), Status::Fail) => "≠",
+        (Some(Comparison::Matches), _) => "=",
         (None, _) => "/",
     };
     Some(format!(
@@ -642,6 +675,9 @@ fn inputs_section(h: &mut String, report: &Report) {
     }
     if let Some(u) = &i.declared_use {
         row(h, "申报用途", "Declared use (--use)", &esc(u));
+    }
+    if let Some(d) = &i.declared {
+        row(h, "申报指标", "Declared figures", &esc(&declared_text(d)));
     }
     row(
         h,

@@ -79,6 +79,10 @@ pub enum Comparison {
     /// measured ≥ limit (setbacks, spacing, green ratio).
     #[serde(rename = ">=")]
     AtLeast,
+    /// measured = limit within the tolerance: a figure the applicant declared 申报 (the
+    /// limit) against the model's own (measured).
+    #[serde(rename = "==")]
+    Matches,
 }
 
 /// Where a limit comes from: the profile (id@version) and the clause.
@@ -163,8 +167,106 @@ pub struct Inputs {
     /// local:city: 4-parameter from EPSG:4547 (ΔX=…, ΔY=…, θ=…°, k=…)"; left out when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub city_crs: Vec<String>,
+    /// The figures declared in the application 申报指标, compared with the model's by the
+    /// `declared_*` checks; left out when none were declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<Declared>,
     pub tool: String,
     pub tool_version: String,
+}
+
+/// 申报指标: the figures an application for the planning permit 建设工程规划许可 declares.
+/// Each one given is compared with the model's after the review (`declared_*` checks).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declared {
+    /// 总建筑面积, m².
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gfa_m2: Option<f64>,
+    /// 计容建筑面积 (the area counted for FAR), m².
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub far_area_m2: Option<f64>,
+    /// 建筑高度, m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height_m: Option<f64>,
+    /// 地上层数.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storeys_above: Option<u32>,
+    /// 地下层数.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storeys_below: Option<u32>,
+    /// 基底面积, m².
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footprint_m2: Option<f64>,
+    /// 主要用途, a use term (住宅, 商业, office, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub main_use: Option<String>,
+}
+
+/// Why a `key=value,…` declaration could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DeclaredError {
+    #[error("申报指标 declared figure '{0}': expected key=value (keys: gfa, far_area, height, storeys_above, storeys_below, footprint, use)")]
+    Syntax(String),
+    #[error("申报指标 declared figure '{key}': unknown key (keys: gfa, far_area, height, storeys_above, storeys_below, footprint, use)")]
+    UnknownKey { key: String },
+    #[error("申报指标 declared figure {key} = '{value}': {why}")]
+    Value {
+        key: String,
+        value: String,
+        why: &'static str,
+    },
+}
+
+impl Declared {
+    /// True when nothing is declared.
+    pub fn is_empty(&self) -> bool {
+        *self == Declared::default()
+    }
+
+    /// Reads `gfa=12000,far_area=11000,height=45.5,storeys_above=15,storeys_below=2,
+    /// footprint=1500,use=住宅` (any subset, `,` or `，` between pairs, `=` or `：`).
+    pub fn parse(text: &str) -> Result<Declared, DeclaredError> {
+        let mut d = Declared::default();
+        for pair in text
+            .split([',', '，'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (k, v) = pair
+                .split_once(['=', ':', '：'])
+                .ok_or_else(|| DeclaredError::Syntax(pair.to_string()))?;
+            let (k, v) = (k.trim(), v.trim());
+            let bad = |why| DeclaredError::Value {
+                key: k.to_string(),
+                value: v.to_string(),
+                why,
+            };
+            let area = || -> Result<Option<f64>, DeclaredError> {
+                match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+                    _ => Err(bad("must be a number > 0")),
+                }
+            };
+            let count = || -> Result<Option<u32>, DeclaredError> {
+                v.parse::<u32>()
+                    .map(Some)
+                    .map_err(|_| bad("must be a whole number ≥ 0"))
+            };
+            match k {
+                "gfa" => d.gfa_m2 = area()?,
+                "far_area" => d.far_area_m2 = area()?,
+                "height" => d.height_m = area()?,
+                "footprint" => d.footprint_m2 = area()?,
+                "storeys_above" => d.storeys_above = count()?,
+                "storeys_below" => d.storeys_below = count()?,
+                "use" if !v.is_empty() => d.main_use = Some(v.to_string()),
+                "use" => return Err(bad("must not be empty")),
+                _ => return Err(DeclaredError::UnknownKey { key: k.to_string() }),
+            }
+        }
+        Ok(d)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

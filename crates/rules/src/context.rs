@@ -320,6 +320,9 @@ pub fn judge(
     let over = match cmp {
         Comparison::AtMost => measured - limit,
         Comparison::AtLeast => limit - measured,
+        // Equal within the tolerance; exactly equal is the only plain pass.
+        Comparison::Matches if measured == limit => 0.0,
+        Comparison::Matches => (measured - limit).abs(),
     };
     if over <= 0.0 {
         (Status::Pass, false)

@@ -281,6 +281,9 @@ pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
         .or(ctx.main_use.clone());
     let mut checks: Vec<CheckResult> = checks::ALL.iter().map(|(_, f)| f(&ctx)).collect();
     unverifiable_on_refused(&mut checks, &site.refused_fields(parcel), input.parcel_id);
+    if let Some(d) = input.inputs.declared.as_ref().filter(|d| !d.is_empty()) {
+        checks.extend(checks::declared::checks(&ctx, d));
+    }
     let summary = Report::summarize(&checks);
     let far_area = checks::far::far_area(&ctx).ok().map(|t| t.0);
     let model = input.model;

@@ -147,6 +147,18 @@ pub struct ControlLines {
     pub rules: Vec<ControlLineRule>,
 }
 
+/// 申报指标核对: how far a declared figure may differ from the model's and still match.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclaredRule {
+    #[serde(flatten)]
+    pub source: Source,
+    /// Areas (GFA, 计容 area, footprint): relative to the declared value.
+    pub area_relative: f64,
+    /// Height, metres.
+    pub height_m: f64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Height {
@@ -272,6 +284,7 @@ pub struct Profile {
     pub spacing: Option<Spacing>,
     pub fire_separation: Option<FireSeparation>,
     pub land_use: Option<LandUse>,
+    pub declared: Option<DeclaredRule>,
     /// SHA-256 of the text, filled by the caller for the report's inputs.
     #[serde(skip)]
     pub sha256: String,
@@ -332,6 +345,10 @@ impl Profile {
                     return bad("far.multiplier.step_m must be > 0".into());
                 }
             }
+        }
+        if let Some(d) = &self.declared {
+            numbers.push(("declared.area_relative".into(), d.area_relative));
+            numbers.push(("declared.height_m".into(), d.height_m));
         }
         if let Some(l) = &self.land_use {
             for class in l.codes.values() {

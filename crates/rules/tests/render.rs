@@ -157,6 +157,7 @@ fn report() -> Report {
             site_crs_source: Some("site_toml".into()),
             site_crs_reason: Some("site.toml names EPSG:4547".into()),
             city_crs: vec![],
+            declared: None,
             tool: "zhishen".into(),
             tool_version: "0.1.0".into(),
         },

@@ -445,6 +445,114 @@ fn millimetre_model_rotated_by_its_map_conversion() {
 }
 
 /// True when some coordinate pair in the GeoJSON text lies within 1 cm of (x, y).
+/// Reviews the default house (GFA 600 m², 计容 600 m², height 9.20 m, 3 storeys above and
+/// none below, base 200 m², 住宅) with `declared` as the application's figures.
+fn review_declared(spec: &BuildingSpec, declared: &str) -> Report {
+    let text = write_ifc4(spec);
+    let model = zhishen_ifc::load_bytes(text.as_bytes(), "declared.ifc").unwrap();
+    let site = site(parcel_attrs(), vec![]);
+    let profiles = Profiles::builtin().unwrap();
+    let place = zhishen_site::Placement {
+        eastings: E0 + 40.0,
+        northings: N0 + 20.0,
+        rotation_deg: 0.0,
+        elevation: None,
+    };
+    let placed = zhishen_site::place(&model, &site.crs, Some(place)).map_err(|e| e.to_string());
+    zhishen_rules::review(ReviewInput {
+        model: &model,
+        site: &site,
+        parcel_id: "P-1",
+        placed,
+        declared_use: None,
+        profiles: &profiles,
+        inputs: Inputs {
+            declared: Some(zhishen_rules::report::Declared::parse(declared).unwrap()),
+            ..Inputs::default()
+        },
+    })
+    .unwrap()
+}
+
+#[test]
+fn declared_figures_are_compared_with_the_model() {
+    // Nothing declared: the 14 planning checks only.
+    let r = review_declared(&house(), "");
+    assert_eq!(r.checks.len(), 14);
+    assert!(r.checks.iter().all(|c| !c.id.starts_with("declared_")));
+
+    // All true: every figure matches, exactly.
+    let r = review_declared(
+        &house(),
+        "gfa=600,far_area=600,height=9.2,storeys_above=3,storeys_below=0,footprint=200,use=住宅",
+    );
+    assert_eq!(r.checks.len(), 14 + 7);
+    for id in [
+        "declared_gfa",
+        "declared_far_area",
+        "declared_height",
+        "declared_storeys_above",
+        "declared_storeys_below",
+        "declared_footprint",
+        "declared_main_use",
+    ] {
+        expect(&r, id, Status::Pass, None);
+    }
+    assert_eq!(r.exit_code(), 0);
+
+    // The case: a declared GFA 10 % below the model's is a finding with both values.
+    let r = review_declared(&house(), "gfa=540");
+    let c = r.check("declared_gfa").unwrap();
+    assert_eq!(c.status, Status::Fail);
+    assert_eq!((c.measured, c.limit), (Some(600.0), Some(540.0)));
+    assert!(c.explanation.zh.contains("540.00 m²") && c.explanation.zh.contains("600.00 m²"));
+    assert!(c.explanation.en.contains("-10.0 %"), "{}", c.explanation.en);
+    assert_ne!(r.exit_code(), 0);
+
+    // Areas: 1 % of the declared value. 605.4 is 5.4 off with 6.054 allowed: a flagged
+    // pass; 606.1 is 6.1 off with 6.061 allowed: a fail.
+    let c = review_declared(&house(), "gfa=605.4");
+    let c = c.check("declared_gfa").unwrap();
+    assert_eq!((c.status, c.within_tolerance), (Status::Pass, true));
+    expect(
+        &review_declared(&house(), "gfa=606.1"),
+        "declared_gfa",
+        Status::Fail,
+        Some(600.0),
+    );
+
+    // Height ±0.10 m: 9.28 passes flagged, 9.35 fails.
+    let r = review_declared(&house(), "height=9.28");
+    assert!(r.check("declared_height").unwrap().within_tolerance);
+    expect(
+        &review_declared(&house(), "height=9.35"),
+        "declared_height",
+        Status::Fail,
+        Some(9.2),
+    );
+
+    // Storeys and the use exactly.
+    let r = review_declared(&house(), "storeys_above=4,storeys_below=1,use=商业");
+    expect(&r, "declared_storeys_above", Status::Fail, Some(3.0));
+    expect(&r, "declared_storeys_below", Status::Fail, Some(0.0));
+    let u = r.check("declared_main_use").unwrap();
+    assert_eq!(u.status, Status::Fail);
+    assert_eq!(u.details["model"], "residential");
+    assert_eq!(u.details["declared"], "commercial");
+
+    // A model that states no use: the use cannot be compared, never a match.
+    let bare = BuildingSpec::default();
+    let r = review_declared(&bare, "use=住宅,footprint=250");
+    expect(&r, "declared_main_use", Status::Unverifiable, None);
+    expect(&r, "declared_footprint", Status::Fail, Some(200.0));
+
+    // Bad declarations are refused with the key.
+    let e = zhishen_rules::report::Declared::parse("gfa=-5").unwrap_err();
+    assert!(e.to_string().contains("gfa"), "{e}");
+    let e = zhishen_rules::report::Declared::parse("floors=3").unwrap_err();
+    assert!(e.to_string().contains("floors"), "{e}");
+}
+
 fn near(geojson: &str, x: f64, y: f64) -> bool {
     let v: Value = serde_json::from_str(geojson).unwrap();
     fn walk(v: &Value, x: f64, y: f64) -> bool {

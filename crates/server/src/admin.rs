@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::{Deserialize, Serialize};
 use zhishen_app::auth::{self, NewUser, WebRole};
+use zhishen_app::cases::ScopedCase;
 use zhishen_app::{cases, licences, AppError};
 use zhishen_store::{AccessRecord, AccessVerdict, ProjectionMismatch};
 use zhishen_workflow::Metrics;
@@ -52,6 +53,18 @@ struct SupervisionTpl {
     durations: Vec<(String, u64, String)>,
     red: Vec<String>,
     yellow: Vec<String>,
+    /// 风险预警: cases per level (none, low, medium, high) and the cases at medium or
+    /// high with their reasons.
+    risk_counts: Vec<(&'static str, usize)>,
+    risky: Vec<RiskyCase>,
+}
+
+/// A case at medium or high risk on the dashboard.
+struct RiskyCase {
+    case: String,
+    label: &'static str,
+    level: &'static str,
+    reasons: Vec<String>,
 }
 
 /// A horizontal bar chart as SVG (server-rendered; every text escaped).
@@ -130,7 +143,10 @@ pub async fn supervision_page(
         .iter()
         .map(|(k, d)| (k.clone(), d.mean_wd))
         .collect();
+    let (risk_counts, risky) = risk_view(&visible);
     Ok(render(&SupervisionTpl {
+        risk_counts,
+        risky,
         page: Page::new(&ctx, "效能监察", "Supervision"),
         cases: visible.len(),
         overdue_rate: m
@@ -142,6 +158,47 @@ pub async fn supervision_page(
         red,
         yellow,
     }))
+}
+
+/// Risk levels as recorded on the visible cases: counts per level and the medium and
+/// high cases, highest first, with their reasons.
+fn risk_view(visible: &[ScopedCase]) -> (Vec<(&'static str, usize)>, Vec<RiskyCase>) {
+    use zhishen_workflow::risk::RiskLevel;
+    let level = |sc: &ScopedCase| sc.case.risk.as_ref().map_or(RiskLevel::None, |r| r.level);
+    let counts = RiskLevel::ALL
+        .iter()
+        .map(|l| {
+            (
+                l.name_zh(),
+                visible.iter().filter(|sc| level(sc) == *l).count(),
+            )
+        })
+        .collect();
+    let mut risky: Vec<&ScopedCase> = visible
+        .iter()
+        .filter(|sc| level(sc) >= RiskLevel::Medium)
+        .collect();
+    risky.sort_by_key(|sc| std::cmp::Reverse(level(sc)));
+    let rows = risky
+        .iter()
+        .map(|sc| {
+            let r = sc.case.risk.as_ref();
+            RiskyCase {
+                case: format!("{} {}", sc.case.id, sc.scope.title),
+                label: level(sc).name_zh(),
+                level: level(sc).as_str(),
+                reasons: r
+                    .map(|r| {
+                        r.reasons
+                            .iter()
+                            .map(|x| format!("{} [{}]", x.text_zh, x.clause))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    (counts, rows)
 }
 
 // ----------------------------------------------------------------------- audit

@@ -136,11 +136,13 @@ pub struct ModelQuery {
     pub place: Option<String>,
     #[serde(rename = "use")]
     pub declared_use: Option<String>,
+    /// 申报指标 `gfa=…,far_area=…,height=…,storeys_above=…,storeys_below=…,footprint=…,use=…`.
+    pub declared: Option<String>,
 }
 
 /// Streams the body into the blob store (size limit, type sniffed), then queues the
 /// review against the server's site package. A bad upload leaves nothing stored.
-#[utoipa::path(post, path = "/api/cases/{id}/items/{item}/model", tag = "reviews", params(("id" = String, Path), ("item" = String, Path), ("parcel" = Option<String>, Query), ("place" = Option<String>, Query, description = "E,N,rot[,elev]"), ("use" = Option<String>, Query)), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "IFC (ISO-10303-21), streamed"), responses((status = 202, description = "已排队 stored and queued"), (status = 400, description = "类型不符或文件截断 wrong type or truncated", body = Problem, content_type = "application/problem+json"), (status = 413, description = "超过上限 over the upload limit", body = Problem, content_type = "application/problem+json"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/cases/{id}/items/{item}/model", tag = "reviews", params(("id" = String, Path), ("item" = String, Path), ("parcel" = Option<String>, Query), ("place" = Option<String>, Query, description = "E,N,rot[,elev]"), ("use" = Option<String>, Query), ("declared" = Option<String>, Query, description = "申报指标 gfa=…,far_area=…,height=…,storeys_above=…,storeys_below=…,footprint=…,use=…")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "IFC (ISO-10303-21), streamed"), responses((status = 202, description = "已排队 stored and queued"), (status = 400, description = "类型不符或文件截断 wrong type or truncated", body = Problem, content_type = "application/problem+json"), (status = 413, description = "超过上限 over the upload limit", body = Problem, content_type = "application/problem+json"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first (session cookie or Bearer token)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
 pub async fn upload_model(
     State(s): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -161,6 +163,7 @@ pub async fn upload_model(
     let case_id = CaseId::new(sc.case.id.clone())?;
     // Refuse before reading the body when the item takes no model.
     zhishen_app::review::needs_bim_review(&s.store, &case_id, &item).await?;
+    let declared = zhishen_app::review::parse_declared(q.declared.as_deref())?;
     let stored = receive(&s, UploadKind::Ifc, body).await?;
     let queued = zhishen_app::review::enqueue_stored(
         &s.store,
@@ -172,10 +175,70 @@ pub async fn upload_model(
             parcel: q.parcel.unwrap_or_else(|| site.default_parcel.clone()),
             place: q.place.filter(|p| !p.is_empty()),
             declared_use: q.declared_use.filter(|u| !u.is_empty()),
+            declared,
         },
     )
     .await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(queued)))
+}
+
+/// A material's file on record: what was stored and the event that records it.
+#[derive(Serialize)]
+pub struct AttachedMaterial {
+    pub material: String,
+    pub sha256: String,
+    pub kind: UploadKind,
+    pub pages: Option<u32>,
+    pub replayed: bool,
+}
+
+/// 材料核验: the item's catalogue materials against what the case holds — attached (a
+/// checked file, or a licence of the case by reference 电子证照复用), declared at 收件,
+/// replaced by a commitment, or missing (required or not, 容缺 or not).
+#[utoipa::path(get, path = "/api/cases/{id}/items/{item}/materials", tag = "cases", params(("id" = String, Path), ("item" = String, Path)), responses((status = 200, description = "每项材料的状态 each material's status"), (status = 404, description = "无此案件或不在权限范围内 no such case, or not in the caller's scope", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not", body = Problem, content_type = "application/problem+json")))]
+pub async fn material_status(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, item)): Path<(String, String)>,
+) -> Result<Json<Vec<zhishen_workflow::MaterialLine>>, ApiError> {
+    let item = ItemCode::new(item)?;
+    Ok(Json(
+        zhishen_app::materials::status(&s.store, ctx.user()?, &id, &item).await?,
+    ))
+}
+
+/// Streams a material's file; its type must be the catalogue's (sniffed from the
+/// content; a PDF must open and have pages, an IFC pass the pre-scan). Nothing of a
+/// refused upload is kept; the same file again replays.
+#[utoipa::path(post, path = "/api/cases/{id}/items/{item}/materials/{code}", tag = "cases", params(("id" = String, Path), ("item" = String, Path), ("code" = String, Path, description = "材料编码 material code")), request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file, streamed"), responses((status = 201, description = "已存档 stored and recorded"), (status = 400, description = "类型不符、无法打开或截断 wrong type, does not open, truncated", body = Problem, content_type = "application/problem+json"), (status = 422, description = "业务规则拒绝 refused by the workflow (item closed, not the applicant)", body = Problem, content_type = "application/problem+json"), (status = 413, description = "超过上限 over the upload limit", body = Problem, content_type = "application/problem+json"), (status = 404, description = "无此案件、事项或材料 no such case, item or material", body = Problem, content_type = "application/problem+json"), (status = 401, description = "未登录 sign in first", body = Problem, content_type = "application/problem+json"), (status = 403, description = "角色无权 the role may not (or CSRF token missing)", body = Problem, content_type = "application/problem+json")))]
+pub async fn upload_material(
+    State(s): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((id, item, code)): Path<(String, String, String)>,
+    body: Body,
+) -> Result<(axum::http::StatusCode, Json<AttachedMaterial>), ApiError> {
+    let p = ctx.user()?;
+    let item = ItemCode::new(item)?;
+    let m = zhishen_app::materials::MaterialRef {
+        case_id: &id,
+        item: &item,
+        material: &code,
+    };
+    // Refuse before reading the body when the case, item or material is not there.
+    let kind = zhishen_app::materials::upload_kind(&s.store, p, &m).await?;
+    let stored = receive(&s, kind, body).await?;
+    let rid = RequestId::new(format!("material:{id}:{item}:{code}:{}", stored.sha256))?;
+    let ex = zhishen_app::materials::attach(&s.store, p, &m, &stored, &rid).await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(AttachedMaterial {
+            material: code,
+            sha256: stored.sha256.as_str().to_string(),
+            kind: stored.kind,
+            pages: stored.pages,
+            replayed: ex.replayed,
+        }),
+    ))
 }
 
 /// Streams a request body into an upload sink; any failure (a limit, a dropped

@@ -181,6 +181,10 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
         (false, "/api/cases/{id}/items/{item}/model") => {
             post(api_cases::upload_model).layer(DefaultBodyLimit::disable())
         }
+        (true, "/api/cases/{id}/items/{item}/materials") => get(api_cases::material_status),
+        (false, "/api/cases/{id}/items/{item}/materials/{code}") => {
+            post(api_cases::upload_material).layer(DefaultBodyLimit::disable())
+        }
         (true, "/supervision") => get(admin::supervision_page),
         (true, "/api/metrics") => get(admin::metrics_api),
         (true, "/audit") => get(admin::audit_page),

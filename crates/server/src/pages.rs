@@ -160,6 +160,28 @@ pub struct CaseRow {
     pub todo: String,
     /// The latest finished review job, whose twin the inbox links.
     pub twin_job: Option<i64>,
+    /// 风险预警 for staff: (css class, level label, the reasons), `None` for the
+    /// applicant's side and for cases without risk.
+    pub risk: Option<(&'static str, String, String)>,
+}
+
+/// The recorded risk of a case as the inbox shows it to staff.
+fn risk_cell(
+    case: &zhishen_workflow::Case,
+    p: &Principal,
+) -> Option<(&'static str, String, String)> {
+    use zhishen_workflow::risk::RiskLevel;
+    if matches!(p.role, WebRole::Applicant | WebRole::Agent) {
+        return None;
+    }
+    let r = case.risk.as_ref().filter(|r| r.level != RiskLevel::None)?;
+    let class = match r.level {
+        RiskLevel::High => "fail",
+        RiskLevel::Medium => "yellow",
+        _ => "muted",
+    };
+    let reasons: Vec<&str> = r.reasons.iter().map(|x| x.text_zh.as_str()).collect();
+    Some((class, r.level.name_zh().to_string(), reasons.join("；")))
 }
 
 #[derive(Template)]
@@ -202,6 +224,7 @@ fn case_row(sc: &ScopedCase, p: &Principal) -> CaseRow {
         updated: sc.case.updated_at.format("%Y-%m-%d %H:%M").to_string(),
         todo: todo.join(", "),
         twin_job: None,
+        risk: risk_cell(&sc.case, p),
     }
 }
 
@@ -364,6 +387,94 @@ struct CaseTpl {
     review_items: Vec<String>,
     default_parcel: String,
     events: Vec<(String, String, String)>,
+    materials: Vec<MaterialRow>,
+    /// `ITEM/CODE` of every material of an open item, for the upload form; empty when
+    /// the role hands in no files.
+    material_choices: Vec<(String, String)>,
+}
+
+/// One catalogue material of an item of an open stage, with where it stands (材料核验).
+struct MaterialRow {
+    item: String,
+    code: String,
+    name: String,
+    /// `pass` (in), `fail` (missing, required), `muted` (missing, optional or 容缺).
+    class: &'static str,
+    status: String,
+}
+
+fn material_rows(
+    case: &zhishen_workflow::Case,
+    defs: &zhishen_workflow::Definitions,
+    page: &Page,
+) -> Vec<MaterialRow> {
+    use zhishen_workflow::{Attachment, MaterialStatus as S, StageStatus};
+    let open = |it: &zhishen_workflow::ItemCase| {
+        case.stages
+            .get(it.stage)
+            .is_some_and(|s| s.status == StageStatus::Open)
+    };
+    let mut rows = Vec::new();
+    for it in case.items.iter().filter(|it| open(it)) {
+        let Some(def) = defs.catalogue.item(&it.code) else {
+            continue;
+        };
+        for l in zhishen_workflow::materials::status(def, it) {
+            let (class, status) = match &l.status {
+                S::Attached {
+                    attachment:
+                        Attachment::File {
+                            kind,
+                            pages,
+                            sha256,
+                        },
+                } => (
+                    "pass",
+                    format!(
+                        "{} {}{} · {}",
+                        page.t("已上传", "uploaded"),
+                        kind.as_str(),
+                        pages.map(|p| format!(" {p}p")).unwrap_or_default(),
+                        &sha256[..12]
+                    ),
+                ),
+                S::Attached {
+                    attachment: Attachment::Licence { kind, number, .. },
+                } => (
+                    "pass",
+                    format!(
+                        "{} {kind} {number}",
+                        page.t("电子证照复用", "licence reused")
+                    ),
+                ),
+                S::Declared => ("pass", page.t("收件时已提交", "handed in at 收件").into()),
+                S::Committed => ("pass", page.t("告知承诺", "by commitment").into()),
+                S::Missing {
+                    required: true,
+                    rongque: false,
+                } => ("fail", page.t("缺少（必备）", "missing (required)").into()),
+                S::Missing {
+                    required: true,
+                    rongque: true,
+                } => (
+                    "muted",
+                    page.t("缺少（可容缺）", "missing (容缺 allowed)").into(),
+                ),
+                S::Missing { .. } => (
+                    "muted",
+                    page.t("未提交（可选）", "not handed in (optional)").into(),
+                ),
+            };
+            rows.push(MaterialRow {
+                item: it.code.clone(),
+                code: l.code,
+                name: page.t(&l.name_zh, &l.name_en).to_string(),
+                class,
+                status,
+            });
+        }
+    }
+    rows
 }
 
 /// The commands a role is offered on the case page.
@@ -618,6 +729,21 @@ pub async fn case_page(
         && !review_items.is_empty()
         && s.site.is_some();
     let page = Page::new(&ctx, &sc.scope.title, &sc.scope.title);
+    let materials = material_rows(&sc.case, &defs, &page);
+    let material_choices = if matches!(p.role, WebRole::Applicant | WebRole::Agent | WebRole::Clerk)
+    {
+        materials
+            .iter()
+            .map(|m| {
+                (
+                    format!("{}/{}", m.item, m.code),
+                    format!("{} · {} {}", m.item, m.code, m.name),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let message = q
         .done
         .as_deref()
@@ -645,6 +771,8 @@ pub async fn case_page(
             .map(|x| x.default_parcel.clone())
             .unwrap_or_default(),
         events: extras.events,
+        materials,
+        material_choices,
     }))
 }
 

@@ -73,11 +73,13 @@ pub struct RunQuery {
     pub place: Option<String>,
     #[serde(rename = "use")]
     pub declared_use: Option<String>,
+    /// 申报指标 `gfa=…,far_area=…,height=…,storeys_above=…,storeys_below=…,footprint=…,use=…`.
+    pub declared: Option<String>,
 }
 
 /// Upload and check now.
 #[utoipa::path(post, path = "/api/precheck", tag = "reviews",
-    params(("parcel" = String, Query), ("place" = Option<String>, Query), ("use" = Option<String>, Query)),
+    params(("parcel" = String, Query), ("place" = Option<String>, Query), ("use" = Option<String>, Query), ("declared" = Option<String>, Query, description = "申报指标 gfa=…,height=…")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "IFC (ISO-10303-21), streamed"),
     responses(
         (status = 201, description = "已核验 checked; the report is filed"),
@@ -101,6 +103,7 @@ pub async fn run(
         ))
         .into());
     }
+    let declared = zhishen_app::review::parse_declared(q.declared.as_deref())?;
     let stored = crate::api_cases::receive(&s, UploadKind::Ifc, body).await?;
     let row = precheck::run(
         &s.store,
@@ -111,6 +114,7 @@ pub async fn run(
             parcel: q.parcel,
             place: q.place.filter(|x| !x.trim().is_empty()),
             declared_use: q.declared_use.filter(|x| !x.trim().is_empty()),
+            declared,
         },
     )
     .await?;

@@ -62,6 +62,8 @@ pub const CASE_ACTORS: &[WebRole] = &[
     Supervisor,
 ];
 pub const FILERS: &[WebRole] = &[Applicant, Agent];
+/// Hand in a material's file: the applicant, its agent, or the window clerk 窗口收件.
+pub const MATERIAL_FILERS: &[WebRole] = &[Applicant, Agent, Clerk];
 pub const SUPERVISION: &[WebRole] = &[Supervisor];
 pub const AUDIT: &[WebRole] = &[Auditor, AuditAdmin];
 pub const SYS_ADMIN: &[WebRole] = &[SysAdmin];
@@ -190,6 +192,18 @@ pub const ROUTES: &[RouteSpec] = &[
         "/api/cases/{id}/items/{item}/model",
         Access::Roles(FILERS),
         "model_upload",
+    ),
+    r(
+        Method::GET,
+        "/api/cases/{id}/items/{item}/materials",
+        Access::Roles(CASE_READERS),
+        "material_status",
+    ),
+    r(
+        Method::POST,
+        "/api/cases/{id}/items/{item}/materials/{code}",
+        Access::Roles(MATERIAL_FILERS),
+        "material_upload",
     ),
     r(
         Method::GET,

@@ -1,5 +1,5 @@
 // zhishen 智审 — the little script the pages use (no inline script: the CSP forbids it).
-// 1. Model upload with a progress bar (XHR streams the file as the request body).
+// 1. Model and material uploads with a progress bar (XHR streams the file as the body).
 // 2. Review progress over server-sent events.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
@@ -17,7 +17,9 @@ document.addEventListener("DOMContentLoaded", () => {
       const xhr = new XMLHttpRequest();
       const sel = form.querySelector("select[name=item]");
       const item = sel ? sel.value : "";
-      const url = form.dataset.upload.replace("MODEL_ITEM", encodeURIComponent(item));
+      let url = form.dataset.upload.replace("MODEL_ITEM", encodeURIComponent(item));
+      const msel = form.querySelector("select[name=material]");
+      if (msel) url = url.replace("MATERIAL", msel.value.split("/").map(encodeURIComponent).join("/materials/"));
       xhr.open("POST", url + "?" + params.toString());
       xhr.setRequestHeader("X-CSRF-Token", form.dataset.csrf);
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
@@ -26,6 +28,8 @@ document.addEventListener("DOMContentLoaded", () => {
         if (xhr.status >= 200 && xhr.status < 300 && form.dataset.result === "precheck") {
           const r = JSON.parse(xhr.responseText);
           window.location.href = "/precheck/" + encodeURIComponent(r.id);
+        } else if (xhr.status >= 200 && xhr.status < 300 && form.dataset.result === "material") {
+          window.location.reload();
         } else if (xhr.status >= 200 && xhr.status < 300) {
           const job = JSON.parse(xhr.responseText).job_id;
           out.textContent = form.dataset.queued + " #" + job;

@@ -56,6 +56,8 @@ pub struct ReviewJob {
     pub stage: Option<String>,
     /// SHA-256 of the job's twin scene blob (`zhishen.twin/1` GLB; migration 0008).
     pub twin_sha256: Option<Sha256>,
+    /// The declared figures 申报指标 as JSON (migration 0009); the store keeps the text.
+    pub declared: Option<String>,
 }
 
 /// Inputs of a review besides the model blob and the parcel.
@@ -65,6 +67,8 @@ pub struct ReviewInputs {
     pub site_sha256: Option<Sha256>,
     pub placement: Option<String>,
     pub declared_use: Option<String>,
+    /// The declared figures 申报指标 as JSON text.
+    pub declared: Option<String>,
 }
 
 /// Claims of one job (the first plus re-claims after lost workers) before
@@ -74,7 +78,7 @@ pub const MAX_REVIEW_ATTEMPTS: i64 = 3;
 /// How long a claimed job may run before another worker may claim it.
 pub const DEFAULT_REVIEW_LEASE_MINUTES: i64 = 10;
 
-const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use, stage, twin_sha256";
+const COLS: &str = "id, case_id, item, model_sha256, parcel, status, report_sha256, error, attempts, site_sha256, placement, declared_use, stage, twin_sha256, declared";
 
 fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
     let id: i64 = r.try_get(0)?;
@@ -100,6 +104,7 @@ fn job_of(r: &AnyRow) -> Result<ReviewJob, StoreError> {
         declared_use: r.try_get(11)?,
         stage: r.try_get(12)?,
         twin_sha256: digest(13)?,
+        declared: r.try_get(14)?,
     })
 }
 
@@ -153,7 +158,7 @@ impl Store {
         inputs: &ReviewInputs,
     ) -> Result<i64, StoreError> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO review_job (case_id, item, model_sha256, parcel, status, created_at, site_sha256, placement, declared_use) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO review_job (case_id, item, model_sha256, parcel, status, created_at, site_sha256, placement, declared_use, declared) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(case_id.as_str())
         .bind(item.as_str())
@@ -163,6 +168,7 @@ impl Store {
         .bind(inputs.site_sha256.as_ref().map(|s| s.as_str().to_string()))
         .bind(inputs.placement.clone())
         .bind(inputs.declared_use.clone())
+        .bind(inputs.declared.clone())
         .fetch_one(self.pool())
         .await?;
         Ok(id)

@@ -7,6 +7,7 @@
 use std::fmt::Write;
 
 pub mod corpus;
+pub mod pdf;
 pub mod shapes;
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -78,6 +78,41 @@ pub enum RongqueOverdueAction {
     Revoke,
 }
 
+/// What a material's file must be, decided from its content when it is uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaterialKind {
+    /// A PDF that opens and has at least one page (forms, drawings, contracts).
+    Pdf,
+    /// An IFC-SPF model that passes the STEP pre-scan.
+    Ifc,
+    /// A site package zip (规划图层).
+    SitePackage,
+    /// An OGC GeoPackage.
+    GeoPackage,
+}
+
+impl MaterialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MaterialKind::Pdf => "pdf",
+            MaterialKind::Ifc => "ifc",
+            MaterialKind::SitePackage => "site_package",
+            MaterialKind::GeoPackage => "geo_package",
+        }
+    }
+}
+
+/// The IDS (buildingSMART Information Delivery Specification) a submitted model must
+/// meet before any planning check runs: a file of the definitions directory's `ids/`,
+/// pinned by its SHA-256 so a case keeps the gate it was opened under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdsGate {
+    pub file: String,
+    pub sha256: String,
+}
+
 /// One required or optional application material of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +129,13 @@ pub struct MaterialDef {
     /// May be replaced by a written commitment (告知承诺书).
     #[serde(default)]
     pub commitment: bool,
+    /// The file an upload of this material must be; `None`: any accepted kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MaterialKind>,
+    /// 电子证照复用: a licence of this type issued earlier in the same case satisfies
+    /// the material by reference, so it is never asked for twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
 }
 
 fn yes() -> bool {
@@ -139,6 +181,9 @@ pub struct ItemDef {
     /// Licence type issued on 通过 / 容缺通过 (e.g. 建设工程规划许可证).
     #[serde(default)]
     pub licence: Option<String>,
+    /// The IDS a submitted model must meet before the planning checks run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<IdsGate>,
     /// Clock rule for a 补正 after acceptance.
     pub supplement_clock: ClockRule,
     /// Working days after acceptance to supply 容缺 materials.
@@ -232,6 +277,19 @@ impl Catalogue {
                     f("rongque_supplement_wd/commitment_check_wd"),
                     "must be at least 1",
                 ));
+            }
+            if let Some(g) = &it.ids {
+                let hex = g.sha256.len() == 64
+                    && g.sha256
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                if g.file.is_empty() || g.file.contains(['/', '\\']) || !hex {
+                    return Err(WorkflowError::field(
+                        &doc,
+                        f("ids"),
+                        "needs file (a name in ids/, no path) and sha256 (64 lowercase hex digits)",
+                    ));
+                }
             }
             let mut mats = BTreeSet::new();
             for m in &it.materials {

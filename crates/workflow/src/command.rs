@@ -3,7 +3,9 @@
 use crate::catalogue::{ClockRule, RongqueOverdueAction, StageKind};
 use crate::credit::CaseCredit;
 use crate::kinds::EventKind;
+use crate::materials::Attachment;
 use crate::model::{Finding, FindingsDiff, Licence, Outcome, SpecialKind, StateCode};
+use crate::risk::{RiskAssessment, RiskLevel};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +112,12 @@ pub enum Command {
         item: String,
         materials: Vec<String>,
     },
+    /// A material's file (or a licence reference 电子证照复用) on record for an item.
+    AttachMaterial {
+        item: String,
+        material: String,
+        attachment: Attachment,
+    },
     /// Outstanding 容缺 materials handed in (no state change).
     SupplyMaterials {
         item: String,
@@ -164,6 +172,8 @@ pub enum Command {
     /// 信用等级适用: records the applicant's credit standing on the case
     /// (system or supervisor); later 告知承诺, 容缺受理 and 通过 honour it.
     ApplyCredit { credit: CaseCredit },
+    /// The risk sweep records a case's changed assessment 风险预警 (system only).
+    RecordRisk { assessment: RiskAssessment },
 }
 
 impl Command {
@@ -176,6 +186,7 @@ impl Command {
             Command::RequestSupplement { .. } => "request_supplement",
             Command::SupplementDone { .. } => "supplement_done",
             Command::SupplyMaterials { .. } => "supply_materials",
+            Command::AttachMaterial { .. } => "attach_material",
             Command::StartProcessing { .. } => "start_processing",
             Command::StartSpecial { .. } => "start_special",
             Command::EndSpecial { .. } => "end_special",
@@ -189,6 +200,7 @@ impl Command {
             Command::Rate { .. } => "rate",
             Command::FireTimer { .. } => "fire_timer",
             Command::ApplyCredit { .. } => "apply_credit",
+            Command::RecordRisk { .. } => "record_risk",
         }
     }
 
@@ -201,6 +213,7 @@ impl Command {
             | Command::RequestSupplement { item, .. }
             | Command::SupplementDone { item, .. }
             | Command::SupplyMaterials { item, .. }
+            | Command::AttachMaterial { item, .. }
             | Command::StartProcessing { item }
             | Command::StartSpecial { item, .. }
             | Command::EndSpecial { item, .. }
@@ -214,7 +227,8 @@ impl Command {
             Command::CreateCase { .. }
             | Command::Rate { .. }
             | Command::FireTimer { .. }
-            | Command::ApplyCredit { .. } => None,
+            | Command::ApplyCredit { .. }
+            | Command::RecordRisk { .. } => None,
         }
     }
 }
@@ -313,6 +327,19 @@ pub enum Event {
         materials: Vec<String>,
         /// Every outstanding 容缺 material is now in.
         rongque_complete: bool,
+        at: DateTime<FixedOffset>,
+    },
+    /// The case's risk assessment changed (风险预警); `previous` is the level before.
+    RiskChanged {
+        previous: RiskLevel,
+        assessment: RiskAssessment,
+        at: DateTime<FixedOffset>,
+    },
+    /// A material's file, or a licence that satisfies it (电子证照复用), is on record.
+    MaterialAttached {
+        item: String,
+        material: String,
+        attachment: Attachment,
         at: DateTime<FixedOffset>,
     },
     ProcessingStarted {
@@ -428,6 +455,8 @@ impl Event {
             Event::SupplementRequested { .. } => EventKind::SupplementRequested,
             Event::SupplementCompleted { .. } => EventKind::SupplementCompleted,
             Event::MaterialsSupplied { .. } => EventKind::MaterialsSupplied,
+            Event::MaterialAttached { .. } => EventKind::MaterialAttached,
+            Event::RiskChanged { .. } => EventKind::RiskChanged,
             Event::ProcessingStarted { .. } => EventKind::ProcessingStarted,
             Event::SpecialStarted { .. } => EventKind::SpecialStarted,
             Event::SpecialEnded { .. } => EventKind::SpecialEnded,
@@ -463,6 +492,8 @@ impl Event {
             | Event::SupplementRequested { at, .. }
             | Event::SupplementCompleted { at, .. }
             | Event::MaterialsSupplied { at, .. }
+            | Event::MaterialAttached { at, .. }
+            | Event::RiskChanged { at, .. }
             | Event::ProcessingStarted { at, .. }
             | Event::SpecialStarted { at, .. }
             | Event::SpecialEnded { at, .. }
@@ -492,6 +523,7 @@ impl Event {
             | Event::SupplementRequested { item, .. }
             | Event::SupplementCompleted { item, .. }
             | Event::MaterialsSupplied { item, .. }
+            | Event::MaterialAttached { item, .. }
             | Event::ProcessingStarted { item, .. }
             | Event::SpecialStarted { item, .. }
             | Event::SpecialEnded { item, .. }
@@ -514,7 +546,8 @@ impl Event {
             | Event::CaseCompleted { .. }
             | Event::CaseTerminated { .. }
             | Event::Rated { .. }
-            | Event::CreditApplied { .. } => None,
+            | Event::CreditApplied { .. }
+            | Event::RiskChanged { .. } => None,
         }
     }
 

@@ -21,3 +21,8 @@ pub fn definitions() -> Result<Definitions, WorkflowError> {
         calendar()?,
     )
 }
+
+/// The shipped demo risk rules (`assets/risk/rules.toml`).
+pub fn risk_rules() -> Result<crate::risk::RiskRules, crate::WorkflowError> {
+    crate::risk::RiskRules::from_toml(include_str!("../../../assets/risk/rules.toml"))
+}

@@ -390,6 +390,23 @@ fn decide_primary(
                 at: now,
             }])
         }
+        Command::RecordRisk { assessment } => {
+            need_role(actor, &[Role::System], cmd)?;
+            let previous = case.risk.as_ref();
+            let none = assessment.level == crate::risk::RiskLevel::None;
+            if previous.map_or(none, |p| p.same_as(assessment)) {
+                return refuse(
+                    "risk_unchanged",
+                    "风险评估未变化",
+                    "the risk assessment has not changed",
+                );
+            }
+            Ok(vec![Event::RiskChanged {
+                previous: previous.map_or(crate::risk::RiskLevel::None, |p| p.level),
+                assessment: assessment.clone(),
+                at: now,
+            }])
+        }
         _ => {
             let code = cmd.item().unwrap_or_default();
             let (Some(item), Some(def)) = (case.item(code), defs.catalogue.item(code)) else {
@@ -399,9 +416,112 @@ fn decide_primary(
                     format!("case {} has no item '{code}'", case.id),
                 );
             };
-            item_command(case, item, def, cmd, actor, now, today, defs)
+            item_or_material(case, (item, def), cmd, actor, (now, today), defs)
         }
     }
+}
+
+/// Material commands and the material rules around the item commands: 电子证照复用 on
+/// 收件, and no 补正 for a material a licence already satisfies.
+fn item_or_material(
+    case: &Case,
+    (item, def): (&ItemCase, &ItemDef),
+    cmd: &Command,
+    actor: &Actor,
+    (now, today): (DateTime<FixedOffset>, NaiveDate),
+    defs: &Definitions,
+) -> R<Vec<Event>> {
+    match cmd {
+        Command::AttachMaterial {
+            material,
+            attachment,
+            ..
+        } => attach_material(case, (item, def), (material, attachment), actor, now),
+        Command::RequestSupplement { materials, .. } => {
+            crate::materials::check_not_reused(item, materials)?;
+            item_command(case, item, def, cmd, actor, now, today, defs)
+        }
+        Command::Submit { materials, .. } => {
+            let mut events = item_command(case, item, def, cmd, actor, now, today, defs)?;
+            events.extend(crate::materials::reused_on_receipt(
+                case, def, materials, now,
+            ));
+            Ok(events)
+        }
+        _ => item_command(case, item, def, cmd, actor, now, today, defs),
+    }
+}
+
+/// 材料核验 at the door: the applicant's (or a clerk's) file of a catalogue material, of
+/// the kind the catalogue asks for, or a licence of the case that satisfies it.
+fn attach_material(
+    case: &Case,
+    (item, def): (&ItemCase, &ItemDef),
+    (material, attachment): (&str, &crate::materials::Attachment),
+    actor: &Actor,
+    now: DateTime<FixedOffset>,
+) -> R<Vec<Event>> {
+    use crate::materials::Attachment;
+    need_role(
+        actor,
+        &[Role::Applicant, Role::Clerk],
+        &Command::AttachMaterial {
+            item: item.code.clone(),
+            material: material.to_string(),
+            attachment: attachment.clone(),
+        },
+    )?;
+    need_applicant(case, actor)?;
+    let open = !matches!(
+        item.state,
+        ItemState::Concluded { .. }
+            | ItemState::Cancelled
+            | ItemState::NotAccepted
+            | ItemState::Withdrawn
+            | ItemState::Revoked
+    );
+    if !open {
+        return refuse(
+            "item_closed",
+            format!("事项 {} 已结束，不能再提交材料", item.code),
+            format!("item {} has ended; no material can be attached", item.code),
+        );
+    }
+    match attachment {
+        Attachment::File { kind, sha256, .. } => {
+            crate::materials::check_file(def, material, *kind)?;
+            let hex = sha256.len() == 64
+                && sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex {
+                return refuse(
+                    "invalid_digest",
+                    format!("材料摘要 '{sha256}' 不是 64 位小写十六进制 SHA-256"),
+                    format!("sha256 '{sha256}' is not 64 lowercase hex digits"),
+                );
+            }
+        }
+        Attachment::Licence { kind, number, .. } => {
+            let wanted = def.material(material).and_then(|m| m.licence.as_deref());
+            let found = crate::materials::reused_on_receipt(case, def, &[], now)
+                .into_iter()
+                .any(|e| matches!(&e, Event::MaterialAttached { material: m, attachment: Attachment::Licence { kind: k, number: n, .. }, .. } if m == material && k == kind && n == number));
+            if wanted != Some(kind.as_str()) || !found {
+                return refuse(
+                    "licence_not_found",
+                    format!("本案件没有可复用于材料 {material} 的已发证照 {kind} {number}"),
+                    format!("no issued licence {kind} {number} of this case satisfies material {material}"),
+                );
+            }
+        }
+    }
+    Ok(vec![Event::MaterialAttached {
+        item: item.code.clone(),
+        material: material.to_string(),
+        attachment: attachment.clone(),
+        at: now,
+    }])
 }
 
 fn unreachable_create() -> R<Vec<Event>> {
@@ -560,10 +680,12 @@ fn item_command(
                 ItemState::Accepted | ItemState::Processing => false,
                 _ => return Err(invalid(item, cmd)),
             };
+            // System: the IDS gate 提交要求 sends a model that fails its item's IDS back
+            // before any planning check runs.
             if before {
-                need_role(actor, &[Role::Clerk, Role::Reviewer], cmd)?;
+                need_role(actor, &[Role::Clerk, Role::Reviewer, Role::System], cmd)?;
             } else {
-                need_role(actor, &[Role::Reviewer], cmd)?;
+                need_role(actor, &[Role::Reviewer, Role::System], cmd)?;
             }
             need_dept(actor, item)?;
             if before && item.notice_issued {
@@ -962,7 +1084,9 @@ fn item_command(
         Command::CreateCase { .. }
         | Command::Rate { .. }
         | Command::FireTimer { .. }
-        | Command::ApplyCredit { .. } => unreachable_create(),
+        | Command::ApplyCredit { .. }
+        | Command::RecordRisk { .. }
+        | Command::AttachMaterial { .. } => unreachable_create(),
     }
 }
 
@@ -1120,6 +1244,7 @@ fn new_item(code: &str, stage: usize, def: Option<&ItemDef>) -> ItemCase {
         opinion: None,
         concluded_on: None,
         licence: None,
+        attachments: Default::default(),
         flags: BTreeSet::new(),
     }
 }
@@ -1223,6 +1348,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             rating: None,
             notices: Vec::new(),
             credit: None,
+            risk: None,
         },
         (Some(c), _) => c,
         (None, _) => Case {
@@ -1245,6 +1371,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             rating: None,
             notices: Vec::new(),
             credit: None,
+            risk: None,
         },
     };
     c.seq += 1;
@@ -1283,6 +1410,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             c.ended_on = Some(day);
         }
         Event::CreditApplied { credit, .. } => c.credit = Some(credit.clone()),
+        Event::RiskChanged { assessment, .. } => c.risk = Some(assessment.clone()),
         Event::Rated { score, comment, .. } => {
             if let Some(level) = RatingLevel::from_score(*score) {
                 c.rating = Some(Rating {
@@ -1471,6 +1599,14 @@ fn apply_item(
                 }
             }
         }
+        Event::MaterialAttached {
+            material,
+            attachment,
+            ..
+        } => {
+            it.materials.insert(material.clone());
+            it.attachments.insert(material.clone(), attachment.clone());
+        }
         Event::ProcessingStarted { .. } => it.state = ItemState::Processing,
         Event::SpecialStarted {
             kind,
@@ -1613,6 +1749,7 @@ fn apply_item(
         | Event::CaseCompleted { .. }
         | Event::CaseTerminated { .. }
         | Event::Rated { .. }
-        | Event::CreditApplied { .. } => {}
+        | Event::CreditApplied { .. }
+        | Event::RiskChanged { .. } => {}
     }
 }

@@ -57,15 +57,20 @@ mod engine;
 pub mod error;
 pub mod ids;
 pub mod kinds;
+pub mod materials;
 pub mod metrics;
 pub mod model;
 pub mod process;
 pub mod simulate;
 pub mod supervision;
+pub mod risk;
 pub mod timers;
 
 pub use calendar::{parse_iso_date, Calendar};
-pub use catalogue::{Catalogue, ClockRule, ItemDef, MaterialDef, RongqueOverdueAction, StageKind};
+pub use catalogue::{
+    Catalogue, ClockRule, IdsGate, ItemDef, MaterialDef, MaterialKind, RongqueOverdueAction,
+    StageKind,
+};
 /// Re-exported so callers use the same chrono as the domain types.
 pub use chrono;
 pub use clock::{warning_level, WarningLevel};
@@ -75,6 +80,7 @@ pub use engine::{apply, decide};
 pub use error::WorkflowError;
 pub use ids::{CaseId, EnterpriseId, IdError, ItemCode, RequestId, Sha256};
 pub use kinds::{EventKind, UnknownKind};
+pub use materials::{Attachment, MaterialLine, MaterialStatus};
 pub use metrics::{metrics, Metrics};
 pub use model::{
     Case, CaseStatus, Finding, FindingStatus, FindingsDiff, ItemCase, ItemState, Outcome,

@@ -470,6 +470,9 @@ pub struct ItemCase {
     pub concluded_on: Option<NaiveDate>,
     pub licence: Option<Licence>,
     pub flags: BTreeSet<ItemFlag>,
+    /// Materials on record with their file or licence reference (材料核验).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attachments: std::collections::BTreeMap<String, crate::materials::Attachment>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -612,6 +615,9 @@ pub struct Case {
     /// the stored projection until then, so older projections are unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credit: Option<crate::credit::CaseCredit>,
+    /// The latest risk assessment 风险预警 recorded (`risk_changed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<crate::risk::RiskAssessment>,
 }
 
 impl Case {

@@ -228,3 +228,115 @@ fn commitment_check_compliant_keeps_the_approval() {
     assert!(h.item("C").state.is_passed());
     assert!(timers(h.case()).is_empty());
 }
+
+/// 风险预警 with hand-computed facts, on the demo definitions and the shipped rules.
+///
+/// History: five cases whose 企业投资项目备案 (XMBA, promised 1 working day) was accepted
+/// on Monday 2026-03-02 and concluded on Thursday 03-05: 3 counted working days each,
+/// mean 3.0. The case under watch accepts XMBA on Monday 03-09: 0 counted, 1 left
+/// (deadline 03-10), 3.0 − 0 = 3.0 expected > 1 → 预计超期 (high).
+#[test]
+fn risk_rules_fire_on_their_facts_and_changes_are_recorded() {
+    use zhishen_workflow::risk::{assess, History, RiskContext, RiskLevel};
+    let rules = zhishen_workflow::demo::risk_rules().unwrap();
+    let done: Vec<Case> = (0..5)
+        .map(|_| {
+            let mut h = Harness::new(demo(), "2026-03-02");
+            h.submit("XMBA", &["BAXX"], "2026-03-02");
+            h.accept("XMBA", "2026-03-02");
+            h.process("XMBA", "fgw", "2026-03-03");
+            h.conclude("XMBA", "fgw", Outcome::Pass, "2026-03-05");
+            h.case().clone()
+        })
+        .collect();
+    let cal = zhishen_workflow::demo::calendar().unwrap();
+    let history = History::from_cases(&done, &cal).unwrap();
+    assert_eq!(history.mean("XMBA"), Some((5, 3.0)));
+
+    let mut h = Harness::new(demo(), "2026-03-09");
+    h.submit("XMBA", &["BAXX"], "2026-03-09");
+    h.accept("XMBA", "2026-03-09");
+    let ctx = |grade: Option<&'static str>| RiskContext {
+        today: date("2026-03-09"),
+        calendar: &h.defs.calendar,
+        history: &history,
+        credit_grade: grade,
+    };
+    let a = assess(h.case(), &rules, &ctx(None)).unwrap();
+    assert_eq!(a.level, RiskLevel::High);
+    assert_eq!(a.rules, "demo-risk@2026.1");
+    assert_eq!(a.reasons.len(), 1, "{:?}", a.reasons);
+    let r = &a.reasons[0];
+    assert_eq!(
+        (r.rule.as_str(), r.item.as_deref()),
+        ("predicted_overdue", Some("XMBA"))
+    );
+    assert!(
+        r.text_zh.contains("剩余 1 个") && r.text_zh.contains("平均需 3.0 个（5 件）"),
+        "{}",
+        r.text_zh
+    );
+    // Four samples are below the rule's minimum of five: no prediction.
+    let thin = History::from_cases(&done[..4], &cal).unwrap();
+    let c4 = RiskContext {
+        history: &thin,
+        ..ctx(None)
+    };
+    assert_eq!(
+        assess(h.case(), &rules, &c4).unwrap().level,
+        RiskLevel::None
+    );
+    // A C grade adds the credit reason (medium; the level stays high).
+    let a2 = assess(h.case(), &rules, &ctx(Some("C"))).unwrap();
+    assert_eq!(
+        a2.reasons
+            .iter()
+            .map(|r| r.rule.as_str())
+            .collect::<Vec<_>>(),
+        ["predicted_overdue", "low_credit"]
+    );
+    assert_eq!(
+        assess(
+            h.case(),
+            &rules,
+            &RiskContext {
+                history: &thin,
+                ..ctx(Some("B"))
+            }
+        )
+        .unwrap()
+        .level,
+        RiskLevel::None
+    );
+
+    // Recorded by the system only, only when it changed; the projection keeps it.
+    let record = |a: &zhishen_workflow::risk::RiskAssessment| Command::RecordRisk {
+        assessment: a.clone(),
+    };
+    let t = at("2026-03-09", 12);
+    h.refused(record(&a), &clerk(), t, "role_not_allowed");
+    let evs = h.ok(record(&a), &Actor::system(), t);
+    assert_eq!(Harness::kinds(&evs), vec!["risk_changed"]);
+    assert!(matches!(
+        &evs[0],
+        Event::RiskChanged {
+            previous: RiskLevel::None,
+            ..
+        }
+    ));
+    assert_eq!(h.case().risk.as_ref(), Some(&a));
+    h.refused(
+        record(&a),
+        &Actor::system(),
+        at("2026-03-09", 13),
+        "risk_unchanged",
+    );
+    let evs = h.ok(record(&a2), &Actor::system(), at("2026-03-09", 14));
+    assert!(matches!(
+        &evs[0],
+        Event::RiskChanged {
+            previous: RiskLevel::High,
+            ..
+        }
+    ));
+}

@@ -360,3 +360,154 @@ fn metrics_exclude_special_time_and_count_overdue() {
     assert!(m.ratings.is_empty());
     assert_eq!(m.rating_mean, None);
 }
+
+/// 材料核验 and 电子证照复用 on the planning permit (JSGCGHXK): files must be of the kind
+/// the catalogue asks for; the land-use planning permit issued in stage 1 satisfies the
+/// YDXK material by reference on 收件 and may not be asked for again.
+#[test]
+fn materials_are_matched_by_kind_and_an_issued_licence_is_reused() {
+    let mut h = Harness::new(demo(), "2026-03-02");
+    for (item, mats, dept, day) in [
+        ("XMBA", &["BAXX"][..], "fgw", "2026-03-02"),
+        (
+            "JSYDGHXK",
+            &["SQB", "CRHT", "HXT"][..],
+            "zrzy",
+            "2026-03-03",
+        ),
+        ("SJFASC", &["FAWB", "BIM"][..], "zrzy", "2026-03-05"),
+    ] {
+        h.submit(item, mats, day);
+        h.accept(item, day);
+        h.process(item, dept, day);
+        h.conclude(item, dept, Outcome::Pass, day);
+    }
+    let land = h.item("JSYDGHXK").licence.clone().unwrap();
+    let file = |material: &str, kind: MaterialKind, sha: &str| Command::AttachMaterial {
+        item: "JSGCGHXK".into(),
+        material: material.into(),
+        attachment: Attachment::File {
+            sha256: sha.into(),
+            kind,
+            pages: Some(2),
+        },
+    };
+    let t = at("2026-03-06", 9);
+    // The application form must be a PDF: an IFC is refused, naming both kinds.
+    let r = h.refused(
+        file("SQB", MaterialKind::Ifc, SHA),
+        &applicant(),
+        t,
+        "material_kind",
+    );
+    assert!(
+        r.message_en.contains("must be pdf, the upload is ifc"),
+        "{}",
+        r.message_en
+    );
+    h.refused(
+        file("XYZ", MaterialKind::Pdf, SHA),
+        &applicant(),
+        t,
+        "unknown_material",
+    );
+    h.refused(
+        file("SQB", MaterialKind::Pdf, "abc"),
+        &applicant(),
+        t,
+        "invalid_digest",
+    );
+    h.refused(
+        file("SQB", MaterialKind::Pdf, SHA),
+        &Actor::new("app-2", Role::Applicant, None),
+        t,
+        "not_applicant",
+    );
+    h.refused(
+        file("SQB", MaterialKind::Pdf, SHA),
+        &reviewer("zrzy"),
+        t,
+        "role_not_allowed",
+    );
+    // A licence reference must name a licence this case issued, of the catalogue's type.
+    let by_licence = |number: &str| Command::AttachMaterial {
+        item: "JSGCGHXK".into(),
+        material: "YDXK".into(),
+        attachment: Attachment::Licence {
+            item: "JSYDGHXK".into(),
+            kind: land.kind.clone(),
+            number: number.into(),
+        },
+    };
+    h.refused(by_licence("FORGED-1"), &applicant(), t, "licence_not_found");
+
+    h.ok(file("SQB", MaterialKind::Pdf, SHA), &applicant(), t);
+    let def = h.defs.catalogue.item("JSGCGHXK").unwrap().clone();
+    let lines = materials::status(&def, h.item("JSGCGHXK"));
+    let by_code = |c: &str| lines.iter().find(|l| l.code == c).unwrap().status.clone();
+    assert!(matches!(by_code("SQB"), MaterialStatus::Attached { .. }));
+    assert_eq!(
+        by_code("BIM"),
+        MaterialStatus::Missing {
+            required: true,
+            rongque: false
+        }
+    );
+    assert_eq!(
+        by_code("DZBG"),
+        MaterialStatus::Missing {
+            required: true,
+            rongque: true
+        }
+    );
+
+    // 收件 without YDXK: the issued land-use permit is attached by reference.
+    let evs = h.submit("JSGCGHXK", &["SQB", "ZPT", "BIM", "DZBG"], "2026-03-06");
+    assert_eq!(
+        Harness::kinds(&evs),
+        vec!["item_received", "material_attached"]
+    );
+    let lines = materials::status(&def, h.item("JSGCGHXK"));
+    let ydxk = lines.iter().find(|l| l.code == "YDXK").unwrap();
+    assert_eq!(
+        ydxk.status,
+        MaterialStatus::Attached {
+            attachment: Attachment::Licence {
+                item: "JSYDGHXK".into(),
+                kind: "建设用地规划许可证".into(),
+                number: land.number.clone(),
+            }
+        }
+    );
+    assert_eq!(
+        lines.iter().find(|l| l.code == "ZPT").unwrap().status,
+        MaterialStatus::Declared,
+        "handed in at 收件 without a file on record"
+    );
+    // Accepted with nothing missing: the reused licence counts.
+    h.accept("JSGCGHXK", "2026-03-06");
+    assert!(h.item("JSGCGHXK").rongque.is_none());
+    // Never asked for twice.
+    let r = h.refused(
+        Command::RequestSupplement {
+            item: "JSGCGHXK".into(),
+            materials: vec!["YDXK".into(), "ZPT".into()],
+            note: "请补交".into(),
+        },
+        &reviewer("zrzy"),
+        at("2026-03-09", 9),
+        "licence_reused",
+    );
+    assert!(
+        r.message_zh.contains("YDXK") && !r.message_zh.contains("ZPT"),
+        "{}",
+        r.message_zh
+    );
+
+    // Replaying the log gives the same case, attachments included.
+    let mut replayed = None;
+    for e in &h.log {
+        replayed = Some(apply(replayed, e, &h.defs));
+    }
+    assert_eq!(replayed.as_ref(), h.case.as_ref());
+}

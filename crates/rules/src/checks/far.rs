@@ -149,6 +149,9 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         (Status::Fail, Comparison::AtLeast) => ("低于下限", "is below the minimum"),
         (_, Comparison::AtMost) => ("不超过上限", "is within the maximum"),
         (_, Comparison::AtLeast) => ("不低于下限", "meets the minimum"),
+        // FAR limits are bounds; `Matches` is for declared figures.
+        (Status::Fail, Comparison::Matches) => ("不符", "does not match"),
+        (_, Comparison::Matches) => ("相符", "matches"),
     };
     r.explanation = Text::new(
         format!(

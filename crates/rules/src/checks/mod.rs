@@ -5,6 +5,7 @@ use crate::report::CheckResult;
 
 pub mod coverage;
 pub mod data_completeness;
+pub mod declared;
 pub mod far;
 pub mod fire_separation;
 pub mod green_ratio;

@@ -428,10 +428,26 @@ fn the_permit_flow_in_chromium_from_application_to_public_licence() {
         b.click("#lang-switch").await;
         b.wait_text("h1", "工作台", 10).await;
 
-        // The planning-permit application: handed in, 已收件.
+        // The application form as a file (材料核验): the page uploads it and reloads
+        // with the material on record, its pages counted.
         b.open_case(&case).await;
+        let form = std::env::temp_dir().join(format!("zhishen-sqb-{}.pdf", std::process::id()));
+        std::fs::write(&form, zhishen_testkit::pdf::pdf(2)).unwrap();
+        b.choose("material", &format!("{ITEM}/SQB")).await;
+        let file = b.c.find(Locator::Id("material-file")).await.unwrap();
+        file.send_keys(&form.display().to_string()).await.unwrap();
+        b.click("#material-upload").await;
+        let sqb = format!("tr[data-material='{ITEM}/SQB'] td:last-child");
+        b.wait_text(&sqb, "已上传 pdf 2p", 20).await;
+        let _ = std::fs::remove_file(&form);
+        b.shot("material-uploaded").await;
+
+        // The planning-permit application: handed in, 已收件; the land-use permit of
+        // stage 1 stands in for its copy (电子证照复用).
         b.act("submit", ITEM, "SQB,ZPT,BIM,DZBG", "", "").await;
         b.wait_text(&Browser::state_css(ITEM), "已收件", 10).await;
+        let ydxk = format!("tr[data-material='{ITEM}/YDXK'] td:last-child");
+        b.wait_text(&ydxk, "电子证照复用", 10).await;
         b.shot("applicant-submitted").await;
         b.sign_out().await;
 

@@ -351,6 +351,7 @@ fn fill(path: &str, case: &str) -> String {
         .replace("{sha}", &"0".repeat(64))
         .replace("{file}", "app.css")
         .replace("{item}", "JSGCGHXK")
+        .replace("{code}", "SQB")
         .replace("{format}", "json")
         .replace("{job}", "999999")
 }
@@ -836,6 +837,108 @@ fn bad_uploads_get_a_clear_4xx_and_leave_nothing() {
 /// An attacker with write access to the database edits a case's stored state: the
 /// server refuses to act on it, and the audit names the case.
 #[test]
+fn materials_are_checked_by_content_and_a_licence_is_never_asked_twice() {
+    let svc = start(4 << 20);
+    let a = svc.addr;
+    let app = login(a, "demo-applicant");
+    let clerk = login(a, "demo-clerk");
+    let zrzy = login(a, "demo-reviewer");
+    let case = create_case(&app, a, "材料核验测试");
+    let people = Stage1 {
+        applicant: &app,
+        clerk: &clerk,
+        fgw: &login(a, "demo-reviewer-fgw"),
+        zrzy: &zrzy,
+    };
+    pass_items_before_the_permit(a, &case, &people);
+    let up = |code: &str| format!("/api/cases/{case}/items/JSGCGHXK/materials/{code}");
+    let before = blob_state(&svc);
+    // The application form is a PDF: an IFC under its code is refused by content.
+    let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
+    let r = app.post_raw(a, &up("SQB"), &ifc);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("expected PDF"), "{}", r.body);
+    // A PDF must open and have pages.
+    let r = app.post_raw(a, &up("SQB"), &zhishen_testkit::pdf::pdf(0));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("no pages"), "{}", r.body);
+    assert_eq!(blob_state(&svc), before, "nothing kept of refused uploads");
+    // Attacks that must fail: no CSRF token, a reviewer, another enterprise, a
+    // material the item does not have, and the generic command API naming a hash.
+    let pdf = zhishen_testkit::pdf::pdf(3);
+    let h = [
+        ("Cookie", app.cookie.as_str()),
+        ("Content-Type", "application/octet-stream"),
+    ];
+    assert_eq!(send(a, "POST", &up("SQB"), &h, &pdf).status, 403);
+    assert_eq!(zrzy.post_raw(a, &up("SQB"), &pdf).status, 403);
+    let other = login(a, "b-applicant");
+    assert_eq!(other.post_raw(a, &up("SQB"), &pdf).status, 404);
+    assert_eq!(app.post_raw(a, &up("NOPE"), &pdf).status, 404);
+    let forged = serde_json::json!({"type": "attach_material", "item": "JSGCGHXK", "material": "SQB",
+        "attachment": {"by": "file", "sha256": "0".repeat(64), "kind": "pdf"}});
+    let r = app.command(a, &case, forged);
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("not a user command"), "{}", r.body);
+
+    // The real PDF: stored with its pages, recorded on the case.
+    let r = app.post_raw(a, &up("SQB"), &pdf);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["pages"], 3);
+    assert_eq!(r.json()["replayed"], false);
+    let r = app.post_raw(a, &up("SQB"), &pdf);
+    assert_eq!(r.json()["replayed"], true, "the same file again replays");
+    // 收件 without the land-use permit: the licence issued in stage 1 is reused.
+    let submit = serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]});
+    assert_eq!(app.command(a, &case, submit).status, 200);
+    let st = clerk.get(a, &format!("/api/cases/{case}/items/JSGCGHXK/materials"));
+    assert_eq!(st.status, 200, "{}", st.body);
+    let lines = st.json();
+    let line = |code: &str| {
+        lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(line("SQB")["status"], "attached");
+    assert_eq!(line("SQB")["attachment"]["pages"], 3);
+    assert_eq!(line("ZPT")["status"], "declared");
+    assert_eq!(line("YDXK")["status"], "attached");
+    assert_eq!(line("YDXK")["attachment"]["by"], "licence");
+    assert_eq!(line("YDXK")["attachment"]["item"], "JSYDGHXK");
+    // The case page shows the same to the clerk, with the upload form.
+    let page = clerk.get(a, &format!("/cases/{case}"));
+    let row = |code: &str| {
+        let at = page
+            .body
+            .find(&format!("data-material=\"JSGCGHXK/{code}\""))
+            .unwrap();
+        page.body[at..at + page.body[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(
+        row("YDXK").contains("电子证照复用") && row("YDXK").contains("建设用地规划许可证"),
+        "{}",
+        row("YDXK")
+    );
+    assert!(row("SQB").contains("已上传 pdf 3p"), "{}", row("SQB"));
+    assert!(row("ZPT").contains("收件时已提交"), "{}", row("ZPT"));
+    assert!(page.body.contains("id=\"material-form\""));
+    assert!(!zrzy
+        .get(a, &format!("/cases/{case}"))
+        .body
+        .contains("id=\"material-form\""));
+    let accept = serde_json::json!({"type": "accept", "item": "JSGCGHXK"});
+    assert_eq!(clerk.command(a, &case, accept).status, 200);
+    let again = serde_json::json!({"type": "request_supplement", "item": "JSGCGHXK", "materials": ["YDXK"], "note": "请提供用地规划许可证"});
+    let r = zrzy.command(a, &case, again);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("licence_reused"), "{}", r.body);
+}
+
+#[test]
 fn a_forged_projection_is_refused_and_named() {
     let svc = start(8 << 20);
     let a = svc.addr;
@@ -1141,10 +1244,12 @@ fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
         &case,
         serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
     ));
-    // Demo placement P7: across the east boundary of DK-05-4 (datasets/district).
+    // Demo placement P7: across the east boundary of DK-05-4 (datasets/district); the
+    // application declares a GFA of 1 m² (申报指标), which the model does not match.
     let ifc = std::fs::read(root().join("datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc")).unwrap();
-    let path =
-        format!("/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-4&place=528614.5,3386425,0");
+    let path = format!(
+        "/api/cases/{case}/items/JSGCGHXK/model?parcel=DK-05-4&place=528614.5,3386425,0&declared=gfa%3D1"
+    );
     let r = app.post_raw(a, &path, &ifc);
     assert_eq!(r.status, 202, "{}", r.body);
     let job = r.json()["job_id"].as_i64().unwrap();
@@ -1180,6 +1285,52 @@ fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
     // Each name stands in a local and a central zip header.
     assert_eq!(bcf.body.matches("/markup.bcf").count(), 2 * fails);
     assert_eq!(bcf.body.matches("/snapshot.png").count(), 2 * fails);
+    // 申报指标核对: the declared GFA is a finding with both values.
+    let declared = item["reviews"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check_id"] == "declared_gfa")
+        .unwrap_or_else(|| panic!("declared_gfa finding: {item}"))
+        .clone();
+    let msg = declared["message"].as_str().unwrap();
+    assert!(msg.contains("申报 declared 1 m2"), "{msg}");
+
+    // 风险预警: the finished review wakes the risk sweep; the declared mismatch is high
+    // (its rule and clause named), the failed planning checks medium.
+    let sup = login(a, "demo-supervisor");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let page = loop {
+        let p = sup.get(a, "/supervision");
+        if p.body.contains("risk-high") || std::time::Instant::now() > deadline {
+            break p;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let risky = &page.body[page.body.find("id=\"risky\"").unwrap()..];
+    assert!(risky.contains("高风险") && risky.contains(&case), "{risky}");
+    assert!(
+        risky.contains("申报指标与模型不符") && risky.contains("第三十一条"),
+        "{risky}"
+    );
+    assert!(risky.contains("自动审查不通过"), "{risky}");
+    let events = zrzy.get(a, &format!("/api/cases/{case}/events")).body;
+    assert_eq!(
+        events.matches("\"kind\":\"risk_changed\"").count(),
+        1,
+        "{events}"
+    );
+    // Staff see it in the inbox; the applicant's side does not.
+    let row = |home: &str| {
+        let at = home.find(&format!("data-case=\"{case}\"")).unwrap();
+        home[at..at + home[at..].find("</tr>").unwrap()].to_string()
+    };
+    assert!(row(&zrzy.get(a, "/").body).contains("高风险"));
+    assert!(!row(&app.get(a, "/").body).contains("风险"));
+    // Nobody but the system records a risk.
+    let forged = serde_json::json!({"type": "record_risk", "assessment": {"level": "none", "rules": "x@1", "reasons": []}});
+    assert_eq!(app.command(a, &case, forged.clone()).status, 403);
+    assert_eq!(sup.command(a, &case, forged).status, 403);
 }
 
 /// HTTPS: a self-signed certificate made with openssl; the pages come over TLS with
