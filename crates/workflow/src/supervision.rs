@@ -21,15 +21,16 @@
 //!   process's share (0.2); red also lists items of the period that were overdue;
 //! - **ratings** (好差评): ratings given in the period, by level;
 //! - **departments** ranked by overdue rate, then mean duration, then id;
-//! - **risk**: a distribution over per-case levels; until the risk module lands,
-//!   a case's level is its worst warning light ([`case_light_levels`]), and
-//!   [`RiskDistribution::of`] takes any per-case level so it can be swapped.
+//! - **risk**: the distribution of the cases' recorded 风险预警 levels (the last
+//!   `risk_changed` of each case, `none` before any); [`case_light_levels`] and
+//!   [`RiskDistribution::of`] give the same shape over any other per-case level.
 
 use crate::calendar::Calendar;
 use crate::catalogue::{Catalogue, StageKind};
 use crate::clock::{remaining_days, warning_level, WarningLevel};
 use crate::metrics::{item_duration, stage_duration, DEFAULT_WARNING_SHARE};
 use crate::model::{Case, ItemCase, ItemFlag, ItemState, RatingLevel, StageStatus};
+use crate::risk::RiskLevel;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -182,7 +183,7 @@ pub struct LightEntry {
 /// A distribution over per-case levels, named by where the levels came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RiskDistribution {
-    /// `warning_level` until the risk module supplies levels.
+    /// Where the levels came from: `risk_changed` (the recorded 风险预警).
     pub source: String,
     pub cases: u64,
     pub counts: BTreeMap<String, u64>,
@@ -550,8 +551,8 @@ fn light(
     }
 }
 
-/// Each case's worst light among its red and yellow entries (green otherwise):
-/// the per-case level the risk distribution uses until the risk module lands.
+/// Each case's worst light among its red and yellow entries (green otherwise): a
+/// per-case level for [`RiskDistribution::of`] where no risk was recorded.
 pub fn case_light_levels(
     cases: &[Case],
     red: &[LightEntry],
@@ -569,15 +570,27 @@ pub fn case_light_levels(
     worst.into_values().collect()
 }
 
-/// Computes the report with the risk distribution by warning light.
+/// Computes the report with the risk distribution of the recorded 风险预警 levels
+/// (every level listed, zero included).
 pub fn supervision_report(input: &ReportInput<'_>) -> SupervisionReport {
     let mut r = report_without_risk(input);
-    let levels = case_light_levels(input.cases, &r.red, &r.yellow);
-    r.risk = RiskDistribution::of("warning_level", levels.iter().map(|l| light_name(*l)));
+    r.risk = recorded_risk(input.cases);
     r
 }
 
-fn light_name(l: WarningLevel) -> &'static str {
+/// The cases by their recorded risk level (`Case::risk`, `none` when never
+/// assessed above none).
+pub fn recorded_risk(cases: &[Case]) -> RiskDistribution {
+    let level = |c: &Case| c.risk.as_ref().map_or(RiskLevel::None, |a| a.level);
+    let mut d = RiskDistribution::of("risk_changed", cases.iter().map(|c| level(c).as_str()));
+    for l in RiskLevel::ALL {
+        d.counts.entry(l.as_str().to_string()).or_insert(0);
+    }
+    d
+}
+
+/// The name of a warning light (`green`, `yellow`, `red`).
+pub fn light_name(l: WarningLevel) -> &'static str {
     match l {
         WarningLevel::Green => "green",
         WarningLevel::Yellow => "yellow",

@@ -81,7 +81,18 @@ fn five_cases_by_hand() {
     c5.conclude("P", "zrzy", Outcome::Pass, "2026-03-16");
     // C6 runs: accepted 3/18, on 3/31 counted 19,20,23–27,30,31 = 9, 1 left of 10:
     // yellow (≤ max(2, ⌈0.2 × 10⌉) = 2).
-    let c6 = p_case("C6", "2026-03-18", None);
+    let mut c6 = p_case("C6", "2026-03-18", None);
+    c6.ok(
+        Command::RecordRisk {
+            assessment: risk::RiskAssessment {
+                level: risk::RiskLevel::Medium,
+                rules: "test@1".into(),
+                reasons: vec![],
+            },
+        },
+        &Actor::system(),
+        at("2026-03-25", 12),
+    );
     // C7 concluded in April: outside the period.
     let c7 = p_case("C7", "2026-03-30", Some("2026-04-02"));
     rate(&mut c1, 5, "2026-03-20");
@@ -143,11 +154,22 @@ fn five_cases_by_hand() {
         .map(|e| (e.case_id.as_str(), e.remaining_wd))
         .collect();
     assert_eq!(yellow, vec![("C6", 1)]);
-    // Risk by light over 7 cases: 1 red, 1 yellow, 5 green.
-    assert_eq!(r.risk.source, "warning_level");
-    assert_eq!(r.risk.counts.get("red"), Some(&1));
-    assert_eq!(r.risk.counts.get("yellow"), Some(&1));
-    assert_eq!(r.risk.counts.get("green"), Some(&5));
+    // Recorded risk over 7 cases: C6 was raised to medium, the rest never assessed.
+    assert_eq!(r.risk.source, "risk_changed");
+    assert_eq!(r.risk.cases, 7);
+    assert_eq!(r.risk.counts.get("medium"), Some(&1));
+    assert_eq!(r.risk.counts.get("none"), Some(&6));
+    assert_eq!(r.risk.counts.get("high"), Some(&0));
+    // By warning light instead: 1 red (C4), 1 yellow (C6), 5 green.
+    let lights = RiskDistribution::of(
+        "warning_level",
+        case_light_levels(&cases, &r.red, &r.yellow)
+            .into_iter()
+            .map(light_name),
+    );
+    assert_eq!(lights.counts.get("red"), Some(&1));
+    assert_eq!(lights.counts.get("yellow"), Some(&1));
+    assert_eq!(lights.counts.get("green"), Some(&5));
     // The item against its limits, the department ranked.
     let p = &r.items[0];
     assert_eq!(
@@ -196,7 +218,16 @@ fn ten_thousand_generated_cases() {
     )
     .unwrap();
     assert_eq!(again[49].case, sim[49].case, "same seed, same history");
+    let day = Period {
+        from: date("2026-03-03"),
+        to: date("2026-03-03"),
+    };
+    let logs: Vec<Vec<Event>> = sim
+        .iter()
+        .map(|s| s.log.iter().map(|(e, _)| e.clone()).collect())
+        .collect();
     let cases: Vec<Case> = sim.into_iter().map(|s| s.case).collect();
+    subset_matches_a_count_by_hand(&defs, &cases, &logs, day);
     let period = Period {
         from: date("2026-01-01"),
         to: date("2026-06-30"),
@@ -234,4 +265,100 @@ fn ten_thousand_generated_cases() {
         .all(|w| w[0].overdue_rate <= w[1].overdue_rate));
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["schema"], "zhishen.supervision/1");
+}
+
+/// One concluded item counted from its case's events alone: working days in
+/// (受理, 办结] stepped one day at a time through the calendar, and whether a 补正
+/// was asked (before or after 受理).
+struct ByHand {
+    item: String,
+    wd: i64,
+    supplemented: bool,
+}
+
+fn count_by_hand(defs: &Definitions, log: &[Event], p: Period) -> Vec<ByHand> {
+    let mut accepted = std::collections::BTreeMap::new();
+    let mut supplemented = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for e in log {
+        match e {
+            Event::ItemAccepted {
+                item, accepted_on, ..
+            } => {
+                accepted.insert(item.clone(), *accepted_on);
+            }
+            Event::SupplementRequested { item, .. } => {
+                supplemented.insert(item.clone());
+            }
+            Event::SpecialStarted { .. } => panic!("the generator has no 特别程序"),
+            Event::ItemConcluded { item, at, .. } => {
+                let done = at.date_naive();
+                if done < p.from || done > p.to {
+                    continue;
+                }
+                let mut d = accepted[item];
+                let mut wd = 0;
+                while d < done {
+                    d = d.succ_opt().unwrap();
+                    if defs.calendar.is_working_day(d).unwrap() {
+                        wd += 1;
+                    }
+                }
+                out.push(ByHand {
+                    item: item.clone(),
+                    wd,
+                    supplemented: supplemented.contains(item),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The report over all 10,000 cases for one day: the number of items concluded
+/// that day, and the row of the item with the fewest (a handful), match a count
+/// made from the events alone — mean, nearest-rank p90 and 补正 rate.
+fn subset_matches_a_count_by_hand(
+    defs: &Definitions,
+    cases: &[Case],
+    logs: &[Vec<Event>],
+    day: Period,
+) {
+    let r = supervision_report(&ReportInput {
+        cases,
+        calendar: &defs.calendar,
+        catalogue: &defs.catalogue,
+        period: day,
+        region: None,
+    });
+    let hand: Vec<ByHand> = logs
+        .iter()
+        .flat_map(|l| count_by_hand(defs, l, day))
+        .collect();
+    assert_eq!(r.headline.items.count, hand.len() as u64);
+    let row = r
+        .items
+        .iter()
+        .filter(|i| i.durations.count >= 3)
+        .min_by_key(|i| i.durations.count)
+        .expect("an item concluded at least three times that day");
+    let mut wd: Vec<i64> = hand
+        .iter()
+        .filter(|h| h.item == row.code)
+        .map(|h| h.wd)
+        .collect();
+    wd.sort_unstable();
+    let n = wd.len();
+    assert!((3..=40).contains(&n), "a small subset: {n} {}", row.code);
+    assert_eq!(row.durations.count, n as u64);
+    let mean = wd.iter().sum::<i64>() as f64 / n as f64;
+    assert!((row.durations.mean_wd.unwrap() - mean).abs() < 1e-9);
+    // Nearest rank: the value at rank ⌈0.9 n⌉, i.e. index ⌈9n/10⌉ − 1.
+    assert_eq!(row.durations.p90_wd, Some(wd[(9 * n).div_ceil(10) - 1]));
+    let supp = hand
+        .iter()
+        .filter(|h| h.item == row.code && h.supplemented)
+        .count();
+    assert_eq!(row.supplement_rate, Some(supp as f64 / n as f64));
 }
