@@ -14,8 +14,10 @@ use crate::{chain, db, micros, rfc3339, u64_of, Backend, Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 use sqlx::{Any, QueryBuilder, Row, Transaction};
+use std::collections::BTreeMap;
 use zhishen_workflow::credit::{
     apply_credit, decide_credit, CreditActor, CreditCommand, CreditEvent, CreditRules, CreditState,
+    Grade,
 };
 use zhishen_workflow::simulate::SimCase;
 use zhishen_workflow::{CaseId, Definitions, EnterpriseId, RequestId};
@@ -65,6 +67,37 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let out = self.credit_in(&mut tx, e).await?;
         tx.rollback().await?;
+        Ok(out)
+    }
+
+    /// The current grade of every graded enterprise, by enterprise id: the `to` of
+    /// each stream's last `credit_grade_changed` (one query, for the risk sweep).
+    pub async fn credit_grades(&self) -> Result<BTreeMap<String, Grade>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT case_id, seq, payload FROM case_event WHERE kind = $1 ORDER BY case_id, seq",
+        )
+        .bind("credit_grade_changed")
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = BTreeMap::new();
+        for r in &rows {
+            let stream: String = r.try_get(0)?;
+            let payload: String = r.try_get(2)?;
+            let Some(enterprise) = stream.strip_prefix("credit:") else {
+                continue;
+            };
+            match serde_json::from_str::<CreditEvent>(&payload) {
+                Ok(CreditEvent::GradeChanged { to, .. }) => {
+                    out.insert(enterprise.to_string(), to);
+                }
+                Ok(_) | Err(_) => {
+                    let seq: i64 = r.try_get(1)?;
+                    return Err(StoreError::Corrupt(format!(
+                        "{stream} seq {seq}: not a grade change"
+                    )));
+                }
+            }
+        }
         Ok(out)
     }
 
