@@ -41,7 +41,13 @@ pub async fn regrade(
     let history = inputs_from_cases(&hist, today, &defs.calendar, rules.supplement_on_time_wd)
         .map_err(|e| AppError::BadInput(e.to_string()))?;
     Ok(store
-        .credit_execute(enterprise, &CreditCommand::Regrade { history }, actor, rules, request_id)
+        .credit_execute(
+            enterprise,
+            &CreditCommand::Regrade { history },
+            actor,
+            rules,
+            request_id,
+        )
         .await?)
 }
 

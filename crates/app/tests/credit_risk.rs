@@ -77,9 +77,10 @@ async fn a_d_grade_raises_the_low_credit_risk_of_its_cases_only() {
             .unwrap();
     }
     let credit_rules = zhishen_app::credit::rules().unwrap();
-    let ex = zhishen_app::credit::regrade(&s, &bad, &credit_rules, &sup, &RequestId::new("g").unwrap())
-        .await
-        .unwrap();
+    let ex =
+        zhishen_app::credit::regrade(&s, &bad, &credit_rules, &sup, &RequestId::new("g").unwrap())
+            .await
+            .unwrap();
     assert_eq!(ex.state.grade, Some(Grade::D));
     let grades = zhishen_app::credit::case_grades(&s).await.unwrap();
     assert_eq!(grades.get("C1"), Some(&Grade::D));

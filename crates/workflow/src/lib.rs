@@ -61,9 +61,9 @@ pub mod materials;
 pub mod metrics;
 pub mod model;
 pub mod process;
+pub mod risk;
 pub mod simulate;
 pub mod supervision;
-pub mod risk;
 pub mod timers;
 
 pub use calendar::{parse_iso_date, Calendar};

@@ -91,7 +91,10 @@ async fn credit_events_are_chained_logged_and_replayed() {
         assert_eq!(state.grade, Some(Grade::C));
         // The current grades: the last change of each stream (D, then C on objection).
         let grades = s.credit_grades().await.unwrap();
-        assert_eq!(grades.into_iter().collect::<Vec<_>>(), vec![("91440300MA5F".to_string(), Grade::C)]);
+        assert_eq!(
+            grades.into_iter().collect::<Vec<_>>(),
+            vec![("91440300MA5F".to_string(), Grade::C)]
+        );
         assert_eq!(
             hist.iter().map(|r| r.seq).collect::<Vec<_>>(),
             vec![1, 2, 3, 4, 5]
