@@ -142,7 +142,11 @@ fn light_rows(list: &[LightEntry]) -> String {
             esc(&e.item),
             esc(&e.department),
             e.remaining_wd,
-            if e.running { "办理中 running" } else { "已办结 concluded" }
+            if e.running {
+                "办理中 running"
+            } else {
+                "已办结 concluded"
+            }
         );
     }
     if list.len() > 200 {
@@ -161,22 +165,54 @@ fn headline_table(r: &SupervisionReport) -> String {
     let (hm, hp) = dur(&h.items);
     let (pm, pp) = dur(&p.items);
     let rows = [
-        ("办结事项 Items concluded", h.items.count.to_string(), p.items.count.to_string(), format!("{:+}", c.items)),
+        (
+            "办结事项 Items concluded",
+            h.items.count.to_string(),
+            p.items.count.to_string(),
+            format!("{:+}", c.items),
+        ),
         ("平均用时 Mean (wd)", hm, pm, signed(c.mean_wd, false)),
-        ("P90 用时 P90 (wd)", hp, pp, c.p90_wd.map_or_else(|| "—".into(), |x| format!("{x:+}"))),
-        ("超期率 Overdue rate", pct(h.overdue_rate), pct(p.overdue_rate), signed(c.overdue_rate, true)),
-        ("补正率 Supplement rate", pct(h.supplement_rate), pct(p.supplement_rate), signed(c.supplement_rate, true)),
-        ("满意度 Mean rating", opt1(h.rating_mean), opt1(p.rating_mean), signed(c.rating_mean, false)),
+        (
+            "P90 用时 P90 (wd)",
+            hp,
+            pp,
+            c.p90_wd.map_or_else(|| "—".into(), |x| format!("{x:+}")),
+        ),
+        (
+            "超期率 Overdue rate",
+            pct(h.overdue_rate),
+            pct(p.overdue_rate),
+            signed(c.overdue_rate, true),
+        ),
+        (
+            "补正率 Supplement rate",
+            pct(h.supplement_rate),
+            pct(p.supplement_rate),
+            signed(c.supplement_rate, true),
+        ),
+        (
+            "满意度 Mean rating",
+            opt1(h.rating_mean),
+            opt1(p.rating_mean),
+            signed(c.rating_mean, false),
+        ),
     ];
     let mut s = String::from("<table><tr><th>指标 Measure</th><th>本期 This period</th><th>上期 Previous</th><th>变化 Change</th></tr>");
     for (k, a, b, d) in rows {
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(k), esc(&a), esc(&b), esc(&d));
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(k),
+            esc(&a),
+            esc(&b),
+            esc(&d)
+        );
     }
     s.push_str("</table>");
     s
 }
 
-fn stage_and_item_sections(r: &SupervisionReport) -> String {
+fn stage_section(r: &SupervisionReport) -> String {
     let mut s = String::from("<h2>阶段用时 Stage durations</h2>");
     let bars: Vec<Bar> = r
         .stages
@@ -201,7 +237,13 @@ fn stage_and_item_sections(r: &SupervisionReport) -> String {
             st.over_limit
         );
     }
-    s.push_str("</table><h2>事项用时 Item durations (承诺/法定时限 promised/statutory limits)</h2>");
+    s.push_str("</table>");
+    s
+}
+
+fn item_section(r: &SupervisionReport) -> String {
+    let mut s =
+        String::from("<h2>事项用时 Item durations (承诺/法定时限 promised/statutory limits)</h2>");
     let bars: Vec<Bar> = r
         .items
         .iter()
@@ -287,7 +329,13 @@ fn lists_and_risk(r: &SupervisionReport) -> String {
     }
     s.push_str("</table><h2>好差评 Satisfaction</h2><table><tr><th>评价 Level</th><th>件数 Count</th></tr>");
     for l in &r.satisfaction.by_level {
-        let _ = write!(s, "<tr><td>{} ({})</td><td>{}</td></tr>", esc(&l.name_zh), l.score, l.count);
+        let _ = write!(
+            s,
+            "<tr><td>{} ({})</td><td>{}</td></tr>",
+            esc(&l.name_zh),
+            l.score,
+            l.count
+        );
     }
     let _ = write!(
         s,
@@ -320,8 +368,10 @@ pub fn to_html(r: &SupervisionReport) -> String {
         r.cases
     );
     s.push_str("<h2>总览 Overview</h2>");
+    s.push_str(&figures_line(r));
     s.push_str(&headline_table(r));
-    s.push_str(&stage_and_item_sections(r));
+    s.push_str(&stage_section(r));
+    s.push_str(&item_section(r));
     s.push_str(&department_section(r));
     s.push_str(&lists_and_risk(r));
     if !r.errors.is_empty() {
@@ -332,5 +382,74 @@ pub fn to_html(r: &SupervisionReport) -> String {
         s.push_str("</ul>");
     }
     s.push_str("</body></html>\n");
+    s
+}
+
+/// The headline figures as one line, each in an element with a stable id
+/// (`sup-items`, `sup-mean`, `sup-p90`, `sup-overdue`, `sup-supplement`,
+/// `sup-satisfaction`, `sup-red`, `sup-yellow`), formatted as in the report.
+fn figures_line(r: &SupervisionReport) -> String {
+    let h = &r.headline;
+    let (mean, p90) = dur(&h.items);
+    let figures = [
+        ("sup-items", "办结事项 items", h.items.count.to_string()),
+        ("sup-mean", "平均用时 mean (wd)", mean),
+        ("sup-p90", "P90 (wd)", p90),
+        ("sup-overdue", "超期率 overdue", pct(h.overdue_rate)),
+        (
+            "sup-supplement",
+            "补正率 supplement",
+            pct(h.supplement_rate),
+        ),
+        (
+            "sup-satisfaction",
+            "满意度 rating",
+            opt1(r.satisfaction.mean),
+        ),
+        ("sup-red", "红灯 red", r.red.len().to_string()),
+        ("sup-yellow", "黄灯 yellow", r.yellow.len().to_string()),
+    ];
+    let mut s = String::from("<p id=\"sup-figures\">");
+    for (i, (id, label, v)) in figures.iter().enumerate() {
+        if i > 0 {
+            s.push_str(" · ");
+        }
+        let _ = write!(s, "{} <strong id=\"{id}\">{}</strong>", esc(label), esc(v));
+    }
+    s.push_str("</p>");
+    s
+}
+
+/// The supervisor dashboard's part of the report (the server's `/supervision`
+/// page): the period, the headline figures against the previous period, each
+/// item's mean and p90 against its limits with the chart, and 好差评 — the same
+/// report and the same formatting as [`to_html`], so the page and the report agree.
+pub fn dashboard_fragment(r: &SupervisionReport) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<p>统计期 Period: <span id=\"sup-period\">{} — {}</span>；上期 previous: {} — {}；区划 region: {}</p>",
+        r.period.from,
+        r.period.to,
+        r.previous_period.from,
+        r.previous_period.to,
+        esc(r.region.as_deref().unwrap_or("全部 all"))
+    );
+    s.push_str(&figures_line(r));
+    s.push_str(&headline_table(r));
+    s.push_str(&item_section(r));
+    s.push_str(
+        "<h2>好差评 Satisfaction</h2><table><tr><th>评价 Level</th><th>件数 Count</th></tr>",
+    );
+    for l in &r.satisfaction.by_level {
+        let _ = write!(
+            s,
+            "<tr><td>{} ({})</td><td>{}</td></tr>",
+            esc(&l.name_zh),
+            l.score,
+            l.count
+        );
+    }
+    s.push_str("</table>");
     s
 }
