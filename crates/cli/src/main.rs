@@ -11,6 +11,7 @@ mod audit;
 mod calendar;
 mod case;
 mod check;
+mod credit;
 mod drive;
 mod ids;
 mod licence;
@@ -73,6 +74,8 @@ enum Cmd {
         #[command(subcommand)]
         cmd: report::ReportCmd,
     },
+    /// Enterprise credit 信用分级: show, regrade, record a fact, object 异议, decide.
+    Credit(credit::CreditArgs),
     /// Benchmark helper: write an engine-generated case history into a store.
     #[command(hide = true)]
     BenchFillCases(report::FillArgs),
@@ -164,6 +167,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Audit(a) => audit::run(a),
         Cmd::Render(a) => render::run(a),
         Cmd::Report { cmd } => report::run(cmd),
+        Cmd::Credit(a) => credit::run(a),
         Cmd::BenchFillCases(a) => report::fill(a),
         Cmd::Serve(a) => serve::serve(a),
         Cmd::User { cmd } => serve::user(cmd),

@@ -57,8 +57,10 @@ pub struct FillArgs {
 
 fn date(arg: &str, s: &str) -> Result<NaiveDate> {
     zhishen_workflow::parse_iso_date(s).ok_or_else(|| {
-        zhishen_app::AppError::BadInput(format!("--{arg} {s:?}: 日期无效 invalid date (YYYY-MM-DD)"))
-            .into()
+        zhishen_app::AppError::BadInput(format!(
+            "--{arg} {s:?}: 日期无效 invalid date (YYYY-MM-DD)"
+        ))
+        .into()
     })
 }
 
@@ -112,7 +114,11 @@ pub fn fill(a: FillArgs) -> Result<ExitCode> {
     let n = runtime()?.block_on(async {
         let store = Store::open(&a.db).await?;
         store
-            .publish_definitions(demo::CATALOGUE, demo::PROCESS, &[demo::CALENDAR_2025, demo::CALENDAR_2026])
+            .publish_definitions(
+                demo::CATALOGUE,
+                demo::PROCESS,
+                &[demo::CALENDAR_2025, demo::CALENDAR_2026],
+            )
             .await?;
         let n = store.import_cases(&defs, &sim).await?;
         store.close().await;
