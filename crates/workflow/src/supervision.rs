@@ -493,7 +493,7 @@ fn lights(
     let to = input.period.to;
     for case in input.cases {
         for it in &case.items {
-            if !it.state.clock_running() || !it.accepted_on.is_some_and(|d| d <= to) {
+            if !it.state.clock_running() || it.accepted_on.is_none_or(|d| d > to) {
                 continue;
             }
             let remaining = match remaining_days(&it.clock, input.calendar, to) {
