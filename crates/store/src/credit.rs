@@ -10,10 +10,11 @@
 //! enterprise serialise on the write lock (SQLite) or on `log_head` (PostgreSQL,
 //! taken before the stream is read).
 
+use crate::script::Script;
 use crate::{chain, db, micros, rfc3339, u64_of, Backend, Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use sqlx::{Any, QueryBuilder, Row, Transaction};
+use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 use zhishen_workflow::credit::{
     apply_credit, decide_credit, CreditActor, CreditCommand, CreditEvent, CreditRules, CreditState,
@@ -262,34 +263,38 @@ impl Store {
         request_id: &RequestId,
     ) -> Result<(), StoreError> {
         let at = rfc3339(&ctx.now);
-        let mut q: QueryBuilder<Any> = QueryBuilder::new(
-            "INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part) ",
-        );
-        q.push_values(rows.iter().enumerate(), |mut b, (k, r)| {
-            b.push_bind(ctx.stream.clone())
-                .push_bind(r.seq as i64)
-                .push_bind(r.kind)
-                .push_bind(ctx.actor.id.clone())
-                .push_bind(ctx.actor.role.as_str())
-                .push_bind(at.clone())
-                .push_bind(ctx.versions.clone())
-                .push_bind("")
-                .push_bind("")
-                .push_bind(r.payload.clone())
-                .push_bind(self.alg.as_str())
-                .push_bind(r.prev.to_vec())
-                .push_bind(r.hash.to_vec())
-                .push_bind(size + k as i64)
-                .push_bind(request_id.as_str().to_string())
-                .push_bind(k as i64);
-        });
-        q.build().execute(&mut **tx).await?;
-        let mut l: QueryBuilder<Any> = QueryBuilder::new("INSERT INTO log_leaf (idx, leaf_hash) ");
-        l.push_values(rows.iter().enumerate(), |mut b, (k, r)| {
-            b.push_bind(size + k as i64)
-                .push_bind(zhishen_audit::event_leaf(&r.hash).to_vec());
-        });
-        l.build().execute(&mut **tx).await?;
+        // Script, not QueryBuilder: its placeholders are the backend's own (`?` on
+        // SQLite, `$n` on PostgreSQL); QueryBuilder<Any> writes `?` for both.
+        let mut script = Script::new(self.backend());
+        script
+            .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
+            .values(rows.iter().enumerate(), |t, (k, r)| {
+                t.bind(ctx.stream.clone())
+                    .bind(r.seq as i64)
+                    .bind(r.kind)
+                    .bind(ctx.actor.id.clone())
+                    .bind(ctx.actor.role.as_str())
+                    .bind(at.clone())
+                    .bind(ctx.versions.clone())
+                    .bind("")
+                    .bind("")
+                    .bind(r.payload.clone())
+                    .bind(self.alg.as_str())
+                    .bind(r.prev.to_vec())
+                    .bind(r.hash.to_vec())
+                    .bind(size + k as i64)
+                    .bind(request_id.as_str().to_string())
+                    .bind(k as i64);
+            })
+            .end();
+        script
+            .sql("INSERT INTO log_leaf (idx, leaf_hash)")
+            .values(rows.iter().enumerate(), |t, (k, r)| {
+                t.bind(size + k as i64)
+                    .bind(zhishen_audit::event_leaf(&r.hash).to_vec());
+            })
+            .end();
+        script.run(tx).await?;
         sqlx::query("UPDATE log_head SET size = $1 WHERE id = 1")
             .bind(size + rows.len() as i64)
             .execute(&mut **tx)
@@ -352,7 +357,7 @@ impl Store {
                 r.log_index = (size + i as i64) as u64;
             }
             for part in rows.chunks(500) {
-                insert_events(&mut tx, part).await?;
+                insert_events(&mut tx, self.backend(), part).await?;
             }
             for sc in chunk {
                 insert_case(&mut tx, sc).await?;
@@ -402,38 +407,40 @@ impl Store {
 
 async fn insert_events(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     rows: &[chain::NewRow],
 ) -> Result<(), StoreError> {
-    let mut q: QueryBuilder<Any> = QueryBuilder::new(
-        "INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, on_behalf_of, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part) ",
-    );
-    q.push_values(rows, |mut b, r| {
-        b.push_bind(r.case_id.as_str().to_string())
-            .push_bind(r.seq as i64)
-            .push_bind(r.kind.as_str())
-            .push_bind(r.actor_id.clone())
-            .push_bind(r.actor_role.clone())
-            .push_bind(r.actor_dept.clone())
-            .push_bind(r.on_behalf_of.clone())
-            .push_bind(r.occurred_at.clone())
-            .push_bind(r.process_version.clone())
-            .push_bind(r.catalogue_version.clone())
-            .push_bind(r.calendar_version.clone())
-            .push_bind(r.payload_text.clone())
-            .push_bind(r.alg.as_str())
-            .push_bind(r.prev_hash.to_vec())
-            .push_bind(r.hash.to_vec())
-            .push_bind(r.log_index as i64)
-            .push_bind(r.request_id.as_str().to_string())
-            .push_bind(r.request_part as i64);
-    });
-    q.build().execute(&mut **tx).await?;
-    let mut l: QueryBuilder<Any> = QueryBuilder::new("INSERT INTO log_leaf (idx, leaf_hash) ");
-    l.push_values(rows, |mut b, r| {
-        b.push_bind(r.log_index as i64)
-            .push_bind(r.leaf_hash.to_vec());
-    });
-    l.build().execute(&mut **tx).await?;
+    let mut script = Script::new(backend);
+    script
+        .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, on_behalf_of, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
+        .values(rows, |t, r| {
+            t.bind(r.case_id.as_str().to_string())
+                .bind(r.seq as i64)
+                .bind(r.kind.as_str())
+                .bind(r.actor_id.clone())
+                .bind(r.actor_role.clone())
+                .bind(r.actor_dept.clone())
+                .bind(r.on_behalf_of.clone())
+                .bind(r.occurred_at.clone())
+                .bind(r.process_version.clone())
+                .bind(r.catalogue_version.clone())
+                .bind(r.calendar_version.clone())
+                .bind(r.payload_text.clone())
+                .bind(r.alg.as_str())
+                .bind(r.prev_hash.to_vec())
+                .bind(r.hash.to_vec())
+                .bind(r.log_index as i64)
+                .bind(r.request_id.as_str().to_string())
+                .bind(r.request_part as i64);
+        })
+        .end();
+    script
+        .sql("INSERT INTO log_leaf (idx, leaf_hash)")
+        .values(rows, |t, r| {
+            t.bind(r.log_index as i64).bind(r.leaf_hash.to_vec());
+        })
+        .end();
+    script.run(tx).await?;
     Ok(())
 }
 
