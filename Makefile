@@ -77,6 +77,7 @@ bench: build viewer
 	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5
 	bash bench/store_bench.sh
+	bash bench/supervision_bench.sh $(BIN)
 	bash bench/server_bench.sh $(BIN)
 	$(CARGO) build --release --locked -p zhishen-render --example bench_frames
 	python3 bench/twin_bench.py --zhishen $(BIN) --frames $(CARGO_TARGET_DIR)/release/examples/bench_frames --runs 3

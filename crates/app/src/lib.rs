@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod cases;
+pub mod credit;
 pub mod defs;
 pub mod demo;
 mod error;
@@ -25,6 +26,7 @@ pub mod review;
 pub mod risk;
 pub mod site_package;
 pub mod snapshot;
+pub mod supervision;
 pub mod twin;
 pub mod upload;
 

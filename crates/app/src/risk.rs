@@ -27,9 +27,19 @@ pub struct RiskChange {
     pub assessment: RiskAssessment,
 }
 
-/// The credit grade of an applicant, when graded. The credit module supplies it; until
-/// an enterprise is graded, no credit rule fires.
+/// The credit grade of the enterprise that filed a case, by case id, when graded
+/// ([`crate::credit::case_grades`]); until an enterprise is graded, no credit rule
+/// fires for its cases. Why by case: an applicant account may act for one
+/// enterprise, but the case's scope is what names who filed it.
 pub type GradeOf<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
+/// The sweep with each case's enterprise's current credit grade, so `low_credit`
+/// can fire (what the server's worker and `zhishen case risk` run).
+pub async fn sweep_graded(store: &Store, rules: &RiskRules) -> Result<Vec<RiskChange>, AppError> {
+    let grades = crate::credit::case_grades(store).await?;
+    let grade_of = |case_id: &str| grades.get(case_id).map(|g| g.as_str().to_string());
+    sweep(store, rules, &grade_of).await
+}
 
 /// Assesses every case and records the changed ones; returns the changes.
 pub async fn sweep(
@@ -45,7 +55,7 @@ pub async fn sweep(
     let today = store.now().date_naive();
     let mut out = Vec::new();
     for case in &cases {
-        let grade = grade_of(&case.applicant);
+        let grade = grade_of(&case.id);
         let ctx = RiskContext {
             today,
             calendar: cal,

@@ -573,7 +573,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
         CaseCmd::Materials { case, item } => return materials(&store, &c, &case, &item).await,
         CaseCmd::Risk => {
             let rules = zhishen_app::risk::rules()?;
-            let changes = zhishen_app::risk::sweep(&store, &rules, &|_| None).await?;
+            let changes = zhishen_app::risk::sweep_graded(&store, &rules).await?;
             print_json_or(&c, &changes, || {
                 let mut s = format!("风险变化 risk changed on {} case(s)", changes.len());
                 for ch in &changes {

@@ -11,11 +11,13 @@ mod audit;
 mod calendar;
 mod case;
 mod check;
+mod credit;
 mod drive;
 mod ids;
 mod licence;
 mod progress;
 mod render;
+mod report;
 mod review;
 mod serve;
 mod table;
@@ -68,6 +70,16 @@ enum Cmd {
     Audit(audit::AuditArgs),
     /// A snapshot 快照 of a review's twin as PNG (plan, axo or finding:N).
     Render(render::RenderArgs),
+    /// Reports 报告: the supervision report 效能监督 over the store.
+    Report {
+        #[command(subcommand)]
+        cmd: report::ReportCmd,
+    },
+    /// Enterprise credit 信用分级: show, regrade, record a fact, object 异议, decide.
+    Credit(credit::CreditArgs),
+    /// Benchmark helper: write an engine-generated case history into a store.
+    #[command(hide = true)]
+    BenchFillCases(report::FillArgs),
     /// Serve the service 服务: pages for every role, the JSON API, sign-in, workers.
     Serve(serve::ServeArgs),
     /// Users 用户: create, issue API tokens, print a TOTP code.
@@ -158,6 +170,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Case(a) => case::run(a),
         Cmd::Audit(a) => audit::run(a),
         Cmd::Render(a) => render::run(a),
+        Cmd::Report { cmd } => report::run(cmd),
+        Cmd::Credit(a) => credit::run(a),
+        Cmd::BenchFillCases(a) => report::fill(a),
         Cmd::Serve(a) => serve::serve(a),
         Cmd::User { cmd } => serve::user(cmd),
         Cmd::Check(a) => check::run(a),

@@ -57,6 +57,27 @@ struct SupervisionTpl {
     /// high with their reasons.
     risk_counts: Vec<(&'static str, usize)>,
     risky: Vec<RiskyCase>,
+    /// 效能监督报告 of the current period (the year to date, the supervisor's
+    /// region): `zhishen_app::supervision::dashboard_fragment`, escaped there.
+    report: String,
+}
+
+/// The supervision report the dashboard shows: the year to date in the caller's
+/// region — the same `zhishen_app::supervision::report` the CLI prints.
+async fn current_report(
+    s: &AppState,
+    p: &auth::Principal,
+) -> Result<zhishen_workflow::supervision::SupervisionReport, AppError> {
+    use zhishen_app::supervision::{report, SupervisionQuery};
+    use zhishen_workflow::chrono::Datelike;
+    let to = s.store.now().date_naive();
+    let from = to.with_ordinal(1).unwrap_or(to);
+    let q = SupervisionQuery {
+        from,
+        to,
+        region: Some(p.region.clone()),
+    };
+    report(&s.store, &q).await
 }
 
 /// A case at medium or high risk on the dashboard.
@@ -144,7 +165,9 @@ pub async fn supervision_page(
         .map(|(k, d)| (k.clone(), d.mean_wd))
         .collect();
     let (risk_counts, risky) = risk_view(&visible);
+    let report = current_report(&s, p).await.map_err(&e)?;
     Ok(render(&SupervisionTpl {
+        report: zhishen_app::supervision::dashboard_fragment(&report),
         risk_counts,
         risky,
         page: Page::new(&ctx, "效能监察", "Supervision"),

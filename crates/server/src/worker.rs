@@ -42,8 +42,7 @@ pub fn spawn(store: Arc<Store>, exchange: Option<zhishen_app::exchange::Exchange
             Err(e) => return tracing::error!(error = %e, "risk worker not started"),
         };
         loop {
-            let grade_of = |_: &str| None;
-            if let Err(e) = zhishen_app::risk::sweep(&s, &rules, &grade_of).await {
+            if let Err(e) = zhishen_app::risk::sweep_graded(&s, &rules).await {
                 tracing::error!(error = %e, "risk worker");
             }
             let _ = tokio::time::timeout(Duration::from_secs(30), reviewed.notified()).await;

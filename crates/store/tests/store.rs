@@ -3,6 +3,8 @@
 //! append-only triggers, blobs, review jobs, checkpoints.
 
 mod common;
+#[path = "store/credit.rs"]
+mod credit;
 
 use common::*;
 use std::sync::Arc;

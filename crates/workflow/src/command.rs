@@ -1,6 +1,7 @@
 //! Commands (what someone asks for), events (what happened) and refusals.
 
 use crate::catalogue::{ClockRule, RongqueOverdueAction, StageKind};
+use crate::credit::CaseCredit;
 use crate::kinds::EventKind;
 use crate::materials::Attachment;
 use crate::model::{Finding, FindingsDiff, Licence, Outcome, SpecialKind, StateCode};
@@ -168,6 +169,9 @@ pub enum Command {
     Rate { score: u8, comment: String },
     /// Sent by the timer worker when a timer from `timers()` is due.
     FireTimer { timer_id: String },
+    /// 信用等级适用: records the applicant's credit standing on the case
+    /// (system or supervisor); later 告知承诺, 容缺受理 and 通过 honour it.
+    ApplyCredit { credit: CaseCredit },
     /// The risk sweep records a case's changed assessment 风险预警 (system only).
     RecordRisk { assessment: RiskAssessment },
 }
@@ -195,6 +199,7 @@ impl Command {
             Command::RecordCheck { .. } => "record_check",
             Command::Rate { .. } => "rate",
             Command::FireTimer { .. } => "fire_timer",
+            Command::ApplyCredit { .. } => "apply_credit",
             Command::RecordRisk { .. } => "record_risk",
         }
     }
@@ -222,6 +227,7 @@ impl Command {
             Command::CreateCase { .. }
             | Command::Rate { .. }
             | Command::FireTimer { .. }
+            | Command::ApplyCredit { .. }
             | Command::RecordRisk { .. } => None,
         }
     }
@@ -424,6 +430,11 @@ pub enum Event {
         comment: String,
         at: DateTime<FixedOffset>,
     },
+    /// 信用等级适用: the applicant's credit standing now governs the case.
+    CreditApplied {
+        credit: CaseCredit,
+        at: DateTime<FixedOffset>,
+    },
 }
 
 impl Event {
@@ -461,6 +472,7 @@ impl Event {
             Event::CommitmentCheckDue { .. } => EventKind::CommitmentCheckDue,
             Event::CommitmentChecked { .. } => EventKind::CommitmentChecked,
             Event::Rated { .. } => EventKind::Rated,
+            Event::CreditApplied { .. } => EventKind::CreditApplied,
         }
     }
 
@@ -496,7 +508,8 @@ impl Event {
             | Event::ItemOverdue { at, .. }
             | Event::CommitmentCheckDue { at, .. }
             | Event::CommitmentChecked { at, .. }
-            | Event::Rated { at, .. } => *at,
+            | Event::Rated { at, .. }
+            | Event::CreditApplied { at, .. } => *at,
         }
     }
 
@@ -532,8 +545,9 @@ impl Event {
             | Event::StageOverdue { .. }
             | Event::CaseCompleted { .. }
             | Event::CaseTerminated { .. }
-            | Event::RiskChanged { .. }
-            | Event::Rated { .. } => None,
+            | Event::Rated { .. }
+            | Event::CreditApplied { .. }
+            | Event::RiskChanged { .. } => None,
         }
     }
 

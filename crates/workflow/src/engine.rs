@@ -4,6 +4,7 @@ use crate::calendar::Calendar;
 use crate::catalogue::{ClockRule, ItemDef, RongqueOverdueAction};
 use crate::clock::{self, local_date};
 use crate::command::{Actor, Command, Event, Refusal, Role};
+use crate::credit;
 use crate::model::*;
 use crate::process::{Definitions, JoinRule};
 use crate::timers::{timers, TimerKind};
@@ -382,6 +383,13 @@ fn decide_primary(
             }])
         }
         Command::FireTimer { timer_id } => fire_timer(case, timer_id, actor, cmd, now, defs),
+        Command::ApplyCredit { credit } => {
+            need_role(actor, &[Role::Supervisor, Role::System], cmd)?;
+            Ok(vec![Event::CreditApplied {
+                credit: credit.clone(),
+                at: now,
+            }])
+        }
         Command::RecordRisk { assessment } => {
             need_role(actor, &[Role::System], cmd)?;
             let previous = case.risk.as_ref();
@@ -588,6 +596,7 @@ fn item_command(
             }
             check_materials(def, materials)?;
             check_materials(def, commitments)?;
+            credit::gate_commitment(case.credit.as_ref(), commitments)?;
             if let Some(c) = commitments
                 .iter()
                 .find(|c| !def.material(c).is_some_and(|m| m.commitment))
@@ -625,6 +634,7 @@ fn item_command(
                     format!("item {code} lacks materials that cannot be 容缺: {list}; request a supplement"),
                 );
             }
+            credit::gate_rongque(case.credit.as_ref(), &missing)?;
             let due = if missing.is_empty() {
                 None
             } else {
@@ -950,6 +960,7 @@ fn item_command(
                 _ => {}
             }
             if outcome.is_pass() {
+                credit::gate_extra_review(case.credit.as_ref(), actor.role)?;
                 if outstanding.is_some_and(|r| r.overdue) {
                     return refuse(
                         "rongque_overdue",
@@ -1073,6 +1084,7 @@ fn item_command(
         Command::CreateCase { .. }
         | Command::Rate { .. }
         | Command::FireTimer { .. }
+        | Command::ApplyCredit { .. }
         | Command::RecordRisk { .. }
         | Command::AttachMaterial { .. } => unreachable_create(),
     }
@@ -1335,6 +1347,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
                 .collect(),
             rating: None,
             notices: Vec::new(),
+            credit: None,
             risk: None,
         },
         (Some(c), _) => c,
@@ -1357,6 +1370,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             items: Vec::new(),
             rating: None,
             notices: Vec::new(),
+            credit: None,
             risk: None,
         },
     };
@@ -1395,6 +1409,7 @@ pub fn apply(case: Option<Case>, ev: &Event, defs: &Definitions) -> Case {
             c.status = CaseStatus::Terminated;
             c.ended_on = Some(day);
         }
+        Event::CreditApplied { credit, .. } => c.credit = Some(credit.clone()),
         Event::RiskChanged { assessment, .. } => c.risk = Some(assessment.clone()),
         Event::Rated { score, comment, .. } => {
             if let Some(level) = RatingLevel::from_score(*score) {
@@ -1733,7 +1748,8 @@ fn apply_item(
         | Event::StageOverdue { .. }
         | Event::CaseCompleted { .. }
         | Event::CaseTerminated { .. }
-        | Event::RiskChanged { .. }
-        | Event::Rated { .. } => {}
+        | Event::Rated { .. }
+        | Event::CreditApplied { .. }
+        | Event::RiskChanged { .. } => {}
     }
 }

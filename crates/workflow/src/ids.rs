@@ -60,6 +60,7 @@ macro_rules! text_id {
 text_id!(CaseId, "case id 案件编号");
 text_id!(ItemCode, "item code 事项编码");
 text_id!(RequestId, "request id");
+text_id!(EnterpriseId, "enterprise id 企业标识");
 
 /// A SHA-256 digest as 64 lowercase hex digits: the address of a stored blob.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -91,6 +91,8 @@ kind_enum!(
         CommitmentCheckDue => "commitment_check_due",
         CommitmentChecked => "commitment_checked",
         Rated => "rated",
+        /// 信用等级适用 (the applicant's credit standing recorded on the case)
+        CreditApplied => "credit_applied",
         MaterialAttached => "material_attached",
         RiskChanged => "risk_changed",
     }
@@ -118,7 +120,7 @@ mod tests {
 
     #[test]
     fn every_event_kind_round_trips_through_its_text_and_serde() {
-        assert_eq!(EventKind::ALL.len(), 31);
+        assert_eq!(EventKind::ALL.len(), 32);
         for &k in EventKind::ALL {
             assert_eq!(EventKind::parse(k.as_str()), Ok(k));
             assert_eq!(k.as_str().parse::<EventKind>(), Ok(k));

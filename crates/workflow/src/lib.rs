@@ -51,6 +51,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod clock;
 pub mod command;
+pub mod credit;
 pub mod demo;
 mod engine;
 pub mod error;
@@ -61,6 +62,8 @@ pub mod metrics;
 pub mod model;
 pub mod process;
 pub mod risk;
+pub mod simulate;
+pub mod supervision;
 pub mod timers;
 
 pub use calendar::{parse_iso_date, Calendar};
@@ -72,9 +75,10 @@ pub use catalogue::{
 pub use chrono;
 pub use clock::{warning_level, WarningLevel};
 pub use command::{Actor, Command, Event, Refusal, Role};
+pub use credit::{CaseCredit, CreditRules, Grade};
 pub use engine::{apply, decide};
 pub use error::WorkflowError;
-pub use ids::{CaseId, IdError, ItemCode, RequestId, Sha256};
+pub use ids::{CaseId, EnterpriseId, IdError, ItemCode, RequestId, Sha256};
 pub use kinds::{EventKind, UnknownKind};
 pub use materials::{Attachment, MaterialLine, MaterialStatus};
 pub use metrics::{metrics, Metrics};

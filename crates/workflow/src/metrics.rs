@@ -109,7 +109,10 @@ fn special_days(it: &ItemCase, cal: &Calendar, end: NaiveDate) -> Result<i64, Wo
     Ok(n)
 }
 
-fn item_duration(it: &ItemCase, cal: &Calendar) -> Result<Option<(i64, i64)>, WorkflowError> {
+pub(crate) fn item_duration(
+    it: &ItemCase,
+    cal: &Calendar,
+) -> Result<Option<(i64, i64)>, WorkflowError> {
     let (Some(acc), Some(end)) = (it.accepted_on, it.concluded_on) else {
         return Ok(None);
     };
@@ -118,7 +121,11 @@ fn item_duration(it: &ItemCase, cal: &Calendar) -> Result<Option<(i64, i64)>, Wo
     Ok(Some((wd, counted)))
 }
 
-fn stage_duration(case: &Case, si: usize, cal: &Calendar) -> Result<Option<i64>, WorkflowError> {
+pub(crate) fn stage_duration(
+    case: &Case,
+    si: usize,
+    cal: &Calendar,
+) -> Result<Option<i64>, WorkflowError> {
     let s = &case.stages[si];
     let (Some(from), Some(to), StageStatus::Joined) = (s.opened_on, s.joined_on, s.status) else {
         return Ok(None);

@@ -611,6 +611,10 @@ pub struct Case {
     pub items: Vec<ItemCase>,
     pub rating: Option<Rating>,
     pub notices: Vec<Notice>,
+    /// The applicant's credit standing (信用等级), once recorded; absent from
+    /// the stored projection until then, so older projections are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit: Option<crate::credit::CaseCredit>,
     /// The latest risk assessment 风险预警 recorded (`risk_changed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<crate::risk::RiskAssessment>,

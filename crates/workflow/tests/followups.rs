@@ -1,6 +1,8 @@
 //! 容缺受理 deadlines and 告知承诺 checks.
 
 mod common;
+#[path = "followups/credit.rs"]
+mod credit;
 use common::*;
 use zhishen_workflow::model::{CheckStatus, ItemFlag, LicenceStatus, NoticeKind};
 use zhishen_workflow::*;

@@ -3,6 +3,8 @@
 //! the metrics of the finished case.
 
 mod common;
+#[path = "scenario/supervision.rs"]
+mod supervision;
 use common::*;
 use zhishen_workflow::model::{FindingStatus, LicenceStatus};
 use zhishen_workflow::*;

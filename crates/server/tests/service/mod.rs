@@ -1100,6 +1100,76 @@ fn the_permit_flow_ends_in_a_licence_that_verifies_publicly() {
     assert!(wrong.body.contains("无效 invalid"), "{}", wrong.body);
 }
 
+/// 效能监督 on the dashboard: three items concluded through the API, then the
+/// supervisor's page carries the figures of the JSON report.
+#[test]
+fn the_supervision_dashboard_shows_the_reports_figures() {
+    let svc = start(8 << 20);
+    let a = svc.addr;
+    let app = login(a, "demo-applicant");
+    let people = Stage1 {
+        applicant: &app,
+        clerk: &login(a, "demo-clerk"),
+        fgw: &login(a, "demo-reviewer-fgw"),
+        zrzy: &login(a, "demo-reviewer"),
+    };
+    let case = create_case(&app, a, "效能监督测试项目");
+    pass_items_before_the_permit(a, &case, &people);
+    dashboard_shows_the_supervision_report(&svc, &login(a, "demo-supervisor"));
+}
+
+/// The text of the element with `id` on a page.
+fn by_id<'a>(page: &'a str, id: &str) -> &'a str {
+    let tag = format!("id=\"{id}\">");
+    let at = page
+        .find(&tag)
+        .unwrap_or_else(|| panic!("no #{id} in {page}"))
+        + tag.len();
+    &page[at..at + page[at..].find('<').unwrap()]
+}
+
+/// 效能监督: the dashboard's figures are those of the JSON report for the same period
+/// and region (computed here over the same database by the same call).
+fn dashboard_shows_the_supervision_report(svc: &Svc, sup: &Session) {
+    let page = sup.get(svc.addr, "/supervision");
+    assert_eq!(page.status, 200);
+    let (from, to) = by_id(&page.body, "sup-period").split_once(" — ").unwrap();
+    let q = zhishen_app::supervision::SupervisionQuery {
+        from: from.parse().unwrap(),
+        to: to.parse().unwrap(),
+        region: Some(zhishen_app::demo::DEMO_REGION.to_string()),
+    };
+    let json = svc.rt.block_on(async {
+        let store = zhishen_store::Store::open(&svc.db).await.unwrap();
+        let r = zhishen_app::supervision::report(&store, &q).await.unwrap();
+        store.close().await;
+        serde_json::to_value(&r).unwrap()
+    });
+    let h = &json["headline"];
+    let items = h["items"]["count"].as_u64().unwrap();
+    assert_eq!(items, 3, "XMBA, JSYDGHXK and SJFASC concluded today: {h}");
+    assert_eq!(by_id(&page.body, "sup-items"), items.to_string());
+    let pct = |v: &serde_json::Value| {
+        v.as_f64()
+            .map_or("—".to_string(), |x| format!("{:.1}%", x * 100.0))
+    };
+    assert_eq!(by_id(&page.body, "sup-overdue"), pct(&h["overdue_rate"]));
+    assert_eq!(
+        by_id(&page.body, "sup-supplement"),
+        pct(&h["supplement_rate"])
+    );
+    assert_eq!(
+        by_id(&page.body, "sup-red"),
+        json["red"].as_array().unwrap().len().to_string()
+    );
+    assert_eq!(
+        by_id(&page.body, "sup-p90"),
+        h["items"]["p90_wd"].as_u64().unwrap().to_string()
+    );
+    let report = &page.body[page.body.find("id=\"supervision-report\"").unwrap()..];
+    assert!(report.contains("<svg"), "{report}");
+}
+
 /// The twin of a finished job: its page, its scene and the viewer's files, seen by whoever
 /// sees the case and by nobody else (404, as for a job that does not exist); the case
 /// page, the inbox and the report link it.
