@@ -50,13 +50,13 @@ pub(crate) async fn gate(store: &Store, reviewer: &Actor, job: &ReviewJob) -> Re
             "未通过提交要求 the model fails its IDS ({note}); 事项状态 {state:?} 不能要求补正 the item's state takes no 补正"
         ));
     }
+    let materials = model_materials(&def)?;
     let report_sha = store
         .put_blob(&report.to_json(), "application/json")
         .await
         .map_err(|e| format!("IDS 报告无法保存 IDS report not stored: {e}"))?;
     let findings = findings_of(&report);
     record_review(store, reviewer, job, &report_sha, &findings).await?;
-    let materials = model_materials(&def)?;
     let cmd = Command::RequestSupplement {
         item: job.item.as_str().to_string(),
         materials,

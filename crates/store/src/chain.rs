@@ -202,28 +202,7 @@ pub(crate) fn append(script: &mut Script, rows: &[NewRow]) {
                 .bind(r.occurred_at.clone());
         })
         .end();
-    script
-        .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, on_behalf_of, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
-        .values(rows, |t, r| {
-            t.bind(r.case_id.as_str().to_string())
-                .bind(r.seq as i64)
-                .bind(r.kind.as_str())
-                .bind(r.actor_id.clone())
-                .bind(r.actor_role.clone())
-                .bind(r.actor_dept.clone())
-                .bind(r.on_behalf_of.clone())
-                .bind(r.occurred_at.clone())
-                .bind(r.process_version.clone())
-                .bind(r.catalogue_version.clone())
-                .bind(r.calendar_version.clone())
-                .bind(r.payload_text.clone())
-                .bind(r.alg.as_str())
-                .bind(r.prev_hash.to_vec())
-                .bind(r.hash.to_vec())
-                .bind(r.log_index as i64)
-                .bind(r.request_id.as_str().to_string())
-                .bind(r.request_part as i64);
-        })
+    case_event_values(script, rows)
         // RETURNING order is unspecified for multi-row inserts: match on seq.
         .sql(" RETURNING id, case_id, seq, log_index")
         .returning()
@@ -297,4 +276,30 @@ pub(crate) fn fire_timer_command(timer_id: &str) -> Command {
     Command::FireTimer {
         timer_id: timer_id.to_string(),
     }
+}
+
+/// The multi-row `INSERT INTO case_event … VALUES …` of `rows`, left open for a
+/// `RETURNING` clause: the case chains and the credit streams write the same columns.
+pub(crate) fn case_event_values<'s>(script: &'s mut Script, rows: &[NewRow]) -> &'s mut Script {
+    script.sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, on_behalf_of, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
+        .values(rows, |t, r| {
+            t.bind(r.case_id.as_str().to_string())
+                .bind(r.seq as i64)
+                .bind(r.kind.as_str())
+                .bind(r.actor_id.clone())
+                .bind(r.actor_role.clone())
+                .bind(r.actor_dept.clone())
+                .bind(r.on_behalf_of.clone())
+                .bind(r.occurred_at.clone())
+                .bind(r.process_version.clone())
+                .bind(r.catalogue_version.clone())
+                .bind(r.calendar_version.clone())
+                .bind(r.payload_text.clone())
+                .bind(r.alg.as_str())
+                .bind(r.prev_hash.to_vec())
+                .bind(r.hash.to_vec())
+                .bind(r.log_index as i64)
+                .bind(r.request_id.as_str().to_string())
+                .bind(r.request_part as i64);
+        })
 }

@@ -411,29 +411,7 @@ async fn insert_events(
     rows: &[chain::NewRow],
 ) -> Result<(), StoreError> {
     let mut script = Script::new(backend);
-    script
-        .sql("INSERT INTO case_event (case_id, seq, kind, actor_id, actor_role, actor_dept, on_behalf_of, occurred_at, process_version, catalogue_version, calendar_version, payload, alg, prev_hash, hash, log_index, request_id, request_part)")
-        .values(rows, |t, r| {
-            t.bind(r.case_id.as_str().to_string())
-                .bind(r.seq as i64)
-                .bind(r.kind.as_str())
-                .bind(r.actor_id.clone())
-                .bind(r.actor_role.clone())
-                .bind(r.actor_dept.clone())
-                .bind(r.on_behalf_of.clone())
-                .bind(r.occurred_at.clone())
-                .bind(r.process_version.clone())
-                .bind(r.catalogue_version.clone())
-                .bind(r.calendar_version.clone())
-                .bind(r.payload_text.clone())
-                .bind(r.alg.as_str())
-                .bind(r.prev_hash.to_vec())
-                .bind(r.hash.to_vec())
-                .bind(r.log_index as i64)
-                .bind(r.request_id.as_str().to_string())
-                .bind(r.request_part as i64);
-        })
-        .end();
+    chain::case_event_values(&mut script, rows).end();
     script
         .sql("INSERT INTO log_leaf (idx, leaf_hash)")
         .values(rows, |t, r| {
