@@ -3,15 +3,25 @@
 //! passes, 1 when one fails, 2 on bad input — the same as `zhishen ids`, without
 //! building the whole workspace (`crates/ids/conformance.py --example`). It prints one
 //! line per specification (status, name, applicable and failure counts); with `V` set
-//! in the environment also the first failures of each requirement.
+//! in the environment also the first failures of each requirement. `--format json`
+//! prints the JSON report instead (what `bench/ids_bench.py` reads).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [model, ids] = args.as_slice() else {
-        eprintln!("usage: ids_check MODEL.ifc SPEC.ids");
-        std::process::exit(2)
+    let (model, ids, json) = match args.as_slice() {
+        [m, i] => (m, i, false),
+        [m, i, f, j] if f == "--format" && j == "json" => (m, i, true),
+        _ => {
+            eprintln!("usage: ids_check MODEL.ifc SPEC.ids [--format json]");
+            std::process::exit(2)
+        }
     };
     match zhishen_ids::check_paths(std::path::Path::new(model), std::path::Path::new(ids)) {
+        Ok(r) if json => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&r.to_json());
+            std::process::exit(r.exit_code() as i32)
+        }
         Ok(r) => {
             for s in &r.specifications {
                 let f: usize = s.requirements.iter().map(|q| q.failures.len()).sum();
