@@ -131,3 +131,87 @@ pub async fn case_grades(store: &Store) -> Result<HashMap<String, Grade>, AppErr
         .filter_map(|s| grades.get(&s.enterprise).map(|g| (s.case_id, *g)))
         .collect())
 }
+
+/// What a signed-in user may see of an enterprise's credit: the enterprise's own
+/// applicants and agents their own (the account's enterprise, whatever they name);
+/// supervisors and auditors any enterprise they name. Anyone else is refused.
+pub async fn view(
+    store: &Store,
+    p: &crate::auth::Principal,
+    named: Option<&str>,
+) -> Result<CreditView, AppError> {
+    use crate::auth::WebRole;
+    let enterprise = match p.role {
+        WebRole::Applicant | WebRole::Agent => own_enterprise(p)?,
+        WebRole::Supervisor | WebRole::Auditor => {
+            let e = named.ok_or_else(|| {
+                AppError::BadInput("enterprise: 需指明企业 name the enterprise".into())
+            })?;
+            EnterpriseId::new(e).map_err(|e| AppError::BadInput(e.to_string()))?
+        }
+        _ => return Err(AppError::Forbidden("信用信息 credit standing".into())),
+    };
+    let (state, events) = show(store, &enterprise).await?;
+    Ok(CreditView {
+        enterprise: enterprise.as_str().to_string(),
+        state,
+        events,
+    })
+}
+
+/// An enterprise's credit standing and its stream.
+#[derive(Debug, serde::Serialize)]
+pub struct CreditView {
+    pub enterprise: String,
+    pub state: CreditState,
+    pub events: Vec<CreditRecord>,
+}
+
+fn own_enterprise(p: &crate::auth::Principal) -> Result<EnterpriseId, AppError> {
+    let e = p.enterprise.as_deref().ok_or_else(|| {
+        AppError::Forbidden("账户未关联企业 the account belongs to no enterprise".into())
+    })?;
+    EnterpriseId::new(e).map_err(|e| AppError::BadInput(e.to_string()))
+}
+
+/// 异议: an applicant of the enterprise objects to its current grade. The enterprise
+/// is the account's; the credit stream refuses a second open objection.
+pub async fn object(
+    store: &Store,
+    p: &crate::auth::Principal,
+    reason: &str,
+    request_id: &RequestId,
+) -> Result<CreditExecuted, AppError> {
+    let enterprise = own_enterprise(p)?;
+    let actor = actor_of(store, &p.user_id, Role::Applicant).await?;
+    let cmd = CreditCommand::Object {
+        reason: reason.to_string(),
+    };
+    execute(store, &enterprise, &cmd, &actor, request_id).await
+}
+
+/// A supervisor's decision on an enterprise's open objection.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Decide {
+    #[serde(flatten)]
+    pub decision: zhishen_workflow::credit::ObjectionDecision,
+    pub reason: String,
+}
+
+/// 异议处理: a supervisor decides the enterprise's open objection.
+pub async fn decide(
+    store: &Store,
+    p: &crate::auth::Principal,
+    enterprise: &str,
+    d: &Decide,
+    request_id: &RequestId,
+) -> Result<CreditExecuted, AppError> {
+    let enterprise =
+        EnterpriseId::new(enterprise).map_err(|e| AppError::BadInput(e.to_string()))?;
+    let actor = actor_of(store, &p.user_id, Role::Supervisor).await?;
+    let cmd = CreditCommand::DecideObjection {
+        decision: d.decision,
+        reason: d.reason.clone(),
+    };
+    execute(store, &enterprise, &cmd, &actor, request_id).await
+}

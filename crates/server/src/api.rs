@@ -145,6 +145,9 @@ pub async fn catalogue(State(s): State<AppState>) -> Result<Json<CatalogueView>,
         crate::api_cases::upload_model,
         crate::api_cases::material_status,
         crate::api_cases::upload_material,
+        crate::api_credit::show,
+        crate::api_credit::object,
+        crate::api_credit::decide,
         crate::api_cases::upload_site_package,
         crate::api_cases::job,
         crate::api_cases::job_events,
@@ -162,7 +165,8 @@ pub async fn catalogue(State(s): State<AppState>) -> Result<Json<CatalogueView>,
         Problem,
         crate::api_cases::NewCaseBody,
         crate::api_cases::Created,
-        crate::api_cases::Acted
+        crate::api_cases::Acted,
+        crate::api_credit::ObjectionBody
     ))
 )]
 pub struct ApiDoc;

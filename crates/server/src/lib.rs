@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod api;
 pub mod api_cases;
+pub mod api_credit;
 mod docs;
 pub mod guard;
 mod headers;
@@ -182,6 +183,9 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<AppState>> {
             post(api_cases::upload_model).layer(DefaultBodyLimit::disable())
         }
         (true, "/api/cases/{id}/items/{item}/materials") => get(api_cases::material_status),
+        (true, "/api/credit") => get(api_credit::show),
+        (false, "/api/credit/objection") => post(api_credit::object),
+        (false, "/api/credit/{enterprise}/decision") => post(api_credit::decide),
         (false, "/api/cases/{id}/items/{item}/materials/{code}") => {
             post(api_cases::upload_material).layer(DefaultBodyLimit::disable())
         }

@@ -207,6 +207,24 @@ pub const ROUTES: &[RouteSpec] = &[
     ),
     r(
         Method::GET,
+        "/api/credit",
+        Access::Roles(&[Applicant, Agent, Supervisor, Auditor]),
+        "credit_view",
+    ),
+    r(
+        Method::POST,
+        "/api/credit/objection",
+        Access::Roles(&[Applicant]),
+        "credit_objection",
+    ),
+    r(
+        Method::POST,
+        "/api/credit/{enterprise}/decision",
+        Access::Roles(&[Supervisor]),
+        "credit_decision",
+    ),
+    r(
+        Method::GET,
         "/precheck",
         Access::Roles(FILERS),
         "precheck_page",

@@ -358,6 +358,7 @@ fn fill(path: &str, case: &str) -> String {
         .replace("{code}", "SQB")
         .replace("{format}", "json")
         .replace("{job}", "999999")
+        .replace("{enterprise}", "91440300MA5DEMO001")
 }
 
 /// Every route of the table × every role and the anonymous caller: allowed roles
@@ -1758,6 +1759,109 @@ fn an_agent_acts_for_its_enterprise_and_the_chain_records_it() {
     });
     let v = auditor.get(a, "/api/audit/verify").json();
     assert_eq!(v["event_chain_intact"], false, "{v}");
+}
+
+/// 信用分级 over HTTP: an enterprise graded D (two false declarations, hand-computed
+/// 100 − 2 × 30 = 40) sees its own grade whatever enterprise it names; its applicant
+/// objects; a supervisor amends the grade to C. Attacks that must fail: a reviewer
+/// reading credit, an objection without the CSRF token, an agent objecting, an
+/// applicant deciding, a second decision with no objection open.
+#[test]
+fn an_enterprise_objects_to_its_grade_and_a_supervisor_decides() {
+    use zhishen_workflow::credit::{CreditActor, CreditCommand, FactKind};
+    let svc = start(1 << 20);
+    let a = svc.addr;
+    let ent = zhishen_app::demo::DEMO_ENTERPRISE;
+    svc.rt.block_on(async {
+        let store = zhishen_store::Store::open(&svc.db).await.unwrap();
+        let e = zhishen_workflow::EnterpriseId::new(ent).unwrap();
+        let sup = CreditActor {
+            id: "demo-supervisor".into(),
+            role: zhishen_workflow::Role::Supervisor,
+            enterprise: None,
+        };
+        for k in ["fact-1", "fact-2"] {
+            let fact = CreditCommand::RecordFact {
+                fact: FactKind::FalseDeclaration,
+                case_id: None,
+                note: "伪造证明".into(),
+            };
+            let rid = zhishen_workflow::RequestId::new(k).unwrap();
+            zhishen_app::credit::execute(&store, &e, &fact, &sup, &rid)
+                .await
+                .unwrap();
+        }
+        let rules = zhishen_app::credit::rules().unwrap();
+        let rid = zhishen_workflow::RequestId::new("grade-1").unwrap();
+        let ex = zhishen_app::credit::regrade(&store, &e, &rules, &sup, &rid)
+            .await
+            .unwrap();
+        assert_eq!(serde_json::to_value(ex.state.grade).unwrap(), "D");
+        store.close().await;
+    });
+    let app = login(a, "demo-applicant");
+    let sup = login(a, "demo-supervisor");
+    let mine = app.get(a, "/api/credit?enterprise=someone-else").json();
+    assert_eq!(mine["enterprise"], ent, "{mine}");
+    assert_eq!(mine["state"]["grade"], "D", "{mine}");
+    assert_eq!(mine["state"]["assessment"]["score"], 40, "{mine}");
+    assert_eq!(login(a, "demo-reviewer").get(a, "/api/credit").status, 403);
+    assert_eq!(
+        sup.get(a, "/api/credit").status,
+        400,
+        "a supervisor names the enterprise"
+    );
+    let path = format!("/api/credit?enterprise={}", urlencode(ent));
+    assert_eq!(sup.get(a, &path).json()["state"]["grade"], "D");
+    // No CSRF token: refused, nothing recorded.
+    let body = serde_json::json!({"reason": "两次虚假申报系同一事项重复计数"});
+    let r = send(
+        a,
+        "POST",
+        "/api/credit/objection",
+        &[
+            ("Cookie", app.cookie.as_str()),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        login(a, "demo-agent")
+            .post_json(a, "/api/credit/objection", &body)
+            .status,
+        403
+    );
+    let r = app.post_json(a, "/api/credit/objection", &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["state"]["open_objection"], 1, "{}", r.body);
+    let decision = format!("/api/credit/{}/decision", urlencode(ent));
+    let amend = serde_json::json!({"decision": "amend", "grade": "C", "reason": "核实为重复计数"});
+    assert_eq!(app.post_json(a, &decision, &amend).status, 403);
+    let r = sup.post_json(a, &decision, &amend);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = r.json();
+    assert_eq!(after["state"]["grade"], "C", "{after}");
+    assert!(after["state"]["open_objection"].is_null(), "{after}");
+    let r = sup.post_json(
+        a,
+        &decision,
+        &serde_json::json!({"decision": "uphold", "reason": "再次"}),
+    );
+    assert_eq!(r.status, 422, "no objection open: {}", r.body);
+    // The applicant reads the amended grade and the stream's events.
+    let mine = app.get(a, "/api/credit").json();
+    assert_eq!(mine["state"]["grade"], "C", "{mine}");
+    assert!(mine["events"].as_array().unwrap().len() >= 5, "{mine}");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// `docs/routes.md` is the route table as a route × role matrix; this test writes it
