@@ -323,6 +323,40 @@ pub fn pass_items_before_the_permit(addr: SocketAddr, case: &str, p: &Stage1) {
     pass("SJFASC", serde_json::json!(["FAWB", "BIM"]), p.zrzy);
 }
 
+/// A case of the demo applicant with the items before the planning permit passed:
+/// (case, applicant, clerk, 自然资源 reviewer).
+fn case_at_the_permit(a: SocketAddr, name: &str) -> (String, Session, Session, Session) {
+    let app = login(a, "demo-applicant");
+    let clerk = login(a, "demo-clerk");
+    let zrzy = login(a, "demo-reviewer");
+    let case = create_case(&app, a, name);
+    let people = Stage1 {
+        applicant: &app,
+        clerk: &clerk,
+        fgw: &login(a, "demo-reviewer-fgw"),
+        zrzy: &zrzy,
+    };
+    pass_items_before_the_permit(a, &case, &people);
+    (case, app, clerk, zrzy)
+}
+
+/// The planning permit submitted with its materials, accepted and in review.
+fn permit_in_review(a: SocketAddr, case: &str, (app, clerk, zrzy): (&Session, &Session, &Session)) {
+    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
+    let submit = serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]});
+    ok(app.command(a, case, submit));
+    ok(clerk.command(
+        a,
+        case,
+        serde_json::json!({"type": "accept", "item": "JSGCGHXK"}),
+    ));
+    ok(zrzy.command(
+        a,
+        case,
+        serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
+    ));
+}
+
 pub fn create_case(s: &Session, addr: SocketAddr, name: &str) -> String {
     let r = s.post_json(
         addr,
@@ -839,23 +873,15 @@ fn bad_uploads_get_a_clear_4xx_and_leave_nothing() {
     assert_eq!(blob_state(&svc).0, before.0 + 1);
 }
 
-/// An attacker with write access to the database edits a case's stored state: the
-/// server refuses to act on it, and the audit names the case.
+/// 材料核验 over HTTP: a material's file is checked by content (an IFC under a PDF code,
+/// a PDF without pages are refused, nothing kept), and the land-use licence issued
+/// earlier in the case satisfies the permit's YDXK material by reference, so a 补正
+/// asking for it again is refused.
 #[test]
 fn materials_are_checked_by_content_and_a_licence_is_never_asked_twice() {
     let svc = start(4 << 20);
     let a = svc.addr;
-    let app = login(a, "demo-applicant");
-    let clerk = login(a, "demo-clerk");
-    let zrzy = login(a, "demo-reviewer");
-    let case = create_case(&app, a, "材料核验测试");
-    let people = Stage1 {
-        applicant: &app,
-        clerk: &clerk,
-        fgw: &login(a, "demo-reviewer-fgw"),
-        zrzy: &zrzy,
-    };
-    pass_items_before_the_permit(a, &case, &people);
+    let (case, app, clerk, zrzy) = case_at_the_permit(a, "材料核验测试");
     let up = |code: &str| format!("/api/cases/{case}/items/JSGCGHXK/materials/{code}");
     let before = blob_state(&svc);
     // The application form is a PDF: an IFC under its code is refused by content.
@@ -943,6 +969,8 @@ fn materials_are_checked_by_content_and_a_licence_is_never_asked_twice() {
     assert!(r.body.contains("licence_reused"), "{}", r.body);
 }
 
+/// An attacker with write access to the database edits a case's stored state: the
+/// server refuses to act on it, and the audit names the case.
 #[test]
 fn a_forged_projection_is_refused_and_named() {
     let svc = start(8 << 20);
@@ -1294,31 +1322,8 @@ fn twin_routes_follow_the_case_scope(
 fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
     let svc = start(64 << 20);
     let a = svc.addr;
-    let app = login(a, "demo-applicant");
-    let clerk = login(a, "demo-clerk");
-    let fgw = login(a, "demo-reviewer-fgw");
-    let zrzy = login(a, "demo-reviewer");
-    let case = create_case(&app, a, "审查不通过项目");
-    let people = Stage1 {
-        applicant: &app,
-        clerk: &clerk,
-        fgw: &fgw,
-        zrzy: &zrzy,
-    };
-    pass_items_before_the_permit(a, &case, &people);
-    let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
-    let submit = serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]});
-    ok(app.command(a, &case, submit));
-    ok(clerk.command(
-        a,
-        &case,
-        serde_json::json!({"type": "accept", "item": "JSGCGHXK"}),
-    ));
-    ok(zrzy.command(
-        a,
-        &case,
-        serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
-    ));
+    let (case, app, clerk, zrzy) = case_at_the_permit(a, "审查不通过项目");
+    permit_in_review(a, &case, (&app, &clerk, &zrzy));
     // Demo placement P7: across the east boundary of DK-05-4 (datasets/district); the
     // application declares a GFA of 1 m² (申报指标), which the model does not match.
     let ifc = std::fs::read(root().join(SUBMISSION)).unwrap();
@@ -1416,30 +1421,9 @@ fn a_failing_review_report_carries_a_snapshot_per_finding_and_per_bcf_topic() {
 fn a_model_without_georeferencing_is_sent_back_by_the_ids_gate() {
     let svc = start(64 << 20);
     let a = svc.addr;
-    let app = login(a, "demo-applicant");
-    let clerk = login(a, "demo-clerk");
-    let zrzy = login(a, "demo-reviewer");
-    let case = create_case(&app, a, "缺地理参照项目");
-    let people = Stage1 {
-        applicant: &app,
-        clerk: &clerk,
-        fgw: &login(a, "demo-reviewer-fgw"),
-        zrzy: &zrzy,
-    };
-    pass_items_before_the_permit(a, &case, &people);
+    let (case, app, clerk, zrzy) = case_at_the_permit(a, "缺地理参照项目");
     let ok = |r: Resp| assert_eq!(r.status, 200, "{}", r.body);
-    let submit = serde_json::json!({"type": "submit", "item": "JSGCGHXK", "materials": ["SQB", "ZPT", "BIM", "DZBG"]});
-    ok(app.command(a, &case, submit));
-    ok(clerk.command(
-        a,
-        &case,
-        serde_json::json!({"type": "accept", "item": "JSGCGHXK"}),
-    ));
-    ok(zrzy.command(
-        a,
-        &case,
-        serde_json::json!({"type": "start_processing", "item": "JSGCGHXK"}),
-    ));
+    permit_in_review(a, &case, (&app, &clerk, &zrzy));
     let upload = |model: &str| {
         let ifc = std::fs::read(root().join(model)).unwrap();
         let r = app.post_raw(
