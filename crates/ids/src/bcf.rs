@@ -3,17 +3,18 @@
 //! none where at least one is required), each with a viewpoint selecting the failing
 //! entities by GlobalId.
 //!
-//! Why not `zhishen_report::bcf`: that writer is typed to the planning report (one topic
-//! per planning check, a camera framed on the finding's bounding box); IDS results have
-//! no geometry, so this writer is the same archive layout (bcf.version, one folder per
-//! topic with markup.bcf and viewpoint.bcfv) with a selection only. GUIDs are derived
+//! Why not `zhishen_report::bcf::to_bcf`: that writer is typed to the planning report
+//! (one topic per planning check, a camera framed on the finding's bounding box); IDS
+//! results have no geometry, so this writer is the same archive layout (bcf.version, one
+//! folder per topic with markup.bcf and viewpoint.bcfv) with a selection only, and it
+//! shares that module's GUID derivation, GlobalId test and version file. GUIDs are derived
 //! from the model file, the IDS file and the requirement's position, so a re-run gives
 //! the same topics.
 
 use crate::report::{esc, EntityRef, IdsReport, SpecResult, Status};
-use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::io::Write as _;
+use zhishen_report::bcf::{derived_guid as guid, is_ifc_guid, version_xml};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BcfError {
@@ -21,34 +22,6 @@ pub enum BcfError {
     Zip(#[from] zip::result::ZipError),
     #[error("writing the BCF zip: {0}")]
     Io(#[from] std::io::Error),
-}
-
-fn guid(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p.as_bytes());
-    }
-    let d = h.finalize();
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
-    b[6] = (b[6] & 0x0f) | 0x80;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let x: String = b.iter().map(|v| format!("{v:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &x[0..8],
-        &x[8..12],
-        &x[12..16],
-        &x[16..20],
-        &x[20..32]
-    )
-}
-
-fn is_ifc_guid(s: &str) -> bool {
-    s.len() == 22
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
 }
 
 struct Topic {
@@ -140,7 +113,7 @@ pub fn to_bcf(report: &IdsReport, created: &str) -> Result<Vec<u8>, BcfError> {
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o644);
     zip.start_file("bcf.version", opts)?;
-    zip.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Version VersionId=\"2.1\">\n  <DetailedVersion>2.1</DetailedVersion>\n</Version>\n")?;
+    zip.write_all(version_xml().as_bytes())?;
     let seed = format!(
         "zhishen.ids-bcf/1|{}|{}",
         report.model.file, report.ids.file

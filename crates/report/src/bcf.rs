@@ -144,7 +144,7 @@ fn report_seed(report: &Report) -> String {
 
 /// A name-based UUID from SHA-256 of the parts (RFC 9562 version 8 layout: version nibble 8,
 /// variant 10), formatted lowercase 8-4-4-4-12.
-pub(crate) fn derived_guid(parts: &[&str]) -> String {
+pub fn derived_guid(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
@@ -168,7 +168,8 @@ pub(crate) fn derived_guid(parts: &[&str]) -> String {
 }
 
 /// True for an IFC GlobalId: 22 characters of the IFC base-64 alphabet.
-pub(crate) fn is_ifc_guid(s: &str) -> bool {
+/// An IFC GlobalId: 22 characters of the IFC base-64 alphabet.
+pub fn is_ifc_guid(s: &str) -> bool {
     s.len() == 22
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
@@ -231,7 +232,8 @@ fn num_in(s: &str) -> u32 {
     s.parse().unwrap_or(u32::MAX)
 }
 
-fn version_xml() -> String {
+/// `bcf.version` of a BCF 2.1 archive.
+pub fn version_xml() -> String {
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
      <Version VersionId=\"2.1\">\n  <DetailedVersion>2.1</DetailedVersion>\n</Version>\n"
         .to_string()
