@@ -40,28 +40,6 @@ pub struct Units {
     by_type: HashMap<String, Conversion>,
 }
 
-fn prefix_factor(p: &str) -> f64 {
-    match p {
-        "EXA" => 1e18,
-        "PETA" => 1e15,
-        "TERA" => 1e12,
-        "GIGA" => 1e9,
-        "MEGA" => 1e6,
-        "KILO" => 1e3,
-        "HECTO" => 1e2,
-        "DECA" => 1e1,
-        "DECI" => 1e-1,
-        "CENTI" => 1e-2,
-        "MILLI" => 1e-3,
-        "MICRO" => 1e-6,
-        "NANO" => 1e-9,
-        "PICO" => 1e-12,
-        "FEMTO" => 1e-15,
-        "ATTO" => 1e-18,
-        _ => 1.0,
-    }
-}
-
 /// The unit type a measure is expressed in (`IFCAREAMEASURE` → `AREAUNIT`).
 pub fn unit_type_of(model: &Model, measure: &str) -> Option<String> {
     let base = model.schema.base_measure(measure);
@@ -148,7 +126,7 @@ pub fn conversion(model: &Model, unit: Ent, depth: u32) -> Option<Conversion> {
 fn si_unit(model: &Model, unit: Ent) -> Conversion {
     let name = model.attr_str(unit, "Name").unwrap_or_default();
     let prefix = match model.attr(unit, "Prefix") {
-        Some(Val::Enum(p)) => prefix_factor(&p),
+        Some(Val::Enum(p)) => zhishen_ifc::units::si_prefix_factor(Some(&p)),
         _ => 1.0,
     };
     let power = if name.starts_with("SQUARE_") {

@@ -18,6 +18,7 @@ mod model;
 mod progress;
 pub mod report;
 pub mod step;
+pub mod units;
 
 pub use error::{Diagnostic, IfcError, Severity};
 pub use georef::{Confidence, Crs, Georef, MapConversion, SiteRef};

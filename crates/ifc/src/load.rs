@@ -920,33 +920,13 @@ pub(crate) struct Units {
     pub volume: f64,
 }
 
-fn si_prefix(p: Option<&str>) -> f64 {
-    match p.unwrap_or("") {
-        "EXA" => 1e18,
-        "PETA" => 1e15,
-        "TERA" => 1e12,
-        "GIGA" => 1e9,
-        "MEGA" => 1e6,
-        "KILO" => 1e3,
-        "HECTO" => 1e2,
-        "DECA" => 1e1,
-        "DECI" => 1e-1,
-        "CENTI" => 1e-2,
-        "MILLI" => 1e-3,
-        "MICRO" => 1e-6,
-        "NANO" => 1e-9,
-        "PICO" => 1e-12,
-        _ => 1.0,
-    }
-}
-
 /// Scale of a unit entity to SI base (m, m2, m3); `None` for non-SI-convertible units.
 fn unit_scale(rd: &mut Reader, id: u32, depth: usize) -> Option<(String, f64)> {
     let e = rd.get(id)?;
     let kind = e.get(1).and_then(|v| v.as_enum()).unwrap_or("").to_owned();
     let name = format!("{:?}", e.ifc_type).to_ascii_uppercase();
     if name.contains("SIUNIT") {
-        let p = si_prefix(e.get(2).and_then(|v| v.as_enum()));
+        let p = crate::units::si_prefix_factor(e.get(2).and_then(|v| v.as_enum()));
         let exp = match e.get(3).and_then(|v| v.as_enum()) {
             Some("SQUARE_METRE") => 2,
             Some("CUBIC_METRE") => 3,
