@@ -439,16 +439,43 @@ fn item_or_material(
         } => attach_material(case, (item, def), (material, attachment), actor, now),
         Command::RequestSupplement { materials, .. } => {
             crate::materials::check_not_reused(item, materials)?;
-            item_command(case, item, def, cmd, actor, now, today, defs)
+            item_command(&ItemCtx {
+                case,
+                item,
+                def,
+                cmd,
+                actor,
+                now,
+                today,
+                defs,
+            })
         }
         Command::Submit { materials, .. } => {
-            let mut events = item_command(case, item, def, cmd, actor, now, today, defs)?;
+            let mut events = item_command(&ItemCtx {
+                case,
+                item,
+                def,
+                cmd,
+                actor,
+                now,
+                today,
+                defs,
+            })?;
             events.extend(crate::materials::reused_on_receipt(
                 case, def, materials, now,
             ));
             Ok(events)
         }
-        _ => item_command(case, item, def, cmd, actor, now, today, defs),
+        _ => item_command(&ItemCtx {
+            case,
+            item,
+            def,
+            cmd,
+            actor,
+            now,
+            today,
+            defs,
+        }),
     }
 }
 
@@ -524,6 +551,16 @@ fn attach_material(
     }])
 }
 
+/// `item_command` hands each command to its own handler, which destructures it again;
+/// kept total instead of panicking, like `unreachable_create`.
+fn wrong_handler() -> R<Vec<Event>> {
+    refuse(
+        "internal",
+        "内部错误：命令交给了错误的处理函数",
+        "internal error: a command reached another command's handler",
+    )
+}
+
 fn unreachable_create() -> R<Vec<Event>> {
     // decide() handles CreateCase before dispatching; kept total instead of panicking.
     refuse("case_exists", "案件已存在", "case already exists")
@@ -542,545 +579,38 @@ fn need_applicant(case: &Case, actor: &Actor) -> R<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn item_command(
-    case: &Case,
-    item: &ItemCase,
-    def: &ItemDef,
-    cmd: &Command,
-    actor: &Actor,
+/// What one item command is decided against (the case, the item and its definition,
+/// the command, who gives it and when).
+#[derive(Clone, Copy)]
+struct ItemCtx<'a> {
+    case: &'a Case,
+    item: &'a ItemCase,
+    def: &'a ItemDef,
+    cmd: &'a Command,
+    actor: &'a Actor,
     now: DateTime<FixedOffset>,
     today: NaiveDate,
-    defs: &Definitions,
-) -> R<Vec<Event>> {
-    let cal = &defs.calendar;
-    let st = item.state;
-    let code = item.code.clone();
-    match cmd {
-        Command::Submit {
-            materials,
-            commitments,
-            ..
-        } => {
-            need_role(actor, &[Role::Applicant, Role::Clerk], cmd)?;
-            need_applicant(case, actor)?;
-            if st != ItemState::Waiting {
-                return Err(invalid(item, cmd));
-            }
-            if case.stages.get(item.stage).map(|s| s.status) != Some(StageStatus::Open) {
-                let kind = case.stages.get(item.stage).map(|s| s.kind);
-                return refuse(
-                    "stage_not_open",
-                    format!(
-                        "事项 {code} 所在阶段{}未开启",
-                        kind.map_or("", |k| k.name_zh())
-                    ),
-                    format!("the stage of item {code} ({kind:?}) is not open"),
-                );
-            }
-            if let Some((_, sitem)) = defs.process.find_item(&code) {
-                let pending: Vec<&str> = sitem
-                    .prerequisites
-                    .iter()
-                    .filter(|p| !case.item(p).is_some_and(|i| i.state.is_passed()))
-                    .map(|s| s.as_str())
-                    .collect();
-                if !pending.is_empty() {
-                    let list = pending.join(", ");
-                    return refuse(
-                        "prerequisite_pending",
-                        format!("事项 {code} 的前置事项未办结通过: {list}"),
-                        format!("prerequisites of item {code} not yet approved: {list}"),
-                    );
-                }
-            }
-            check_materials(def, materials)?;
-            check_materials(def, commitments)?;
-            credit::gate_commitment(case.credit.as_ref(), commitments)?;
-            if let Some(c) = commitments
-                .iter()
-                .find(|c| !def.material(c).is_some_and(|m| m.commitment))
-            {
-                return refuse(
-                    "commitment_not_allowed",
-                    format!("材料 {c} 不适用告知承诺"),
-                    format!("material '{c}' may not be replaced by a commitment"),
-                );
-            }
-            Ok(vec![Event::ItemReceived {
-                item: code,
-                materials: materials.clone(),
-                commitments: commitments.clone(),
-                at: now,
-            }])
-        }
-        Command::Accept { .. } => {
-            need_role(actor, &[Role::Clerk, Role::Reviewer], cmd)?;
-            need_dept(actor, item)?;
-            if st != ItemState::Received {
-                return Err(invalid(item, cmd));
-            }
-            let missing = missing_materials(def, item);
-            let hard: Vec<&str> = missing
-                .iter()
-                .filter(|m| !def.material(m).is_some_and(|d| d.rongque))
-                .map(|s| s.as_str())
-                .collect();
-            if !hard.is_empty() {
-                let list = hard.join(", ");
-                return refuse(
-                    "materials_incomplete",
-                    format!("事项 {code} 缺少不可容缺的材料: {list}（应一次告知补正）"),
-                    format!("item {code} lacks materials that cannot be 容缺: {list}; request a supplement"),
-                );
-            }
-            credit::gate_rongque(case.credit.as_ref(), &missing)?;
-            let due = if missing.is_empty() {
-                None
-            } else {
-                Some(
-                    cal.add_working_days(today, def.rongque_supplement_wd)
-                        .map_err(cal_refusal)?,
-                )
-            };
-            Ok(vec![Event::ItemAccepted {
-                item: code,
-                accepted_on: today,
-                deemed: false,
-                rongque_missing: missing,
-                rongque_due: due,
-                at: now,
-            }])
-        }
-        Command::Reject { reason, .. } => {
-            need_role(actor, &[Role::Clerk, Role::Reviewer], cmd)?;
-            need_dept(actor, item)?;
-            let ok = matches!(
-                st,
-                ItemState::Received
-                    | ItemState::Supplementing {
-                        resume: Phase::Received
-                    }
-            );
-            if !ok {
-                return Err(invalid(item, cmd));
-            }
-            need_text(reason, "reason")?;
-            Ok(vec![Event::ItemNotAccepted {
-                item: code,
-                reason: reason.clone(),
-                at: now,
-            }])
-        }
-        Command::RequestSupplement {
-            materials, note, ..
-        } => {
-            let before = match st {
-                ItemState::Received => true,
-                ItemState::Accepted | ItemState::Processing => false,
-                _ => return Err(invalid(item, cmd)),
-            };
-            // System: the IDS gate 提交要求 sends a model that fails its item's IDS back
-            // before any planning check runs.
-            if before {
-                need_role(actor, &[Role::Clerk, Role::Reviewer, Role::System], cmd)?;
-            } else {
-                need_role(actor, &[Role::Reviewer, Role::System], cmd)?;
-            }
-            need_dept(actor, item)?;
-            if before && item.notice_issued {
-                return refuse(
-                    "one_notice_only",
-                    format!("事项 {code} 已一次性告知补正，不得再次要求补正"),
-                    format!("item {code} already had its single 一次告知 notice before acceptance"),
-                );
-            }
-            if materials.is_empty() {
-                return refuse(
-                    "missing_reason",
-                    "补正通知必须列明所需材料",
-                    "a supplement request must list the materials",
-                );
-            }
-            check_materials(def, materials)?;
-            Ok(vec![Event::SupplementRequested {
-                item: code,
-                materials: materials.clone(),
-                note: note.clone(),
-                before_acceptance: before,
-                at: now,
-            }])
-        }
-        Command::SupplementDone { materials, .. } => {
-            need_role(actor, &[Role::Applicant, Role::Clerk], cmd)?;
-            need_applicant(case, actor)?;
-            let ItemState::Supplementing { resume } = st else {
-                return Err(invalid(item, cmd));
-            };
-            check_materials(def, materials)?;
-            let lacking: Vec<&str> = item
-                .requested
-                .iter()
-                .filter(|m| !materials.contains(m))
-                .map(|s| s.as_str())
-                .collect();
-            if !lacking.is_empty() {
-                let list = lacking.join(", ");
-                return refuse(
-                    "supplement_incomplete",
-                    format!("补正材料不全，仍缺: {list}"),
-                    format!("the supplement still lacks: {list}"),
-                );
-            }
-            Ok(vec![Event::SupplementCompleted {
-                item: code,
-                materials: materials.clone(),
-                rule: (resume != Phase::Received).then_some(def.supplement_clock),
-                at: now,
-            }])
-        }
-        Command::SupplyMaterials { materials, .. } => {
-            need_role(actor, &[Role::Applicant, Role::Clerk], cmd)?;
-            need_applicant(case, actor)?;
-            let outstanding = item
-                .rongque
-                .as_ref()
-                .map(|r| r.missing.clone())
-                .unwrap_or_default();
-            let usable = !outstanding.is_empty()
-                && !matches!(
-                    st,
-                    ItemState::Waiting
-                        | ItemState::Cancelled
-                        | ItemState::NotAccepted
-                        | ItemState::Withdrawn
-                        | ItemState::Revoked
-                        | ItemState::Concluded {
-                            outcome: Outcome::Fail
-                        }
-                );
-            if !usable {
-                return refuse(
-                    "nothing_outstanding",
-                    format!("事项 {code} 没有待补的容缺材料"),
-                    format!("item {code} has no outstanding 容缺 material"),
-                );
-            }
-            if materials.is_empty() {
-                return refuse("missing_reason", "未提交材料", "no material given");
-            }
-            if let Some(m) = materials.iter().find(|m| !outstanding.contains(*m)) {
-                return refuse(
-                    "not_outstanding",
-                    format!("材料 {m} 不是待补的容缺材料"),
-                    format!("material '{m}' is not an outstanding 容缺 material"),
-                );
-            }
-            let complete = outstanding.iter().all(|m| materials.contains(m));
-            Ok(vec![Event::MaterialsSupplied {
-                item: code,
-                materials: materials.clone(),
-                rongque_complete: complete,
-                at: now,
-            }])
-        }
-        Command::StartProcessing { .. } => {
-            need_role(actor, &[Role::Reviewer], cmd)?;
-            need_dept(actor, item)?;
-            if st != ItemState::Accepted {
-                return Err(invalid(item, cmd));
-            }
-            Ok(vec![Event::ProcessingStarted {
-                item: code,
-                at: now,
-            }])
-        }
-        Command::StartSpecial {
-            kind,
-            reason,
-            limit_wd,
-            ..
-        } => {
-            need_role(actor, &[Role::Reviewer], cmd)?;
-            need_dept(actor, item)?;
-            if !st.clock_running() {
-                return Err(invalid(item, cmd));
-            }
-            need_text(reason, "reason")?;
-            Ok(vec![Event::SpecialStarted {
-                item: code,
-                kind: *kind,
-                reason: reason.clone(),
-                limit_wd: *limit_wd,
-                at: now,
-            }])
-        }
-        Command::EndSpecial { result, .. } => {
-            need_role(actor, &[Role::Reviewer], cmd)?;
-            need_dept(actor, item)?;
-            if !matches!(st, ItemState::Special { .. }) {
-                return Err(invalid(item, cmd));
-            }
-            Ok(vec![Event::SpecialEnded {
-                item: code,
-                result: result.clone(),
-                at: now,
-            }])
-        }
-        Command::RequestExtension { days, reason, .. } => {
-            need_role(actor, &[Role::Reviewer], cmd)?;
-            need_dept(actor, item)?;
-            if !(st.clock_running() || matches!(st, ItemState::Special { .. })) {
-                return Err(invalid(item, cmd));
-            }
-            need_text(reason, "reason")?;
-            if item.pending_extension.is_some() {
-                return refuse(
-                    "extension_pending",
-                    format!("事项 {code} 已有待批准的延期申请"),
-                    format!("item {code} already has an extension awaiting approval"),
-                );
-            }
-            let used = item.clock.extension_wd;
-            if *days == 0 || used + days > def.max_extension_wd {
-                return refuse(
-                    "extension_too_long",
-                    format!(
-                        "延期 {days} 个工作日无效：已延期 {used} 日，上限 {} 日",
-                        def.max_extension_wd
-                    ),
-                    format!(
-                        "extension of {days} working days not allowed: {used} already used, at most {}",
-                        def.max_extension_wd
-                    ),
-                );
-            }
-            Ok(vec![Event::ExtensionRequested {
-                item: code,
-                days: *days,
-                reason: reason.clone(),
-                at: now,
-            }])
-        }
-        Command::ApproveExtension { approved, .. } => {
-            need_role(actor, &[Role::DeptHead], cmd)?;
-            need_dept(actor, item)?;
-            let Some(req) = &item.pending_extension else {
-                return refuse(
-                    "no_extension_request",
-                    format!("事项 {code} 没有待批准的延期申请"),
-                    format!("item {code} has no pending extension request"),
-                );
-            };
-            if st.is_terminal() {
-                return Err(invalid(item, cmd));
-            }
-            Ok(vec![if *approved {
-                Event::ExtensionApproved {
-                    item: code,
-                    days: req.days,
-                    at: now,
-                }
-            } else {
-                Event::ExtensionDenied {
-                    item: code,
-                    at: now,
-                }
-            }])
-        }
-        Command::RecordReview {
-            report_sha256,
-            findings,
-            ..
-        } => {
-            need_role(actor, &[Role::Reviewer, Role::System], cmd)?;
-            need_dept(actor, item)?;
-            // The catalogue decides which items take a BIM/GIS machine review; the gate
-            // lives here so that every caller of the store meets it, not only the CLI.
-            if !def.bim_review {
-                return refuse(
-                    "no_bim_review",
-                    format!("事项 {code} 不要求模型审查 (bim_review)，不能登记审查报告"),
-                    format!("item {code} does not take a BIM review (bim_review); no review report can be recorded"),
-                );
-            }
-            if !(st.clock_running() || matches!(st, ItemState::Special { .. })) {
-                return Err(invalid(item, cmd));
-            }
-            let hex = report_sha256.len() == 64
-                && report_sha256
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            if !hex {
-                return refuse(
-                    "invalid_digest",
-                    format!("报告摘要 '{report_sha256}' 不是 64 位小写十六进制 SHA-256"),
-                    format!("report_sha256 '{report_sha256}' is not 64 lowercase hex digits"),
-                );
-            }
-            let diff = item
-                .reviews
-                .last()
-                .map(|prev| FindingsDiff::between(prev, findings));
-            Ok(vec![Event::ReviewRecorded {
-                item: code,
-                report_sha256: report_sha256.clone(),
-                findings: findings.clone(),
-                diff,
-                at: now,
-            }])
-        }
-        Command::Conclude {
-            outcome, opinion, ..
-        } => {
-            // The reviewer concludes, or the department head signs the decision
-            // (审批人 签发) for the department.
-            need_role(actor, &[Role::Reviewer, Role::DeptHead], cmd)?;
-            need_dept(actor, item)?;
-            if !st.clock_running() {
-                return Err(invalid(item, cmd));
-            }
-            let outstanding = item.rongque.as_ref().filter(|r| !r.missing.is_empty());
-            match outcome {
-                Outcome::Fail => need_text(opinion, "opinion")?,
-                Outcome::Pass if outstanding.is_some() => {
-                    return refuse(
-                        "rongque_outstanding",
-                        format!("事项 {code} 仍有容缺材料未补齐，只能容缺通过"),
-                        format!("item {code} still has outstanding 容缺 materials; conclude with pass_rongque"),
-                    )
-                }
-                Outcome::PassRongque if outstanding.is_none() => {
-                    return refuse(
-                        "not_rongque",
-                        format!("事项 {code} 没有容缺材料，应按通过办结"),
-                        format!("item {code} has no outstanding 容缺 material; conclude with pass"),
-                    )
-                }
-                _ => {}
-            }
-            if outcome.is_pass() {
-                credit::gate_extra_review(case.credit.as_ref(), actor.role)?;
-                if outstanding.is_some_and(|r| r.overdue) {
-                    return refuse(
-                        "rongque_overdue",
-                        format!("事项 {code} 容缺材料已逾期未补正，暂停办结"),
-                        format!("item {code}: 容缺 materials are overdue; conclusion is blocked until they arrive"),
-                    );
-                }
-                if def.bim_review && item.reviews.is_empty() {
-                    return refuse(
-                        "bim_review_missing",
-                        format!("事项 {code} 须先完成 BIM 审查并登记报告"),
-                        format!("item {code} requires a recorded BIM review before approval"),
-                    );
-                }
-            }
-            let licence = match (&def.licence, outcome.is_pass()) {
-                (Some(kind), true) => Some(Licence {
-                    kind: kind.clone(),
-                    number: format!("{}-{}", case.id, code),
-                    status: if *outcome == Outcome::PassRongque {
-                        LicenceStatus::Withheld
-                    } else {
-                        LicenceStatus::Issued
-                    },
-                }),
-                _ => None,
-            };
-            let check = if outcome.is_pass() && !item.commitments.is_empty() {
-                Some(
-                    cal.add_working_days(today, def.commitment_check_wd)
-                        .map_err(cal_refusal)?,
-                )
-            } else {
-                None
-            };
-            Ok(vec![Event::ItemConcluded {
-                item: code,
-                outcome: *outcome,
-                opinion: opinion.clone(),
-                licence,
-                commitment_check_due: check,
-                at: now,
-            }])
-        }
-        Command::Withdraw { reason, .. } => {
-            need_role(actor, &[Role::Applicant], cmd)?;
-            need_applicant(case, actor)?;
-            need_text(reason, "reason")?;
-            match st {
-                ItemState::Received
-                | ItemState::Supplementing {
-                    resume: Phase::Received,
-                } => Ok(vec![Event::ItemCancelled {
-                    item: code,
-                    reason: reason.clone(),
-                    at: now,
-                }]),
-                ItemState::Accepted
-                | ItemState::Processing
-                | ItemState::Special { .. }
-                | ItemState::Supplementing { .. } => Ok(vec![Event::ItemWithdrawn {
-                    item: code,
-                    reason: reason.clone(),
-                    at: now,
-                }]),
-                _ => Err(invalid(item, cmd)),
-            }
-        }
-        Command::Revoke { reason, .. } => {
-            need_role(actor, &[Role::Supervisor, Role::DeptHead], cmd)?;
-            need_dept(actor, item)?;
-            if !st.is_passed() {
-                return refuse(
-                    "invalid_transition",
-                    format!(
-                        "事项 {code} 当前状态为{}，只有已通过的决定可以撤销",
-                        state_label(st)
-                    ),
-                    format!("item {code} is {st:?}; only an approval can be revoked"),
-                );
-            }
-            need_text(reason, "reason")?;
-            Ok(vec![Event::ItemRevoked {
-                item: code,
-                reason: reason.clone(),
-                at: now,
-            }])
-        }
-        Command::RecordCheck {
-            compliant, note, ..
-        } => {
-            need_role(actor, &[Role::Reviewer], cmd)?;
-            need_dept(actor, item)?;
-            let open = item
-                .commitment_check
-                .as_ref()
-                .is_some_and(|c| matches!(c.status, CheckStatus::Armed | CheckStatus::Due));
-            if !open || !st.is_passed() {
-                return refuse(
-                    "no_commitment_check",
-                    format!("事项 {code} 没有待核查的告知承诺"),
-                    format!("item {code} has no open 告知承诺 check"),
-                );
-            }
-            need_text(note, "note")?;
-            let mut v = vec![Event::CommitmentChecked {
-                item: code.clone(),
-                compliant: *compliant,
-                note: note.clone(),
-                at: now,
-            }];
-            if !compliant {
-                v.push(Event::ItemRevoked {
-                    item: code,
-                    reason: format!("告知承诺核查不符，撤销审批决定 / commitment breached: {note}"),
-                    at: now,
-                });
-            }
-            Ok(v)
-        }
+    defs: &'a Definitions,
+}
+
+fn item_command(x: &ItemCtx) -> R<Vec<Event>> {
+    match x.cmd {
+        Command::Submit { .. } => item_submit(x),
+        Command::Accept { .. } => item_accept(x),
+        Command::Reject { .. } => item_reject(x),
+        Command::RequestSupplement { .. } => item_request_supplement(x),
+        Command::SupplementDone { .. } => item_supplement_done(x),
+        Command::SupplyMaterials { .. } => item_supply_materials(x),
+        Command::StartProcessing { .. } => item_start_processing(x),
+        Command::StartSpecial { .. } => item_start_special(x),
+        Command::EndSpecial { .. } => item_end_special(x),
+        Command::RequestExtension { .. } => item_request_extension(x),
+        Command::ApproveExtension { .. } => item_approve_extension(x),
+        Command::RecordReview { .. } => item_record_review(x),
+        Command::Conclude { .. } => item_conclude(x),
+        Command::Withdraw { .. } => item_withdraw(x),
+        Command::Revoke { .. } => item_revoke(x),
+        Command::RecordCheck { .. } => item_record_check(x),
         Command::CreateCase { .. }
         | Command::Rate { .. }
         | Command::FireTimer { .. }
@@ -1088,6 +618,776 @@ fn item_command(
         | Command::RecordRisk { .. }
         | Command::AttachMaterial { .. } => unreachable_create(),
     }
+}
+
+/// `Command::Submit` on one item.
+fn item_submit(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::Submit {
+        materials,
+        commitments,
+        ..
+    } = x.cmd
+    else {
+        return wrong_handler();
+    };
+    let ItemCtx {
+        case,
+        item,
+        def,
+        cmd,
+        actor,
+        now,
+        defs,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Applicant, Role::Clerk], cmd)?;
+    need_applicant(case, actor)?;
+    if st != ItemState::Waiting {
+        return Err(invalid(item, cmd));
+    }
+    if case.stages.get(item.stage).map(|s| s.status) != Some(StageStatus::Open) {
+        let kind = case.stages.get(item.stage).map(|s| s.kind);
+        return refuse(
+            "stage_not_open",
+            format!(
+                "事项 {code} 所在阶段{}未开启",
+                kind.map_or("", |k| k.name_zh())
+            ),
+            format!("the stage of item {code} ({kind:?}) is not open"),
+        );
+    }
+    if let Some((_, sitem)) = defs.process.find_item(&code) {
+        let pending: Vec<&str> = sitem
+            .prerequisites
+            .iter()
+            .filter(|p| !case.item(p).is_some_and(|i| i.state.is_passed()))
+            .map(|s| s.as_str())
+            .collect();
+        if !pending.is_empty() {
+            let list = pending.join(", ");
+            return refuse(
+                "prerequisite_pending",
+                format!("事项 {code} 的前置事项未办结通过: {list}"),
+                format!("prerequisites of item {code} not yet approved: {list}"),
+            );
+        }
+    }
+    check_materials(def, materials)?;
+    check_materials(def, commitments)?;
+    credit::gate_commitment(case.credit.as_ref(), commitments)?;
+    if let Some(c) = commitments
+        .iter()
+        .find(|c| !def.material(c).is_some_and(|m| m.commitment))
+    {
+        return refuse(
+            "commitment_not_allowed",
+            format!("材料 {c} 不适用告知承诺"),
+            format!("material '{c}' may not be replaced by a commitment"),
+        );
+    }
+    Ok(vec![Event::ItemReceived {
+        item: code,
+        materials: materials.clone(),
+        commitments: commitments.clone(),
+        at: now,
+    }])
+}
+
+/// `Command::Accept` on one item.
+fn item_accept(x: &ItemCtx) -> R<Vec<Event>> {
+    let ItemCtx {
+        case,
+        item,
+        def,
+        cmd,
+        actor,
+        now,
+        today,
+        ..
+    } = *x;
+    let cal = &x.defs.calendar;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Clerk, Role::Reviewer], cmd)?;
+    need_dept(actor, item)?;
+    if st != ItemState::Received {
+        return Err(invalid(item, cmd));
+    }
+    let missing = missing_materials(def, item);
+    let hard: Vec<&str> = missing
+        .iter()
+        .filter(|m| !def.material(m).is_some_and(|d| d.rongque))
+        .map(|s| s.as_str())
+        .collect();
+    if !hard.is_empty() {
+        let list = hard.join(", ");
+        return refuse(
+            "materials_incomplete",
+            format!("事项 {code} 缺少不可容缺的材料: {list}（应一次告知补正）"),
+            format!(
+                "item {code} lacks materials that cannot be 容缺: {list}; request a supplement"
+            ),
+        );
+    }
+    credit::gate_rongque(case.credit.as_ref(), &missing)?;
+    let due = if missing.is_empty() {
+        None
+    } else {
+        Some(
+            cal.add_working_days(today, def.rongque_supplement_wd)
+                .map_err(cal_refusal)?,
+        )
+    };
+    Ok(vec![Event::ItemAccepted {
+        item: code,
+        accepted_on: today,
+        deemed: false,
+        rongque_missing: missing,
+        rongque_due: due,
+        at: now,
+    }])
+}
+
+/// `Command::Reject` on one item.
+fn item_reject(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::Reject { reason, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Clerk, Role::Reviewer], cmd)?;
+    need_dept(actor, item)?;
+    let ok = matches!(
+        st,
+        ItemState::Received
+            | ItemState::Supplementing {
+                resume: Phase::Received
+            }
+    );
+    if !ok {
+        return Err(invalid(item, cmd));
+    }
+    need_text(reason, "reason")?;
+    Ok(vec![Event::ItemNotAccepted {
+        item: code,
+        reason: reason.clone(),
+        at: now,
+    }])
+}
+
+/// `Command::RequestSupplement` on one item.
+fn item_request_supplement(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::RequestSupplement {
+        materials, note, ..
+    } = x.cmd
+    else {
+        return wrong_handler();
+    };
+    let ItemCtx {
+        item,
+        def,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    let before = match st {
+        ItemState::Received => true,
+        ItemState::Accepted | ItemState::Processing => false,
+        _ => return Err(invalid(item, cmd)),
+    };
+    // System: the IDS gate 提交要求 sends a model that fails its item's IDS back
+    // before any planning check runs.
+    if before {
+        need_role(actor, &[Role::Clerk, Role::Reviewer, Role::System], cmd)?;
+    } else {
+        need_role(actor, &[Role::Reviewer, Role::System], cmd)?;
+    }
+    need_dept(actor, item)?;
+    if before && item.notice_issued {
+        return refuse(
+            "one_notice_only",
+            format!("事项 {code} 已一次性告知补正，不得再次要求补正"),
+            format!("item {code} already had its single 一次告知 notice before acceptance"),
+        );
+    }
+    if materials.is_empty() {
+        return refuse(
+            "missing_reason",
+            "补正通知必须列明所需材料",
+            "a supplement request must list the materials",
+        );
+    }
+    check_materials(def, materials)?;
+    Ok(vec![Event::SupplementRequested {
+        item: code,
+        materials: materials.clone(),
+        note: note.clone(),
+        before_acceptance: before,
+        at: now,
+    }])
+}
+
+/// `Command::SupplementDone` on one item.
+fn item_supplement_done(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::SupplementDone { materials, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        case,
+        item,
+        def,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Applicant, Role::Clerk], cmd)?;
+    need_applicant(case, actor)?;
+    let ItemState::Supplementing { resume } = st else {
+        return Err(invalid(item, cmd));
+    };
+    check_materials(def, materials)?;
+    let lacking: Vec<&str> = item
+        .requested
+        .iter()
+        .filter(|m| !materials.contains(m))
+        .map(|s| s.as_str())
+        .collect();
+    if !lacking.is_empty() {
+        let list = lacking.join(", ");
+        return refuse(
+            "supplement_incomplete",
+            format!("补正材料不全，仍缺: {list}"),
+            format!("the supplement still lacks: {list}"),
+        );
+    }
+    Ok(vec![Event::SupplementCompleted {
+        item: code,
+        materials: materials.clone(),
+        rule: (resume != Phase::Received).then_some(def.supplement_clock),
+        at: now,
+    }])
+}
+
+/// `Command::SupplyMaterials` on one item.
+fn item_supply_materials(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::SupplyMaterials { materials, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        case,
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Applicant, Role::Clerk], cmd)?;
+    need_applicant(case, actor)?;
+    let outstanding = item
+        .rongque
+        .as_ref()
+        .map(|r| r.missing.clone())
+        .unwrap_or_default();
+    let usable = !outstanding.is_empty()
+        && !matches!(
+            st,
+            ItemState::Waiting
+                | ItemState::Cancelled
+                | ItemState::NotAccepted
+                | ItemState::Withdrawn
+                | ItemState::Revoked
+                | ItemState::Concluded {
+                    outcome: Outcome::Fail
+                }
+        );
+    if !usable {
+        return refuse(
+            "nothing_outstanding",
+            format!("事项 {code} 没有待补的容缺材料"),
+            format!("item {code} has no outstanding 容缺 material"),
+        );
+    }
+    if materials.is_empty() {
+        return refuse("missing_reason", "未提交材料", "no material given");
+    }
+    if let Some(m) = materials.iter().find(|m| !outstanding.contains(*m)) {
+        return refuse(
+            "not_outstanding",
+            format!("材料 {m} 不是待补的容缺材料"),
+            format!("material '{m}' is not an outstanding 容缺 material"),
+        );
+    }
+    let complete = outstanding.iter().all(|m| materials.contains(m));
+    Ok(vec![Event::MaterialsSupplied {
+        item: code,
+        materials: materials.clone(),
+        rongque_complete: complete,
+        at: now,
+    }])
+}
+
+/// `Command::StartProcessing` on one item.
+fn item_start_processing(x: &ItemCtx) -> R<Vec<Event>> {
+    let ItemCtx {
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Reviewer], cmd)?;
+    need_dept(actor, item)?;
+    if st != ItemState::Accepted {
+        return Err(invalid(item, cmd));
+    }
+    Ok(vec![Event::ProcessingStarted {
+        item: code,
+        at: now,
+    }])
+}
+
+/// `Command::StartSpecial` on one item.
+fn item_start_special(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::StartSpecial {
+        kind,
+        reason,
+        limit_wd,
+        ..
+    } = x.cmd
+    else {
+        return wrong_handler();
+    };
+    let ItemCtx {
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Reviewer], cmd)?;
+    need_dept(actor, item)?;
+    if !st.clock_running() {
+        return Err(invalid(item, cmd));
+    }
+    need_text(reason, "reason")?;
+    Ok(vec![Event::SpecialStarted {
+        item: code,
+        kind: *kind,
+        reason: reason.clone(),
+        limit_wd: *limit_wd,
+        at: now,
+    }])
+}
+
+/// `Command::EndSpecial` on one item.
+fn item_end_special(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::EndSpecial { result, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Reviewer], cmd)?;
+    need_dept(actor, item)?;
+    if !matches!(st, ItemState::Special { .. }) {
+        return Err(invalid(item, cmd));
+    }
+    Ok(vec![Event::SpecialEnded {
+        item: code,
+        result: result.clone(),
+        at: now,
+    }])
+}
+
+/// `Command::RequestExtension` on one item.
+fn item_request_extension(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::RequestExtension { days, reason, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        item,
+        def,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Reviewer], cmd)?;
+    need_dept(actor, item)?;
+    if !(st.clock_running() || matches!(st, ItemState::Special { .. })) {
+        return Err(invalid(item, cmd));
+    }
+    need_text(reason, "reason")?;
+    if item.pending_extension.is_some() {
+        return refuse(
+            "extension_pending",
+            format!("事项 {code} 已有待批准的延期申请"),
+            format!("item {code} already has an extension awaiting approval"),
+        );
+    }
+    let used = item.clock.extension_wd;
+    if *days == 0 || used + days > def.max_extension_wd {
+        return refuse(
+            "extension_too_long",
+            format!(
+                "延期 {days} 个工作日无效：已延期 {used} 日，上限 {} 日",
+                def.max_extension_wd
+            ),
+            format!(
+                "extension of {days} working days not allowed: {used} already used, at most {}",
+                def.max_extension_wd
+            ),
+        );
+    }
+    Ok(vec![Event::ExtensionRequested {
+        item: code,
+        days: *days,
+        reason: reason.clone(),
+        at: now,
+    }])
+}
+
+/// `Command::ApproveExtension` on one item.
+fn item_approve_extension(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::ApproveExtension { approved, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::DeptHead], cmd)?;
+    need_dept(actor, item)?;
+    let Some(req) = &item.pending_extension else {
+        return refuse(
+            "no_extension_request",
+            format!("事项 {code} 没有待批准的延期申请"),
+            format!("item {code} has no pending extension request"),
+        );
+    };
+    if st.is_terminal() {
+        return Err(invalid(item, cmd));
+    }
+    Ok(vec![if *approved {
+        Event::ExtensionApproved {
+            item: code,
+            days: req.days,
+            at: now,
+        }
+    } else {
+        Event::ExtensionDenied {
+            item: code,
+            at: now,
+        }
+    }])
+}
+
+/// `Command::RecordReview` on one item.
+fn item_record_review(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::RecordReview {
+        report_sha256,
+        findings,
+        ..
+    } = x.cmd
+    else {
+        return wrong_handler();
+    };
+    let ItemCtx {
+        item,
+        def,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Reviewer, Role::System], cmd)?;
+    need_dept(actor, item)?;
+    // The catalogue decides which items take a BIM/GIS machine review; the gate
+    // lives here so that every caller of the store meets it, not only the CLI.
+    if !def.bim_review {
+        return refuse(
+                "no_bim_review",
+                format!("事项 {code} 不要求模型审查 (bim_review)，不能登记审查报告"),
+                format!("item {code} does not take a BIM review (bim_review); no review report can be recorded"),
+            );
+    }
+    if !(st.clock_running() || matches!(st, ItemState::Special { .. })) {
+        return Err(invalid(item, cmd));
+    }
+    let hex = report_sha256.len() == 64
+        && report_sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex {
+        return refuse(
+            "invalid_digest",
+            format!("报告摘要 '{report_sha256}' 不是 64 位小写十六进制 SHA-256"),
+            format!("report_sha256 '{report_sha256}' is not 64 lowercase hex digits"),
+        );
+    }
+    let diff = item
+        .reviews
+        .last()
+        .map(|prev| FindingsDiff::between(prev, findings));
+    Ok(vec![Event::ReviewRecorded {
+        item: code,
+        report_sha256: report_sha256.clone(),
+        findings: findings.clone(),
+        diff,
+        at: now,
+    }])
+}
+
+/// `Command::Conclude` on one item.
+fn item_conclude(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::Conclude {
+        outcome, opinion, ..
+    } = x.cmd
+    else {
+        return wrong_handler();
+    };
+    let ItemCtx {
+        case,
+        item,
+        def,
+        cmd,
+        actor,
+        now,
+        today,
+        ..
+    } = *x;
+    let cal = &x.defs.calendar;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    // The reviewer concludes, or the department head signs the decision
+    // (审批人 签发) for the department.
+    need_role(actor, &[Role::Reviewer, Role::DeptHead], cmd)?;
+    need_dept(actor, item)?;
+    if !st.clock_running() {
+        return Err(invalid(item, cmd));
+    }
+    let outstanding = item.rongque.as_ref().filter(|r| !r.missing.is_empty());
+    match outcome {
+        Outcome::Fail => need_text(opinion, "opinion")?,
+        Outcome::Pass if outstanding.is_some() => {
+            return refuse(
+                "rongque_outstanding",
+                format!("事项 {code} 仍有容缺材料未补齐，只能容缺通过"),
+                format!(
+                    "item {code} still has outstanding 容缺 materials; conclude with pass_rongque"
+                ),
+            )
+        }
+        Outcome::PassRongque if outstanding.is_none() => {
+            return refuse(
+                "not_rongque",
+                format!("事项 {code} 没有容缺材料，应按通过办结"),
+                format!("item {code} has no outstanding 容缺 material; conclude with pass"),
+            )
+        }
+        _ => {}
+    }
+    if outcome.is_pass() {
+        credit::gate_extra_review(case.credit.as_ref(), actor.role)?;
+        if outstanding.is_some_and(|r| r.overdue) {
+            return refuse(
+                    "rongque_overdue",
+                    format!("事项 {code} 容缺材料已逾期未补正，暂停办结"),
+                    format!("item {code}: 容缺 materials are overdue; conclusion is blocked until they arrive"),
+                );
+        }
+        if def.bim_review && item.reviews.is_empty() {
+            return refuse(
+                "bim_review_missing",
+                format!("事项 {code} 须先完成 BIM 审查并登记报告"),
+                format!("item {code} requires a recorded BIM review before approval"),
+            );
+        }
+    }
+    let licence = match (&def.licence, outcome.is_pass()) {
+        (Some(kind), true) => Some(Licence {
+            kind: kind.clone(),
+            number: format!("{}-{}", case.id, code),
+            status: if *outcome == Outcome::PassRongque {
+                LicenceStatus::Withheld
+            } else {
+                LicenceStatus::Issued
+            },
+        }),
+        _ => None,
+    };
+    let check = if outcome.is_pass() && !item.commitments.is_empty() {
+        Some(
+            cal.add_working_days(today, def.commitment_check_wd)
+                .map_err(cal_refusal)?,
+        )
+    } else {
+        None
+    };
+    Ok(vec![Event::ItemConcluded {
+        item: code,
+        outcome: *outcome,
+        opinion: opinion.clone(),
+        licence,
+        commitment_check_due: check,
+        at: now,
+    }])
+}
+
+/// `Command::Withdraw` on one item.
+fn item_withdraw(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::Withdraw { reason, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        case,
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Applicant], cmd)?;
+    need_applicant(case, actor)?;
+    need_text(reason, "reason")?;
+    match st {
+        ItemState::Received
+        | ItemState::Supplementing {
+            resume: Phase::Received,
+        } => Ok(vec![Event::ItemCancelled {
+            item: code,
+            reason: reason.clone(),
+            at: now,
+        }]),
+        ItemState::Accepted
+        | ItemState::Processing
+        | ItemState::Special { .. }
+        | ItemState::Supplementing { .. } => Ok(vec![Event::ItemWithdrawn {
+            item: code,
+            reason: reason.clone(),
+            at: now,
+        }]),
+        _ => Err(invalid(item, cmd)),
+    }
+}
+
+/// `Command::Revoke` on one item.
+fn item_revoke(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::Revoke { reason, .. } = x.cmd else {
+        return unreachable_create();
+    };
+    let ItemCtx {
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Supervisor, Role::DeptHead], cmd)?;
+    need_dept(actor, item)?;
+    if !st.is_passed() {
+        return refuse(
+            "invalid_transition",
+            format!(
+                "事项 {code} 当前状态为{}，只有已通过的决定可以撤销",
+                state_label(st)
+            ),
+            format!("item {code} is {st:?}; only an approval can be revoked"),
+        );
+    }
+    need_text(reason, "reason")?;
+    Ok(vec![Event::ItemRevoked {
+        item: code,
+        reason: reason.clone(),
+        at: now,
+    }])
+}
+
+/// `Command::RecordCheck` on one item.
+fn item_record_check(x: &ItemCtx) -> R<Vec<Event>> {
+    let Command::RecordCheck {
+        compliant, note, ..
+    } = x.cmd
+    else {
+        return wrong_handler();
+    };
+    let ItemCtx {
+        item,
+        cmd,
+        actor,
+        now,
+        ..
+    } = *x;
+    let st = x.item.state;
+    let code = x.item.code.clone();
+    need_role(actor, &[Role::Reviewer], cmd)?;
+    need_dept(actor, item)?;
+    let open = item
+        .commitment_check
+        .as_ref()
+        .is_some_and(|c| matches!(c.status, CheckStatus::Armed | CheckStatus::Due));
+    if !open || !st.is_passed() {
+        return refuse(
+            "no_commitment_check",
+            format!("事项 {code} 没有待核查的告知承诺"),
+            format!("item {code} has no open 告知承诺 check"),
+        );
+    }
+    need_text(note, "note")?;
+    let mut v = vec![Event::CommitmentChecked {
+        item: code.clone(),
+        compliant: *compliant,
+        note: note.clone(),
+        at: now,
+    }];
+    if !compliant {
+        v.push(Event::ItemRevoked {
+            item: code,
+            reason: format!("告知承诺核查不符，撤销审批决定 / commitment breached: {note}"),
+            at: now,
+        });
+    }
+    Ok(v)
 }
 
 fn fire_timer(
