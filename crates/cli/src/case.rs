@@ -383,26 +383,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
     }
     let rid = c.request_id.clone().unwrap_or_else(fresh_request_id);
     let (case_id, cmd, role): (String, Command, Role) = match args.cmd {
-        CaseCmd::Publish => {
-            let refs = zhishen_app::defs::publish_dir(&store, &c.defs).await?;
-            print_json_or(&c, &refs, || {
-                refs.iter()
-                    .map(|r| {
-                        format!(
-                            "已发布 published: process {} {} / catalogue {} {} / calendar {} {}",
-                            r.process_id,
-                            r.process_version,
-                            r.catalogue_id,
-                            r.catalogue_version,
-                            r.calendar_region,
-                            r.calendar_version
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
-            return Ok(ExitCode::SUCCESS);
-        }
+        CaseCmd::Publish => return publish(&store, &c).await,
         CaseCmd::Create {
             case,
             project_code,
@@ -571,83 +552,13 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             (case, cmd, Role::Applicant)
         }
         CaseCmd::Materials { case, item } => return materials(&store, &c, &case, &item).await,
-        CaseCmd::Risk => {
-            let rules = zhishen_app::risk::rules()?;
-            let changes = zhishen_app::risk::sweep_graded(&store, &rules).await?;
-            print_json_or(&c, &changes, || {
-                let mut s = format!("风险变化 risk changed on {} case(s)", changes.len());
-                for ch in &changes {
-                    s.push_str(&format!(
-                        "\n{}\t{} → {}",
-                        ch.case_id,
-                        ch.previous.name_zh(),
-                        ch.assessment.level.name_zh()
-                    ));
-                    for r in &ch.assessment.reasons {
-                        s.push_str(&format!("\n  - {}", r.text_zh));
-                    }
-                }
-                s
-            })?;
-            return Ok(ExitCode::SUCCESS);
-        }
+        CaseCmd::Risk => return risk(&store, &c).await,
         CaseCmd::RunJobs => return crate::review::run_jobs(&store, &c).await,
         CaseCmd::Show { case } => return show(&store, &c, &case).await,
-        CaseCmd::List => {
-            let l = store.list_cases().await?;
-            print_json_or(&c, &l, || {
-                l.iter()
-                    .map(|s| {
-                        format!(
-                            "{}\tseq {}\t{} {}\t{}",
-                            s.id, s.seq, s.process_id, s.process_version, s.updated_at
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        CaseCmd::Timers { case } => {
-            let case = case.map(CaseId::new).transpose().map_err(AppError::from)?;
-            let t = store.timers(case.as_ref()).await?;
-            print_json_or(&c, &t, || {
-                t.iter()
-                    .map(|t| {
-                        format!(
-                            "{}\t{}\t{}\t{}",
-                            t.case_id,
-                            t.timer_id,
-                            t.kind,
-                            t.due.to_rfc3339()
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        CaseCmd::FireTimers => {
-            let fired = store.fire_due_timers(store.now()).await?;
-            print_json_or(&c, &fired, || {
-                let mut s = format!("已触发 fired {} timer(s)", fired.len());
-                for ex in &fired {
-                    s.push_str(&format!("\n{}", summary(ex)));
-                }
-                s
-            })?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        CaseCmd::Metrics { today } => {
-            let today = today.unwrap_or_else(|| store.now().date_naive());
-            let cases = store.cases().await?;
-            let defs = store.latest_definitions().await?;
-            let m = zhishen_workflow::metrics(&cases, today, &defs.calendar);
-            let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &m)?;
-            writeln!(out)?;
-            return Ok(ExitCode::SUCCESS);
-        }
+        CaseCmd::List => return list(&store, &c).await,
+        CaseCmd::Timers { case } => return timers(&store, &c, case).await,
+        CaseCmd::FireTimers => return fire_timers(&store, &c).await,
+        CaseCmd::Metrics { today } => return metrics(&store, today).await,
         CaseCmd::Drive {
             cases,
             seed,
@@ -663,6 +574,113 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
     let rid = RequestId::new(rid).map_err(AppError::from)?;
     let ex = store.execute(&case_id, &cmd, &actor, &rid).await?;
     print_json_or(&c, &ex, || summary(&ex))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Publishes the definitions directory (`--defs`) and prints what was published.
+async fn publish(store: &Store, c: &Common) -> Result<ExitCode> {
+    let refs = zhishen_app::defs::publish_dir(store, &c.defs).await?;
+    print_json_or(c, &refs, || {
+        refs.iter()
+            .map(|r| {
+                format!(
+                    "已发布 published: process {} {} / catalogue {} {} / calendar {} {}",
+                    r.process_id,
+                    r.process_version,
+                    r.catalogue_id,
+                    r.catalogue_version,
+                    r.calendar_region,
+                    r.calendar_version
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// 风险预警: assesses every case (with the applicants' credit grades) and prints the changes recorded.
+async fn risk(store: &Store, c: &Common) -> Result<ExitCode> {
+    let rules = zhishen_app::risk::rules()?;
+    let changes = zhishen_app::risk::sweep_graded(store, &rules).await?;
+    print_json_or(c, &changes, || {
+        let mut s = format!("风险变化 risk changed on {} case(s)", changes.len());
+        for ch in &changes {
+            s.push_str(&format!(
+                "\n{}\t{} → {}",
+                ch.case_id,
+                ch.previous.name_zh(),
+                ch.assessment.level.name_zh()
+            ));
+            for r in &ch.assessment.reasons {
+                s.push_str(&format!("\n  - {}", r.text_zh));
+            }
+        }
+        s
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lists the stored cases.
+async fn list(store: &Store, c: &Common) -> Result<ExitCode> {
+    let l = store.list_cases().await?;
+    print_json_or(c, &l, || {
+        l.iter()
+            .map(|s| {
+                format!(
+                    "{}\tseq {}\t{} {}\t{}",
+                    s.id, s.seq, s.process_id, s.process_version, s.updated_at
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fires the timers due by the store's clock.
+async fn fire_timers(store: &Store, c: &Common) -> Result<ExitCode> {
+    let fired = store.fire_due_timers(store.now()).await?;
+    print_json_or(c, &fired, || {
+        let mut s = format!("已触发 fired {} timer(s)", fired.len());
+        for ex in &fired {
+            s.push_str(&format!("\n{}", summary(ex)));
+        }
+        s
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The armed timers, of one case or of all.
+async fn timers(store: &Store, c: &Common, case: Option<String>) -> Result<ExitCode> {
+    let case = case.map(CaseId::new).transpose().map_err(AppError::from)?;
+    let t = store.timers(case.as_ref()).await?;
+    print_json_or(c, &t, || {
+        t.iter()
+            .map(|t| {
+                format!(
+                    "{}\t{}\t{}\t{}",
+                    t.case_id,
+                    t.timer_id,
+                    t.kind,
+                    t.due.to_rfc3339()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The workflow metrics as JSON, as of `today` (default: the store's today).
+async fn metrics(store: &Store, today: Option<NaiveDate>) -> Result<ExitCode> {
+    let today = today.unwrap_or_else(|| store.now().date_naive());
+    let cases = store.cases().await?;
+    let defs = store.latest_definitions().await?;
+    let m = zhishen_workflow::metrics(&cases, today, &defs.calendar);
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &m)?;
+    writeln!(out)?;
     Ok(ExitCode::SUCCESS)
 }
 
