@@ -88,6 +88,17 @@ impl Union {
         self.count == 0
     }
 
+    /// Polygons skipped so far because they lie off the grid.
+    pub fn dropped(&self) -> usize {
+        self.dropped
+    }
+
+    /// Adds a finished outline as subject, with the polygons it had dropped.
+    pub fn add_outline(&mut self, o: &Outline) {
+        self.add_rings(&o.rings, false);
+        self.dropped += o.dropped;
+    }
+
     /// Adds finished outlines (exterior counter-clockwise, holes clockwise, as
     /// [`Union::finish`] writes them) with their orientation kept, as the subject or
     /// as the clip of a later [`Union::finish_with`].

@@ -92,8 +92,18 @@ pub fn load_bytes_with(
     let ctl = Control::new(file, opts);
     let mut laps = Laps::new();
     let mut t = LoadTimings::default();
-    let (scan, owned) = scan_stage(bytes, file, &ctl)?;
+    // The pre-scan and the decoder's index are two independent passes over the bytes:
+    // run them at once (the index is rebuilt in the rare case the bytes change).
+    let (scanned, index) = rayon::join(
+        || scan_stage(bytes, file, &ctl),
+        || build_entity_index(bytes),
+    );
+    let (scan, owned) = scanned?;
     let data: &[u8] = owned.as_deref().unwrap_or(bytes);
+    let index = match owned {
+        Some(_) => build_entity_index(data),
+        None => index,
+    };
     let step::Scan {
         header: header_span,
         records,
@@ -104,7 +114,7 @@ pub fn load_bytes_with(
     let schema = normalise_schema(&header, &mut diags);
     let graph = Graph::of(data, &records);
     laps.lap(&mut t.scan_s, "scanned");
-    let (index, rd) = decode_stage(data, &records, &ctl, &mut diags)?;
+    let (index, rd) = decode_stage(data, index, &records, &ctl, &mut diags)?;
     laps.lap(&mut t.decode_s, "decoder index");
     let mut ld = Load {
         data,
@@ -185,15 +195,17 @@ fn scan_stage(
     Ok((scan, owned))
 }
 
-/// The decoder's index, and its cross-check against the pre-scan (reporting records).
+/// The decoder's index (built beside the pre-scan), and its cross-check against the
+/// pre-scan (reporting records).
 fn decode_stage<'d>(
     data: &'d [u8],
+    index: EntityIndex,
     records: &[step::Record],
     ctl: &Control,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<(Arc<EntityIndex>, Reader<'d>), IfcError> {
     let meter = ctl.stage(Stage::Decode, records.len() as u64)?;
-    let index = Arc::new(build_entity_index(data));
+    let index = Arc::new(index);
     let mut rd = Reader::new(data, &index);
     // The decoder has its own tokenizer: say so when it reads a record differently
     // from the pre-scan (e.g. a quote it takes as a string end) instead of losing it.
@@ -234,28 +246,79 @@ fn decode_stage<'d>(
 /// Type names from the pre-scan, and the aggregation and containment trees.
 struct Graph<'d> {
     by_type: HashMap<Cow<'d, str>, Vec<u32>>,
-    type_of: HashMap<u32, Cow<'d, str>>,
+    type_of: TypeOf<'d>,
     /// Aggregated part → whole (IfcRelAggregates).
     parent: HashMap<u32, u32>,
     /// Contained element → spatial structure (IfcRelContainedInSpatialStructure).
     container: HashMap<u32, u32>,
 }
 
+/// The type of each id: an index into `names`, by id in a table when the ids are
+/// about as many as the records (the usual 1..N), else in a map.
+struct TypeOf<'d> {
+    names: Vec<Cow<'d, str>>,
+    dense: Vec<u16>,
+    sparse: HashMap<u32, u16>,
+}
+
+impl TypeOf<'_> {
+    const NONE: u16 = u16::MAX;
+
+    fn get(&self, id: u32) -> Option<&str> {
+        let k = match self.dense.get(id as usize) {
+            Some(&k) => k,
+            None => *self.sparse.get(&id)?,
+        };
+        self.names.get(usize::from(k)).map(|n| n.as_ref())
+    }
+}
+
 impl<'d> Graph<'d> {
-    /// Type name of every record, from our own scan (ids now fit u32).
+    /// Type name of every record, from our own scan (ids now fit u32). Each name is
+    /// hashed once per record, into a small table of the file's type names.
     fn of(data: &'d [u8], records: &[step::Record]) -> Graph<'d> {
-        let mut by_type: HashMap<Cow<str>, Vec<u32>> = HashMap::default();
-        let mut type_of: HashMap<u32, Cow<str>> =
-            HashMap::with_capacity_and_hasher(records.len(), Default::default());
+        let mut slot: HashMap<Cow<str>, u16> = HashMap::default();
+        let mut names: Vec<Cow<str>> = Vec::new();
+        let mut lists: Vec<Vec<u32>> = Vec::new();
+        let max_id = records.iter().map(|r| r.id as u32).max().unwrap_or(0) as usize;
+        let dense_ok = max_id <= 4 * records.len() + 65_536;
+        let mut dense = if dense_ok {
+            vec![TypeOf::NONE; max_id + 1]
+        } else {
+            Vec::new()
+        };
+        let mut sparse: HashMap<u32, u16> = HashMap::default();
         for r in records {
             let name = record_type(data, r);
             let id = r.id as u32;
-            by_type.entry(name.clone()).or_default().push(id);
-            type_of.insert(id, name);
+            let k = match slot.get(&name) {
+                Some(&k) => k,
+                // A file with more distinct type names than fit is not IFC; the rest
+                // share the last slot's name rather than being lost.
+                None if names.len() >= usize::from(TypeOf::NONE) - 1 => TypeOf::NONE - 1,
+                None => {
+                    let k = names.len() as u16;
+                    slot.insert(name.clone(), k);
+                    names.push(name);
+                    lists.push(Vec::new());
+                    k
+                }
+            };
+            lists[usize::from(k)].push(id);
+            if dense_ok {
+                dense[id as usize] = k;
+            } else {
+                sparse.insert(id, k);
+            }
         }
+        let by_type = names.iter().cloned().zip(lists).collect();
         Graph {
             by_type,
-            type_of,
+            type_of: TypeOf {
+                names,
+                dense,
+                sparse,
+            },
             parent: HashMap::default(),
             container: HashMap::default(),
         }
@@ -266,7 +329,7 @@ impl<'d> Graph<'d> {
     }
 
     fn kind(&self, id: u32) -> &str {
-        self.type_of.get(&id).map(|t| t.as_ref()).unwrap_or("")
+        self.type_of.get(id).unwrap_or("")
     }
 
     /// Walks containment / aggregation upwards to the first node of `want`.
@@ -737,7 +800,7 @@ impl<'d> Load<'d> {
                     .and_then(|s| st.storey_gid.get(&s).cloned()),
                 building: (g.find_up(*id, "IFCBUILDING"))
                     .and_then(|b| st.building_gid.get(&b).cloned()),
-                part_of: (g.parent.get(id).and_then(|p| g.type_of.get(p)))
+                part_of: (g.parent.get(id).and_then(|&p| g.type_of.get(p)))
                     .map(|n| IfcType::from_str(n).name().to_string()),
                 properties: element_props.remove(id).unwrap_or_default(),
                 bbox: mesh.as_ref().and_then(Mesh::bbox),
@@ -1342,11 +1405,21 @@ impl<'d> Workers<'d> {
         frame: Frame,
         meter: &Meter,
     ) -> Result<Vec<MeshResult>, IfcError> {
+        // One item cache for the whole model: structurally identical items (the
+        // same faceted brep, extrusion or boolean written again under another
+        // placement) are meshed once, whichever worker meets them.
+        let dedup = GeometryRouter::new_dedup_cache();
+        let mesher = Mesher {
+            data: self.data,
+            index: self.index,
+            frame,
+            dedup: &dedup,
+        };
         ids.par_iter()
             .map_init(
                 || None::<(EntityDecoder<'d>, GeometryRouter)>,
                 |state, &id| {
-                    let r = mesh_one(self.data, self.index, state, id, frame);
+                    let r = mesher.mesh_one(state, id);
                     meter.add(1).map(|()| r)
                 },
             )
@@ -1354,55 +1427,65 @@ impl<'d> Workers<'d> {
     }
 }
 
-fn mesh_one<'a>(
-    data: &'a [u8],
-    index: &Arc<ifc_lite_core::EntityIndex>,
-    state: &mut Option<(EntityDecoder<'a>, GeometryRouter)>,
-    id: u32,
+/// What each meshing worker builds its decoder and router from.
+struct Mesher<'a, 'd> {
+    data: &'d [u8],
+    index: &'a Arc<EntityIndex>,
     frame: Frame,
-) -> MeshResult {
-    let (dec, router) = state.get_or_insert_with(|| {
-        let dec = EntityDecoder::with_arc_index(data, index.clone());
-        // Per-mesh local frames (f32 offsets from an f64 origin) and, for models drawn
-        // at map coordinates, an RTC anchor subtracted in f64 before any f32 cast.
-        let router = GeometryRouter::from_config(RouterConfig {
-            unit_scale: frame.unit_scale,
-            rtc_offset: frame.rtc,
-            local_frame: Some(true),
-            ..RouterConfig::default()
+    dedup: &'a ifc_lite_geometry::ItemDedupCache,
+}
+
+impl<'d> Mesher<'_, 'd> {
+    fn mesh_one(
+        &self,
+        state: &mut Option<(EntityDecoder<'d>, GeometryRouter)>,
+        id: u32,
+    ) -> MeshResult {
+        let frame = self.frame;
+        let (dec, router) = state.get_or_insert_with(|| {
+            let dec = EntityDecoder::with_arc_index(self.data, self.index.clone());
+            // Per-mesh local frames (f32 offsets from an f64 origin) and, for models drawn
+            // at map coordinates, an RTC anchor subtracted in f64 before any f32 cast.
+            let mut router = GeometryRouter::from_config(RouterConfig {
+                unit_scale: frame.unit_scale,
+                rtc_offset: frame.rtc,
+                local_frame: Some(true),
+                ..RouterConfig::default()
+            });
+            router.enable_content_dedup_shared(self.dedup.clone());
+            (dec, router)
         });
-        (dec, router)
-    });
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
-        match router.process_element(&ent, dec) {
-            Ok(m) if m.indices.is_empty() => Ok(None),
-            Ok(m) => {
-                // Every mesh is relative to the RTC anchor once it leaves the router.
-                let r = frame.rtc;
-                let origin = [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2];
-                Ok(Some(Mesh {
-                    origin,
-                    positions: m.positions,
-                    indices: m.indices,
-                }))
-            }
-            Err(e) => {
-                // Products without a body representation are not failures.
-                if ent.get(6).is_none_or(AttributeValue::is_null) {
-                    Ok(None)
-                } else {
-                    Err(e.to_string())
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
+            match router.process_element(&ent, dec) {
+                Ok(m) if m.indices.is_empty() => Ok(None),
+                Ok(m) => {
+                    // Every mesh is relative to the RTC anchor once it leaves the router.
+                    let r = frame.rtc;
+                    let origin = [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2];
+                    Ok(Some(Mesh {
+                        origin,
+                        positions: m.positions,
+                        indices: m.indices,
+                    }))
+                }
+                Err(e) => {
+                    // Products without a body representation are not failures.
+                    if ent.get(6).is_none_or(AttributeValue::is_null) {
+                        Ok(None)
+                    } else {
+                        Err(e.to_string())
+                    }
                 }
             }
-        }
-    }));
-    match result {
-        Ok(r) => (id, r),
-        Err(_) => {
-            // A panicking kernel may have left the caches inconsistent: start afresh.
-            *state = None;
-            (id, Err("geometry kernel panicked".into()))
+        }));
+        match result {
+            Ok(r) => (id, r),
+            Err(_) => {
+                // A panicking kernel may have left the caches inconsistent: start afresh.
+                *state = None;
+                (id, Err("geometry kernel panicked".into()))
+            }
         }
     }
 }

@@ -299,9 +299,10 @@ pub struct Model {
 /// that side's own start-to-finish time and their sum may exceed `join_s`.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct LoadTimings {
-    /// Pre-scan (records, ids, errors), representation-label fixes, header, type table.
+    /// Pre-scan (records, ids, errors) with the decoder's entity index built beside it
+    /// (`rayon::join`), representation-label fixes, header, type table.
     pub scan_s: f64,
-    /// The decoder's entity index and its cross-check against the pre-scan. Decoding
+    /// The cross-check of the decoder's entity index against the pre-scan. Decoding
     /// itself is lazy: entities are decoded in the stages that read them.
     pub decode_s: f64,
     /// Units, relationships (aggregation, containment, properties, types), spatial

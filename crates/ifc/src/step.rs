@@ -242,7 +242,7 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
 
     let mut records: Vec<Record> = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut seen: HashMap<u64, usize> = HashMap::default();
+    let mut seen = Seen::default();
     let mut non_utf8: Vec<u64> = Vec::new();
     let mut data_sections = 0;
     loop {
@@ -413,7 +413,7 @@ fn scan_data(
     c: &mut Cursor,
     section_start: usize,
     records: &mut Vec<Record>,
-    seen: &mut HashMap<u64, usize>,
+    seen: &mut Seen,
     non_utf8: &mut Vec<u64>,
 ) -> Result<(), IfcError> {
     loop {
@@ -488,7 +488,7 @@ fn scan_data(
                 ))
             }
         }
-        if let Some(&first) = seen.get(&id) {
+        if let Some(first) = seen.get(id) {
             return Err(IfcError::DuplicateId {
                 file: c.file.to_string(),
                 id,
@@ -541,32 +541,114 @@ fn for_each_ref(bytes: &[u8], rec: &Record, mut f: impl FnMut(usize, Option<u64>
     }
 }
 
-fn check_references(
-    bytes: &[u8],
-    records: &[Record],
-    seen: &HashMap<u64, usize>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let mut dangling: Vec<(u64, u64, usize)> = Vec::new();
-    let mut malformed: Vec<(u64, usize)> = Vec::new();
-    let mut count = 0usize;
-    for rec in records {
-        for_each_ref(bytes, rec, |off, target| {
-            let Some(t) = target else {
-                if malformed.len() < MAX_LISTED {
-                    malformed.push((rec.id, off));
-                }
-                return;
-            };
-            let missing = !seen.contains_key(&t);
-            if missing {
-                count += 1;
-                if dangling.len() < MAX_LISTED {
-                    dangling.push((rec.id, t, off));
+/// Where each id was first defined: a dense table for the usual ids 1..N (a hash
+/// lookup per record and per reference was a tenth of a large model's scan), a map
+/// for ids far beyond the records seen so far (a sparse or hostile numbering cannot
+/// make the table large).
+#[derive(Default)]
+struct Seen {
+    /// Offset + 1 of id `i` at `dense[i]`; 0 when not defined.
+    dense: Vec<usize>,
+    sparse: HashMap<u64, usize>,
+    count: usize,
+}
+
+impl Seen {
+    fn get(&self, id: u64) -> Option<usize> {
+        match self.dense.get(id as usize) {
+            Some(&v) if v > 0 => Some(v - 1),
+            Some(_) => None,
+            None => self.sparse.get(&id).copied(),
+        }
+    }
+
+    /// Records `id` at `offset`; the caller has checked that it is new.
+    fn insert(&mut self, id: u64, offset: usize) {
+        self.count += 1;
+        let limit = 4 * self.count + 65_536;
+        if id < limit as u64 {
+            let i = id as usize;
+            if i >= self.dense.len() {
+                // Ids the table now covers may sit in the map: move them over.
+                let old = self.dense.len();
+                self.dense.resize((i + 1).max(2 * old), 0);
+                let end = self.dense.len() as u64;
+                if !self.sparse.is_empty() {
+                    let moved: Vec<(u64, usize)> = self
+                        .sparse
+                        .iter()
+                        .filter(|(&k, _)| k < end)
+                        .map(|(&k, &v)| (k, v))
+                        .collect();
+                    for (k, v) in moved {
+                        self.sparse.remove(&k);
+                        self.dense[k as usize] = v + 1;
+                    }
                 }
             }
-        });
+            self.dense[i] = offset + 1;
+        } else {
+            self.sparse.insert(id, offset);
+        }
     }
+
+    fn contains(&self, id: u64) -> bool {
+        self.get(id).is_some()
+    }
+}
+
+/// What one chunk of records found while checking references.
+#[derive(Default)]
+struct RefFindings {
+    dangling: Vec<(u64, u64, usize)>,
+    malformed: Vec<(u64, usize)>,
+    count: usize,
+}
+
+impl RefFindings {
+    fn of(bytes: &[u8], records: &[Record], seen: &Seen) -> RefFindings {
+        let mut f = RefFindings::default();
+        for rec in records {
+            for_each_ref(bytes, rec, |off, target| {
+                let Some(t) = target else {
+                    if f.malformed.len() < MAX_LISTED {
+                        f.malformed.push((rec.id, off));
+                    }
+                    return;
+                };
+                if !seen.contains(t) {
+                    f.count += 1;
+                    if f.dangling.len() < MAX_LISTED {
+                        f.dangling.push((rec.id, t, off));
+                    }
+                }
+            });
+        }
+        f
+    }
+
+    /// `self` then `later`, keeping the first [`MAX_LISTED`] of each list.
+    fn then(mut self, later: RefFindings) -> RefFindings {
+        self.dangling.extend(later.dangling);
+        self.dangling.truncate(MAX_LISTED);
+        self.malformed.extend(later.malformed);
+        self.malformed.truncate(MAX_LISTED);
+        self.count += later.count;
+        self
+    }
+}
+
+fn check_references(bytes: &[u8], records: &[Record], seen: &Seen, diags: &mut Vec<Diagnostic>) {
+    use rayon::prelude::*;
+    // Read-only over the bytes: chunks in parallel, merged in file order.
+    let RefFindings {
+        dangling,
+        malformed,
+        count,
+    } = records
+        .par_chunks(16_384)
+        .map(|chunk| RefFindings::of(bytes, chunk, seen))
+        .reduce(RefFindings::default, RefFindings::then);
     for (from, to, off) in &dangling {
         diags.push(
             Diagnostic::warn(
@@ -720,6 +802,35 @@ mod tests {
             "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION((''),'2;1');\nFILE_NAME('a','',(''),(''),'','','');\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n{data}\nENDSEC;\nEND-ISO-10303-21;\n"
         )
         .into_bytes()
+    }
+
+    /// The id table agrees with a plain map whatever the numbering: dense, sparse,
+    /// huge, descending, and sparse ids the dense table later grows over.
+    #[test]
+    fn seen_table_agrees_with_a_map() {
+        let mut ids: Vec<u64> = (1..5000).collect();
+        ids.extend([1 << 40, u64::MAX, 3_000_000, 70_000, 90_000, 10_000_000]);
+        ids.extend((100_000..130_000).rev());
+        let mut seen = Seen::default();
+        let mut map = HashMap::default();
+        for (k, &id) in ids.iter().enumerate() {
+            assert_eq!(seen.get(id), None, "#{id} before insert");
+            seen.insert(id, k * 7);
+            map.insert(id, k * 7);
+        }
+        for probe in ids
+            .iter()
+            .copied()
+            .chain([0, 5000, 69_999, 1 << 39, 130_000])
+        {
+            assert_eq!(seen.get(probe), map.get(&probe).copied(), "#{probe}");
+        }
+        // 70,000 and 90,000 came in beyond the dense limit, then the table grew over them.
+        assert!(
+            seen.dense.len() > 90_000 && seen.sparse.len() < 10,
+            "{}",
+            seen.sparse.len()
+        );
     }
 
     #[test]
