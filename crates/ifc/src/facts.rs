@@ -12,7 +12,7 @@ mod parts;
 mod terrain;
 
 use crate::error::Diagnostic;
-use crate::footprint::Union;
+use crate::footprint::{Outline, Union};
 use crate::model::*;
 use ifc_lite_core::IfcType;
 
@@ -52,19 +52,20 @@ fn is_foundation(e: &Element) -> bool {
 /// Each element's triangles are first unioned on their own, in parallel, and the
 /// global union takes those outlines: the same region on the same 1 cm grid (the
 /// outlines' corners are grid points, so nothing moves when they are added again),
-/// with far fewer contours in the last, serial overlay. A solid's top and bottom
-/// faces, and a brep's many small facets, collapse into one outline per element.
+/// with far fewer contours in each overlay, and the overlays run in parallel: element
+/// outlines are unioned in groups of [`GROUP`], level by level. A solid's top and
+/// bottom faces, and a brep's many small facets, collapse into one outline per element.
 /// Unioning every triangle of a 100 MB model at once took longer than meshing it.
 fn project_tris(
     elements: &[&Element],
     f: impl Fn(&[[f64; 3]; 3]) -> Option<Vec<[f64; 3]>> + Sync,
 ) -> Union {
     use rayon::prelude::*;
-    let outlines: Vec<crate::footprint::Outline> = elements
+    let outlines: Vec<Outline> = elements
         .par_iter()
         .filter_map(|e| {
             let m = e.mesh.as_ref()?;
-            let mut u = Union::new();
+            let mut u = Union::with_capacity(m.indices.len());
             for t in m.triangles() {
                 if let Some(poly) = f(&t) {
                     let p: Vec<[f64; 2]> = poly.iter().map(|v| [v[0], v[1]]).collect();
@@ -74,12 +75,31 @@ fn project_tris(
             (!u.is_empty() || u.dropped() > 0).then(|| u.finish())
         })
         .collect();
-    let mut u = Union::new();
+    // Then, without those inside another, in groups, level by level, until one
+    // group is left.
+    let mut outlines = crate::footprint::drop_contained(outlines);
+    while outlines.len() > GROUP {
+        outlines = outlines
+            .par_chunks(GROUP)
+            .map(|group| {
+                let edges = group.iter().map(Outline::edge_count).sum();
+                let mut u = Union::with_capacity(edges);
+                for o in group {
+                    u.add_outline(o);
+                }
+                u.finish()
+            })
+            .collect();
+    }
+    let mut u = Union::with_capacity(outlines.iter().map(Outline::edge_count).sum());
     for o in &outlines {
         u.add_outline(o);
     }
     u
 }
+
+/// Outlines unioned together at each level of [`project_tris`].
+const GROUP: usize = 64;
 
 fn max_z<'a>(els: impl Iterator<Item = &'a Element>) -> Option<f64> {
     els.filter_map(|e| e.bbox)

@@ -3,6 +3,10 @@
 //! Snapping to centimetres is the stated tolerance of footprints and makes the
 //! union exact (i_overlay works on integers), so touching walls merge cleanly.
 
+mod cull;
+
+pub use cull::drop_contained;
+
 use crate::model::Rings;
 use i_overlay::core::fill_rule::FillRule;
 use i_overlay::core::overlay::{Overlay, ShapeType};
@@ -22,6 +26,13 @@ pub struct Outline {
     pub dropped: usize,
 }
 
+impl Outline {
+    /// Ring edges, the size of this outline as overlay input.
+    pub fn edge_count(&self) -> usize {
+        self.rings.iter().flatten().map(Vec::len).sum()
+    }
+}
+
 /// Accumulates planar polygons and unions them.
 pub struct Union {
     origin: Option<[f64; 2]>,
@@ -38,9 +49,16 @@ impl Default for Union {
 
 impl Union {
     pub fn new() -> Self {
+        Self::with_capacity(1024)
+    }
+
+    /// A union expecting about `edges` polygon edges (one per element is unioned
+    /// per element, hundreds of thousands of times on a large model: a fixed large
+    /// reservation each time cost more than the overlay).
+    pub fn with_capacity(edges: usize) -> Self {
         Union {
             origin: None,
-            overlay: Overlay::new(1024),
+            overlay: Overlay::new(edges),
             count: 0,
             dropped: 0,
         }
