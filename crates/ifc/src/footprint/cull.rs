@@ -79,7 +79,7 @@ fn containers(outlines: &[Outline]) -> Vec<Container> {
             all.push((area, k, j));
         }
     }
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|c| std::cmp::Reverse(c.0));
     all.into_iter()
         .take(CONTAINERS)
         .filter_map(|(_, k, j)| {
