@@ -280,6 +280,15 @@ def ratio(peer: dict | None, zs: dict | None) -> float | None:
     return peer["seconds"] / zs["seconds"]
 
 
+def ratio_whole(peer: dict | None, zs: dict | None) -> float | None:
+    """The issue's strict reading: peer in-process seconds / zhishen's whole process (wall)."""
+    if not peer or not zs:
+        return None
+    if zs["wall_seconds"] <= 0:
+        return math.inf
+    return peer["seconds"] / zs["wall_seconds"]
+
+
 def yes_no(r: float | None, goal: float) -> str:
     if r is None:
         return "n/a"
@@ -346,28 +355,38 @@ def render(report: dict) -> str:
     lines.append("")
     lines.append(
         "| file | MB | zhishen s | web-ifc s | IfcOpenShell s | web-ifc/zhishen | IfcOpenShell/zhishen "
-        f"| >= {GOAL_WEBIFC:g}x web-ifc | >= {GOAL_IOS:g}x IfcOpenShell |"
+        f"| >= {GOAL_WEBIFC:g}x web-ifc | >= {GOAL_IOS:g}x IfcOpenShell "
+        "| zhishen whole process s | web-ifc / zhishen whole |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|:---:|:---:|")
-    rw_all, ri_all = [], []
+    lines.append("|---|---:|---:|---:|---:|---:|---:|:---:|:---:|---:|---:|")
+    rw_all, ri_all, rh_all = [], [], []
     for f in report["files"]:
         s = f["summary"]
         zs, wi, io = s.get("zhishen"), s.get("web-ifc"), s.get("ifcopenshell")
-        rw, ri = ratio(wi, zs), ratio(io, zs)
+        rw, ri, rh = ratio(wi, zs), ratio(io, zs), ratio_whole(wi, zs)
         rw_all.append(rw)
         ri_all.append(ri)
+        rh_all.append(rh)
         io_s = "skipped" if "ifcopenshell" in f.get("skipped", []) else fmt_s(io and io["seconds"])
         lines.append(
             f"| {f['name']} | {f['mb']:.2f} | {fmt_s(zs and zs['seconds'])} | "
             f"{fmt_s(wi and wi['seconds'])} | {io_s} | "
-            f"{fmt_ratio(rw)} | {fmt_ratio(ri)} | {yes_no(rw, GOAL_WEBIFC)} | {yes_no(ri, GOAL_IOS)} |"
+            f"{fmt_ratio(rw)} | {fmt_ratio(ri)} | {yes_no(rw, GOAL_WEBIFC)} | {yes_no(ri, GOAL_IOS)} | "
+            f"{fmt_s(zs and zs['wall_seconds'])} | {fmt_ratio(rh)} |"
         )
     if len(report["files"]) > 1:
-        gw, gi = geomean(rw_all), geomean(ri_all)
+        gw, gi, gh = geomean(rw_all), geomean(ri_all), geomean(rh_all)
         lines.append(
             f"| **geomean** | | | | | {fmt_ratio(gw)} | {fmt_ratio(gi)} | "
-            f"{yes_no(gw, GOAL_WEBIFC)} | {yes_no(gi, GOAL_IOS)} |"
+            f"{yes_no(gw, GOAL_WEBIFC)} | {yes_no(gi, GOAL_IOS)} | | {fmt_ratio(gh)} |"
         )
+    lines.append("")
+    lines.append(
+        "The last column is the strict reading of the goal: web-ifc's in-process seconds (its "
+        "node start-up left out) against zhishen's whole process as a user runs it, spawn to "
+        "exit, with the dynamic loading of GDAL and the other shared libraries, the file read "
+        "and the report."
+    )
     lines.append("")
 
     lines.append("### Wall time, peak RSS and geometry produced (medians)")
