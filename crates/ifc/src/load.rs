@@ -765,7 +765,12 @@ impl<'d> Load<'d> {
         for site in &mut st.sites {
             site.terrain = mesh_of.remove(&site.node.id);
         }
-        let bbox = world_bbox(&p.products, &mesh_of);
+        // Each mesh's box once, in parallel: the model's box and each element's.
+        let boxes: HashMap<u32, BBox> = mesh_of
+            .par_iter()
+            .filter_map(|(id, m)| m.bbox().map(|b| (*id, b)))
+            .collect();
+        let bbox = world_bbox(&p.products, &boxes);
         space_areas(&mut p.spaces, &p.space_geometry, &mesh_of);
         let mut elements = Vec::new();
         let mut type_slots: HashMap<&str, (Option<usize>, Option<usize>)> = HashMap::default();
@@ -803,7 +808,7 @@ impl<'d> Load<'d> {
                 part_of: (g.parent.get(id).and_then(|&p| g.type_of.get(p)))
                     .map(|n| IfcType::from_str(n).name().to_string()),
                 properties: element_props.remove(id).unwrap_or_default(),
-                bbox: mesh.as_ref().and_then(Mesh::bbox),
+                bbox: boxes.get(id).copied(),
                 mesh,
             });
         }
@@ -825,7 +830,7 @@ impl<'d> Load<'d> {
 }
 
 /// The box of every meshed product but spaces, openings and the site (terrain).
-fn world_bbox(products: &[(u32, IfcType)], mesh_of: &HashMap<u32, Mesh>) -> Option<BBox> {
+fn world_bbox(products: &[(u32, IfcType)], boxes: &HashMap<u32, BBox>) -> Option<BBox> {
     let mut bbox_world_m: Option<BBox> = None;
     for (id, t) in products {
         if matches!(
@@ -834,7 +839,7 @@ fn world_bbox(products: &[(u32, IfcType)], mesh_of: &HashMap<u32, Mesh>) -> Opti
         ) {
             continue;
         }
-        if let Some(b) = mesh_of.get(id).and_then(Mesh::bbox) {
+        if let Some(&b) = boxes.get(id) {
             match &mut bbox_world_m {
                 Some(a) => a.union(&b),
                 None => bbox_world_m = Some(b),
@@ -1405,15 +1410,11 @@ impl<'d> Workers<'d> {
         frame: Frame,
         meter: &Meter,
     ) -> Result<Vec<MeshResult>, IfcError> {
-        // One item cache for the whole model: structurally identical items (the
-        // same faceted brep, extrusion or boolean written again under another
-        // placement) are meshed once, whichever worker meets them.
-        let dedup = GeometryRouter::new_dedup_cache();
         let mesher = Mesher {
             data: self.data,
             index: self.index,
             frame,
-            dedup: &dedup,
+            caches: Caches::new(),
         };
         ids.par_iter()
             .map_init(
@@ -1432,7 +1433,37 @@ struct Mesher<'a, 'd> {
     data: &'d [u8],
     index: &'a Arc<EntityIndex>,
     frame: Frame,
-    dedup: &'a ifc_lite_geometry::ItemDedupCache,
+    caches: Caches,
+}
+
+/// ifc-lite's model-wide caches, one of each for the whole load and shared by every
+/// worker's router (a router's own caches would only see the products that worker
+/// happens to mesh). None of them changes a mesh: each keys what it keeps by the
+/// structure it was meshed from, so a hit gives what meshing again would.
+struct Caches {
+    /// Items by structure: the same faceted brep, extrusion or boolean clipping
+    /// written again under another placement is meshed once.
+    items: ifc_lite_geometry::ItemDedupCache,
+    /// IfcRepresentationMap sources of mapped items, meshed once model-wide.
+    mapped: ifc_lite_geometry::SharedMappedItemCache,
+    /// Structural signatures of faceted breps, computed once per brep.
+    brep_signatures: ifc_lite_geometry::SharedBrepSignatureCache,
+}
+
+impl Caches {
+    fn new() -> Caches {
+        Caches {
+            items: GeometryRouter::new_dedup_cache(),
+            mapped: GeometryRouter::new_mapped_item_cache(),
+            brep_signatures: GeometryRouter::new_brep_signature_cache(),
+        }
+    }
+
+    fn arm(&self, router: &mut GeometryRouter) {
+        router.enable_content_dedup_shared(self.items.clone());
+        router.enable_shared_mapped_item_cache(self.mapped.clone());
+        router.enable_shared_brep_signature_cache(self.brep_signatures.clone());
+    }
 }
 
 impl<'d> Mesher<'_, 'd> {
@@ -1452,7 +1483,7 @@ impl<'d> Mesher<'_, 'd> {
                 local_frame: Some(true),
                 ..RouterConfig::default()
             });
-            router.enable_content_dedup_shared(self.dedup.clone());
+            self.caches.arm(&mut router);
             (dec, router)
         });
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

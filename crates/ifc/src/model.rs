@@ -126,16 +126,30 @@ impl Mesh {
     }
     /// Bounding box over vertices referenced by triangles.
     pub fn bbox(&self) -> Option<BBox> {
-        let mut b: Option<BBox> = None;
-        for t in self.triangles() {
-            for v in t {
-                match &mut b {
-                    Some(bb) => bb.include(v),
-                    None => b = Some(BBox { min: v, max: v }),
+        // Extremes of the f32 offsets, then the origin added once: f64 rounding is
+        // monotonic, so this is bit for bit the box of the f64 vertices, without
+        // building three of them per triangle.
+        let n = self.vertex_count();
+        let (mut lo, mut hi) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
+        let mut any = false;
+        for t in self.indices.chunks_exact(3) {
+            let (a, b, c) = (t[0] as usize, t[1] as usize, t[2] as usize);
+            if !(a < n && b < n && c < n) {
+                continue;
+            }
+            any = true;
+            for v in [a, b, c] {
+                let p = &self.positions[3 * v..3 * v + 3];
+                for k in 0..3 {
+                    lo[k] = lo[k].min(p[k]);
+                    hi[k] = hi[k].max(p[k]);
                 }
             }
         }
-        b
+        any.then(|| BBox {
+            min: std::array::from_fn(|k| self.origin[k] + f64::from(lo[k])),
+            max: std::array::from_fn(|k| self.origin[k] + f64::from(hi[k])),
+        })
     }
 }
 
@@ -319,4 +333,32 @@ pub struct LoadTimings {
     /// Building facts: footprint union, ground, heights, parts, GFA.
     pub facts_s: f64,
     pub total_s: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The box from the f32 extremes plus the origin is bit for bit the box of
+        /// the f64 vertices of the valid triangles (out-of-range triangles skipped).
+        #[test]
+        fn bbox_is_the_box_of_the_triangle_vertices(
+            origin in proptest::array::uniform3(-6.0e6f64..6.0e6),
+            positions in proptest::collection::vec(-1.0e4f32..1.0e4, 3..60),
+            indices in proptest::collection::vec(0u32..25, 0..45),
+        ) {
+            let m = Mesh { origin, positions, indices };
+            let mut want: Option<BBox> = None;
+            for t in m.triangles() {
+                for v in t {
+                    match &mut want {
+                        Some(b) => b.include(v),
+                        None => want = Some(BBox { min: v, max: v }),
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(m.bbox(), want);
+        }
+    }
 }
