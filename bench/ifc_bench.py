@@ -272,21 +272,14 @@ def fmt_int(v) -> str:
     return "-" if v is None else str(int(v))
 
 
-def ratio(peer: dict | None, zs: dict | None) -> float | None:
+def ratio(peer: dict | None, zs: dict | None, zs_key: str = "seconds") -> float | None:
+    """Peer in-process seconds / zhishen's `zs_key` (`seconds` in-process, or
+    `wall_seconds`: the issue's strict reading, zhishen's whole process)."""
     if not peer or not zs:
         return None
-    if zs["seconds"] <= 0:
+    if zs[zs_key] <= 0:
         return math.inf
-    return peer["seconds"] / zs["seconds"]
-
-
-def ratio_whole(peer: dict | None, zs: dict | None) -> float | None:
-    """The issue's strict reading: peer in-process seconds / zhishen's whole process (wall)."""
-    if not peer or not zs:
-        return None
-    if zs["wall_seconds"] <= 0:
-        return math.inf
-    return peer["seconds"] / zs["wall_seconds"]
+    return peer["seconds"] / zs[zs_key]
 
 
 def yes_no(r: float | None, goal: float) -> str:
@@ -363,7 +356,7 @@ def render(report: dict) -> str:
     for f in report["files"]:
         s = f["summary"]
         zs, wi, io = s.get("zhishen"), s.get("web-ifc"), s.get("ifcopenshell")
-        rw, ri, rh = ratio(wi, zs), ratio(io, zs), ratio_whole(wi, zs)
+        rw, ri, rh = ratio(wi, zs), ratio(io, zs), ratio(wi, zs, "wall_seconds")
         rw_all.append(rw)
         ri_all.append(ri)
         rh_all.append(rh)
