@@ -293,10 +293,19 @@ fn sloping_terrain_sets_the_ground_at_its_lowest_point_along_the_building() {
 #[test]
 fn large_model_corpus_facts_are_the_constructed_ones() {
     // A 2 MB corpus model (issue 14): 6 storeys of 4 m over a 48 x 32 m outline, every
-    // tile of breps, mapped items, openings, curves and clippings inside it.
+    // tile of breps, mapped items, openings, curves and clippings inside it; with the
+    // tiles repeating the same items, and with every tile's own.
+    for unique in [false, true] {
+        corpus_facts(unique);
+    }
+}
+
+fn corpus_facts(unique: bool) {
     use zhishen_testkit::corpus::{write_corpus, CorpusSpec};
     let mut buf = Vec::new();
-    let built = write_corpus(&CorpusSpec::of_mb(2.0), &mut buf).unwrap();
+    let mut spec = CorpusSpec::of_mb(2.0);
+    spec.unique = unique;
+    let built = write_corpus(&spec, &mut buf).unwrap();
     assert!(built.tiles >= 60, "{}", built.tiles);
     let (m, t) = zhishen_ifc::load_bytes_timed(&buf, "corpus.ifc").unwrap();
     // The serial stages add up to the total; each side of the mesh/psets join is within it.

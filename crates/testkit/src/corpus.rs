@@ -42,6 +42,11 @@ pub struct CorpusSpec {
     pub storeys: usize,
     pub storey_h: f64,
     pub unit: Unit,
+    /// Give each tile's faceted breps and clipped solids their own dimensions (by
+    /// whole millimetres, inside the same cell) so that no two are alike, as in a real
+    /// export where every wall join differs; otherwise every tile repeats the same
+    /// items and a mesher's item cache hits on all but the first.
+    pub unique: bool,
 }
 
 impl CorpusSpec {
@@ -52,6 +57,7 @@ impl CorpusSpec {
             storeys: 6,
             storey_h: 4.0,
             unit: Unit::Millimetre,
+            unique: false,
         }
     }
 }
@@ -88,6 +94,7 @@ pub fn map_conversion() -> MapConv {
 /// Writes a corpus model to `out` and says what it is.
 pub fn write_corpus<O: Write>(spec: &CorpusSpec, out: O) -> io::Result<CorpusFacts> {
     let mut g = Gen::new(spec.unit, out)?;
+    g.unique = spec.unique;
     let ProjectIds { body_ctx, project } = g.w.project(spec.unit, Some(&map_conversion()));
     g.ctx = body_ctx;
     g.chair = g.chair_map();
@@ -168,6 +175,7 @@ struct Gen<O: Write> {
     guids: u32,
     tiles: usize,
     elements: usize,
+    unique: bool,
 }
 
 fn outline() -> Vec<[f64; 2]> {
@@ -192,6 +200,7 @@ impl<O: Write> Gen<O> {
             guids: 0,
             tiles: 0,
             elements: 0,
+            unique: false,
         })
     }
     fn add(&mut self, body: impl AsRef<str>) -> u32 {
@@ -402,10 +411,12 @@ impl<O: Write> Gen<O> {
         let y = 1.0 + (c / CELLS.0) as f64 * CELL_M;
         let mut out = Vec::new();
         let pl = self.local(storey_pl, [x, y, 0.0]);
-        let table = self.table();
+        let v = self.variation(n);
+        let table = self.table(v);
         out.push(self.element("IFCFURNITURE", "Table", pl, table, "TABLE"));
         for (i, (sides, yy, zz)) in [(16, 3.7, 3.3), (12, 3.4, 3.0)].into_iter().enumerate() {
-            let (pts, faces) = pipe_mesh([0.1, 3.9], yy, zz, 0.08 + 0.02 * i as f64, sides);
+            let (x0, x1) = (0.1 + v[1], 3.9 - v[0]);
+            let (pts, faces) = pipe_mesh([x0, x1], yy, zz - v[2], 0.08 + 0.02 * i as f64, sides);
             let b = self.brep(&pts, &faces);
             let shape = self.body(&[b], "Brep");
             let pl = self.local(storey_pl, [x, y, 0.0]);
@@ -418,14 +429,24 @@ impl<O: Write> Gen<O> {
             out.push(self.element("IFCFURNITURE", "Chair", pl, shape, "CHAIR"));
         }
         out.extend(self.curved(storey_pl, [x, y]));
-        out.extend(self.clipped(storey_pl, [x, y]));
+        out.extend(self.clipped(storey_pl, [x, y], v));
         self.pset(&out, n);
         out
     }
 
     /// A table of five faceted breps (top and legs), as Revit writes family geometry.
-    fn table(&mut self) -> u32 {
-        let mut items = vec![self.box_brep([0.6, 0.6, 0.72], [2.0, 1.4, 0.76])];
+    /// Three offsets (m, whole millimetres under 0.1 m) that together differ for every
+    /// tile below a million when `unique`, else none.
+    fn variation(&self, n: usize) -> [f64; 3] {
+        if !self.unique {
+            return [0.0; 3];
+        }
+        [n % 100, (n / 100) % 100, (n / 10_000) % 100].map(|k| k as f64 * 0.001)
+    }
+
+    fn table(&mut self, v: [f64; 3]) -> u32 {
+        let top = [2.0 - v[0], 1.4 - v[2], 0.76 + v[1]];
+        let mut items = vec![self.box_brep([0.6, 0.6, 0.72], top)];
         for (lx, ly) in [(0.6, 0.6), (1.95, 0.6), (0.6, 1.35), (1.95, 1.35)] {
             items.push(self.box_brep([lx, ly, 0.0], [lx + 0.05, ly + 0.05, 0.72]));
         }
@@ -527,13 +548,13 @@ impl<O: Write> Gen<O> {
 
     /// A beam cut at its end by an inclined IfcHalfSpaceSolid (Tekla), and a wall whose
     /// top is cut down over part of its length by an IfcPolygonalBoundedHalfSpace (Renga).
-    fn clipped(&mut self, storey_pl: u32, at: [f64; 2]) -> Vec<u32> {
+    fn clipped(&mut self, storey_pl: u32, at: [f64; 2], v: [f64; 3]) -> Vec<u32> {
         let pl = self.local(storey_pl, [at[0], at[1], 0.0]);
         let c = self.pt2([0.0, 0.0]);
         let p2 = self.add(format!("IFCAXIS2PLACEMENT2D(#{c},$)"));
         let prof = self.add(format!(
             "IFCRECTANGLEPROFILEDEF(.AREA.,$,#{p2},{},{})",
-            self.len(0.3),
+            self.len(0.3 - v[2]),
             self.len(0.15)
         ));
         // Profile x is world z, extrusion along world x.
@@ -545,10 +566,10 @@ impl<O: Write> Gen<O> {
         let up = self.dir([0.0, 0.0, 1.0]);
         let solid = self.add(format!(
             "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{up},{})",
-            self.len(3.6)
+            self.len(3.6 - v[1])
         ));
         let s = std::f64::consts::FRAC_1_SQRT_2;
-        let ppos = self.axes([3.5, 1.0, 3.3], Some([s, 0.0, s]), None);
+        let ppos = self.axes([3.5 - v[0], 1.0, 3.3], Some([s, 0.0, s]), None);
         let plane = self.add(format!("IFCPLANE(#{ppos})"));
         let half = self.add(format!("IFCHALFSPACESOLID(#{plane},.F.)"));
         let cut = self.add(format!(
@@ -558,17 +579,23 @@ impl<O: Write> Gen<O> {
         let beam = self.element("IFCBEAM", "Beam", pl, shape, "BEAM");
 
         let pl = self.local(storey_pl, [at[0], at[1], 0.0]);
-        let plan = [[0.2, 0.2], [3.8, 0.2], [3.8, 0.35], [0.2, 0.35]];
+        let plan = [
+            [0.2, 0.2],
+            [3.8 - v[2], 0.2],
+            [3.8 - v[2], 0.35],
+            [0.2, 0.35],
+        ];
         let prof = self.w.profile(&plan);
         let pos = self.axes([0.0, 0.0, 0.0], None, None);
         let solid = self.add(format!(
             "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{up},{})",
             self.len(3.5)
         ));
-        let ppos = self.axes([0.0, 0.0, 2.8], Some([0.0, 0.0, 1.0]), None);
+        let ppos = self.axes([0.0, 0.0, 2.8 - v[0]], Some([0.0, 0.0, 1.0]), None);
         let plane = self.add(format!("IFCPLANE(#{ppos})"));
         let bpos = self.axes([0.0, 0.0, 0.0], None, None);
-        let ring: Vec<String> = [[2.5, 0.0], [4.0, 0.0], [4.0, 0.6], [2.5, 0.6], [2.5, 0.0]]
+        let b0 = 2.5 + v[1];
+        let ring: Vec<String> = [[b0, 0.0], [4.0, 0.0], [4.0, 0.6], [b0, 0.6], [b0, 0.0]]
             .into_iter()
             .map(|p| format!("#{}", self.pt2(p)))
             .collect();
