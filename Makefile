@@ -68,11 +68,13 @@ test: lint viewer
 CORPUS_DIR ?= /tmp/zhishen-corpus
 CORPUS_MB ?= 30
 CORPUS := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb.ifc
+CORPUS_UNIQUE := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb-unique.ifc
 
 bench: build viewer
 	@mkdir -p $(CORPUS_DIR)
 	$(CARGO) run --release --locked -q -p zhishen-testkit --example corpus -- $(CORPUS_MB) $(CORPUS)
-	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS)
+	$(CARGO) run --release --locked -q -p zhishen-testkit --example corpus -- $(CORPUS_MB) $(CORPUS_UNIQUE) 6 --unique
+	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS) $(CORPUS_UNIQUE)
 	python3 bench/site_bench.py
 	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5
