@@ -1513,7 +1513,10 @@ impl<'d> Mesher<'_, 'd> {
         match result {
             Ok(r) => (id, r),
             Err(_) => {
-                // A panicking kernel may have left the caches inconsistent: start afresh.
+                // A panicking kernel may have left this worker's decoder and router
+                // inconsistent: start afresh. The shared caches only ever receive an
+                // item's finished mesh (ifc-lite publishes after meshing), and their
+                // locks are read through poisoning, so they stay usable.
                 *state = None;
                 (id, Err("geometry kernel panicked".into()))
             }
