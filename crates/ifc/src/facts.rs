@@ -81,21 +81,10 @@ fn project_tris(
     while outlines.len() > GROUP {
         outlines = outlines
             .par_chunks(GROUP)
-            .map(|group| {
-                let edges = group.iter().map(Outline::edge_count).sum();
-                let mut u = Union::with_capacity(edges);
-                for o in group {
-                    u.add_outline(o);
-                }
-                u.finish()
-            })
+            .map(|group| Union::of_outlines(group).finish())
             .collect();
     }
-    let mut u = Union::with_capacity(outlines.iter().map(Outline::edge_count).sum());
-    for o in &outlines {
-        u.add_outline(o);
-    }
-    u
+    Union::of_outlines(&outlines)
 }
 
 /// Outlines unioned together at each level of [`project_tris`].
@@ -299,24 +288,17 @@ fn per_building(
     out
 }
 
-pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
-    let (storeys, spaces, buildings) = (m.storeys, m.spaces, m.buildings);
-    let fabric = fabric(m.elements, diags);
-    let highest_point_m = max_z(fabric.iter().copied());
-    let ground = ground(m, &fabric, diags);
-    let ground_m = ground.as_ref().map(|g| g.0);
-    if ground_m.is_none() {
-        diags.push(Diagnostic::warn(
-            "no_ground_reference",
-            "no IfcBuilding.ElevationOfTerrain and no storey elevations: ground level unknown, height not computed",
-        ));
-    }
-
-    // Footprints, cut at the ground by geometry.
+/// Footprints, cut at the ground by geometry (the whole outline above ground when the
+/// ground is unknown).
+fn footprints(
+    fabric: &[&Element],
+    ground_m: Option<f64>,
+    diags: &mut Vec<Diagnostic>,
+) -> ground::GroundCut {
     let cut = match ground_m {
-        Some(g) => ground::cut(&fabric, g),
+        Some(g) => ground::cut(fabric, g),
         None => {
-            let all = project_tris(&fabric, |t| Some(t.to_vec())).finish();
+            let all = project_tris(fabric, |t| Some(t.to_vec())).finish();
             ground::GroundCut {
                 base: all.clone(),
                 above: all,
@@ -331,6 +313,23 @@ pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
             format!("{} polygons lie too far from the model origin for the footprint grid and were skipped", cut.above.dropped),
         ));
     }
+    cut
+}
+
+pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
+    let (storeys, spaces, buildings) = (m.storeys, m.spaces, m.buildings);
+    let fabric = fabric(m.elements, diags);
+    let highest_point_m = max_z(fabric.iter().copied());
+    let ground = ground(m, &fabric, diags);
+    let ground_m = ground.as_ref().map(|g| g.0);
+    if ground_m.is_none() {
+        diags.push(Diagnostic::warn(
+            "no_ground_reference",
+            "no IfcBuilding.ElevationOfTerrain and no storey elevations: ground level unknown, height not computed",
+        ));
+    }
+
+    let cut = footprints(&fabric, ground_m, diags);
 
     let storey_gfa = gfa::per_storey(storeys, spaces, &fabric, ground_m);
     let mut gfa_by_storey = storey_gfa.areas;

@@ -117,6 +117,15 @@ impl Union {
         self.dropped += o.dropped;
     }
 
+    /// A union of finished outlines, sized for their edges.
+    pub fn of_outlines(outlines: &[Outline]) -> Union {
+        let mut u = Union::with_capacity(outlines.iter().map(Outline::edge_count).sum());
+        for o in outlines {
+            u.add_outline(o);
+        }
+        u
+    }
+
     /// Adds finished outlines (exterior counter-clockwise, holes clockwise, as
     /// [`Union::finish`] writes them) with their orientation kept, as the subject or
     /// as the clip of a later [`Union::finish_with`].

@@ -256,22 +256,15 @@ struct Graph<'d> {
     container: HashMap<u32, u32>,
 }
 
-/// The type of each id: an index into `names`, by id in a table when the ids are
-/// about as many as the records (the usual 1..N), else in a map.
+/// The type of each id, as an index into `names`.
 struct TypeOf<'d> {
     names: Vec<Cow<'d, str>>,
-    dense: Vec<u16>,
-    sparse: HashMap<u32, u16>,
+    slots: step::IdTable<u16>,
 }
 
 impl TypeOf<'_> {
-    const NONE: u16 = u16::MAX;
-
     fn get(&self, id: u32) -> Option<&str> {
-        let k = match self.dense.get(id as usize) {
-            Some(&k) => k,
-            None => *self.sparse.get(&id)?,
-        };
+        let k = self.slots.get(u64::from(id))?;
         self.names.get(usize::from(k)).map(|n| n.as_ref())
     }
 }
@@ -280,48 +273,33 @@ impl<'d> Graph<'d> {
     /// Type name of every record, from our own scan (ids now fit u32). Each name is
     /// hashed once per record, into a small table of the file's type names.
     fn of(data: &'d [u8], records: &[step::Record]) -> Graph<'d> {
-        let mut slot: HashMap<Cow<str>, u16> = HashMap::default();
+        let mut slot_of: HashMap<Cow<str>, u16> = HashMap::default();
         let mut names: Vec<Cow<str>> = Vec::new();
         let mut lists: Vec<Vec<u32>> = Vec::new();
-        let max_id = records.iter().map(|r| r.id as u32).max().unwrap_or(0) as usize;
-        let dense_ok = max_id <= 4 * records.len() + 65_536;
-        let mut dense = if dense_ok {
-            vec![TypeOf::NONE; max_id + 1]
-        } else {
-            Vec::new()
-        };
-        let mut sparse: HashMap<u32, u16> = HashMap::default();
+        let mut slots = step::IdTable::default();
         for r in records {
             let name = record_type(data, r);
             let id = r.id as u32;
-            let k = match slot.get(&name) {
+            let k = match slot_of.get(&name) {
                 Some(&k) => k,
                 // A file with more distinct type names than fit is not IFC; the rest
                 // share the last slot's name rather than being lost.
-                None if names.len() >= usize::from(TypeOf::NONE) - 1 => TypeOf::NONE - 1,
+                None if names.len() >= usize::from(u16::MAX) => u16::MAX - 1,
                 None => {
                     let k = names.len() as u16;
-                    slot.insert(name.clone(), k);
+                    slot_of.insert(name.clone(), k);
                     names.push(name);
                     lists.push(Vec::new());
                     k
                 }
             };
             lists[usize::from(k)].push(id);
-            if dense_ok {
-                dense[id as usize] = k;
-            } else {
-                sparse.insert(id, k);
-            }
+            slots.insert(u64::from(id), k);
         }
         let by_type = names.iter().cloned().zip(lists).collect();
         Graph {
             by_type,
-            type_of: TypeOf {
-                names,
-                dense,
-                sparse,
-            },
+            type_of: TypeOf { names, slots },
             parent: HashMap::default(),
             container: HashMap::default(),
         }

@@ -7,6 +7,7 @@
 
 use crate::error::{Diagnostic, IfcError, MAX_LISTED};
 use rustc_hash::FxHashMap as HashMap;
+use std::num::NonZeroUsize;
 
 const MAGIC: &[u8] = b"ISO-10303-21;";
 
@@ -299,23 +300,8 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
             .at_offset(after),
         );
     }
-    if !non_utf8.is_empty() {
-        let list = non_utf8
-            .iter()
-            .take(MAX_LISTED)
-            .map(|i| format!("#{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        diagnostics.push(
-            Diagnostic::warn(
-                "non_utf8_text",
-                format!(
-                    "{} entities hold text that is not UTF-8 (ISO 10303-21 text should be ISO 8859-1 with \\X\\ escapes); decoded lossily: {list}",
-                    non_utf8.len()
-                ),
-            )
-            .at_entity(non_utf8[0]),
-        );
+    if let Some(d) = non_utf8_diagnostic(&non_utf8) {
+        diagnostics.push(d);
     }
     check_references(bytes, &records, &seen, &mut diagnostics);
     Ok(Scan {
@@ -324,6 +310,27 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
         diagnostics,
         renumbered: None,
     })
+}
+
+/// One warning naming the entities whose text is not UTF-8, if any.
+fn non_utf8_diagnostic(non_utf8: &[u64]) -> Option<Diagnostic> {
+    let first = *non_utf8.first()?;
+    let list = non_utf8
+        .iter()
+        .take(MAX_LISTED)
+        .map(|i| format!("#{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(
+        Diagnostic::warn(
+            "non_utf8_text",
+            format!(
+                "{} entities hold text that is not UTF-8 (ISO 10303-21 text should be ISO 8859-1 with \\X\\ escapes); decoded lossily: {list}",
+                non_utf8.len()
+            ),
+        )
+        .at_entity(first),
+    )
 }
 
 /// Advances past the next `ENDSEC;` (outside strings/comments); returns its offset.
@@ -488,7 +495,7 @@ fn scan_data(
                 ))
             }
         }
-        if let Some(first) = seen.get(id) {
+        if let Some(first) = seen.get(id).map(|at| at.get() - 1) {
             return Err(IfcError::DuplicateId {
                 file: c.file.to_string(),
                 id,
@@ -497,7 +504,7 @@ fn scan_data(
                 first_offset: first,
             });
         }
-        seen.insert(id, start);
+        seen.insert(id, NonZeroUsize::MIN.saturating_add(start));
         if bad_text {
             non_utf8.push(id);
         }
@@ -541,61 +548,64 @@ fn for_each_ref(bytes: &[u8], rec: &Record, mut f: impl FnMut(usize, Option<u64>
     }
 }
 
-/// Where each id was first defined: a dense table for the usual ids 1..N (a hash
-/// lookup per record and per reference was a tenth of a large model's scan), a map
-/// for ids far beyond the records seen so far (a sparse or hostile numbering cannot
-/// make the table large).
-#[derive(Default)]
-struct Seen {
-    /// Offset + 1 of id `i` at `dense[i]`; 0 when not defined.
-    dense: Vec<usize>,
-    sparse: HashMap<u64, usize>,
+/// A value per entity id: a dense table for the usual ids 1..N (a hash lookup per
+/// record and per reference was a tenth of a large model's scan), a map for ids far
+/// beyond the entries so far (a sparse or hostile numbering cannot make the table
+/// large). The pre-scan keeps where each id was defined in one, the loader each
+/// id's type.
+pub(crate) struct IdTable<T: Copy> {
+    dense: Vec<Option<T>>,
+    sparse: HashMap<u64, T>,
     count: usize,
 }
 
-impl Seen {
-    fn get(&self, id: u64) -> Option<usize> {
-        match self.dense.get(id as usize) {
-            Some(&v) if v > 0 => Some(v - 1),
-            Some(_) => None,
+impl<T: Copy> Default for IdTable<T> {
+    fn default() -> Self {
+        IdTable {
+            dense: Vec::new(),
+            sparse: HashMap::default(),
+            count: 0,
+        }
+    }
+}
+
+impl<T: Copy> IdTable<T> {
+    pub(crate) fn get(&self, id: u64) -> Option<T> {
+        match usize::try_from(id).ok().and_then(|i| self.dense.get(i)) {
+            Some(v) => *v,
             None => self.sparse.get(&id).copied(),
         }
     }
 
-    /// Records `id` at `offset`; the caller has checked that it is new.
-    fn insert(&mut self, id: u64, offset: usize) {
+    /// Sets `id`'s value (the caller decides what a second insert means).
+    pub(crate) fn insert(&mut self, id: u64, value: T) {
         self.count += 1;
         let limit = 4 * self.count + 65_536;
-        if id < limit as u64 {
-            let i = id as usize;
-            if i >= self.dense.len() {
-                // Ids the table now covers may sit in the map: move them over.
-                let old = self.dense.len();
-                self.dense.resize((i + 1).max(2 * old), 0);
-                let end = self.dense.len() as u64;
-                if !self.sparse.is_empty() {
-                    let moved: Vec<(u64, usize)> = self
-                        .sparse
-                        .iter()
-                        .filter(|(&k, _)| k < end)
-                        .map(|(&k, &v)| (k, v))
-                        .collect();
-                    for (k, v) in moved {
-                        self.sparse.remove(&k);
-                        self.dense[k as usize] = v + 1;
-                    }
-                }
-            }
-            self.dense[i] = offset + 1;
-        } else {
-            self.sparse.insert(id, offset);
+        if id >= limit as u64 {
+            self.sparse.insert(id, value);
+            return;
         }
+        let i = id as usize;
+        if i >= self.dense.len() {
+            // Ids the table now covers may sit in the map: move them over.
+            let old = self.dense.len();
+            self.dense.resize((i + 1).max(2 * old), None);
+            let end = self.dense.len() as u64;
+            let moved: Vec<u64> = self.sparse.keys().copied().filter(|&k| k < end).collect();
+            for k in moved {
+                self.dense[k as usize] = self.sparse.remove(&k);
+            }
+        }
+        self.dense[i] = Some(value);
     }
 
-    fn contains(&self, id: u64) -> bool {
+    pub(crate) fn contains(&self, id: u64) -> bool {
         self.get(id).is_some()
     }
 }
+
+/// Where each id was first defined: byte offset + 1, so that an entry takes 8 bytes.
+type Seen = IdTable<NonZeroUsize>;
 
 /// What one chunk of records found while checking references.
 #[derive(Default)]
@@ -811,7 +821,7 @@ mod tests {
         let mut ids: Vec<u64> = (1..5000).collect();
         ids.extend([1 << 40, u64::MAX, 3_000_000, 70_000, 90_000, 10_000_000]);
         ids.extend((100_000..130_000).rev());
-        let mut seen = Seen::default();
+        let mut seen = IdTable::<usize>::default();
         let mut map = HashMap::default();
         for (k, &id) in ids.iter().enumerate() {
             assert_eq!(seen.get(id), None, "#{id} before insert");

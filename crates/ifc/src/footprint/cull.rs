@@ -213,11 +213,7 @@ mod tests {
     }
 
     fn union(os: &[Outline]) -> Outline {
-        let mut u = Union::new();
-        for o in os {
-            u.add_outline(o);
-        }
-        u.finish()
+        Union::of_outlines(os).finish()
     }
 
     /// Inside is dropped; touching the edge, crossing it, lying in a hole, or holding
