@@ -8,6 +8,7 @@
 //! [`Progress`] and can be stopped by a [`Cancel`] ([`LoadOptions`]). ifc-lite does the decoding and
 //! meshing; none of its types cross this crate's boundary.
 
+mod clip;
 mod error;
 mod facts;
 pub mod footprint;

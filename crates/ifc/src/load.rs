@@ -1466,6 +1466,7 @@ impl<'d> Mesher<'_, 'd> {
                 ..RouterConfig::default()
             });
             self.caches.arm(&mut router);
+            router.register(Box::new(crate::clip::ClipProcessor::new()));
             (dec, router)
         });
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

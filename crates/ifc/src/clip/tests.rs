@@ -1,0 +1,308 @@
+//! Our clip against hand-computed solids and against ifc-lite's own boolean on every
+//! clipping item of the committed samples and of both corpus variants.
+
+use super::*;
+use std::path::Path;
+
+/// Volume (divergence theorem), bounding box and plan area (the union of the
+/// triangles' xy projections, in m² for `to_m` metres per file unit).
+struct Measure {
+    volume: f64,
+    lo: V3,
+    hi: V3,
+    plan_m2: f64,
+}
+
+fn measure(m: &Mesh, to_m: f64) -> Measure {
+    let p = |i: u32| {
+        let i = i as usize * 3;
+        [
+            m.positions[i] as f64,
+            m.positions[i + 1] as f64,
+            m.positions[i + 2] as f64,
+        ]
+    };
+    let mut volume = 0.0;
+    let mut plan = crate::footprint::Union::new();
+    let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+    for t in m.indices.chunks_exact(3) {
+        let (a, b, c) = (p(t[0]), p(t[1]), p(t[2]));
+        volume += dot(a, cross(b, c)) / 6.0;
+        plan.add(&[a, b, c].map(|q| [q[0] * to_m, q[1] * to_m]));
+        for q in [a, b, c] {
+            for k in 0..3 {
+                lo[k] = lo[k].min(q[k]);
+                hi[k] = hi[k].max(q[k]);
+            }
+        }
+    }
+    Measure {
+        volume,
+        lo,
+        hi,
+        plan_m2: plan.finish().area_m2,
+    }
+}
+
+const PRELUDE: &str = "#1=IFCCARTESIANPOINT((0.,0.,0.));
+#2=IFCDIRECTION((0.,0.,1.));
+#3=IFCDIRECTION((1.,0.,0.));
+#4=IFCAXIS2PLACEMENT3D(#1,$,$);
+#5=IFCCARTESIANPOINT((0.,0.));
+#6=IFCAXIS2PLACEMENT2D(#5,$);
+#7=IFCRECTANGLEPROFILEDEF(.AREA.,$,#6,4.,0.2);
+#8=IFCEXTRUDEDAREASOLID(#7,#4,#2,3.);
+#9=IFCCARTESIANPOINT((0.,0.,2.5));
+#10=IFCAXIS2PLACEMENT3D(#9,#2,#3);
+#11=IFCPLANE(#10);
+";
+
+/// The wall is the box [-2,2] x [-0.1,0.1] x [0,3]; the boundary ring is in #20.
+fn wall_cut_by(flag: &str, ring: &str) -> String {
+    format!(
+        "{PRELUDE}#12=IFCPOLYGONALBOUNDEDHALFSPACE(#11,.{flag}.,#4,#20);
+#13=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#8,#12);
+{ring}"
+    )
+}
+
+fn ring(points: &[[f64; 2]]) -> String {
+    let mut s = String::new();
+    let mut refs = Vec::new();
+    for (i, p) in points.iter().enumerate() {
+        let id = 30 + i;
+        s += &format!("#{id}=IFCCARTESIANPOINT(({:?},{:?}));\n", p[0], p[1]);
+        refs.push(format!("#{id}"));
+    }
+    refs.push("#30".into());
+    s + &format!("#20=IFCPOLYLINE(({}));\n", refs.join(","))
+}
+
+fn both(source: &str, id: u32) -> (Measure, Measure) {
+    let mut dec = EntityDecoder::new(source);
+    let e = dec.decode_by_id(id).unwrap();
+    let ours = clip_mesh(&e, &mut dec).expect("our clip applies");
+    let theirs = BooleanClippingProcessor::new()
+        .process(&e, &mut dec, &IfcSchema::new(), TessellationQuality::Medium)
+        .unwrap();
+    (measure(&ours, 1.0), measure(&theirs, 1.0))
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol
+}
+
+#[test]
+fn a_false_flag_removes_above_the_plane_inside_the_boundary() {
+    // Boundary x in [0, 5]: the wall's top 0.5 over x in [0, 2] goes.
+    let src = wall_cut_by(
+        "F",
+        &ring(&[[0.0, -1.0], [5.0, -1.0], [5.0, 1.0], [0.0, 1.0]]),
+    );
+    let (ours, theirs) = both(&src, 13);
+    let want = 4.0 * 0.2 * 3.0 - 2.0 * 0.2 * 0.5;
+    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
+    assert!(
+        close(theirs.volume, want, 1e-3),
+        "ifc-lite {}",
+        theirs.volume
+    );
+    assert!(close(ours.hi[2], 3.0, 1e-6) && close(ours.lo[0], -2.0, 1e-6));
+    assert!(close(ours.plan_m2, 4.0 * 0.2, 1e-6), "{}", ours.plan_m2);
+}
+
+#[test]
+fn a_true_flag_removes_below_the_plane_inside_the_boundary() {
+    // AgreementFlag TRUE: the plane's normal (+z) points away from the material.
+    let src = wall_cut_by(
+        "T",
+        &ring(&[[0.0, -1.0], [5.0, -1.0], [5.0, 1.0], [0.0, 1.0]]),
+    );
+    let (ours, theirs) = both(&src, 13);
+    let want = 4.0 * 0.2 * 3.0 - 2.0 * 0.2 * 2.5;
+    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
+    assert!(
+        close(theirs.volume, want, 1e-3),
+        "ifc-lite {}",
+        theirs.volume
+    );
+}
+
+#[test]
+fn a_non_convex_boundary_cuts_only_inside_its_outline() {
+    // An L whose notch leaves the wall's y in [0, 0.1] uncut over x in [1, 5]:
+    // removed is the top 0.5 over x in [-1, 1] (full depth) and x in [1, 2] (half).
+    let l = [
+        [-1.0, -1.0],
+        [5.0, -1.0],
+        [5.0, 0.0],
+        [1.0, 0.0],
+        [1.0, 1.0],
+        [-1.0, 1.0],
+    ];
+    let src = wall_cut_by("F", &ring(&l));
+    let (ours, theirs) = both(&src, 13);
+    let want = 2.4 - (2.0 * 0.2 + 1.0 * 0.1) * 0.5;
+    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
+    assert!(
+        close(theirs.volume, want, 1e-3),
+        "ifc-lite {}",
+        theirs.volume
+    );
+}
+
+#[test]
+fn a_half_space_chain_and_an_unhandled_operand() {
+    // Two plane cuts in a chain: z <= 2.5 kept by the first, then x <= 1 by a
+    // TRUE half-space whose normal (-x) points away from the material (x < 1).
+    let src = format!(
+        "{PRELUDE}#12=IFCHALFSPACESOLID(#11,.F.);
+#13=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#8,#12);
+#14=IFCCARTESIANPOINT((1.,0.,0.));
+#15=IFCDIRECTION((1.,0.,0.));
+#16=IFCAXIS2PLACEMENT3D(#14,#15,$);
+#17=IFCPLANE(#16);
+#18=IFCHALFSPACESOLID(#17,.F.);
+#19=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#13,#18);
+#21=IFCCIRCLEPROFILEDEF(.AREA.,$,#6,1.);
+#22=IFCEXTRUDEDAREASOLID(#21,#4,#2,3.);
+#23=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#22,#12);
+"
+    );
+    let (ours, theirs) = both(&src, 19);
+    let want = 3.0 * 0.2 * 2.5;
+    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
+    assert!(
+        close(theirs.volume, want, 1e-3),
+        "ifc-lite {}",
+        theirs.volume
+    );
+    assert!(close(ours.hi[0], 1.0, 1e-6) && close(ours.hi[2], 2.5, 1e-6));
+    // A circle profile is curved: not ours to cut.
+    let mut dec = EntityDecoder::new(&src);
+    let e = dec.decode_by_id(23).unwrap();
+    assert!(clip_mesh(&e, &mut dec).is_none());
+}
+
+#[test]
+fn a_cut_removing_everything_is_left_to_ifc_lite() {
+    let src = wall_cut_by(
+        "T",
+        &ring(&[[-5.0, -1.0], [5.0, -1.0], [5.0, 1.0], [-5.0, 1.0]]),
+    )
+    .replace(
+        "#9=IFCCARTESIANPOINT((0.,0.,2.5))",
+        "#9=IFCCARTESIANPOINT((0.,0.,9.))",
+    );
+    let mut dec = EntityDecoder::new(&src);
+    let e = dec.decode_by_id(13).unwrap();
+    assert!(clip_mesh(&e, &mut dec).is_none());
+}
+
+/// Every clipping item of a file, ours against ifc-lite's: the bounding box to
+/// 1 mm, the volume to 0.5 % (ifc-lite's arrangement snaps) and the plan area to
+/// one 1 cm grid cell along its perimeter. `mm` is a millimetre in file units. Returns how many
+/// items we cut ourselves.
+fn agree_on_file(data: &[u8], name: &str, mm: f64) -> usize {
+    let mut dec = EntityDecoder::new(data);
+    let text = String::from_utf8_lossy(data);
+    let ids: Vec<u32> = text
+        .lines()
+        .filter(|l| l.contains("IFCBOOLEANCLIPPINGRESULT("))
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix('#')?
+                .split('=')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .collect();
+    let builtin = BooleanClippingProcessor::new();
+    let mut ours_n = 0;
+    for id in ids {
+        let e = dec.decode_by_id(id).unwrap();
+        let Some(ours) = clip_mesh(&e, &mut dec) else {
+            continue;
+        };
+        ours_n += 1;
+        let theirs = builtin
+            .process(&e, &mut dec, &IfcSchema::new(), TessellationQuality::Medium)
+            .unwrap();
+        let to_m = 0.001 / mm;
+        let (a, b) = (measure(&ours, to_m), measure(&theirs, to_m));
+        for k in 0..3 {
+            assert!(
+                close(a.lo[k], b.lo[k], mm) && close(a.hi[k], b.hi[k], mm),
+                "{name} #{id}: box {:?}-{:?} against ifc-lite {:?}-{:?}",
+                a.lo,
+                a.hi,
+                b.lo,
+                b.hi
+            );
+        }
+        let rel = |x: f64, y: f64| (x - y).abs() <= 0.005 * y.abs().max(1e-9);
+        assert!(
+            rel(a.volume, b.volume),
+            "{name} #{id}: volume {} against {}",
+            a.volume,
+            b.volume
+        );
+        // Snapping to the 1 cm grid may move each side of the outline by a cell.
+        let perimeter_m = 2.0 * to_m * ((a.hi[0] - a.lo[0]) + (a.hi[1] - a.lo[1]));
+        assert!(
+            close(a.plan_m2, b.plan_m2, 0.01 * perimeter_m),
+            "{name} #{id}: plan {} m² against {}",
+            a.plan_m2,
+            b.plan_m2
+        );
+    }
+    ours_n
+}
+
+#[test]
+fn our_clip_agrees_with_ifc_lite_on_the_samples() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../datasets/ifc");
+    let mut total = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ifc") {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&data);
+        // ArchiCAD and IfcOpenShell write metres; Revit writes feet or millimetres.
+        let length = text
+            .lines()
+            .find(|l| l.contains(".LENGTHUNIT."))
+            .unwrap_or_default();
+        let mm = if length.contains(".MILLI.") {
+            1.0
+        } else if length.contains("FOOT") {
+            1.0 / 304.8
+        } else {
+            0.001
+        };
+        let n = agree_on_file(&data, &path.display().to_string(), mm);
+        // Every clipping item of the committed samples is a polygon extrusion cut by
+        // half-spaces: none should fall back to ifc-lite.
+        let all = text.matches("IFCBOOLEANCLIPPINGRESULT(").count();
+        assert_eq!(n, all, "{}: {n} of {all} cut by us", path.display());
+        total += n;
+    }
+    assert!(total >= 20, "only {total} items were ours to cut");
+}
+
+#[test]
+fn our_clip_agrees_with_ifc_lite_on_both_corpus_variants() {
+    use zhishen_testkit::corpus::{write_corpus, CorpusSpec};
+    for unique in [false, true] {
+        let mut spec = CorpusSpec::of_mb(0.5);
+        spec.unique = unique;
+        let mut buf = Vec::new();
+        write_corpus(&spec, &mut buf).unwrap();
+        let n = agree_on_file(&buf, &format!("corpus unique={unique}"), 1.0);
+        assert!(n >= 2, "corpus unique={unique}: {n} items");
+    }
+}
