@@ -13,7 +13,7 @@ use crate::model::*;
 use crate::progress::{Control, LoadOptions, Meter, Stage};
 use crate::step;
 use ifc_lite_core::{
-    build_entity_index, AttributeValue, DecodedEntity, EntityDecoder, EntityIndex, IfcType,
+    AttributeValue, ColumnarEntityIndex, DecodedEntity, EntityDecoder, EntityIndex, IfcType,
 };
 use ifc_lite_geometry::{GeometryRouter, RouterConfig};
 use rayon::prelude::*;
@@ -78,9 +78,6 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (r, t.elapsed().as_secs_f64())
 }
 
-/// Records between two progress reports and cancellation checks in record loops.
-const CHECK_EVERY: usize = 4096;
-
 /// [`load_bytes_timed`] reporting progress to `opts.progress` and stopping with
 /// [`IfcError::Cancelled`] once `opts.cancel` is cancelled (nothing of it is kept).
 /// The model is the same with or without them.
@@ -92,18 +89,8 @@ pub fn load_bytes_with(
     let ctl = Control::new(file, opts);
     let mut laps = Laps::new();
     let mut t = LoadTimings::default();
-    // The pre-scan and the decoder's index are two independent passes over the bytes:
-    // run them at once (the index is rebuilt in the rare case the bytes change).
-    let (scanned, index) = rayon::join(
-        || scan_stage(bytes, file, &ctl),
-        || build_entity_index(bytes),
-    );
-    let (scan, owned) = scanned?;
+    let (scan, owned) = scan_stage(bytes, file, &ctl)?;
     let data: &[u8] = owned.as_deref().unwrap_or(bytes);
-    let index = match owned {
-        Some(_) => build_entity_index(data),
-        None => index,
-    };
     let step::Scan {
         header: header_span,
         records,
@@ -114,7 +101,7 @@ pub fn load_bytes_with(
     let schema = normalise_schema(&header, &mut diags);
     let graph = Graph::of(data, &records);
     laps.lap(&mut t.scan_s, "scanned");
-    let (index, rd) = decode_stage(data, index, &records, &ctl, &mut diags)?;
+    let (index, rd) = decode_stage(data, &records, &ctl)?;
     laps.lap(&mut t.decode_s, "decoder index");
     let mut ld = Load {
         data,
@@ -198,52 +185,69 @@ fn scan_stage(
     Ok((scan, owned))
 }
 
-/// The decoder's index (built beside the pre-scan), and its cross-check against the
-/// pre-scan (reporting records).
+/// The decoder's index, made from the pre-scan's records (reporting records).
+///
+/// The pre-scan already knows every record's span, so the decoder is given them
+/// rather than scanning the bytes a second time with its own tokenizer (which cost
+/// twice the pre-scan). Both then read each record the same way by construction; a
+/// string swallowing what look like records is reported by the pre-scan.
 fn decode_stage<'d>(
     data: &'d [u8],
-    index: EntityIndex,
     records: &[step::Record],
     ctl: &Control,
-    diags: &mut Vec<Diagnostic>,
-) -> Result<(Arc<EntityIndex>, Reader<'d>), IfcError> {
+) -> Result<(Index, Reader<'d>), IfcError> {
     let meter = ctl.stage(Stage::Decode, records.len() as u64)?;
-    let index = Arc::new(index);
-    let mut rd = Reader::new(data, &index);
-    // The decoder has its own tokenizer: say so when it reads a record differently
-    // from the pre-scan (e.g. a quote it takes as a string end) instead of losing it.
-    let mut unread = Vec::new();
-    for (k, r) in records.iter().enumerate() {
-        if k.is_multiple_of(CHECK_EVERY) {
-            meter.reach(k as u64)?;
-        }
-        let same = rd.dec.get_raw_bytes(r.id as u32).is_some_and(|b| {
-            let start = b.as_ptr() as usize - data.as_ptr() as usize;
-            start == r.start
-        });
-        if !same {
-            unread.push(r);
-        }
-    }
-    push_listed(
-        diags,
-        &unread,
-        "record_unreadable",
-        "records read differently by the decoder",
-        |r| {
-            Diagnostic::warn(
-                "record_unreadable",
-                format!(
-                    "entity #{} at byte {} is read differently by the decoder (quoting or escapes it cannot parse); it may be missing from the model",
-                    r.id, r.start
-                ),
-            )
-            .at_entity(r.id)
-            .at_offset(r.start)
-        },
-    );
+    let index = Index::of(data, records);
+    let rd = Reader::new(data, &index);
     meter.finish()?;
     Ok((index, rd))
+}
+
+/// The decoder's entity index: compact columns (12 bytes a record, against about
+/// 40 for a hash map) while offsets fit in 32 bits, a hash map beyond 4 GiB.
+#[derive(Clone)]
+enum Index {
+    Columns(Arc<ColumnarEntityIndex>),
+    Map(Arc<EntityIndex>),
+}
+
+impl Index {
+    fn of(data: &[u8], records: &[step::Record]) -> Index {
+        let narrow = |r: &step::Record| {
+            Some((
+                u32::try_from(r.id).ok()?,
+                u32::try_from(r.start).ok()?,
+                u32::try_from(r.end - r.start).ok()?,
+            ))
+        };
+        if u32::try_from(data.len()).is_ok() {
+            let (mut ids, mut starts, mut lengths) = (
+                Vec::with_capacity(records.len()),
+                Vec::with_capacity(records.len()),
+                Vec::with_capacity(records.len()),
+            );
+            for (id, start, len) in records.iter().filter_map(narrow) {
+                ids.push(id);
+                starts.push(start);
+                lengths.push(len);
+            }
+            if let Ok(c) = ColumnarEntityIndex::from_owned_columns(ids, starts, lengths) {
+                return Index::Columns(Arc::new(c));
+            }
+        }
+        let map: EntityIndex = records
+            .iter()
+            .filter_map(|r| Some((u32::try_from(r.id).ok()?, (r.start, r.end))))
+            .collect();
+        Index::Map(Arc::new(map))
+    }
+
+    fn decoder<'d>(&self, data: &'d [u8]) -> EntityDecoder<'d> {
+        match self {
+            Index::Columns(c) => EntityDecoder::with_arc_columnar_index(data, c.clone()),
+            Index::Map(m) => EntityDecoder::with_arc_index(data, m.clone()),
+        }
+    }
 }
 
 /// Type names from the pre-scan, and the aggregation and containment trees.
@@ -339,7 +343,7 @@ struct Load<'d> {
     /// The pre-scan's records, until the point pass before meshing has read them.
     records: Vec<step::Record>,
     graph: Graph<'d>,
-    index: Arc<EntityIndex>,
+    index: Index,
     rd: Reader<'d>,
     diags: Vec<Diagnostic>,
 }
@@ -863,9 +867,9 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(data: &'a [u8], index: &Arc<EntityIndex>) -> Reader<'a> {
+    fn new(data: &'a [u8], index: &Index) -> Reader<'a> {
         Reader {
-            dec: EntityDecoder::with_arc_index(data, index.clone()),
+            dec: index.decoder(data),
             failed: Vec::new(),
             psets: PsetCache::default(),
         }
@@ -1375,7 +1379,7 @@ struct Frame {
 /// What every parallel worker reads: the bytes, the decoder's index, the control.
 struct Workers<'d> {
     data: &'d [u8],
-    index: &'d Arc<EntityIndex>,
+    index: &'d Index,
     ctl: &'d Control<'d>,
 }
 
@@ -1413,7 +1417,7 @@ impl<'d> Workers<'d> {
 /// What each meshing worker builds its decoder and router from.
 struct Mesher<'a, 'd> {
     data: &'d [u8],
-    index: &'a Arc<EntityIndex>,
+    index: &'a Index,
     frame: Frame,
     caches: Caches,
 }
@@ -1456,7 +1460,7 @@ impl<'d> Mesher<'_, 'd> {
     ) -> MeshResult {
         let frame = self.frame;
         let (dec, router) = state.get_or_insert_with(|| {
-            let dec = EntityDecoder::with_arc_index(self.data, self.index.clone());
+            let dec = self.index.decoder(self.data);
             // Per-mesh local frames (f32 offsets from an f64 origin) and, for models drawn
             // at map coordinates, an RTC anchor subtracted in f64 before any f32 cast.
             let mut router = GeometryRouter::from_config(RouterConfig {

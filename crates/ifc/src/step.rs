@@ -123,7 +123,7 @@ impl<'a> Cursor<'a> {
 
     /// Skips a quoted string starting at the opening quote. Returns whether it
     /// held bytes that are not valid UTF-8.
-    fn skip_string(&mut self, record_start: usize) -> Result<bool, IfcError> {
+    fn skip_string(&mut self, record_start: usize, text: &mut TextFlags) -> Result<(), IfcError> {
         let open = self.pos;
         match string_end(self.b, open) {
             None => Err(self.truncated(
@@ -133,10 +133,43 @@ impl<'a> Cursor<'a> {
             Some(close) => {
                 self.pos = close + 1;
                 let body = &self.b[open + 1..close];
-                Ok(!body.is_ascii() && std::str::from_utf8(body).is_err())
+                text.non_utf8 |= !body.is_ascii() && std::str::from_utf8(body).is_err();
+                if text.record_like.is_none() {
+                    text.record_like = record_like(body).map(|at| open + 1 + at);
+                }
+                Ok(())
             }
         }
     }
+}
+
+/// What a record's strings hold that a reader should hear about.
+#[derive(Default)]
+struct TextFlags {
+    /// Text that is not UTF-8.
+    non_utf8: bool,
+    /// Offset of `#id=` inside a string: most likely an unclosed quote that swallowed
+    /// the records after it.
+    record_like: Option<usize>,
+}
+
+/// Offset in `body` of a `#digits=` declaration (spaces allowed before the `=`).
+fn record_like(body: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b'#', &body[from..]) {
+        let at = from + k;
+        let digits = body[at + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let rest = &body[at + 1 + digits..];
+        let gap = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if digits > 0 && rest.get(gap) == Some(&b'=') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Offset of the quote closing the string that opens at `open`, honouring the
@@ -244,7 +277,7 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
     let mut records: Vec<Record> = Vec::new();
     let mut diagnostics = Vec::new();
     let mut seen = Seen::default();
-    let mut non_utf8: Vec<u64> = Vec::new();
+    let mut flagged = Flagged::default();
     let mut data_sections = 0;
     loop {
         c.skip_ws()?;
@@ -260,11 +293,11 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
             // DATA may carry a parameter list in edition 3: DATA('name',('schema'));
             c.skip_ws()?;
             if c.peek() == Some(b'(') {
-                skip_params(&mut c, sec, &mut false)?;
+                skip_params(&mut c, sec, &mut TextFlags::default())?;
             }
             c.expect(b";")?;
             data_sections += 1;
-            scan_data(&mut c, sec, &mut records, &mut seen, &mut non_utf8)?;
+            scan_data(&mut c, sec, &mut records, &mut seen, &mut flagged)?;
             continue;
         }
         if c.starts_with(b"ANCHOR") || c.starts_with(b"REFERENCE") || c.starts_with(b"SIGNATURE") {
@@ -300,9 +333,10 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
             .at_offset(after),
         );
     }
-    if let Some(d) = non_utf8_diagnostic(&non_utf8) {
+    if let Some(d) = non_utf8_diagnostic(&flagged.non_utf8) {
         diagnostics.push(d);
     }
+    diagnostics.extend(record_like_diagnostics(bytes, &flagged.record_like));
     check_references(bytes, &records, &seen, &mut diagnostics);
     Ok(Scan {
         header,
@@ -310,6 +344,45 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
         diagnostics,
         renumbered: None,
     })
+}
+
+/// The records whose strings flagged something, by kind.
+#[derive(Default)]
+struct Flagged {
+    non_utf8: Vec<u64>,
+    /// (record, offset of the `#id=` in its string)
+    record_like: Vec<(u64, usize)>,
+}
+
+/// A warning for each record holding `#id=` in a string (the first few, then a
+/// count): a line-oriented reader would see records there, and they are text.
+fn record_like_diagnostics(bytes: &[u8], found: &[(u64, usize)]) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = found
+        .iter()
+        .take(MAX_LISTED)
+        .map(|&(id, at)| {
+            Diagnostic::warn(
+                "record_unreadable",
+                format!(
+                    "entity #{id} has a string holding record-like text {:?} at line {}: a quote may be unclosed, and what looks like records there is read as text",
+                    snippet(bytes, at),
+                    line_of(bytes, at)
+                ),
+            )
+            .at_entity(id)
+            .at_offset(at)
+        })
+        .collect();
+    if found.len() > MAX_LISTED {
+        out.push(Diagnostic::warn(
+            "record_unreadable",
+            format!(
+                "{} more entities have strings holding record-like text",
+                found.len() - MAX_LISTED
+            ),
+        ));
+    }
+    out
 }
 
 /// One warning naming the entities whose text is not UTF-8, if any.
@@ -348,7 +421,7 @@ fn find_endsec(c: &mut Cursor) -> Result<usize, IfcError> {
         }
         match c.peek() {
             Some(b'\'') => {
-                c.skip_string(start)?;
+                c.skip_string(start, &mut TextFlags::default())?;
             }
             _ => c.pos += 1,
         }
@@ -367,7 +440,7 @@ static SPECIAL: [bool; 256] = {
     t
 };
 
-fn skip_params(c: &mut Cursor, record_start: usize, non_utf8: &mut bool) -> Result<(), IfcError> {
+fn skip_params(c: &mut Cursor, record_start: usize, text: &mut TextFlags) -> Result<(), IfcError> {
     let mut depth = 0usize;
     loop {
         // Jump over the bytes that cannot change the parser state.
@@ -382,9 +455,7 @@ fn skip_params(c: &mut Cursor, record_start: usize, non_utf8: &mut bool) -> Resu
         };
         match ch {
             b'\'' => {
-                if c.skip_string(record_start)? {
-                    *non_utf8 = true;
-                }
+                c.skip_string(record_start, text)?;
                 continue;
             }
             b'(' => depth += 1,
@@ -421,7 +492,7 @@ fn scan_data(
     section_start: usize,
     records: &mut Vec<Record>,
     seen: &mut Seen,
-    non_utf8: &mut Vec<u64>,
+    flagged: &mut Flagged,
 ) -> Result<(), IfcError> {
     loop {
         if records.len().is_multiple_of(TICK_RECORDS) {
@@ -479,8 +550,8 @@ fn scan_data(
                 format!("entity #{id}: expected '(' after the type name"),
             ));
         }
-        let mut bad_text = false;
-        skip_params(c, start, &mut bad_text).map_err(|e| match e {
+        let mut text = TextFlags::default();
+        skip_params(c, start, &mut text).map_err(|e| match e {
             IfcError::Truncated { .. } => c.truncated(start, format!("entity #{id}")),
             other => other,
         })?;
@@ -505,8 +576,11 @@ fn scan_data(
             });
         }
         seen.insert(id, NonZeroUsize::MIN.saturating_add(start));
-        if bad_text {
-            non_utf8.push(id);
+        if let Some(at) = text.record_like {
+            flagged.record_like.push((id, at));
+        }
+        if text.non_utf8 {
+            flagged.non_utf8.push(id);
         }
         records.push(Record {
             id,
@@ -935,6 +1009,23 @@ mod tests {
             .iter()
             .any(|d| d.code == "entity_id_renumbered" && d.entity == Some(92147483647)));
         assert!(s.records.iter().all(|r| r.id <= 6));
+    }
+
+    #[test]
+    fn record_like_text_in_strings_is_flagged_and_plain_hashes_are_not() {
+        assert_eq!(record_like(b"Room #3 east"), None);
+        assert_eq!(record_like(b"a #= b #x=1"), None);
+        assert_eq!(record_like(b"x);\n#31 = IFCWALL("), Some(4));
+        let text = "ISO-10303-21;HEADER;ENDSEC;DATA;\n#1=IFCLABEL('Room #3');\n#2=IFCLABEL('oops);\n#3=IFCWALL(');\nENDSEC;END-ISO-10303-21;";
+        let scan = scan(text.as_bytes(), "t.ifc").unwrap();
+        let flagged: Vec<_> = scan
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "record_unreadable")
+            .map(|d| d.entity)
+            .collect();
+        assert_eq!(flagged, vec![Some(2)]);
+        assert_eq!(scan.records.len(), 2, "#3 is text inside #2's string");
     }
 
     #[test]

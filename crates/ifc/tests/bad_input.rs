@@ -221,8 +221,8 @@ fn nonstandard_body_representation_type_is_still_meshed() {
 
 #[test]
 fn records_the_decoder_reads_differently_are_reported() {
-    // From the fuzzer: an unclosed quote in #23 swallows the next lines for the
-    // pre-scan, while the decoder's tokenizer splits them. Either way, say so.
+    // From the fuzzer: an unclosed quote in #23 swallows the next lines, records
+    // #31 and #32 among them, into one string. Say so, naming #23.
     let text = "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('ViewDefinition [ReferenceView]'),IFCGEOMETRICSET(E(\nFILE_SCHEMA(('IFC4'));\nFILE_SCENDSEC;\nDATA;\n#1=IFCPROJECT('0YvctVUKr0kugbFTf53O9L',);\n#13=IFCMAPCONVERSION(#10,#12,500000.,5400000.,100.,1.,0.,$);\n#20=IFCLOCALPLACEMENT($,#9);\n#21=IFCSITE('1YvctVUKr0kugbFTf53O9L',$,'Site',$,$,#20,$,$,.ELEMENT.,(49,0,0,0),(8,0,0,0),100.,$,$);\n#22=IFCLOCALPLACEMENT(#20,#9);\n#23=IFCBUILDING('2YvctVUK5.,0.3);\n#31=IFCEXTRUDEDAREASOLID(#30,#9,#7,3.);\n#32=IFCSHAPEREPRESENTATION(#11,'Body','SweptSolid',(#31));\n#33=IFCPRODUCTDEFINITIONSHAPE($,$,(#3ugbFTf53O9L',$,$,$,(#45),#48);\nENDSEC;\nEND-ISO-10303-21;\n";
     match load_bytes(text.as_bytes(), "quote.ifc") {
         Ok(m) => {
