@@ -94,12 +94,13 @@ pub fn load_bytes_with(
     let step::Scan {
         header: header_span,
         records,
+        kinds,
         diagnostics: mut diags,
         ..
     } = scan;
     let header = header::parse(&data[header_span]);
     let schema = normalise_schema(&header, &mut diags);
-    let graph = Graph::of(data, &records);
+    let graph = Graph::of(&records, &kinds);
     laps.lap(&mut t.scan_s, "scanned");
     let (index, rd) = decode_stage(data, &records, &ctl)?;
     laps.lap(&mut t.decode_s, "decoder index");
@@ -108,6 +109,7 @@ pub fn load_bytes_with(
         file,
         ctl: &ctl,
         records,
+        kinds,
         graph,
         index,
         rd,
@@ -119,6 +121,7 @@ pub fn load_bytes_with(
     // The pre-scan's records (24 bytes each, 48 MB on the 100 MB corpus) are not read
     // after the point pass: let them go before the meshes are made.
     ld.records = Vec::new();
+    ld.kinds = step::Kinds::default();
     relationships.finish()?;
     laps.lap(&mut t.relationships_s, "read structure");
     let (meshes, element_props) = ld.mesh_and_props(&products, &rels, &mut t)?;
@@ -276,27 +279,12 @@ impl TypeOf<'_> {
 impl<'d> Graph<'d> {
     /// Type name of every record, from our own scan (ids now fit u32). Each name is
     /// hashed once per record, into a small table of the file's type names.
-    fn of(data: &'d [u8], records: &[step::Record]) -> Graph<'d> {
-        let mut slot_of: HashMap<Cow<str>, u16> = HashMap::default();
-        let mut names: Vec<Cow<str>> = Vec::new();
-        let mut lists: Vec<Vec<u32>> = Vec::new();
+    fn of(records: &[step::Record], kinds: &step::Kinds) -> Graph<'d> {
+        let names: Vec<Cow<str>> = kinds.names.iter().map(|n| Cow::Owned(n.clone())).collect();
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
         let mut slots = step::IdTable::default();
-        for r in records {
-            let name = record_type(data, r);
+        for (r, &k) in records.iter().zip(&kinds.of) {
             let id = r.id as u32;
-            let k = match slot_of.get(&name) {
-                Some(&k) => k,
-                // A file with more distinct type names than fit is not IFC; the rest
-                // share the last slot's name rather than being lost.
-                None if names.len() >= usize::from(u16::MAX) => u16::MAX - 1,
-                None => {
-                    let k = names.len() as u16;
-                    slot_of.insert(name.clone(), k);
-                    names.push(name);
-                    lists.push(Vec::new());
-                    k
-                }
-            };
             lists[usize::from(k)].push(id);
             slots.insert(u64::from(id), k);
         }
@@ -342,6 +330,8 @@ struct Load<'d> {
     ctl: &'d Control<'d>,
     /// The pre-scan's records, until the point pass before meshing has read them.
     records: Vec<step::Record>,
+    /// Their type keywords, as long as the records.
+    kinds: step::Kinds,
     graph: Graph<'d>,
     index: Index,
     rd: Reader<'d>,
@@ -659,7 +649,7 @@ impl<'d> Load<'d> {
     /// One pass over the points: the RTC anchor for meshing, and 2-D profile points far
     /// from the origin, which lose precision in the kernel's f32 profile path.
     fn frame(&mut self, lib_scale: f64) -> Frame {
-        let points = PointExtent::of(self.data, &self.records, lib_scale);
+        let points = PointExtent::of(self.data, &self.records, &self.kinds, lib_scale);
         if points.far_profile_m > LARGE_PROFILE_M {
             let far = points.far_profile_m;
             self.diags.push(Diagnostic::warn(
@@ -914,30 +904,6 @@ fn compound(v: Option<&AttributeValue>) -> Option<f64> {
         .filter_map(AttributeValue::as_int)
         .collect();
     georef::compound_angle_deg(&parts)
-}
-
-/// The record's type keyword, upper-cased (borrowed when already upper case, as usual).
-fn record_type<'a>(data: &'a [u8], r: &step::Record) -> Cow<'a, str> {
-    let body = &data[r.start..r.end];
-    let Some(eq) = memchr::memchr(b'=', body) else {
-        return Cow::Borrowed("");
-    };
-    let rest = &body[eq + 1..];
-    let start = rest
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(rest.len());
-    let len = rest[start..]
-        .iter()
-        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-        .count();
-    // Only ASCII alphanumerics and '_' were taken, so this is valid UTF-8.
-    let name = std::str::from_utf8(&rest[start..start + len]).unwrap_or("");
-    if name.bytes().any(|b| b.is_ascii_lowercase()) {
-        Cow::Owned(name.to_ascii_uppercase())
-    } else {
-        Cow::Borrowed(name)
-    }
 }
 
 fn normalise_schema(h: &Header, diags: &mut Vec<Diagnostic>) -> String {
@@ -1552,10 +1518,8 @@ const STANDARD_REP_TYPES: &[&str] = &[
 fn fix_representation_types(data: &[u8], scan: &step::Scan) -> Option<(Vec<u8>, Vec<Diagnostic>)> {
     let mut edits = Vec::new();
     let mut diags = Vec::new();
-    for r in &scan.records {
-        if record_type(data, r) != "IFCSHAPEREPRESENTATION" {
-            continue;
-        }
+    let shape = scan.kinds.slot("IFCSHAPEREPRESENTATION")?;
+    for (r, _) in (scan.records.iter().zip(&scan.kinds.of)).filter(|(_, &k)| k == shape) {
         let args = step::arg_spans(data, r);
         let (Some(ident), Some(kind)) = (args.get(1), args.get(2)) else {
             continue;
@@ -1673,15 +1637,15 @@ struct PointExtent {
 }
 
 impl PointExtent {
-    fn of(data: &[u8], records: &[step::Record], scale: f64) -> PointExtent {
+    fn of(data: &[u8], records: &[step::Record], kinds: &step::Kinds, scale: f64) -> PointExtent {
         let mut e = PointExtent {
             bounds: None,
             far_profile_m: 0.0,
         };
-        for r in records {
-            if record_type(data, r) != "IFCCARTESIANPOINT" {
-                continue;
-            }
+        let Some(point) = kinds.slot("IFCCARTESIANPOINT") else {
+            return e;
+        };
+        for (r, _) in (records.iter().zip(&kinds.of)).filter(|(_, &k)| k == point) {
             let body = &data[r.start..r.end];
             let (Some(a), Some(b)) = (
                 memchr::memmem::find(body, b"(("),

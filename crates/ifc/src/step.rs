@@ -25,9 +25,63 @@ pub struct Scan {
     /// Bytes between `HEADER;` and its `ENDSEC;`.
     pub header: std::ops::Range<usize>,
     pub records: Vec<Record>,
+    /// The type keyword of each record.
+    pub kinds: Kinds,
     pub diagnostics: Vec<Diagnostic>,
     /// Set when ids above u32::MAX were renumbered: the bytes to decode instead.
     pub renumbered: Option<Vec<u8>>,
+}
+
+/// The records' type keywords, read once by the pre-scan: `of[i]` is the type of
+/// `records[i]`, an index into `names` (upper case, as STEP keywords are not
+/// case-sensitive; empty for a complex instance).
+#[derive(Debug, Default)]
+pub struct Kinds {
+    pub of: Vec<u16>,
+    pub names: Vec<String>,
+    lookup: rustc_hash::FxHashMap<Box<[u8]>, u16>,
+}
+
+impl Kinds {
+    /// The slot of `name` (upper case), if any record has that type.
+    pub fn slot(&self, name: &str) -> Option<u16> {
+        self.lookup.get(name.as_bytes()).copied()
+    }
+
+    /// The type name of a slot.
+    pub fn name(&self, k: u16) -> &str {
+        self.names.get(usize::from(k)).map_or("", String::as_str)
+    }
+
+    fn push(&mut self, keyword: &[u8]) {
+        let k = match self.lookup.get(keyword) {
+            Some(&k) => k,
+            None => self.intern(keyword),
+        };
+        self.of.push(k);
+    }
+
+    #[cold]
+    fn intern(&mut self, keyword: &[u8]) -> u16 {
+        let upper = keyword.to_ascii_uppercase();
+        if let Some(&k) = self.lookup.get(upper.as_slice()) {
+            // A lower-case spelling of a known keyword: remember this spelling too.
+            self.lookup.insert(keyword.into(), k);
+            return k;
+        }
+        // A file with more distinct type names than fit is not IFC; the rest share
+        // the last slot's name rather than being lost.
+        if self.names.len() >= usize::from(u16::MAX) {
+            return u16::MAX - 1;
+        }
+        let k = self.names.len() as u16;
+        // Only ASCII alphanumerics and '_' make a keyword, so this is valid UTF-8.
+        self.names
+            .push(String::from_utf8_lossy(&upper).into_owned());
+        self.lookup.insert(upper.into_boxed_slice(), k);
+        self.lookup.insert(keyword.into(), k);
+        k
+    }
 }
 
 /// Line number (1-based) of a byte offset, for messages.
@@ -274,10 +328,8 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
     let header_end = find_endsec(&mut c)?;
     let header = header_start..header_end;
 
-    let mut records: Vec<Record> = Vec::new();
+    let mut found = Found::default();
     let mut diagnostics = Vec::new();
-    let mut seen = Seen::default();
-    let mut flagged = Flagged::default();
     let mut data_sections = 0;
     loop {
         c.skip_ws()?;
@@ -297,7 +349,7 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
             }
             c.expect(b";")?;
             data_sections += 1;
-            scan_data(&mut c, sec, &mut records, &mut seen, &mut flagged)?;
+            scan_data(&mut c, sec, &mut found)?;
             continue;
         }
         if c.starts_with(b"ANCHOR") || c.starts_with(b"REFERENCE") || c.starts_with(b"SIGNATURE") {
@@ -333,6 +385,12 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
             .at_offset(after),
         );
     }
+    let Found {
+        records,
+        kinds,
+        seen,
+        flagged,
+    } = found;
     if let Some(d) = non_utf8_diagnostic(&flagged.non_utf8) {
         diagnostics.push(d);
     }
@@ -341,9 +399,19 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
     Ok(Scan {
         header,
         records,
+        kinds,
         diagnostics,
         renumbered: None,
     })
+}
+
+/// What the DATA sections' records add up to while they are scanned.
+#[derive(Default)]
+struct Found {
+    records: Vec<Record>,
+    kinds: Kinds,
+    seen: Seen,
+    flagged: Flagged,
 }
 
 /// The records whose strings flagged something, by kind.
@@ -487,15 +555,9 @@ fn skip_params(c: &mut Cursor, record_start: usize, text: &mut TextFlags) -> Res
     }
 }
 
-fn scan_data(
-    c: &mut Cursor,
-    section_start: usize,
-    records: &mut Vec<Record>,
-    seen: &mut Seen,
-    flagged: &mut Flagged,
-) -> Result<(), IfcError> {
+fn scan_data(c: &mut Cursor, section_start: usize, found: &mut Found) -> Result<(), IfcError> {
     loop {
-        if records.len().is_multiple_of(TICK_RECORDS) {
+        if found.records.len().is_multiple_of(TICK_RECORDS) {
             (c.tick)(c.pos)?;
         }
         c.skip_ws()?;
@@ -534,6 +596,7 @@ fn scan_data(
         {
             c.pos += 1;
         }
+        let name_end = c.pos;
         if c.pos == name_start && c.peek() != Some(b'(') {
             if c.pos >= c.b.len() {
                 return Err(c.truncated(start, format!("entity #{id}")));
@@ -566,7 +629,7 @@ fn scan_data(
                 ))
             }
         }
-        if let Some(first) = seen.get(id).map(|at| at.get() - 1) {
+        if let Some(first) = found.seen.get(id).map(|at| at.get() - 1) {
             return Err(IfcError::DuplicateId {
                 file: c.file.to_string(),
                 id,
@@ -575,14 +638,17 @@ fn scan_data(
                 first_offset: first,
             });
         }
-        seen.insert(id, NonZeroUsize::MIN.saturating_add(start));
+        found
+            .seen
+            .insert(id, NonZeroUsize::MIN.saturating_add(start));
         if let Some(at) = text.record_like {
-            flagged.record_like.push((id, at));
+            found.flagged.record_like.push((id, at));
         }
         if text.non_utf8 {
-            flagged.non_utf8.push(id);
+            found.flagged.non_utf8.push(id);
         }
-        records.push(Record {
+        found.kinds.push(&c.b[name_start..name_end]);
+        found.records.push(Record {
             id,
             start,
             end: c.pos,
@@ -1009,6 +1075,21 @@ mod tests {
             .iter()
             .any(|d| d.code == "entity_id_renumbered" && d.entity == Some(92147483647)));
         assert!(s.records.iter().all(|r| r.id <= 6));
+    }
+
+    #[test]
+    fn type_keywords_are_read_once_and_case_folded() {
+        let text = "ISO-10303-21;HEADER;ENDSEC;DATA;\n#1=IFCWALL();\n#2=IfcWall();\n#3=(IFCA()IFCB());\n#4=IFCSLAB();\nENDSEC;END-ISO-10303-21;";
+        let scan = scan(text.as_bytes(), "t.ifc").unwrap();
+        let k = &scan.kinds;
+        let wall = k.slot("IFCWALL").unwrap();
+        assert_eq!(
+            k.of,
+            vec![wall, wall, k.slot("").unwrap(), k.slot("IFCSLAB").unwrap()]
+        );
+        assert_eq!(k.name(wall), "IFCWALL");
+        assert_eq!(k.names.len(), 3, "{:?}", k.names);
+        assert_eq!(k.slot("IFCBEAM"), None);
     }
 
     #[test]
