@@ -1,5 +1,5 @@
 //! Our own meshing of boolean clipping (IfcBooleanClippingResult) for the common
-//! shape: an extrusion of a polygon, cut by plane half-spaces
+//! shape: an extruded profile without holes, cut by plane half-spaces
 //! (IfcHalfSpaceSolid, IfcBoxedHalfSpace) and by polygon-bounded half-spaces
 //! (IfcPolygonalBoundedHalfSpace), possibly nested.
 //!
@@ -15,8 +15,11 @@
 //! surface ifc-lite's mesh has, and the shared walls between pieces are inside it,
 //! so the footprint, heights and bounding box read the same (checked against
 //! ifc-lite on every committed sample and on both corpus variants, see the tests).
-//! Anything else (curved profiles, profiles with voids, mapped or brep operands,
-//! a cut that would remove the whole solid) goes to ifc-lite's own processor.
+//! Profiles and boundary curves are read by ifc-lite's own `ProfileProcessor`, so
+//! an extrusion has the outline (arcs and fillets tessellated alike) that ifc-lite
+//! gives it. Anything else (profiles with holes, tapered or mapped or brep
+//! operands, self-crossing outlines, a cut that would remove the whole solid) goes
+//! to ifc-lite's own processor.
 
 mod convex;
 
@@ -25,7 +28,8 @@ use convex::{
 };
 use ifc_lite_core::{AttributeValue, DecodedEntity, EntityDecoder, IfcSchema, IfcType};
 use ifc_lite_geometry::{
-    BoolFailure, BooleanClippingProcessor, GeometryProcessor, Mesh, Result, TessellationQuality,
+    BoolFailure, BooleanClippingProcessor, GeometryProcessor, Mesh, ProfileProcessor, Result,
+    TessellationQuality,
 };
 
 /// Deepest boolean nesting read before handing the item to ifc-lite.
@@ -37,12 +41,14 @@ const MAX_PIECES: usize = 256;
 /// ifc-lite's otherwise.
 pub(crate) struct ClipProcessor {
     builtin: BooleanClippingProcessor,
+    profiles: ProfileProcessor,
 }
 
 impl ClipProcessor {
     pub(crate) fn new() -> ClipProcessor {
         ClipProcessor {
             builtin: BooleanClippingProcessor::new(),
+            profiles: ProfileProcessor::new(IfcSchema::new()),
         }
     }
 }
@@ -55,7 +61,7 @@ impl GeometryProcessor for ClipProcessor {
         schema: &IfcSchema,
         quality: TessellationQuality,
     ) -> Result<Mesh> {
-        match clip_mesh(entity, decoder) {
+        match clip_mesh(entity, decoder, &self.profiles, quality) {
             Some(mesh) => Ok(mesh),
             None => self.builtin.process(entity, decoder, schema, quality),
         }
@@ -79,9 +85,19 @@ impl GeometryProcessor for ClipProcessor {
 }
 
 /// The clipped solid as a mesh in the item's frame and the file's units, or `None`
-/// when this is not a shape we cut ourselves.
-pub(crate) fn clip_mesh(entity: &DecodedEntity, decoder: &mut EntityDecoder) -> Option<Mesh> {
-    let mut rd = Rd { dec: decoder };
+/// when this is not a shape we cut ourselves. Profiles are read by ifc-lite's
+/// `ProfileProcessor` at `quality`, so an extrusion has the outline ifc-lite gives it.
+pub(crate) fn clip_mesh(
+    entity: &DecodedEntity,
+    decoder: &mut EntityDecoder,
+    profiles: &ProfileProcessor,
+    quality: TessellationQuality,
+) -> Option<Mesh> {
+    let mut rd = Rd {
+        dec: decoder,
+        profiles,
+        quality,
+    };
     let pieces = rd.solid(entity, 0)?;
     if pieces.is_empty() {
         // The cut removes everything: leave that verdict to ifc-lite, which keeps
@@ -155,6 +171,8 @@ impl Frame {
 /// Reads the operands. Every method returns `None` for what it does not handle.
 struct Rd<'a, 'd> {
     dec: &'a mut EntityDecoder<'d>,
+    profiles: &'a ProfileProcessor,
+    quality: TessellationQuality,
 }
 
 impl Rd<'_, '_> {
@@ -203,93 +221,26 @@ impl Rd<'_, '_> {
         Frame::of(o, z, x)
     }
 
-    /// IfcAxis2Placement2D as a frame in the XY plane (or an unset one).
-    fn placement2d(&mut self, v: Option<&AttributeValue>) -> Option<Frame> {
-        if v.is_none_or(AttributeValue::is_null) {
-            return Some(Frame::IDENTITY);
-        }
-        let e = self.get(v)?;
-        (e.ifc_type == IfcType::IfcAxis2Placement2D).then_some(())?;
-        let o = self.point(e.get(0))?;
-        let x = self.direction(e.get(1))?;
-        Frame::of(o, None, x)
-    }
-
-    /// A closed 2-D polygon: IfcPolyline, or IfcIndexedPolyCurve of line segments.
-    /// The closing point is dropped, as are repeated points.
+    /// A bounding curve as a closed 2-D ring, read by ifc-lite's curve sampler (any
+    /// bounded curve it reads; arcs as it tessellates them). The closing point and
+    /// repeated points are dropped; more than 256 vertices is left to ifc-lite, as
+    /// ifc-lite itself refuses them.
     fn ring(&mut self, v: Option<&AttributeValue>) -> Option<Vec<[f64; 2]>> {
         let e = self.get(v)?;
-        let pts: Vec<[f64; 2]> = match e.ifc_type {
-            IfcType::IfcPolyline => {
-                let refs = e.get_list(0)?.to_vec();
-                refs.iter()
-                    .map(|r| self.point(Some(r)).map(|p| [p[0], p[1]]))
-                    .collect::<Option<_>>()?
-            }
-            IfcType::IfcIndexedPolyCurve => self.indexed_ring(&e)?,
-            _ => return None,
-        };
-        let mut ring: Vec<[f64; 2]> = Vec::with_capacity(pts.len());
-        for p in pts {
-            if ring.last() != Some(&p) {
-                ring.push(p);
-            }
-        }
-        while ring.len() > 1 && ring.first() == ring.last() {
-            ring.pop();
-        }
-        (ring.len() >= 3).then_some(ring)
+        let pts = self
+            .profiles
+            .get_curve_points(&e, self.dec, self.quality)
+            .ok()?;
+        clean_ring(pts.iter().map(|p| [p.x, p.y])).filter(|r| r.len() <= 256)
     }
 
-    fn indexed_ring(&mut self, e: &DecodedEntity) -> Option<Vec<[f64; 2]>> {
-        let list = self.get(e.get(0))?;
-        (list.ifc_type == IfcType::IfcCartesianPointList2D).then_some(())?;
-        let coords: Vec<[f64; 2]> = list
-            .get_list(0)?
-            .iter()
-            .map(|p| {
-                let c = p.as_list()?;
-                Some([c.first()?.as_float()?, c.get(1)?.as_float()?])
-            })
-            .collect::<Option<_>>()?;
-        let segments = e.get(1).filter(|s| !s.is_null());
-        let Some(segments) = segments else {
-            return Some(coords);
-        };
-        // Only straight segments: an arc needs ifc-lite's tessellation.
-        let mut out = Vec::new();
-        for s in segments.as_list()? {
-            let AttributeValue::Typed { name, value } = s else {
-                return None;
-            };
-            (name.eq_ignore_ascii_case("IFCLINEINDEX")).then_some(())?;
-            for i in value.as_list()? {
-                let i = usize::try_from(i.as_int()?).ok()?.checked_sub(1)?;
-                out.push(*coords.get(i)?);
-            }
-        }
-        Some(out)
-    }
-
-    /// A profile as its ring in the profile plane.
+    /// A profile as its outer ring in the extrusion's plane; `None` for a profile
+    /// with holes (hollow sections are left to ifc-lite).
     fn profile(&mut self, v: Option<&AttributeValue>) -> Option<Vec<[f64; 2]>> {
         let e = self.get(v)?;
-        match e.ifc_type {
-            IfcType::IfcRectangleProfileDef => {
-                let f = self.placement2d(e.get(2))?;
-                let (hx, hy) = (e.get_float(3)? / 2.0, e.get_float(4)? / 2.0);
-                (hx > 0.0 && hy > 0.0 && hx.is_finite() && hy.is_finite()).then_some(())?;
-                let ring = [[-hx, -hy], [hx, -hy], [hx, hy], [-hx, hy]]
-                    .map(|[x, y]| {
-                        let p = f.point([x, y, 0.0]);
-                        [p[0], p[1]]
-                    })
-                    .to_vec();
-                Some(ring)
-            }
-            IfcType::IfcArbitraryClosedProfileDef => self.ring(e.get(2)),
-            _ => None,
-        }
+        let p = self.profiles.process(&e, self.dec, self.quality).ok()?;
+        p.holes.is_empty().then_some(())?;
+        clean_ring(p.outer.iter().map(|q| [q.x, q.y]))
     }
 
     /// The solid as convex pieces (possibly none), in the item's frame.
@@ -373,6 +324,22 @@ impl Rd<'_, '_> {
             _ => None,
         }
     }
+}
+
+/// A ring without repeated or closing points; `None` when a coordinate is not finite
+/// or fewer than three points are left.
+fn clean_ring(points: impl Iterator<Item = [f64; 2]>) -> Option<Vec<[f64; 2]>> {
+    let mut ring: Vec<[f64; 2]> = Vec::new();
+    for q in points {
+        (q[0].is_finite() && q[1].is_finite()).then_some(())?;
+        if ring.last() != Some(&q) {
+            ring.push(q);
+        }
+    }
+    while ring.len() > 1 && ring.first() == ring.last() {
+        ring.pop();
+    }
+    (ring.len() >= 3).then_some(ring)
 }
 
 /// The largest side of the pieces' bounding box.

@@ -78,10 +78,15 @@ fn ring(points: &[[f64; 2]]) -> String {
     s + &format!("#20=IFCPOLYLINE(({}));\n", refs.join(","))
 }
 
+fn profiles() -> ProfileProcessor {
+    ProfileProcessor::new(IfcSchema::new())
+}
+
 fn both(source: &str, id: u32) -> (Measure, Measure) {
     let mut dec = EntityDecoder::new(source);
     let e = dec.decode_by_id(id).unwrap();
-    let ours = clip_mesh(&e, &mut dec).expect("our clip applies");
+    let ours = clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium)
+        .expect("our clip applies");
     let theirs = BooleanClippingProcessor::new()
         .process(&e, &mut dec, &IfcSchema::new(), TessellationQuality::Medium)
         .unwrap();
@@ -152,7 +157,7 @@ fn a_non_convex_boundary_cuts_only_inside_its_outline() {
 }
 
 #[test]
-fn a_half_space_chain_and_an_unhandled_operand() {
+fn a_half_space_chain_a_curved_profile_and_a_hollow_one() {
     // Two plane cuts in a chain: z <= 2.5 kept by the first, then x <= 1 by a
     // TRUE half-space whose normal (-x) points away from the material (x < 1).
     let src = format!(
@@ -178,10 +183,26 @@ fn a_half_space_chain_and_an_unhandled_operand() {
         theirs.volume
     );
     assert!(close(ours.hi[0], 1.0, 1e-6) && close(ours.hi[2], 2.5, 1e-6));
-    // A circle profile is curved: not ours to cut.
-    let mut dec = EntityDecoder::new(&src);
-    let e = dec.decode_by_id(23).unwrap();
-    assert!(clip_mesh(&e, &mut dec).is_none());
+    // A circle profile is cut as ifc-lite tessellates it: a 1 m radius column less
+    // its top 0.5 m, to the polygon's area.
+    let (ours, theirs) = both(&src, 23);
+    assert!(
+        close(ours.volume, theirs.volume, 1e-3),
+        "{} against {}",
+        ours.volume,
+        theirs.volume
+    );
+    assert!(
+        ours.volume < std::f64::consts::PI * 2.5 && ours.volume > 0.97 * std::f64::consts::PI * 2.5
+    );
+    assert!(close(ours.hi[2], 2.5, 1e-6));
+    // A hollow profile is left to ifc-lite.
+    let hollow = format!(
+        "{src}#24=IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,#6,1.,0.1);\n#25=IFCEXTRUDEDAREASOLID(#24,#4,#2,3.);\n#26=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#25,#12);\n"
+    );
+    let mut dec = EntityDecoder::new(&hollow);
+    let e = dec.decode_by_id(26).unwrap();
+    assert!(clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium).is_none());
 }
 
 #[test]
@@ -196,7 +217,7 @@ fn a_cut_removing_everything_is_left_to_ifc_lite() {
     );
     let mut dec = EntityDecoder::new(&src);
     let e = dec.decode_by_id(13).unwrap();
-    assert!(clip_mesh(&e, &mut dec).is_none());
+    assert!(clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium).is_none());
 }
 
 /// Every clipping item of a file, ours against ifc-lite's: the bounding box to
@@ -223,7 +244,7 @@ fn agree_on_file(data: &[u8], name: &str, mm: f64) -> usize {
     let mut ours_n = 0;
     for id in ids {
         let e = dec.decode_by_id(id).unwrap();
-        let Some(ours) = clip_mesh(&e, &mut dec) else {
+        let Some(ours) = clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium) else {
             continue;
         };
         ours_n += 1;
