@@ -67,8 +67,25 @@ impl Laps {
         let now = Instant::now();
         *stage += (now - self.last).as_secs_f64();
         self.last = now;
-        tracing::debug!(elapsed = ?(now - self.start), "{name}");
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let (rss, hwm) = (proc_status_mib("VmRSS:"), proc_status_mib("VmHWM:"));
+            tracing::debug!(elapsed = ?(now - self.start), rss_mib = ?rss, peak_mib = ?hwm, "{name}");
+        }
     }
+}
+
+/// A `/proc/self/status` memory line in MiB (Linux; `None` elsewhere), for the
+/// stage log: where the load's memory goes (`ZHISHEN_LOG=zhishen_ifc=debug`).
+fn proc_status_mib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line[key.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb / 1024)
 }
 
 /// Runs `f` and returns its result with its own start-to-finish seconds.
@@ -754,6 +771,7 @@ impl<'d> Load<'d> {
             if !is_element(t) {
                 continue;
             }
+            bound_cache(&mut self.rd.dec);
             let Some(e) = self.rd.get(*id) else { continue };
             let class = t.name();
             let slots = *type_slots.entry(class).or_insert_with(|| {
@@ -1380,6 +1398,21 @@ impl<'d> Workers<'d> {
     }
 }
 
+/// Decoded entities a decoder may hold before it lets them go.
+const DECODER_CACHE_LIMIT: usize = 20_000;
+
+/// Bounds a decoder's caches of decoded entities and of points. ifc-lite keeps every
+/// entity a decoder has read; a meshing worker reads most of the model, so at 300 MB
+/// the two workers' caches held about 100 MB by the end of meshing. What repeats
+/// across products (representation maps, placements) has caches of its own that
+/// stay; the entity cache mostly saves re-reading within one product.
+fn bound_cache(dec: &mut EntityDecoder) {
+    if dec.cache_size() > DECODER_CACHE_LIMIT {
+        dec.clear_entity_cache();
+        dec.clear_point_cache();
+    }
+}
+
 /// What each meshing worker builds its decoder and router from.
 struct Mesher<'a, 'd> {
     data: &'d [u8],
@@ -1463,6 +1496,9 @@ impl<'d> Mesher<'_, 'd> {
                 }
             }
         }));
+        if let Some((dec, _)) = state.as_mut() {
+            bound_cache(dec);
+        }
         match result {
             Ok(r) => (id, r),
             Err(_) => {
