@@ -97,6 +97,23 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
 }
 
+/// Item `id` of `src` cut by us to `want` m³ (to 1e-6) and by ifc-lite (to 1e-3,
+/// its f32 output); our measure.
+fn cut_to_volume(src: &str, id: u32, want: f64) -> Measure {
+    let (ours, theirs) = both(src, id);
+    assert!(
+        close(ours.volume, want, 1e-6),
+        "ours {} against {want}",
+        ours.volume
+    );
+    assert!(
+        close(theirs.volume, want, 1e-3),
+        "ifc-lite {} against {want}",
+        theirs.volume
+    );
+    ours
+}
+
 #[test]
 fn a_false_flag_removes_above_the_plane_inside_the_boundary() {
     // Boundary x in [0, 5]: the wall's top 0.5 over x in [0, 2] goes.
@@ -104,14 +121,7 @@ fn a_false_flag_removes_above_the_plane_inside_the_boundary() {
         "F",
         &ring(&[[0.0, -1.0], [5.0, -1.0], [5.0, 1.0], [0.0, 1.0]]),
     );
-    let (ours, theirs) = both(&src, 13);
-    let want = 4.0 * 0.2 * 3.0 - 2.0 * 0.2 * 0.5;
-    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
-    assert!(
-        close(theirs.volume, want, 1e-3),
-        "ifc-lite {}",
-        theirs.volume
-    );
+    let ours = cut_to_volume(&src, 13, 4.0 * 0.2 * 3.0 - 2.0 * 0.2 * 0.5);
     assert!(close(ours.hi[2], 3.0, 1e-6) && close(ours.lo[0], -2.0, 1e-6));
     assert!(close(ours.plan_m2, 4.0 * 0.2, 1e-6), "{}", ours.plan_m2);
 }
@@ -123,14 +133,7 @@ fn a_true_flag_removes_below_the_plane_inside_the_boundary() {
         "T",
         &ring(&[[0.0, -1.0], [5.0, -1.0], [5.0, 1.0], [0.0, 1.0]]),
     );
-    let (ours, theirs) = both(&src, 13);
-    let want = 4.0 * 0.2 * 3.0 - 2.0 * 0.2 * 2.5;
-    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
-    assert!(
-        close(theirs.volume, want, 1e-3),
-        "ifc-lite {}",
-        theirs.volume
-    );
+    cut_to_volume(&src, 13, 4.0 * 0.2 * 3.0 - 2.0 * 0.2 * 2.5);
 }
 
 #[test]
@@ -146,14 +149,7 @@ fn a_non_convex_boundary_cuts_only_inside_its_outline() {
         [-1.0, 1.0],
     ];
     let src = wall_cut_by("F", &ring(&l));
-    let (ours, theirs) = both(&src, 13);
-    let want = 2.4 - (2.0 * 0.2 + 1.0 * 0.1) * 0.5;
-    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
-    assert!(
-        close(theirs.volume, want, 1e-3),
-        "ifc-lite {}",
-        theirs.volume
-    );
+    cut_to_volume(&src, 13, 2.4 - (2.0 * 0.2 + 1.0 * 0.1) * 0.5);
 }
 
 #[test]
@@ -174,14 +170,7 @@ fn a_half_space_chain_a_curved_profile_and_a_hollow_one() {
 #23=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#22,#12);
 "
     );
-    let (ours, theirs) = both(&src, 19);
-    let want = 3.0 * 0.2 * 2.5;
-    assert!(close(ours.volume, want, 1e-6), "{}", ours.volume);
-    assert!(
-        close(theirs.volume, want, 1e-3),
-        "ifc-lite {}",
-        theirs.volume
-    );
+    let ours = cut_to_volume(&src, 19, 3.0 * 0.2 * 2.5);
     assert!(close(ours.hi[0], 1.0, 1e-6) && close(ours.hi[2], 2.5, 1e-6));
     // A circle profile is cut as ifc-lite tessellates it: a 1 m radius column less
     // its top 0.5 m, to the polygon's area.
