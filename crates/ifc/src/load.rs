@@ -262,6 +262,14 @@ impl Index {
         Index::Map(Arc::new(map))
     }
 
+    /// The byte span of record `id`.
+    fn span(&self, id: u32) -> Option<(usize, usize)> {
+        match self {
+            Index::Columns(c) => c.lookup(id),
+            Index::Map(m) => m.get(&id).copied(),
+        }
+    }
+
     fn decoder<'d>(&self, data: &'d [u8]) -> EntityDecoder<'d> {
         match self {
             Index::Columns(c) => EntityDecoder::with_arc_columnar_index(data, c.clone()),
@@ -870,6 +878,7 @@ fn space_areas(
 /// A decoder, the entities it could not decode, and its cache of flattened psets.
 struct Reader<'a> {
     dec: EntityDecoder<'a>,
+    index: Index,
     failed: Vec<(u32, String)>,
     psets: PsetCache,
 }
@@ -878,6 +887,7 @@ impl<'a> Reader<'a> {
     fn new(data: &'a [u8], index: &Index) -> Reader<'a> {
         Reader {
             dec: index.decoder(data),
+            index: index.clone(),
             failed: Vec::new(),
             psets: PsetCache::default(),
         }
@@ -885,6 +895,24 @@ impl<'a> Reader<'a> {
 
     fn get(&mut self, id: u32) -> Option<DecodedEntity> {
         match self.dec.decode_by_id(id) {
+            Ok(e) => Some(e),
+            Err(err) => {
+                if !self.failed.iter().any(|(f, _)| *f == id) {
+                    self.failed.push((id, err.to_string()));
+                }
+                None
+            }
+        }
+    }
+
+    /// [`Reader::get`] without keeping the entity in the decoder's cache: for what is
+    /// read once (properties, whose sets have their own cache).
+    fn get_once(&mut self, id: u32) -> Option<DecodedEntity> {
+        let decoded = match self.index.span(id) {
+            Some((start, end)) => self.dec.decode_at_uncached(start, end),
+            None => self.dec.decode_by_id(id),
+        };
+        match decoded {
             Ok(e) => Some(e),
             Err(err) => {
                 if !self.failed.iter().any(|(f, _)| *f == id) {
@@ -1041,17 +1069,22 @@ fn value_json(v: &AttributeValue) -> Value {
     }
 }
 
+/// Whether an entity's type name contains `word` (upper case), ignoring case.
+fn type_has(t: &IfcType, word: &str) -> bool {
+    let (name, w) = (t.name().as_bytes(), word.as_bytes());
+    name.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w))
+}
+
 fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
-    let Some(e) = rd.get(id) else {
+    let Some(e) = rd.get_once(id) else {
         return Vec::new();
     };
-    let tname = format!("{:?}", e.ifc_type).to_ascii_uppercase();
     let set_name = e.get_string(2).unwrap_or("").to_owned();
     let mut out = Vec::new();
-    if tname.contains("ELEMENTQUANTITY") {
+    if type_has(&e.ifc_type, "ELEMENTQUANTITY") {
         for q in refs(e.get(5)) {
-            let Some(qe) = rd.get(q) else { continue };
-            let qn = format!("{:?}", qe.ifc_type).to_ascii_uppercase();
+            let Some(qe) = rd.get_once(q) else { continue };
+            let qt = &qe.ifc_type;
             let Some(name) = qe.get_string(0) else {
                 continue;
             };
@@ -1062,18 +1095,18 @@ fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
                 .get_ref(2)
                 .and_then(|u| unit_scale(rd, u, 0))
                 .map(|(_, s)| s);
-            let scale = if qn.contains("LENGTH") {
+            let scale = if type_has(qt, "LENGTH") {
                 own.unwrap_or(units.length)
-            } else if qn.contains("AREA") {
+            } else if type_has(qt, "AREA") {
                 own.unwrap_or(units.area)
-            } else if qn.contains("VOLUME") {
+            } else if type_has(qt, "VOLUME") {
                 own.unwrap_or(units.volume)
             } else {
                 1.0
             };
             out.push((format!("{set_name}.{name}"), serde_json::json!(raw * scale)));
         }
-    } else if tname.contains("PROPERTYSET") {
+    } else if type_has(&e.ifc_type, "PROPERTYSET") {
         for p in refs(e.get(4)) {
             read_property(rd, p, &set_name, &mut out, 0);
         }
@@ -1088,23 +1121,23 @@ fn read_property(
     out: &mut Vec<(String, Value)>,
     depth: usize,
 ) {
-    let Some(p) = rd.get(id) else { return };
+    let Some(p) = rd.get_once(id) else { return };
     let Some(name) = p.get_string(0) else { return };
     let key = format!("{prefix}.{name}");
-    let tname = format!("{:?}", p.ifc_type).to_ascii_uppercase();
-    let v = if tname.contains("SINGLEVALUE") {
+    let t = &p.ifc_type;
+    let v = if type_has(t, "SINGLEVALUE") {
         p.get(2).map(value_json)
-    } else if tname.contains("ENUMERATEDVALUE") || tname.contains("LISTVALUE") {
+    } else if type_has(t, "ENUMERATEDVALUE") || type_has(t, "LISTVALUE") {
         p.get(2).map(|v| match value_json(v) {
             Value::Array(mut a) if a.len() == 1 => a.remove(0),
             other => other,
         })
-    } else if tname.contains("BOUNDEDVALUE") {
+    } else if type_has(t, "BOUNDEDVALUE") {
         Some(serde_json::json!({
             "upper": p.get(2).map(value_json),
             "lower": p.get(3).map(value_json),
         }))
-    } else if tname.contains("COMPLEXPROPERTY") && depth < 4 {
+    } else if type_has(t, "COMPLEXPROPERTY") && depth < 4 {
         for c in refs(p.get(3)) {
             read_property(rd, c, &key, out, depth + 1);
         }
