@@ -69,12 +69,14 @@ CORPUS_DIR ?= /tmp/zhishen-corpus
 CORPUS_MB ?= 30
 CORPUS := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb.ifc
 CORPUS_UNIQUE := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb-unique.ifc
+CORPUS_HEAVY := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb-heavy-maps.ifc
 
 bench: build viewer
 	@mkdir -p $(CORPUS_DIR)
 	$(CARGO) run --release --locked -q -p zhishen-testkit --example corpus -- $(CORPUS_MB) $(CORPUS)
 	$(CARGO) run --release --locked -q -p zhishen-testkit --example corpus -- $(CORPUS_MB) $(CORPUS_UNIQUE) 6 --unique
-	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS) $(CORPUS_UNIQUE)
+	$(CARGO) run --release --locked -q -p zhishen-testkit --example corpus -- $(CORPUS_MB) $(CORPUS_HEAVY) 6 --heavy-maps
+	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS) $(CORPUS_UNIQUE) $(CORPUS_HEAVY)
 	python3 bench/site_bench.py
 	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5

@@ -294,17 +294,19 @@ fn sloping_terrain_sets_the_ground_at_its_lowest_point_along_the_building() {
 fn large_model_corpus_facts_are_the_constructed_ones() {
     // A 2 MB corpus model (issue 14): 6 storeys of 4 m over a 48 x 32 m outline, every
     // tile of breps, mapped items, openings, curves and clippings inside it; with the
-    // tiles repeating the same items, and with every tile's own.
-    for unique in [false, true] {
-        corpus_facts(unique);
+    // tiles repeating the same items, with every tile's own, and with a heavy family
+    // as the mapped chair.
+    for (unique, heavy_maps) in [(false, false), (true, false), (false, true)] {
+        corpus_facts(unique, heavy_maps);
     }
 }
 
-fn corpus_facts(unique: bool) {
+fn corpus_facts(unique: bool, heavy_maps: bool) {
     use zhishen_testkit::corpus::{write_corpus, CorpusSpec};
     let mut buf = Vec::new();
     let mut spec = CorpusSpec::of_mb(2.0);
     spec.unique = unique;
+    spec.heavy_maps = heavy_maps;
     let built = write_corpus(&spec, &mut buf).unwrap();
     assert!(built.tiles >= 60, "{}", built.tiles);
     let (m, t) = zhishen_ifc::load_bytes_timed(&buf, "corpus.ifc").unwrap();
@@ -343,6 +345,19 @@ fn corpus_facts(unique: bool) {
         Some(&built.tiles)
     );
     assert_eq!(m.element_counts.get("IfcBeam"), Some(&built.tiles));
+    // A chair is six boxes of 12 triangles, and with the heavy family 80 rods of 24
+    // sides (48 triangles) and two 24-gon caps each besides.
+    let chair = m
+        .elements
+        .iter()
+        .find(|e| e.name.as_deref() == Some("Chair"))
+        .unwrap();
+    let tris = chair.mesh.as_ref().unwrap().indices.len() / 3;
+    if heavy_maps {
+        assert!(tris >= 72 + 80 * 48, "{tris}");
+    } else {
+        assert_eq!(tris, 72);
+    }
 }
 
 // Progress and cancellation (`load_bytes_with`) on a small corpus model.

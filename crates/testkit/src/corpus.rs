@@ -47,6 +47,11 @@ pub struct CorpusSpec {
     /// export where every wall join differs; otherwise every tile repeats the same
     /// items and a mesher's item cache hits on all but the first.
     pub unique: bool,
+    /// Make the chair every mapped item instantiates a heavy family (80 faceted
+    /// 24-sided rods, about 4,000 triangles), as furniture and fittings families
+    /// are in real Revit exports: a few bytes an occurrence, thousands of triangles
+    /// each, so the meshes outweigh the file many times over.
+    pub heavy_maps: bool,
 }
 
 impl CorpusSpec {
@@ -58,6 +63,7 @@ impl CorpusSpec {
             storey_h: 4.0,
             unit: Unit::Millimetre,
             unique: false,
+            heavy_maps: false,
         }
     }
 }
@@ -95,6 +101,7 @@ pub fn map_conversion() -> MapConv {
 pub fn write_corpus<O: Write>(spec: &CorpusSpec, out: O) -> io::Result<CorpusFacts> {
     let mut g = Gen::new(spec.unit, out)?;
     g.unique = spec.unique;
+    g.heavy_maps = spec.heavy_maps;
     let ProjectIds { body_ctx, project } = g.w.project(spec.unit, Some(&map_conversion()));
     g.ctx = body_ctx;
     g.chair = g.chair_map();
@@ -176,6 +183,7 @@ struct Gen<O: Write> {
     tiles: usize,
     elements: usize,
     unique: bool,
+    heavy_maps: bool,
 }
 
 fn outline() -> Vec<[f64; 2]> {
@@ -201,6 +209,7 @@ impl<O: Write> Gen<O> {
             tiles: 0,
             elements: 0,
             unique: false,
+            heavy_maps: false,
         })
     }
     fn add(&mut self, body: impl AsRef<str>) -> u32 {
@@ -329,6 +338,14 @@ impl<O: Write> Gen<O> {
         let mut items = Vec::new();
         for (lo, hi) in chair_boxes() {
             items.push(format!("#{}", self.box_brep(lo, hi)));
+        }
+        if self.heavy_maps {
+            // Rods under the seat, within the chair's own box.
+            for k in 0..80 {
+                let y = -0.2 + 0.005 * k as f64;
+                let (pts, faces) = pipe_mesh([-0.2, 0.2], y, 0.30, 0.0015, 24);
+                items.push(format!("#{}", self.brep(&pts, &faces)));
+            }
         }
         let rep = self.add(format!(
             "IFCSHAPEREPRESENTATION(#{},'Body','Brep',({}))",
