@@ -316,3 +316,69 @@ fn our_clip_agrees_with_ifc_lite_on_both_corpus_variants() {
         assert!(n >= 2, "corpus unique={unique}: {n} items");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Random walls cut by random tilted planes bounded by random rectangles or Ls,
+    /// either flag, in a rotated frame: our volume and box are ifc-lite's.
+    #[test]
+    fn random_bounded_cuts_agree_with_ifc_lite(
+        (len, thick, height) in (1.0f64..8.0, 0.1f64..0.6, 2.0f64..5.0),
+        (cut_z, tilt) in (0.5f64..4.5, -0.6f64..0.6),
+        (x0, x1, y0, y1) in (-5.0f64..3.0, 0.5f64..6.0, -2.0f64..-0.05, 0.05f64..2.0),
+        notch in proptest::option::of((0.1f64..0.9, 0.1f64..0.9)),
+        flag in proptest::bool::ANY,
+        turn in 0.0f64..std::f64::consts::TAU,
+    ) {
+        let x1 = x0 + x1;
+        let ring_pts: Vec<[f64; 2]> = match notch {
+            None => vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]],
+            Some((fx, fy)) => {
+                let (xm, ym) = (x0 + fx * (x1 - x0), y0 + fy * (y1 - y0));
+                vec![[x0, y0], [x1, y0], [x1, ym], [xm, ym], [xm, y1], [x0, y1]]
+            }
+        };
+        let (s, c) = turn.sin_cos();
+        let src = format!(
+            "#1=IFCCARTESIANPOINT((0.,0.,0.));
+#2=IFCDIRECTION((0.,0.,1.));
+#3=IFCDIRECTION(({c:?},{s:?},0.));
+#4=IFCAXIS2PLACEMENT3D(#1,#2,#3);
+#5=IFCCARTESIANPOINT((0.,0.));
+#6=IFCAXIS2PLACEMENT2D(#5,$);
+#7=IFCRECTANGLEPROFILEDEF(.AREA.,$,#6,{len:?},{thick:?});
+#8=IFCEXTRUDEDAREASOLID(#7,#4,#2,{height:?});
+#9=IFCCARTESIANPOINT((0.,0.,{cut_z:?}));
+#40=IFCDIRECTION(({tilt:?},0.,1.));
+#10=IFCAXIS2PLACEMENT3D(#9,#40,$);
+#11=IFCPLANE(#10);
+#12=IFCPOLYGONALBOUNDEDHALFSPACE(#11,.{}.,#4,#20);
+#13=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#8,#12);
+{}",
+            if flag { "T" } else { "F" },
+            ring(&ring_pts)
+        );
+        let mut dec = EntityDecoder::new(&src);
+        let e = dec.decode_by_id(13).unwrap();
+        let Some(ours) = clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium) else {
+            // Everything removed: left to ifc-lite by design.
+            return Ok(());
+        };
+        let theirs = BooleanClippingProcessor::new()
+            .process(&e, &mut dec, &IfcSchema::new(), TessellationQuality::Medium)
+            .unwrap();
+        let (a, b) = (measure(&ours, 1.0), measure(&theirs, 1.0));
+        let whole = len * thick * height;
+        proptest::prop_assert!(a.volume > 0.0 && a.volume <= whole * (1.0 + 1e-6), "ours {} of {whole}", a.volume);
+        proptest::prop_assert!(
+            (a.volume - b.volume).abs() <= 2e-3 * whole,
+            "volume ours {} ifc-lite {} of {whole}", a.volume, b.volume
+        );
+        for k in 0..3 {
+            proptest::prop_assert!(
+                close(a.lo[k], b.lo[k], 2e-3) && close(a.hi[k], b.hi[k], 2e-3),
+                "box ours {:?}-{:?} ifc-lite {:?}-{:?}", a.lo, a.hi, b.lo, b.hi
+            );
+        }
+    }
+}
