@@ -47,7 +47,64 @@ fn is_foundation(e: &Element) -> bool {
     matches!(e.ifc_class.as_str(), "IfcFooting" | "IfcPile")
 }
 
-/// The union of `f` applied to every triangle of `elements`, projected to plan.
+/// Which part of each triangle a projection takes.
+#[derive(Clone, Copy)]
+enum Cut {
+    /// The whole triangle.
+    All,
+    /// The part at or above this z, of triangles reaching above it.
+    Above(f64),
+    /// The part at or below this z, of triangles reaching below it.
+    Below(f64),
+}
+
+impl Cut {
+    fn apply(self, t: &[[f64; 3]; 3]) -> Option<Vec<[f64; 3]>> {
+        match self {
+            Cut::All => Some(t.to_vec()),
+            Cut::Above(z) => {
+                let top = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
+                (top > z).then(|| crate::footprint::clip_z(t, z, true))
+            }
+            Cut::Below(z) => {
+                let bottom = t.iter().map(|v| v[2]).fold(f64::MAX, f64::min);
+                (bottom < z).then(|| crate::footprint::clip_z(t, z, false))
+            }
+        }
+    }
+
+    /// Whether the cut leaves an element of this box whole (`Some(true)`: every
+    /// triangle is taken unclipped, as `All` takes it), takes nothing of it
+    /// (`Some(false)`), or must clip it (`None`). The box is the triangles' own
+    /// (`Mesh::bbox`, the same f64 vertices), so the decision is exact.
+    fn keeps(self, b: &BBox) -> Option<bool> {
+        match self {
+            Cut::All => Some(true),
+            Cut::Above(z) if b.min[2] > z => Some(true),
+            Cut::Above(z) if b.max[2] <= z => Some(false),
+            Cut::Below(z) if b.max[2] < z => Some(true),
+            Cut::Below(z) if b.min[2] >= z => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// The plan outline of `m`'s triangles taken by `cut`.
+fn outline_of(m: &Mesh, cut: Cut) -> Option<Outline> {
+    let mut u = Union::with_capacity(m.indices.len());
+    for t in m.triangles() {
+        if let Some(poly) = cut.apply(&t) {
+            let p: Vec<[f64; 2]> = poly.iter().map(|v| [v[0], v[1]]).collect();
+            u.add(&p);
+        }
+    }
+    (!u.is_empty() || u.dropped() > 0).then(|| u.finish())
+}
+
+/// The union of `cut` applied to every triangle of `elements`, projected to plan.
+///
+/// An element the cut cannot reach (by its box) is skipped without reading its
+/// triangles.
 ///
 /// Each element's triangles are first unioned on their own, in parallel, and the
 /// global union takes those outlines: the same region on the same 1 cm grid (the
@@ -56,23 +113,17 @@ fn is_foundation(e: &Element) -> bool {
 /// outlines are unioned in groups of [`GROUP`], level by level. A solid's top and
 /// bottom faces, and a brep's many small facets, collapse into one outline per element.
 /// Unioning every triangle of a 100 MB model at once took longer than meshing it.
-fn project_tris(
-    elements: &[&Element],
-    f: impl Fn(&[[f64; 3]; 3]) -> Option<Vec<[f64; 3]>> + Sync,
-) -> Union {
+fn project_tris(elements: &[&Element], cut: Cut) -> Union {
     use rayon::prelude::*;
     let outlines: Vec<Outline> = elements
         .par_iter()
         .filter_map(|e| {
             let m = e.mesh.as_ref()?;
-            let mut u = Union::with_capacity(m.indices.len());
-            for t in m.triangles() {
-                if let Some(poly) = f(&t) {
-                    let p: Vec<[f64; 2]> = poly.iter().map(|v| [v[0], v[1]]).collect();
-                    u.add(&p);
-                }
+            match m.bbox().and_then(|b| cut.keeps(&b)) {
+                Some(true) => outline_of(m, Cut::All),
+                Some(false) => None,
+                None => outline_of(m, cut),
             }
-            (!u.is_empty() || u.dropped() > 0).then(|| u.finish())
         })
         .collect();
     // Then, without those inside another, in groups, level by level, until one
@@ -298,7 +349,7 @@ fn footprints(
     let cut = match ground_m {
         Some(g) => ground::cut(fabric, g),
         None => {
-            let all = project_tris(fabric, |t| Some(t.to_vec())).finish();
+            let all = project_tris(fabric, Cut::All).finish();
             ground::GroundCut {
                 base: all.clone(),
                 above: all,
@@ -407,5 +458,44 @@ pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
         gfa_m2,
         gfa_by_storey,
         gfa_by_use,
+    }
+}
+
+#[cfg(test)]
+mod cut_tests {
+    use super::*;
+
+    fn z_box(lo: f64, hi: f64) -> BBox {
+        BBox {
+            min: [0.0, 0.0, lo],
+            max: [1.0, 1.0, hi],
+        }
+    }
+
+    /// A box decides a cut only where every triangle inside it would be taken whole
+    /// or not at all; a triangle touching the cut height from the kept side is not
+    /// taken by `Above`/`Below`, so a box touching it is clipped, not kept whole.
+    #[test]
+    fn a_box_decides_a_cut_only_where_every_triangle_agrees() {
+        assert_eq!(Cut::All.keeps(&z_box(-5.0, 5.0)), Some(true));
+        assert_eq!(Cut::Above(1.0).keeps(&z_box(1.5, 3.0)), Some(true));
+        assert_eq!(Cut::Above(1.0).keeps(&z_box(1.0, 3.0)), None);
+        assert_eq!(Cut::Above(1.0).keeps(&z_box(0.0, 1.0)), Some(false));
+        assert_eq!(Cut::Above(1.0).keeps(&z_box(0.0, 2.0)), None);
+        assert_eq!(Cut::Below(1.0).keeps(&z_box(-3.0, 0.5)), Some(true));
+        assert_eq!(Cut::Below(1.0).keeps(&z_box(-3.0, 1.0)), None);
+        assert_eq!(Cut::Below(1.0).keeps(&z_box(1.0, 2.0)), Some(false));
+        // What `keeps` says agrees with what `apply` does to a triangle in the box.
+        let flat_at = |z: f64| [[0.0, 0.0, z], [1.0, 0.0, z], [0.0, 1.0, z]];
+        assert!(Cut::Above(1.0).apply(&flat_at(1.0)).is_none());
+        assert_eq!(
+            Cut::Above(1.0).apply(&flat_at(1.5)).unwrap(),
+            flat_at(1.5).to_vec()
+        );
+        assert!(Cut::Below(1.0).apply(&flat_at(1.0)).is_none());
+        assert_eq!(
+            Cut::Below(1.0).apply(&flat_at(0.5)).unwrap(),
+            flat_at(0.5).to_vec()
+        );
     }
 }

@@ -1513,11 +1513,7 @@ impl<'d> Mesher<'_, 'd> {
                     // Every mesh is relative to the RTC anchor once it leaves the router.
                     let r = frame.rtc;
                     let origin = [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2];
-                    Ok(Some(Mesh {
-                        origin,
-                        positions: m.positions,
-                        indices: m.indices,
-                    }))
+                    Ok(Some(Mesh::new(origin, m.positions, m.indices)))
                 }
                 Err(e) => {
                     // Products without a body representation are not failures.

@@ -102,6 +102,15 @@ pub struct Mesh {
 }
 
 impl Mesh {
+    /// A mesh of `indices` into `positions` (f32 offsets from `origin`, metres).
+    pub fn new(origin: [f64; 3], positions: Vec<f32>, indices: Vec<u32>) -> Mesh {
+        Mesh {
+            origin,
+            positions,
+            indices,
+        }
+    }
+
     pub fn vertex(&self, i: usize) -> [f64; 3] {
         let p = &self.positions[3 * i..3 * i + 3];
         [
@@ -348,7 +357,7 @@ mod tests {
             positions in proptest::collection::vec(-1.0e4f32..1.0e4, 3..60),
             indices in proptest::collection::vec(0u32..25, 0..45),
         ) {
-            let m = Mesh { origin, positions, indices };
+            let m = Mesh::new(origin, positions, indices);
             let mut want: Option<BBox> = None;
             for t in m.triangles() {
                 for v in t {

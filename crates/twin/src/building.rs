@@ -264,17 +264,13 @@ mod tests {
     #[test]
     fn non_finite_and_bad_indices_are_named() {
         let f = Frame::at_origin([0.0; 3]);
-        let nan = Mesh {
-            origin: [0.0; 3],
-            positions: vec![0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0, 1.0, 1.0, 0.0],
-            indices: vec![0, 1, 2],
-        };
+        let nan = Mesh::new(
+            [0.0; 3],
+            vec![0.0, 0.0, 0.0, f32::NAN, 0.0, 0.0, 1.0, 1.0, 0.0],
+            vec![0, 1, 2],
+        );
         assert!(to_local(&f, &nan).unwrap_err().contains("vertex 1"));
-        let past = Mesh {
-            origin: [0.0; 3],
-            positions: vec![0.0; 9],
-            indices: vec![0, 1, 7],
-        };
+        let past = Mesh::new([0.0; 3], vec![0.0; 9], vec![0, 1, 7]);
         assert!(to_local(&f, &past).is_err());
         let empty = Mesh::default();
         assert!(to_local(&f, &empty).unwrap().is_none());

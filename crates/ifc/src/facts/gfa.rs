@@ -3,7 +3,7 @@
 //! the main structure (3.0.21) and half of each canopy 雨篷 reaching 2.10 m or more from
 //! the outer wall (3.0.16; a shallower canopy counts nothing).
 
-use super::{is_foundation, is_roof, project_tris, ABOVE_GROUND_EPS};
+use super::{is_foundation, is_roof, project_tris, Cut, ABOVE_GROUND_EPS};
 use crate::footprint::{difference, distance_to_rings, Outline};
 use crate::model::{AreaSource, Element, Rings, Space, Storey, StoreyArea};
 use std::collections::BTreeMap;
@@ -90,7 +90,7 @@ fn storey_area(
         .copied()
         .filter(|e| projecting(e).is_none())
         .collect();
-    let mut area = project_tris(&main, |t| Some(t.to_vec())).finish();
+    let mut area = project_tris(&main, Cut::All).finish();
     if !main.iter().any(|e| e.ifc_class.starts_with("IfcSlab")) && !area.rings.is_empty() {
         // No floor slab: the rooms are holes in the wall outline. Gross area is
         // measured to the outer face of the outer walls (GB/T 50353), so fill them.
@@ -187,7 +187,7 @@ fn projections(els: &[&Element], outline: &Outline) -> (f64, f64) {
     let balcony = if balconies.is_empty() {
         0.0
     } else {
-        let proj = project_tris(&balconies, |t| Some(t.to_vec())).finish();
+        let proj = project_tris(&balconies, Cut::All).finish();
         0.5 * difference(&proj.rings, &outline.rings).area_m2
     };
     let mut canopy = 0.0;
@@ -196,7 +196,7 @@ fn projections(els: &[&Element], outline: &Outline) -> (f64, f64) {
         .copied()
         .filter(|e| projecting(e) == Some(Projecting::Canopy))
     {
-        let proj = project_tris(&[e], |t| Some(t.to_vec())).finish();
+        let proj = project_tris(&[e], Cut::All).finish();
         let out = difference(&proj.rings, &outline.rings);
         if out.area_m2 <= 0.0 {
             continue;

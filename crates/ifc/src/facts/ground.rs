@@ -7,8 +7,8 @@
 //! only where it rises more than [`GROUND_TOL_M`] above it, and below ground only
 //! where it lies more than that below it.
 
-use super::project_tris;
-use crate::footprint::{clip_z, intersection, Outline};
+use super::{project_tris, Cut};
+use crate::footprint::{intersection, Outline};
 use crate::model::{Element, Rings};
 
 /// A part counts above (below) ground only where it is more than this above (below) it.
@@ -30,16 +30,8 @@ pub struct GroundCut {
 /// The three outlines of `fabric` cut at ground level `g`.
 pub fn cut(fabric: &[&Element], g: f64) -> GroundCut {
     let (lo, hi) = (g - GROUND_TOL_M, g + GROUND_TOL_M);
-    let above = project_tris(fabric, |t| {
-        let top = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
-        (top > hi).then(|| clip_z(t, hi, true))
-    })
-    .finish();
-    let below = project_tris(fabric, |t| {
-        let bottom = t.iter().map(|v| v[2]).fold(f64::MAX, f64::min);
-        (bottom < lo).then(|| clip_z(t, lo, false))
-    })
-    .finish();
+    let above = project_tris(fabric, Cut::Above(hi)).finish();
+    let below = project_tris(fabric, Cut::Below(lo)).finish();
     let base = base(fabric, g, &above);
     GroundCut {
         above,
@@ -60,11 +52,7 @@ fn base(fabric: &[&Element], g: f64, above: &Outline) -> Outline {
         .copied()
         .filter(|e| e.bbox.is_some_and(|b| b.max[2] > hi && b.min[2] < top))
         .collect();
-    let band = project_tris(&standing, |t| {
-        let z = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
-        (z > hi).then(|| clip_z(t, hi, true))
-    })
-    .finish();
+    let band = project_tris(&standing, Cut::Above(hi)).finish();
     let filled: Rings = band.rings.iter().map(|p| vec![p[0].clone()]).collect();
     intersection(&filled, &above.rings)
 }

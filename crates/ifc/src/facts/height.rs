@@ -137,7 +137,7 @@ fn rooftop_structures(
     if on_roof.is_empty() {
         return HashSet::new();
     }
-    let area = super::project_tris(&on_roof, |t| Some(t.to_vec()))
+    let area = super::project_tris(&on_roof, super::Cut::All)
         .finish()
         .area_m2;
     if area > ROOFTOP_SHARE * max_outline {

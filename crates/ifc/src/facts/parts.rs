@@ -9,8 +9,8 @@
 
 use super::ground::GROUND_TOL_M;
 use super::height::Scope;
-use super::project_tris;
-use crate::footprint::{clip_z, difference, union_all};
+use super::{project_tris, Cut};
+use crate::footprint::{difference, union_all};
 use crate::model::{Element, Part, Rings};
 use std::collections::HashSet;
 
@@ -53,11 +53,7 @@ pub fn of_building(
         let Some(top) = super::max_z(els.iter().copied()) else {
             continue;
         };
-        let outline = project_tris(&els, |t| {
-            let z = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
-            (z > hi).then(|| clip_z(t, hi, true))
-        })
-        .finish();
+        let outline = project_tris(&els, Cut::Above(hi)).finish();
         if outline.area_m2 > 0.0 {
             levels.push((top, outline.rings));
         }

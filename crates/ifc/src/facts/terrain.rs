@@ -4,7 +4,7 @@
 //! slopes along the building, the lowest point of the terrain under the building's
 //! outline is taken, so the height is never understated.
 
-use super::project_tris;
+use super::{project_tris, Cut};
 use crate::model::{Element, Mesh, Site};
 
 fn is_terrain(e: &Element) -> bool {
@@ -66,7 +66,7 @@ pub fn ground_under(fabric: &[&Element], terrain: &[&Mesh]) -> Option<f64> {
     if terrain.is_empty() {
         return None;
     }
-    let outline = project_tris(fabric, |t| Some(t.to_vec())).finish();
+    let outline = project_tris(fabric, Cut::All).finish();
     let pts: Vec<[f64; 2]> = outline
         .rings
         .iter()
@@ -107,11 +107,11 @@ mod tests {
     #[test]
     fn height_on_a_sloping_plane() {
         // Plane z = 0.1·x over the square 0..10: two triangles.
-        let m = Mesh {
-            origin: [0.0; 3],
-            positions: vec![0., 0., 0., 10., 0., 1., 10., 10., 1., 0., 10., 0.],
-            indices: vec![0, 1, 2, 0, 2, 3],
-        };
+        let m = Mesh::new(
+            [0.0; 3],
+            vec![0., 0., 0., 10., 0., 1., 10., 10., 1., 0., 10., 0.],
+            vec![0, 1, 2, 0, 2, 3],
+        );
         let z = z_at([4.0, 7.0], &[&m]).unwrap();
         assert!((z - 0.4).abs() < 1e-6, "{z}");
         assert_eq!(z_at([11.0, 5.0], &[&m]), None);
