@@ -135,12 +135,6 @@ struct Frame {
 }
 
 impl Frame {
-    const IDENTITY: Frame = Frame {
-        o: [0.0; 3],
-        x: [1.0, 0.0, 0.0],
-        y: [0.0, 1.0, 0.0],
-        z: [0.0, 0.0, 1.0],
-    };
     fn point(&self, p: V3) -> V3 {
         add(self.o, self.vector(p))
     }
@@ -150,14 +144,16 @@ impl Frame {
             scale(self.z, v[2]),
         )
     }
-    /// Axes from a Z and a reference X, made orthonormal as IFC does.
+    /// Axes from a Z and a reference X, made orthonormal as IFC does. Without a
+    /// reference X, IFC takes (1, 0, 0); a Z along it leaves the axes to readers'
+    /// conventions, so that case is `None` (ifc-lite decides it).
     fn of(o: V3, z: Option<V3>, x: Option<V3>) -> Option<Frame> {
         let z = unit(z.unwrap_or([0.0, 0.0, 1.0]))?;
-        let x_ref = x.unwrap_or(if z[0].abs() > 1.0 - 1e-9 {
-            [0.0, 0.0, 1.0]
-        } else {
-            [1.0, 0.0, 0.0]
-        });
+        let x_ref = match x {
+            Some(x) => x,
+            None if z[0].abs() > 1.0 - 1e-9 => return None,
+            None => [1.0, 0.0, 0.0],
+        };
         let x = unit(sub(x_ref, scale(z, dot(x_ref, z))))?;
         Some(Frame {
             o,
@@ -210,15 +206,29 @@ impl Rd<'_, '_> {
 
     /// IfcAxis2Placement3D (or an unset one).
     fn placement3d(&mut self, v: Option<&AttributeValue>) -> Option<Frame> {
+        let (o, z, x) = self.axes3d(v)?;
+        Frame::of(o, z, x)
+    }
+
+    /// The origin and unit Z of an IfcAxis2Placement3D, all a plane needs (its X may
+    /// be left to conventions).
+    fn origin_and_z(&mut self, v: Option<&AttributeValue>) -> Option<(V3, V3)> {
+        let (o, z, _) = self.axes3d(v)?;
+        Some((o, unit(z.unwrap_or([0.0, 0.0, 1.0]))?))
+    }
+
+    /// An IfcAxis2Placement3D as written: origin, optional Axis and RefDirection.
+    #[allow(clippy::type_complexity)]
+    fn axes3d(&mut self, v: Option<&AttributeValue>) -> Option<(V3, Option<V3>, Option<V3>)> {
         if v.is_none_or(AttributeValue::is_null) {
-            return Some(Frame::IDENTITY);
+            return Some(([0.0; 3], None, None));
         }
         let e = self.get(v)?;
         (e.ifc_type == IfcType::IfcAxis2Placement3D).then_some(())?;
         let o = self.point(e.get(0))?;
         let z = self.direction(e.get(1))?;
         let x = self.direction(e.get(2))?;
-        Frame::of(o, z, x)
+        Some((o, z, x))
     }
 
     /// A bounding curve as a closed 2-D ring, read by ifc-lite's curve sampler (any
@@ -289,12 +299,12 @@ impl Rd<'_, '_> {
     fn cutters(&mut self, e: &DecodedEntity) -> Option<Vec<Vec<Plane>>> {
         let plane = self.get(e.get(0))?;
         (plane.ifc_type == IfcType::IfcPlane).then_some(())?;
-        let base = self.placement3d(plane.get(0))?;
+        let (at, normal) = self.origin_and_z(plane.get(0))?;
         let agreement = e.get(1)?.as_enum()?;
         // AgreementFlag TRUE: the base surface's normal points away from the material.
         let material = match agreement {
-            "T" => Plane::through(base.o, base.z)?,
-            "F" => Plane::through(base.o, scale(base.z, -1.0))?,
+            "T" => Plane::through(at, normal)?,
+            "F" => Plane::through(at, scale(normal, -1.0))?,
             _ => return None,
         };
         match e.ifc_type {

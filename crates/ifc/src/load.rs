@@ -302,8 +302,8 @@ impl TypeOf<'_> {
 }
 
 impl<'d> Graph<'d> {
-    /// Type name of every record, from our own scan (ids now fit u32). Each name is
-    /// hashed once per record, into a small table of the file's type names.
+    /// Type name of every record, from our own scan (ids now fit u32): the slots the
+    /// pre-scan gave each record's keyword (`step::Kinds`).
     fn of(records: &[step::Record], kinds: &step::Kinds) -> Graph<'d> {
         let names: Vec<Cow<str>> = kinds.names.iter().map(|n| Cow::Owned(n.clone())).collect();
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); names.len()];

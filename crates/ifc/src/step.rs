@@ -175,8 +175,8 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
-    /// Skips a quoted string starting at the opening quote. Returns whether it
-    /// held bytes that are not valid UTF-8.
+    /// Skips a quoted string starting at the opening quote, noting in `text` whether
+    /// it held bytes that are not valid UTF-8 or record-like `#id=` text.
     fn skip_string(&mut self, record_start: usize, text: &mut TextFlags) -> Result<(), IfcError> {
         let open = self.pos;
         match string_end(self.b, open) {

@@ -382,3 +382,28 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_plane_along_x_is_cut_but_a_boundary_frame_along_x_without_ref_is_left_to_ifc_lite() {
+    // Half-space x <= 1 removed from the wall (#17's Axis is (1,0,0), no RefDirection:
+    // a plane needs only its normal).
+    let src = format!(
+        "{PRELUDE}#14=IFCCARTESIANPOINT((1.,0.,0.));
+#15=IFCDIRECTION((1.,0.,0.));
+#16=IFCAXIS2PLACEMENT3D(#14,#15,$);
+#17=IFCPLANE(#16);
+#18=IFCHALFSPACESOLID(#17,.T.);
+#19=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#8,#18);
+#21=IFCPOLYGONALBOUNDEDHALFSPACE(#11,.F.,#16,#20);
+#22=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#8,#21);
+{}",
+        ring(&[[0.0, -1.0], [5.0, -1.0], [5.0, 1.0], [0.0, 1.0]])
+    );
+    // TRUE: the normal (+x) points away from the material, x < 1 goes.
+    let ours = cut_to_volume(&src, 19, 1.0 * 0.2 * 3.0);
+    assert!(close(ours.lo[0], 1.0, 1e-6));
+    // The boundary's X axis is not written and its Z lies along (1, 0, 0).
+    let mut dec = EntityDecoder::new(&src);
+    let e = dec.decode_by_id(22).unwrap();
+    assert!(clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium).is_none());
+}
