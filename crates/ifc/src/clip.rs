@@ -125,6 +125,9 @@ fn to_mesh(pieces: &[Convex]) -> Mesh {
     mesh
 }
 
+/// An IfcAxis2Placement3D as written: origin, optional Axis and RefDirection.
+type Axes = (V3, Option<V3>, Option<V3>);
+
 /// A placement's origin and axes.
 #[derive(Clone, Copy)]
 struct Frame {
@@ -217,9 +220,8 @@ impl Rd<'_, '_> {
         Some((o, unit(z.unwrap_or([0.0, 0.0, 1.0]))?))
     }
 
-    /// An IfcAxis2Placement3D as written: origin, optional Axis and RefDirection.
-    #[allow(clippy::type_complexity)]
-    fn axes3d(&mut self, v: Option<&AttributeValue>) -> Option<(V3, Option<V3>, Option<V3>)> {
+    /// An IfcAxis2Placement3D as written.
+    fn axes3d(&mut self, v: Option<&AttributeValue>) -> Option<Axes> {
         if v.is_none_or(AttributeValue::is_null) {
             return Some(([0.0; 3], None, None));
         }
