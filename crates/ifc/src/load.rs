@@ -1432,13 +1432,15 @@ impl<'d> Workers<'d> {
 }
 
 /// Decoded entities a decoder may hold before it lets them go.
-const DECODER_CACHE_LIMIT: usize = 20_000;
+const DECODER_CACHE_LIMIT: usize = 4_096;
 
 /// Bounds a decoder's caches of decoded entities and of points. ifc-lite keeps every
 /// entity a decoder has read; a meshing worker reads most of the model, so at 300 MB
 /// the two workers' caches held about 100 MB by the end of meshing. What repeats
 /// across products (representation maps, placements) has caches of its own that
-/// stay; the entity cache mostly saves re-reading within one product.
+/// stay; the entity cache mostly saves re-reading within one product. 4,096 was
+/// measured against 20,000: 300 MB peak 1,016–1,038 → 1,001–1,005 MiB, and no load
+/// slower (the smaller tables stay in cache).
 fn bound_cache(dec: &mut EntityDecoder) {
     if dec.cache_size() > DECODER_CACHE_LIMIT {
         dec.clear_entity_cache();
