@@ -1,5 +1,5 @@
 //! Our own meshing of boolean clipping (IfcBooleanClippingResult) for the common
-//! shape: an extruded profile without holes, cut by plane half-spaces
+//! shape: an extruded profile (hollow sections too), cut by plane half-spaces
 //! (IfcHalfSpaceSolid, IfcBoxedHalfSpace) and by polygon-bounded half-spaces
 //! (IfcPolygonalBoundedHalfSpace), possibly nested.
 //!
@@ -17,7 +17,8 @@
 //! ifc-lite on every committed sample and on both corpus variants, see the tests).
 //! Profiles and boundary curves are read by ifc-lite's own `ProfileProcessor`, so
 //! an extrusion has the outline (arcs and fillets tessellated alike) that ifc-lite
-//! gives it. Anything else (profiles with holes, tapered or mapped or brep
+//! gives it; a hole is taken out through the length as the prisms of its convex
+//! parts. Anything else (tapered or mapped or brep
 //! operands, self-crossing outlines, a cut that would remove the whole solid) goes
 //! to ifc-lite's own processor.
 
@@ -246,13 +247,17 @@ impl Rd<'_, '_> {
         clean_ring(pts.iter().map(|p| [p.x, p.y])).filter(|r| r.len() <= 256)
     }
 
-    /// A profile as its outer ring in the extrusion's plane; `None` for a profile
-    /// with holes (hollow sections are left to ifc-lite).
-    fn profile(&mut self, v: Option<&AttributeValue>) -> Option<Vec<[f64; 2]>> {
+    /// A profile as its outer ring and holes in the extrusion's plane.
+    fn profile(&mut self, v: Option<&AttributeValue>) -> Option<Profile> {
         let e = self.get(v)?;
         let p = self.profiles.process(&e, self.dec, self.quality).ok()?;
-        p.holes.is_empty().then_some(())?;
-        clean_ring(p.outer.iter().map(|q| [q.x, q.y]))
+        let outer = clean_ring(p.outer.iter().map(|q| [q.x, q.y]))?;
+        let holes = p
+            .holes
+            .iter()
+            .map(|h| clean_ring(h.iter().map(|q| [q.x, q.y])))
+            .collect::<Option<_>>()?;
+        Some(Profile { outer, holes })
     }
 
     /// The solid as convex pieces (possibly none), in the item's frame.
@@ -280,7 +285,7 @@ impl Rd<'_, '_> {
     }
 
     fn extrusion(&mut self, e: &DecodedEntity) -> Option<Vec<Convex>> {
-        let ring = self.profile(e.get(0))?;
+        let profile = self.profile(e.get(0))?;
         let f = self.placement3d(e.get(1))?;
         let dir = unit(self.direction(e.get(2))??)?;
         let depth = e.get_float(3)?;
@@ -288,13 +293,21 @@ impl Rd<'_, '_> {
         let sweep = f.vector(scale(dir, depth));
         let lift =
             |r: &[[f64; 2]]| -> Vec<V3> { r.iter().map(|&[x, y]| f.point([x, y, 0.0])).collect() };
-        if is_convex_2d(&ring) {
-            return Some(vec![Convex::prism(&lift(&ring), sweep)?]);
-        }
-        triangulate_2d(&ring)?
+        let mut pieces = convex_parts(&profile.outer)?
             .iter()
-            .map(|t| Convex::prism(&lift(t), sweep))
-            .collect()
+            .map(|r| Convex::prism(&lift(r), sweep))
+            .collect::<Option<Vec<_>>>()?;
+        // A hole (a hollow section's inside) is taken out through the whole
+        // extrusion: each convex part of it is a prism of side planes along the sweep.
+        let eps = 1e-7 * extent(&pieces).max(1e-9);
+        for hole in &profile.holes {
+            for part in convex_parts(hole)? {
+                let cutter = sweep_sides(&lift(&part), sweep)?;
+                pieces = convex::subtract(pieces, &cutter, eps);
+                (pieces.len() <= MAX_PIECES).then_some(())?;
+            }
+        }
+        Some(pieces)
     }
 
     /// The material of a half-space operand as convex cutters (plane sets).
@@ -336,6 +349,41 @@ impl Rd<'_, '_> {
             _ => None,
         }
     }
+}
+
+/// A profile's outer ring and holes, in the extrusion's plane.
+struct Profile {
+    outer: Vec<[f64; 2]>,
+    holes: Vec<Vec<[f64; 2]>>,
+}
+
+/// A simple ring as convex rings: itself when convex, else its ear-clipped triangles.
+fn convex_parts(ring: &[[f64; 2]]) -> Option<Vec<Vec<[f64; 2]>>> {
+    if is_convex_2d(ring) {
+        return Some(vec![ring.to_vec()]);
+    }
+    Some(triangulate_2d(ring)?.iter().map(|t| t.to_vec()).collect())
+}
+
+/// The infinite prism of the convex polygon `ring` along `sweep`, as the planes of
+/// its sides with its inside inside them (oriented by the polygon's centroid).
+fn sweep_sides(ring: &[V3], sweep: V3) -> Option<Vec<Plane>> {
+    let c = scale(
+        ring.iter().fold([0.0; 3], |s, &p| add(s, p)),
+        1.0 / ring.len() as f64,
+    );
+    let mut planes = Vec::with_capacity(ring.len());
+    for i in 0..ring.len() {
+        let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
+        let mut n = cross(sub(b, a), sweep);
+        if dot(n, sub(c, a)) > 0.0 {
+            n = scale(n, -1.0);
+        }
+        if let Some(p) = Plane::through(a, n) {
+            planes.push(p);
+        }
+    }
+    (planes.len() >= 3).then_some(planes)
 }
 
 /// A ring without repeated or closing points; `None` when a coordinate is not finite

@@ -153,7 +153,7 @@ fn a_non_convex_boundary_cuts_only_inside_its_outline() {
 }
 
 #[test]
-fn a_half_space_chain_a_curved_profile_and_a_hollow_one() {
+fn a_half_space_chain_a_curved_profile_and_hollow_sections() {
     // Two plane cuts in a chain: z <= 2.5 kept by the first, then x <= 1 by a
     // TRUE half-space whose normal (-x) points away from the material (x < 1).
     let src = format!(
@@ -185,13 +185,25 @@ fn a_half_space_chain_a_curved_profile_and_a_hollow_one() {
         ours.volume < std::f64::consts::PI * 2.5 && ours.volume > 0.97 * std::f64::consts::PI * 2.5
     );
     assert!(close(ours.hi[2], 2.5, 1e-6));
-    // A hollow profile is left to ifc-lite.
+    // A hollow section is cut too: the tube's inside is taken out through its length.
     let hollow = format!(
-        "{src}#24=IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,#6,1.,0.1);\n#25=IFCEXTRUDEDAREASOLID(#24,#4,#2,3.);\n#26=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#25,#12);\n"
+        "{src}#24=IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,#6,1.,0.1);\n#25=IFCEXTRUDEDAREASOLID(#24,#4,#2,3.);\n#26=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#25,#12);\n#27=IFCRECTANGLEHOLLOWPROFILEDEF(.AREA.,$,#6,0.4,0.2,0.02,$,$);\n#28=IFCEXTRUDEDAREASOLID(#27,#4,#2,3.);\n#29=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#28,#12);\n"
     );
-    let mut dec = EntityDecoder::new(&hollow);
-    let e = dec.decode_by_id(26).unwrap();
-    assert!(clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium).is_none());
+    let (ours, theirs) = both(&hollow, 26);
+    let ring = std::f64::consts::PI * (1.0 - 0.81) * 2.5;
+    assert!(
+        close(ours.volume, theirs.volume, 1e-3),
+        "{} against {}",
+        ours.volume,
+        theirs.volume
+    );
+    assert!(
+        ours.volume < ring && ours.volume > 0.97 * ring,
+        "{} against {ring}",
+        ours.volume
+    );
+    // A 0.4 x 0.2 box section with 0.02 walls, 2.5 high after the cut.
+    cut_to_volume(&hollow, 29, (0.4 * 0.2 - 0.36 * 0.16) * 2.5);
 }
 
 #[test]
