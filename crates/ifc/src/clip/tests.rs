@@ -331,8 +331,9 @@ fn our_clip_agrees_with_ifc_lite_on_both_corpus_variants() {
 
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-    /// Random walls cut by random tilted planes bounded by random rectangles or Ls,
-    /// either flag, in a rotated frame: our volume and box are ifc-lite's.
+    /// Random walls (solid or box sections) cut by random tilted planes bounded by
+    /// random rectangles or Ls, either flag, in a rotated frame: our volume and box
+    /// are ifc-lite's.
     #[test]
     fn random_bounded_cuts_agree_with_ifc_lite(
         (len, thick, height) in (1.0f64..8.0, 0.1f64..0.6, 2.0f64..5.0),
@@ -341,6 +342,7 @@ proptest::proptest! {
         notch in proptest::option::of((0.1f64..0.9, 0.1f64..0.9)),
         flag in proptest::bool::ANY,
         turn in 0.0f64..std::f64::consts::TAU,
+        wall in proptest::option::of(0.01f64..0.04),
     ) {
         let x1 = x0 + x1;
         let ring_pts: Vec<[f64; 2]> = match notch {
@@ -351,6 +353,11 @@ proptest::proptest! {
             }
         };
         let (s, c) = turn.sin_cos();
+        // A solid wall, or a box section with walls of `wall`.
+        let profile = match wall {
+            None => format!("IFCRECTANGLEPROFILEDEF(.AREA.,$,#6,{len:?},{thick:?})"),
+            Some(w) => format!("IFCRECTANGLEHOLLOWPROFILEDEF(.AREA.,$,#6,{len:?},{thick:?},{w:?},$,$)"),
+        };
         let src = format!(
             "#1=IFCCARTESIANPOINT((0.,0.,0.));
 #2=IFCDIRECTION((0.,0.,1.));
@@ -358,7 +365,7 @@ proptest::proptest! {
 #4=IFCAXIS2PLACEMENT3D(#1,#2,#3);
 #5=IFCCARTESIANPOINT((0.,0.));
 #6=IFCAXIS2PLACEMENT2D(#5,$);
-#7=IFCRECTANGLEPROFILEDEF(.AREA.,$,#6,{len:?},{thick:?});
+#7={profile};
 #8=IFCEXTRUDEDAREASOLID(#7,#4,#2,{height:?});
 #9=IFCCARTESIANPOINT((0.,0.,{cut_z:?}));
 #40=IFCDIRECTION(({tilt:?},0.,1.));
