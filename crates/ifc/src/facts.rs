@@ -76,7 +76,8 @@ impl Cut {
     /// Whether the cut leaves an element of this box whole (`Some(true)`: every
     /// triangle is taken unclipped, as `All` takes it), takes nothing of it
     /// (`Some(false)`), or must clip it (`None`). The box is the triangles' own
-    /// (`Mesh::bbox`, the same f64 vertices), so the decision is exact.
+    /// (`Element::bbox`, which the loader takes from `Mesh::bbox`: the same f64
+    /// vertices), so the decision is exact.
     fn keeps(self, b: &BBox) -> Option<bool> {
         match self {
             Cut::All => Some(true),
@@ -119,7 +120,7 @@ fn project_tris(elements: &[&Element], cut: Cut) -> Union {
         .par_iter()
         .filter_map(|e| {
             let m = e.mesh.as_ref()?;
-            match m.bbox().and_then(|b| cut.keeps(&b)) {
+            match e.bbox.and_then(|b| cut.keeps(&b)) {
                 Some(true) => outline_of(m, Cut::All),
                 Some(false) => None,
                 None => outline_of(m, cut),

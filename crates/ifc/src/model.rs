@@ -200,6 +200,7 @@ pub struct Element {
     pub properties: BTreeMap<String, PropertyValue>,
     #[serde(skip)]
     pub mesh: Option<Mesh>,
+    /// The box of `mesh`'s triangles (`Mesh::bbox`), `None` without one.
     pub bbox: Option<BBox>,
 }
 
