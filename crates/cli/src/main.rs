@@ -254,17 +254,8 @@ fn bench_load(model: &std::path::Path) -> Result<ExitCode> {
             "stages": stages,
             "report_s": report_s,
             "report_bytes": report.len(),
-            "peak_rss_mib": peak_rss_mib(),
+            "peak_rss_mib": zhishen_ifc::process_memory().map(|m| m.peak),
         })
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// The process's peak resident set (VmHWM in /proc/self/status) in MiB; `None` where
-/// there is no procfs.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }

@@ -26,4 +26,6 @@ pub use georef::{Confidence, Crs, Georef, MapConversion, SiteRef};
 pub use header::Header;
 pub use load::{load_bytes, load_bytes_timed, load_bytes_with, load_path, load_path_with};
 pub use model::*;
-pub use progress::{Cancel, LoadOptions, Progress, ProgressSink, Stage, Unit};
+pub use progress::{
+    process_memory, Cancel, LoadOptions, MemoryMib, Progress, ProgressSink, Stage, Unit,
+};

@@ -68,24 +68,11 @@ impl Laps {
         *stage += (now - self.last).as_secs_f64();
         self.last = now;
         if tracing::enabled!(tracing::Level::DEBUG) {
-            let (rss, hwm) = (proc_status_mib("VmRSS:"), proc_status_mib("VmHWM:"));
-            tracing::debug!(elapsed = ?(now - self.start), rss_mib = ?rss, peak_mib = ?hwm, "{name}");
+            // Where the load's memory goes (`ZHISHEN_LOG=zhishen_ifc=debug`).
+            let memory = crate::progress::process_memory();
+            tracing::debug!(elapsed = ?(now - self.start), ?memory, "{name}");
         }
     }
-}
-
-/// A `/proc/self/status` memory line in MiB (Linux; `None` elsewhere), for the
-/// stage log: where the load's memory goes (`ZHISHEN_LOG=zhishen_ifc=debug`).
-fn proc_status_mib(key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    let kb: u64 = line[key.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb / 1024)
 }
 
 /// Runs `f` and returns its result with its own start-to-finish seconds.

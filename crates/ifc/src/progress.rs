@@ -9,12 +9,35 @@ use crate::error::IfcError;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// The process's resident memory, for the stage log and `bench-load`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryMib {
+    /// VmRSS: resident now.
+    pub resident: f64,
+    /// VmHWM: the peak resident so far.
+    pub peak: f64,
+}
+
+/// [`MemoryMib`] from one read of `/proc/self/status`; `None` where there is no procfs.
+pub fn process_memory() -> Option<MemoryMib> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let mib = |key: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    };
+    Some(MemoryMib {
+        resident: mib("VmRSS:")?,
+        peak: mib("VmHWM:")?,
+    })
+}
+
 /// The stages of a load, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
     /// The byte-level pre-scan (counts bytes).
     Scan,
-    /// The decoder's index and its cross-check against the pre-scan (counts records).
+    /// The decoder's index, made from the pre-scan's records (counts records).
     Decode,
     /// Units, relationships, spatial structure, spaces, georeferencing (one step).
     Relationships,
@@ -260,6 +283,19 @@ impl Meter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_peak_is_never_below_resident_and_grows_with_a_touched_allocation() {
+        let Some(before) = process_memory() else {
+            return; // no procfs here
+        };
+        assert!(before.resident > 0.0 && before.peak >= before.resident, "{before:?}");
+        // 64 MiB written page by page must be resident, so the peak reaches it.
+        let block = vec![1u8; 64 << 20];
+        let after = process_memory().unwrap();
+        assert!(after.peak >= before.resident + 60.0, "{before:?} then {after:?}");
+        drop(std::hint::black_box(block));
+    }
 
     #[test]
     fn reports_are_bounded_ordered_and_end_at_the_total() {
