@@ -766,7 +766,6 @@ impl<'d> Load<'d> {
             if !is_element(t) {
                 continue;
             }
-            bound_cache(&mut self.rd.dec);
             let Some(e) = self.rd.get(*id) else { continue };
             let class = t.name();
             let slots = *type_slots.entry(class).or_insert_with(|| {
@@ -880,16 +879,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Entity `id`, kept in the decoder's cache (bounded, [`bound_cache`]).
     fn get(&mut self, id: u32) -> Option<DecodedEntity> {
-        match self.dec.decode_by_id(id) {
-            Ok(e) => Some(e),
-            Err(err) => {
-                if !self.failed.iter().any(|(f, _)| *f == id) {
-                    self.failed.push((id, err.to_string()));
-                }
-                None
-            }
-        }
+        bound_cache(&mut self.dec);
+        let decoded = self.dec.decode_by_id(id);
+        self.noted(id, decoded)
     }
 
     /// [`Reader::get`] without keeping the entity in the decoder's cache: for what is
@@ -899,15 +893,22 @@ impl<'a> Reader<'a> {
             Some((start, end)) => self.dec.decode_at_uncached(start, end),
             None => self.dec.decode_by_id(id),
         };
-        match decoded {
-            Ok(e) => Some(e),
-            Err(err) => {
+        self.noted(id, decoded)
+    }
+
+    /// The entity, or `None` with the failure noted once for `id`.
+    fn noted(
+        &mut self,
+        id: u32,
+        decoded: ifc_lite_core::Result<DecodedEntity>,
+    ) -> Option<DecodedEntity> {
+        decoded
+            .map_err(|err| {
                 if !self.failed.iter().any(|(f, _)| *f == id) {
                     self.failed.push((id, err.to_string()));
                 }
-                None
-            }
-        }
+            })
+            .ok()
     }
 }
 
@@ -1421,9 +1422,10 @@ impl<'d> Workers<'d> {
 /// Decoded entities a decoder may hold before it lets them go.
 const DECODER_CACHE_LIMIT: usize = 4_096;
 
-/// Bounds a decoder's caches of decoded entities and of points. ifc-lite keeps every
-/// entity a decoder has read; a meshing worker reads most of the model, so at 300 MB
-/// the two workers' caches held about 100 MB by the end of meshing. What repeats
+/// Bounds a decoder's caches of decoded entities and of points, before each read by a
+/// [`Reader`] and after each product meshed. ifc-lite keeps every entity a decoder has
+/// read; a meshing worker reads most of the model, so at 300 MB the two workers'
+/// caches held about 100 MB by the end of meshing, and the main reader every product. What repeats
 /// across products (representation maps, placements) has caches of its own that
 /// stay; the entity cache mostly saves re-reading within one product. 4,096 was
 /// measured against 20,000: 300 MB peak 1,016–1,038 → 1,001–1,005 MiB, and no load
