@@ -19,7 +19,6 @@ use ifc_lite_geometry::{GeometryRouter, RouterConfig};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -266,9 +265,9 @@ impl Index {
 }
 
 /// Type names from the pre-scan, and the aggregation and containment trees.
-struct Graph<'d> {
-    by_type: HashMap<Cow<'d, str>, Vec<u32>>,
-    type_of: TypeOf<'d>,
+struct Graph {
+    by_type: HashMap<String, Vec<u32>>,
+    type_of: TypeOf,
     /// Aggregated part → whole (IfcRelAggregates).
     parent: HashMap<u32, u32>,
     /// Contained element → spatial structure (IfcRelContainedInSpatialStructure).
@@ -276,23 +275,23 @@ struct Graph<'d> {
 }
 
 /// The type of each id, as an index into `names`.
-struct TypeOf<'d> {
-    names: Vec<Cow<'d, str>>,
+struct TypeOf {
+    names: Vec<String>,
     slots: step::IdTable<u16>,
 }
 
-impl TypeOf<'_> {
+impl TypeOf {
     fn get(&self, id: u32) -> Option<&str> {
         let k = self.slots.get(u64::from(id))?;
-        self.names.get(usize::from(k)).map(|n| n.as_ref())
+        self.names.get(usize::from(k)).map(String::as_str)
     }
 }
 
-impl<'d> Graph<'d> {
+impl Graph {
     /// Type name of every record, from our own scan (ids now fit u32): the slots the
     /// pre-scan gave each record's keyword (`step::Kinds`).
-    fn of(records: &[step::Record], kinds: &step::Kinds) -> Graph<'d> {
-        let names: Vec<Cow<str>> = kinds.names.iter().map(|n| Cow::Owned(n.clone())).collect();
+    fn of(records: &[step::Record], kinds: &step::Kinds) -> Graph {
+        let names = kinds.names.clone();
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
         let mut slots = step::IdTable::default();
         for (r, &k) in records.iter().zip(&kinds.of) {
@@ -344,7 +343,7 @@ struct Load<'d> {
     records: Vec<step::Record>,
     /// Their type keywords, as long as the records.
     kinds: step::Kinds,
-    graph: Graph<'d>,
+    graph: Graph,
     index: Index,
     rd: Reader<'d>,
     diags: Vec<Diagnostic>,
@@ -912,7 +911,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn ids(by_type: &HashMap<Cow<str>, Vec<u32>>, t: &str) -> Vec<u32> {
+fn ids(by_type: &HashMap<String, Vec<u32>>, t: &str) -> Vec<u32> {
     by_type.get(t).cloned().unwrap_or_default()
 }
 
@@ -1202,7 +1201,7 @@ fn space_usage(e: &DecodedEntity, p: &BTreeMap<String, Value>) -> (Option<String
 
 fn read_map_conversion(
     rd: &mut Reader,
-    by_type: &HashMap<Cow<str>, Vec<u32>>,
+    by_type: &HashMap<String, Vec<u32>>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<RawMapConversion> {
     let mut found = Vec::new();
@@ -1574,8 +1573,10 @@ const STANDARD_REP_TYPES: &[&str] = &[
 fn fix_representation_types(data: &[u8], scan: &step::Scan) -> Option<(Vec<u8>, Vec<Diagnostic>)> {
     let mut edits = Vec::new();
     let mut diags = Vec::new();
-    let shape = scan.kinds.slot("IFCSHAPEREPRESENTATION")?;
-    for (r, _) in (scan.records.iter().zip(&scan.kinds.of)).filter(|(_, &k)| k == shape) {
+    for r in scan
+        .kinds
+        .records_of(&scan.records, "IFCSHAPEREPRESENTATION")
+    {
         let args = step::arg_spans(data, r);
         let (Some(ident), Some(kind)) = (args.get(1), args.get(2)) else {
             continue;
@@ -1698,10 +1699,7 @@ impl PointExtent {
             bounds: None,
             far_profile_m: 0.0,
         };
-        let Some(point) = kinds.slot("IFCCARTESIANPOINT") else {
-            return e;
-        };
-        for (r, _) in (records.iter().zip(&kinds.of)).filter(|(_, &k)| k == point) {
+        for r in kinds.records_of(records, "IFCCARTESIANPOINT") {
             let body = &data[r.start..r.end];
             let (Some(a), Some(b)) = (
                 memchr::memmem::find(body, b"(("),

@@ -289,11 +289,17 @@ mod tests {
         let Some(before) = process_memory() else {
             return; // no procfs here
         };
-        assert!(before.resident > 0.0 && before.peak >= before.resident, "{before:?}");
+        assert!(
+            before.resident > 0.0 && before.peak >= before.resident,
+            "{before:?}"
+        );
         // 64 MiB written page by page must be resident, so the peak reaches it.
         let block = vec![1u8; 64 << 20];
         let after = process_memory().unwrap();
-        assert!(after.peak >= before.resident + 60.0, "{before:?} then {after:?}");
+        assert!(
+            after.peak >= before.resident + 60.0,
+            "{before:?} then {after:?}"
+        );
         drop(std::hint::black_box(block));
     }
 

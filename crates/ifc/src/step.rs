@@ -53,6 +53,20 @@ impl Kinds {
         self.names.get(usize::from(k)).map_or("", String::as_str)
     }
 
+    /// The records of type `name` (upper case), in file order; `records` are the
+    /// ones these kinds were read with.
+    pub fn records_of<'a>(
+        &'a self,
+        records: &'a [Record],
+        name: &str,
+    ) -> impl Iterator<Item = &'a Record> + 'a {
+        let slot = self.slot(name);
+        records
+            .iter()
+            .zip(&self.of)
+            .filter_map(move |(r, &k)| (Some(k) == slot).then_some(r))
+    }
+
     fn push(&mut self, keyword: &[u8]) {
         let k = match self.lookup.get(keyword) {
             Some(&k) => k,
@@ -1090,6 +1104,12 @@ mod tests {
         assert_eq!(k.name(wall), "IFCWALL");
         assert_eq!(k.names.len(), 3, "{:?}", k.names);
         assert_eq!(k.slot("IFCBEAM"), None);
+        let walls: Vec<u64> = k
+            .records_of(&scan.records, "IFCWALL")
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(walls, vec![1, 2]);
+        assert_eq!(k.records_of(&scan.records, "IFCBEAM").count(), 0);
     }
 
     #[test]
