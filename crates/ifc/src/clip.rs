@@ -357,7 +357,7 @@ struct Profile {
     holes: Vec<Vec<[f64; 2]>>,
 }
 
-/// A simple ring as convex rings: itself when convex, else its ear-clipped triangles.
+/// A simple ring as convex rings: itself when convex, else its triangles (earcut, through ifc-lite).
 fn convex_parts(ring: &[[f64; 2]]) -> Option<Vec<Vec<[f64; 2]>>> {
     if is_convex_2d(ring) {
         return Some(vec![ring.to_vec()]);

@@ -7,6 +7,8 @@
 //! outside plane 2, and so on. Every step is a plane clip of a convex polygon
 //! soup, which is exact up to one length tolerance and never fails.
 
+use ifc_lite_geometry::Point2;
+
 pub(crate) type V3 = [f64; 3];
 
 pub(crate) fn sub(a: V3, b: V3) -> V3 {
@@ -284,66 +286,25 @@ pub(crate) fn area_2d(ring: &[[f64; 2]]) -> f64 {
         / 2.0
 }
 
-/// Ear-clipping of a simple 2-D ring into triangles (counter-clockwise). `None`
-/// when the ring is not simple enough to clip (self-intersecting or degenerate).
+/// A simple 2-D ring as counter-clockwise triangles, by ifc-lite's triangulation
+/// (earcut); `None` when the triangles do not tile the ring exactly (a
+/// self-intersecting or degenerate ring), so it is never cut as something else.
 pub(crate) fn triangulate_2d(ring: &[[f64; 2]]) -> Option<Vec<[[f64; 2]; 3]>> {
-    let mut pts: Vec<[f64; 2]> = ring.to_vec();
-    if area_2d(&pts) < 0.0 {
-        pts.reverse();
-    }
-    let cross2 = |a: [f64; 2], b: [f64; 2], c: [f64; 2]| {
-        (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-    };
-    let mut idx: Vec<usize> = (0..pts.len()).collect();
-    let mut tris = Vec::with_capacity(pts.len().saturating_sub(2));
-    let mut guard = 0;
-    while idx.len() > 3 {
-        guard += 1;
-        if guard > 4 * pts.len() * pts.len() + 16 {
-            return None;
-        }
-        let n = idx.len();
-        let mut cut = None;
-        for i in 0..n {
-            let (a, b, c) = (
-                pts[idx[(i + n - 1) % n]],
-                pts[idx[i]],
-                pts[idx[(i + 1) % n]],
-            );
-            if cross2(a, b, c) <= 0.0 {
-                continue;
+    let pts: Vec<Point2<f64>> = ring.iter().map(|p| Point2::new(p[0], p[1])).collect();
+    let idx = ifc_lite_geometry::triangulate_polygon(&pts).ok()?;
+    let tris: Vec<[[f64; 2]; 3]> = idx
+        .chunks_exact(3)
+        .map(|t| {
+            let mut tri = [*ring.get(t[0])?, *ring.get(t[1])?, *ring.get(t[2])?];
+            if area_2d(&tri) < 0.0 {
+                tri.swap(1, 2);
             }
-            let inside = idx.iter().any(|&j| {
-                let p = pts[j];
-                p != a
-                    && p != b
-                    && p != c
-                    && cross2(a, b, p) >= 0.0
-                    && cross2(b, c, p) >= 0.0
-                    && cross2(c, a, p) >= 0.0
-            });
-            if !inside {
-                cut = Some(i);
-                break;
-            }
-        }
-        let i = cut?;
-        let n = idx.len();
-        tris.push([
-            pts[idx[(i + n - 1) % n]],
-            pts[idx[i]],
-            pts[idx[(i + 1) % n]],
-        ]);
-        idx.remove(i);
-    }
-    let (a, b, c) = (pts[idx[0]], pts[idx[1]], pts[idx[2]]);
-    if cross2(a, b, c) > 0.0 {
-        tris.push([a, b, c]);
-    }
-    // The triangles must tile the ring: a self-intersecting ring fails this.
+            Some(tri)
+        })
+        .collect::<Option<_>>()?;
     let sum: f64 = tris.iter().map(|t| area_2d(t)).sum();
-    let whole = area_2d(&pts);
-    ((sum - whole).abs() <= 1e-9 * whole.abs().max(1e-300) && whole > 0.0).then_some(tris)
+    let whole = area_2d(ring).abs();
+    (whole > 0.0 && (sum - whole).abs() <= 1e-9 * whole).then_some(tris)
 }
 
 #[cfg(test)]
@@ -412,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn ear_clipping_tiles_an_l_and_refuses_a_bow_tie() {
+    fn triangulation_tiles_an_l_and_refuses_a_bow_tie() {
         let l = [
             [0.0, 0.0],
             [2.0, 0.0],
