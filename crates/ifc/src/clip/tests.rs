@@ -82,15 +82,41 @@ fn profiles() -> ProfileProcessor {
     ProfileProcessor::new(IfcSchema::new())
 }
 
-fn both(source: &str, id: u32) -> (Measure, Measure) {
+/// Item `e` cut by us (`None`: left to ifc-lite).
+fn ours(e: &DecodedEntity, dec: &mut EntityDecoder) -> Option<Mesh> {
+    clip_mesh(e, dec, &profiles(), TessellationQuality::Medium)
+}
+
+/// Item `e` cut by ifc-lite's own processor.
+fn ifc_lite(e: &DecodedEntity, dec: &mut EntityDecoder) -> Mesh {
+    BooleanClippingProcessor::new()
+        .process(e, dec, &IfcSchema::new(), TessellationQuality::Medium)
+        .unwrap()
+}
+
+/// Item `id` of `source` cut by us (`None`: left to ifc-lite) and by ifc-lite.
+fn cut_both(source: &str, id: u32) -> (Option<Mesh>, Mesh) {
     let mut dec = EntityDecoder::new(source);
     let e = dec.decode_by_id(id).unwrap();
-    let ours = clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium)
-        .expect("our clip applies");
-    let theirs = BooleanClippingProcessor::new()
-        .process(&e, &mut dec, &IfcSchema::new(), TessellationQuality::Medium)
-        .unwrap();
+    (ours(&e, &mut dec), ifc_lite(&e, &mut dec))
+}
+
+fn both(source: &str, id: u32) -> (Measure, Measure) {
+    let (ours, theirs) = cut_both(source, id);
+    let ours = ours.expect("our clip applies");
     (measure(&ours, 1.0), measure(&theirs, 1.0))
+}
+
+/// Item `id` of `source` cut by us to ifc-lite's volume (to 1e-3 m³); our measure.
+fn like_ifc_lite(source: &str, id: u32) -> Measure {
+    let (ours, theirs) = both(source, id);
+    assert!(
+        close(ours.volume, theirs.volume, 1e-3),
+        "{} against {}",
+        ours.volume,
+        theirs.volume
+    );
+    ours
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
@@ -174,13 +200,7 @@ fn a_half_space_chain_a_curved_profile_and_hollow_sections() {
     assert!(close(ours.hi[0], 1.0, 1e-6) && close(ours.hi[2], 2.5, 1e-6));
     // A circle profile is cut as ifc-lite tessellates it: a 1 m radius column less
     // its top 0.5 m, to the polygon's area.
-    let (ours, theirs) = both(&src, 23);
-    assert!(
-        close(ours.volume, theirs.volume, 1e-3),
-        "{} against {}",
-        ours.volume,
-        theirs.volume
-    );
+    let ours = like_ifc_lite(&src, 23);
     assert!(
         ours.volume < std::f64::consts::PI * 2.5 && ours.volume > 0.97 * std::f64::consts::PI * 2.5
     );
@@ -189,14 +209,8 @@ fn a_half_space_chain_a_curved_profile_and_hollow_sections() {
     let hollow = format!(
         "{src}#24=IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,#6,1.,0.1);\n#25=IFCEXTRUDEDAREASOLID(#24,#4,#2,3.);\n#26=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#25,#12);\n#27=IFCRECTANGLEHOLLOWPROFILEDEF(.AREA.,$,#6,0.4,0.2,0.02,$,$);\n#28=IFCEXTRUDEDAREASOLID(#27,#4,#2,3.);\n#29=IFCBOOLEANCLIPPINGRESULT(.DIFFERENCE.,#28,#12);\n"
     );
-    let (ours, theirs) = both(&hollow, 26);
+    let ours = like_ifc_lite(&hollow, 26);
     let ring = std::f64::consts::PI * (1.0 - 0.81) * 2.5;
-    assert!(
-        close(ours.volume, theirs.volume, 1e-3),
-        "{} against {}",
-        ours.volume,
-        theirs.volume
-    );
     assert!(
         ours.volume < ring && ours.volume > 0.97 * ring,
         "{} against {ring}",
@@ -216,9 +230,7 @@ fn a_cut_removing_everything_is_left_to_ifc_lite() {
         "#9=IFCCARTESIANPOINT((0.,0.,2.5))",
         "#9=IFCCARTESIANPOINT((0.,0.,9.))",
     );
-    let mut dec = EntityDecoder::new(&src);
-    let e = dec.decode_by_id(13).unwrap();
-    assert!(clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium).is_none());
+    assert!(cut_both(&src, 13).0.is_none());
 }
 
 /// Every clipping item of a file, ours against ifc-lite's: the bounding box to
@@ -241,19 +253,16 @@ fn agree_on_file(data: &[u8], name: &str, mm: f64) -> usize {
                 .ok()
         })
         .collect();
-    let builtin = BooleanClippingProcessor::new();
     let mut ours_n = 0;
     for id in ids {
         let e = dec.decode_by_id(id).unwrap();
-        let Some(ours) = clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium) else {
+        let Some(mine) = ours(&e, &mut dec) else {
             continue;
         };
         ours_n += 1;
-        let theirs = builtin
-            .process(&e, &mut dec, &IfcSchema::new(), TessellationQuality::Medium)
-            .unwrap();
+        let theirs = ifc_lite(&e, &mut dec);
         let to_m = 0.001 / mm;
-        let (a, b) = (measure(&ours, to_m), measure(&theirs, to_m));
+        let (a, b) = (measure(&mine, to_m), measure(&theirs, to_m));
         for k in 0..3 {
             assert!(
                 close(a.lo[k], b.lo[k], mm) && close(a.hi[k], b.hi[k], mm),
@@ -377,15 +386,11 @@ proptest::proptest! {
             if flag { "T" } else { "F" },
             ring(&ring_pts)
         );
-        let mut dec = EntityDecoder::new(&src);
-        let e = dec.decode_by_id(13).unwrap();
-        let Some(ours) = clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium) else {
+        let (ours, theirs) = cut_both(&src, 13);
+        let Some(ours) = ours else {
             // Everything removed: left to ifc-lite by design.
             return Ok(());
         };
-        let theirs = BooleanClippingProcessor::new()
-            .process(&e, &mut dec, &IfcSchema::new(), TessellationQuality::Medium)
-            .unwrap();
         let (a, b) = (measure(&ours, 1.0), measure(&theirs, 1.0));
         let whole = len * thick * height;
         proptest::prop_assert!(a.volume > 0.0 && a.volume <= whole * (1.0 + 1e-6), "ours {} of {whole}", a.volume);
@@ -422,7 +427,5 @@ fn a_plane_along_x_is_cut_but_a_boundary_frame_along_x_without_ref_is_left_to_if
     let ours = cut_to_volume(&src, 19, 1.0 * 0.2 * 3.0);
     assert!(close(ours.lo[0], 1.0, 1e-6));
     // The boundary's X axis is not written and its Z lies along (1, 0, 0).
-    let mut dec = EntityDecoder::new(&src);
-    let e = dec.decode_by_id(22).unwrap();
-    assert!(clip_mesh(&e, &mut dec, &profiles(), TessellationQuality::Medium).is_none());
+    assert!(cut_both(&src, 22).0.is_none());
 }
