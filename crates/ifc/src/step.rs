@@ -304,6 +304,26 @@ pub fn scan_with(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError>
 }
 
 fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
+    let mut c = open(bytes, file, tick)?;
+    c.expect(b"HEADER;")?;
+    let header_start = c.pos;
+    let header_end = find_endsec(&mut c)?;
+    let mut found = Found::default();
+    let data_sections = sections(&mut c, &mut found)?;
+    let mut diagnostics = Vec::new();
+    if data_sections == 0 {
+        diagnostics.push(Diagnostic::warn(
+            "no_data_section",
+            "file has no DATA section",
+        ));
+    }
+    diagnostics.extend(trailing_bytes(&mut c));
+    Ok(found.into_scan(bytes, header_start..header_end, diagnostics))
+}
+
+/// A cursor just past the `ISO-10303-21;` magic (after a byte-order mark and
+/// whitespace), once the bytes are known to be text and STEP.
+fn open<'a>(bytes: &'a [u8], file: &'a str, tick: Tick<'a>) -> Result<Cursor<'a>, IfcError> {
     if bytes.is_empty() {
         return Err(IfcError::Empty { file: file.into() });
     }
@@ -337,21 +357,21 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
         });
     }
     c.pos += MAGIC.len();
-    c.expect(b"HEADER;")?;
-    let header_start = c.pos;
-    let header_end = find_endsec(&mut c)?;
-    let header = header_start..header_end;
+    Ok(c)
+}
 
-    let mut found = Found::default();
-    let mut diagnostics = Vec::new();
+/// The sections after the header up to `END-ISO-10303-21;` (the cursor is left on
+/// it): DATA sections' records into `found`, the others skipped. Returns how many
+/// DATA sections there were.
+fn sections(c: &mut Cursor, found: &mut Found) -> Result<usize, IfcError> {
     let mut data_sections = 0;
     loop {
         c.skip_ws()?;
-        if c.pos >= bytes.len() {
-            return Err(c.truncated(bytes.len(), "file ends before 'END-ISO-10303-21;'"));
+        if c.pos >= c.b.len() {
+            return Err(c.truncated(c.b.len(), "file ends before 'END-ISO-10303-21;'"));
         }
         if c.starts_with(b"END-ISO-10303-21;") {
-            break;
+            return Ok(data_sections);
         }
         if c.starts_with(b"DATA") {
             let sec = c.pos;
@@ -359,63 +379,41 @@ fn scan_once(bytes: &[u8], file: &str, tick: Tick) -> Result<Scan, IfcError> {
             // DATA may carry a parameter list in edition 3: DATA('name',('schema'));
             c.skip_ws()?;
             if c.peek() == Some(b'(') {
-                skip_params(&mut c, sec, &mut TextFlags::default())?;
+                skip_params(c, sec, &mut TextFlags::default())?;
             }
             c.expect(b";")?;
             data_sections += 1;
-            scan_data(&mut c, sec, &mut found)?;
+            scan_data(c, sec, found)?;
             continue;
         }
         if c.starts_with(b"ANCHOR") || c.starts_with(b"REFERENCE") || c.starts_with(b"SIGNATURE") {
-            find_endsec(&mut c)?;
+            find_endsec(c)?;
             continue;
         }
         return Err(c.syntax(
             c.pos,
             format!(
                 "expected 'DATA;' or 'END-ISO-10303-21;', found {:?}",
-                snippet(bytes, c.pos)
+                snippet(c.b, c.pos)
             ),
         ));
     }
-    if data_sections == 0 {
-        diagnostics.push(Diagnostic::warn(
-            "no_data_section",
-            "file has no DATA section",
-        ));
-    }
-    // Trailing garbage after END-ISO is legal to ignore, but say so.
+}
+
+/// Trailing garbage after `END-ISO-10303-21;` (the cursor on it) is legal to ignore,
+/// but say so.
+fn trailing_bytes(c: &mut Cursor) -> Option<Diagnostic> {
     c.pos += b"END-ISO-10303-21;".len();
     let after = c.pos;
-    if c.skip_ws().is_ok() && c.pos < bytes.len() {
-        diagnostics.push(
-            Diagnostic::warn(
-                "trailing_bytes",
-                format!(
-                    "{} bytes after END-ISO-10303-21; ignored",
-                    bytes.len() - c.pos
-                ),
-            )
-            .at_offset(after),
-        );
-    }
-    let Found {
-        records,
-        kinds,
-        seen,
-        flagged,
-    } = found;
-    if let Some(d) = non_utf8_diagnostic(&flagged.non_utf8) {
-        diagnostics.push(d);
-    }
-    diagnostics.extend(record_like_diagnostics(bytes, &flagged.record_like));
-    check_references(bytes, &records, &seen, &mut diagnostics);
-    Ok(Scan {
-        header,
-        records,
-        kinds,
-        diagnostics,
-        renumbered: None,
+    (c.skip_ws().is_ok() && c.pos < c.b.len()).then(|| {
+        Diagnostic::warn(
+            "trailing_bytes",
+            format!(
+                "{} bytes after END-ISO-10303-21; ignored",
+                c.b.len() - c.pos
+            ),
+        )
+        .at_offset(after)
     })
 }
 
@@ -426,6 +424,36 @@ struct Found {
     kinds: Kinds,
     seen: Seen,
     flagged: Flagged,
+}
+
+impl Found {
+    /// The scan: these records with their text and reference findings after
+    /// `diagnostics`.
+    fn into_scan(
+        self,
+        bytes: &[u8],
+        header: std::ops::Range<usize>,
+        mut diagnostics: Vec<Diagnostic>,
+    ) -> Scan {
+        let Found {
+            records,
+            kinds,
+            seen,
+            flagged,
+        } = self;
+        if let Some(d) = non_utf8_diagnostic(&flagged.non_utf8) {
+            diagnostics.push(d);
+        }
+        diagnostics.extend(record_like_diagnostics(bytes, &flagged.record_like));
+        check_references(bytes, &records, &seen, &mut diagnostics);
+        Scan {
+            header,
+            records,
+            kinds,
+            diagnostics,
+            renumbered: None,
+        }
+    }
 }
 
 /// The records whose strings flagged something, by kind.
