@@ -48,7 +48,7 @@ pub struct CorpusSpec {
     /// items and a mesher's item cache hits on all but the first.
     pub unique: bool,
     /// Make the chair every mapped item instantiates a heavy family (80 faceted
-    /// 24-sided rods, about 4,000 triangles), as furniture and fittings families
+    /// 24-sided rods besides the six boxes, about 7,400 triangles), as furniture and fittings families
     /// are in real Revit exports: a few bytes an occurrence, thousands of triangles
     /// each, so the meshes outweigh the file many times over.
     pub heavy_maps: bool,
@@ -99,9 +99,7 @@ pub fn map_conversion() -> MapConv {
 
 /// Writes a corpus model to `out` and says what it is.
 pub fn write_corpus<O: Write>(spec: &CorpusSpec, out: O) -> io::Result<CorpusFacts> {
-    let mut g = Gen::new(spec.unit, out)?;
-    g.unique = spec.unique;
-    g.heavy_maps = spec.heavy_maps;
+    let mut g = Gen::new(spec, out)?;
     let ProjectIds { body_ctx, project } = g.w.project(spec.unit, Some(&map_conversion()));
     g.ctx = body_ctx;
     g.chair = g.chair_map();
@@ -196,7 +194,8 @@ fn outline() -> Vec<[f64; 2]> {
 }
 
 impl<O: Write> Gen<O> {
-    fn new(unit: Unit, mut out: O) -> io::Result<Gen<O>> {
+    fn new(spec: &CorpusSpec, mut out: O) -> io::Result<Gen<O>> {
+        let unit = spec.unit;
         let head = file_head(unit);
         out.write_all(head.as_bytes())?;
         Ok(Gen {
@@ -208,8 +207,8 @@ impl<O: Write> Gen<O> {
             guids: 0,
             tiles: 0,
             elements: 0,
-            unique: false,
-            heavy_maps: false,
+            unique: spec.unique,
+            heavy_maps: spec.heavy_maps,
         })
     }
     fn add(&mut self, body: impl AsRef<str>) -> u32 {
