@@ -31,14 +31,26 @@ pub fn drop_contained(outlines: Vec<Outline>) -> Vec<Outline> {
     if outlines.len() < 2 {
         return outlines;
     }
-    let containers = containers(&outlines);
+    // Each polygon's outer ring on the grid, once: for picking containers and for
+    // testing every outline against them.
+    let outers: Vec<Vec<Vec<P>>> = outlines
+        .par_iter()
+        .map(|o| {
+            o.rings
+                .iter()
+                .map(|poly| poly.first().map(|r| grid(r)).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    let containers = containers(&outlines, &outers);
     if containers.is_empty() {
         return outlines;
     }
     let keep: Vec<bool> = outlines
         .par_iter()
+        .zip(&outers)
         .enumerate()
-        .map(|(k, o)| !inside_any(k, o, &containers))
+        .map(|(k, (o, rings))| !inside_any(k, o, rings, &containers))
         .collect();
     outlines
         .into_iter()
@@ -69,49 +81,50 @@ fn bbox(ring: &[P]) -> [i64; 4] {
     b
 }
 
-fn containers(outlines: &[Outline]) -> Vec<Container> {
-    let mut all: Vec<(i128, usize, usize)> = Vec::new();
-    for (k, o) in outlines.iter().enumerate() {
-        for (j, poly) in o.rings.iter().enumerate() {
-            let Some(outer) = poly.first() else { continue };
-            let b = bbox(&grid(outer));
+/// The [`CONTAINERS`] polygons with the largest boxes; `outers` are each outline's
+/// outer rings on the grid.
+fn containers(outlines: &[Outline], outers: &[Vec<Vec<P>>]) -> Vec<Container> {
+    let mut all: Vec<(i128, usize, usize, [i64; 4])> = Vec::new();
+    for (k, rings) in outers.iter().enumerate() {
+        for (j, outer) in rings.iter().enumerate() {
+            if outer.len() < 3 {
+                continue;
+            }
+            let b = bbox(outer);
             let area = i128::from(b[2] - b[0]) * i128::from(b[3] - b[1]);
-            all.push((area, k, j));
+            all.push((area, k, j, b));
         }
     }
     all.sort_by_key(|c| std::cmp::Reverse(c.0));
     all.into_iter()
         .take(CONTAINERS)
-        .filter_map(|(_, k, j)| {
-            let poly = &outlines[k].rings[j];
-            let outer = grid(&poly[0]);
-            (outer.len() >= 3).then(|| Container {
-                bbox: bbox(&outer),
-                holes: poly[1..].iter().map(|h| grid(h)).collect(),
-                outer,
-                from: k,
-            })
+        .map(|(_, k, j, bbox)| Container {
+            bbox,
+            holes: outlines[k].rings[j][1..].iter().map(|h| grid(h)).collect(),
+            outer: outers[k][j].clone(),
+            from: k,
         })
         .collect()
 }
 
-fn inside_any(k: usize, o: &Outline, containers: &[Container]) -> bool {
+/// Whether every polygon of outline `k` (`outers`: its outer rings on the grid) lies
+/// inside a container of another outline.
+fn inside_any(k: usize, o: &Outline, outers: &[Vec<P>], containers: &[Container]) -> bool {
     if o.rings.is_empty() || o.dropped > 0 {
         return false;
     }
-    o.rings.iter().all(|poly| {
-        let Some(outer) = poly.first() else {
+    o.rings.iter().zip(outers).all(|(poly, ring)| {
+        if poly.is_empty() {
             return true;
-        };
-        let ring = grid(outer);
+        }
         if ring.len() < 3 {
             return false;
         }
-        let b = bbox(&ring);
+        let b = bbox(ring);
         containers
             .iter()
             .filter(|c| c.from != k)
-            .any(|c| ring_inside(&ring, b, c))
+            .any(|c| ring_inside(ring, b, c))
     })
 }
 
