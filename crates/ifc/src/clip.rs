@@ -181,17 +181,10 @@ impl Rd<'_, '_> {
         self.dec.decode_by_id(id).ok()
     }
 
-    fn floats(&mut self, e: &DecodedEntity, at: usize) -> Option<Vec<f64>> {
-        e.get_list(at)?
-            .iter()
-            .map(AttributeValue::as_float)
-            .collect()
-    }
-
     fn point(&mut self, v: Option<&AttributeValue>) -> Option<V3> {
         let e = self.get(v)?;
         (e.ifc_type == IfcType::IfcCartesianPoint).then_some(())?;
-        let c = self.floats(&e, 0)?;
+        let c = floats(&e, 0)?;
         let z = if c.len() == 3 { c[2] } else { 0.0 };
         (c.len() >= 2 && c.iter().all(|f| f.is_finite())).then_some([c[0], c[1], z])
     }
@@ -203,7 +196,7 @@ impl Rd<'_, '_> {
         }
         let e = self.get(v)?;
         (e.ifc_type == IfcType::IfcDirection).then_some(())?;
-        let c = self.floats(&e, 0)?;
+        let c = floats(&e, 0)?;
         let z = if c.len() == 3 { c[2] } else { 0.0 };
         (c.len() >= 2 && c.iter().all(|f| f.is_finite())).then_some(Some([c[0], c[1], z]))
     }
@@ -384,6 +377,14 @@ fn sweep_sides(ring: &[V3], sweep: V3) -> Option<Vec<Plane>> {
         }
     }
     (planes.len() >= 3).then_some(planes)
+}
+
+/// The numbers of list attribute `at` of `e`.
+fn floats(e: &DecodedEntity, at: usize) -> Option<Vec<f64>> {
+    e.get_list(at)?
+        .iter()
+        .map(AttributeValue::as_float)
+        .collect()
 }
 
 /// A ring without repeated or closing points; `None` when a coordinate is not finite

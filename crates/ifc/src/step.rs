@@ -48,11 +48,6 @@ impl Kinds {
         self.lookup.get(name.as_bytes()).copied()
     }
 
-    /// The type name of a slot.
-    pub fn name(&self, k: u16) -> &str {
-        self.names.get(usize::from(k)).map_or("", String::as_str)
-    }
-
     /// The records of type `name` (upper case), in file order; `records` are the
     /// ones these kinds were read with.
     pub fn records_of<'a>(
@@ -1129,7 +1124,7 @@ mod tests {
             k.of,
             vec![wall, wall, k.slot("").unwrap(), k.slot("IFCSLAB").unwrap()]
         );
-        assert_eq!(k.name(wall), "IFCWALL");
+        assert_eq!(k.names[usize::from(wall)], "IFCWALL");
         assert_eq!(k.names.len(), 3, "{:?}", k.names);
         assert_eq!(k.slot("IFCBEAM"), None);
         let walls: Vec<u64> = k
