@@ -547,6 +547,7 @@ pub(crate) fn load_job(inp: &JobInputs, file: &str, ctl: &JobControl) -> Result<
     let opts = LoadOptions {
         progress: Some(&sink),
         cancel: Some(ctl.cancel),
+        ..Default::default()
     };
     let model = zhishen_ifc::load_bytes_with(&inp.model, file, &opts)
         .map(|(m, _)| m)

@@ -69,6 +69,7 @@ impl LoadBar {
         LoadOptions {
             progress: self.0.as_ref().map(|_| sink),
             cancel: None,
+            ..Default::default()
         }
     }
 }

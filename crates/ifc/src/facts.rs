@@ -92,7 +92,7 @@ impl Cut {
 
 /// The plan outline of `m`'s triangles taken by `cut`.
 fn outline_of(m: &Mesh, cut: Cut) -> Option<Outline> {
-    let mut u = Union::with_capacity(m.indices.len());
+    let mut u = Union::with_capacity(m.indices().len());
     for t in m.triangles() {
         if let Some(poly) = cut.apply(&t) {
             let p: Vec<[f64; 2]> = poly.iter().map(|v| [v[0], v[1]]).collect();

@@ -24,6 +24,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod instance;
+
 /// Reads and interprets an IFC file from disk.
 pub fn load_path(path: &Path) -> Result<Model, IfcError> {
     load_path_with(path, &LoadOptions::default())
@@ -1405,6 +1407,8 @@ impl<'d> Workers<'d> {
             index: self.index,
             frame,
             caches: Caches::new(),
+            families: instance::Families::default(),
+            share_families: !self.ctl.options().bake_every_occurrence,
         };
         ids.par_iter()
             .map_init(
@@ -1442,6 +1446,9 @@ struct Mesher<'a, 'd> {
     index: &'a Index,
     frame: Frame,
     caches: Caches,
+    /// Mapped families whose occurrences share one mesh (`instance`).
+    families: instance::Families,
+    share_families: bool,
 }
 
 /// ifc-lite's model-wide caches, one of each for the whole load and shared by every
@@ -1497,23 +1504,19 @@ impl<'d> Mesher<'_, 'd> {
         });
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
-            match router.process_element(&ent, dec) {
-                Ok(m) if m.indices.is_empty() => Ok(None),
-                Ok(m) => {
-                    // Every mesh is relative to the RTC anchor once it leaves the router.
-                    let r = frame.rtc;
-                    let origin = [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2];
-                    Ok(Some(Mesh::new(origin, m.positions, m.indices)))
-                }
-                Err(e) => {
-                    // Products without a body representation are not failures.
-                    if ent.get(6).is_none_or(AttributeValue::is_null) {
-                        Ok(None)
-                    } else {
-                        Err(e.to_string())
-                    }
-                }
+            let occ = self
+                .share_families
+                .then(|| instance::occurrence(&ent, dec, router))
+                .flatten();
+            if let Some(m) = occ.as_ref().and_then(|o| self.families.place(o)) {
+                return Ok(Some(m));
             }
+            let baked = self.bake(&ent, dec, router);
+            if let Some(o) = occ.filter(|o| self.families.unknown(o)) {
+                let mesh = baked.as_ref().ok().and_then(Option::as_ref);
+                self.families.learn(&o, mesh, &self.caches.mapped);
+            }
+            baked
         }));
         if let Some((dec, _)) = state.as_mut() {
             bound_cache(dec);
@@ -1527,6 +1530,34 @@ impl<'d> Mesher<'_, 'd> {
                 // locks are read through poisoning, so they stay usable.
                 *state = None;
                 (id, Err("geometry kernel panicked".into()))
+            }
+        }
+    }
+}
+
+impl<'d> Mesher<'_, 'd> {
+    /// ifc-lite's mesh of `ent`, every vertex in place.
+    fn bake(
+        &self,
+        ent: &DecodedEntity,
+        dec: &mut EntityDecoder<'d>,
+        router: &GeometryRouter,
+    ) -> Result<Option<Mesh>, String> {
+        match router.process_element(ent, dec) {
+            Ok(m) if m.indices.is_empty() => Ok(None),
+            Ok(m) => {
+                // Every mesh is relative to the RTC anchor once it leaves the router.
+                let r = self.frame.rtc;
+                let origin = [m.origin[0] + r.0, m.origin[1] + r.1, m.origin[2] + r.2];
+                Ok(Some(Mesh::new(origin, m.positions, m.indices)))
+            }
+            Err(e) => {
+                // Products without a body representation are not failures.
+                if ent.get(6).is_none_or(AttributeValue::is_null) {
+                    Ok(None)
+                } else {
+                    Err(e.to_string())
+                }
             }
         }
     }

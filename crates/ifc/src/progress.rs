@@ -157,6 +157,10 @@ pub type ProgressSink<'a> = &'a (dyn Fn(Progress) + Sync);
 pub struct LoadOptions<'a> {
     pub progress: Option<ProgressSink<'a>>,
     pub cancel: Option<&'a Cancel>,
+    /// Give every occurrence of a mapped family (IfcMappedItem) its own vertices, as
+    /// ifc-lite bakes them, instead of sharing the family's mesh ([`crate::Mesh::placed`]).
+    /// For comparing the two; the shared meshes are the default.
+    pub bake_every_occurrence: bool,
 }
 
 /// The load's side of [`LoadOptions`]: checks and reports, naming the file in errors.
@@ -174,6 +178,10 @@ impl<'a> Control<'a> {
             file,
             report: Mutex::new(()),
         }
+    }
+
+    pub fn options(&self) -> &LoadOptions<'a> {
+        &self.opts
     }
 
     /// `Err(Cancelled)` once the caller has cancelled.
@@ -310,6 +318,7 @@ mod tests {
         let opts = LoadOptions {
             progress: Some(&sink),
             cancel: None,
+            ..Default::default()
         };
         let ctl = Control::new("x.ifc", &opts);
         let m = ctl.stage(Stage::Mesh, 10_000).unwrap();
@@ -364,6 +373,7 @@ mod tests {
         let opts = LoadOptions {
             progress: None,
             cancel: Some(&cancel),
+            ..Default::default()
         };
         let ctl = Control::new("x.ifc", &opts);
         let m = ctl.stage(Stage::Scan, 100).unwrap();

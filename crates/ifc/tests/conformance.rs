@@ -249,3 +249,185 @@ fn space_areas_come_from_the_sets_exporters_write() {
         .unwrap();
     assert_eq!(r.net_floor_area.as_ref().unwrap().value_m2, 49.92);
 }
+
+// Mapped families shared between occurrences (issue 14) against ifc-lite's baked
+// occurrences, element by element.
+
+mod shared_families {
+    use zhishen_ifc::{load_bytes_with, BBox, LoadOptions, Mesh, Model};
+    use zhishen_testkit::corpus::{write_corpus, CorpusSpec};
+
+    fn load(bytes: &[u8], bake: bool) -> Model {
+        let opts = LoadOptions {
+            bake_every_occurrence: bake,
+            ..Default::default()
+        };
+        load_bytes_with(bytes, "shared.ifc", &opts).unwrap().0
+    }
+
+    fn area(m: &Mesh) -> f64 {
+        let sub = |a: [f64; 3], b: [f64; 3]| [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+        m.triangles()
+            .map(|[a, b, c]| {
+                let (u, v) = (sub(b, a), sub(c, a));
+                let n = [
+                    u[1] * v[2] - u[2] * v[1],
+                    u[2] * v[0] - u[0] * v[2],
+                    u[0] * v[1] - u[1] * v[0],
+                ];
+                0.5 * (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt()
+            })
+            .sum()
+    }
+
+    fn near(a: &BBox, b: &BBox, tol: f64) -> bool {
+        (0..3).all(|k| (a.min[k] - b.min[k]).abs() <= tol && (a.max[k] - b.max[k]).abs() <= tol)
+    }
+
+    /// Disagreements between the shared and the baked load; the count of shared meshes.
+    fn compare(bytes: &[u8]) -> (Vec<String>, usize) {
+        let (shared, baked) = (load(bytes, false), load(bytes, true));
+        let mut errs = Vec::new();
+        let facts = |m: &Model| serde_json::to_value(&m.facts).unwrap();
+        if facts(&shared) != facts(&baked) {
+            errs.push("facts differ".to_string());
+        }
+        assert_eq!(shared.elements.len(), baked.elements.len());
+        assert!(baked
+            .elements
+            .iter()
+            .all(|e| !e.mesh.as_ref().is_some_and(Mesh::is_shared)));
+        let mut n = 0;
+        for (s, b) in shared.elements.iter().zip(&baked.elements) {
+            assert_eq!(s.id, b.id);
+            let (sm, bm) = match (&s.mesh, &b.mesh) {
+                (Some(sm), Some(bm)) => (sm, bm),
+                (None, None) => continue,
+                _ => {
+                    errs.push(format!("#{}: mesh on one side only", s.id));
+                    continue;
+                }
+            };
+            n += usize::from(sm.is_shared());
+            // The counts may differ by a few triangles: placing, ifc-lite welds the
+            // occurrence and conforms seams, which splits or drops triangles without
+            // changing the surface, which the box and the area below hold to.
+            let (ts, tb) = (sm.triangle_count(), bm.triangle_count());
+            if ts.abs_diff(tb) > 2 + tb / 50 {
+                errs.push(format!("#{}: {ts} triangles shared, {tb} baked", s.id));
+            }
+            // Baked vertices are f32 after the placement; shared ones before it.
+            if !near(&sm.bbox().unwrap(), &bm.bbox().unwrap(), 1e-4) {
+                errs.push(format!("#{}: box {:?} vs {:?}", s.id, sm.bbox(), bm.bbox()));
+            }
+            let (a, b) = (area(sm), area(bm));
+            if (a - b).abs() > 1e-5 * b.max(1.0) {
+                errs.push(format!("#{}: surface {a} m² vs {b} m²", s.id));
+            }
+        }
+        (errs, n)
+    }
+
+    #[test]
+    fn shared_family_meshes_are_ifc_lite_s_baked_ones() {
+        let mut failures = Vec::new();
+        let mut total = 0;
+        for (ifc, _) in super::cases() {
+            let (errs, n) = compare(&std::fs::read(&ifc).unwrap());
+            failures.extend(errs.into_iter().map(|e| format!("{}: {e}", ifc.display())));
+            total += n;
+        }
+        // The Revit samples place their furniture and doors as mapped families.
+        assert!(total >= 100, "{total} shared meshes over the samples");
+        let mut spec = CorpusSpec::of_mb(1.0);
+        spec.heavy_maps = true;
+        let mut buf = Vec::new();
+        write_corpus(&spec, &mut buf).unwrap();
+        let (errs, n) = compare(&buf);
+        failures.extend(errs.into_iter().map(|e| format!("corpus: {e}")));
+        let chairs = load(&buf, false)
+            .elements
+            .iter()
+            .filter(|e| e.name.as_deref() == Some("Chair"))
+            .count();
+        // Only the occurrences meshed before their family was checked are baked.
+        assert!(
+            n + 4 >= chairs && chairs >= 30,
+            "{n} of {chairs} chairs shared"
+        );
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// A family of one 1 x 2 x 3 m box placed three times at x = 10, 20, 30, and once
+    /// mirrored in x at x = 40.
+    fn mirrored() -> Vec<u8> {
+        let mut s = String::from(
+            "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION((''),'2;1');\nFILE_NAME('m.ifc','',(''),(''),'','','');\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n\
+#1=IFCPROJECT('0YvctVUKr0kugbFTf53O9L',$,'P',$,$,$,$,(#10),#5);\n\
+#2=IFCSIUNIT(*,.LENGTHUNIT.,$,.METRE.);\n\
+#5=IFCUNITASSIGNMENT((#2));\n\
+#6=IFCCARTESIANPOINT((0.,0.,0.));\n\
+#7=IFCAXIS2PLACEMENT3D(#6,$,$);\n\
+#10=IFCGEOMETRICREPRESENTATIONCONTEXT($,'Model',3,1.E-05,#7,$);\n\
+#11=IFCLOCALPLACEMENT($,#7);\n\
+#12=IFCSITE('1YvctVUKr0kugbFTf53O9L',$,'S',$,$,#11,$,$,.ELEMENT.,$,$,$,$,$);\n\
+#13=IFCBUILDING('2YvctVUKr0kugbFTf53O9L',$,'B',$,$,#11,$,$,.ELEMENT.,$,$,$);\n\
+#14=IFCBUILDINGSTOREY('3YvctVUKr0kugbFTf53O9L',$,'F1',$,$,#11,$,$,.ELEMENT.,0.);\n\
+#15=IFCRELAGGREGATES('4YvctVUKr0kugbFTf53O9L',$,$,$,#1,(#12));\n\
+#16=IFCRELAGGREGATES('5YvctVUKr0kugbFTf53O9L',$,$,$,#12,(#13));\n\
+#17=IFCRELAGGREGATES('6YvctVUKr0kugbFTf53O9L',$,$,$,#13,(#14));\n\
+#20=IFCCARTESIANPOINT((0.5,1.));\n\
+#21=IFCAXIS2PLACEMENT2D(#20,$);\n\
+#22=IFCRECTANGLEPROFILEDEF(.AREA.,$,#21,1.,2.);\n\
+#23=IFCDIRECTION((0.,0.,1.));\n\
+#24=IFCEXTRUDEDAREASOLID(#22,#7,#23,3.);\n\
+#25=IFCSHAPEREPRESENTATION(#10,'Body','SweptSolid',(#24));\n\
+#26=IFCREPRESENTATIONMAP(#7,#25);\n\
+#30=IFCDIRECTION((1.,0.,0.));\n\
+#31=IFCDIRECTION((-1.,0.,0.));\n\
+#32=IFCCARTESIANTRANSFORMATIONOPERATOR3D(#30,$,#6,1.,$);\n\
+#33=IFCCARTESIANTRANSFORMATIONOPERATOR3D(#31,$,#6,1.,$);\n",
+        );
+        let mut ids = Vec::new();
+        for (k, x) in [10, 20, 30, 40].into_iter().enumerate() {
+            let b = 100 + 10 * k;
+            let op = if x == 40 { 33 } else { 32 };
+            s += &format!(
+                "#{}=IFCCARTESIANPOINT(({x}.,0.,0.));\n#{}=IFCAXIS2PLACEMENT3D(#{},$,$);\n#{}=IFCLOCALPLACEMENT(#11,#{});\n\
+#{}=IFCMAPPEDITEM(#26,#{op});\n#{}=IFCSHAPEREPRESENTATION(#10,'Body','MappedRepresentation',(#{}));\n\
+#{}=IFCPRODUCTDEFINITIONSHAPE($,$,(#{}));\n#{}=IFCFURNITURE('{k}ZvctVUKr0kugbFTf53O9L',$,'Box {x}',$,$,#{},#{},$,$);\n",
+                b, b + 1, b, b + 2, b + 1, b + 3, b + 4, b + 3, b + 5, b + 4, b + 6, b + 2, b + 5
+            );
+            ids.push(format!("#{}", b + 6));
+        }
+        s += &format!(
+            "#90=IFCRELCONTAINEDINSPATIALSTRUCTURE('7YvctVUKr0kugbFTf53O9L',$,$,$,({}),#14);\nENDSEC;\nEND-ISO-10303-21;\n",
+            ids.join(",")
+        );
+        s.into_bytes()
+    }
+
+    #[test]
+    fn a_mirrored_occurrence_is_baked_and_in_its_mirrored_place() {
+        let bytes = mirrored();
+        let (errs, _) = compare(&bytes);
+        assert!(errs.is_empty(), "{}", errs.join("\n"));
+        let m = load(&bytes, false);
+        assert_eq!(m.elements.len(), 4);
+        for e in &m.elements {
+            let mesh = e.mesh.as_ref().unwrap();
+            let b = e.bbox.unwrap();
+            let x = e.name.as_deref().unwrap()[4..].parse::<f64>().unwrap();
+            // Mirrored in x, the box runs from x - 1 to x.
+            let x0 = if x == 40.0 { x - 1.0 } else { x };
+            let want = BBox {
+                min: [x0, 0.0, 0.0],
+                max: [x0 + 1.0, 2.0, 3.0],
+            };
+            assert!(near(&b, &want, 1e-6), "{:?}: {b:?}", e.name);
+            if x == 40.0 {
+                assert!(!mesh.is_shared(), "a mirrored occurrence is baked");
+            }
+        }
+    }
+}

@@ -58,7 +58,7 @@ impl Key {
 
 /// Model mesh → local, bbox-relative. `Err` says why it cannot be drawn.
 fn to_local(frame: &Frame, mesh: &Mesh) -> Result<Option<Local>, String> {
-    if !mesh.positions.len().is_multiple_of(3) {
+    if !mesh.raw_positions().len().is_multiple_of(3) {
         return Err("vertex array length is not a multiple of 3".into());
     }
     let n = mesh.vertex_count();
@@ -75,9 +75,9 @@ fn to_local(frame: &Frame, mesh: &Mesh) -> Result<Option<Local>, String> {
         }
         pts.push(p);
     }
-    let mut indices = Vec::with_capacity(mesh.indices.len());
+    let mut indices = Vec::with_capacity(mesh.indices().len());
     let mut dropped = 0;
-    for t in mesh.indices.chunks_exact(3) {
+    for t in mesh.indices().chunks_exact(3) {
         if t.iter().all(|&k| (k as usize) < n) {
             indices.extend_from_slice(t);
         } else {

@@ -334,7 +334,14 @@ fn fail_wins_over_unverifiable_and_bad_input_is_named_not_fatal() {
         .iter_mut()
         .find(|e| e.global_id == broken)
         .unwrap();
-    e.mesh.as_mut().unwrap().positions[4] = f32::NAN;
+    let m = e.mesh.as_ref().unwrap();
+    let mut positions = m.raw_positions().to_vec();
+    positions[4] = f32::NAN;
+    e.mesh = Some(zhishen_ifc::Mesh::new(
+        m.origin,
+        positions,
+        m.indices().to_vec(),
+    ));
     let built = twin(&model, &site, &r);
     let s = &built.scene;
     let node = |gid: &str| {
