@@ -64,7 +64,7 @@ fn review(
     req: &CheckRequest,
     a: &CheckArgs,
 ) -> Result<(zhishen_rules::Report, Option<zhishen_rules::Pictures>)> {
-    let bar = crate::progress::LoadBar::for_file(&req.model);
+    let bar = crate::model::progress::LoadBar::for_file(&req.model);
     let sink = |p| bar.report(p);
     let load = bar.options(&sink);
     if matches!(a.format, Format::Json) || a.no_snapshots {

@@ -1,11 +1,12 @@
-//! `zhishen` 智审: BIM+GIS planning review from the command line.
+//! `zhishen-all`: every command of `zhishen` 智审, BIM+GIS planning review from the
+//! command line. Users type `zhishen`, which runs the IFC-only commands itself and
+//! hands the rest to this binary (see `front.rs`).
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use zhishen_ifc::{IfcError, Model, Severity};
 
 mod audit;
 mod calendar;
@@ -15,12 +16,12 @@ mod credit;
 mod drive;
 mod ids;
 mod licence;
-mod progress;
+mod model;
 mod render;
 mod report;
 mod review;
 mod serve;
-mod table;
+mod site_table;
 
 #[derive(Parser)]
 #[command(
@@ -40,15 +41,7 @@ enum Cmd {
     /// Check a model against an IDS 1.0 document (信息交付规范核查).
     Ids(ids::IdsArgs),
     /// Read an IFC model and print its facts (建筑信息).
-    Inspect {
-        model: PathBuf,
-        /// Print the documented JSON contract instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// Table language: zh (default) or en.
-        #[arg(long, default_value = "zh")]
-        lang: String,
-    },
+    Inspect(model::InspectArgs),
     /// Planning layers of a site package (规划图层).
     Site {
         #[command(subcommand)]
@@ -90,7 +83,7 @@ enum Cmd {
     /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"},
     /// the stages of the load ("stages", seconds), the report's seconds and peak RSS.
     #[command(hide = true)]
-    BenchLoad { model: PathBuf },
+    BenchLoad(model::BenchLoadArgs),
 }
 
 #[derive(Subcommand)]
@@ -109,17 +102,10 @@ enum SiteCmd {
     },
 }
 
-/// Exit code for bad input (a message names what and where).
-const EXIT_BAD_INPUT: u8 = 2;
+use model::EXIT_BAD_INPUT;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ZHISHEN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    model::init_tracing();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -128,9 +114,7 @@ fn main() -> ExitCode {
             if let Some(a) = e.downcast_ref::<zhishen_app::AppError>() {
                 return ExitCode::from(a.exit_code());
             }
-            let bad_input = e
-                .downcast_ref::<IfcError>()
-                .is_some_and(IfcError::is_bad_input)
+            let bad_input = model::is_bad_ifc(&e)
                 || e.downcast_ref::<zhishen_site::SiteError>().is_some()
                 || e.downcast_ref::<zhishen_rules::RulesError>().is_some()
                 || e.downcast_ref::<zhishen_rules::ProfileError>().is_some();
@@ -139,33 +123,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads a model, with a progress bar on a terminal for a large file.
-fn load(path: &std::path::Path) -> Result<Model> {
-    let bar = progress::LoadBar::for_file(path);
-    let sink = |p| bar.report(p);
-    Ok(zhishen_ifc::load_path_with(path, &bar.options(&sink))?)
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Inspect { model, json, lang } => {
-            let m = load(&model)?;
-            let mut out = std::io::stdout().lock();
-            if json {
-                serde_json::to_writer_pretty(&mut out, &zhishen_ifc::report::inspect_json(&m))?;
-                writeln!(out)?;
-            } else {
-                table::print(&mut out, &m, lang != "en")?;
-            }
-            for d in m
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Warning)
-            {
-                tracing::debug!(code = d.code, "{}", d.message);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Cmd::Inspect(a) => model::inspect(&a),
         Cmd::Calendar { cmd } => calendar::run(cmd),
         Cmd::Case(a) => case::run(a),
         Cmd::Audit(a) => audit::run(a),
@@ -210,7 +170,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 serde_json::to_writer_pretty(&mut out, &v)?;
                 writeln!(out)?;
             } else {
-                table::print_site(&mut out, &m)?;
+                site_table::print_site(&mut out, &m)?;
             }
             let errors = m
                 .findings
@@ -223,39 +183,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Cmd::Licence { cmd } => licence::run(cmd),
-        Cmd::BenchLoad { model } => bench_load(&model),
+        Cmd::BenchLoad(a) => model::bench_load(&a),
     }
-}
-
-/// `bench-load`: one full load, timed by stage (`zhishen_ifc::LoadTimings`), then the
-/// inspect report built and serialised (timed apart, not in `seconds`), and the process's
-/// peak RSS so far (VmHWM), all as one JSON line for `bench/ifc_bench.py`.
-fn bench_load(model: &std::path::Path) -> Result<ExitCode> {
-    let bytes = std::fs::read(model)?;
-    let t = std::time::Instant::now();
-    let (m, stages) = zhishen_ifc::load_bytes_timed(&bytes, &model.display().to_string())?;
-    let secs = t.elapsed().as_secs_f64();
-    let r = std::time::Instant::now();
-    let report = serde_json::to_vec(&zhishen_ifc::report::inspect_json(&m))?;
-    let report_s = r.elapsed().as_secs_f64();
-    let meshes = m.elements.iter().filter(|e| e.mesh.is_some()).count();
-    let triangles: usize = m
-        .elements
-        .iter()
-        .filter_map(|e| e.mesh.as_ref())
-        .map(|x| x.triangle_count())
-        .sum();
-    println!(
-        "{}",
-        serde_json::json!({
-            "seconds": secs,
-            "meshes": meshes,
-            "triangles": triangles,
-            "stages": stages,
-            "report_s": report_s,
-            "report_bytes": report.len(),
-            "peak_rss_mib": zhishen_ifc::process_memory().map(|m| m.peak),
-        })
-    );
-    Ok(ExitCode::SUCCESS)
 }

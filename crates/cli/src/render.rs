@@ -76,7 +76,7 @@ fn scene_bytes(a: &RenderArgs) -> Result<Vec<u8>> {
         )
         .into());
     };
-    let bar = crate::progress::LoadBar::for_file(model);
+    let bar = crate::model::progress::LoadBar::for_file(model);
     let sink = |p| bar.report(p);
     let t = zhishen_app::twin::twin_for_check_with(
         &CheckRequest {

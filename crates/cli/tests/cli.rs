@@ -326,3 +326,61 @@ fn ids_checks_a_model_and_refuses_an_invalid_ids() {
         "{err}"
     );
 }
+
+/// The shared libraries a binary names in its dynamic section, as the loader resolves them.
+fn linked(bin: &str) -> String {
+    let out = Command::new("ldd").arg(bin).output().unwrap();
+    assert!(out.status.success(), "ldd {bin}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn front_binary_does_not_link_gdal() {
+    // `zhishen` runs inspect without GDAL's ~30 ms start-up; `zhishen-all` has it.
+    let front = linked(env!("CARGO_BIN_EXE_zhishen"));
+    let all = linked(env!("CARGO_BIN_EXE_zhishen-all"));
+    assert!(all.contains("libgdal"), "{all}");
+    assert!(!front.contains("libgdal"), "{front}");
+    assert!(front.lines().count() < 10, "{front}");
+    // Both answer `inspect` with the same JSON.
+    let f = dataset("IfcOpenHouse_IfcOpenShell_IFC4.ifc");
+    let json = |b: &str| {
+        let out = Command::new(b)
+            .args(["inspect", "--json"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    assert_eq!(
+        json(env!("CARGO_BIN_EXE_zhishen")),
+        json(env!("CARGO_BIN_EXE_zhishen-all"))
+    );
+}
+
+#[test]
+fn front_binary_hands_other_commands_over_and_says_when_it_cannot() {
+    // Through the hand-over, `calendar` answers as zhishen-all does.
+    let out = bin().args(["calendar", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: zhishen calendar"));
+    // Alone, without zhishen-all beside it: a clear error, not a hang or a panic.
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("zhishen");
+    std::fs::copy(env!("CARGO_BIN_EXE_zhishen"), &lone).unwrap();
+    let out = Command::new(&lone)
+        .args(["calendar", "--help"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("zhishen-all"), "{err}");
+    // The IFC-only commands still run alone.
+    let out = Command::new(&lone)
+        .args(["inspect", "--json"])
+        .arg(dataset("IfcOpenHouse_IfcOpenShell_IFC4.ifc"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+}
