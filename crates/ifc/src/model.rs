@@ -211,15 +211,7 @@ impl Mesh {
     /// Bounding box over vertices referenced by triangles.
     pub fn bbox(&self) -> Option<BBox> {
         if self.linear.is_some() {
-            let mut b: Option<BBox> = None;
-            for &i in self.corners.iter() {
-                let v = self.vertex(i as usize);
-                match &mut b {
-                    Some(b) => b.include(v),
-                    None => b = Some(BBox { min: v, max: v }),
-                }
-            }
-            return b;
+            return BBox::around(self.corners.iter().map(|&i| self.vertex(i as usize)));
         }
         // Extremes of the f32 offsets, then the origin added once: f64 rounding is
         // monotonic, so this is bit for bit the box of the f64 vertices, without
@@ -255,6 +247,17 @@ pub struct BBox {
 }
 
 impl BBox {
+    /// The box of `points`; `None` without any.
+    pub fn around(points: impl IntoIterator<Item = [f64; 3]>) -> Option<BBox> {
+        let mut b: Option<BBox> = None;
+        for v in points {
+            match &mut b {
+                Some(b) => b.include(v),
+                None => b = Some(BBox { min: v, max: v }),
+            }
+        }
+        b
+    }
     pub fn include(&mut self, v: [f64; 3]) {
         for (k, x) in v.into_iter().enumerate() {
             self.min[k] = self.min[k].min(x);
@@ -445,16 +448,7 @@ mod tests {
             indices in proptest::collection::vec(0u32..25, 0..45),
         ) {
             let m = Mesh::new(origin, positions, indices);
-            let mut want: Option<BBox> = None;
-            for t in m.triangles() {
-                for v in t {
-                    match &mut want {
-                        Some(b) => b.include(v),
-                        None => want = Some(BBox { min: v, max: v }),
-                    }
-                }
-            }
-            proptest::prop_assert_eq!(m.bbox(), want);
+            proptest::prop_assert_eq!(m.bbox(), BBox::around(m.triangles().flatten()));
         }
 
         /// A placed mesh's box, read from its distinct corners, is bit for bit the
@@ -469,16 +463,7 @@ mod tests {
             // Small integers, so that positions repeat.
             let positions: Vec<f32> = positions.into_iter().map(f32::from).collect();
             let m = Mesh::placed(&Shared::new(&positions, &indices), origin, linear);
-            let mut want: Option<BBox> = None;
-            for t in m.triangles() {
-                for v in t {
-                    match &mut want {
-                        Some(b) => b.include(v),
-                        None => want = Some(BBox { min: v, max: v }),
-                    }
-                }
-            }
-            proptest::prop_assert_eq!(m.bbox(), want);
+            proptest::prop_assert_eq!(m.bbox(), BBox::around(m.triangles().flatten()));
         }
     }
 }
