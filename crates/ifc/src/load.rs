@@ -1533,9 +1533,7 @@ impl<'d> Mesher<'_, 'd> {
             }
         }
     }
-}
 
-impl<'d> Mesher<'_, 'd> {
     /// ifc-lite's mesh of `ent`, every vertex in place.
     fn bake(
         &self,
