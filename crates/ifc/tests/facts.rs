@@ -475,3 +475,52 @@ mod progress {
         assert!(seen.iter().all(|p| p.stage <= Stage::Mesh), "{seen:?}");
     }
 }
+
+#[test]
+fn a_tiled_sample_has_the_sample_s_facts_repeated() {
+    // Three copies of the Duplex's elements (`zhishen_testkit::tile`), 40 m apart: the
+    // same storeys and height, the box longer by two steps, three times the footprint
+    // and the floor area (to the 1 cm grid the outlines are snapped to), three times
+    // the elements; the spaces and the storeys are written once.
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../datasets/ifc/Duplex_Revit2011_IFC2x3.ifc");
+    let bytes = std::fs::read(p).unwrap();
+    let one = zhishen_ifc::load_bytes(&bytes, "duplex.ifc").unwrap();
+    let (tiled, t) = zhishen_testkit::tile::tile(&bytes, 3, 40.0).unwrap();
+    let three = zhishen_ifc::load_bytes(&tiled, "duplex-x3.ifc").unwrap();
+    // The copied products are the elements and their openings.
+    assert_eq!(
+        t.elements,
+        one.elements.len() + one.element_counts["IfcOpeningElement"]
+    );
+    assert_eq!(three.elements.len(), 3 * one.elements.len());
+    assert_eq!(three.spaces.len(), one.spaces.len());
+    let levels = |m: &Model| -> Vec<(String, Option<f64>)> {
+        (m.storeys.iter())
+            .map(|s| (s.node.global_id.clone(), s.elevation_m))
+            .collect()
+    };
+    assert_eq!(levels(&three), levels(&one));
+    let (a, b) = (one.bbox_world_m.unwrap(), three.bbox_world_m.unwrap());
+    assert_eq!(b.min, a.min);
+    assert!(close(b.max[0], a.max[0] + 80.0, 1e-4), "{b:?}");
+    assert_eq!(b.max[1..], a.max[1..]);
+    let (f1, f3) = (&one.facts, &three.facts);
+    assert_eq!(f3.height_m, f1.height_m);
+    assert_eq!(f3.storeys_above, f1.storeys_above);
+    assert!(
+        close(f3.footprint_area_m2, 3.0 * f1.footprint_area_m2, 1.0),
+        "{f3:?}"
+    );
+    assert!(
+        close(f3.gfa_m2.unwrap(), 3.0 * f1.gfa_m2.unwrap(), 2.0),
+        "{f3:?}"
+    );
+    // Every copy's elements have GlobalIds of their own.
+    let gids: std::collections::BTreeSet<&str> = three
+        .elements
+        .iter()
+        .map(|e| e.global_id.as_str())
+        .collect();
+    assert_eq!(gids.len(), three.elements.len());
+}

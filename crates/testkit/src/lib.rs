@@ -9,6 +9,7 @@ use std::fmt::Write;
 pub mod corpus;
 pub mod pdf;
 pub mod shapes;
+pub mod tile;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Unit {

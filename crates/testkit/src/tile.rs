@@ -1,0 +1,487 @@
+//! Large models from real exports: a sample's building elements repeated side by side
+//! under its own spatial structure (issue 14).
+//!
+//! Why: the generated corpus (`corpus.rs`) writes elements the way Revit, Tekla and
+//! Renga do, but they are still ours. Tiling a committed sample keeps every element
+//! exactly as its exporter wrote it (its breps, mapped families, openings, property
+//! sets and types), so a 30 MB model of real elements can be checked against
+//! IfcOpenShell and web-ifc, and timed, without committing one.
+//!
+//! How: the project, sites, buildings, storeys and spaces, and everything they reach
+//! (placements, units, contexts, owner history), are written once. Every other record
+//! reachable from the elements the storeys contain (with their parts, openings and
+//! fillings) and from the relationships that name those elements is written `copies`
+//! times, renumbered, with fresh GlobalIds. Each copy's top placements (those relative
+//! to a placement written once, or absolute) are placed under one new placement moved
+//! by `step` along the parent's x axis, so copy `k` stands `k · step` away. Records
+//! nothing reaches (presentation layers, styled items) stay once, with the first copy.
+//!
+//! Facts of the result, by construction: the storeys and their elevations are the
+//! sample's; the box is the sample's with its x extent grown by `(copies - 1) · step`
+//! when storey frames are not turned; with `step` beyond the sample's extent, the copies
+//! do not overlap, so the footprint area is `copies` times the sample's.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// Why a file could not be tiled.
+#[derive(Debug)]
+pub enum TileError {
+    /// No `DATA;` … `ENDSEC;` section.
+    NoData,
+    /// A record that is not `#id = TYPE(…);`, with its byte offset.
+    Record(usize),
+}
+
+impl fmt::Display for TileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TileError::NoData => write!(f, "no DATA section"),
+            TileError::Record(at) => write!(f, "unreadable record at byte {at}"),
+        }
+    }
+}
+
+impl std::error::Error for TileError {}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiled {
+    /// Records written once (the spatial structure and what it reaches).
+    pub shared: usize,
+    /// Records written in every copy.
+    pub per_copy: usize,
+    /// Building elements in each copy.
+    pub elements: usize,
+}
+
+/// One `#id=TYPE(args);` record of the DATA section.
+struct Rec<'a> {
+    id: u32,
+    /// Upper-case type keyword.
+    kind: String,
+    /// Everything from the opening parenthesis to the closing one, inclusive.
+    args: &'a str,
+    refs: Vec<u32>,
+}
+
+/// Spatial structure: written once.
+const SPATIAL: &[&str] = &[
+    "IFCPROJECT",
+    "IFCSITE",
+    "IFCBUILDING",
+    "IFCBUILDINGSTOREY",
+    "IFCSPACE",
+];
+
+/// `copies` copies of `sample`'s elements, copy `k` moved by `k · step` (file units)
+/// along x. The header is the sample's.
+pub fn tile(sample: &[u8], copies: usize, step: f64) -> Result<(Vec<u8>, Tiled), TileError> {
+    let text = String::from_utf8_lossy(sample);
+    let (head, body, tail) = split_data(&text).ok_or(TileError::NoData)?;
+    let recs = records(body)?;
+    let by_id: HashMap<u32, usize> = recs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let reach = |roots: Vec<u32>, stop: &BTreeSet<u32>| {
+        let mut seen = BTreeSet::new();
+        let mut todo = roots;
+        while let Some(id) = todo.pop() {
+            if stop.contains(&id) || !seen.insert(id) {
+                continue;
+            }
+            if let Some(&i) = by_id.get(&id) {
+                todo.extend(recs[i].refs.iter().copied());
+            }
+        }
+        seen
+    };
+    let spatial: Vec<u32> = (recs.iter())
+        .filter(|r| SPATIAL.contains(&r.kind.as_str()))
+        .map(|r| r.id)
+        .collect();
+    let shared = reach(spatial.clone(), &BTreeSet::new());
+    let elements = elements(&recs, &shared);
+    let rels: Vec<u32> = (recs.iter())
+        .filter(|r| r.kind.starts_with("IFCREL") && r.refs.iter().any(|x| elements.contains(x)))
+        .map(|r| r.id)
+        .collect();
+    let roots: Vec<u32> = elements.iter().copied().chain(rels).collect();
+    let copied = reach(roots, &shared);
+    let mut out = String::with_capacity(text.len() * copies.max(1));
+    out.push_str(head);
+    // Copy 0 is the sample itself; copy k's records are numbered from k · span, and
+    // the moved placements after the last copy.
+    let span = recs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+    let mut fresh = span * copies.max(1) as u32;
+    out.push('\n');
+    for r in &recs {
+        out.push_str(&format!("#{}={}{};\n", r.id, r.kind, r.args));
+    }
+    for k in 1..copies {
+        let base = span * k as u32;
+        let map = |id: u32| if copied.contains(&id) { id + base } else { id };
+        // One moved placement per parent written once (0: absolute placements).
+        let mut movers: BTreeMap<u32, u32> = BTreeMap::new();
+        for r in recs.iter().filter(|r| copied.contains(&r.id)) {
+            let mut args = fresh_guid(&renumber(r.args, &map), k);
+            if r.kind == "IFCLOCALPLACEMENT" {
+                let parent = first_ref(r.args);
+                if parent.is_none_or(|p| !copied.contains(&p)) {
+                    let mover = *movers.entry(parent.unwrap_or(0)).or_insert_with(|| {
+                        let id = fresh;
+                        fresh += 3;
+                        let rel = parent.map_or("$".to_string(), |p| format!("#{p}"));
+                        out.push_str(&format!(
+                            "#{id}=IFCCARTESIANPOINT(({},0.,0.));\n#{}=IFCAXIS2PLACEMENT3D(#{id},$,$);\n#{}=IFCLOCALPLACEMENT({rel},#{});\n",
+                            real(step * k as f64),
+                            id + 1,
+                            id + 2,
+                            id + 1
+                        ));
+                        id + 2
+                    });
+                    args = replace_first_attr(&args, &format!("#{mover}"));
+                }
+            }
+            out.push_str(&format!("#{}={}{};\n", r.id + base, r.kind, args));
+        }
+    }
+    out.push_str(tail);
+    let t = Tiled {
+        shared: recs.len() - copied.len(),
+        per_copy: copied.len(),
+        elements: elements.len(),
+    };
+    Ok((out.into_bytes(), t))
+}
+
+/// The building elements to copy: those the spatial structure contains, with their
+/// parts, openings and the doors and windows filling those, until none is added.
+fn elements(recs: &[Rec], shared: &BTreeSet<u32>) -> BTreeSet<u32> {
+    // Attributes 4 and 5 of the relationships read here (IFC2X3 and IFC4 alike).
+    let pair = |r: &Rec| {
+        let a = attrs(r.args);
+        Some((refs(a.get(4)?), refs(a.get(5)?)))
+    };
+    let mut set: BTreeSet<u32> = BTreeSet::new();
+    for r in recs
+        .iter()
+        .filter(|r| r.kind == "IFCRELCONTAINEDINSPATIALSTRUCTURE")
+    {
+        // RelatedElements, RelatingStructure.
+        if let Some((related, structure)) = pair(r) {
+            if structure.iter().all(|s| shared.contains(s)) {
+                set.extend(related.into_iter().filter(|x| !shared.contains(x)));
+            }
+        }
+    }
+    loop {
+        let before = set.len();
+        for r in recs.iter() {
+            let grows = matches!(
+                r.kind.as_str(),
+                // Whole and parts; element and opening; opening and filling.
+                "IFCRELAGGREGATES" | "IFCRELNESTS" | "IFCRELVOIDSELEMENT" | "IFCRELFILLSELEMENT"
+            );
+            if let Some((from, to)) = grows.then(|| pair(r)).flatten() {
+                if from.iter().any(|x| set.contains(x)) {
+                    set.extend(to.into_iter().filter(|x| !shared.contains(x)));
+                }
+            }
+        }
+        if set.len() == before {
+            return set;
+        }
+    }
+}
+
+/// The top-level attributes of `(a,b,(c,d),'e,f')`: `a`, `b`, `(c,d)`, `'e,f'`.
+fn attrs(args: &str) -> Vec<&str> {
+    let inner = args
+        .strip_prefix('(')
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap_or(args);
+    let mut out = Vec::new();
+    let (mut depth, mut in_str, mut start) = (0i32, false, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '\'' => in_str = !in_str,
+            '(' if !in_str => depth += 1,
+            ')' if !in_str => depth -= 1,
+            ',' if !in_str && depth == 0 => {
+                out.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(inner[start..].trim());
+    out
+}
+
+/// The text before the records, the records, and the text from `ENDSEC;` on.
+fn split_data(text: &str) -> Option<(&str, &str, &str)> {
+    let start = text.find("DATA;")? + "DATA;".len();
+    let end = start + text[start..].rfind("ENDSEC;")?;
+    Some((&text[..start], &text[start..end], &text[end..]))
+}
+
+/// The records of the DATA section, split at `;` outside strings and comments.
+fn records(body: &str) -> Result<Vec<Rec<'_>>, TileError> {
+    let mut out = Vec::new();
+    let b = body.as_bytes();
+    let (mut i, mut start) = (0, 0);
+    let mut in_str = false;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => in_str = !in_str,
+            b'/' if !in_str && b.get(i + 1) == Some(&b'*') => {
+                let end = body[i + 2..].find("*/").map_or(b.len(), |e| i + 2 + e + 2);
+                if body[start..i].trim().is_empty() {
+                    start = end;
+                }
+                i = end;
+                continue;
+            }
+            b';' if !in_str => {
+                out.push(record(&body[start..i], start)?);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if !body[start..].trim().is_empty() {
+        return Err(TileError::Record(start));
+    }
+    Ok(out)
+}
+
+fn record(text: &str, at: usize) -> Result<Rec<'_>, TileError> {
+    let bad = || TileError::Record(at);
+    let t = text.trim();
+    let (id, rest) = t
+        .strip_prefix('#')
+        .and_then(|s| s.split_once('='))
+        .ok_or_else(bad)?;
+    let id: u32 = id.trim().parse().map_err(|_| bad())?;
+    let rest = rest.trim_start();
+    let open = rest.find('(').ok_or_else(bad)?;
+    let kind = rest[..open].trim().to_ascii_uppercase();
+    let args = &rest[open..];
+    let offset = text.len() - text.trim_start().len() + (t.len() - args.len());
+    let args = &text[offset..offset + args.trim_end().len()];
+    Ok(Rec {
+        id,
+        kind,
+        refs: refs(args),
+        args,
+    })
+}
+
+/// Every `#id` outside strings, in order.
+fn refs(args: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut in_str = false;
+    let b = args.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => in_str = !in_str,
+            b'#' if !in_str => {
+                let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                if let Ok(n) = args[i + 1..i + 1 + digits].parse() {
+                    out.push(n);
+                }
+                i += digits;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `args` with every reference outside strings mapped.
+fn renumber(args: &str, map: &impl Fn(u32) -> u32) -> String {
+    let mut out = String::with_capacity(args.len() + 16);
+    let mut in_str = false;
+    let b = args.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\'' {
+            in_str = !in_str;
+        }
+        if c == b'#' && !in_str {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if let Ok(n) = args[i + 1..i + 1 + digits].parse::<u32>() {
+                out.push_str(&format!("#{}", map(n)));
+                i += 1 + digits;
+                continue;
+            }
+        }
+        let ch = args[i..].chars().next().expect("in bounds");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// The first attribute's reference, when it is one (`(#12,…` → 12).
+fn first_ref(args: &str) -> Option<u32> {
+    let first = args.strip_prefix('(')?.split(',').next()?.trim();
+    first.strip_prefix('#')?.parse().ok()
+}
+
+/// `args` with its first attribute replaced by `with`.
+fn replace_first_attr(args: &str, with: &str) -> String {
+    let inner = &args[1..];
+    let end = inner.find(',').unwrap_or(inner.len().saturating_sub(1));
+    format!("({with}{}", &inner[end..])
+}
+
+/// The 64 characters of IFC's compressed GlobalId.
+const GUID_CHARS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$";
+
+/// `args` with a GlobalId first attribute replaced by one made from it and `k`.
+fn fresh_guid(args: &str, k: usize) -> String {
+    let Some(rest) = args.strip_prefix("('") else {
+        return args.to_string();
+    };
+    let Some(end) = rest.find('\'') else {
+        return args.to_string();
+    };
+    let old = &rest[..end];
+    if old.len() != 22 || !old.bytes().all(|c| GUID_CHARS.contains(&c)) {
+        return args.to_string();
+    }
+    let mut h1 = std::collections::hash_map::DefaultHasher::new();
+    (old, k, 1u8).hash(&mut h1);
+    let mut h2 = std::collections::hash_map::DefaultHasher::new();
+    (old, k, 2u8).hash(&mut h2);
+    let bits = (u128::from(h1.finish()) << 64) | u128::from(h2.finish());
+    // 22 characters: the first carries 2 bits (0-3), the others 6 each.
+    let guid: String = (0..22)
+        .map(|i| {
+            let v = if i == 0 {
+                (bits >> 126) as usize & 3
+            } else {
+                (bits >> (6 * (21 - i))) as usize & 63
+            };
+            GUID_CHARS[v] as char
+        })
+        .collect();
+    format!("('{guid}{}", &rest[end..])
+}
+
+/// A STEP real: always with a decimal point.
+fn real(v: f64) -> String {
+    let s = format!("{v}");
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n\
+#1=IFCPROJECT('0YvctVUKr0kugbFTf53O9L',$,'P;1',$,$,$,$,(#10),#5);\n\
+#5=IFCUNITASSIGNMENT((#6));\n#6=IFCSIUNIT(*,.LENGTHUNIT.,$,.METRE.);\n\
+#7=IFCCARTESIANPOINT((0.,0.,0.));\n#8=IFCAXIS2PLACEMENT3D(#7,$,$);\n\
+#10=IFCGEOMETRICREPRESENTATIONCONTEXT($,'Model',3,1.E-05,#8,$);\n\
+#11=IFCLOCALPLACEMENT($,#8);\n\
+#14=IFCBUILDINGSTOREY('3YvctVUKr0kugbFTf53O9L',$,'F1',$,$,#11,$,$,.ELEMENT.,0.);\n\
+/* a comment; with a semicolon */\n\
+#20=IFCLOCALPLACEMENT(#11,#8);\n\
+#21=IFCWALL('1ZvctVUKr0kugbFTf53O9L',$,'W #3',$,$,#20,$,$,$);\n\
+#22=IFCRELCONTAINEDINSPATIALSTRUCTURE('7YvctVUKr0kugbFTf53O9L',$,$,$,(#21),#14);\n\
+#30=IFCSTYLEDITEM($,(),$);\n\
+ENDSEC;\nEND-ISO-10303-21;\n";
+
+    #[test]
+    fn copies_elements_and_their_records_and_keeps_the_structure_once() {
+        let (out, t) = tile(SAMPLE.as_bytes(), 3, 50.0).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        // Written once: project, units, point, axis, context, storey placement, storey,
+        // and the styled item nothing copied reaches. Copied: the wall, its placement
+        // and its containment.
+        assert_eq!(
+            t,
+            Tiled {
+                shared: 9,
+                per_copy: 3,
+                elements: 1
+            }
+        );
+        assert_eq!(out.matches("IFCWALL(").count(), 3);
+        assert_eq!(out.matches("IFCBUILDINGSTOREY(").count(), 1);
+        assert_eq!(out.matches("IFCSTYLEDITEM(").count(), 1);
+        assert_eq!(out.matches("IFCRELCONTAINEDINSPATIALSTRUCTURE(").count(), 3);
+        // Copy 0 is the sample's records as they were.
+        assert!(out.contains("#21=IFCWALL('1ZvctVUKr0kugbFTf53O9L',$,'W #3',$,$,#20,$,$,$);"));
+        // Copy k: ids moved by 31 k (the largest id is 30), references to records
+        // written once kept, the top placement under a moved one (ids from 93 on).
+        let line = |id: u32| {
+            let p = format!("#{id}=");
+            out.lines().find(|l| l.starts_with(&p)).unwrap().to_string()
+        };
+        assert!(
+            line(52).ends_with(",$,'W #3',$,$,#51,$,$,$);"),
+            "{}",
+            line(52)
+        );
+        assert!(line(53).ends_with(",$,$,$,(#52),#14);"), "{}", line(53));
+        assert_eq!(line(51), "#51=IFCLOCALPLACEMENT(#95,#8);");
+        assert_eq!(line(93), "#93=IFCCARTESIANPOINT((50.,0.,0.));");
+        assert_eq!(line(94), "#94=IFCAXIS2PLACEMENT3D(#93,$,$);");
+        assert_eq!(line(95), "#95=IFCLOCALPLACEMENT(#11,#94);");
+        assert_eq!(line(82), "#82=IFCLOCALPLACEMENT(#98,#8);");
+        assert_eq!(line(96), "#96=IFCCARTESIANPOINT((100.,0.,0.));");
+        // Every GlobalId is new in each copy.
+        let gids: BTreeSet<String> = out
+            .lines()
+            .filter(|l| l.contains("IFCWALL(") || l.contains("IFCRELCONTAINED"))
+            .map(|l| l[l.find('\'').unwrap()..][..24].to_string())
+            .collect();
+        assert_eq!(gids.len(), 6);
+        assert!(out.ends_with("ENDSEC;\nEND-ISO-10303-21;\n"));
+    }
+
+    #[test]
+    fn attributes_split_at_the_top_level_only() {
+        assert_eq!(
+            attrs("('a,b',#1,(#2,#3),$,.T.)"),
+            vec!["'a,b'", "#1", "(#2,#3)", "$", ".T."]
+        );
+    }
+
+    #[test]
+    fn a_file_without_data_or_with_a_broken_record_is_refused() {
+        assert!(matches!(
+            tile(b"ISO-10303-21;", 2, 1.0),
+            Err(TileError::NoData)
+        ));
+        let broken = SAMPLE.replace("#21=IFCWALL", "21=IFCWALL");
+        assert!(matches!(
+            tile(broken.as_bytes(), 2, 1.0),
+            Err(TileError::Record(_))
+        ));
+    }
+
+    #[test]
+    fn fresh_guids_are_guids() {
+        let g = fresh_guid("('1ZvctVUKr0kugbFTf53O9L',$)", 1);
+        let gid = &g[2..24];
+        assert_ne!(gid, "1ZvctVUKr0kugbFTf53O9L");
+        assert!(gid.bytes().all(|c| GUID_CHARS.contains(&c)));
+        assert!(matches!(gid.as_bytes()[0], b'0'..=b'3'));
+        assert_eq!(&g[24..], "',$)");
+        // Not a GlobalId: untouched.
+        assert_eq!(fresh_guid("(#1,$)", 1), "(#1,$)");
+    }
+}
