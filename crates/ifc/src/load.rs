@@ -13,7 +13,8 @@ use crate::model::*;
 use crate::progress::{Control, LoadOptions, Meter, Stage};
 use crate::step;
 use ifc_lite_core::{
-    AttributeValue, ColumnarEntityIndex, DecodedEntity, EntityDecoder, EntityIndex, IfcType,
+    AttributeValue, ColumnarEntityIndex, DecodedEntity, DenseEntityIndex, EntityDecoder,
+    EntityIndex, IfcType,
 };
 use ifc_lite_geometry::{GeometryRouter, RouterConfig};
 use rayon::prelude::*;
@@ -211,10 +212,14 @@ fn decode_stage<'d>(
     Ok((index, rd))
 }
 
-/// The decoder's entity index: compact columns (12 bytes a record, against about
-/// 40 for a hash map) while offsets fit in 32 bits, a hash map beyond 4 GiB.
+/// The decoder's entity index. Ids numbered about densely from 1 (as exporters write
+/// them) get a direct-address table: one lookup per reference instead of a binary
+/// search, which was the top leaf of meshing real Revit elements (13 % of the mesh
+/// side of the tiled Duplex). Otherwise compact columns (12 bytes a record, against
+/// about 40 for a hash map) while offsets fit in 32 bits, a hash map beyond 4 GiB.
 #[derive(Clone)]
 enum Index {
+    Dense(Arc<DenseEntityIndex>),
     Columns(Arc<ColumnarEntityIndex>),
     Map(Arc<EntityIndex>),
 }
@@ -229,15 +234,18 @@ impl Index {
             ))
         };
         if u32::try_from(data.len()).is_ok() {
-            let (mut ids, mut starts, mut lengths) = (
-                Vec::with_capacity(records.len()),
-                Vec::with_capacity(records.len()),
-                Vec::with_capacity(records.len()),
-            );
-            for (id, start, len) in records.iter().filter_map(narrow) {
-                ids.push(id);
-                starts.push(start);
-                lengths.push(len);
+            let mut rows: Vec<(u32, u32, u32)> = records.iter().filter_map(narrow).collect();
+            if !rows.windows(2).all(|w| w[0].0 < w[1].0) {
+                // The pre-scan refuses duplicate ids, so this only orders them.
+                rows.sort_unstable_by_key(|r| r.0);
+            }
+            let ids: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let starts: Vec<u32> = rows.iter().map(|r| r.1).collect();
+            let lengths: Vec<u32> = rows.iter().map(|r| r.2).collect();
+            drop(rows);
+            // `None` when the ids are too sparse for a table no larger than the columns.
+            if let Some(d) = DenseEntityIndex::try_from_columns(&ids, &starts, &lengths) {
+                return Index::Dense(Arc::new(d));
             }
             if let Ok(c) = ColumnarEntityIndex::from_owned_columns(ids, starts, lengths) {
                 return Index::Columns(Arc::new(c));
@@ -253,6 +261,7 @@ impl Index {
     /// The byte span of record `id`.
     fn span(&self, id: u32) -> Option<(usize, usize)> {
         match self {
+            Index::Dense(d) => d.lookup(id),
             Index::Columns(c) => c.lookup(id),
             Index::Map(m) => m.get(&id).copied(),
         }
@@ -260,6 +269,11 @@ impl Index {
 
     fn decoder<'d>(&self, data: &'d [u8]) -> EntityDecoder<'d> {
         match self {
+            Index::Dense(d) => {
+                let mut dec = EntityDecoder::new(data);
+                dec.set_dense_index(d.clone());
+                dec
+            }
             Index::Columns(c) => EntityDecoder::with_arc_columnar_index(data, c.clone()),
             Index::Map(m) => EntityDecoder::with_arc_index(data, m.clone()),
         }
@@ -1783,5 +1797,68 @@ impl PointExtent {
             _ => (0.0, 0.0, 0.0),
         };
         Frame { unit_scale, rtc }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recs(ids: &[u64]) -> Vec<step::Record> {
+        (ids.iter().enumerate())
+            .map(|(i, &id)| step::Record {
+                id,
+                start: 10 * i,
+                end: 10 * i + 7,
+            })
+            .collect()
+    }
+
+    /// Every id's span as the records give it, and none for ids not there.
+    fn spans_agree(index: &Index, records: &[step::Record]) {
+        for r in records {
+            assert_eq!(index.span(r.id as u32), Some((r.start, r.end)), "#{}", r.id);
+        }
+        let known: std::collections::BTreeSet<u64> = records.iter().map(|r| r.id).collect();
+        for id in (0..64).filter(|id| !known.contains(id)) {
+            assert_eq!(index.span(id as u32), None, "#{id}");
+        }
+    }
+
+    #[test]
+    fn dense_ids_get_a_table_and_sparse_ones_columns_with_the_same_spans() {
+        let data = [0u8; 1000];
+        // In file order but not ascending, with a gap: still dense enough.
+        let dense = recs(&[3, 1, 2, 7, 5, 6, 4, 9]);
+        let index = Index::of(&data, &dense);
+        assert!(matches!(index, Index::Dense(_)));
+        spans_agree(&index, &dense);
+        // A million-wide range for three records: columns.
+        let sparse = recs(&[1, 40, 1_000_000]);
+        let index = Index::of(&data, &sparse);
+        assert!(matches!(index, Index::Columns(_)));
+        spans_agree(&index, &sparse);
+        // A decoder over either finds a record by its id.
+        let mut text = String::new();
+        let mut rows = Vec::new();
+        for id in [1u64, 2, 3, 4, 900] {
+            let start = text.len();
+            text += &format!("#{id}=IFCDIRECTION(({id}.,0.,0.));");
+            rows.push(step::Record {
+                id,
+                start,
+                end: text.len(),
+            });
+        }
+        let data = text.as_bytes();
+        let dense = Index::of(data, &rows[..4]);
+        let columns = Index::of(data, &rows);
+        assert!(matches!(dense, Index::Dense(_)));
+        assert!(matches!(columns, Index::Columns(_)));
+        for (index, id) in [(dense, 4), (columns, 900)] {
+            let e = index.decoder(data).decode_by_id(id).unwrap();
+            assert_eq!(e.ifc_type, IfcType::IfcDirection);
+            assert_eq!(e.get(0).and_then(|v| v.as_list()).map(|l| l.len()), Some(3));
+        }
     }
 }

@@ -16,6 +16,9 @@
 //! by `step` along the parent's x axis, so copy `k` stands `k · step` away. Records
 //! nothing reaches (presentation layers, styled items) stay once, with the first copy.
 //!
+//! A test tool: bytes that are not UTF-8 (an exporter's ISO 8859 strings) come out as
+//! U+FFFD, and comments between records are not kept.
+//!
 //! Facts of the result, by construction: the storeys and their elevations are the
 //! sample's; the box is the sample's with its x extent grown by `(copies - 1) · step`
 //! when storey frames are not turned; with `step` beyond the sample's extent, the copies

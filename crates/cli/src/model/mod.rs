@@ -75,7 +75,16 @@ pub fn inspect(a: &InspectArgs) -> Result<ExitCode> {
     {
         tracing::debug!(code = d.code, "{}", d.message);
     }
+    end_of_process(m);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Lets the model go without freeing it: the command ends the process, and the system
+/// takes its memory back at once, whereas freeing a model's many small allocations one
+/// by one took 25 ms of the tiled 30 MB Duplex's 0.44 s and 114 ms at 300 MB. Only for
+/// the last thing a one-shot command does.
+fn end_of_process(m: Model) {
+    std::mem::forget(m);
 }
 
 /// `bench-load`: one full load, timed by stage (`zhishen_ifc::LoadTimings`), then the
@@ -109,5 +118,6 @@ pub fn bench_load(a: &BenchLoadArgs) -> Result<ExitCode> {
             "peak_rss_mib": zhishen_ifc::process_memory().map(|m| m.peak),
         })
     );
+    end_of_process(m);
     Ok(ExitCode::SUCCESS)
 }
