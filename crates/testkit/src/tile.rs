@@ -7,8 +7,9 @@
 //! sets and types), so a 30 MB model of real elements can be checked against
 //! IfcOpenShell and web-ifc, and timed, without committing one.
 //!
-//! How: the project, sites, buildings, storeys and spaces, and everything they reach
-//! (placements, units, contexts, owner history), are written once. Every other record
+//! How: the project, sites, buildings, storeys and spaces, the element types and the
+//! representation maps (a family's geometry), and everything they reach (placements,
+//! units, contexts, owner history), are written once. Every other record
 //! reachable from the elements the storeys contain (with their parts, openings and
 //! fillings) and from the relationships that name those elements is written `copies`
 //! times, renumbered, with fresh GlobalIds. Each copy's top placements (those relative
@@ -78,6 +79,16 @@ const SPATIAL: &[&str] = &[
     "IFCSPACE",
 ];
 
+/// Whether records of `kind` (and what they reach) are written once: the spatial
+/// structure, and the definitions a real export shares between its occurrences, types
+/// (`IfcWallType`, IFC2X3's `IfcDoorStyle`) and representation maps (families), so that
+/// a tiled model places the same families many times, as a large export does.
+fn written_once(kind: &str) -> bool {
+    SPATIAL.contains(&kind)
+        || kind == "IFCREPRESENTATIONMAP"
+        || (!kind.starts_with("IFCREL") && (kind.ends_with("TYPE") || kind.ends_with("STYLE")))
+}
+
 /// `copies` copies of `sample`'s elements, copy `k` moved by `k · step` (file units)
 /// along x. The header is the sample's.
 pub fn tile(sample: &[u8], copies: usize, step: f64) -> Result<(Vec<u8>, Tiled), TileError> {
@@ -98,11 +109,11 @@ pub fn tile(sample: &[u8], copies: usize, step: f64) -> Result<(Vec<u8>, Tiled),
         }
         seen
     };
-    let spatial: Vec<u32> = (recs.iter())
-        .filter(|r| SPATIAL.contains(&r.kind.as_str()))
+    let once: Vec<u32> = (recs.iter())
+        .filter(|r| written_once(&r.kind))
         .map(|r| r.id)
         .collect();
-    let shared = reach(spatial.clone(), &BTreeSet::new());
+    let shared = reach(once, &BTreeSet::new());
     let elements = elements(&recs, &shared);
     let rels: Vec<u32> = (recs.iter())
         .filter(|r| r.kind.starts_with("IFCREL") && r.refs.iter().any(|x| elements.contains(x)))
@@ -402,7 +413,14 @@ mod tests {
 /* a comment; with a semicolon */\n\
 #20=IFCLOCALPLACEMENT(#11,#8);\n\
 #21=IFCWALL('1ZvctVUKr0kugbFTf53O9L',$,'W #3',$,$,#20,$,$,$);\n\
-#22=IFCRELCONTAINEDINSPATIALSTRUCTURE('7YvctVUKr0kugbFTf53O9L',$,$,$,(#21),#14);\n\
+#22=IFCRELCONTAINEDINSPATIALSTRUCTURE('7YvctVUKr0kugbFTf53O9L',$,$,$,(#21,#27),#14);\n\
+#23=IFCSHAPEREPRESENTATION(#10,'Body','Brep',());\n\
+#24=IFCREPRESENTATIONMAP(#8,#23);\n\
+#25=IFCFURNITURETYPE('2ZvctVUKr0kugbFTf53O9L',$,'T',$,$,$,(#24),$,$,$,$);\n\
+#26=IFCMAPPEDITEM(#24,$);\n\
+#27=IFCFURNITURE('4ZvctVUKr0kugbFTf53O9L',$,'F',$,$,#20,#28,$,$);\n\
+#28=IFCPRODUCTDEFINITIONSHAPE($,$,(#29));\n\
+#29=IFCSHAPEREPRESENTATION(#10,'Body','MappedRepresentation',(#26));\n\
 #30=IFCSTYLEDITEM($,(),$);\n\
 ENDSEC;\nEND-ISO-10303-21;\n";
 
@@ -411,16 +429,21 @@ ENDSEC;\nEND-ISO-10303-21;\n";
         let (out, t) = tile(SAMPLE.as_bytes(), 3, 50.0).unwrap();
         let out = String::from_utf8(out).unwrap();
         // Written once: project, units, point, axis, context, storey placement, storey,
-        // and the styled item nothing copied reaches. Copied: the wall, its placement
-        // and its containment.
+        // the furniture type, its map and the map's representation, and the styled
+        // item nothing copied reaches. Copied: the wall, the furniture, their placement,
+        // the furniture's shape, representation and mapped item, and the containment.
         assert_eq!(
             t,
             Tiled {
-                shared: 9,
-                per_copy: 3,
-                elements: 1
+                shared: 12,
+                per_copy: 7,
+                elements: 2
             }
         );
+        // Every copy places the one family.
+        assert_eq!(out.matches("IFCMAPPEDITEM(#24,$)").count(), 3);
+        assert_eq!(out.matches("IFCREPRESENTATIONMAP(").count(), 1);
+        assert_eq!(out.matches("IFCFURNITURETYPE(").count(), 1);
         assert_eq!(out.matches("IFCWALL(").count(), 3);
         assert_eq!(out.matches("IFCBUILDINGSTOREY(").count(), 1);
         assert_eq!(out.matches("IFCSTYLEDITEM(").count(), 1);
@@ -438,7 +461,7 @@ ENDSEC;\nEND-ISO-10303-21;\n";
             "{}",
             line(52)
         );
-        assert!(line(53).ends_with(",$,$,$,(#52),#14);"), "{}", line(53));
+        assert!(line(53).ends_with(",$,$,$,(#52,#58),#14);"), "{}", line(53));
         assert_eq!(line(51), "#51=IFCLOCALPLACEMENT(#95,#8);");
         assert_eq!(line(93), "#93=IFCCARTESIANPOINT((50.,0.,0.));");
         assert_eq!(line(94), "#94=IFCAXIS2PLACEMENT3D(#93,$,$);");
@@ -448,10 +471,14 @@ ENDSEC;\nEND-ISO-10303-21;\n";
         // Every GlobalId is new in each copy.
         let gids: BTreeSet<String> = out
             .lines()
-            .filter(|l| l.contains("IFCWALL(") || l.contains("IFCRELCONTAINED"))
+            .filter(|l| {
+                l.contains("IFCWALL(")
+                    || l.contains("IFCFURNITURE(")
+                    || l.contains("IFCRELCONTAINED")
+            })
             .map(|l| l[l.find('\'').unwrap()..][..24].to_string())
             .collect();
-        assert_eq!(gids.len(), 6);
+        assert_eq!(gids.len(), 9);
         assert!(out.ends_with("ENDSEC;\nEND-ISO-10303-21;\n"));
     }
 
