@@ -123,17 +123,24 @@ pub fn tile(sample: &[u8], copies: usize, step: f64) -> Result<(Vec<u8>, Tiled),
     let copied = reach(roots, &shared);
     let mut out = String::with_capacity(text.len() * copies.max(1));
     out.push_str(head);
-    // Copy 0 is the sample itself; copy k's records are numbered from k · span, and
-    // the moved placements after the last copy.
+    // Copy 0 is the sample itself. Copy k's records follow it, numbered one after the
+    // other as exporters number them (a decoder indexes dense ids directly), then the
+    // moved placements.
     let span = recs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
-    let mut fresh = span * copies.max(1) as u32;
+    let rank: HashMap<u32, u32> = copied
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i as u32))
+        .collect();
+    let n = copied.len() as u32;
+    let mut fresh = span + n * copies.saturating_sub(1) as u32;
     out.push('\n');
     for r in &recs {
         out.push_str(&format!("#{}={}{};\n", r.id, r.kind, r.args));
     }
     for k in 1..copies {
-        let base = span * k as u32;
-        let map = |id: u32| if copied.contains(&id) { id + base } else { id };
+        let base = span + n * (k as u32 - 1);
+        let map = |id: u32| rank.get(&id).map_or(id, |i| base + i);
         // One moved placement per parent written once (0: absolute placements).
         let mut movers: BTreeMap<u32, u32> = BTreeMap::new();
         for r in recs.iter().filter(|r| copied.contains(&r.id)) {
@@ -157,7 +164,7 @@ pub fn tile(sample: &[u8], copies: usize, step: f64) -> Result<(Vec<u8>, Tiled),
                     args = replace_first_attr(&args, &format!("#{mover}"));
                 }
             }
-            out.push_str(&format!("#{}={}{};\n", r.id + base, r.kind, args));
+            out.push_str(&format!("#{}={}{};\n", map(r.id), r.kind, args));
         }
     }
     out.push_str(tail);
@@ -450,24 +457,26 @@ ENDSEC;\nEND-ISO-10303-21;\n";
         assert_eq!(out.matches("IFCRELCONTAINEDINSPATIALSTRUCTURE(").count(), 3);
         // Copy 0 is the sample's records as they were.
         assert!(out.contains("#21=IFCWALL('1ZvctVUKr0kugbFTf53O9L',$,'W #3',$,$,#20,$,$,$);"));
-        // Copy k: ids moved by 31 k (the largest id is 30), references to records
-        // written once kept, the top placement under a moved one (ids from 93 on).
+        // Copy k: the 7 copied records renumbered from 31 + 7 (k - 1) in id order,
+        // references to records written once kept, the top placement under a moved one
+        // (ids from 45 on).
         let line = |id: u32| {
             let p = format!("#{id}=");
             out.lines().find(|l| l.starts_with(&p)).unwrap().to_string()
         };
         assert!(
-            line(52).ends_with(",$,'W #3',$,$,#51,$,$,$);"),
+            line(32).ends_with(",$,'W #3',$,$,#31,$,$,$);"),
             "{}",
-            line(52)
+            line(32)
         );
-        assert!(line(53).ends_with(",$,$,$,(#52,#58),#14);"), "{}", line(53));
-        assert_eq!(line(51), "#51=IFCLOCALPLACEMENT(#95,#8);");
-        assert_eq!(line(93), "#93=IFCCARTESIANPOINT((50.,0.,0.));");
-        assert_eq!(line(94), "#94=IFCAXIS2PLACEMENT3D(#93,$,$);");
-        assert_eq!(line(95), "#95=IFCLOCALPLACEMENT(#11,#94);");
-        assert_eq!(line(82), "#82=IFCLOCALPLACEMENT(#98,#8);");
-        assert_eq!(line(96), "#96=IFCCARTESIANPOINT((100.,0.,0.));");
+        assert!(line(33).ends_with(",$,$,$,(#32,#35),#14);"), "{}", line(33));
+        assert_eq!(line(31), "#31=IFCLOCALPLACEMENT(#47,#8);");
+        assert_eq!(line(45), "#45=IFCCARTESIANPOINT((50.,0.,0.));");
+        assert_eq!(line(46), "#46=IFCAXIS2PLACEMENT3D(#45,$,$);");
+        assert_eq!(line(47), "#47=IFCLOCALPLACEMENT(#11,#46);");
+        assert_eq!(line(38), "#38=IFCLOCALPLACEMENT(#50,#8);");
+        assert_eq!(line(48), "#48=IFCCARTESIANPOINT((100.,0.,0.));");
+        assert!(line(34).starts_with("#34=IFCMAPPEDITEM(#24,"));
         // Every GlobalId is new in each copy.
         let gids: BTreeSet<String> = out
             .lines()
