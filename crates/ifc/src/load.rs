@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 mod instance;
+mod property;
 
 /// Reads and interprets an IFC file from disk.
 pub fn load_path(path: &Path) -> Result<Model, IfcError> {
@@ -888,6 +889,7 @@ fn space_areas(
 
 /// A decoder, the entities it could not decode, and its cache of flattened psets.
 struct Reader<'a> {
+    data: &'a [u8],
     dec: EntityDecoder<'a>,
     index: Index,
     failed: Vec<(u32, String)>,
@@ -897,6 +899,7 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn new(data: &'a [u8], index: &Index) -> Reader<'a> {
         Reader {
+            data,
             dec: index.decoder(data),
             index: index.clone(),
             failed: Vec::new(),
@@ -1145,6 +1148,16 @@ fn read_property(
     out: &mut Vec<(String, Value)>,
     depth: usize,
 ) {
+    // The plain single values straight from their bytes; the rest through ifc-lite.
+    let plain = (rd.index.span(id))
+        .and_then(|(start, end)| rd.data.get(start..end))
+        .and_then(property::single_value);
+    if let Some(read) = plain {
+        if let Some((name, v)) = read {
+            out.push((format!("{prefix}.{name}"), v));
+        }
+        return;
+    }
     let Some(p) = rd.get_once(id) else { return };
     let Some(name) = p.get_string(0) else { return };
     let key = format!("{prefix}.{name}");
