@@ -121,7 +121,8 @@ fn project_tris(elements: &[&Element], cut: Cut) -> Union {
         .filter_map(|e| {
             let m = e.mesh.as_ref()?;
             match e.bbox.and_then(|b| cut.keeps(&b)) {
-                Some(true) => outline_of(m, Cut::All),
+                // The same element's whole outline is asked for by several passes.
+                Some(true) => m.plan(|m| outline_of(m, Cut::All)),
                 Some(false) => None,
                 None => outline_of(m, cut),
             }

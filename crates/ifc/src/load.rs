@@ -149,6 +149,11 @@ pub fn load_bytes_with(
         &mut ld.diags,
     );
     facts_step.finish()?;
+    // The facts' outline memos are not needed after them.
+    let mut elements = elements;
+    for m in elements.iter_mut().filter_map(|e| e.mesh.as_mut()) {
+        m.forget_plan();
+    }
     laps.lap(&mut t.facts_s, "facts");
     t.total_s = laps.start.elapsed().as_secs_f64();
     let model = Model {

@@ -110,6 +110,11 @@ pub struct Mesh {
     linear: Option<[[f64; 3]; 3]>,
     /// With `linear`: [`Shared::corners`].
     corners: Arc<[u32]>,
+    /// The facts' plan outline of the whole mesh, made once for every pass that needs
+    /// it (footprint, ground cut, storeys, parts, roof) and let go after the load
+    /// (`forget_plan`). The vertices never change after construction, so it cannot go
+    /// stale.
+    plan: std::sync::OnceLock<Option<crate::footprint::Outline>>,
 }
 
 /// Vertices and triangles that several [`Mesh`]es share.
@@ -154,6 +159,7 @@ impl Mesh {
             indices: indices.into(),
             linear: None,
             corners: Arc::new([]),
+            plan: Default::default(),
         }
     }
 
@@ -165,7 +171,21 @@ impl Mesh {
             indices: shared.indices.clone(),
             linear: Some(linear),
             corners: shared.corners.clone(),
+            plan: Default::default(),
         }
+    }
+
+    /// The plan outline of the whole mesh, made by `make` the first time only.
+    pub(crate) fn plan(
+        &self,
+        make: impl FnOnce(&Mesh) -> Option<crate::footprint::Outline>,
+    ) -> Option<crate::footprint::Outline> {
+        self.plan.get_or_init(|| make(self)).clone()
+    }
+
+    /// Lets the memo of [`Mesh::plan`] go.
+    pub(crate) fn forget_plan(&mut self) {
+        self.plan.take();
     }
 
     /// Whether this mesh shares its vertices with other occurrences of a family.
@@ -437,6 +457,25 @@ pub struct LoadTimings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plan_is_made_once_until_forgotten() {
+        let mut m = Mesh::new([0.0; 3], vec![0.0; 9], vec![0, 1, 2]);
+        let calls = std::cell::Cell::new(0);
+        let make = |_: &Mesh| {
+            calls.set(calls.get() + 1);
+            None
+        };
+        assert!(m.plan(make).is_none());
+        assert!(m.plan(make).is_none());
+        assert_eq!(calls.get(), 1);
+        // A clone keeps what was made; forgetting lets it be made again.
+        assert!(m.clone().plan(make).is_none());
+        assert_eq!(calls.get(), 1);
+        m.forget_plan();
+        m.plan(make);
+        assert_eq!(calls.get(), 2);
+    }
 
     proptest::proptest! {
         /// The box from the f32 extremes plus the origin is bit for bit the box of
