@@ -35,10 +35,10 @@ fn run(sample: &str, mb: f64, out: &str) -> Result<(), Box<dyn std::error::Error
     let step_m = extent + 10.0;
     let step = step_m / m.length_unit_m;
     // What one more copy adds (the records written once are not repeated).
-    let (two, _) = zhishen_testkit::tile::tile(&bytes, 2, step)?;
-    let (one, _) = zhishen_testkit::tile::tile(&bytes, 1, step)?;
-    let per_copy = (two.len() - one.len()).max(1) as f64;
-    let more = ((mb * 1e6 - one.len() as f64) / per_copy).round().max(0.0);
+    let (two, t) = zhishen_testkit::tile::tile(&bytes, 2, step)?;
+    let one = (two.len() - t.copy_bytes) as f64;
+    let per_copy = t.copy_bytes.max(1) as f64;
+    let more = ((mb * 1e6 - one) / per_copy).round().max(0.0);
     let copies = 1 + more as usize;
     let (tiled, t) = zhishen_testkit::tile::tile(&bytes, copies, step)?;
     std::fs::write(out, &tiled)?;

@@ -58,6 +58,8 @@ pub struct Tiled {
     pub per_copy: usize,
     /// Building elements in each copy.
     pub elements: usize,
+    /// Bytes the last copy after the sample added (0 for one copy): what sizes a tiling.
+    pub copy_bytes: usize,
 }
 
 /// One `#id=TYPE(args);` record of the DATA section.
@@ -95,66 +97,113 @@ pub fn tile(sample: &[u8], copies: usize, step: f64) -> Result<(Vec<u8>, Tiled),
     let text = String::from_utf8_lossy(sample);
     let (head, body, tail) = split_data(&text).ok_or(TileError::NoData)?;
     let recs = records(body)?;
-    let by_id: HashMap<u32, usize> = recs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    let reach = |roots: Vec<u32>, stop: &BTreeSet<u32>| {
-        let mut seen = BTreeSet::new();
-        let mut todo = roots;
-        while let Some(id) = todo.pop() {
-            if stop.contains(&id) || !seen.insert(id) {
-                continue;
-            }
-            if let Some(&i) = by_id.get(&id) {
-                todo.extend(recs[i].refs.iter().copied());
-            }
-        }
-        seen
-    };
-    let once: Vec<u32> = (recs.iter())
-        .filter(|r| written_once(&r.kind))
-        .map(|r| r.id)
-        .collect();
-    let shared = reach(once, &BTreeSet::new());
-    let elements = elements(&recs, &shared);
-    let rels: Vec<u32> = (recs.iter())
-        .filter(|r| r.kind.starts_with("IFCREL") && r.refs.iter().any(|x| elements.contains(x)))
-        .map(|r| r.id)
-        .collect();
-    let roots: Vec<u32> = elements.iter().copied().chain(rels).collect();
-    let copied = reach(roots, &shared);
+    let plan = Plan::of(&recs);
     let mut out = String::with_capacity(text.len() * copies.max(1));
     out.push_str(head);
     // Copy 0 is the sample itself. Copy k's records follow it, numbered one after the
     // other as exporters number them (a decoder indexes dense ids directly), then the
     // moved placements.
-    let span = recs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
-    let rank: HashMap<u32, u32> = copied
-        .iter()
-        .enumerate()
-        .map(|(i, &id)| (id, i as u32))
-        .collect();
-    let n = copied.len() as u32;
-    let mut fresh = span + n * copies.saturating_sub(1) as u32;
     out.push('\n');
     for r in &recs {
         out.push_str(&format!("#{}={}{};\n", r.id, r.kind, r.args));
     }
+    let span = recs.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+    let n = plan.copied.len() as u32;
+    let mut copy = Copy {
+        recs: &recs,
+        plan: &plan,
+        rank: (plan.copied.iter().enumerate())
+            .map(|(i, &id)| (id, i as u32))
+            .collect(),
+        step,
+        fresh: span + n * copies.saturating_sub(1) as u32,
+    };
+    let mut copy_bytes = 0;
     for k in 1..copies {
-        let base = span + n * (k as u32 - 1);
-        let map = |id: u32| rank.get(&id).map_or(id, |i| base + i);
+        let before = out.len();
+        copy.write(&mut out, k, span + n * (k as u32 - 1));
+        copy_bytes = out.len() - before;
+    }
+    out.push_str(tail);
+    let t = Tiled {
+        shared: recs.len() - plan.copied.len(),
+        per_copy: plan.copied.len(),
+        elements: plan.elements.len(),
+        copy_bytes,
+    };
+    Ok((out.into_bytes(), t))
+}
+
+/// Which records are written once and which in every copy.
+struct Plan {
+    /// The building elements copied.
+    elements: BTreeSet<u32>,
+    /// Every record written in each copy.
+    copied: BTreeSet<u32>,
+}
+
+impl Plan {
+    fn of(recs: &[Rec]) -> Plan {
+        let by_id: HashMap<u32, usize> = recs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        let reach = |roots: Vec<u32>, stop: &BTreeSet<u32>| {
+            let mut seen = BTreeSet::new();
+            let mut todo = roots;
+            while let Some(id) = todo.pop() {
+                if stop.contains(&id) || !seen.insert(id) {
+                    continue;
+                }
+                if let Some(&i) = by_id.get(&id) {
+                    todo.extend(recs[i].refs.iter().copied());
+                }
+            }
+            seen
+        };
+        let once: Vec<u32> = (recs.iter())
+            .filter(|r| written_once(&r.kind))
+            .map(|r| r.id)
+            .collect();
+        let shared = reach(once, &BTreeSet::new());
+        let elements = elements(recs, &shared);
+        let rels = (recs.iter())
+            .filter(|r| r.kind.starts_with("IFCREL") && r.refs.iter().any(|x| elements.contains(x)))
+            .map(|r| r.id);
+        let copied = reach(elements.iter().copied().chain(rels).collect(), &shared);
+        Plan { elements, copied }
+    }
+}
+
+/// What writing one copy reads, and the next free id for the moved placements.
+struct Copy<'a, 'r> {
+    recs: &'a [Rec<'r>],
+    plan: &'a Plan,
+    /// Each copied record's position in id order: its number within a copy.
+    rank: HashMap<u32, u32>,
+    step: f64,
+    fresh: u32,
+}
+
+impl Copy<'_, '_> {
+    /// Copy `k`, its records numbered from `base`.
+    fn write(&mut self, out: &mut String, k: usize, base: u32) {
+        let map = |id: u32| self.rank.get(&id).map_or(id, |i| base + i);
         // One moved placement per parent written once (0: absolute placements).
         let mut movers: BTreeMap<u32, u32> = BTreeMap::new();
-        for r in recs.iter().filter(|r| copied.contains(&r.id)) {
+        for r in self
+            .recs
+            .iter()
+            .filter(|r| self.plan.copied.contains(&r.id))
+        {
             let mut args = fresh_guid(&renumber(r.args, &map), k);
             if r.kind == "IFCLOCALPLACEMENT" {
                 let parent = first_ref(r.args);
-                if parent.is_none_or(|p| !copied.contains(&p)) {
+                if parent.is_none_or(|p| !self.plan.copied.contains(&p)) {
                     let mover = *movers.entry(parent.unwrap_or(0)).or_insert_with(|| {
-                        let id = fresh;
-                        fresh += 3;
+                        let id = self.fresh;
+                        self.fresh += 3;
                         let rel = parent.map_or("$".to_string(), |p| format!("#{p}"));
                         out.push_str(&format!(
                             "#{id}=IFCCARTESIANPOINT(({},0.,0.));\n#{}=IFCAXIS2PLACEMENT3D(#{id},$,$);\n#{}=IFCLOCALPLACEMENT({rel},#{});\n",
-                            real(step * k as f64),
+                            real(self.step * k as f64),
                             id + 1,
                             id + 2,
                             id + 1
@@ -167,13 +216,6 @@ pub fn tile(sample: &[u8], copies: usize, step: f64) -> Result<(Vec<u8>, Tiled),
             out.push_str(&format!("#{}={}{};\n", map(r.id), r.kind, args));
         }
     }
-    out.push_str(tail);
-    let t = Tiled {
-        shared: recs.len() - copied.len(),
-        per_copy: copied.len(),
-        elements: elements.len(),
-    };
-    Ok((out.into_bytes(), t))
 }
 
 /// The building elements to copy: those the spatial structure contains, with their
@@ -289,9 +331,7 @@ fn record(text: &str, at: usize) -> Result<Rec<'_>, TileError> {
     let rest = rest.trim_start();
     let open = rest.find('(').ok_or_else(bad)?;
     let kind = rest[..open].trim().to_ascii_uppercase();
-    let args = &rest[open..];
-    let offset = text.len() - text.trim_start().len() + (t.len() - args.len());
-    let args = &text[offset..offset + args.trim_end().len()];
+    let args = rest[open..].trim_end();
     Ok(Rec {
         id,
         kind,
@@ -300,52 +340,45 @@ fn record(text: &str, at: usize) -> Result<Rec<'_>, TileError> {
     })
 }
 
+/// Each `#id` outside strings, in order: its byte range in `args` and the id.
+fn ref_spans(args: &str) -> impl Iterator<Item = (std::ops::Range<usize>, u32)> + '_ {
+    let b = args.as_bytes();
+    let (mut i, mut in_str) = (0, false);
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let c = b[i];
+            i += 1;
+            match c {
+                b'\'' => in_str = !in_str,
+                b'#' if !in_str => {
+                    let start = i - 1;
+                    i += b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    if let Ok(n) = args[start + 1..i].parse() {
+                        return Some((start..i, n));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
 /// Every `#id` outside strings, in order.
 fn refs(args: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut in_str = false;
-    let b = args.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'\'' => in_str = !in_str,
-            b'#' if !in_str => {
-                let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                if let Ok(n) = args[i + 1..i + 1 + digits].parse() {
-                    out.push(n);
-                }
-                i += digits;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    out
+    ref_spans(args).map(|(_, n)| n).collect()
 }
 
 /// `args` with every reference outside strings mapped.
 fn renumber(args: &str, map: &impl Fn(u32) -> u32) -> String {
     let mut out = String::with_capacity(args.len() + 16);
-    let mut in_str = false;
-    let b = args.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'\'' {
-            in_str = !in_str;
-        }
-        if c == b'#' && !in_str {
-            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if let Ok(n) = args[i + 1..i + 1 + digits].parse::<u32>() {
-                out.push_str(&format!("#{}", map(n)));
-                i += 1 + digits;
-                continue;
-            }
-        }
-        let ch = args[i..].chars().next().expect("in bounds");
-        out.push(ch);
-        i += ch.len_utf8();
+    let mut last = 0;
+    for (at, n) in ref_spans(args) {
+        out.push_str(&args[last..at.start]);
+        out.push_str(&format!("#{}", map(n)));
+        last = at.end;
     }
+    out.push_str(&args[last..]);
     out
 }
 
@@ -439,14 +472,19 @@ ENDSEC;\nEND-ISO-10303-21;\n";
         // the furniture type, its map and the map's representation, and the styled
         // item nothing copied reaches. Copied: the wall, the furniture, their placement,
         // the furniture's shape, representation and mapped item, and the containment.
-        assert_eq!(
-            t,
-            Tiled {
-                shared: 12,
-                per_copy: 7,
-                elements: 2
-            }
-        );
+        assert_eq!((t.shared, t.per_copy, t.elements), (12, 7, 2));
+        // The last copy's bytes: its 7 records (#38..#44) and its moved placement
+        // (#48..#50), a line each.
+        let last: usize = (out.lines())
+            .filter(|l| l.starts_with('#'))
+            .filter(|l| {
+                let id: u32 = l[1..l.find('=').unwrap()].parse().unwrap();
+                (38..=44).contains(&id) || (48..=50).contains(&id)
+            })
+            .map(|l| l.len() + 1)
+            .sum();
+        assert_eq!(t.copy_bytes, last);
+        assert_eq!(tile(SAMPLE.as_bytes(), 1, 50.0).unwrap().1.copy_bytes, 0);
         // Every copy places the one family.
         assert_eq!(out.matches("IFCMAPPEDITEM(#24,$)").count(), 3);
         assert_eq!(out.matches("IFCREPRESENTATIONMAP(").count(), 1);
