@@ -106,15 +106,22 @@ pub struct Mesh {
     pub origin: [f64; 3],
     positions: Arc<[f32]>,
     indices: Arc<[u32]>,
-    /// Row-major 3×3 applied to each offset; `None` is the identity.
-    linear: Option<[[f64; 3]; 3]>,
-    /// With `linear`: [`Shared::corners`].
-    corners: Arc<[u32]>,
+    /// An occurrence's own part; `None` for a mesh of its own (the identity).
+    placed: Option<Placed>,
     /// The facts' plan outline of the whole mesh, made once for every pass that needs
     /// it (footprint, ground cut, storeys, parts, roof) and let go after the load
     /// (`forget_plan`). The vertices never change after construction, so it cannot go
     /// stale.
     plan: std::sync::OnceLock<Option<crate::footprint::Outline>>,
+}
+
+/// What an occurrence of a shared family adds to the family's vertices.
+#[derive(Debug, Clone)]
+struct Placed {
+    /// Row-major 3×3 applied to each offset.
+    linear: [[f64; 3]; 3],
+    /// [`Shared::corners`].
+    corners: Arc<[u32]>,
 }
 
 /// Vertices and triangles that several [`Mesh`]es share.
@@ -157,8 +164,7 @@ impl Mesh {
             origin,
             positions: positions.into(),
             indices: indices.into(),
-            linear: None,
-            corners: Arc::new([]),
+            placed: None,
             plan: Default::default(),
         }
     }
@@ -169,8 +175,10 @@ impl Mesh {
             origin,
             positions: shared.positions.clone(),
             indices: shared.indices.clone(),
-            linear: Some(linear),
-            corners: shared.corners.clone(),
+            placed: Some(Placed {
+                linear,
+                corners: shared.corners.clone(),
+            }),
             plan: Default::default(),
         }
     }
@@ -190,7 +198,7 @@ impl Mesh {
 
     /// Whether this mesh shares its vertices with other occurrences of a family.
     pub fn is_shared(&self) -> bool {
-        self.linear.is_some()
+        self.placed.is_some()
     }
 
     /// The f32 offsets as stored, before `linear`: for tests and size figures.
@@ -207,7 +215,7 @@ impl Mesh {
         let p = &self.positions[3 * i..3 * i + 3];
         let p = [f64::from(p[0]), f64::from(p[1]), f64::from(p[2])];
         let o = self.origin;
-        match &self.linear {
+        match self.placed.as_ref().map(|p| &p.linear) {
             None => [o[0] + p[0], o[1] + p[1], o[2] + p[2]],
             Some(l) => {
                 std::array::from_fn(|r| o[r] + (l[r][0] * p[0] + l[r][1] * p[1] + l[r][2] * p[2]))
@@ -230,8 +238,8 @@ impl Mesh {
     }
     /// Bounding box over vertices referenced by triangles.
     pub fn bbox(&self) -> Option<BBox> {
-        if self.linear.is_some() {
-            return BBox::around(self.corners.iter().map(|&i| self.vertex(i as usize)));
+        if let Some(p) = &self.placed {
+            return BBox::around(p.corners.iter().map(|&i| self.vertex(i as usize)));
         }
         // Extremes of the f32 offsets, then the origin added once: f64 rounding is
         // monotonic, so this is bit for bit the box of the f64 vertices, without
