@@ -241,14 +241,12 @@ impl Index {
         };
         if u32::try_from(data.len()).is_ok() {
             let mut rows: Vec<(u32, u32, u32)> = records.iter().filter_map(narrow).collect();
-            if !rows.windows(2).all(|w| w[0].0 < w[1].0) {
+            if !rows.is_sorted_by(|a, b| a.0 < b.0) {
                 // The pre-scan refuses duplicate ids, so this only orders them.
                 rows.sort_unstable_by_key(|r| r.0);
             }
-            let ids: Vec<u32> = rows.iter().map(|r| r.0).collect();
-            let starts: Vec<u32> = rows.iter().map(|r| r.1).collect();
-            let lengths: Vec<u32> = rows.iter().map(|r| r.2).collect();
-            drop(rows);
+            let (ids, (starts, lengths)): (Vec<u32>, (Vec<u32>, Vec<u32>)) =
+                rows.into_iter().map(|(i, s, l)| (i, (s, l))).unzip();
             // `None` when the ids are too sparse for a table no larger than the columns.
             if let Some(d) = DenseEntityIndex::try_from_columns(&ids, &starts, &lengths) {
                 return Index::Dense(Arc::new(d));
@@ -1466,8 +1464,7 @@ impl<'d> Workers<'d> {
             index: self.index,
             frame,
             caches: Caches::new(),
-            families: instance::Families::default(),
-            share_families: !self.ctl.options().bake_every_occurrence,
+            families: (!self.ctl.options().bake_every_occurrence).then(instance::Families::default),
         };
         ids.par_iter()
             .map_init(
@@ -1505,9 +1502,9 @@ struct Mesher<'a, 'd> {
     index: &'a Index,
     frame: Frame,
     caches: Caches,
-    /// Mapped families whose occurrences share one mesh (`instance`).
-    families: instance::Families,
-    share_families: bool,
+    /// Mapped families whose occurrences share one mesh (`instance`); `None` when
+    /// every occurrence is baked (`LoadOptions::bake_every_occurrence`).
+    families: Option<instance::Families>,
 }
 
 /// ifc-lite's model-wide caches, one of each for the whole load and shared by every
@@ -1563,17 +1560,17 @@ impl<'d> Mesher<'_, 'd> {
         });
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
-            let occ = self
-                .share_families
-                .then(|| instance::occurrence(&ent, dec, router))
-                .flatten();
-            if let Some(m) = occ.as_ref().and_then(|o| self.families.place(o)) {
+            let Some(families) = &self.families else {
+                return self.bake(&ent, dec, router);
+            };
+            let occ = instance::occurrence(&ent, dec, router);
+            if let Some(m) = occ.as_ref().and_then(|o| families.place(o)) {
                 return Ok(Some(m));
             }
             let baked = self.bake(&ent, dec, router);
-            if let Some(o) = occ.filter(|o| self.families.unknown(o)) {
+            if let Some(o) = occ.filter(|o| families.unknown(o)) {
                 let mesh = baked.as_ref().ok().and_then(Option::as_ref);
-                self.families.learn(&o, mesh, &self.caches.mapped);
+                families.learn(&o, mesh, &self.caches.mapped);
             }
             baked
         }));
@@ -1697,6 +1694,20 @@ fn fix_representation_types(data: &[u8], scan: &step::Scan) -> Option<(Vec<u8>, 
 /// Row-major 3x4 affine transform.
 type Affine = [[f64; 4]; 3];
 
+/// `a · b`: `b` applied first.
+fn compose(a: &Affine, b: &Affine) -> Affine {
+    std::array::from_fn(|r| {
+        std::array::from_fn(|c| {
+            let v: f64 = (0..3).map(|k| a[r][k] * b[k][c]).sum();
+            if c == 3 {
+                v + a[r][3]
+            } else {
+                v
+            }
+        })
+    })
+}
+
 fn coords(rd: &mut Reader, id: Option<u32>) -> Option<Vec<f64>> {
     let e = rd.get(id?)?;
     let l = e.get(0)?.as_list()?;
@@ -1751,19 +1762,7 @@ fn placement_matrix(rd: &mut Reader, id: u32, depth: usize) -> Option<Affine> {
         .get_ref(0)
         .and_then(|p| placement_matrix(rd, p, depth + 1))
     {
-        Some(parent) => {
-            let mut m = [[0.0; 4]; 3];
-            for (r, row) in m.iter_mut().enumerate() {
-                for c in 0..4 {
-                    let mut v: f64 = (0..3).map(|k| parent[r][k] * local[k][c]).sum();
-                    if c == 3 {
-                        v += parent[r][3];
-                    }
-                    row[c] = v;
-                }
-            }
-            Some(m)
-        }
+        Some(parent) => Some(compose(&parent, &local)),
         None => Some(local),
     }
 }

@@ -23,6 +23,7 @@
 //! ifc-lite's baked occurrences. Tests compare every mapped product of the samples and
 //! the corpus, element by element, with the baked meshes.
 
+use super::{compose, Affine};
 use crate::model::{BBox, Mesh, Shared};
 use ifc_lite_core::{DecodedEntity, EntityDecoder};
 use ifc_lite_geometry::representation::{
@@ -36,14 +37,12 @@ use std::sync::Mutex;
 /// Boxes of a family's first occurrence, baked and placed, agree to this (metres).
 const AGREE_M: f64 = 1e-3;
 
-/// Row-major 4×4, metres.
-type M4 = [[f64; 4]; 4];
-
 /// A product whose meshed body is one IfcMappedItem: its family and where it goes.
 pub(super) struct Occurrence {
     /// The IfcRepresentationMap.
     map: u32,
-    world: M4,
+    /// `ObjectPlacement · MappingTarget · MappingOrigin`, metres.
+    world: Affine,
 }
 
 /// What is known of a family (by IfcRepresentationMap id).
@@ -115,7 +114,7 @@ fn agree(a: &BBox, b: &BBox) -> bool {
 }
 
 /// `shared` (offsets from `origin` in the family's frame) placed by `world`.
-fn placed(shared: &Shared, origin: [f64; 3], world: &M4) -> Mesh {
+fn placed(shared: &Shared, origin: [f64; 3], world: &Affine) -> Mesh {
     let o = std::array::from_fn(|r| {
         world[r][0] * origin[0] + world[r][1] * origin[1] + world[r][2] * origin[2] + world[r][3]
     });
@@ -147,32 +146,33 @@ pub(super) fn occurrence(
         _ => return None,
     };
     let placement = router.resolve_scaled_placement_strict(element, dec).ok()?;
-    // Column-major to rows.
-    let p: M4 = std::array::from_fn(|r| std::array::from_fn(|c| placement[c * 4 + r]));
+    // Column-major.
+    let p = affine(|r, c| placement[c * 4 + r])?;
     let mut local = local.unwrap_or(IDENTITY);
     let s = router.unit_scale();
-    for row in local.iter_mut().take(3) {
+    for row in local.iter_mut() {
         row[3] *= s;
     }
-    let world = mul(&p, &local);
-    let proper = world[3] == [0.0, 0.0, 0.0, 1.0]
-        && world.iter().flatten().all(|x| x.is_finite())
-        && det3(&world) > 0.0;
+    let world = compose(&p, &local);
+    let proper = world.iter().flatten().all(|x| x.is_finite()) && det3(&world) > 0.0;
     proper.then_some(Occurrence { map, world })
 }
 
-const IDENTITY: M4 = [
+const IDENTITY: Affine = [
     [1.0, 0.0, 0.0, 0.0],
     [0.0, 1.0, 0.0, 0.0],
     [0.0, 0.0, 1.0, 0.0],
-    [0.0, 0.0, 0.0, 1.0],
 ];
 
-fn mul(a: &M4, b: &M4) -> M4 {
-    std::array::from_fn(|r| std::array::from_fn(|c| (0..4).map(|k| a[r][k] * b[k][c]).sum()))
+/// The 4×4 given by `at(row, column)` as an affine transform, when its last row is
+/// (0, 0, 0, 1).
+fn affine(at: impl Fn(usize, usize) -> f64) -> Option<Affine> {
+    let last = [at(3, 0), at(3, 1), at(3, 2), at(3, 3)];
+    (last == [0.0, 0.0, 0.0, 1.0])
+        .then(|| std::array::from_fn(|r| std::array::from_fn(|c| at(r, c))))
 }
 
-fn det3(m: &M4) -> f64 {
+fn det3(m: &Affine) -> f64 {
     m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
         - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
@@ -182,8 +182,9 @@ fn det3(m: &M4) -> f64 {
 /// else, or `other`.
 #[derive(Default)]
 struct OneMap {
-    /// The map and its `MappingTarget · MappingOrigin` (file units), `None` for identity.
-    level: Option<(u32, Option<M4>)>,
+    /// The map and its `MappingTarget · MappingOrigin` (file units), `None` for
+    /// identity; a transform that is not affine ends the walk as `other`.
+    level: Option<(u32, Option<Affine>)>,
     other: bool,
 }
 
@@ -204,11 +205,20 @@ impl WalkVisitor for OneMap {
             return Flow::Stop;
         }
         match level.local_transform(dec) {
-            Ok(t) => {
-                let t = t.map(|m| std::array::from_fn(|r| std::array::from_fn(|c| m[(r, c)])));
-                self.level = Some((level.map.id, t));
+            Ok(None) => {
+                self.level = Some((level.map.id, None));
                 Flow::SkipChildren
             }
+            Ok(Some(m)) => match affine(|r, c| m[(r, c)]) {
+                Some(t) => {
+                    self.level = Some((level.map.id, Some(t)));
+                    Flow::SkipChildren
+                }
+                None => {
+                    self.other = true;
+                    Flow::Stop
+                }
+            },
             Err(_) => {
                 self.other = true;
                 Flow::Stop
@@ -227,32 +237,38 @@ mod tests {
 
     #[test]
     fn det_and_product() {
-        let rot_z: M4 = [
+        let rot_z: Affine = [
             [0.0, -1.0, 0.0, 5.0],
             [1.0, 0.0, 0.0, 0.0],
             [0.0, 0.0, 1.0, 0.0],
-            [0.0, 0.0, 0.0, 1.0],
         ];
         assert_eq!(det3(&rot_z), 1.0);
         let mut mirror = IDENTITY;
         mirror[0][0] = -1.0;
         assert_eq!(det3(&mirror), -1.0);
         // (1, 0, 0) mirrored then turned a quarter about z and moved 5 along x.
-        let m = mul(&rot_z, &mirror);
+        let m = compose(&rot_z, &mirror);
         let v = [1.0, 0.0, 0.0];
         let got: [f64; 3] =
             std::array::from_fn(|r| (0..3).map(|k| m[r][k] * v[k]).sum::<f64>() + m[r][3]);
         assert_eq!(got, [5.0, -1.0, 0.0]);
+        // A 4×4 is read as affine only with (0, 0, 0, 1) as its last row.
+        let rows = |last: [f64; 4]| {
+            let m = [rot_z[0], rot_z[1], rot_z[2], last];
+            affine(|r, c| m[r][c])
+        };
+        assert_eq!(rows([0.0, 0.0, 0.0, 1.0]), Some(rot_z));
+        assert_eq!(rows([0.0, 0.0, 0.5, 1.0]), None);
+        assert_eq!(rows([0.0, 0.0, 0.0, 2.0]), None);
     }
 
     #[test]
     fn placed_mesh_applies_the_transform_to_origin_and_offsets() {
         let shared = Shared::new(&[1.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 3.0], &[0, 1, 2]);
-        let world: M4 = [
+        let world: Affine = [
             [0.0, -1.0, 0.0, 100.0],
             [1.0, 0.0, 0.0, 200.0],
             [0.0, 0.0, 1.0, 10.0],
-            [0.0, 0.0, 0.0, 1.0],
         ];
         // Family origin (1, 1, 1): vertex 0 is (2, 1, 1) in the family's frame,
         // which the quarter turn takes to (-1, 2, 1), then moved by (100, 200, 10).
