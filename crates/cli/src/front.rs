@@ -28,10 +28,7 @@ struct Front {
 /// The commands run here; their arguments are `zhishen-all`'s, from the same types.
 #[derive(Subcommand)]
 enum FrontCmd {
-    /// Read an IFC model and print its facts (建筑信息).
     Inspect(model::InspectArgs),
-    /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"},
-    /// the stages of the load ("stages", seconds), the report's seconds and peak RSS.
     BenchLoad(model::BenchLoadArgs),
 }
 

@@ -40,7 +40,6 @@ enum Cmd {
     Check(check::CheckArgs),
     /// Check a model against an IDS 1.0 document (信息交付规范核查).
     Ids(ids::IdsArgs),
-    /// Read an IFC model and print its facts (建筑信息).
     Inspect(model::InspectArgs),
     /// Planning layers of a site package (规划图层).
     Site {
@@ -80,8 +79,6 @@ enum Cmd {
         #[command(subcommand)]
         cmd: serve::UserCmd,
     },
-    /// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"},
-    /// the stages of the load ("stages", seconds), the report's seconds and peak RSS.
     #[command(hide = true)]
     BenchLoad(model::BenchLoadArgs),
 }

@@ -18,6 +18,7 @@ use zhishen_ifc::{IfcError, Model, Severity};
 /// Exit code for bad input (a message names what and where).
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// Read an IFC model and print its facts (建筑信息).
 #[derive(clap::Args)]
 pub struct InspectArgs {
     pub model: PathBuf,
@@ -29,6 +30,8 @@ pub struct InspectArgs {
     pub lang: String,
 }
 
+/// Benchmark helper: load one model fully and print {"seconds","meshes","triangles"},
+/// the stages of the load ("stages", seconds), the report's seconds and peak RSS.
 #[derive(clap::Args)]
 pub struct BenchLoadArgs {
     pub model: PathBuf,
