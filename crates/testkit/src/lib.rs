@@ -298,6 +298,23 @@ fn write_terrain(w: &mut W, body_ctx: u32, site: u32, fp: &[[f64; 2]], slope: [f
 /// Writes the building as an IFC4 file.
 pub fn write_ifc4(spec: &BuildingSpec) -> String {
     let mut w = W::new(spec.unit, spec.origin);
+    let (body_ctx, building) = spatial_root(&mut w, spec);
+    let mut storey_ids = Vec::new();
+    for k in 0..spec.basements + spec.storeys {
+        storey_ids.push(write_storey(&mut w, spec, body_ctx, k));
+    }
+    let list: Vec<String> = storey_ids.iter().map(|c| format!("#{c}")).collect();
+    w.add(format!(
+        "IFCRELAGGREGATES('{}',$,$,$,#{building},({}))",
+        guid(9_007),
+        list.join(",")
+    ));
+    file(spec.unit, &w.out)
+}
+
+/// Project, site (with its terrain), building (with its occupancy); returns the body
+/// context and the building.
+fn spatial_root(w: &mut W, spec: &BuildingSpec) -> (u32, u32) {
     let ProjectIds { body_ctx, project } = w.project(spec.unit, spec.map_conversion.as_ref());
     let site_pl = w.placement(0.0);
     let site = w.add(format!(
@@ -335,129 +352,130 @@ pub fn write_ifc4(spec: &BuildingSpec) -> String {
         ));
     }
     if let Some(slope) = spec.terrain_slope {
-        write_terrain(&mut w, body_ctx, site, &spec.footprint, slope);
+        write_terrain(w, body_ctx, site, &spec.footprint, slope);
     }
+    (body_ctx, building)
+}
+
+/// Storey `k` (basements first): its floor slab, outer walls, the roof on the top one,
+/// its space; returns the storey.
+fn write_storey(w: &mut W, spec: &BuildingSpec, body_ctx: u32, k: usize) -> u32 {
     let h = spec.storey_height_m;
-    let fp = spec.footprint.clone();
-    let mut storey_ids = Vec::new();
-    let total = spec.basements + spec.storeys;
-    for k in 0..total {
-        let level = k as f64 - spec.basements as f64;
-        let z = level * h;
-        let pl = w.placement(z);
-        let name = if level < 0.0 {
-            format!("B{}", -level as i64)
-        } else {
-            format!("F{}", level as i64 + 1)
-        };
-        let st = w.add(format!(
-            "IFCBUILDINGSTOREY('{}',$,'{name}',$,$,#{pl},$,$,.ELEMENT.,{})",
-            guid(10_000 + k as u32),
-            w.len(z)
+    let fp = &spec.footprint;
+    let level = k as f64 - spec.basements as f64;
+    let z = level * h;
+    let pl = w.placement(z);
+    let name = if level < 0.0 {
+        format!("B{}", -level as i64)
+    } else {
+        format!("F{}", level as i64 + 1)
+    };
+    let st = w.add(format!(
+        "IFCBUILDINGSTOREY('{}',$,'{name}',$,$,#{pl},$,$,.ELEMENT.,{})",
+        guid(10_000 + k as u32),
+        w.len(z)
+    ));
+    let mut contained = Vec::new();
+    // Floor slab: top at the storey elevation, 0.2 m thick.
+    if spec.floor_slabs {
+        let shape = w.extrusion(body_ctx, fp, z - 0.2, 0.2);
+        let slab_pl = w.placement(0.0);
+        contained.push(w.add(format!(
+            "IFCSLAB('{}',$,'Floor {name}',$,$,#{slab_pl},#{shape},$,.FLOOR.)",
+            guid(20_000 + k as u32)
+        )));
+    }
+    for (i, a) in fp.iter().enumerate() {
+        let b = fp[(i + 1) % fp.len()];
+        let rect = wall_rect(*a, b, spec.wall_thickness_m);
+        let shape = w.extrusion(body_ctx, &rect, z, h);
+        let wpl = w.placement(0.0);
+        contained.push(w.add(format!(
+            "IFCWALL('{}',$,'Wall {name}-{i}',$,$,#{wpl},#{shape},$,.STANDARD.)",
+            guid(30_000 + (k * 100 + i) as u32)
+        )));
+    }
+    if k + 1 == spec.basements + spec.storeys {
+        contained.extend(write_roof(w, spec, body_ctx, z + h));
+    }
+    if spec.spaces {
+        let t = spec.wall_thickness_m;
+        let [x0, y0, x1, y1] = bounds(fp);
+        let room = [
+            [x0 + t, y0 + t],
+            [x1 - t, y0 + t],
+            [x1 - t, y1 - t],
+            [x0 + t, y1 - t],
+        ];
+        let shape = w.extrusion(body_ctx, &room, z, h - 0.2);
+        let spl = w.placement(0.0);
+        let sp = w.add(format!(
+            "IFCSPACE('{}',$,'R{k}','Room',$,#{spl},#{shape},'Room',.ELEMENT.,.INTERNAL.,$)",
+            guid(60_000 + k as u32)
         ));
-        storey_ids.push(st);
-        let mut contained = Vec::new();
-        // Floor slab: top at the storey elevation, 0.2 m thick.
-        if spec.floor_slabs {
-            let shape = w.extrusion(body_ctx, &fp, z - 0.2, 0.2);
-            let slab_pl = w.placement(0.0);
-            contained.push(w.add(format!(
-                "IFCSLAB('{}',$,'Floor {name}',$,$,#{slab_pl},#{shape},$,.FLOOR.)",
-                guid(20_000 + k as u32)
-            )));
-        }
-        for (i, a) in fp.iter().enumerate() {
-            let b = fp[(i + 1) % fp.len()];
-            let rect = wall_rect(*a, b, spec.wall_thickness_m);
-            let shape = w.extrusion(body_ctx, &rect, z, h);
-            let wpl = w.placement(0.0);
-            contained.push(w.add(format!(
-                "IFCWALL('{}',$,'Wall {name}-{i}',$,$,#{wpl},#{shape},$,.STANDARD.)",
-                guid(30_000 + (k * 100 + i) as u32)
-            )));
-        }
-        // Roof on the top storey.
-        if k + 1 == total {
-            let top = z + h;
-            match spec.roof {
-                Roof::Flat { parapet_m } => {
-                    let shape = w.extrusion(body_ctx, &fp, top, 0.2);
-                    let rpl = w.placement(0.0);
-                    contained.push(w.add(format!(
-                        "IFCSLAB('{}',$,'Roof slab',$,$,#{rpl},#{shape},$,.ROOF.)",
-                        guid(40_000)
-                    )));
-                    if parapet_m > 0.0 {
-                        for (i, a) in fp.iter().enumerate() {
-                            let b = fp[(i + 1) % fp.len()];
-                            let rect = wall_rect(*a, b, spec.wall_thickness_m);
-                            let shape = w.extrusion(body_ctx, &rect, top + 0.2, parapet_m);
-                            let ppl = w.placement(0.0);
-                            contained.push(w.add(format!(
-                                "IFCWALL('{}',$,'Parapet {i}',$,$,#{ppl},#{shape},$,.PARAPET.)",
-                                guid(41_000 + i as u32)
-                            )));
-                        }
-                    }
-                }
-                Roof::Gable { rise_m } => {
-                    // Triangle in the y-z plane extruded along x (rectangular footprint assumed).
-                    let [x0, y0, x1, y1] = bounds(&fp);
-                    let tri = [[y0, 0.0], [y1, 0.0], [(y0 + y1) / 2.0, rise_m]];
-                    let prof = w.profile(&tri);
-                    let o = w.point3([x0, 0.0, top]);
-                    let ax = w.add("IFCDIRECTION((1.,0.,0.))");
-                    let rd = w.add("IFCDIRECTION((0.,1.,0.))");
-                    let pos = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
-                    let dir = w.add("IFCDIRECTION((0.,0.,1.))");
-                    let solid = w.add(format!(
-                        "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
-                        w.len(x1 - x0)
-                    ));
-                    let shape = w.body(body_ctx, solid, "SweptSolid");
-                    let rpl = w.placement(0.0);
-                    contained.push(w.add(format!(
-                        "IFCROOF('{}',$,'Gable roof',$,$,#{rpl},#{shape},$,.GABLE_ROOF.)",
-                        guid(40_001)
-                    )));
-                }
-                Roof::None => {}
-            }
-        }
-        if spec.spaces {
-            let t = spec.wall_thickness_m;
-            let [x0, y0, x1, y1] = bounds(&fp);
-            let room = [
-                [x0 + t, y0 + t],
-                [x1 - t, y0 + t],
-                [x1 - t, y1 - t],
-                [x0 + t, y1 - t],
-            ];
-            let shape = w.extrusion(body_ctx, &room, z, h - 0.2);
-            let spl = w.placement(0.0);
-            let sp = w.add(format!(
-                "IFCSPACE('{}',$,'R{k}','Room',$,#{spl},#{shape},'Room',.ELEMENT.,.INTERNAL.,$)",
-                guid(60_000 + k as u32)
-            ));
-            w.add(format!(
-                "IFCRELAGGREGATES('{}',$,$,$,#{st},(#{sp}))",
-                guid(61_000 + k as u32)
-            ));
-        }
-        let list: Vec<String> = contained.iter().map(|c| format!("#{c}")).collect();
         w.add(format!(
-            "IFCRELCONTAINEDINSPATIALSTRUCTURE('{}',$,$,$,({}),#{st})",
-            guid(50_000 + k as u32),
-            list.join(",")
+            "IFCRELAGGREGATES('{}',$,$,$,#{st},(#{sp}))",
+            guid(61_000 + k as u32)
         ));
     }
-    let list: Vec<String> = storey_ids.iter().map(|c| format!("#{c}")).collect();
+    let list: Vec<String> = contained.iter().map(|c| format!("#{c}")).collect();
     w.add(format!(
-        "IFCRELAGGREGATES('{}',$,$,$,#{building},({}))",
-        guid(9_007),
+        "IFCRELCONTAINEDINSPATIALSTRUCTURE('{}',$,$,$,({}),#{st})",
+        guid(50_000 + k as u32),
         list.join(",")
     ));
-    file(spec.unit, &w.out)
+    st
+}
+
+/// The roof on the top storey, from `top` up: a flat slab with its parapets, or a gable.
+fn write_roof(w: &mut W, spec: &BuildingSpec, body_ctx: u32, top: f64) -> Vec<u32> {
+    let fp = &spec.footprint;
+    let mut out = Vec::new();
+    match spec.roof {
+        Roof::Flat { parapet_m } => {
+            let shape = w.extrusion(body_ctx, fp, top, 0.2);
+            let rpl = w.placement(0.0);
+            out.push(w.add(format!(
+                "IFCSLAB('{}',$,'Roof slab',$,$,#{rpl},#{shape},$,.ROOF.)",
+                guid(40_000)
+            )));
+            if parapet_m > 0.0 {
+                for (i, a) in fp.iter().enumerate() {
+                    let b = fp[(i + 1) % fp.len()];
+                    let rect = wall_rect(*a, b, spec.wall_thickness_m);
+                    let shape = w.extrusion(body_ctx, &rect, top + 0.2, parapet_m);
+                    let ppl = w.placement(0.0);
+                    out.push(w.add(format!(
+                        "IFCWALL('{}',$,'Parapet {i}',$,$,#{ppl},#{shape},$,.PARAPET.)",
+                        guid(41_000 + i as u32)
+                    )));
+                }
+            }
+        }
+        Roof::Gable { rise_m } => {
+            // Triangle in the y-z plane extruded along x (rectangular footprint assumed).
+            let [x0, y0, x1, y1] = bounds(fp);
+            let tri = [[y0, 0.0], [y1, 0.0], [(y0 + y1) / 2.0, rise_m]];
+            let prof = w.profile(&tri);
+            let o = w.point3([x0, 0.0, top]);
+            let ax = w.add("IFCDIRECTION((1.,0.,0.))");
+            let rd = w.add("IFCDIRECTION((0.,1.,0.))");
+            let pos = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
+            let dir = w.add("IFCDIRECTION((0.,0.,1.))");
+            let solid = w.add(format!(
+                "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
+                w.len(x1 - x0)
+            ));
+            let shape = w.body(body_ctx, solid, "SweptSolid");
+            let rpl = w.placement(0.0);
+            out.push(w.add(format!(
+                "IFCROOF('{}',$,'Gable roof',$,$,#{rpl},#{shape},$,.GABLE_ROOF.)",
+                guid(40_001)
+            )));
+        }
+        Roof::None => {}
+    }
+    out
 }
 
 /// The whole Part 21 text around the DATA records `data`.
