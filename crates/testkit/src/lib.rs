@@ -164,6 +164,30 @@ impl W {
         ));
         self.body(ctx, solid, "SweptSolid")
     }
+    /// A vertical profile `pts` extruded sideways by `depth` (m): the profile's plane
+    /// placed at `at` with local z along `axis` and local x along `ref_dir` (IFC
+    /// direction ratios, e.g. `(1.,0.,0.)`).
+    pub(crate) fn side_extrusion(
+        &mut self,
+        ctx: u32,
+        pts: &[[f64; 2]],
+        at: [f64; 3],
+        axes: [&str; 2],
+        depth: f64,
+    ) -> u32 {
+        let prof = self.profile(pts);
+        let o = self.point3(at);
+        let [axis, ref_dir] = axes;
+        let ax = self.add(format!("IFCDIRECTION({axis})"));
+        let rd = self.add(format!("IFCDIRECTION({ref_dir})"));
+        let pos = self.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
+        let dir = self.add("IFCDIRECTION((0.,0.,1.))");
+        let solid = self.add(format!(
+            "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
+            self.len(depth)
+        ));
+        self.body(ctx, solid, "SweptSolid")
+    }
     /// Units, representation contexts, the project and the optional map conversion: the
     /// records every file starts with.
     pub(crate) fn project(&mut self, unit: Unit, map_conversion: Option<&MapConv>) -> ProjectIds {
@@ -273,17 +297,13 @@ fn write_terrain(w: &mut W, body_ctx: u32, site: u32, fp: &[[f64; 2]], slope: [f
     let bottom = z(xa).min(z(xb)) - 1.0;
     // Profile in the x-z plane, extruded along +y: local z = +y, local x = -x, so the
     // profile's (u, v) is (-x, z).
-    let prof = w.profile(&[[-xa, bottom], [-xa, z(xa)], [-xb, z(xb)], [-xb, bottom]]);
-    let o = w.point3([0.0, y0 - 5.0, 0.0]);
-    let ax = w.add("IFCDIRECTION((0.,1.,0.))");
-    let rd = w.add("IFCDIRECTION((-1.,0.,0.))");
-    let pos = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
-    let dir = w.add("IFCDIRECTION((0.,0.,1.))");
-    let solid = w.add(format!(
-        "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
-        w.len(y1 - y0 + 10.0)
-    ));
-    let shape = w.body(body_ctx, solid, "SweptSolid");
+    let shape = w.side_extrusion(
+        body_ctx,
+        &[[-xa, bottom], [-xa, z(xa)], [-xb, z(xb)], [-xb, bottom]],
+        [0.0, y0 - 5.0, 0.0],
+        ["(0.,1.,0.)", "(-1.,0.,0.)"],
+        y1 - y0 + 10.0,
+    );
     let pl = w.placement(0.0);
     let t = w.add(format!(
         "IFCGEOGRAPHICELEMENT('{}',$,'Terrain',$,$,#{pl},#{shape},$,.TERRAIN.)",
@@ -456,17 +476,13 @@ fn write_roof(w: &mut W, spec: &BuildingSpec, body_ctx: u32, top: f64) -> Vec<u3
             // Triangle in the y-z plane extruded along x (rectangular footprint assumed).
             let [x0, y0, x1, y1] = bounds(fp);
             let tri = [[y0, 0.0], [y1, 0.0], [(y0 + y1) / 2.0, rise_m]];
-            let prof = w.profile(&tri);
-            let o = w.point3([x0, 0.0, top]);
-            let ax = w.add("IFCDIRECTION((1.,0.,0.))");
-            let rd = w.add("IFCDIRECTION((0.,1.,0.))");
-            let pos = w.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
-            let dir = w.add("IFCDIRECTION((0.,0.,1.))");
-            let solid = w.add(format!(
-                "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
-                w.len(x1 - x0)
-            ));
-            let shape = w.body(body_ctx, solid, "SweptSolid");
+            let shape = w.side_extrusion(
+                body_ctx,
+                &tri,
+                [x0, 0.0, top],
+                ["(1.,0.,0.)", "(0.,1.,0.)"],
+                x1 - x0,
+            );
             let rpl = w.placement(0.0);
             out.push(w.add(format!(
                 "IFCROOF('{}',$,'Gable roof',$,$,#{rpl},#{shape},$,.GABLE_ROOF.)",
