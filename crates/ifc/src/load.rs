@@ -1430,7 +1430,9 @@ impl PropRels {
     }
 }
 
-type MeshResult = (u32, Result<Option<Mesh>, String>);
+/// A product's mesh: none for a product without a body, or why it could not be meshed.
+type MeshOutcome = Result<Option<Mesh>, String>;
+type MeshResult = (u32, MeshOutcome);
 
 /// Unit scale and RTC anchor shared by every meshing worker.
 #[derive(Clone, Copy)]
@@ -1464,18 +1466,54 @@ impl<'d> Workers<'d> {
             index: self.index,
             frame,
             caches: Caches::new(),
-            families: (!self.ctl.options().bake_every_occurrence).then(instance::Families::default),
         };
-        ids.par_iter()
-            .map_init(
-                || None::<(EntityDecoder<'d>, GeometryRouter)>,
-                |state, &id| {
-                    let r = mesher.mesh_one(state, id);
-                    meter.add(1).map(|()| r)
-                },
-            )
-            .collect()
+        if self.ctl.options().bake_every_occurrence {
+            return ids
+                .par_iter()
+                .map_init(Worker::default, |w, &id| {
+                    let r = mesher.bake_id(w, id);
+                    meter.add(1).map(|()| (id, r))
+                })
+                .collect();
+        }
+        // Every product that is not one occurrence of a mapped family is meshed now;
+        // the occurrences wait until their families are decided.
+        let mut slots: Vec<(u32, Slot)> = ids
+            .par_iter()
+            .map_init(Worker::default, |w, &id| match mesher.first_pass(w, id) {
+                Slot::Meshed(r) => meter.add(1).map(|()| (id, Slot::Meshed(r))),
+                occ => Ok((id, occ)),
+            })
+            .collect::<Result<_, _>>()?;
+        let families = mesher.decide_families(&mut slots, meter)?;
+        slots
+            .par_iter_mut()
+            .try_for_each_init(Worker::default, |w, (id, slot)| {
+                let Slot::Occurrence(occ) = slot else {
+                    return Ok(());
+                };
+                let r = match families.place(occ) {
+                    Some(m) => Ok(Some(m)),
+                    None => mesher.bake_id(w, *id),
+                };
+                *slot = Slot::Meshed(r);
+                meter.add(1)
+            })?;
+        Ok(slots
+            .into_iter()
+            .map(|(id, slot)| match slot {
+                Slot::Meshed(r) => (id, r),
+                Slot::Occurrence(_) => unreachable!("every occurrence was meshed above"),
+            })
+            .collect())
     }
+}
+
+/// A product on its way through meshing: meshed, or an occurrence of a mapped family
+/// waiting for its family to be decided.
+enum Slot {
+    Meshed(MeshOutcome),
+    Occurrence(instance::Occurrence),
 }
 
 /// Decoded entities a decoder may hold before it lets them go.
@@ -1502,10 +1540,11 @@ struct Mesher<'a, 'd> {
     index: &'a Index,
     frame: Frame,
     caches: Caches,
-    /// Mapped families whose occurrences share one mesh (`instance`); `None` when
-    /// every occurrence is baked (`LoadOptions::bake_every_occurrence`).
-    families: Option<instance::Families>,
 }
+
+/// One meshing worker's decoder and router, made on first use and made again after
+/// a kernel panic.
+type Worker<'d> = Option<(EntityDecoder<'d>, GeometryRouter)>;
 
 /// ifc-lite's model-wide caches, one of each for the whole load and shared by every
 /// worker's router (a router's own caches would only see the products that worker
@@ -1538,56 +1577,105 @@ impl Caches {
 }
 
 impl<'d> Mesher<'_, 'd> {
-    fn mesh_one(
-        &self,
-        state: &mut Option<(EntityDecoder<'d>, GeometryRouter)>,
-        id: u32,
-    ) -> MeshResult {
+    fn worker(&self) -> (EntityDecoder<'d>, GeometryRouter) {
         let frame = self.frame;
-        let (dec, router) = state.get_or_insert_with(|| {
-            let dec = self.index.decoder(self.data);
-            // Per-mesh local frames (f32 offsets from an f64 origin) and, for models drawn
-            // at map coordinates, an RTC anchor subtracted in f64 before any f32 cast.
-            let mut router = GeometryRouter::from_config(RouterConfig {
-                unit_scale: frame.unit_scale,
-                rtc_offset: frame.rtc,
-                local_frame: Some(true),
-                ..RouterConfig::default()
-            });
-            self.caches.arm(&mut router);
-            router.register(Box::new(crate::clip::ClipProcessor::new()));
-            (dec, router)
+        let dec = self.index.decoder(self.data);
+        // Per-mesh local frames (f32 offsets from an f64 origin) and, for models drawn
+        // at map coordinates, an RTC anchor subtracted in f64 before any f32 cast.
+        let mut router = GeometryRouter::from_config(RouterConfig {
+            unit_scale: frame.unit_scale,
+            rtc_offset: frame.rtc,
+            local_frame: Some(true),
+            ..RouterConfig::default()
         });
+        self.caches.arm(&mut router);
+        router.register(Box::new(crate::clip::ClipProcessor::new()));
+        (dec, router)
+    }
+
+    /// `f` on product `id` with this worker's decoder and router, a kernel panic
+    /// caught and reported as an error.
+    fn guarded<T>(
+        &self,
+        w: &mut Worker<'d>,
+        id: u32,
+        f: impl FnOnce(&DecodedEntity, &mut EntityDecoder<'d>, &GeometryRouter) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let (dec, router) = w.get_or_insert_with(|| self.worker());
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let ent = dec.decode_by_id(id).map_err(|e| e.to_string())?;
-            let Some(families) = &self.families else {
-                return self.bake(&ent, dec, router);
-            };
-            let occ = instance::occurrence(&ent, dec, router);
-            if let Some(m) = occ.as_ref().and_then(|o| families.place(o)) {
-                return Ok(Some(m));
-            }
-            let baked = self.bake(&ent, dec, router);
-            if let Some(o) = occ.filter(|o| families.unknown(o)) {
-                let mesh = baked.as_ref().ok().and_then(Option::as_ref);
-                families.learn(&o, mesh, &self.caches.mapped);
-            }
-            baked
+            f(&ent, dec, router)
         }));
-        if let Some((dec, _)) = state.as_mut() {
+        if let Some((dec, _)) = w.as_mut() {
             bound_cache(dec);
         }
-        match result {
-            Ok(r) => (id, r),
-            Err(_) => {
-                // A panicking kernel may have left this worker's decoder and router
-                // inconsistent: start afresh. The shared caches only ever receive an
-                // item's finished mesh (ifc-lite publishes after meshing), and their
-                // locks are read through poisoning, so they stay usable.
-                *state = None;
-                (id, Err("geometry kernel panicked".into()))
+        result.unwrap_or_else(|_| {
+            // A panicking kernel may have left this worker's decoder and router
+            // inconsistent: start afresh. The shared caches only ever receive an
+            // item's finished mesh (ifc-lite publishes after meshing), and their
+            // locks are read through poisoning, so they stay usable.
+            *w = None;
+            Err("geometry kernel panicked".into())
+        })
+    }
+
+    /// ifc-lite's mesh of product `id`, every vertex in place.
+    fn bake_id(&self, w: &mut Worker<'d>, id: u32) -> Result<Option<Mesh>, String> {
+        self.guarded(w, id, |ent, dec, router| self.bake(ent, dec, router))
+    }
+
+    /// Product `id` meshed by ifc-lite, or, when it is one occurrence of a mapped
+    /// family (`instance`), that occurrence.
+    fn first_pass(&self, w: &mut Worker<'d>, id: u32) -> Slot {
+        let mut occ = None;
+        let r = self.guarded(w, id, |ent, dec, router| {
+            occ = instance::occurrence(ent, dec, router);
+            match occ {
+                Some(_) => Ok(None),
+                None => self.bake(ent, dec, router),
             }
+        });
+        match occ {
+            Some(o) => Slot::Occurrence(o),
+            None => Slot::Meshed(r),
         }
+    }
+
+    /// Each family decided by its first occurrence in product order, those
+    /// occurrences baked in parallel, counted on `meter` and left in their slots as
+    /// ifc-lite meshed them.
+    fn decide_families(
+        &self,
+        slots: &mut [(u32, Slot)],
+        meter: &Meter,
+    ) -> Result<instance::Families, IfcError> {
+        let mut seen = HashSet::default();
+        let mut firsts: Vec<&mut (u32, Slot)> = slots
+            .iter_mut()
+            .filter(|(_, s)| matches!(s, Slot::Occurrence(o) if seen.insert(o.map())))
+            .collect();
+        let decided: Vec<(u32, instance::Family)> = firsts
+            .par_iter_mut()
+            .map_init(Worker::default, |w, first| {
+                let (id, slot) = &mut **first;
+                let Slot::Occurrence(occ) = &*slot else {
+                    unreachable!("only occurrences were picked");
+                };
+                let baked = self.bake_id(w, *id);
+                let mesh = baked.as_ref().ok().and_then(Option::as_ref);
+                let decided = (
+                    occ.map(),
+                    instance::Family::decide(occ, mesh, &self.caches.mapped),
+                );
+                *slot = Slot::Meshed(baked);
+                meter.add(1).map(|()| decided)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut families = instance::Families::default();
+        for (map, family) in decided {
+            families.insert(map, family);
+        }
+        Ok(families)
     }
 
     /// ifc-lite's mesh of `ent`, every vertex in place.

@@ -350,11 +350,10 @@ mod shared_families {
             .iter()
             .filter(|e| e.name.as_deref() == Some("Chair"))
             .count();
-        // Only the occurrences meshed before their family was checked are baked.
-        assert!(
-            n + 4 >= chairs && chairs >= 30,
-            "{n} of {chairs} chairs shared"
-        );
+        // Only the first occurrence of the one chair family is baked, however the
+        // workers were scheduled.
+        assert!(chairs >= 30, "{chairs} chairs");
+        assert_eq!(n + 1, chairs, "{n} of {chairs} chairs shared");
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
@@ -425,9 +424,10 @@ mod shared_families {
                 max: [x0 + 1.0, 2.0, 3.0],
             };
             assert!(near(&b, &want, 1e-6), "{:?}: {b:?}", e.name);
-            if x == 40.0 {
-                assert!(!mesh.is_shared(), "a mirrored occurrence is baked");
-            }
+            // The family is decided by its first occurrence (x = 10), which keeps
+            // ifc-lite's baked mesh; the others are placed. Which ones are shared must
+            // not depend on which meshing worker reached the family first.
+            assert_eq!(mesh.is_shared(), x == 20.0 || x == 30.0, "{:?}", e.name);
         }
     }
 }

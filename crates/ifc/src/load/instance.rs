@@ -17,8 +17,9 @@
 //! - the transforms: ifc-lite's `MappedLevel::local_transform` and
 //!   `resolve_scaled_placement_strict`.
 //!
-//! Each family is checked once before it is shared: the first occurrence is baked by
-//! ifc-lite as before, placed here as well, and the two boxes must agree to 1 mm.
+//! Each family is checked once before it is shared: its first occurrence (in product
+//! order) is baked by ifc-lite as before, placed here as well, and the two boxes must
+//! agree to 1 mm. The first keeps its baked mesh; every later occurrence is placed.
 //! A family that fails (or a mirroring transform, whose winding ifc-lite flips) keeps
 //! ifc-lite's baked occurrences. Tests compare every mapped product of the samples and
 //! the corpus, element by element, with the baked meshes.
@@ -32,7 +33,6 @@ use ifc_lite_geometry::representation::{
 };
 use ifc_lite_geometry::{GeometryRouter, SharedMappedItemCache};
 use rustc_hash::FxHashMap as HashMap;
-use std::sync::Mutex;
 
 /// Boxes of a family's first occurrence, baked and placed, agree to this (metres).
 const AGREE_M: f64 = 1e-3;
@@ -45,50 +45,35 @@ pub(super) struct Occurrence {
     world: Affine,
 }
 
+impl Occurrence {
+    /// The family: its IfcRepresentationMap.
+    pub(super) fn map(&self) -> u32 {
+        self.map
+    }
+}
+
 /// What is known of a family (by IfcRepresentationMap id).
-enum Family {
-    /// Its first occurrence baked and placed agree: later ones are placed.
+pub(super) enum Family {
+    /// Its first occurrence baked and placed agree: every later occurrence is placed.
     Shared(Shared, [f64; 3]),
     /// They did not, or it cannot be placed: every occurrence is baked.
     Baked,
 }
 
-/// The families of one load, shared by every meshing worker.
-#[derive(Default)]
-pub(super) struct Families {
-    known: Mutex<HashMap<u32, Family>>,
-}
-
-impl Families {
-    /// The occurrence placed, when its family is known to place like ifc-lite bakes.
-    pub(super) fn place(&self, occ: &Occurrence) -> Option<Mesh> {
-        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-        match known.get(&occ.map)? {
-            Family::Shared(shared, origin) => Some(placed(shared, *origin, &occ.world)),
-            Family::Baked => None,
-        }
-    }
-
-    /// Whether the family's fate is still open (its first occurrence not yet checked).
-    pub(super) fn unknown(&self, occ: &Occurrence) -> bool {
-        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-        !known.contains_key(&occ.map)
-    }
-
-    /// Decides the family from an occurrence ifc-lite has just baked (`baked`, world
-    /// coordinates) and the source mesh that baking left in `cache`.
-    pub(super) fn learn(
-        &self,
+impl Family {
+    /// Decides a family from its first occurrence, which ifc-lite has just baked
+    /// (`baked`, world coordinates), and the source mesh that baking left in `cache`.
+    pub(super) fn decide(
         occ: &Occurrence,
         baked: Option<&Mesh>,
         cache: &SharedMappedItemCache,
-    ) {
+    ) -> Family {
         let source = cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&occ.map)
             .cloned();
-        let family = match (source, baked.and_then(Mesh::bbox)) {
+        match (source, baked.and_then(Mesh::bbox)) {
             (Some(src), Some(want)) if !src.rtc_applied && src.local_to_world.is_none() => {
                 let shared = Shared::new(&src.positions, &src.indices);
                 let got = placed(&shared, src.origin, &occ.world).bbox();
@@ -100,11 +85,29 @@ impl Families {
                 }
             }
             _ => Family::Baked,
-        };
-        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
-        // A family once found baked stays baked, whichever worker checked it first.
-        if !matches!(known.get(&occ.map), Some(Family::Baked)) {
-            known.insert(occ.map, family);
+        }
+    }
+}
+
+/// The families of one load, each decided once by its first occurrence in product
+/// order, before any other occurrence is meshed: which meshes are placed then does
+/// not depend on which worker reached a family first, and a load gives the same
+/// model every time.
+#[derive(Default)]
+pub(super) struct Families {
+    known: HashMap<u32, Family>,
+}
+
+impl Families {
+    pub(super) fn insert(&mut self, map: u32, family: Family) {
+        self.known.insert(map, family);
+    }
+
+    /// The occurrence placed, when its family places like ifc-lite bakes.
+    pub(super) fn place(&self, occ: &Occurrence) -> Option<Mesh> {
+        match self.known.get(&occ.map)? {
+            Family::Shared(shared, origin) => Some(placed(shared, *origin, &occ.world)),
+            Family::Baked => None,
         }
     }
 }
