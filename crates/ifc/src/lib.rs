@@ -11,6 +11,7 @@
 mod clip;
 mod error;
 mod facts;
+pub mod file;
 pub mod footprint;
 pub mod georef;
 pub mod header;

@@ -35,7 +35,7 @@ pub fn load_path(path: &Path) -> Result<Model, IfcError> {
 
 /// [`load_path`] with progress and cancellation ([`LoadOptions`]).
 pub fn load_path_with(path: &Path, opts: &LoadOptions) -> Result<Model, IfcError> {
-    let bytes = std::fs::read(path).map_err(|source| IfcError::Io {
+    let bytes = crate::file::read(path).map_err(|source| IfcError::Io {
         path: path.display().to_string(),
         source,
     })?;

@@ -95,7 +95,7 @@ fn end_of_process(m: Model) {
 /// peak RSS so far (VmHWM), all as one JSON line for `bench/ifc_bench.py`.
 pub fn bench_load(a: &BenchLoadArgs) -> Result<ExitCode> {
     let model = &a.model;
-    let bytes = std::fs::read(model)?;
+    let bytes = zhishen_ifc::file::read(model)?;
     let t = std::time::Instant::now();
     let (m, stages) = zhishen_ifc::load_bytes_timed(&bytes, &model.display().to_string())?;
     let secs = t.elapsed().as_secs_f64();
