@@ -461,47 +461,86 @@ impl<'d> Load<'d> {
         Ok((st, rels))
     }
 
-    /// Aggregation and containment (into the graph) and property assignments.
-    fn relationships(&mut self, units: Units) -> PropRels {
-        for id in self.graph.ids("IFCRELAGGREGATES") {
-            if let Some(e) = self.rd.get(id) {
-                if let Some(p) = e.get_ref(4) {
-                    for c in refs(e.get(5)) {
-                        self.graph.parent.insert(c, p);
-                    }
+    /// The records of type `ty`, each decoded once and read by `f`, across the cores
+    /// in chunks of records (each chunk its own reader), in file order. Entities that
+    /// cannot be decoded are noted in `self.rd`, in that order, as one reader would.
+    fn read_all<T: Send>(
+        &mut self,
+        ty: &str,
+        f: impl Fn(&mut Reader<'d>, &DecodedEntity) -> T + Sync,
+    ) -> Vec<T> {
+        let ids = self.graph.ids(ty);
+        let (data, index) = (self.data, &self.index);
+        let parts: Vec<(Vec<T>, Vec<Failure>)> = ids
+            .par_chunks(READ_ALL_CHUNK)
+            .map(|chunk| {
+                let mut rd = Reader::new(data, index);
+                let read = (chunk.iter())
+                    .filter_map(|&id| rd.get_once(id).map(|e| f(&mut rd, &e)))
+                    .collect();
+                (read, rd.failed)
+            })
+            .collect();
+        let mut all = Vec::with_capacity(ids.len());
+        for (read, failed) in parts {
+            all.extend(read);
+            for fl in failed {
+                if !self.rd.failed.iter().any(|(id, _)| *id == fl.0) {
+                    self.rd.failed.push(fl);
                 }
             }
         }
-        for id in self.graph.ids("IFCRELCONTAINEDINSPATIALSTRUCTURE") {
-            if let Some(e) = self.rd.get(id) {
-                if let Some(s) = e.get_ref(5) {
-                    for c in refs(e.get(4)) {
-                        self.graph.container.insert(c, s);
-                    }
+        all
+    }
+
+    /// Aggregation and containment (into the graph) and property assignments.
+    ///
+    /// Revit writes a relationship per element and property set: their decoding ran
+    /// on one core for a tenth of the tiled Duplex's load, and now runs on all.
+    fn relationships(&mut self, units: Units) -> PropRels {
+        let aggregates = self.read_all("IFCRELAGGREGATES", |_, e| (e.get_ref(4), refs(e.get(5))));
+        for (p, children) in aggregates {
+            if let Some(p) = p {
+                for c in children {
+                    self.graph.parent.insert(c, p);
+                }
+            }
+        }
+        let contained = self.read_all("IFCRELCONTAINEDINSPATIALSTRUCTURE", |_, e| {
+            (e.get_ref(5), refs(e.get(4)))
+        });
+        for (s, children) in contained {
+            if let Some(s) = s {
+                for c in children {
+                    self.graph.container.insert(c, s);
                 }
             }
         }
         let mut psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
-        for id in self.graph.ids("IFCRELDEFINESBYPROPERTIES") {
-            if let Some(e) = self.rd.get(id) {
-                let defs = match e.get(5) {
-                    Some(AttributeValue::EntityRef(r)) => vec![*r],
-                    other => refs(other),
-                };
-                for o in refs(e.get(4)) {
-                    psets_of.entry(o).or_default().extend(defs.iter().copied());
-                }
+        let by_props = self.read_all("IFCRELDEFINESBYPROPERTIES", |_, e| {
+            let defs = match e.get(5) {
+                Some(AttributeValue::EntityRef(r)) => vec![*r],
+                other => refs(other),
+            };
+            (refs(e.get(4)), defs)
+        });
+        for (objects, defs) in by_props {
+            for o in objects {
+                psets_of.entry(o).or_default().extend(defs.iter().copied());
             }
         }
         let mut type_psets_of: HashMap<u32, Vec<u32>> = HashMap::default();
-        for id in self.graph.ids("IFCRELDEFINESBYTYPE") {
-            let Some(e) = self.rd.get(id) else { continue };
-            let Some(t) = e.get_ref(5) else { continue };
-            let sets = self.rd.get(t).map(|te| refs(te.get(5))).unwrap_or_default();
+        let by_type = self.read_all("IFCRELDEFINESBYTYPE", |rd, e| {
+            let sets = (e.get_ref(5).and_then(|t| rd.get(t)))
+                .map(|te| refs(te.get(5)))
+                .unwrap_or_default();
+            (refs(e.get(4)), sets)
+        });
+        for (objects, sets) in by_type {
             if sets.is_empty() {
                 continue;
             }
-            for o in refs(e.get(4)) {
+            for o in objects {
                 type_psets_of
                     .entry(o)
                     .or_default()
@@ -1365,6 +1404,9 @@ type Props = BTreeMap<String, Value>;
 /// An entity that could not be decoded, and why.
 type Failure = (u32, String);
 
+/// Records a worker of [`Load::read_all`] decodes at a time.
+const READ_ALL_CHUNK: usize = 2_048;
+
 /// What is needed to flatten an object's property sets.
 struct PropRels {
     psets_of: HashMap<u32, Vec<u32>>,
@@ -1861,6 +1903,9 @@ const LARGE_PROFILE_M: f64 = 50_000.0;
 /// Coordinates beyond this (m) are meshed relative to an anchor (ifc-lite's threshold).
 const RTC_THRESHOLD_M: f64 = ifc_lite_core::limits::LARGE_COORD_THRESHOLD_METERS;
 
+/// Records a worker of [`PointExtent::of`] looks through at a time.
+const POINT_CHUNK: usize = 16_384;
+
 /// Extent of all IfcCartesianPoints, in metres.
 struct PointExtent {
     bounds: Option<BBox>,
@@ -1869,49 +1914,101 @@ struct PointExtent {
 }
 
 impl PointExtent {
+    /// Over every IfcCartesianPoint, across the cores: the extent is a min, a max and
+    /// a largest absolute value, the same in any order.
     fn of(data: &[u8], records: &[step::Record], kinds: &step::Kinds, scale: f64) -> PointExtent {
-        let mut e = PointExtent {
-            bounds: None,
-            far_profile_m: 0.0,
-        };
-        for r in kinds.records_of(records, "IFCCARTESIANPOINT") {
-            let body = &data[r.start..r.end];
-            let (Some(a), Some(b)) = (
-                memchr::memmem::find(body, b"(("),
-                memchr::memrchr(b')', body),
-            ) else {
-                continue;
-            };
-            let inner = &body[a + 2..b.saturating_sub(1).max(a + 2)];
-            let v: Vec<f64> = inner
-                .split(|c| *c == b',')
-                .filter_map(|t| {
-                    std::str::from_utf8(t)
-                        .ok()?
-                        .trim()
-                        .trim_end_matches(')')
-                        .parse()
-                        .ok()
-                })
-                .filter(|x: &f64| x.is_finite())
-                .collect();
-            if !(2..=3).contains(&v.len()) {
-                continue;
-            }
-            let p = [
-                v[0] * scale,
-                v[1] * scale,
-                v.get(2).map_or(0.0, |z| z * scale),
-            ];
-            match &mut e.bounds {
-                Some(b) => b.include(p),
-                None => e.bounds = Some(BBox { min: p, max: p }),
-            }
-            if v.len() == 2 {
-                e.far_profile_m = e.far_profile_m.max(p[0].abs().max(p[1].abs()));
-            }
+        match kinds.slot("IFCCARTESIANPOINT") {
+            Some(slot) => PointExtent::over(data, records, &kinds.of, slot, scale),
+            None => PointExtent::EMPTY,
         }
-        e
+    }
+
+    /// The records whose kind (`kinds[i]` for `records[i]`) is `slot`.
+    fn over(
+        data: &[u8],
+        records: &[step::Record],
+        kinds: &[u16],
+        slot: u16,
+        scale: f64,
+    ) -> PointExtent {
+        use rayon::prelude::*;
+        records
+            .par_iter()
+            .zip(kinds.par_iter())
+            .with_min_len(POINT_CHUNK)
+            .fold(
+                || PointExtent::EMPTY,
+                |mut e, (r, &k)| {
+                    if k == slot {
+                        e.add(&data[r.start..r.end], scale);
+                    }
+                    e
+                },
+            )
+            .reduce(|| PointExtent::EMPTY, PointExtent::merge)
+    }
+
+    const EMPTY: PointExtent = PointExtent {
+        bounds: None,
+        far_profile_m: 0.0,
+    };
+
+    /// One point record: its two or three coordinates that read as finite numbers.
+    fn add(&mut self, body: &[u8], scale: f64) {
+        let (Some(a), Some(b)) = (
+            memchr::memmem::find(body, b"(("),
+            memchr::memrchr(b')', body),
+        ) else {
+            return;
+        };
+        let inner = &body[a + 2..b.saturating_sub(1).max(a + 2)];
+        let mut v = [0.0f64; 3];
+        let mut n = 0;
+        let numbers = inner.split(|c| *c == b',').filter_map(|t| {
+            std::str::from_utf8(t)
+                .ok()?
+                .trim()
+                .trim_end_matches(')')
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+        });
+        for x in numbers {
+            if n == 3 {
+                return; // more than three coordinates: not a point
+            }
+            v[n] = x;
+            n += 1;
+        }
+        if n < 2 {
+            return;
+        }
+        let p = [
+            v[0] * scale,
+            v[1] * scale,
+            if n == 3 { v[2] * scale } else { 0.0 },
+        ];
+        match &mut self.bounds {
+            Some(b) => b.include(p),
+            None => self.bounds = Some(BBox { min: p, max: p }),
+        }
+        if n == 2 {
+            self.far_profile_m = self.far_profile_m.max(p[0].abs().max(p[1].abs()));
+        }
+    }
+
+    fn merge(self, other: PointExtent) -> PointExtent {
+        let bounds = match (self.bounds, other.bounds) {
+            (Some(mut a), Some(b)) => {
+                a.union(&b);
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        };
+        PointExtent {
+            bounds,
+            far_profile_m: self.far_profile_m.max(other.far_profile_m),
+        }
     }
 
     /// Meshing frame: the extent's centre as RTC anchor once any coordinate is large.
@@ -1954,6 +2051,65 @@ mod tests {
         let known: std::collections::BTreeSet<u64> = records.iter().map(|r| r.id).collect();
         for id in (0..64).filter(|id| !known.contains(id)) {
             assert_eq!(index.span(id as u32), None, "#{id}");
+        }
+    }
+
+    /// A DATA section of these point records, scanned.
+    fn points(list: &[String]) -> (Vec<u8>, step::Scan) {
+        let data: String = (list.iter().enumerate())
+            .map(|(i, p)| format!("#{}=IFCCARTESIANPOINT(({p}));\n", i + 1))
+            .collect();
+        let b = format!("ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n#999999=IFCWALL($);\n{data}ENDSEC;\nEND-ISO-10303-21;\n")
+            .into_bytes();
+        let scan = step::scan(&b, "t").unwrap();
+        (b, scan)
+    }
+
+    #[test]
+    fn the_point_extent_by_hand() {
+        let (b, s) = points(&[
+            "1.,2.,3.".into(),
+            "-4000.,5000.".into(),
+            "1.,x,2.".into(),
+            "1.,2.,3.,4.".into(),
+            "7.".into(),
+        ]);
+        let e = PointExtent::of(&b, &s.records, &s.kinds, 0.001);
+        // (1, 2, 3) mm, the profile point (-4, 5) m, and (1, 2) mm read from '1.,x,2.';
+        // four coordinates and one are not points.
+        let bb = e.bounds.unwrap();
+        assert_eq!(bb.min, [-4.0, 0.002, 0.0]);
+        assert_eq!(bb.max, [0.001, 5.0, 0.003]);
+        assert_eq!(e.far_profile_m, 5.0);
+    }
+
+    proptest::proptest! {
+        /// Split anywhere, the two extents merged are the whole one's.
+        #[test]
+        fn point_extents_merge_to_the_whole(
+            coords in proptest::collection::vec((-1e7f64..1e7, -1e7f64..1e7, proptest::option::of(-1e4f64..1e4)), 1..60),
+            cut in 0usize..61,
+        ) {
+            let list: Vec<String> = coords
+                .iter()
+                .map(|(x, y, z)| match z {
+                    Some(z) => format!("{x:?},{y:?},{z:?}"),
+                    None => format!("{x:?},{y:?}"),
+                })
+                .collect();
+            let (b, s) = points(&list);
+            let slot = s.kinds.slot("IFCCARTESIANPOINT").unwrap();
+            let whole = PointExtent::of(&b, &s.records, &s.kinds, 1.0);
+            let k = cut.min(s.records.len());
+            let (r, o) = (&s.records, &s.kinds.of);
+            let merged = PointExtent::over(&b, &r[..k], &o[..k], slot, 1.0)
+                .merge(PointExtent::over(&b, &r[k..], &o[k..], slot, 1.0));
+            let boxes = |e: &PointExtent| e.bounds.map(|b| (b.min, b.max));
+            proptest::prop_assert_eq!(boxes(&whole), boxes(&merged));
+            proptest::prop_assert_eq!(whole.far_profile_m, merged.far_profile_m);
+            // And the box is the coordinates' own.
+            let xs = coords.iter().map(|c| c.0);
+            proptest::prop_assert_eq!(whole.bounds.unwrap().max[0], xs.fold(f64::MIN, f64::max));
         }
     }
 
