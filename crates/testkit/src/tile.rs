@@ -340,6 +340,33 @@ fn record(text: &str, at: usize) -> Result<Rec<'_>, TileError> {
     })
 }
 
+/// `sample` with every record's id, and every reference to it, replaced by
+/// `new_id(position, id)` (`position` counts the records from 0 in file order), for
+/// tests of how a reader takes an exporter's numbering. `new_id` must give distinct
+/// ids. The records are written in their order, one a line.
+pub fn renumbered(sample: &[u8], new_id: impl Fn(usize, u32) -> u32) -> Result<Vec<u8>, TileError> {
+    let text = String::from_utf8_lossy(sample);
+    let (head, body, tail) = split_data(&text).ok_or(TileError::NoData)?;
+    let recs = records(body)?;
+    let ids: HashMap<u32, u32> = (recs.iter().enumerate())
+        .map(|(i, r)| (r.id, new_id(i, r.id)))
+        .collect();
+    let map = |n: u32| ids.get(&n).copied().unwrap_or(n);
+    let mut out = String::with_capacity(text.len() + recs.len() * 4);
+    out.push_str(head);
+    out.push('\n');
+    for r in &recs {
+        out.push_str(&format!(
+            "#{}={}{};\n",
+            map(r.id),
+            r.kind,
+            renumber(r.args, &map)
+        ));
+    }
+    out.push_str(tail);
+    Ok(out.into_bytes())
+}
+
 /// Each `#id` outside strings, in order: its byte range in `args` and the id.
 fn ref_spans(args: &str) -> impl Iterator<Item = (std::ops::Range<usize>, u32)> + '_ {
     let b = args.as_bytes();
