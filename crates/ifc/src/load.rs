@@ -1145,6 +1145,17 @@ fn last_wins(mut pairs: Vec<(String, Value)>) -> BTreeMap<String, Value> {
 }
 
 fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
+    // The plain property set straight from its bytes; the rest through ifc-lite.
+    let plain = (rd.index.span(id))
+        .and_then(|(start, end)| rd.data.get(start..end))
+        .and_then(property::property_set);
+    if let Some((set_name, props)) = plain {
+        let mut out = Vec::with_capacity(props.len());
+        for p in props {
+            read_property(rd, p, &set_name, &mut out, 0);
+        }
+        return out;
+    }
     let Some(e) = rd.get_once(id) else {
         return Vec::new();
     };

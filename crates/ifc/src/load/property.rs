@@ -1,5 +1,6 @@
-//! A direct reader for the one record kind that dominates property sets:
-//! `IFCPROPERTYSINGLEVALUE('Name',$,IFCLABEL('value'),$)`.
+//! A direct reader for the two record kinds that dominate property sets:
+//! `IFCPROPERTYSINGLEVALUE('Name',$,IFCLABEL('value'),$)` and the set itself,
+//! `IFCPROPERTYSET('GlobalId',#owner,'Name',$,(#1,#2))`.
 //!
 //! Why: on Revit models the property side of the load ran beside meshing on the same
 //! cores, and half of it was ifc-lite's general tokenizer decoding these small records
@@ -38,6 +39,30 @@ pub(super) fn single_value(record: &[u8]) -> Read {
         return None;
     }
     Some(name.map(|n| (n, value)))
+}
+
+/// A property set's name (empty for `$`, as the loader reads it) and its properties,
+/// or `None` to let ifc-lite decode the record. `record` is the whole `#id=…;` record.
+pub(super) fn property_set(record: &[u8]) -> Option<(String, Vec<u32>)> {
+    let body = record
+        .iter()
+        .position(|&c| c == b'=')
+        .map(|i| &record[i + 1..])?;
+    let mut p = Parser {
+        s: body.strip_prefix(b"IFCPROPERTYSET(")?,
+    };
+    p.string()?; // GlobalId
+    p.eat(b',')?;
+    p.unit()?; // OwnerHistory: `$` or a reference
+    p.eat(b',')?;
+    let name = p.string_or_null()?.unwrap_or_default();
+    p.eat(b',')?;
+    p.string_or_null()?; // Description
+    p.eat(b',')?;
+    let props = p.refs()?;
+    p.eat(b')')?;
+    p.eat(b';')?;
+    p.s.is_empty().then_some((name, props))
 }
 
 struct Parser<'a> {
@@ -152,6 +177,22 @@ impl Parser<'_> {
         }
     }
 
+    /// A list of references, `(#1,#2)`, at least one.
+    fn refs(&mut self) -> Option<Vec<u32>> {
+        self.eat(b'(')?;
+        let mut out = Vec::new();
+        loop {
+            let rest = self.s.strip_prefix(b"#")?;
+            let n = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+            out.push(std::str::from_utf8(&rest[..n]).ok()?.parse().ok()?);
+            self.s = &rest[n..];
+            if self.eat(b',').is_none() {
+                self.eat(b')')?;
+                return Some(out);
+            }
+        }
+    }
+
     /// The unit: `$` or a reference.
     fn unit(&mut self) -> Option<()> {
         if self.s.first() == Some(&b'$') {
@@ -204,6 +245,35 @@ mod tests {
         for r in records {
             let fast = single_value(r.as_bytes());
             assert_eq!(fast, Some(decoded(r)), "{r}");
+        }
+    }
+
+    /// What the loader read from a set record through ifc-lite.
+    fn decoded_set(record: &str) -> (String, Vec<u32>) {
+        let dec = EntityDecoder::new(record.as_bytes());
+        let e = dec.decode_at_uncached(0, record.len()).unwrap();
+        let name = e.get_string(2).unwrap_or("").to_owned();
+        (name, super::super::refs(e.get(4)))
+    }
+
+    #[test]
+    fn reads_a_set_as_the_decoder_does() {
+        for r in [
+            "#1=IFCPROPERTYSET('2O2Fr$t4X7Zf8NOew3FLOH',#42,'Pset_WallCommon',$,(#10,#11,#12));",
+            "#2=IFCPROPERTYSET('0Xy''q',$,'Dimensions','Revit''s own',(#7));",
+            "#3=IFCPROPERTYSET('a',#1,$,$,(#4294967295,#2));",
+        ] {
+            assert_eq!(property_set(r.as_bytes()), Some(decoded_set(r)), "{r}");
+        }
+        for r in [
+            "#1=IFCPROPERTYSET('g',#42,'Pset_\\X2\\5899\\X0\\',$,(#10));",
+            "#2=IFCPROPERTYSET('g',#42,'Name',$,(#10, #11));",
+            "#3=IFCPROPERTYSET('g',#42,'Name',$,());",
+            "#4=IFCPROPERTYSET('g',#42,'Name',$,(#10,#4294967296));",
+            "#5=IFCELEMENTQUANTITY('g',#42,'Qto',$,$,(#10));",
+            "#6=IFCPROPERTYSET('g',#42,'Name',$,(#10))",
+        ] {
+            assert_eq!(property_set(r.as_bytes()), None, "{r}");
         }
     }
 
