@@ -462,35 +462,17 @@ impl<'d> Load<'d> {
     }
 
     /// The records of type `ty`, each decoded once and read by `f`, across the cores
-    /// in chunks of records (each chunk its own reader), in file order. Entities that
-    /// cannot be decoded are noted in `self.rd`, in that order, as one reader would.
+    /// ([`decode_each`]), in file order.
     fn read_all<T: Send>(
         &mut self,
         ty: &str,
         f: impl Fn(&mut Reader<'d>, &DecodedEntity) -> T + Sync,
     ) -> Vec<T> {
         let ids = self.graph.ids(ty);
-        let (data, index) = (self.data, &self.index);
-        let parts: Vec<(Vec<T>, Vec<Failure>)> = ids
-            .par_chunks(READ_ALL_CHUNK)
-            .map(|chunk| {
-                let mut rd = Reader::new(data, index);
-                let read = (chunk.iter())
-                    .filter_map(|&id| rd.get_once(id).map(|e| f(&mut rd, &e)))
-                    .collect();
-                (read, rd.failed)
-            })
-            .collect();
-        let mut all = Vec::with_capacity(ids.len());
-        for (read, failed) in parts {
-            all.extend(read);
-            for fl in failed {
-                if !self.rd.failed.iter().any(|(id, _)| *id == fl.0) {
-                    self.rd.failed.push(fl);
-                }
-            }
-        }
-        all
+        let (read, failed) =
+            decode_each(self.data, &self.index, &ids, |&id| id, |rd, _, e| f(rd, e));
+        self.rd.note_failures(failed);
+        read
     }
 
     /// Aggregation and containment (into the graph) and property assignments.
@@ -807,6 +789,56 @@ impl<'d> Load<'d> {
         mesh_of
     }
 
+    /// Each element's own fields, its entity decoded across the cores ([`decode_each`]),
+    /// in product order; its mesh, properties and box are set by the caller.
+    fn read_elements(&mut self, st: &Structure, products: &[(u32, IfcType)]) -> Vec<Element> {
+        let elements: Vec<&(u32, IfcType)> =
+            products.iter().filter(|(_, t)| is_element(t)).collect();
+        // Where each class keeps its kind: PredefinedType, or IFC2x3 IfcRoof's ShapeType.
+        let mut type_slots: HashMap<&str, [Option<usize>; 2]> = HashMap::default();
+        for (_, t) in &elements {
+            let class = t.name();
+            type_slots.entry(class).or_insert_with(|| {
+                [
+                    self.rd.dec.attribute_index(class, "PredefinedType"),
+                    self.rd.dec.attribute_index(class, "ShapeType"),
+                ]
+            });
+        }
+        let g = &self.graph;
+        let (read, failed) = decode_each(
+            self.data,
+            &self.index,
+            &elements,
+            |&&(id, _)| id,
+            |_, &&(id, ref t), e| {
+                let class = t.name();
+                let predefined_type = (type_slots.get(class).into_iter().flatten().flatten())
+                    .find_map(|&i| e.get(i).and_then(|v| v.as_enum()))
+                    .map(str::to_owned);
+                Element {
+                    id,
+                    global_id: e.get_string(0).unwrap_or_default().to_owned(),
+                    ifc_class: class.to_string(),
+                    predefined_type,
+                    object_type: e.get_string(4).map(str::to_owned),
+                    name: e.get_string(2).map(str::to_owned),
+                    storey: (g.find_up(id, "IFCBUILDINGSTOREY"))
+                        .and_then(|s| st.storey_gid.get(&s).cloned()),
+                    building: (g.find_up(id, "IFCBUILDING"))
+                        .and_then(|b| st.building_gid.get(&b).cloned()),
+                    part_of: (g.parent.get(&id).and_then(|&p| g.type_of.get(p)))
+                        .map(|n| IfcType::from_str(n).name().to_string()),
+                    properties: Props::default(),
+                    bbox: None,
+                    mesh: None,
+                }
+            },
+        );
+        self.rd.note_failures(failed);
+        read
+    }
+
     /// Site terrain, the model's box, spaces' areas from geometry, and the elements
     /// with their meshes and properties.
     fn elements(
@@ -828,46 +860,15 @@ impl<'d> Load<'d> {
             .collect();
         let bbox = world_bbox(&p.products, &boxes);
         space_areas(&mut p.spaces, &p.space_geometry, &mesh_of);
-        let mut elements = Vec::new();
-        let mut type_slots: HashMap<&str, (Option<usize>, Option<usize>)> = HashMap::default();
-        for (id, t) in &p.products {
-            if !is_element(t) {
-                continue;
-            }
-            let Some(e) = self.rd.get(*id) else { continue };
-            let class = t.name();
-            let slots = *type_slots.entry(class).or_insert_with(|| {
-                (
-                    self.rd.dec.attribute_index(class, "PredefinedType"),
-                    // IFC2x3 IfcRoof keeps its kind in ShapeType.
-                    self.rd.dec.attribute_index(class, "ShapeType"),
-                )
-            });
-            let predefined_type = [slots.0, slots.1]
-                .into_iter()
-                .flatten()
-                .find_map(|i| e.get(i).and_then(|v| v.as_enum()))
-                .map(str::to_owned);
-            let mesh = mesh_of.remove(id);
-            let g = &self.graph;
-            elements.push(Element {
-                id: *id,
-                global_id: e.get_string(0).unwrap_or_default().to_owned(),
-                ifc_class: class.to_string(),
-                predefined_type,
-                object_type: e.get_string(4).map(str::to_owned),
-                name: e.get_string(2).map(str::to_owned),
-                storey: (g.find_up(*id, "IFCBUILDINGSTOREY"))
-                    .and_then(|s| st.storey_gid.get(&s).cloned()),
-                building: (g.find_up(*id, "IFCBUILDING"))
-                    .and_then(|b| st.building_gid.get(&b).cloned()),
-                part_of: (g.parent.get(id).and_then(|&p| g.type_of.get(p)))
-                    .map(|n| IfcType::from_str(n).name().to_string()),
-                properties: element_props.remove(id).unwrap_or_default(),
-                bbox: boxes.get(id).copied(),
-                mesh,
-            });
-        }
+        let elements = self.read_elements(st, &p.products);
+        let elements = (elements.into_iter())
+            .map(|mut e| {
+                e.mesh = mesh_of.remove(&e.id);
+                e.properties = element_props.remove(&e.id).unwrap_or_default();
+                e.bbox = boxes.get(&e.id).copied();
+                e
+            })
+            .collect();
         push_listed(
             &mut self.diags,
             &self.rd.failed,
@@ -946,6 +947,15 @@ impl<'a> Reader<'a> {
             index: index.clone(),
             failed: Vec::new(),
             psets: PsetCache::default(),
+        }
+    }
+
+    /// Failures other readers met, each noted once, in their order.
+    fn note_failures(&mut self, failed: Vec<Failure>) {
+        for f in failed {
+            if !self.failed.iter().any(|(id, _)| *id == f.0) {
+                self.failed.push(f);
+            }
         }
     }
 
@@ -1415,8 +1425,38 @@ type Props = BTreeMap<String, Value>;
 /// An entity that could not be decoded, and why.
 type Failure = (u32, String);
 
-/// Records a worker of [`Load::read_all`] decodes at a time.
-const READ_ALL_CHUNK: usize = 2_048;
+/// Records a worker of [`decode_each`] decodes at a time.
+const DECODE_CHUNK: usize = 2_048;
+
+/// `f` on the entity of each of `items` (`id_of`), decoded once across the cores in
+/// chunks (each chunk its own reader), results in the items' order. Items whose entity
+/// cannot be decoded are left out, and those failures returned in the same order, as
+/// one reader would have noted them.
+fn decode_each<'d, I: Sync, T: Send>(
+    data: &'d [u8],
+    index: &Index,
+    items: &[I],
+    id_of: impl Fn(&I) -> u32 + Sync,
+    f: impl Fn(&mut Reader<'d>, &I, &DecodedEntity) -> T + Sync,
+) -> (Vec<T>, Vec<Failure>) {
+    let parts: Vec<(Vec<T>, Vec<Failure>)> = items
+        .par_chunks(DECODE_CHUNK)
+        .map(|chunk| {
+            let mut rd = Reader::new(data, index);
+            let read = (chunk.iter())
+                .filter_map(|it| rd.get_once(id_of(it)).map(|e| f(&mut rd, it, &e)))
+                .collect();
+            (read, rd.failed)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(items.len());
+    let mut failed = Vec::new();
+    for (read, f) in parts {
+        all.extend(read);
+        failed.extend(f);
+    }
+    (all, failed)
+}
 
 /// What is needed to flatten an object's property sets.
 struct PropRels {

@@ -261,3 +261,44 @@ fn empty_direction_lists_do_not_panic() {
     // Malformed directions fall back to the axes' defaults: storeys keep their heights.
     assert_eq!(m.storeys[1].placement_z_m, Some(3.0));
 }
+
+#[test]
+fn elements_that_cannot_be_decoded_are_named_in_file_order_and_left_out() {
+    // Two of IfcOpenHouse's walls get an unreadable Description ('1.2.3'): the pre-scan
+    // takes the records, the decoder refuses them. Each is named once, in file order,
+    // and the other elements are read as before.
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../datasets/ifc/IfcOpenHouse_IfcOpenShell_IFC4.ifc");
+    let good = std::fs::read_to_string(p).unwrap();
+    let mut bad = good.clone();
+    for wall in ["#40=IFCWALLSTANDARDCASE(", "#221=IFCWALLSTANDARDCASE("] {
+        let at = bad.find(wall).unwrap();
+        // GlobalId, OwnerHistory, Name, then the Description `$`.
+        let desc = at + bad[at..].find("',$,").unwrap() + 2;
+        bad.replace_range(desc..desc + 1, "1.2.3");
+    }
+    let (want, got) = (
+        load_bytes(good.as_bytes(), "good.ifc").unwrap(),
+        load_bytes(bad.as_bytes(), "bad.ifc").unwrap(),
+    );
+    let named: Vec<&str> = (got.diagnostics.iter())
+        .filter(|d| d.code == "decode_failed")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(named.len(), 2, "{named:?}");
+    assert!(
+        named[0].starts_with("entity #40 could not be decoded"),
+        "{named:?}"
+    );
+    assert!(
+        named[1].starts_with("entity #221 could not be decoded"),
+        "{named:?}"
+    );
+    let ids = |m: &zhishen_ifc::Model| m.elements.iter().map(|e| e.id).collect::<Vec<_>>();
+    let left: Vec<u32> = ids(&want)
+        .into_iter()
+        .filter(|id| ![40, 221].contains(id))
+        .collect();
+    assert_eq!(ids(&got), left);
+    assert_eq!(want.elements.len(), got.elements.len() + 2);
+}
