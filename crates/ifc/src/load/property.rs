@@ -19,13 +19,7 @@ pub(super) type Read = Option<Option<(String, Value)>>;
 
 /// `record` is the whole `#id=…;` record.
 pub(super) fn single_value(record: &[u8]) -> Read {
-    let body = record
-        .iter()
-        .position(|&c| c == b'=')
-        .map(|i| &record[i + 1..])?;
-    let mut p = Parser {
-        s: body.strip_prefix(b"IFCPROPERTYSINGLEVALUE(")?,
-    };
+    let mut p = Parser::of(record, b"IFCPROPERTYSINGLEVALUE(")?;
     let name = p.string_or_null()?;
     p.eat(b',')?;
     p.string_or_null()?; // Description
@@ -44,13 +38,7 @@ pub(super) fn single_value(record: &[u8]) -> Read {
 /// A property set's name (empty for `$`, as the loader reads it) and its properties,
 /// or `None` to let ifc-lite decode the record. `record` is the whole `#id=…;` record.
 pub(super) fn property_set(record: &[u8]) -> Option<(String, Vec<u32>)> {
-    let body = record
-        .iter()
-        .position(|&c| c == b'=')
-        .map(|i| &record[i + 1..])?;
-    let mut p = Parser {
-        s: body.strip_prefix(b"IFCPROPERTYSET(")?,
-    };
+    let mut p = Parser::of(record, b"IFCPROPERTYSET(")?;
     p.string()?; // GlobalId
     p.eat(b',')?;
     p.unit()?; // OwnerHistory: `$` or a reference
@@ -69,7 +57,15 @@ struct Parser<'a> {
     s: &'a [u8],
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// A parser after `#id=` and `keyword(` (written with no space), if the record
+    /// starts so.
+    fn of(record: &'a [u8], keyword: &[u8]) -> Option<Parser<'a>> {
+        let eq = record.iter().position(|&c| c == b'=')?;
+        let s = record[eq + 1..].strip_prefix(keyword)?;
+        Some(Parser { s })
+    }
+
     fn eat(&mut self, c: u8) -> Option<()> {
         self.s = self.s.strip_prefix(&[c])?;
         Some(())
