@@ -30,8 +30,11 @@ pub struct GroundCut {
 /// The three outlines of `fabric` cut at ground level `g`.
 pub fn cut(fabric: &[&Element], g: f64) -> GroundCut {
     let (lo, hi) = (g - GROUND_TOL_M, g + GROUND_TOL_M);
-    let above = project_tris(fabric, Cut::Above(hi)).finish();
-    let below = project_tris(fabric, Cut::Below(lo)).finish();
+    // Independent unions: each one's last overlay runs on one core, so side by side.
+    let (above, below) = rayon::join(
+        || project_tris(fabric, Cut::Above(hi)).finish(),
+        || project_tris(fabric, Cut::Below(lo)).finish(),
+    );
     let base = base(fabric, g, &above);
     GroundCut {
         above,
