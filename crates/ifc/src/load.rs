@@ -733,7 +733,7 @@ impl<'d> Load<'d> {
         p: &Products,
         rels: &PropRels,
         t: &mut LoadTimings,
-    ) -> Result<(Vec<MeshResult>, HashMap<u32, Props>), IfcError> {
+    ) -> Result<(Vec<MeshResult>, HashMap<u32, Properties>), IfcError> {
         let meter = self.ctl.stage(Stage::Mesh, p.mesh_ids.len() as u64)?;
         let workers = Workers {
             data: self.data,
@@ -829,7 +829,7 @@ impl<'d> Load<'d> {
                         .and_then(|b| st.building_gid.get(&b).cloned()),
                     part_of: (g.parent.get(&id).and_then(|&p| g.type_of.get(p)))
                         .map(|n| IfcType::from_str(n).name().to_string()),
-                    properties: Props::default(),
+                    properties: Properties::default(),
                     bbox: None,
                     mesh: None,
                 }
@@ -846,7 +846,7 @@ impl<'d> Load<'d> {
         st: &mut Structure,
         p: &mut Products,
         meshes: Vec<MeshResult>,
-        mut element_props: HashMap<u32, Props>,
+        mut element_props: HashMap<u32, Properties>,
     ) -> (Vec<Element>, Option<BBox>) {
         let mut mesh_of = self.sort_meshes(meshes);
         // The site's body is its terrain: the ground a sloping site's height is measured from.
@@ -1420,8 +1420,9 @@ fn is_element(t: &IfcType) -> bool {
         || matches!(t, IfcType::IfcOpeningElement | IfcType::IfcSpace))
 }
 
-type PsetCache = HashMap<u32, Arc<Vec<(String, Value)>>>;
-type Props = BTreeMap<String, Value>;
+/// A set's entries, shared by every object that names it ([`Properties`]).
+type PsetCache = HashMap<u32, Arc<[Entry]>>;
+type Entry = Arc<(String, Value)>;
 /// An entity that could not be decoded, and why.
 type Failure = (u32, String);
 
@@ -1472,6 +1473,17 @@ struct PropRels {
 impl PropRels {
     /// `Pset.Property` -> value; type values first so that occurrence values override.
     fn props(&self, rd: &mut Reader, obj: u32) -> BTreeMap<String, Value> {
+        let entries = self.entries(rd, obj);
+        last_wins(entries.iter().map(|e| (**e).clone()).collect())
+    }
+
+    /// An element's [`Properties`]: the shared sets' entries by reference.
+    fn element_props(&self, rd: &mut Reader, obj: u32) -> Properties {
+        Properties::last_wins(self.entries(rd, obj))
+    }
+
+    /// The entries of `obj`'s sets, its type's first, in the order written.
+    fn entries(&self, rd: &mut Reader, obj: u32) -> Vec<Entry> {
         let mut all = Vec::new();
         for list in [self.type_psets_of.get(&obj), self.psets_of.get(&obj)]
             .into_iter()
@@ -1479,13 +1491,15 @@ impl PropRels {
         {
             for &ps in list {
                 if !self.shared.contains(&ps) {
-                    all.extend(read_pset(rd, ps, &self.units));
+                    all.extend(read_pset(rd, ps, &self.units).into_iter().map(Arc::new));
                     continue;
                 }
                 let vals = match rd.psets.get(&ps) {
                     Some(v) => v.clone(),
                     None => {
-                        let v = Arc::new(read_pset(rd, ps, &self.units));
+                        let v: Arc<[Entry]> = (read_pset(rd, ps, &self.units).into_iter())
+                            .map(Arc::new)
+                            .collect();
                         rd.psets.insert(ps, v.clone());
                         v
                     }
@@ -1493,7 +1507,7 @@ impl PropRels {
                 all.extend(vals.iter().cloned());
             }
         }
-        last_wins(all)
+        all
     }
 
     /// Properties of many objects in parallel; each worker has its own decoder and cache.
@@ -1501,14 +1515,14 @@ impl PropRels {
         &self,
         w: &Workers,
         ids: &[u32],
-    ) -> Result<(HashMap<u32, Props>, Vec<Failure>), IfcError> {
-        let results: Vec<(u32, Props, Vec<Failure>)> = ids
+    ) -> Result<(HashMap<u32, Properties>, Vec<Failure>), IfcError> {
+        let results: Vec<(u32, Properties, Vec<Failure>)> = ids
             .par_iter()
             .map_init(
                 || w.reader(),
                 |rd, &id| {
                     w.ctl.check()?;
-                    let p = self.props(rd, id);
+                    let p = self.element_props(rd, id);
                     Ok((id, p, std::mem::take(&mut rd.failed)))
                 },
             )

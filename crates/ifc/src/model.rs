@@ -314,11 +314,68 @@ pub struct Element {
     /// IFC class of the element this one is a part of (IfcRelAggregates), e.g. `IfcRoof`.
     pub part_of: Option<String>,
     /// `Pset.Property` -> value; occurrence values override type values.
-    pub properties: BTreeMap<String, PropertyValue>,
+    pub properties: Properties,
     #[serde(skip)]
     pub mesh: Option<Mesh>,
     /// The box of `mesh`'s triangles (`Mesh::bbox`), `None` without one.
     pub bbox: Option<BBox>,
+}
+
+/// An element's properties, `Pset.Property` → value in key order, serialised as a map.
+///
+/// Each entry is shared: a set that several objects name (a type's sets, a shared set)
+/// is read once, and each of its objects holds its entries by reference. Revit writes
+/// a type's sets once for all its occurrences, and copying their keys and values into
+/// every element's own map was a third of the property side of a load (issue 14).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Properties(Vec<Arc<(String, PropertyValue)>>);
+
+impl Properties {
+    /// The entries, in the order written, each key's last value kept (an occurrence's
+    /// sets are written after its type's, so its values override).
+    pub fn last_wins(mut entries: Vec<Arc<(String, PropertyValue)>>) -> Properties {
+        entries.reverse();
+        // Stable: of equal keys, the one written last comes first, and is the one kept.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, kept| later.0 == kept.0);
+        Properties(entries)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &PropertyValue)> {
+        self.0.iter().map(|e| (&e.0, &e.1))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&PropertyValue> {
+        let i = self.0.binary_search_by(|e| e.0.as_str().cmp(key)).ok()?;
+        Some(&self.0[i].1)
+    }
+}
+
+impl FromIterator<(String, PropertyValue)> for Properties {
+    /// Later pairs of a key override earlier ones.
+    fn from_iter<I: IntoIterator<Item = (String, PropertyValue)>>(pairs: I) -> Properties {
+        Properties::last_wins(pairs.into_iter().map(Arc::new).collect())
+    }
+}
+
+impl Serialize for Properties {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for e in &self.0 {
+            map.serialize_entry(&e.0, &e.1)?;
+        }
+        map.end()
+    }
 }
 
 /// A footprint polygon set in model XY (metres) as GeoJSON MultiPolygon coordinates:
@@ -464,6 +521,31 @@ pub struct LoadTimings {
 
 #[cfg(test)]
 mod tests {
+
+    proptest::proptest! {
+        /// Properties are the map a BTreeMap makes of the same pairs, later values of a
+        /// key winning: the same entries, the same lookups, the same JSON.
+        #[test]
+        fn properties_are_a_last_wins_map(
+            pairs in proptest::collection::vec(("[a-c]\\.[a-c]{0,2}", 0i64..5), 0..30),
+        ) {
+            let pairs: Vec<(String, PropertyValue)> =
+                pairs.into_iter().map(|(k, v)| (k, serde_json::json!(v))).collect();
+            let props: Properties = pairs.iter().cloned().collect();
+            let map: BTreeMap<String, PropertyValue> = pairs.into_iter().collect();
+            proptest::prop_assert_eq!(props.len(), map.len());
+            let listed: Vec<(&String, &PropertyValue)> = props.iter().collect();
+            proptest::prop_assert_eq!(listed, map.iter().collect::<Vec<_>>());
+            for k in ["a.a", "b.", "c.cc", "d.a"] {
+                proptest::prop_assert_eq!(props.get(k), map.get(k));
+            }
+            proptest::prop_assert_eq!(
+                serde_json::to_string(&props).unwrap(),
+                serde_json::to_string(&map).unwrap()
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

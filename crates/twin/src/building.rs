@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn props_are_capped_and_counted() {
-        let mut e = Element {
+        let e = Element {
             id: 1,
             global_id: "g".into(),
             ifc_class: "IfcWall".into(),
@@ -237,15 +237,13 @@ mod tests {
             storey: None,
             building: None,
             part_of: None,
-            properties: BTreeMap::new(),
+            properties: (0..5)
+                .map(|i| (format!("P.{i}"), serde_json::json!("x".repeat(10))))
+                .chain([("A.x".into(), serde_json::json!(2.5))])
+                .collect(),
             mesh: None,
             bbox: None,
         };
-        for i in 0..5 {
-            e.properties
-                .insert(format!("P.{i}"), serde_json::json!("x".repeat(10)));
-        }
-        e.properties.insert("A.x".into(), serde_json::json!(2.5));
         let lim = Limits {
             props: 3,
             prop_chars: 4,
