@@ -1143,17 +1143,6 @@ fn type_has(t: &IfcType, word: &str) -> bool {
     name.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w))
 }
 
-/// The map of `pairs`, a later pair overriding an earlier one with its key, as
-/// inserting them in order would; built in one pass from sorted pairs, not by a tree
-/// insert each (a tenth of the property side on Revit models).
-fn last_wins(mut pairs: Vec<(String, Value)>) -> BTreeMap<String, Value> {
-    pairs.reverse();
-    // Stable: of equal keys, the one written last comes first, and is the one kept.
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    pairs.dedup_by(|later, kept| later.0 == kept.0);
-    pairs.into_iter().collect()
-}
-
 fn read_pset(rd: &mut Reader, id: u32, units: &Units) -> Vec<(String, Value)> {
     // The plain property set straight from its bytes; the rest through ifc-lite.
     let plain = (rd.index.span(id))
@@ -1250,8 +1239,8 @@ fn read_property(
     }
 }
 
-fn text_prop(p: &BTreeMap<String, Value>, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match p.get(*k) {
+fn text_prop(p: &Properties, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match p.get(k) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         _ => None,
     })
@@ -1273,9 +1262,9 @@ const GROSS_AREA_KEYS: &[&str] = &[
     "Pset_SpaceCommon.GrossPlannedArea",
 ];
 
-fn area_from(p: &BTreeMap<String, Value>, keys: &[&str]) -> Option<Area> {
+fn area_from(p: &Properties, keys: &[&str]) -> Option<Area> {
     keys.iter().find_map(|k| {
-        let v = p.get(*k)?.as_f64()?;
+        let v = p.get(k)?.as_f64()?;
         (v.is_finite() && v > 0.0).then(|| Area {
             value_m2: v,
             source: if k.starts_with("Pset_") {
@@ -1288,7 +1277,7 @@ fn area_from(p: &BTreeMap<String, Value>, keys: &[&str]) -> Option<Area> {
     })
 }
 
-fn space_usage(e: &DecodedEntity, p: &BTreeMap<String, Value>) -> (Option<String>, Option<String>) {
+fn space_usage(e: &DecodedEntity, p: &Properties) -> (Option<String>, Option<String>) {
     const KEYS: &[&str] = &[
         "Pset_SpaceOccupancyRequirements.OccupancyType",
         "Pset_SpaceCommon.OccupancyType",
@@ -1472,13 +1461,7 @@ struct PropRels {
 
 impl PropRels {
     /// `Pset.Property` -> value; type values first so that occurrence values override.
-    fn props(&self, rd: &mut Reader, obj: u32) -> BTreeMap<String, Value> {
-        let entries = self.entries(rd, obj);
-        last_wins(entries.iter().map(|e| (**e).clone()).collect())
-    }
-
-    /// An element's [`Properties`]: the shared sets' entries by reference.
-    fn element_props(&self, rd: &mut Reader, obj: u32) -> Properties {
+    fn props(&self, rd: &mut Reader, obj: u32) -> Properties {
         Properties::last_wins(self.entries(rd, obj))
     }
 
@@ -1522,7 +1505,7 @@ impl PropRels {
                 || w.reader(),
                 |rd, &id| {
                     w.ctl.check()?;
-                    let p = self.element_props(rd, id);
+                    let p = self.props(rd, id);
                     Ok((id, p, std::mem::take(&mut rd.failed)))
                 },
             )
@@ -2182,19 +2165,21 @@ mod tests {
     fn a_later_property_overrides_an_earlier_one_with_its_key() {
         let pair = |k: &str, v: i64| (k.to_string(), serde_json::json!(v));
         // Type set, then occurrence sets: the occurrence's value stands.
-        let m = last_wins(vec![
+        let m: Properties = [
             pair("P.a", 1),
             pair("P.b", 2),
             pair("P.a", 3),
             pair("Q.a", 4),
             pair("P.a", 5),
-        ]);
+        ]
+        .into_iter()
+        .collect();
         let got: Vec<(&str, i64)> = m
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_i64().unwrap()))
             .collect();
         assert_eq!(got, vec![("P.a", 5), ("P.b", 2), ("Q.a", 4)]);
-        assert!(last_wins(Vec::new()).is_empty());
+        assert!(Properties::last_wins(Vec::new()).is_empty());
     }
 
     #[test]

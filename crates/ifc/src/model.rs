@@ -332,7 +332,8 @@ pub struct Properties(Vec<Arc<(String, PropertyValue)>>);
 
 impl Properties {
     /// The entries, in the order written, each key's last value kept (an occurrence's
-    /// sets are written after its type's, so its values override).
+    /// sets are written after its type's, so its values override): one sort, not a
+    /// tree insert each (a tenth of the property side on Revit models).
     pub fn last_wins(mut entries: Vec<Arc<(String, PropertyValue)>>) -> Properties {
         entries.reverse();
         // Stable: of equal keys, the one written last comes first, and is the one kept.
