@@ -157,12 +157,7 @@ impl W {
         let prof = self.profile(pts);
         let o = self.point3([0.0, 0.0, z0]);
         let pos = self.add(format!("IFCAXIS2PLACEMENT3D(#{o},$,$)"));
-        let dir = self.add("IFCDIRECTION((0.,0.,1.))");
-        let solid = self.add(format!(
-            "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
-            self.len(depth)
-        ));
-        self.body(ctx, solid, "SweptSolid")
+        self.extruded(ctx, prof, pos, depth)
     }
     /// A vertical profile `pts` extruded sideways by `depth` (m): the profile's plane
     /// placed at `at` with local z along `axis` and local x along `ref_dir` (IFC
@@ -181,6 +176,11 @@ impl W {
         let ax = self.add(format!("IFCDIRECTION({axis})"));
         let rd = self.add(format!("IFCDIRECTION({ref_dir})"));
         let pos = self.add(format!("IFCAXIS2PLACEMENT3D(#{o},#{ax},#{rd})"));
+        self.extruded(ctx, prof, pos, depth)
+    }
+    /// Profile `prof` placed at `pos` and extruded along the placement's z by `depth`
+    /// (m), as a product shape.
+    fn extruded(&mut self, ctx: u32, prof: u32, pos: u32, depth: f64) -> u32 {
         let dir = self.add("IFCDIRECTION((0.,0.,1.))");
         let solid = self.add(format!(
             "IFCEXTRUDEDAREASOLID(#{prof},#{pos},#{dir},{})",
