@@ -864,73 +864,91 @@ fn scan_records(
                 ))
             }
         }
-        c.pos += 1;
-        let digits_start = c.pos;
-        while c.peek().is_some_and(|d| d.is_ascii_digit()) {
-            c.pos += 1;
-        }
-        let id = parse_id(&c.b[digits_start..c.pos])
-            .ok_or_else(|| c.syntax(start, "entity id is missing or larger than 2^64-1"))?;
-        c.expect(b"=")?;
-        c.skip_ws()?;
-        // Simple instance: TYPE(...); complex instance: (A(...)B(...)).
-        let name_start = c.pos;
-        while c
-            .peek()
-            .is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_')
-        {
-            c.pos += 1;
-        }
-        let name_end = c.pos;
-        if c.pos == name_start && c.peek() != Some(b'(') {
-            if c.pos >= c.b.len() {
-                return Err(c.truncated(start, format!("entity #{id}")));
-            }
-            return Err(c.syntax(c.pos, format!("entity #{id}: expected a type name")));
-        }
-        c.skip_ws()?;
-        if c.peek() != Some(b'(') {
-            if c.pos >= c.b.len() {
-                return Err(c.truncated(start, format!("entity #{id}")));
-            }
-            return Err(c.syntax(
-                c.pos,
-                format!("entity #{id}: expected '(' after the type name"),
-            ));
-        }
-        let mut text = TextFlags::default();
-        skip_params(c, start, &mut text).map_err(|e| match e {
-            IfcError::Truncated { .. } => c.truncated(start, format!("entity #{id}")),
-            other => other,
-        })?;
-        c.skip_ws()?;
-        match c.peek() {
-            Some(b';') => c.pos += 1,
-            None => return Err(c.truncated(start, format!("entity #{id} (no ';')"))),
-            Some(_) => {
-                return Err(c.syntax(
-                    c.pos,
-                    format!("entity #{id}: expected ';' after the parameters"),
-                ))
-            }
-        }
+        let rec = record(c, start)?;
         if matches!(run, Run::Piece { .. }) && found.records.is_empty() {
-            found.seen = IdTable::based_at(id);
+            found.seen = IdTable::based_at(rec.id);
         }
-        found.define(id, start, c)?;
-        if let Some(at) = text.record_like {
-            found.flagged.record_like.push((id, at));
+        found.define(rec.id, start, c)?;
+        if let Some(at) = rec.text.record_like {
+            found.flagged.record_like.push((rec.id, at));
         }
-        if text.non_utf8 {
-            found.flagged.non_utf8.push(id);
+        if rec.text.non_utf8 {
+            found.flagged.non_utf8.push(rec.id);
         }
-        found.kinds.push(&c.b[name_start..name_end]);
+        found.kinds.push(&c.b[rec.keyword]);
         found.records.push(Record {
-            id,
+            id: rec.id,
             start,
             end: c.pos,
         });
     }
+}
+
+/// One record as [`record`] scanned it.
+struct Scanned {
+    id: u64,
+    /// The type keyword's span (empty for a complex instance).
+    keyword: std::ops::Range<usize>,
+    text: TextFlags,
+}
+
+/// The record whose `#` is at `start` (the cursor on it), read up to and past its `;`.
+fn record(c: &mut Cursor, start: usize) -> Result<Scanned, IfcError> {
+    c.pos += 1;
+    let digits_start = c.pos;
+    while c.peek().is_some_and(|d| d.is_ascii_digit()) {
+        c.pos += 1;
+    }
+    let id = parse_id(&c.b[digits_start..c.pos])
+        .ok_or_else(|| c.syntax(start, "entity id is missing or larger than 2^64-1"))?;
+    c.expect(b"=")?;
+    c.skip_ws()?;
+    // Simple instance: TYPE(...); complex instance: (A(...)B(...)).
+    let name_start = c.pos;
+    while c
+        .peek()
+        .is_some_and(|d| d.is_ascii_alphanumeric() || d == b'_')
+    {
+        c.pos += 1;
+    }
+    let name_end = c.pos;
+    if c.pos == name_start && c.peek() != Some(b'(') {
+        if c.pos >= c.b.len() {
+            return Err(c.truncated(start, format!("entity #{id}")));
+        }
+        return Err(c.syntax(c.pos, format!("entity #{id}: expected a type name")));
+    }
+    c.skip_ws()?;
+    if c.peek() != Some(b'(') {
+        if c.pos >= c.b.len() {
+            return Err(c.truncated(start, format!("entity #{id}")));
+        }
+        return Err(c.syntax(
+            c.pos,
+            format!("entity #{id}: expected '(' after the type name"),
+        ));
+    }
+    let mut text = TextFlags::default();
+    skip_params(c, start, &mut text).map_err(|e| match e {
+        IfcError::Truncated { .. } => c.truncated(start, format!("entity #{id}")),
+        other => other,
+    })?;
+    c.skip_ws()?;
+    match c.peek() {
+        Some(b';') => c.pos += 1,
+        None => return Err(c.truncated(start, format!("entity #{id} (no ';')"))),
+        Some(_) => {
+            return Err(c.syntax(
+                c.pos,
+                format!("entity #{id}: expected ';' after the parameters"),
+            ))
+        }
+    }
+    Ok(Scanned {
+        id,
+        keyword: name_start..name_end,
+        text,
+    })
 }
 
 /// Calls `f(offset, id)` for each `#id` reference outside strings in a record's parameters.
