@@ -1577,25 +1577,18 @@ impl<'d> Workers<'d> {
             .collect::<Result<_, _>>()?;
         let families = mesher.decide_families(&mut slots, meter)?;
         slots
-            .par_iter_mut()
-            .try_for_each_init(Worker::default, |w, (id, slot)| {
-                let Slot::Occurrence(occ) = slot else {
-                    return Ok(());
-                };
-                let r = match families.place(occ) {
-                    Some(m) => Ok(Some(m)),
-                    None => mesher.bake_id(w, *id),
-                };
-                *slot = Slot::Meshed(r);
-                meter.add(1)
-            })?;
-        Ok(slots
-            .into_iter()
-            .map(|(id, slot)| match slot {
-                Slot::Meshed(r) => (id, r),
-                Slot::Occurrence(_) => unreachable!("every occurrence was meshed above"),
+            .into_par_iter()
+            .map_init(Worker::default, |w, (id, slot)| match slot {
+                Slot::Meshed(r) => Ok((id, r)),
+                Slot::Occurrence(occ) => {
+                    let r = match families.place(&occ) {
+                        Some(m) => Ok(Some(m)),
+                        None => mesher.bake_id(w, id),
+                    };
+                    meter.add(1).map(|()| (id, r))
+                }
             })
-            .collect())
+            .collect()
     }
 }
 
