@@ -12,7 +12,7 @@ mod parts;
 mod terrain;
 
 use crate::error::Diagnostic;
-use crate::footprint::{Outline, Union};
+use crate::footprint::{ClippedTriangle, Outline, Union};
 use crate::model::*;
 use ifc_lite_core::IfcType;
 
@@ -60,9 +60,10 @@ enum Cut {
 }
 
 impl Cut {
-    fn apply(self, t: &[[f64; 3]; 3]) -> Option<Vec<[f64; 3]>> {
+    /// The part of the triangle the cut takes, in plan.
+    fn apply(self, t: &[[f64; 3]; 3]) -> Option<ClippedTriangle> {
         match self {
-            Cut::All => Some(t.to_vec()),
+            Cut::All => Some(ClippedTriangle::whole(t)),
             Cut::Above(z) => {
                 let top = t.iter().map(|v| v[2]).fold(f64::MIN, f64::max);
                 (top > z).then(|| crate::footprint::clip_z(t, z, true))
@@ -71,6 +72,16 @@ impl Cut {
                 let bottom = t.iter().map(|v| v[2]).fold(f64::MAX, f64::min);
                 (bottom < z).then(|| crate::footprint::clip_z(t, z, false))
             }
+        }
+    }
+
+    /// Whether the cut takes this triangle whole: every corner on the kept side,
+    /// where [`Cut::apply`] gives the same three corners back.
+    fn whole(self, t: &[[f64; 3]; 3]) -> bool {
+        match self {
+            Cut::All => true,
+            Cut::Above(z) => t.iter().all(|v| v[2] >= z) && t.iter().any(|v| v[2] > z),
+            Cut::Below(z) => t.iter().all(|v| v[2] <= z) && t.iter().any(|v| v[2] < z),
         }
     }
 
@@ -92,12 +103,33 @@ impl Cut {
 }
 
 /// The plan outline of `m`'s triangles taken by `cut`.
+///
+/// Triangles are added without allocating: the mesh's corners are snapped once
+/// each, and only the triangles crossing the cut plane are clipped (a triangle on
+/// the kept side is what the clip would give back). The grid's origin is the one
+/// polygon-by-polygon adding would take: the first taken polygon's first corner.
+/// Unioning each triangle's own copy of its corners was most of the facts of a
+/// rebar model.
 fn outline_of(m: &Mesh, cut: Cut) -> Option<Outline> {
+    let plan = |v: [f64; 3]| [v[0], v[1]];
+    // `Union::add` takes its origin from the first polygon of three corners or more.
+    let first = m
+        .triangles()
+        .filter_map(|t| cut.apply(&t))
+        .find_map(|p| (p.corners().len() >= 3).then(|| p.corners()[0]))?;
     let mut u = Union::with_capacity(m.indices().len());
-    for t in m.triangles() {
-        if let Some(poly) = cut.apply(&t) {
-            let p: Vec<[f64; 2]> = poly.iter().map(|v| [v[0], v[1]]).collect();
-            u.add(&p);
+    let grid = u.snap_points(first, (0..m.vertex_count()).map(|i| plan(m.vertex(i))));
+    let n = grid.len();
+    for t in m.indices().chunks_exact(3) {
+        let [a, b, c] = [t[0] as usize, t[1] as usize, t[2] as usize];
+        if !(a < n && b < n && c < n) {
+            continue;
+        }
+        let t = [m.vertex(a), m.vertex(b), m.vertex(c)];
+        if cut.whole(&t) {
+            u.add_snapped_triangle([grid[a], grid[b], grid[c]]);
+        } else if let Some(poly) = cut.apply(&t) {
+            u.add(poly.corners());
         }
     }
     (!u.is_empty() || u.dropped() > 0).then(|| u.finish())
@@ -502,14 +534,62 @@ mod cut_tests {
         // What `keeps` says agrees with what `apply` does to a triangle in the box.
         let flat_at = |z: f64| [[0.0, 0.0, z], [1.0, 0.0, z], [0.0, 1.0, z]];
         assert!(Cut::Above(1.0).apply(&flat_at(1.0)).is_none());
+        let plan = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]];
         assert_eq!(
-            Cut::Above(1.0).apply(&flat_at(1.5)).unwrap(),
-            flat_at(1.5).to_vec()
+            Cut::Above(1.0).apply(&flat_at(1.5)).unwrap().corners(),
+            plan
         );
         assert!(Cut::Below(1.0).apply(&flat_at(1.0)).is_none());
         assert_eq!(
-            Cut::Below(1.0).apply(&flat_at(0.5)).unwrap(),
-            flat_at(0.5).to_vec()
+            Cut::Below(1.0).apply(&flat_at(0.5)).unwrap().corners(),
+            plan
         );
+    }
+
+    /// The outline as every triangle's own corners unioned them before the fast
+    /// paths: `apply`, then `Union::add`.
+    fn outline_by_polygons(m: &Mesh, cut: Cut) -> Option<Outline> {
+        let mut u = Union::new();
+        for t in m.triangles() {
+            if let Some(poly) = cut.apply(&t) {
+                u.add(poly.corners());
+            }
+        }
+        (!u.is_empty() || u.dropped() > 0).then(|| u.finish())
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The allocation-free outline is the polygon-by-polygon one, bit for bit:
+        /// the same grid, origin, dropped count and rings, under every cut, with
+        /// triangles touching and crossing the cut plane, degenerate ones, corners
+        /// off the grid's range and indices out of range.
+        #[test]
+        fn the_fast_outline_is_the_polygon_by_polygon_one(
+            origin in proptest::array::uniform3(-1.0e6f64..1.0e6),
+            corners in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        8 => (-40i16..40).prop_map(|v| f32::from(v) * 0.125),
+                        2 => -50.0f32..50.0,
+                        1 => proptest::prop_oneof![Just(3.0e7f32), Just(-6.0e7f32)],
+                    ],
+                    -50.0f32..50.0,
+                    // Few heights, so that flat triangles lie on the cut plane.
+                    (0u8..4).prop_map(|v| f32::from(v) * 0.5),
+                ),
+                3..20,
+            ),
+            indices in proptest::collection::vec(0u32..22, 0..60),
+            cut_at in 0usize..20,
+            kind in 0u8..3,
+        ) {
+            let positions = corners.iter().flat_map(|&(x, y, z)| [x, y, z]).collect();
+            let m = Mesh::new(origin, positions, indices);
+            let z = m.triangles().flatten().nth(cut_at).map_or(origin[2], |v| v[2]);
+            let cut = match kind { 0 => Cut::All, 1 => Cut::Above(z), _ => Cut::Below(z) };
+            prop_assert_eq!(outline_of(&m, cut), outline_by_polygons(&m, cut));
+        }
     }
 }
