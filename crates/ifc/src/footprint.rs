@@ -278,7 +278,7 @@ fn to_grid(p: [f64; 2], o: [f64; 2]) -> Option<IntPoint<i32>> {
 /// `v - t` is exact, so comparing the fraction with one half decides as `round` does.
 fn round(v: f64) -> f64 {
     const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52
-    if !(v.abs() < EXACT) {
+    if v.is_nan() || v.abs() >= EXACT {
         return v.round(); // large, infinite or NaN
     }
     let t = v as i64;
