@@ -27,6 +27,7 @@ use std::time::Instant;
 
 mod instance;
 mod property;
+mod tess;
 
 /// Reads and interprets an IFC file from disk.
 pub fn load_path(path: &Path) -> Result<Model, IfcError> {
@@ -1556,6 +1557,7 @@ impl<'d> Workers<'d> {
             index: self.index,
             frame,
             caches: Caches::new(),
+            own_face_sets: !self.ctl.options().ifc_lite_face_sets,
         };
         if self.ctl.options().bake_every_occurrence {
             return ids
@@ -1623,6 +1625,8 @@ struct Mesher<'a, 'd> {
     index: &'a Index,
     frame: Frame,
     caches: Caches,
+    /// Tessellated bodies meshed by `tess.rs`, not ifc-lite.
+    own_face_sets: bool,
 }
 
 /// One meshing worker's decoder and router, made on first use and made again after
@@ -1702,16 +1706,20 @@ impl<'d> Mesher<'_, 'd> {
         })
     }
 
-    /// ifc-lite's mesh of product `id`, every vertex in place.
+    /// The mesh of product `id` ([`Mesher::bake`]), every vertex in place.
     fn bake_id(&self, w: &mut Worker<'d>, id: u32) -> Result<Option<Mesh>, String> {
         self.guarded(w, id, |ent, dec, router| self.bake(ent, dec, router))
     }
 
-    /// Product `id` meshed by ifc-lite, or, when it is one occurrence of a mapped
-    /// family (`instance`), that occurrence.
+    /// Product `id` meshed (by `tess.rs` for a tessellated body, else by ifc-lite),
+    /// or, when it is one occurrence of a mapped family (`instance`), that occurrence.
     fn first_pass(&self, w: &mut Worker<'d>, id: u32) -> Slot {
         let mut occ = None;
         let r = self.guarded(w, id, |ent, dec, router| {
+            // Before the occurrence test: its walk would decode the face sets whole.
+            if let Some(m) = self.own_mesh(ent, dec, router) {
+                return Ok(Some(m));
+            }
             occ = instance::occurrence(ent, dec, router);
             match occ {
                 Some(_) => Ok(None),
@@ -1761,13 +1769,29 @@ impl<'d> Mesher<'_, 'd> {
         Ok(families)
     }
 
-    /// ifc-lite's mesh of `ent`, every vertex in place.
+    /// Our mesh of a tessellated body (`tess.rs`), when `ent` is one and we mesh them.
+    fn own_mesh(
+        &self,
+        ent: &DecodedEntity,
+        dec: &mut EntityDecoder<'d>,
+        router: &GeometryRouter,
+    ) -> Option<Mesh> {
+        self.own_face_sets
+            .then(|| tess::mesh(ent, dec, router))
+            .flatten()
+    }
+
+    /// The mesh of `ent`, every vertex in place: ifc-lite's, or ours for a
+    /// tessellated body.
     fn bake(
         &self,
         ent: &DecodedEntity,
         dec: &mut EntityDecoder<'d>,
         router: &GeometryRouter,
     ) -> Result<Option<Mesh>, String> {
+        if let Some(m) = self.own_mesh(ent, dec, router) {
+            return Ok(Some(m));
+        }
         match router.process_element(ent, dec) {
             Ok(m) if m.indices.is_empty() => Ok(None),
             Ok(m) => {

@@ -265,7 +265,7 @@ mod shared_families {
         load_bytes_with(bytes, "shared.ifc", &opts).unwrap().0
     }
 
-    fn area(m: &Mesh) -> f64 {
+    pub(super) fn area(m: &Mesh) -> f64 {
         let sub = |a: [f64; 3], b: [f64; 3]| [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
         m.triangles()
             .map(|[a, b, c]| {
@@ -280,7 +280,7 @@ mod shared_families {
             .sum()
     }
 
-    fn near(a: &BBox, b: &BBox, tol: f64) -> bool {
+    pub(super) fn near(a: &BBox, b: &BBox, tol: f64) -> bool {
         (0..3).all(|k| (a.min[k] - b.min[k]).abs() <= tol && (a.max[k] - b.max[k]).abs() <= tol)
     }
 
@@ -429,5 +429,230 @@ mod shared_families {
             // not depend on which meshing worker reached the family first.
             assert_eq!(mesh.is_shared(), x == 20.0 || x == 30.0, "{:?}", e.name);
         }
+    }
+}
+
+// Tessellated bodies meshed by our own reader (`load/tess.rs`) against ifc-lite's
+// meshes of the same products (issue 14).
+
+mod own_face_sets {
+    use super::shared_families::{area, near};
+    use std::fmt::Write;
+    use zhishen_ifc::{load_bytes_with, LoadOptions, Model};
+
+    fn load(bytes: &[u8], ifc_lite: bool) -> Model {
+        let opts = LoadOptions {
+            ifc_lite_face_sets: ifc_lite,
+            ..Default::default()
+        };
+        load_bytes_with(bytes, "faces.ifc", &opts).unwrap().0
+    }
+
+    /// Disagreements between our meshes and ifc-lite's; the count of meshes compared.
+    fn compare(bytes: &[u8]) -> (Vec<String>, usize) {
+        let (ours, lite) = (load(bytes, false), load(bytes, true));
+        let mut errs = Vec::new();
+        assert_eq!(ours.elements.len(), lite.elements.len());
+        let mut n = 0;
+        for (o, l) in ours.elements.iter().zip(&lite.elements) {
+            assert_eq!(o.id, l.id);
+            let (om, lm) = match (&o.mesh, &l.mesh) {
+                (Some(om), Some(lm)) => (om, lm),
+                (None, None) => continue,
+                _ => {
+                    errs.push(format!("#{}: mesh on one side only", o.id));
+                    continue;
+                }
+            };
+            n += 1;
+            // ifc-lite's weld and thin-triangle sweep may drop a few more.
+            let (to, tl) = (om.triangle_count(), lm.triangle_count());
+            if to < tl || to - tl > 2 + tl / 50 {
+                errs.push(format!("#{}: {to} triangles ours, {tl} ifc-lite's", o.id));
+            }
+            // ifc-lite narrows file units to f32 before placing; we place in f64.
+            if !near(&om.bbox().unwrap(), &lm.bbox().unwrap(), 1e-4) {
+                errs.push(format!("#{}: box {:?} vs {:?}", o.id, om.bbox(), lm.bbox()));
+            }
+            let (a, b) = (area(om), area(lm));
+            if (a - b).abs() > 1e-5 * b.max(1.0) {
+                errs.push(format!("#{}: surface {a} m² vs {b} m²", o.id));
+            }
+        }
+        let facts = |m: &Model| serde_json::to_value(&m.facts).unwrap();
+        let (fo, fl) = (facts(&ours), facts(&lite));
+        for key in [
+            "footprint_area_m2",
+            "base_area_m2",
+            "height_m",
+            "highest_point_m",
+            "gfa_m2",
+            "storeys_above",
+            "storeys_below",
+        ] {
+            let close = match (fo[key].as_f64(), fl[key].as_f64()) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-3,
+                _ => fo[key] == fl[key],
+            };
+            if !close {
+                errs.push(format!("facts.{key}: {} vs {}", fo[key], fl[key]));
+            }
+        }
+        (errs, n)
+    }
+
+    /// A millimetre model at map coordinates (500 km east, 3,000 km north): a row of
+    /// closed polyhedra (a 16 × 8 sphere) and of boxes marked closed but wound inward
+    /// (turned outward by both), on two storeys, one per element, each under a
+    /// placement turned by its index.
+    fn generated(count: usize) -> Vec<u8> {
+        let mut s = String::from(
+            "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION((''),'2;1');\nFILE_NAME('g.ifc','',(''),(''),'','','');\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n\
+#1=IFCPROJECT('0YvctVUKr0kugbFTf53O9L',$,'P',$,$,$,$,(#10),#5);\n\
+#2=IFCSIUNIT(*,.LENGTHUNIT.,.MILLI.,.METRE.);\n\
+#5=IFCUNITASSIGNMENT((#2));\n\
+#6=IFCCARTESIANPOINT((0.,0.,0.));\n\
+#7=IFCAXIS2PLACEMENT3D(#6,$,$);\n\
+#8=IFCCARTESIANPOINT((500000000.,3000000000.,0.));\n\
+#9=IFCAXIS2PLACEMENT3D(#8,$,$);\n\
+#10=IFCGEOMETRICREPRESENTATIONCONTEXT($,'Model',3,1.E-05,#7,$);\n\
+#11=IFCLOCALPLACEMENT($,#9);\n\
+#12=IFCSITE('1YvctVUKr0kugbFTf53O9L',$,'S',$,$,#11,$,$,.ELEMENT.,$,$,$,$,$);\n\
+#13=IFCBUILDING('2YvctVUKr0kugbFTf53O9L',$,'B',$,$,#11,$,$,.ELEMENT.,$,$,$);\n\
+#14=IFCBUILDINGSTOREY('3YvctVUKr0kugbFTf53O9L',$,'F1',$,$,#11,$,$,.ELEMENT.,0.);\n\
+#15=IFCRELAGGREGATES('4YvctVUKr0kugbFTf53O9L',$,$,$,#1,(#12));\n\
+#16=IFCRELAGGREGATES('5YvctVUKr0kugbFTf53O9L',$,$,$,#12,(#13));\n\
+#17=IFCRELAGGREGATES('6YvctVUKr0kugbFTf53O9L',$,$,$,#13,(#14));\n",
+        );
+        // The sphere: rings of 16 points between the poles, radius 600 mm, on z = 0.
+        let (rings, around) = (8usize, 16usize);
+        let mut pts = vec![[0.0, 0.0, 0.0]];
+        for i in 1..rings {
+            let th = std::f64::consts::PI * i as f64 / rings as f64;
+            for j in 0..around {
+                let ph = 2.0 * std::f64::consts::PI * j as f64 / around as f64;
+                pts.push([
+                    600.0 * th.sin() * ph.cos(),
+                    600.0 * th.sin() * ph.sin(),
+                    600.0 - 600.0 * th.cos(),
+                ]);
+            }
+        }
+        pts.push([0.0, 0.0, 1200.0]);
+        let ring = |i: usize, j: usize| 2 + (i - 1) * around + j % around; // 1-based
+        let mut tris = Vec::new();
+        for j in 0..around {
+            tris.push([1, ring(1, j + 1), ring(1, j)]);
+            tris.push([pts.len(), ring(rings - 1, j), ring(rings - 1, j + 1)]);
+        }
+        for i in 1..rings - 1 {
+            for j in 0..around {
+                let (a, b, c, d) = (
+                    ring(i, j),
+                    ring(i, j + 1),
+                    ring(i + 1, j),
+                    ring(i + 1, j + 1),
+                );
+                tris.push([a, b, d]);
+                tris.push([a, d, c]);
+            }
+        }
+        let list = |pts: &[[f64; 3]]| {
+            pts.iter()
+                .map(|p| format!("({:.4},{:.4},{:.4})", p[0], p[1], p[2]))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let idx = |t: &[[usize; 3]]| {
+            t.iter()
+                .map(|t| format!("({},{},{})", t[0], t[1], t[2]))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        writeln!(s, "#20=IFCCARTESIANPOINTLIST3D(({}));", list(&pts)).unwrap();
+        writeln!(
+            s,
+            "#21=IFCTRIANGULATEDFACESET(#20,$,.T.,({}),$);",
+            idx(&tris)
+        )
+        .unwrap();
+        // A 2 × 1 × 3 m box, every face wound inward.
+        let b = [
+            [0.0, 0.0, 0.0],
+            [2000.0, 0.0, 0.0],
+            [2000.0, 1000.0, 0.0],
+            [0.0, 1000.0, 0.0],
+            [0.0, 0.0, 3000.0],
+            [2000.0, 0.0, 3000.0],
+            [2000.0, 1000.0, 3000.0],
+            [0.0, 1000.0, 3000.0],
+        ];
+        let inward = [
+            [1, 2, 3],
+            [1, 3, 4],
+            [5, 8, 7],
+            [5, 7, 6],
+            [1, 5, 6],
+            [1, 6, 2],
+            [2, 6, 7],
+            [2, 7, 3],
+            [3, 7, 8],
+            [3, 8, 4],
+            [4, 8, 5],
+            [4, 5, 1],
+        ];
+        writeln!(s, "#22=IFCCARTESIANPOINTLIST3D(({}));", list(&b)).unwrap();
+        writeln!(
+            s,
+            "#23=IFCTRIANGULATEDFACESET(#22,$,.T.,({}),$);",
+            idx(&inward)
+        )
+        .unwrap();
+        let mut ids = Vec::new();
+        for k in 0..count {
+            let e = 100 + 10 * k;
+            let (x, y) = (3000.0 * (k % 8) as f64, 4000.0 * (k / 8) as f64);
+            let turn = k as f64 * 0.3;
+            let item = if k % 2 == 0 { 21 } else { 23 };
+            writeln!(
+                s,
+                "#{e}=IFCCARTESIANPOINT(({x:.1},{y:.1},0.));\n#{}=IFCDIRECTION(({:.6},{:.6},0.));\n#{}=IFCAXIS2PLACEMENT3D(#{e},#{},#{});\n#{}=IFCLOCALPLACEMENT(#11,#{});\n#{}=IFCSHAPEREPRESENTATION(#10,'Body','Tessellation',(#{item}));\n#{}=IFCPRODUCTDEFINITIONSHAPE($,$,(#{}));\n#{}=IFCBUILDINGELEMENTPROXY('{:0>22}',$,'E{k}',$,$,#{},#{},$,$);",
+                e + 1, turn.cos(), turn.sin(), e + 2, 18, e + 1, e + 3, e + 2, e + 4, e + 5, e + 4, e + 6, k, e + 3, e + 5
+            )
+            .unwrap();
+            ids.push(format!("#{}", e + 6));
+        }
+        writeln!(s, "#18=IFCDIRECTION((0.,0.,1.));").unwrap();
+        s += &format!(
+            "#90=IFCRELCONTAINEDINSPATIALSTRUCTURE('7YvctVUKr0kugbFTf53O9L',$,$,$,({}),#14);\nENDSEC;\nEND-ISO-10303-21;\n",
+            ids.join(",")
+        );
+        s.into_bytes()
+    }
+
+    #[test]
+    fn our_face_set_meshes_are_ifc_lite_s() {
+        let mut failures = Vec::new();
+        for (ifc, _) in super::cases() {
+            let (errs, _) = compare(&std::fs::read(&ifc).unwrap());
+            failures.extend(errs.into_iter().map(|e| format!("{}: {e}", ifc.display())));
+        }
+        let bytes = generated(24);
+        let (errs, n) = compare(&bytes);
+        failures.extend(errs.into_iter().map(|e| format!("generated: {e}")));
+        assert_eq!(n, 24, "every generated element meshed on both sides");
+        let m = load(&bytes, false);
+        // The boxes stand 3 m on the ground at the map position.
+        assert!(
+            (m.facts.height_m.unwrap() - 3.0).abs() < 1e-6,
+            "{:?}",
+            m.facts.height_m
+        );
+        let b = m.bbox_world_m.unwrap();
+        assert!(
+            (b.min[0] - 500_000.0).abs() < 3.0 && (b.min[1] - 3_000_000.0).abs() < 3.0,
+            "{b:?}"
+        );
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }

@@ -169,13 +169,13 @@ const IDENTITY: Affine = [
 
 /// The 4×4 given by `at(row, column)` as an affine transform, when its last row is
 /// (0, 0, 0, 1).
-fn affine(at: impl Fn(usize, usize) -> f64) -> Option<Affine> {
+pub(super) fn affine(at: impl Fn(usize, usize) -> f64) -> Option<Affine> {
     let last = [at(3, 0), at(3, 1), at(3, 2), at(3, 3)];
     (last == [0.0, 0.0, 0.0, 1.0])
         .then(|| std::array::from_fn(|r| std::array::from_fn(|c| at(r, c))))
 }
 
-fn det3(m: &Affine) -> f64 {
+pub(super) fn det3(m: &Affine) -> f64 {
     m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
         - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
