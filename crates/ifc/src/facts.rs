@@ -148,16 +148,10 @@ fn outline_of(m: &Mesh, cut: Cut) -> Option<Outline> {
 /// bottom faces, and a brep's many small facets, collapse into one outline per element.
 /// Unioning every triangle of a 100 MB model at once took longer than meshing it.
 fn project_tris(elements: &[&Element], cut: Cut) -> Union {
-    union_of(outlines(elements, cut).into_iter().flatten().collect())
-}
-
-/// Each element's outline under `cut` (`None`: nothing of it taken), in order, in
-/// parallel: the first half of [`project_tris`], for passes that share them.
-fn outlines(elements: &[&Element], cut: Cut) -> Vec<Option<Outline>> {
     use rayon::prelude::*;
-    elements
+    let outlines: Vec<Outline> = elements
         .par_iter()
-        .map(|e| {
+        .filter_map(|e| {
             let m = e.mesh.as_ref()?;
             match e.bbox.and_then(|b| cut.keeps(&b)) {
                 // The same element's whole outline is asked for by several passes.
@@ -166,14 +160,9 @@ fn outlines(elements: &[&Element], cut: Cut) -> Vec<Option<Outline>> {
                 None => outline_of(m, cut),
             }
         })
-        .collect()
-}
-
-/// The union of element outlines: the second half of [`project_tris`].
-fn union_of(outlines: Vec<Outline>) -> Union {
-    use rayon::prelude::*;
-    // Without those inside another, in groups, level by level, until one group
-    // is left.
+        .collect();
+    // Then, without those inside another, in groups, level by level, until one
+    // group is left.
     let mut outlines = crate::footprint::drop_contained(outlines);
     while outlines.len() > GROUP {
         outlines = outlines

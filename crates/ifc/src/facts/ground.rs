@@ -7,7 +7,7 @@
 //! only where it rises more than [`GROUND_TOL_M`] above it, and below ground only
 //! where it lies more than that below it.
 
-use super::{outlines, project_tris, union_of, Cut};
+use super::{project_tris, Cut};
 use crate::footprint::{intersection, Outline};
 use crate::model::{Element, Rings};
 
@@ -31,15 +31,11 @@ pub struct GroundCut {
 pub fn cut(fabric: &[&Element], g: f64) -> GroundCut {
     let (lo, hi) = (g - GROUND_TOL_M, g + GROUND_TOL_M);
     // Independent unions: each one's last overlay runs on one core, so side by side.
-    let ((above_each, above), below) = rayon::join(
-        || {
-            let each = outlines(fabric, Cut::Above(hi));
-            let above = union_of(each.iter().flatten().cloned().collect()).finish();
-            (each, above)
-        },
+    let (above, below) = rayon::join(
+        || project_tris(fabric, Cut::Above(hi)).finish(),
         || project_tris(fabric, Cut::Below(lo)).finish(),
     );
-    let base = base(fabric, &above_each, g, &above);
+    let base = base(fabric, g, &above);
     GroundCut {
         above,
         below,
@@ -52,18 +48,14 @@ pub fn cut(fabric: &[&Element], g: f64) -> GroundCut {
 /// [`BASE_BAND_M`] above the ground, projected (a wall's top face gives its section;
 /// its side faces project to nothing), with the rooms between the walls filled where
 /// the building covers them (a slab above) and courtyards left open.
-///
-/// `above_each` is each fabric element's outline above the ground cut, which the
-/// band takes for the elements standing in it (the same cut, so not computed again).
-fn base(fabric: &[&Element], above_each: &[Option<Outline>], g: f64, above: &Outline) -> Outline {
+fn base(fabric: &[&Element], g: f64, above: &Outline) -> Outline {
     let (hi, top) = (g + GROUND_TOL_M, g + BASE_BAND_M);
-    let standing: Vec<Outline> = fabric
+    let standing: Vec<&Element> = fabric
         .iter()
-        .zip(above_each)
-        .filter(|(e, _)| e.bbox.is_some_and(|b| b.max[2] > hi && b.min[2] < top))
-        .filter_map(|(_, o)| o.clone())
+        .copied()
+        .filter(|e| e.bbox.is_some_and(|b| b.max[2] > hi && b.min[2] < top))
         .collect();
-    let band = union_of(standing).finish();
+    let band = project_tris(&standing, Cut::Above(hi)).finish();
     let filled: Rings = band.rings.iter().map(|p| vec![p[0].clone()]).collect();
     intersection(&filled, &above.rings)
 }
