@@ -157,7 +157,11 @@ fn project_tris(elements: &[&Element], cut: Cut) -> Union {
                 // The same element's whole outline is asked for by several passes.
                 Some(true) => m.plan(|m| outline_of(m, Cut::All)),
                 Some(false) => None,
-                None => outline_of(m, cut),
+                // The ground cut is asked by several passes too.
+                None => match cut {
+                    Cut::Above(z) => m.plan_above(z, |m| outline_of(m, cut)),
+                    _ => outline_of(m, cut),
+                },
             }
         })
         .collect();

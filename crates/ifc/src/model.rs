@@ -113,6 +113,10 @@ pub struct Mesh {
     /// (`forget_plan`). The vertices never change after construction, so it cannot go
     /// stale.
     plan: std::sync::OnceLock<Option<crate::footprint::Outline>>,
+    /// The plan outline of the part above one level (by its bits): the ground cut's,
+    /// which the footprint, the ground-contact band and the parts all ask of every
+    /// element standing on the ground. Let go with `plan`.
+    plan_above: std::sync::OnceLock<(u64, Option<crate::footprint::Outline>)>,
 }
 
 /// What an occurrence of a shared family adds to the family's vertices.
@@ -166,6 +170,7 @@ impl Mesh {
             indices: indices.into(),
             placed: None,
             plan: Default::default(),
+            plan_above: Default::default(),
         }
     }
 
@@ -180,6 +185,7 @@ impl Mesh {
                 corners: shared.corners.clone(),
             }),
             plan: Default::default(),
+            plan_above: Default::default(),
         }
     }
 
@@ -191,9 +197,27 @@ impl Mesh {
         self.plan.get_or_init(|| make(self)).clone()
     }
 
-    /// Lets the memo of [`Mesh::plan`] go.
+    /// The plan outline of the part above `z`, made by `make` the first time a level
+    /// is asked; any other level is made every time it is asked.
+    pub(crate) fn plan_above(
+        &self,
+        z: f64,
+        make: impl FnOnce(&Mesh) -> Option<crate::footprint::Outline>,
+    ) -> Option<crate::footprint::Outline> {
+        let key = z.to_bits();
+        if let Some((k, made)) = self.plan_above.get() {
+            return if *k == key { made.clone() } else { make(self) };
+        }
+        let made = make(self);
+        // Another worker may have made the same level meanwhile: the same outline.
+        let _ = self.plan_above.set((key, made.clone()));
+        made
+    }
+
+    /// Lets the memos of [`Mesh::plan`] and [`Mesh::plan_above`] go.
     pub(crate) fn forget_plan(&mut self) {
         self.plan.take();
+        self.plan_above.take();
     }
 
     /// Whether this mesh shares its vertices with other occurrences of a family.
@@ -566,6 +590,20 @@ mod tests {
         m.forget_plan();
         m.plan(make);
         assert_eq!(calls.get(), 2);
+        // Above a level: the first level asked is kept, any other is made each time.
+        calls.set(0);
+        m.plan_above(1.5, make);
+        m.plan_above(1.5, make);
+        assert_eq!(calls.get(), 1);
+        m.plan_above(2.5, make);
+        m.plan_above(2.5, make);
+        assert_eq!(calls.get(), 3);
+        m.plan_above(1.5, make);
+        assert_eq!(calls.get(), 3);
+        m.forget_plan();
+        m.plan_above(2.5, make);
+        m.plan_above(2.5, make);
+        assert_eq!(calls.get(), 4);
     }
 
     proptest::proptest! {
