@@ -70,9 +70,13 @@ CORPUS_MB ?= 30
 CORPUS := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb.ifc
 CORPUS_UNIQUE := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb-unique.ifc
 CORPUS_HEAVY := $(CORPUS_DIR)/corpus-$(CORPUS_MB)mb-heavy-maps.ifc
-# Real exporters' elements at size: two samples' elements repeated side by side.
+# Real exporters' elements at size: four samples' elements repeated side by side
+# (Revit 2011 and 2021, ArchiCAD 20, SketchUp's tessellated IFC4).
 TILED_REVIT := $(CORPUS_DIR)/duplex-$(CORPUS_MB)mb.ifc
+TILED_REVIT21 := $(CORPUS_DIR)/largebuilding-$(CORPUS_MB)mb.ifc
 TILED_ARCHICAD := $(CORPUS_DIR)/fzkhaus-$(CORPUS_MB)mb.ifc
+TILED_SKETCHUP := $(CORPUS_DIR)/pcert-$(CORPUS_MB)mb.ifc
+TILED := $(TILED_REVIT) $(TILED_REVIT21) $(TILED_ARCHICAD) $(TILED_SKETCHUP)
 
 bench: build viewer
 	@mkdir -p $(CORPUS_DIR)
@@ -80,8 +84,10 @@ bench: build viewer
 	$(CARGO) run --release --locked -q -p zhishen-testkit --example corpus -- $(CORPUS_MB) $(CORPUS_UNIQUE) 6 --unique
 	$(CARGO) run --release --locked -q -p zhishen-testkit --example corpus -- $(CORPUS_MB) $(CORPUS_HEAVY) 6 --heavy-maps
 	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/Duplex_Revit2011_IFC2x3.ifc $(CORPUS_MB) $(TILED_REVIT)
+	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/LargeBuilding_Revit2021_IFC2x3.ifc $(CORPUS_MB) $(TILED_REVIT21)
 	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc $(CORPUS_MB) $(TILED_ARCHICAD)
-	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS) $(CORPUS_UNIQUE) $(CORPUS_HEAVY) $(TILED_REVIT) $(TILED_ARCHICAD)
+	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc $(CORPUS_MB) $(TILED_SKETCHUP)
+	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS) $(CORPUS_UNIQUE) $(CORPUS_HEAVY) $(TILED)
 	python3 bench/site_bench.py
 	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5

@@ -501,9 +501,9 @@ mod own_face_sets {
         (errs, n)
     }
 
-    /// A millimetre model at map coordinates (500 km east, 3,000 km north): a row of
-    /// closed polyhedra (a 16 × 8 sphere) and of boxes marked closed but wound inward
-    /// (turned outward by both), on two storeys, one per element, each under a
+    /// A millimetre model at map coordinates (500 km east, 3,000 km north): closed
+    /// polyhedra (a 16 × 8 sphere), boxes marked closed but wound inward (turned
+    /// outward by both) and L-shaped prisms of polygonal faces, each under a
     /// placement turned by its index.
     fn generated(count: usize) -> Vec<u8> {
         let mut s = String::from(
@@ -608,12 +608,44 @@ mod own_face_sets {
             idx(&inward)
         )
         .unwrap();
+        // An L-shaped prism 3 m tall as an IfcPolygonalFaceSet: a concave hexagon at
+        // the top and bottom, six quads around.
+        let l = [
+            [0.0, 0.0],
+            [2000.0, 0.0],
+            [2000.0, 1000.0],
+            [1000.0, 1000.0],
+            [1000.0, 2000.0],
+            [0.0, 2000.0],
+        ];
+        let prism: Vec<[f64; 3]> = [0.0, 3000.0]
+            .iter()
+            .flat_map(|&z| l.iter().map(move |p| [p[0], p[1], z]))
+            .collect();
+        let mut faces: Vec<Vec<usize>> = vec![(1..=6).rev().collect(), (7..=12).collect()];
+        for i in 0..6 {
+            let j = (i + 1) % 6;
+            faces.push(vec![i + 1, j + 1, j + 7, i + 7]);
+        }
+        writeln!(s, "#24=IFCCARTESIANPOINTLIST3D(({}));", list(&prism)).unwrap();
+        let mut refs = Vec::new();
+        for (k, f) in faces.iter().enumerate() {
+            let c: Vec<String> = f.iter().map(usize::to_string).collect();
+            writeln!(s, "#{}=IFCINDEXEDPOLYGONALFACE(({}));", 30 + k, c.join(",")).unwrap();
+            refs.push(format!("#{}", 30 + k));
+        }
+        writeln!(
+            s,
+            "#25=IFCPOLYGONALFACESET(#24,.T.,({}),$);",
+            refs.join(",")
+        )
+        .unwrap();
         let mut ids = Vec::new();
         for k in 0..count {
             let e = 100 + 10 * k;
             let (x, y) = (3000.0 * (k % 8) as f64, 4000.0 * (k / 8) as f64);
             let turn = k as f64 * 0.3;
-            let item = if k % 2 == 0 { 21 } else { 23 };
+            let item = [21, 23, 25][k % 3];
             writeln!(
                 s,
                 "#{e}=IFCCARTESIANPOINT(({x:.1},{y:.1},0.));\n#{}=IFCDIRECTION(({:.6},{:.6},0.));\n#{}=IFCAXIS2PLACEMENT3D(#{e},#{},#{});\n#{}=IFCLOCALPLACEMENT(#11,#{});\n#{}=IFCSHAPEREPRESENTATION(#10,'Body','Tessellation',(#{item}));\n#{}=IFCPRODUCTDEFINITIONSHAPE($,$,(#{}));\n#{}=IFCBUILDINGELEMENTPROXY('{:0>22}',$,'E{k}',$,$,#{},#{},$,$);",
