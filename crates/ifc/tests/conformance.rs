@@ -265,7 +265,7 @@ mod shared_families {
         load_bytes_with(bytes, "shared.ifc", &opts).unwrap().0
     }
 
-    pub(super) fn area(m: &Mesh) -> f64 {
+    fn area(m: &Mesh) -> f64 {
         let sub = |a: [f64; 3], b: [f64; 3]| [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
         m.triangles()
             .map(|[a, b, c]| {
@@ -284,48 +284,59 @@ mod shared_families {
         (0..3).all(|k| (a.min[k] - b.min[k]).abs() <= tol && (a.max[k] - b.max[k]).abs() <= tol)
     }
 
+    /// Two loads of one file compared element by element: each element meshed on
+    /// both sides or neither, the triangle counts as `counts` allows, the boxes to
+    /// 0.1 mm (one side's vertices may be f32 after the placement, the other's before)
+    /// and the surfaces to 1e-5. Returns the disagreements and the mesh pairs.
+    pub(super) fn mesh_pairs<'m>(
+        a: &'m Model,
+        b: &'m Model,
+        counts: impl Fn(usize, usize) -> bool,
+    ) -> (Vec<String>, Vec<(&'m Mesh, &'m Mesh)>) {
+        assert_eq!(a.elements.len(), b.elements.len());
+        let (mut errs, mut pairs) = (Vec::new(), Vec::new());
+        for (x, y) in a.elements.iter().zip(&b.elements) {
+            assert_eq!(x.id, y.id);
+            let (xm, ym) = match (&x.mesh, &y.mesh) {
+                (Some(xm), Some(ym)) => (xm, ym),
+                (None, None) => continue,
+                _ => {
+                    errs.push(format!("#{}: mesh on one side only", x.id));
+                    continue;
+                }
+            };
+            let (tx, ty) = (xm.triangle_count(), ym.triangle_count());
+            if !counts(tx, ty) {
+                errs.push(format!("#{}: {tx} triangles against {ty}", x.id));
+            }
+            if !near(&xm.bbox().unwrap(), &ym.bbox().unwrap(), 1e-4) {
+                errs.push(format!("#{}: box {:?} vs {:?}", x.id, xm.bbox(), ym.bbox()));
+            }
+            let (sx, sy) = (area(xm), area(ym));
+            if (sx - sy).abs() > 1e-5 * sy.max(1.0) {
+                errs.push(format!("#{}: surface {sx} m² vs {sy} m²", x.id));
+            }
+            pairs.push((xm, ym));
+        }
+        (errs, pairs)
+    }
+
     /// Disagreements between the shared and the baked load; the count of shared meshes.
     fn compare(bytes: &[u8]) -> (Vec<String>, usize) {
         let (shared, baked) = (load(bytes, false), load(bytes, true));
-        let mut errs = Vec::new();
         let facts = |m: &Model| serde_json::to_value(&m.facts).unwrap();
-        if facts(&shared) != facts(&baked) {
-            errs.push("facts differ".to_string());
-        }
-        assert_eq!(shared.elements.len(), baked.elements.len());
         assert!(baked
             .elements
             .iter()
             .all(|e| !e.mesh.as_ref().is_some_and(Mesh::is_shared)));
-        let mut n = 0;
-        for (s, b) in shared.elements.iter().zip(&baked.elements) {
-            assert_eq!(s.id, b.id);
-            let (sm, bm) = match (&s.mesh, &b.mesh) {
-                (Some(sm), Some(bm)) => (sm, bm),
-                (None, None) => continue,
-                _ => {
-                    errs.push(format!("#{}: mesh on one side only", s.id));
-                    continue;
-                }
-            };
-            n += usize::from(sm.is_shared());
-            // The counts may differ by a few triangles: placing, ifc-lite welds the
-            // occurrence and conforms seams, which splits or drops triangles without
-            // changing the surface, which the box and the area below hold to.
-            let (ts, tb) = (sm.triangle_count(), bm.triangle_count());
-            if ts.abs_diff(tb) > 2 + tb / 50 {
-                errs.push(format!("#{}: {ts} triangles shared, {tb} baked", s.id));
-            }
-            // Baked vertices are f32 after the placement; shared ones before it.
-            if !near(&sm.bbox().unwrap(), &bm.bbox().unwrap(), 1e-4) {
-                errs.push(format!("#{}: box {:?} vs {:?}", s.id, sm.bbox(), bm.bbox()));
-            }
-            let (a, b) = (area(sm), area(bm));
-            if (a - b).abs() > 1e-5 * b.max(1.0) {
-                errs.push(format!("#{}: surface {a} m² vs {b} m²", s.id));
-            }
+        // The counts may differ by a few triangles: placing, ifc-lite welds the
+        // occurrence and conforms seams, which splits or drops triangles without
+        // changing the surface, which the box and the area hold to.
+        let (mut errs, pairs) = mesh_pairs(&shared, &baked, |s, b| s.abs_diff(b) <= 2 + b / 50);
+        if facts(&shared) != facts(&baked) {
+            errs.push("facts differ".to_string());
         }
-        (errs, n)
+        (errs, pairs.iter().filter(|(s, _)| s.is_shared()).count())
     }
 
     #[test]
@@ -436,7 +447,7 @@ mod shared_families {
 // meshes of the same products (issue 14).
 
 mod own_face_sets {
-    use super::shared_families::{area, near};
+    use super::shared_families::mesh_pairs;
     use std::fmt::Write;
     use zhishen_ifc::{load_bytes_with, LoadOptions, Model};
 
@@ -451,34 +462,9 @@ mod own_face_sets {
     /// Disagreements between our meshes and ifc-lite's; the count of meshes compared.
     fn compare(bytes: &[u8]) -> (Vec<String>, usize) {
         let (ours, lite) = (load(bytes, false), load(bytes, true));
-        let mut errs = Vec::new();
-        assert_eq!(ours.elements.len(), lite.elements.len());
-        let mut n = 0;
-        for (o, l) in ours.elements.iter().zip(&lite.elements) {
-            assert_eq!(o.id, l.id);
-            let (om, lm) = match (&o.mesh, &l.mesh) {
-                (Some(om), Some(lm)) => (om, lm),
-                (None, None) => continue,
-                _ => {
-                    errs.push(format!("#{}: mesh on one side only", o.id));
-                    continue;
-                }
-            };
-            n += 1;
-            // ifc-lite's weld and thin-triangle sweep may drop a few more.
-            let (to, tl) = (om.triangle_count(), lm.triangle_count());
-            if to < tl || to - tl > 2 + tl / 50 {
-                errs.push(format!("#{}: {to} triangles ours, {tl} ifc-lite's", o.id));
-            }
-            // ifc-lite narrows file units to f32 before placing; we place in f64.
-            if !near(&om.bbox().unwrap(), &lm.bbox().unwrap(), 1e-4) {
-                errs.push(format!("#{}: box {:?} vs {:?}", o.id, om.bbox(), lm.bbox()));
-            }
-            let (a, b) = (area(om), area(lm));
-            if (a - b).abs() > 1e-5 * b.max(1.0) {
-                errs.push(format!("#{}: surface {a} m² vs {b} m²", o.id));
-            }
-        }
+        // ifc-lite's weld and thin-triangle sweep may drop a few more.
+        let (mut errs, pairs) = mesh_pairs(&ours, &lite, |o, l| o >= l && o - l <= 2 + l / 50);
+        let n = pairs.len();
         let facts = |m: &Model| serde_json::to_value(&m.facts).unwrap();
         let (fo, fl) = (facts(&ours), facts(&lite));
         for key in [
