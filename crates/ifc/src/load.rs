@@ -1723,7 +1723,7 @@ impl<'d> Mesher<'_, 'd> {
             occ = instance::occurrence(ent, dec, router);
             match occ {
                 Some(_) => Ok(None),
-                None => self.bake(ent, dec, router),
+                None => self.lite_mesh(ent, dec, router),
             }
         });
         match occ {
@@ -1789,9 +1789,19 @@ impl<'d> Mesher<'_, 'd> {
         dec: &mut EntityDecoder<'d>,
         router: &GeometryRouter,
     ) -> Result<Option<Mesh>, String> {
-        if let Some(m) = self.own_mesh(ent, dec, router) {
-            return Ok(Some(m));
+        match self.own_mesh(ent, dec, router) {
+            Some(m) => Ok(Some(m)),
+            None => self.lite_mesh(ent, dec, router),
         }
+    }
+
+    /// ifc-lite's mesh of `ent`, every vertex in place.
+    fn lite_mesh(
+        &self,
+        ent: &DecodedEntity,
+        dec: &mut EntityDecoder<'d>,
+        router: &GeometryRouter,
+    ) -> Result<Option<Mesh>, String> {
         match router.process_element(ent, dec) {
             Ok(m) if m.indices.is_empty() => Ok(None),
             Ok(m) => {
