@@ -77,6 +77,9 @@ TILED_REVIT21 := $(CORPUS_DIR)/largebuilding-$(CORPUS_MB)mb.ifc
 TILED_ARCHICAD := $(CORPUS_DIR)/fzkhaus-$(CORPUS_MB)mb.ifc
 TILED_SKETCHUP := $(CORPUS_DIR)/pcert-$(CORPUS_MB)mb.ifc
 TILED := $(TILED_REVIT) $(TILED_REVIT21) $(TILED_ARCHICAD) $(TILED_SKETCHUP)
+# One file per representation kind (bench/probes.py), to show which kinds are slow;
+# against web-ifc only (IfcOpenShell took 13-190 s a run on them, rebar 189 s).
+PROBES_DIR := $(CORPUS_DIR)/probes
 
 bench: build viewer
 	@mkdir -p $(CORPUS_DIR)
@@ -88,6 +91,8 @@ bench: build viewer
 	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc $(CORPUS_MB) $(TILED_ARCHICAD)
 	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc $(CORPUS_MB) $(TILED_SKETCHUP)
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS) $(CORPUS_UNIQUE) $(CORPUS_HEAVY) $(TILED)
+	python3 bench/probes.py $(PROBES_DIR)
+	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 3 --ios-max-mb 0 $(PROBES_DIR)/*.ifc
 	python3 bench/site_bench.py
 	python3 bench/site_load_bench.py --zhishen $(BIN)
 	$(CARGO) run --release --locked -q -p zhishen-rules --example bench_review -- --runs 5
