@@ -72,9 +72,7 @@ impl Union {
         if poly.len() < 3 {
             return;
         }
-        let o = *self
-            .origin
-            .get_or_insert([(poly[0][0]).floor(), (poly[0][1]).floor()]);
+        let o = self.origin_at(poly[0]);
         let mut pts = std::mem::take(&mut self.scratch);
         pts.clear();
         for p in poly {
@@ -91,20 +89,34 @@ impl Union {
             pts.pop();
         }
         if pts.len() >= 3 {
-            let a2 = signed_area2(&pts);
-            // Zero: a vertical face, or one collapsed by snapping.
-            if a2 != 0 {
-                if a2 < 0 {
-                    pts.reverse();
-                }
-                self.overlay.add_contour(&pts, ShapeType::Subject);
-                self.count += 1;
-            }
+            self.add_counter_clockwise(&mut pts);
         }
         self.scratch = pts;
     }
 
-    /// The grid points of `points` for [`Union::add_grid_triangle`], for many
+    /// The grid's origin: set by the first point added, a whole metre below it.
+    fn origin_at(&mut self, first: [f64; 2]) -> [f64; 2] {
+        *self
+            .origin
+            .get_or_insert([first[0].floor(), first[1].floor()])
+    }
+
+    /// A polygon of grid points with its winding turned counter-clockwise, as the
+    /// subject; none when it has no area (a vertical face, or one collapsed by
+    /// snapping).
+    fn add_counter_clockwise(&mut self, pts: &mut [IntPoint<i32>]) {
+        let a2 = signed_area2(pts);
+        if a2 == 0 {
+            return;
+        }
+        if a2 < 0 {
+            pts.reverse();
+        }
+        self.overlay.add_contour(pts, ShapeType::Subject);
+        self.count += 1;
+    }
+
+    /// The grid points of `points` for [`Union::add_snapped_triangle`], for many
     /// triangles sharing their corners (a mesh's vertices): each point is snapped
     /// once, as [`Union::add`] would snap it. The origin, when not yet set, is taken
     /// from `first`, as `add` takes it from the first polygon's first point. `None`
@@ -114,36 +126,19 @@ impl Union {
         first: [f64; 2],
         points: impl Iterator<Item = [f64; 2]>,
     ) -> Vec<Option<IntPoint<i32>>> {
-        let o = *self
-            .origin
-            .get_or_insert([first[0].floor(), first[1].floor()]);
+        let o = self.origin_at(first);
         points.map(|p| to_grid(p, o)).collect()
     }
 
     /// Adds a triangle of points from [`Union::snap_points`]: the same as
     /// [`Union::add`] of its corners (a point off the grid drops it).
+    /// (Two corners on one grid point leave no area, as `add` finds after dropping
+    /// the repeat.)
     pub fn add_snapped_triangle(&mut self, t: [Option<IntPoint<i32>>; 3]) {
         match t {
-            [Some(a), Some(b), Some(c)] => self.add_grid_triangle([a, b, c]),
+            [Some(a), Some(b), Some(c)] => self.add_counter_clockwise(&mut [a, b, c]),
             _ => self.dropped += 1,
         }
-    }
-
-    /// A triangle already on the grid, as [`Union::add`] keeps it: none when two
-    /// corners meet or it has no area, counter-clockwise.
-    fn add_grid_triangle(&mut self, mut t: [IntPoint<i32>; 3]) {
-        // `signed_area2` of three points, in i64: each coordinate is below 2^29 in
-        // size, so each product is below 2^58 and the sum of six below 2^61.
-        let [a, b, c] = t.map(|p| (i64::from(p.x), i64::from(p.y)));
-        let a2 = (a.0 * b.1 - b.0 * a.1) + (b.0 * c.1 - c.0 * b.1) + (c.0 * a.1 - a.0 * c.1);
-        if a2 == 0 {
-            return;
-        }
-        if a2 < 0 {
-            t.reverse();
-        }
-        self.overlay.add_contour(&t, ShapeType::Subject);
-        self.count += 1;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -182,9 +177,7 @@ impl Union {
         for poly in rings {
             for ring in poly {
                 let Some(first) = ring.first() else { continue };
-                let o = *self
-                    .origin
-                    .get_or_insert([first[0].floor(), first[1].floor()]);
+                let o = self.origin_at(*first);
                 let mut pts: Vec<IntPoint<i32>> = Vec::with_capacity(ring.len());
                 for p in ring {
                     let Some(q) = to_grid(*p, o) else {
