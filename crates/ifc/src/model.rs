@@ -108,15 +108,21 @@ pub struct Mesh {
     indices: Arc<[u32]>,
     /// An occurrence's own part; `None` for a mesh of its own (the identity).
     placed: Option<Placed>,
-    /// The facts' plan outline of the whole mesh, made once for every pass that needs
-    /// it (footprint, ground cut, storeys, parts, roof) and let go after the load
-    /// (`forget_plan`). The vertices never change after construction, so it cannot go
-    /// stale.
-    plan: std::sync::OnceLock<Option<crate::footprint::Outline>>,
-    /// The plan outline of the part above one level (by its bits): the ground cut's,
-    /// which the footprint, the ground-contact band and the parts all ask of every
-    /// element standing on the ground. Let go with `plan`.
-    plan_above: std::sync::OnceLock<(u64, Option<crate::footprint::Outline>)>,
+    /// The facts' plan outlines, made once for every pass that needs them and let go
+    /// after the load (`forget_plan`). The vertices never change after construction,
+    /// so they cannot go stale.
+    plans: Plans,
+}
+
+/// What [`Mesh::plan`] and [`Mesh::plan_above`] keep.
+#[derive(Debug, Clone, Default)]
+struct Plans {
+    /// The whole mesh's (footprint, ground cut, storeys, parts, roof).
+    whole: std::sync::OnceLock<Option<crate::footprint::Outline>>,
+    /// The part above one level (by its bits): the ground cut's, which the footprint,
+    /// the ground-contact band and the parts all ask of every element standing on the
+    /// ground.
+    above: std::sync::OnceLock<(u64, Option<crate::footprint::Outline>)>,
 }
 
 /// What an occurrence of a shared family adds to the family's vertices.
@@ -169,8 +175,7 @@ impl Mesh {
             positions: positions.into(),
             indices: indices.into(),
             placed: None,
-            plan: Default::default(),
-            plan_above: Default::default(),
+            plans: Plans::default(),
         }
     }
 
@@ -184,8 +189,7 @@ impl Mesh {
                 linear,
                 corners: shared.corners.clone(),
             }),
-            plan: Default::default(),
-            plan_above: Default::default(),
+            plans: Plans::default(),
         }
     }
 
@@ -194,7 +198,7 @@ impl Mesh {
         &self,
         make: impl FnOnce(&Mesh) -> Option<crate::footprint::Outline>,
     ) -> Option<crate::footprint::Outline> {
-        self.plan.get_or_init(|| make(self)).clone()
+        self.plans.whole.get_or_init(|| make(self)).clone()
     }
 
     /// The plan outline of the part above `z`, made by `make` the first time a level
@@ -205,19 +209,18 @@ impl Mesh {
         make: impl FnOnce(&Mesh) -> Option<crate::footprint::Outline>,
     ) -> Option<crate::footprint::Outline> {
         let key = z.to_bits();
-        if let Some((k, made)) = self.plan_above.get() {
+        if let Some((k, made)) = self.plans.above.get() {
             return if *k == key { made.clone() } else { make(self) };
         }
         let made = make(self);
         // Another worker may have made the same level meanwhile: the same outline.
-        let _ = self.plan_above.set((key, made.clone()));
+        let _ = self.plans.above.set((key, made.clone()));
         made
     }
 
     /// Lets the memos of [`Mesh::plan`] and [`Mesh::plan_above`] go.
     pub(crate) fn forget_plan(&mut self) {
-        self.plan.take();
-        self.plan_above.take();
+        self.plans = Plans::default();
     }
 
     /// Whether this mesh shares its vertices with other occurrences of a family.
@@ -546,31 +549,6 @@ pub struct LoadTimings {
 
 #[cfg(test)]
 mod tests {
-
-    proptest::proptest! {
-        /// Properties are the map a BTreeMap makes of the same pairs, later values of a
-        /// key winning: the same entries, the same lookups, the same JSON.
-        #[test]
-        fn properties_are_a_last_wins_map(
-            pairs in proptest::collection::vec(("[a-c]\\.[a-c]{0,2}", 0i64..5), 0..30),
-        ) {
-            let pairs: Vec<(String, PropertyValue)> =
-                pairs.into_iter().map(|(k, v)| (k, serde_json::json!(v))).collect();
-            let props: Properties = pairs.iter().cloned().collect();
-            let map: BTreeMap<String, PropertyValue> = pairs.into_iter().collect();
-            proptest::prop_assert_eq!(props.len(), map.len());
-            let listed: Vec<(&String, &PropertyValue)> = props.iter().collect();
-            proptest::prop_assert_eq!(listed, map.iter().collect::<Vec<_>>());
-            for k in ["a.a", "b.", "c.cc", "d.a"] {
-                proptest::prop_assert_eq!(props.get(k), map.get(k));
-            }
-            proptest::prop_assert_eq!(
-                serde_json::to_string(&props).unwrap(),
-                serde_json::to_string(&map).unwrap()
-            );
-        }
-    }
-
     use super::*;
 
     #[test]
@@ -607,6 +585,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Properties are the map a BTreeMap makes of the same pairs, later values of a
+        /// key winning: the same entries, the same lookups, the same JSON.
+        #[test]
+        fn properties_are_a_last_wins_map(
+            pairs in proptest::collection::vec(("[a-c]\\.[a-c]{0,2}", 0i64..5), 0..30),
+        ) {
+            let pairs: Vec<(String, PropertyValue)> =
+                pairs.into_iter().map(|(k, v)| (k, serde_json::json!(v))).collect();
+            let props: Properties = pairs.iter().cloned().collect();
+            let map: BTreeMap<String, PropertyValue> = pairs.into_iter().collect();
+            proptest::prop_assert_eq!(props.len(), map.len());
+            let listed: Vec<(&String, &PropertyValue)> = props.iter().collect();
+            proptest::prop_assert_eq!(listed, map.iter().collect::<Vec<_>>());
+            for k in ["a.a", "b.", "c.cc", "d.a"] {
+                proptest::prop_assert_eq!(props.get(k), map.get(k));
+            }
+            proptest::prop_assert_eq!(
+                serde_json::to_string(&props).unwrap(),
+                serde_json::to_string(&map).unwrap()
+            );
+        }
+
         /// The box from the f32 extremes plus the origin is bit for bit the box of
         /// the f64 vertices of the valid triangles (out-of-range triangles skipped).
         #[test]
