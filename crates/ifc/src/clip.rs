@@ -22,7 +22,7 @@
 //! operands, self-crossing outlines, a cut that would remove the whole solid) goes
 //! to ifc-lite's own processor.
 
-mod convex;
+pub(crate) mod convex;
 
 use convex::{
     add, cross, dot, is_convex_2d, newell, scale, sub, triangulate_2d, unit, Convex, Plane, V3,

@@ -33,6 +33,7 @@
 //! coordinate beyond f32, or no triangle left.
 
 use super::{instance, Affine};
+use crate::clip::convex::newell;
 use crate::model::Mesh;
 use ifc_lite_core::{
     extract_coordinate_list_from_entity_f64, extract_face_indices_from_entity, DecodedEntity,
@@ -104,11 +105,7 @@ fn triangulated(dec: &mut EntityDecoder, raw: &[u8]) -> Option<FaceSet> {
     let _normals = attrs.next()?;
     let closed = trim(attrs.next()?);
     let _coord_index = attrs.next()?;
-    if let Some(pn_index) = attrs.next() {
-        if trim(pn_index) != b"$" || attrs.next().is_some() {
-            return None;
-        }
-    }
+    no_pn_index(attrs)?;
     let corners = extract_face_indices_from_entity(raw)?;
     Some(FaceSet {
         points: point_list(dec, coordinates)?,
@@ -125,11 +122,7 @@ fn polygonal(dec: &mut EntityDecoder, raw: &[u8]) -> Option<FaceSet> {
     let coordinates = reference(attrs.next()?)?;
     let closed = trim(attrs.next()?);
     let faces = attrs.next()?;
-    if let Some(pn_index) = attrs.next() {
-        if trim(pn_index) != b"$" || attrs.next().is_some() {
-            return None;
-        }
-    }
+    no_pn_index(attrs)?;
     let points = point_list(dec, coordinates)?;
     let n = points.len() / 3;
     let mut corners = Vec::new();
@@ -158,6 +151,15 @@ fn polygonal(dec: &mut EntityDecoder, raw: &[u8]) -> Option<FaceSet> {
     })
 }
 
+/// The rest of a face set's attributes: none, or a PnIndex of `$` (a PnIndex, or the
+/// original IFC4 NormalIndex in its place, goes to ifc-lite).
+fn no_pn_index(mut rest: StepListItems) -> Option<()> {
+    match rest.next() {
+        None => Some(()),
+        Some(pn_index) => (trim(pn_index) == b"$" && rest.next().is_none()).then_some(()),
+    }
+}
+
 /// A face's ring (0-based corners) as triangles in its own winding: a triangle as
 /// it is, a larger ring by ifc-lite's ear clipping in the plane its Newell normal
 /// is nearest to. `None` (the product goes to ifc-lite) when it cannot be cut.
@@ -165,17 +167,14 @@ fn triangulate(points: &[f64], ring: &[u32]) -> Option<Vec<u32>> {
     if ring.len() == 3 {
         return Some(ring.to_vec());
     }
-    let p = |c: u32| -> [f64; 3] {
-        let i = 3 * c as usize;
-        [points[i], points[i + 1], points[i + 2]]
-    };
-    let mut normal = [0.0f64; 3];
-    for (k, &c) in ring.iter().enumerate() {
-        let (a, b) = (p(c), p(ring[(k + 1) % ring.len()]));
-        normal[0] += (a[1] - b[1]) * (a[2] + b[2]);
-        normal[1] += (a[2] - b[2]) * (a[0] + b[0]);
-        normal[2] += (a[0] - b[0]) * (a[1] + b[1]);
-    }
+    let corners: Vec<[f64; 3]> = ring
+        .iter()
+        .map(|&c| {
+            let i = 3 * c as usize;
+            [points[i], points[i + 1], points[i + 2]]
+        })
+        .collect();
+    let normal = newell(&corners);
     // Drop the axis the normal is nearest to; keep the two others in the order
     // that sees the ring counter-clockwise when the normal points at the viewer.
     let axis = (0..3).max_by(|&i, &j| normal[i].abs().total_cmp(&normal[j].abs()))?;
@@ -190,13 +189,7 @@ fn triangulate(points: &[f64], ring: &[u32]) -> Option<Vec<u32>> {
         (_, true) => (0, 1),
         (_, false) => (1, 0),
     };
-    let flat: Vec<Point2<f64>> = ring
-        .iter()
-        .map(|&c| {
-            let q = p(c);
-            Point2::new(q[u], q[v])
-        })
-        .collect();
+    let flat: Vec<Point2<f64>> = corners.iter().map(|q| Point2::new(q[u], q[v])).collect();
     let tris = triangulate_polygon(&flat).ok()?;
     let mut out = Vec::with_capacity(tris.len());
     for t in tris.chunks_exact(3) {
