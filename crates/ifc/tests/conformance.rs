@@ -257,12 +257,16 @@ mod shared_families {
     use zhishen_ifc::{load_bytes_with, BBox, LoadOptions, Mesh, Model};
     use zhishen_testkit::corpus::{write_corpus, CorpusSpec};
 
-    fn load(bytes: &[u8], bake: bool) -> Model {
-        let opts = LoadOptions {
-            bake_every_occurrence: bake,
+    /// `bytes` loaded with `opts`: the default, or a comparison's other side.
+    pub(super) fn load(bytes: &[u8], opts: LoadOptions) -> Model {
+        load_bytes_with(bytes, "compared.ifc", &opts).unwrap().0
+    }
+
+    fn baked() -> LoadOptions<'static> {
+        LoadOptions {
+            bake_every_occurrence: true,
             ..Default::default()
-        };
-        load_bytes_with(bytes, "shared.ifc", &opts).unwrap().0
+        }
     }
 
     fn area(m: &Mesh) -> f64 {
@@ -323,7 +327,7 @@ mod shared_families {
 
     /// Disagreements between the shared and the baked load; the count of shared meshes.
     fn compare(bytes: &[u8]) -> (Vec<String>, usize) {
-        let (shared, baked) = (load(bytes, false), load(bytes, true));
+        let (shared, baked) = (load(bytes, LoadOptions::default()), load(bytes, baked()));
         assert!(baked
             .elements
             .iter()
@@ -401,7 +405,7 @@ mod shared_families {
         write_corpus(&spec, &mut buf).unwrap();
         let (errs, n) = compare(&buf);
         failures.extend(errs.into_iter().map(|e| format!("corpus: {e}")));
-        let chairs = load(&buf, false)
+        let chairs = load(&buf, LoadOptions::default())
             .elements
             .iter()
             .filter(|e| e.name.as_deref() == Some("Chair"))
@@ -467,7 +471,7 @@ mod shared_families {
         let bytes = mirrored();
         let (errs, _) = compare(&bytes);
         assert!(errs.is_empty(), "{}", errs.join("\n"));
-        let m = load(&bytes, false);
+        let m = load(&bytes, LoadOptions::default());
         assert_eq!(m.elements.len(), 4);
         for e in &m.elements {
             let mesh = e.mesh.as_ref().unwrap();
@@ -492,21 +496,20 @@ mod shared_families {
 // meshes of the same products (issue 14).
 
 mod own_face_sets {
-    use super::shared_families::{fact_disagreements, mesh_pairs};
+    use super::shared_families::{fact_disagreements, load, mesh_pairs};
     use std::fmt::Write;
-    use zhishen_ifc::{load_bytes_with, LoadOptions, Model};
+    use zhishen_ifc::LoadOptions;
 
-    fn load(bytes: &[u8], ifc_lite: bool) -> Model {
-        let opts = LoadOptions {
-            ifc_lite_face_sets: ifc_lite,
+    fn ifc_lite() -> LoadOptions<'static> {
+        LoadOptions {
+            ifc_lite_face_sets: true,
             ..Default::default()
-        };
-        load_bytes_with(bytes, "faces.ifc", &opts).unwrap().0
+        }
     }
 
     /// Disagreements between our meshes and ifc-lite's; the count of meshes compared.
     fn compare(bytes: &[u8]) -> (Vec<String>, usize) {
-        let (ours, lite) = (load(bytes, false), load(bytes, true));
+        let (ours, lite) = (load(bytes, LoadOptions::default()), load(bytes, ifc_lite()));
         // ifc-lite's weld and thin-triangle sweep may drop a few more.
         let (mut errs, pairs) = mesh_pairs(&ours, &lite, |o, l| o >= l && o - l <= 2 + l / 50);
         let n = pairs.len();
@@ -582,13 +585,18 @@ mod own_face_sets {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        writeln!(s, "#20=IFCCARTESIANPOINTLIST3D(({}));", list(&pts)).unwrap();
-        writeln!(
-            s,
-            "#21=IFCTRIANGULATEDFACESET(#20,$,.T.,({}),$);",
-            idx(&tris)
-        )
-        .unwrap();
+        // A point list `#id` and a closed triangulated face set over it, `#id + 1`.
+        let face_set = |s: &mut String, id: usize, pts: &[[f64; 3]], tris: &[[usize; 3]]| {
+            writeln!(s, "#{id}=IFCCARTESIANPOINTLIST3D(({}));", list(pts)).unwrap();
+            let set = id + 1;
+            writeln!(
+                s,
+                "#{set}=IFCTRIANGULATEDFACESET(#{id},$,.T.,({}),$);",
+                idx(tris)
+            )
+            .unwrap();
+        };
+        face_set(&mut s, 20, &pts, &tris);
         // A 2 × 1 × 3 m box, every face wound inward.
         let b = [
             [0.0, 0.0, 0.0],
@@ -614,13 +622,7 @@ mod own_face_sets {
             [4, 8, 5],
             [4, 5, 1],
         ];
-        writeln!(s, "#22=IFCCARTESIANPOINTLIST3D(({}));", list(&b)).unwrap();
-        writeln!(
-            s,
-            "#23=IFCTRIANGULATEDFACESET(#22,$,.T.,({}),$);",
-            idx(&inward)
-        )
-        .unwrap();
+        face_set(&mut s, 22, &b, &inward);
         // An L-shaped prism 3 m tall as an IfcPolygonalFaceSet: a concave hexagon at
         // the top and bottom, six quads around.
         let l = [
@@ -686,7 +688,7 @@ mod own_face_sets {
         let (errs, n) = compare(&bytes);
         failures.extend(errs.into_iter().map(|e| format!("generated: {e}")));
         assert_eq!(n, 24, "every generated element meshed on both sides");
-        let m = load(&bytes, false);
+        let m = load(&bytes, LoadOptions::default());
         // The boxes stand 3 m on the ground at the map position.
         assert!(
             (m.facts.height_m.unwrap() - 3.0).abs() < 1e-6,
