@@ -741,18 +741,20 @@ impl<'d> Load<'d> {
             index: &self.index,
             ctl: self.ctl,
         };
+        // Our face-set reader is asked of every product only when the file has face
+        // sets at all (most IFC2x3 exports have none).
+        let own_face_sets = !self.ctl.options().ifc_lite_face_sets
+            && ["IFCTRIANGULATEDFACESET", "IFCPOLYGONALFACESET"]
+                .iter()
+                .any(|k| self.graph.by_type.contains_key(*k));
         let ((meshes, mesh_s), (props, psets_s)) = rayon::join(
-            || timed(|| workers.mesh_all(&p.mesh_ids, p.frame, &meter)),
+            || timed(|| workers.mesh_all(&p.mesh_ids, p.frame, own_face_sets, &meter)),
             || timed(|| rels.props_all(&workers, &p.element_ids)),
         );
         (t.mesh_s, t.psets_s) = (mesh_s, psets_s);
         let (meshes, (element_props, prop_failures)) = (meshes?, props?);
         meter.finish()?;
-        for f in prop_failures {
-            if !self.rd.failed.iter().any(|(id, _)| *id == f.0) {
-                self.rd.failed.push(f);
-            }
-        }
+        self.rd.note_failures(prop_failures);
         Ok((meshes, element_props))
     }
 
@@ -1546,10 +1548,12 @@ impl<'d> Workers<'d> {
 
     /// Meshes products in parallel; each worker owns its decoder and router. Every
     /// product meshed is counted on `meter`, which stops the loop once cancelled.
+    /// `own_face_sets`: tessellated bodies go to `tess.rs` first.
     fn mesh_all(
         &self,
         ids: &[u32],
         frame: Frame,
+        own_face_sets: bool,
         meter: &Meter,
     ) -> Result<Vec<MeshResult>, IfcError> {
         let mesher = Mesher {
@@ -1557,7 +1561,7 @@ impl<'d> Workers<'d> {
             index: self.index,
             frame,
             caches: Caches::new(),
-            own_face_sets: !self.ctl.options().ifc_lite_face_sets,
+            own_face_sets,
         };
         if self.ctl.options().bake_every_occurrence {
             return ids
