@@ -678,9 +678,10 @@ async fn metrics(store: &Store, today: Option<NaiveDate>) -> Result<ExitCode> {
     let cases = store.cases().await?;
     let defs = store.latest_definitions().await?;
     let m = zhishen_workflow::metrics(&cases, today, &defs.calendar);
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::Out::new();
     serde_json::to_writer_pretty(&mut out, &m)?;
     writeln!(out)?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -769,13 +770,14 @@ pub(crate) fn print_json_or<T: serde::Serialize>(
     v: &T,
     text: impl FnOnce() -> String,
 ) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::Out::new();
     if c.json {
         serde_json::to_writer_pretty(&mut out, v)?;
     } else {
         write!(out, "{}", text())?;
     }
     writeln!(out)?;
+    out.finish()?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 mod model;
+mod out;
 
 /// The binary with every command, installed beside this one.
 const ALL: &str = "zhishen-all";

@@ -17,6 +17,7 @@ mod drive;
 mod ids;
 mod licence;
 mod model;
+mod out;
 mod render;
 mod report;
 mod review;
@@ -150,7 +151,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     ..zhishen_app::inputs::site_options(allow_outside_paths)
                 },
             )?;
-            let mut out = std::io::stdout().lock();
+            let mut out = out::Out::new();
             if json {
                 let v = serde_json::json!({
                     "crs": m.crs,
@@ -169,6 +170,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 site_table::print_site(&mut out, &m)?;
             }
+            out.finish()?;
             let errors = m
                 .findings
                 .iter()

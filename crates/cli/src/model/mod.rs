@@ -64,13 +64,14 @@ pub fn load(path: &Path) -> Result<Model> {
 /// `inspect`: the model's facts as a table or as the JSON contract.
 pub fn inspect(a: &InspectArgs) -> Result<ExitCode> {
     let m = load(&a.model)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::Out::new();
     if a.json {
         serde_json::to_writer_pretty(&mut out, &zhishen_ifc::report::inspect_json(&m))?;
         writeln!(out)?;
     } else {
         table::print(&mut out, &m, a.lang != "en")?;
     }
+    out.finish()?;
     for d in m
         .diagnostics
         .iter()
