@@ -14,6 +14,9 @@ slow or fast on (bench/README.md, "Representation probes").
     cutpart     an I-beam less a box (IfcBooleanResult of two extrusions)
     openings    walls, each with three IfcOpeningElement voids
     arcprofile  columns of a composite-curve profile (lines and an arc) with a round hole
+    round       round columns (IfcCircleProfileDef) and hollow round ducts
+                (IfcCircleHollowProfileDef), extruded
+    polycurve   curved walls: an IfcIndexedPolyCurve profile of lines and arcs (IFC4)
     revolved    half tori (IfcRevolvedAreaSolid of a circle)
     rebar       eight bent bars each (IfcSweptDiskSolid along polylines)
     pipe        hollow pipes (IfcSweptDiskSolid with an inner radius)
@@ -188,6 +191,28 @@ def arcprofile(w, i):
     return [product(w, "IFCCOLUMN", i, [w.extrusion(profile, 2.5)], ".COLUMN.")]
 
 
+def round_(w, i):
+    column = w.add(f"IFCCIRCLEPROFILEDEF(.AREA.,$,{w.a2},0.25)")
+    duct = w.add(f"IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,{w.a2},0.15,0.01)")
+    along_x = w.axis3((0.0, 1.0, 2.5), z=(1.0, 0.0, 0.0), x=(0.0, 0.0, 1.0))
+    return [
+        product(w, "IFCCOLUMN", i, [w.extrusion(column, 3.0)], ".COLUMN."),
+        product(w, "IFCDUCTSEGMENT", i, [w.extrusion(duct, 2.8, along_x)], ".RIGIDSEGMENT."),
+    ]
+
+
+def polycurve(w, i):
+    # A quarter ring wall 0.2 m thick, outer radius 2.5 m: two arcs (three points
+    # each) joined by two lines, as IFC4 exporters write curved walls.
+    c, s = math.cos(math.pi / 4), math.sin(math.pi / 4)
+    pts = [(2.5, 0.0), (2.5 * c, 2.5 * s), (0.0, 2.5), (0.0, 2.3), (2.3 * c, 2.3 * s), (2.3, 0.0)]
+    coords = w.add("IFCCARTESIANPOINTLIST2D((" + ",".join(f"({x:.5f},{y:.5f})" for x, y in pts) + "),$)")
+    segments = "(IFCARCINDEX((1,2,3)),IFCLINEINDEX((3,4)),IFCARCINDEX((4,5,6)),IFCLINEINDEX((6,1)))"
+    curve = w.add(f"IFCINDEXEDPOLYCURVE({coords},{segments},.F.)")
+    profile = w.add(f"IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,{curve})")
+    return [product(w, "IFCWALL", i, [w.extrusion(profile, 3.0)], ".STANDARD.")]
+
+
 def revolved(w, i):
     profile = w.add(f"IFCCIRCLEPROFILEDEF(.AREA.,$,{w.axis2(0.6, 0.0)},0.1)")
     axis = w.add(f"IFCAXIS1PLACEMENT({w.point(0.0, 0.0, 0.0)},{w.direction(0.0, 1.0, 0.0)})")
@@ -268,6 +293,8 @@ KINDS = {
     "cutpart": cutpart,
     "openings": openings,
     "arcprofile": arcprofile,
+    "round": round_,
+    "polycurve": polycurve,
     "revolved": revolved,
     "rebar": rebar,
     "pipe": pipe,
