@@ -272,6 +272,10 @@ impl Mesh {
         // monotonic, so this is bit for bit the box of the f64 vertices, without
         // building three of them per triangle.
         let n = self.vertex_count();
+        let corners = &self.indices[..self.indices.len() / 3 * 3];
+        if corners.iter().all(|&i| (i as usize) < n) {
+            return self.bbox_of_corners(corners);
+        }
         let (mut lo, mut hi) = ([f32::INFINITY; 3], [f32::NEG_INFINITY; 3]);
         let mut any = false;
         for t in self.indices.chunks_exact(3) {
@@ -288,10 +292,45 @@ impl Mesh {
                 }
             }
         }
-        any.then(|| BBox {
+        any.then(|| self.offset_box(lo, hi))
+    }
+
+    /// [`Mesh::bbox`] when every corner is a vertex: the extremes kept in four
+    /// running boxes over the corners in turn, so that each min and max does not
+    /// wait for the one before (a single running box was 11 % of loading 8,000
+    /// pipes). Min and max give the same extremes in any order.
+    fn bbox_of_corners(&self, corners: &[u32]) -> Option<BBox> {
+        if corners.is_empty() {
+            return None;
+        }
+        let (mut lo, mut hi) = ([[f32::INFINITY; 3]; 4], [[f32::NEG_INFINITY; 3]; 4]);
+        let mut take = |l: usize, i: u32| {
+            let p = &self.positions[3 * i as usize..3 * i as usize + 3];
+            for k in 0..3 {
+                lo[l][k] = lo[l][k].min(p[k]);
+                hi[l][k] = hi[l][k].max(p[k]);
+            }
+        };
+        let mut fours = corners.chunks_exact(4);
+        for c in &mut fours {
+            for (l, &i) in c.iter().enumerate() {
+                take(l, i);
+            }
+        }
+        for &i in fours.remainder() {
+            take(0, i);
+        }
+        let lo = std::array::from_fn(|k| lo.iter().map(|b| b[k]).fold(f32::INFINITY, f32::min));
+        let hi = std::array::from_fn(|k| hi.iter().map(|b| b[k]).fold(f32::NEG_INFINITY, f32::max));
+        Some(self.offset_box(lo, hi))
+    }
+
+    /// The box of f32 offsets `lo`..`hi` from the origin.
+    fn offset_box(&self, lo: [f32; 3], hi: [f32; 3]) -> BBox {
+        BBox {
             min: std::array::from_fn(|k| self.origin[k] + f64::from(lo[k])),
             max: std::array::from_fn(|k| self.origin[k] + f64::from(hi[k])),
-        })
+        }
     }
 }
 
@@ -615,6 +654,19 @@ mod tests {
             positions in proptest::collection::vec(-1.0e4f32..1.0e4, 3..60),
             indices in proptest::collection::vec(0u32..25, 0..45),
         ) {
+            let m = Mesh::new(origin, positions, indices);
+            proptest::prop_assert_eq!(m.bbox(), BBox::around(m.triangles().flatten()));
+        }
+
+        /// The same when every corner is a vertex (the four running boxes).
+        #[test]
+        fn bbox_of_valid_corners_is_the_box_of_the_triangle_vertices(
+            origin in proptest::array::uniform3(-6.0e6f64..6.0e6),
+            positions in proptest::collection::vec(-1.0e4f32..1.0e4, 3..300),
+            picks in proptest::collection::vec(0u32..10_000, 0..200),
+        ) {
+            let n = (positions.len() / 3) as u32;
+            let indices = picks.iter().map(|i| i % n).collect();
             let m = Mesh::new(origin, positions, indices);
             proptest::prop_assert_eq!(m.bbox(), BBox::around(m.triangles().flatten()));
         }
