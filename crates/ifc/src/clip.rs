@@ -131,7 +131,7 @@ type Axes = (V3, Option<V3>, Option<V3>);
 
 /// A placement's origin and axes.
 #[derive(Clone, Copy)]
-struct Frame {
+pub(crate) struct Frame {
     o: V3,
     x: V3,
     y: V3,
@@ -139,7 +139,11 @@ struct Frame {
 }
 
 impl Frame {
-    fn point(&self, p: V3) -> V3 {
+    /// The plane's normal (the frame's Z).
+    pub(crate) fn normal(&self) -> V3 {
+        self.z
+    }
+    pub(crate) fn point(&self, p: V3) -> V3 {
         add(self.o, self.vector(p))
     }
     fn vector(&self, v: V3) -> V3 {
@@ -277,13 +281,34 @@ impl Rd<'_, '_> {
         }
     }
 
-    fn extrusion(&mut self, e: &DecodedEntity) -> Option<Vec<Convex>> {
+    /// An IfcExtrudedAreaSolid's profile, plane and sweep, by ifc-lite's rules for
+    /// the direction: a direction without Z is refused (`ValidExtrusionDirection`),
+    /// and one within 0.001 of the plane's normal (after normalising) is taken as
+    /// that normal, up or down.
+    fn swept(&mut self, e: &DecodedEntity) -> Option<Swept> {
         let profile = self.profile(e.get(0))?;
-        let f = self.placement3d(e.get(1))?;
-        let dir = unit(self.direction(e.get(2))??)?;
+        let frame = self.placement3d(e.get(1))?;
+        let raw = self.direction(e.get(2))??;
+        (raw[2] != 0.0).then_some(())?;
+        let mut dir = unit(raw)?;
+        if dir[0].abs() < AXIS_EPS && dir[1].abs() < AXIS_EPS {
+            dir = [0.0, 0.0, dir[2].signum()];
+        }
         let depth = e.get_float(3)?;
         (depth > 0.0 && depth.is_finite()).then_some(())?;
-        let sweep = f.vector(scale(dir, depth));
+        Some(Swept {
+            profile,
+            frame,
+            sweep: frame.vector(scale(dir, depth)),
+        })
+    }
+
+    fn extrusion(&mut self, e: &DecodedEntity) -> Option<Vec<Convex>> {
+        let Swept {
+            profile,
+            frame: f,
+            sweep,
+        } = self.swept(e)?;
         let lift =
             |r: &[[f64; 2]]| -> Vec<V3> { r.iter().map(|&[x, y]| f.point([x, y, 0.0])).collect() };
         let mut pieces = convex_parts(&profile.outer)?
@@ -345,9 +370,41 @@ impl Rd<'_, '_> {
 }
 
 /// A profile's outer ring and holes, in the extrusion's plane.
-struct Profile {
-    outer: Vec<[f64; 2]>,
-    holes: Vec<Vec<[f64; 2]>>,
+pub(crate) struct Profile {
+    pub(crate) outer: Vec<[f64; 2]>,
+    pub(crate) holes: Vec<Vec<[f64; 2]>>,
+}
+
+/// ifc-lite's tolerance for an extrusion direction along the profile plane's normal
+/// (`EXTRUSION_AXIS_COMPONENT_EPS`).
+const AXIS_EPS: f64 = 0.001;
+
+/// An IfcExtrudedAreaSolid as read: the profile in its plane, the plane's frame
+/// (the solid's Position) and the sweep from the bottom face to the top one, in
+/// the frame's parent (the item's) coordinates, file units.
+pub(crate) struct Swept {
+    pub(crate) profile: Profile,
+    pub(crate) frame: Frame,
+    pub(crate) sweep: V3,
+}
+
+/// `e` (an IfcExtrudedAreaSolid) read as [`Swept`], its profile by `profiles` at
+/// `quality` as ifc-lite reads it; `None` for what the clip would leave to ifc-lite
+/// (an unreadable or degenerate placement, direction or depth, a profile
+/// ifc-lite refuses or leaves without three points).
+pub(crate) fn read_swept(
+    e: &DecodedEntity,
+    decoder: &mut EntityDecoder,
+    profiles: &ProfileProcessor,
+    quality: TessellationQuality,
+) -> Option<Swept> {
+    (e.ifc_type == IfcType::IfcExtrudedAreaSolid).then_some(())?;
+    Rd {
+        dec: decoder,
+        profiles,
+        quality,
+    }
+    .swept(e)
 }
 
 /// A simple ring as convex rings: itself when convex, else its triangles (earcut, through ifc-lite).

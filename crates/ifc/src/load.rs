@@ -25,6 +25,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod extrude;
 mod instance;
 mod property;
 mod tess;
@@ -741,14 +742,22 @@ impl<'d> Load<'d> {
             index: &self.index,
             ctl: self.ctl,
         };
-        // Our face-set reader is asked of every product only when the file has face
-        // sets at all (most IFC2x3 exports have none).
-        let own_face_sets = !self.ctl.options().ifc_lite_face_sets
-            && ["IFCTRIANGULATEDFACESET", "IFCPOLYGONALFACESET"]
-                .iter()
-                .any(|k| self.graph.by_type.contains_key(*k));
+        // Our readers are asked of every product only when the file has what they
+        // read at all (most IFC2x3 exports have no face sets).
+        let has = |kinds: &[&str]| {
+            !self.ctl.options().ifc_lite_bodies
+                && kinds.iter().any(|k| self.graph.by_type.contains_key(*k))
+        };
+        let own = tess::Own {
+            face_sets: has(&["IFCTRIANGULATEDFACESET", "IFCPOLYGONALFACESET"]),
+            extrusions: has(&[
+                "IFCCIRCLEPROFILEDEF",
+                "IFCCIRCLEHOLLOWPROFILEDEF",
+                "IFCRECTANGLEPROFILEDEF",
+            ]),
+        };
         let ((meshes, mesh_s), (props, psets_s)) = rayon::join(
-            || timed(|| workers.mesh_all(&p.mesh_ids, p.frame, own_face_sets, &meter)),
+            || timed(|| workers.mesh_all(&p.mesh_ids, p.frame, own, &meter)),
             || timed(|| rels.props_all(&workers, &p.element_ids)),
         );
         (t.mesh_s, t.psets_s) = (mesh_s, psets_s);
@@ -1548,12 +1557,12 @@ impl<'d> Workers<'d> {
 
     /// Meshes products in parallel; each worker owns its decoder and router. Every
     /// product meshed is counted on `meter`, which stops the loop once cancelled.
-    /// `own_face_sets`: tessellated bodies go to `tess.rs` first.
+    /// `own`: the bodies `tess.rs` and `extrude.rs` mesh, before ifc-lite.
     fn mesh_all(
         &self,
         ids: &[u32],
         frame: Frame,
-        own_face_sets: bool,
+        own: tess::Own,
         meter: &Meter,
     ) -> Result<Vec<MeshResult>, IfcError> {
         let mesher = Mesher {
@@ -1561,7 +1570,7 @@ impl<'d> Workers<'d> {
             index: self.index,
             frame,
             caches: Caches::new(),
-            own_face_sets,
+            own,
         };
         if self.ctl.options().bake_every_occurrence {
             return ids
@@ -1629,8 +1638,8 @@ struct Mesher<'a, 'd> {
     index: &'a Index,
     frame: Frame,
     caches: Caches,
-    /// Tessellated bodies meshed by `tess.rs`, not ifc-lite.
-    own_face_sets: bool,
+    /// The bodies meshed by `tess.rs` and `extrude.rs`, not ifc-lite.
+    own: tess::Own,
 }
 
 /// One meshing worker's decoder and router, made on first use and made again after
@@ -1715,7 +1724,8 @@ impl<'d> Mesher<'_, 'd> {
         self.guarded(w, id, |ent, dec, router| self.bake(ent, dec, router))
     }
 
-    /// Product `id` meshed (by `tess.rs` for a tessellated body, else by ifc-lite),
+    /// Product `id` meshed (by `tess.rs` or `extrude.rs` for the bodies they take,
+    /// else by ifc-lite),
     /// or, when it is one occurrence of a mapped family (`instance`), that occurrence.
     fn first_pass(&self, w: &mut Worker<'d>, id: u32) -> Slot {
         let mut occ = None;
@@ -1773,20 +1783,19 @@ impl<'d> Mesher<'_, 'd> {
         Ok(families)
     }
 
-    /// Our mesh of a tessellated body (`tess.rs`), when `ent` is one and we mesh them.
+    /// Our mesh of a tessellated body or an extruded parametric profile (`tess.rs`,
+    /// `extrude.rs`), when `ent` is one and we mesh them.
     fn own_mesh(
         &self,
         ent: &DecodedEntity,
         dec: &mut EntityDecoder<'d>,
         router: &GeometryRouter,
     ) -> Option<Mesh> {
-        self.own_face_sets
-            .then(|| tess::mesh(ent, dec, router))
-            .flatten()
+        tess::mesh(ent, dec, router, self.own)
     }
 
     /// The mesh of `ent`, every vertex in place: ifc-lite's, or ours for a
-    /// tessellated body.
+    /// tessellated body or an extruded parametric profile.
     fn bake(
         &self,
         ent: &DecodedEntity,

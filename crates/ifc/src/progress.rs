@@ -161,9 +161,10 @@ pub struct LoadOptions<'a> {
     /// ifc-lite bakes them, instead of sharing the family's mesh ([`crate::Mesh::placed`]).
     /// For comparing the two; the shared meshes are the default.
     pub bake_every_occurrence: bool,
-    /// Mesh tessellated bodies (IfcTriangulatedFaceSet) with ifc-lite too, instead of
-    /// our own reader of their bytes. For comparing the two; ours is the default.
-    pub ifc_lite_face_sets: bool,
+    /// Mesh every body with ifc-lite, instead of our own readers of tessellated
+    /// bodies (IfcTriangulatedFaceSet, IfcPolygonalFaceSet) and of extruded
+    /// circles and rectangles. For comparing the two; ours is the default.
+    pub ifc_lite_bodies: bool,
 }
 
 /// The load's side of [`LoadOptions`]: checks and reports, naming the file in errors.

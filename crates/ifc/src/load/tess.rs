@@ -40,15 +40,34 @@ use ifc_lite_core::{
     EntityDecoder, IfcType, StepListItems,
 };
 use ifc_lite_geometry::representation::meshed_representations;
-use ifc_lite_geometry::{triangulate_polygon, GeometryRouter, Point2};
+use ifc_lite_geometry::{triangulate_polygon, GeometryRouter, Point2, TessellationQuality};
 
-/// `element`'s mesh when every item it meshes is a plain IfcTriangulatedFaceSet or
-/// IfcPolygonalFaceSet, else `None` (ifc-lite meshes it).
+/// Which bodies we mesh ourselves: face sets here, extruded parametric profiles in
+/// `extrude.rs`. Each is asked only in files that have such records.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Own {
+    pub(super) face_sets: bool,
+    pub(super) extrusions: bool,
+}
+
+impl Own {
+    fn any(self) -> bool {
+        self.face_sets || self.extrusions
+    }
+}
+
+/// `element`'s mesh when every item it meshes is one `own` takes (a plain
+/// IfcTriangulatedFaceSet or IfcPolygonalFaceSet; an extrusion `extrude.rs`
+/// meshes), else `None` (ifc-lite meshes it).
 pub(super) fn mesh(
     element: &DecodedEntity,
     dec: &mut EntityDecoder,
     router: &GeometryRouter,
+    own: Own,
 ) -> Option<Mesh> {
+    if !own.any() {
+        return None;
+    }
     let shape = element.get(6)?.as_entity_ref()?;
     let pds = dec.decode_by_id(shape).ok()?;
     if pds.ifc_type != IfcType::IfcProductDefinitionShape {
@@ -75,26 +94,34 @@ pub(super) fn mesh(
     }
     let scale = router.unit_scale();
     let mut out = Builder::default();
+    let quality = router.tessellation_quality();
     for id in items {
-        let set = face_set(dec, id)?;
+        let set = item(dec, id, own, quality)?;
         out.add(&set, &world, scale);
     }
     out.finish()
 }
 
-/// One face set as ifc-lite reads it: points in file units, triangles as 0-based
-/// corners in authored winding, and whether it claims to be closed.
-struct FaceSet {
-    points: Vec<f64>,
-    corners: Vec<u32>,
-    closed: bool,
+/// One item as ifc-lite would mesh it: points in file units (in the product's
+/// frame), triangles as 0-based corners in authored winding, and whether it claims
+/// to be closed (then turned outward if it is wound inward).
+pub(super) struct FaceSet {
+    pub(super) points: Vec<f64>,
+    pub(super) corners: Vec<u32>,
+    pub(super) closed: bool,
 }
 
-fn face_set(dec: &mut EntityDecoder, id: u32) -> Option<FaceSet> {
+fn item(
+    dec: &mut EntityDecoder,
+    id: u32,
+    own: Own,
+    quality: TessellationQuality,
+) -> Option<FaceSet> {
     let raw = dec.get_raw_bytes(id)?;
     match keyword(raw)? {
-        b"IFCTRIANGULATEDFACESET" => triangulated(dec, raw),
-        b"IFCPOLYGONALFACESET" => polygonal(dec, raw),
+        b"IFCTRIANGULATEDFACESET" if own.face_sets => triangulated(dec, raw),
+        b"IFCPOLYGONALFACESET" if own.face_sets => polygonal(dec, raw),
+        b"IFCEXTRUDEDAREASOLID" if own.extrusions => super::extrude::solid(dec, id, quality),
         _ => None,
     }
 }
@@ -216,7 +243,7 @@ fn point_list(dec: &mut EntityDecoder, id: u32) -> Option<Vec<f64>> {
 
 /// The record's type keyword (`#12=IFCFOO(` gives `IFCFOO`), upper case as the scan
 /// requires.
-fn keyword(record: &[u8]) -> Option<&[u8]> {
+pub(super) fn keyword(record: &[u8]) -> Option<&[u8]> {
     let eq = record.iter().position(|&b| b == b'=')?;
     let open = eq + record[eq..].iter().position(|&b| b == b'(')?;
     Some(trim(&record[eq + 1..open]))
@@ -412,7 +439,11 @@ mod tests {
         let mut dec = EntityDecoder::new(bytes);
         let router = GeometryRouter::with_units(bytes, &mut dec);
         let product = dec.decode_by_id(id).unwrap();
-        mesh(&product, &mut dec, &router)
+        let own = Own {
+            face_sets: true,
+            extrusions: false,
+        };
+        mesh(&product, &mut dec, &router, own)
     }
 
     #[test]
