@@ -16,6 +16,8 @@ slow or fast on (bench/README.md, "Representation probes").
     arcprofile  columns of a composite-curve profile (lines and an arc) with a round hole
     round       round columns (IfcCircleProfileDef) and hollow round ducts
                 (IfcCircleHollowProfileDef), extruded
+    ducts       four hollow round pipes lying side by side (IfcCircleHollowProfileDef
+                extruded), as Revit writes MEP runs
     polycurve   curved walls: an IfcIndexedPolyCurve profile of lines and arcs (IFC4)
     revolved    half tori (IfcRevolvedAreaSolid of a circle)
     rebar       eight bent bars each (IfcSweptDiskSolid along polylines)
@@ -201,6 +203,15 @@ def round_(w, i):
     ]
 
 
+def ducts(w, i):
+    out = []
+    for k in range(4):
+        pipe = w.add(f"IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,{w.a2},0.15,0.01)")
+        along_x = w.axis3((0.0, 0.5 * k, 2.5), z=(1.0, 0.0, 0.0), x=(0.0, 0.0, 1.0))
+        out.append(product(w, "IFCPIPESEGMENT", i, [w.extrusion(pipe, 2.8, along_x)], ".RIGIDSEGMENT."))
+    return out
+
+
 def polycurve(w, i):
     # A quarter ring wall 0.2 m thick, outer radius 2.5 m: two arcs (three points
     # each) joined by two lines, as IFC4 exporters write curved walls.
@@ -294,6 +305,7 @@ KINDS = {
     "openings": openings,
     "arcprofile": arcprofile,
     "round": round_,
+    "ducts": ducts,
     "polycurve": polycurve,
     "revolved": revolved,
     "rebar": rebar,
