@@ -27,6 +27,9 @@
 //! The tests compare every face-set product of the samples, tiled and generated
 //! models with ifc-lite's mesh: triangles, box and plan.
 //!
+//! `mesh` is also the entry for `extrude.rs` (extruded circles and rectangles):
+//! both need the same representations, placement and per-item assembly.
+//!
 //! Anything else goes to ifc-lite: another item kind, a face with voids, a PnIndex
 //! (or the original IFC4 NormalIndex in its place), a mirroring or non-affine
 //! placement, a record the fast readers refuse, a face ear clipping cannot cut, a
