@@ -6,7 +6,7 @@
 use crate::context::{decide, fmt_pct, needs_placement, result, Ctx};
 use crate::geom::{geojson, polygons};
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
-use geo::{Area, BooleanOps, Buffer, Geometry, MultiPolygon};
+use geo::{Area, BooleanOps, BoundingRect, Buffer, Geometry, Intersects, MultiPolygon, Rect};
 use zhishen_site::Kind;
 
 pub fn check(ctx: &Ctx) -> CheckResult {
@@ -54,11 +54,11 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         );
         return r;
     }
-    let clear: MultiPolygon<f64> = if rule.building_clearance_m > 0.0 {
-        fp.buffer(rule.building_clearance_m)
-    } else {
-        fp.clone()
-    };
+    let clear = clearance(
+        fp,
+        greens.iter().map(|g| &g.geometry),
+        rule.building_clearance_m,
+    );
     let mut total = 0.0;
     let mut rows = Vec::new();
     let mut counted = MultiPolygon(vec![]);
@@ -121,4 +121,99 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         )
     };
     r
+}
+
+/// The building's clearance zone where it can reach the greens: the footprint `fp`
+/// grown by `c`, but only of the footprint's part within `c` of the greens' box.
+/// A green point lies within `c` of the footprint exactly when it lies within `c`
+/// of that part (the points of the footprint within `c` of it are in the box grown
+/// by `c`); the cut's own new edges lie at least `c` (plus a metre's margin) from
+/// every green point, so their growth reaches no green. Growing the whole outline of
+/// a large model (47 tiled buildings, 2.9 km) was a sixth of its review.
+fn clearance<'a>(
+    fp: &MultiPolygon<f64>,
+    greens: impl Iterator<Item = &'a Geometry<f64>>,
+    c: f64,
+) -> MultiPolygon<f64> {
+    if c <= 0.0 {
+        return fp.clone();
+    }
+    let Some(reach) = greens.filter_map(|g| g.bounding_rect()).reduce(|a, b| {
+        Rect::new(
+            (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+            (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+        )
+    }) else {
+        return MultiPolygon(vec![]);
+    };
+    let m = c + 1.0;
+    let reach = Rect::new(
+        (reach.min().x - m, reach.min().y - m),
+        (reach.max().x + m, reach.max().y + m),
+    );
+    let near = MultiPolygon(
+        fp.0.iter()
+            .filter(|p| p.bounding_rect().is_some_and(|b| b.intersects(&reach)))
+            .cloned()
+            .collect(),
+    );
+    if near.0.is_empty() {
+        return near;
+    }
+    near.intersection(&MultiPolygon(vec![reach.to_polygon()]))
+        .buffer(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![Rect::new((x0, y0), (x1, y1)).to_polygon()])
+    }
+
+    /// The green counted (the green less the clearance) with the cut zone and with
+    /// the whole footprint grown.
+    fn counted(fp: &MultiPolygon<f64>, green: &MultiPolygon<f64>, c: f64) -> (f64, f64) {
+        let g = Geometry::MultiPolygon(green.clone());
+        let cut = green.difference(&clearance(fp, std::iter::once(&g), c));
+        let whole = green.difference(&fp.buffer(c));
+        (cut.unsigned_area(), whole.unsigned_area())
+    }
+
+    #[test]
+    fn the_cut_clearance_takes_what_the_whole_one_takes() {
+        // A 10 × 10 green 0.5 m east of house A; house B 500 m away; a 600 m bar
+        // passing 0.4 m north of the green; an L-shaped wing touching its corner.
+        let green = rect(10.5, 0.0, 20.5, 10.0);
+        let a = rect(0.0, 0.0, 10.0, 10.0);
+        let b = rect(510.0, 0.0, 520.0, 10.0);
+        let bar = rect(-300.0, 10.4, 300.0, 12.0);
+        let wing = MultiPolygon(vec![polygon![
+            (x: 20.5, y: -5.0), (x: 30.0, y: -5.0), (x: 30.0, y: 5.0),
+            (x: 25.0, y: 5.0), (x: 25.0, y: 0.0), (x: 20.5, y: 0.0),
+        ]]);
+        let mut all = a.clone();
+        all.0.extend(b.0.clone());
+        all.0.extend(bar.0.clone());
+        all.0.extend(wing.0.clone());
+        for fp in [&a, &b, &bar, &wing, &all] {
+            let (cut, whole) = counted(fp, &green, 1.0);
+            // geo grows outlines on an integer grid sized to their extent: the whole
+            // 600 m bar's growth is a few µm² off the cut one's.
+            assert!((cut - whole).abs() < 1e-4, "{cut} vs {whole}");
+        }
+        // House A alone takes a 0.5 m strip of the green's west side (10 m long) and
+        // the bar a 0.6 m strip of its north side (10 m), by hand.
+        let (cut, _) = counted(&a, &green, 1.0);
+        assert!((cut - 95.0).abs() < 1e-4, "{cut}");
+        let (cut, _) = counted(&bar, &green, 1.0);
+        assert!((cut - 94.0).abs() < 1e-4, "{cut}");
+        // House B alone is too far to take anything, and its zone is empty.
+        let g = Geometry::MultiPolygon(green.clone());
+        assert!(clearance(&b, std::iter::once(&g), 1.0).0.is_empty());
+        // No clearance: the footprint itself.
+        assert_eq!(clearance(&all, std::iter::once(&g), 0.0), all);
+    }
 }
