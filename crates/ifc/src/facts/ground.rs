@@ -56,6 +56,13 @@ fn base(fabric: &[&Element], g: f64, above: &Outline) -> Outline {
         .filter(|e| e.bbox.is_some_and(|b| b.max[2] > hi && b.min[2] < top))
         .collect();
     let band = project_tris(&standing, Cut::Above(hi)).finish();
+    // Standing all on the ground (one storey, or every storey over the first one's
+    // outline), the band is the above-ground outline, and so is its filled outline's
+    // overlap with it: no overlay.
+    if band.rings == above.rings {
+        // (An overlay of grid outlines drops nothing: neither does this.)
+        return Outline { dropped: 0, ..band };
+    }
     let filled: Rings = band.rings.iter().map(|p| vec![p[0].clone()]).collect();
     intersection(&filled, &above.rings)
 }

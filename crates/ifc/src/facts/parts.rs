@@ -10,7 +10,7 @@
 use super::ground::GROUND_TOL_M;
 use super::height::Scope;
 use super::{project_tris, Cut};
-use crate::footprint::{difference, union_all};
+use crate::footprint::{difference, union_all, Outline};
 use crate::model::{Element, Part, Rings};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -42,7 +42,7 @@ pub fn of_building(
     keys.push(None);
     // Each level's outline ends in one overlay on one core: the levels side by side
     // (the tiled LargeBuilding's two storeys took 41 ms one after the other).
-    let mut levels: Vec<(f64, Rings)> = keys
+    let mut levels: Vec<(f64, Outline)> = keys
         .par_iter()
         .filter_map(|&key| level(main, key, hi))
         .collect();
@@ -51,7 +51,13 @@ pub fn of_building(
     let mut covered: Rings = Vec::new();
     let mut parts = Vec::new();
     for (k, (top, outline)) in levels.into_iter().enumerate() {
-        let own = difference(&outline, &covered);
+        // Under nothing yet (the highest level), a level's part is its outline: no
+        // overlay, which on a model of one storey was the whole of the parts' work.
+        let own = if covered.is_empty() {
+            outline.clone()
+        } else {
+            difference(&outline.rings, &covered)
+        };
         if own.area_m2 >= MIN_PART_M2 {
             let h = top - g;
             parts.push(Part {
@@ -63,7 +69,11 @@ pub fn of_building(
         }
         // What the last level covers is not asked: no union of the whole building.
         if k < last {
-            covered = union_all([&covered, &outline]).rings;
+            covered = if covered.is_empty() {
+                outline.rings
+            } else {
+                union_all([&covered, &outline.rings]).rings
+            };
         }
     }
     parts
@@ -72,7 +82,7 @@ pub fn of_building(
 /// The top and the above-ground outline of one storey's elements (`key`; `None`: the
 /// elements in no storey), or `None` when none reaches above the ground cut `hi` or
 /// their outline has no area.
-fn level(main: &[&Element], key: Option<&str>, hi: f64) -> Option<(f64, Rings)> {
+fn level(main: &[&Element], key: Option<&str>, hi: f64) -> Option<(f64, Outline)> {
     let els: Vec<&Element> = main
         .iter()
         .copied()
@@ -84,5 +94,5 @@ fn level(main: &[&Element], key: Option<&str>, hi: f64) -> Option<(f64, Rings)> 
         .collect();
     let top = super::max_z(els.iter().copied())?;
     let outline = project_tris(&els, Cut::Above(hi)).finish();
-    (outline.area_m2 > 0.0).then_some((top, outline.rings))
+    (outline.area_m2 > 0.0).then_some((top, outline))
 }
