@@ -12,13 +12,14 @@ pub const PROCESS: &str = include_str!("../fixtures/process.toml");
 pub const CAL_2025: &str = include_str!("../../../../assets/calendar/2025.toml");
 pub const CAL_2026: &str = include_str!("../../../../assets/calendar/2026.toml");
 
-/// A database under test; keeps its temp dir alive.
+/// A database under test; keeps its temp dir (the SQLite file, the blobs) alive and
+/// removes it when dropped.
 pub struct Db {
     pub url: String,
     pub store: Store,
     pub clock: Arc<FixedClock>,
     pub label: &'static str,
-    _dir: Option<tempfile::TempDir>,
+    _dir: tempfile::TempDir,
 }
 
 pub fn t(s: &str) -> DateTime<FixedOffset> {
@@ -34,7 +35,7 @@ static N: AtomicU32 = AtomicU32::new(0);
 pub async fn sqlite() -> Db {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("z.db").display());
-    open(url, "sqlite", Some(dir)).await
+    open(url, "sqlite", dir).await
 }
 
 /// The PostgreSQL base URL, or a loud skip message.
@@ -78,15 +79,15 @@ pub async fn pg_fresh_url(base: &str) -> String {
 pub async fn pg(test: &str) -> Option<Db> {
     let base = pg_base(test)?;
     let url = pg_fresh_url(&base).await;
-    Some(open(url, "postgres", None).await)
+    // The blobs in a temp dir of their own too: a shared one per process was left
+    // behind in /tmp by every run.
+    let dir = tempfile::tempdir().expect("tempdir");
+    Some(open(url, "postgres", dir).await)
 }
 
-async fn open(url: String, label: &'static str, dir: Option<tempfile::TempDir>) -> Db {
+async fn open(url: String, label: &'static str, dir: tempfile::TempDir) -> Db {
     let clock = Arc::new(FixedClock::new(start_time()));
-    let blob_dir = match &dir {
-        Some(d) => d.path().join("blobs"),
-        None => std::env::temp_dir().join(format!("zhishen-test-blobs-{}", std::process::id())),
-    };
+    let blob_dir = dir.path().join("blobs");
     let store = Store::open(&url)
         .await
         .expect("open store")
