@@ -193,23 +193,24 @@ def arcprofile(w, i):
     return [product(w, "IFCCOLUMN", i, [w.extrusion(profile, 2.5)], ".COLUMN.")]
 
 
+def hollow_run(w, i, cls, y):
+    """A hollow round segment of class `cls` (0.3 m across, 10 mm wall), 2.8 m along x
+    at height 2.5 m and offset `y` in its cell."""
+    profile = w.add(f"IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,{w.a2},0.15,0.01)")
+    along_x = w.axis3((0.0, y, 2.5), z=(1.0, 0.0, 0.0), x=(0.0, 0.0, 1.0))
+    return product(w, cls, i, [w.extrusion(profile, 2.8, along_x)], ".RIGIDSEGMENT.")
+
+
 def round_(w, i):
     column = w.add(f"IFCCIRCLEPROFILEDEF(.AREA.,$,{w.a2},0.25)")
-    duct = w.add(f"IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,{w.a2},0.15,0.01)")
-    along_x = w.axis3((0.0, 1.0, 2.5), z=(1.0, 0.0, 0.0), x=(0.0, 0.0, 1.0))
     return [
         product(w, "IFCCOLUMN", i, [w.extrusion(column, 3.0)], ".COLUMN."),
-        product(w, "IFCDUCTSEGMENT", i, [w.extrusion(duct, 2.8, along_x)], ".RIGIDSEGMENT."),
+        hollow_run(w, i, "IFCDUCTSEGMENT", 1.0),
     ]
 
 
 def ducts(w, i):
-    out = []
-    for k in range(4):
-        pipe = w.add(f"IFCCIRCLEHOLLOWPROFILEDEF(.AREA.,$,{w.a2},0.15,0.01)")
-        along_x = w.axis3((0.0, 0.5 * k, 2.5), z=(1.0, 0.0, 0.0), x=(0.0, 0.0, 1.0))
-        out.append(product(w, "IFCPIPESEGMENT", i, [w.extrusion(pipe, 2.8, along_x)], ".RIGIDSEGMENT."))
-    return out
+    return [hollow_run(w, i, "IFCPIPESEGMENT", 0.5 * k) for k in range(4)]
 
 
 def polycurve(w, i):
