@@ -5,9 +5,10 @@
 
 use crate::context::{decide, fmt_pct, needs_placement, result, Ctx};
 use crate::geom::{geojson, polygons};
+use crate::profile::GreenRatio;
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
 use geo::{Area, BooleanOps, BoundingRect, Buffer, Geometry, Intersects, MultiPolygon, Rect};
-use zhishen_site::Kind;
+use zhishen_site::{Feature, Kind};
 
 pub fn check(ctx: &Ctx) -> CheckResult {
     let mut r = result(
@@ -59,34 +60,11 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         greens.iter().map(|g| &g.geometry),
         rule.building_clearance_m,
     );
-    let mut total = 0.0;
-    let mut rows = Vec::new();
-    let mut counted = MultiPolygon(vec![]);
-    for g in greens {
-        let kind = g
-            .extra
-            .get("type")
-            .or_else(|| g.extra.get("类型"))
-            .or_else(|| g.extra.get("绿地类型"))
-            .and_then(|v| v.as_str())
-            .unwrap_or("default")
-            .to_string();
-        let w = rule
-            .weights
-            .get(&kind)
-            .or_else(|| rule.weights.get("default"))
-            .copied()
-            .unwrap_or(1.0);
-        let inside = polygons(&g.geometry)
-            .intersection(&ctx.parcel_poly)
-            .difference(&clear);
-        let a = inside.unsigned_area();
-        total += a * w;
-        rows.push(
-            serde_json::json!({"name": g.text("name"), "type": kind, "weight": w, "area_m2": a}),
-        );
-        counted.0.extend(inside.0);
-    }
+    let Counted {
+        total,
+        rows,
+        outline: counted,
+    } = counted(ctx, &greens, rule, &clear);
     let ratio = total / ctx.parcel_area;
     decide(&mut r, ratio, limit, Comparison::AtLeast, &ctx.tol);
     r.details = serde_json::json!({"green_m2": total, "parcel_area_m2": ctx.parcel_area, "areas": rows, "rule": profile.cite(&rule.source.clause, rule.source.unverified)});
@@ -121,6 +99,56 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         )
     };
     r
+}
+
+/// The green that counts: each green area's part inside the parcel and outside the
+/// building's clearance, weighted by its type.
+struct Counted {
+    /// Σ weight × area, m².
+    total: f64,
+    /// One row per green area for the report's details.
+    rows: Vec<serde_json::Value>,
+    /// The counted parts together, the evidence of a failure.
+    outline: MultiPolygon<f64>,
+}
+
+fn counted(
+    ctx: &Ctx,
+    greens: &[&Feature],
+    rule: &GreenRatio,
+    clear: &MultiPolygon<f64>,
+) -> Counted {
+    let mut out = Counted {
+        total: 0.0,
+        rows: Vec::new(),
+        outline: MultiPolygon(vec![]),
+    };
+    for g in greens {
+        let kind = g
+            .extra
+            .get("type")
+            .or_else(|| g.extra.get("类型"))
+            .or_else(|| g.extra.get("绿地类型"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("default")
+            .to_string();
+        let w = rule
+            .weights
+            .get(&kind)
+            .or_else(|| rule.weights.get("default"))
+            .copied()
+            .unwrap_or(1.0);
+        let inside = polygons(&g.geometry)
+            .intersection(&ctx.parcel_poly)
+            .difference(clear);
+        let a = inside.unsigned_area();
+        out.total += a * w;
+        out.rows.push(
+            serde_json::json!({"name": g.text("name"), "type": kind, "weight": w, "area_m2": a}),
+        );
+        out.outline.0.extend(inside.0);
+    }
+    out
 }
 
 /// The building's clearance zone where it can reach the greens: the footprint `fp`
