@@ -401,6 +401,68 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             };
             (case, cmd, Role::Applicant)
         }
+        CaseCmd::SubmitModel {
+            case,
+            item,
+            model,
+            site,
+            parcel,
+            place,
+            declared_use,
+            declared,
+        } => {
+            let a = crate::review::SubmitArgs {
+                case,
+                item,
+                model,
+                site,
+                parcel,
+                place,
+                declared_use,
+                declared,
+            };
+            return crate::review::submit_model(&store, &c, a).await;
+        }
+        CaseCmd::Attach {
+            case,
+            item,
+            material,
+            file,
+        } => {
+            let cmd = attach(&store, (&case, &item, &material), &file).await?;
+            (case, cmd, Role::Applicant)
+        }
+        CaseCmd::Materials { case, item } => return materials(&store, &c, &case, &item).await,
+        CaseCmd::Risk => return risk(&store, &c).await,
+        CaseCmd::RunJobs => return crate::review::run_jobs(&store, &c).await,
+        CaseCmd::Show { case } => return show(&store, &c, &case).await,
+        CaseCmd::List => return list(&store, &c).await,
+        CaseCmd::Timers { case } => return timers(&store, &c, case).await,
+        CaseCmd::FireTimers => return fire_timers(&store, &c).await,
+        CaseCmd::Metrics { today } => return metrics(&store, today).await,
+        CaseCmd::Drive {
+            cases,
+            seed,
+            prefix,
+            workers,
+        } => {
+            crate::drive::drive(Arc::new(store), cases, seed, &prefix, workers).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => workflow_command(other)?,
+    };
+    let actor = actor(&c, role)?;
+    let case_id = CaseId::new(case_id).map_err(AppError::from)?;
+    let rid = RequestId::new(rid).map_err(AppError::from)?;
+    let ex = store.execute(&case_id, &cmd, &actor, &rid).await?;
+    print_json_or(&c, &ex, || summary(&ex))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A case command that is a workflow command sent by the applicant or an official, as
+/// the case, the command and the sender's role. `run_inner` handles the others.
+fn workflow_command(cmd: CaseCmd) -> Result<(String, Command, Role)> {
+    Ok(match cmd {
         CaseCmd::Submit {
             case,
             item,
@@ -414,24 +476,6 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
                 commitments,
             },
             Role::Applicant,
-        ),
-        CaseCmd::Accept { case, item } => (case, Command::Accept { item }, Role::Clerk),
-        CaseCmd::Reject { case, item, reason } => {
-            (case, Command::Reject { item, reason }, Role::Clerk)
-        }
-        CaseCmd::Supplement {
-            case,
-            item,
-            materials,
-            note,
-        } => (
-            case,
-            Command::RequestSupplement {
-                item,
-                materials,
-                note,
-            },
-            Role::Clerk,
         ),
         CaseCmd::SupplementDone {
             case,
@@ -450,6 +494,39 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             case,
             Command::SupplyMaterials { item, materials },
             Role::Applicant,
+        ),
+        CaseCmd::Withdraw { case, item, reason } => {
+            (case, Command::Withdraw { item, reason }, Role::Applicant)
+        }
+        CaseCmd::Rate {
+            case,
+            score,
+            comment,
+        } => (case, Command::Rate { score, comment }, Role::Applicant),
+        other => official_command(other)?,
+    })
+}
+
+/// A workflow command an official sends: a clerk 窗口, a reviewer or a department head.
+fn official_command(cmd: CaseCmd) -> Result<(String, Command, Role)> {
+    Ok(match cmd {
+        CaseCmd::Accept { case, item } => (case, Command::Accept { item }, Role::Clerk),
+        CaseCmd::Reject { case, item, reason } => {
+            (case, Command::Reject { item, reason }, Role::Clerk)
+        }
+        CaseCmd::Supplement {
+            case,
+            item,
+            materials,
+            note,
+        } => (
+            case,
+            Command::RequestSupplement {
+                item,
+                materials,
+                note,
+            },
+            Role::Clerk,
         ),
         CaseCmd::Process { case, item } => {
             (case, Command::StartProcessing { item }, Role::Reviewer)
@@ -509,72 +586,11 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             },
             Role::Reviewer,
         ),
-        CaseCmd::Withdraw { case, item, reason } => {
-            (case, Command::Withdraw { item, reason }, Role::Applicant)
-        }
         CaseCmd::Revoke { case, item, reason } => {
             (case, Command::Revoke { item, reason }, Role::DeptHead)
         }
-        CaseCmd::Rate {
-            case,
-            score,
-            comment,
-        } => (case, Command::Rate { score, comment }, Role::Applicant),
-        CaseCmd::SubmitModel {
-            case,
-            item,
-            model,
-            site,
-            parcel,
-            place,
-            declared_use,
-            declared,
-        } => {
-            let a = crate::review::SubmitArgs {
-                case,
-                item,
-                model,
-                site,
-                parcel,
-                place,
-                declared_use,
-                declared,
-            };
-            return crate::review::submit_model(&store, &c, a).await;
-        }
-        CaseCmd::Attach {
-            case,
-            item,
-            material,
-            file,
-        } => {
-            let cmd = attach(&store, (&case, &item, &material), &file).await?;
-            (case, cmd, Role::Applicant)
-        }
-        CaseCmd::Materials { case, item } => return materials(&store, &c, &case, &item).await,
-        CaseCmd::Risk => return risk(&store, &c).await,
-        CaseCmd::RunJobs => return crate::review::run_jobs(&store, &c).await,
-        CaseCmd::Show { case } => return show(&store, &c, &case).await,
-        CaseCmd::List => return list(&store, &c).await,
-        CaseCmd::Timers { case } => return timers(&store, &c, case).await,
-        CaseCmd::FireTimers => return fire_timers(&store, &c).await,
-        CaseCmd::Metrics { today } => return metrics(&store, today).await,
-        CaseCmd::Drive {
-            cases,
-            seed,
-            prefix,
-            workers,
-        } => {
-            crate::drive::drive(Arc::new(store), cases, seed, &prefix, workers).await?;
-            return Ok(ExitCode::SUCCESS);
-        }
-    };
-    let actor = actor(&c, role)?;
-    let case_id = CaseId::new(case_id).map_err(AppError::from)?;
-    let rid = RequestId::new(rid).map_err(AppError::from)?;
-    let ex = store.execute(&case_id, &cmd, &actor, &rid).await?;
-    print_json_or(&c, &ex, || summary(&ex))?;
-    Ok(ExitCode::SUCCESS)
+        _ => anyhow::bail!("not a workflow command: handled before it reaches here"),
+    })
 }
 
 /// Publishes the definitions directory (`--defs`) and prints what was published.
