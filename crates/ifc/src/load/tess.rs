@@ -47,7 +47,7 @@ use ifc_lite_geometry::{triangulate_polygon, GeometryRouter, Point2, Tessellatio
 
 /// Which bodies we mesh ourselves: face sets here, extruded parametric profiles in
 /// `extrude.rs`. Each is asked only in files that have such records.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub(super) struct Own {
     pub(super) face_sets: bool,
     pub(super) extrusions: bool,
