@@ -201,30 +201,7 @@ pub enum CaseCmd {
     },
     /// Submit an IFC model for an item's BIM review (bim_review items): stores the
     /// model as a blob and queues a review job.
-    SubmitModel {
-        #[arg(long)]
-        case: String,
-        #[arg(long)]
-        item: String,
-        /// The IFC model.
-        #[arg(long)]
-        model: PathBuf,
-        /// The site package directory.
-        #[arg(long)]
-        site: PathBuf,
-        /// Parcel id (地块编号).
-        #[arg(long)]
-        parcel: String,
-        /// Explicit placement E,N,rotation_deg[,elevation] in the site CRS.
-        #[arg(long)]
-        place: Option<String>,
-        /// Declared building use(s), e.g. 商业.
-        #[arg(long = "use")]
-        declared_use: Option<String>,
-        /// 申报指标, e.g. gfa=12000,height=45,storeys_above=15,use=住宅.
-        #[arg(long)]
-        declared: Option<String>,
-    },
+    SubmitModel(crate::review::SubmitArgs),
     /// Hand in a material's file (材料核验): checked by content against the catalogue's
     /// kind (a PDF must open and have pages, an IFC pass the pre-scan), stored, recorded.
     Attach {
@@ -401,28 +378,7 @@ async fn run_inner(args: CaseArgs) -> Result<ExitCode> {
             };
             (case, cmd, Role::Applicant)
         }
-        CaseCmd::SubmitModel {
-            case,
-            item,
-            model,
-            site,
-            parcel,
-            place,
-            declared_use,
-            declared,
-        } => {
-            let a = crate::review::SubmitArgs {
-                case,
-                item,
-                model,
-                site,
-                parcel,
-                place,
-                declared_use,
-                declared,
-            };
-            return crate::review::submit_model(&store, &c, a).await;
-        }
+        CaseCmd::SubmitModel(a) => return crate::review::submit_model(&store, &c, a).await,
         CaseCmd::Attach {
             case,
             item,

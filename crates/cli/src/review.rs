@@ -14,14 +14,29 @@ use zhishen_store::Store;
 use zhishen_workflow::Role;
 
 /// `case submit-model`'s arguments.
+#[derive(clap::Args)]
 pub struct SubmitArgs {
+    #[arg(long)]
     pub case: String,
+    #[arg(long)]
     pub item: String,
+    /// The IFC model.
+    #[arg(long)]
     pub model: PathBuf,
+    /// The site package directory.
+    #[arg(long)]
     pub site: PathBuf,
+    /// Parcel id (地块编号).
+    #[arg(long)]
     pub parcel: String,
+    /// Explicit placement E,N,rotation_deg[,elevation] in the site CRS.
+    #[arg(long)]
     pub place: Option<String>,
+    /// Declared building use(s), e.g. 商业.
+    #[arg(long = "use")]
     pub declared_use: Option<String>,
+    /// 申报指标, e.g. gfa=12000,height=45,storeys_above=15,use=住宅.
+    #[arg(long)]
     pub declared: Option<String>,
 }
 
