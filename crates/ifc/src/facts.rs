@@ -147,27 +147,63 @@ fn outline_of(m: &Mesh, cut: Cut) -> Option<Outline> {
 /// outlines are unioned in groups of [`GROUP`], level by level. A solid's top and
 /// bottom faces, and a brep's many small facets, collapse into one outline per element.
 /// Unioning every triangle of a 100 MB model at once took longer than meshing it.
+///
+/// Before any of that, the widest elements' outlines are made, and an element whose
+/// box lies inside one of them is never unioned at all (`Holders`): on a building
+/// the interior walls, doors and stairs stand on the storeys' slabs (the 30 MB
+/// corpus's facts 0.085 → 0.040 s).
 fn project_tris(elements: &[&Element], cut: Cut) -> Union {
     use rayon::prelude::*;
-    let outlines: Vec<Outline> = elements
+    let outline = |e: &Element| -> Option<Outline> {
+        let m = e.mesh.as_ref()?;
+        match e.bbox.and_then(|b| cut.keeps(&b)) {
+            // The same element's whole outline is asked for by several passes.
+            Some(true) => m.plan(|m| outline_of(m, Cut::All)),
+            Some(false) => None,
+            // The ground cut is asked by several passes too.
+            None => match cut {
+                Cut::Above(z) => m.plan_above(z, |m| outline_of(m, cut)),
+                _ => outline_of(m, cut),
+            },
+        }
+    };
+    // The elements widest in plan first; then the others, each left out when its box
+    // lies inside one of those outlines (`Holders`: it would add nothing).
+    let (wide, rest) = widest(elements);
+    let mut outlines: Vec<Option<Outline>> = vec![None; elements.len()];
+    let made: Vec<(usize, Option<Outline>)> = wide
         .par_iter()
-        .filter_map(|e| {
-            let m = e.mesh.as_ref()?;
-            match e.bbox.and_then(|b| cut.keeps(&b)) {
-                // The same element's whole outline is asked for by several passes.
-                Some(true) => m.plan(|m| outline_of(m, Cut::All)),
-                Some(false) => None,
-                // The ground cut is asked by several passes too.
-                None => match cut {
-                    Cut::Above(z) => m.plan_above(z, |m| outline_of(m, cut)),
-                    _ => outline_of(m, cut),
-                },
-            }
+        .map(|&k| (k, outline(elements[k])))
+        .collect();
+    for (k, o) in made {
+        outlines[k] = o;
+    }
+    let holders = crate::footprint::Holders::new(outlines.iter().flatten());
+    let made: Vec<(usize, Option<Outline>)> = rest
+        .par_iter()
+        .map(|&k| {
+            let e = elements[k];
+            let held = !holders.is_empty()
+                && e.bbox
+                    .is_some_and(|b| holders.hold([b.min[0], b.min[1]], [b.max[0], b.max[1]]));
+            (k, if held { None } else { outline(e) })
         })
         .collect();
+    let held = made
+        .iter()
+        .filter(|(k, o)| o.is_none() && elements[*k].mesh.is_some())
+        .count();
+    for (k, o) in made {
+        outlines[k] = o;
+    }
+    tracing::debug!(
+        elements = elements.len(),
+        held,
+        "facts: elements left out by their boxes"
+    );
     // Then, without those inside another, in groups, level by level, until one
     // group is left.
-    let mut outlines = crate::footprint::drop_contained(outlines);
+    let mut outlines = crate::footprint::drop_contained(outlines.into_iter().flatten().collect());
     while outlines.len() > GROUP {
         outlines = outlines
             .par_chunks(GROUP)
@@ -176,6 +212,34 @@ fn project_tris(elements: &[&Element], cut: Cut) -> Union {
     }
     Union::of_outlines(&outlines)
 }
+
+/// The indices of `elements` split into those made first and tried as containers of
+/// the rest (the [`WIDEST`] share widest by plan box, at least [`GROUP`] of them), and
+/// the rest, each part in element order.
+fn widest(elements: &[&Element]) -> (Vec<usize>, Vec<usize>) {
+    let n = elements.len();
+    let take = (n / WIDEST).max(GROUP);
+    if n <= take {
+        return ((0..n).collect(), Vec::new());
+    }
+    let area = |k: usize| {
+        elements[k]
+            .bbox
+            .map(|b| (b.max[0] - b.min[0]) * (b.max[1] - b.min[1]))
+            .filter(|a| a.is_finite())
+            .unwrap_or(0.0)
+    };
+    let mut by_area: Vec<usize> = (0..n).collect();
+    by_area.select_nth_unstable_by(take, |&a, &b| area(b).total_cmp(&area(a)));
+    let mut first = vec![false; n];
+    for &k in &by_area[..take] {
+        first[k] = true;
+    }
+    (0..n).partition(|&k| first[k])
+}
+
+/// One element in this many is made first as a container ([`widest`]).
+const WIDEST: usize = 32;
 
 /// Outlines unioned together at each level of [`project_tris`].
 const GROUP: usize = 64;
@@ -562,6 +626,74 @@ mod cut_tests {
         (!u.is_empty() || u.dropped() > 0).then(|| u.finish())
     }
 
+    /// An element whose mesh is the closed box `lo`..`hi` (12 triangles).
+    fn boxed(id: u32, lo: [f64; 3], hi: [f64; 3]) -> Element {
+        let mut positions = Vec::new();
+        for k in 0..8 {
+            let c = |axis: usize| {
+                if k >> axis & 1 == 0 {
+                    lo[axis]
+                } else {
+                    hi[axis]
+                }
+            };
+            positions.extend([c(0) as f32, c(1) as f32, c(2) as f32]);
+        }
+        let faces: [[u32; 4]; 6] = [
+            [0, 2, 3, 1],
+            [4, 5, 7, 6],
+            [0, 1, 5, 4],
+            [2, 6, 7, 3],
+            [0, 4, 6, 2],
+            [1, 3, 7, 5],
+        ];
+        let indices = faces
+            .iter()
+            .flat_map(|f| [f[0], f[1], f[2], f[0], f[2], f[3]])
+            .collect();
+        let mesh = Mesh::new([0.0; 3], positions, indices);
+        Element {
+            id,
+            global_id: format!("e{id}"),
+            ifc_class: "IfcWall".into(),
+            predefined_type: None,
+            object_type: None,
+            name: None,
+            storey: None,
+            building: None,
+            part_of: None,
+            properties: Properties::default(),
+            bbox: mesh.bbox(),
+            mesh: Some(mesh),
+        }
+    }
+
+    /// Rings on the absolute 1 cm grid, each starting at its least corner, polygons
+    /// in order: two unions of one region may take their origins from different first
+    /// polygons and start their rings elsewhere.
+    fn on_grid(o: &Outline) -> Vec<Vec<Vec<[i64; 2]>>> {
+        let mut polys: Vec<Vec<Vec<[i64; 2]>>> = o
+            .rings
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .map(|r| {
+                        let mut g: Vec<[i64; 2]> = r
+                            .iter()
+                            .map(|v| [(v[0] * 100.0).round() as i64, (v[1] * 100.0).round() as i64])
+                            .collect();
+                        g.pop(); // the closing corner
+                        let least = (0..g.len()).min_by_key(|&k| g[k]).unwrap_or(0);
+                        g.rotate_left(least);
+                        g
+                    })
+                    .collect()
+            })
+            .collect();
+        polys.sort();
+        polys
+    }
+
     use proptest::prelude::*;
 
     proptest! {
@@ -594,6 +726,42 @@ mod cut_tests {
             let z = m.triangles().flatten().nth(cut_at).map_or(origin[2], |v| v[2]);
             let cut = match kind { 0 => Cut::All, 1 => Cut::Above(z), _ => Cut::Below(z) };
             prop_assert_eq!(outline_of(&m, cut), outline_by_polygons(&m, cut));
+        }
+
+        /// The law of `project_tris`'s shortcuts (elements left out by their boxes,
+        /// outlines inside others dropped, groups): its union is every element's
+        /// outline unioned at once, under every cut. Four slabs and 150 boxes standing
+        /// on them, across their edges and beside them, some below the cut.
+        #[test]
+        fn project_tris_is_the_union_of_every_outline(
+            slabs in proptest::collection::vec((0u8..30, 0u8..30, 8u8..30, 8u8..30), 4),
+            small in proptest::collection::vec(
+                (0.0f64..60.0, 0.0f64..60.0, 0.05f64..3.0, 0.05f64..3.0, 0u8..4),
+                150,
+            ),
+            kind in 0u8..3,
+        ) {
+            let mut els: Vec<Element> = Vec::new();
+            for (k, &(x, y, w, h)) in slabs.iter().enumerate() {
+                let (x, y) = (f64::from(x), f64::from(y));
+                els.push(boxed(k as u32, [x, y, 0.0], [x + f64::from(w), y + f64::from(h), 0.3]));
+            }
+            for (k, &(x, y, w, h, z)) in small.iter().enumerate() {
+                let z = f64::from(z);
+                els.push(boxed(100 + k as u32, [x, y, z], [x + w, y + h, z + 1.0]));
+            }
+            let cut = match kind { 0 => Cut::All, 1 => Cut::Above(1.5), _ => Cut::Below(1.5) };
+            let refs: Vec<&Element> = els.iter().collect();
+            let fast = project_tris(&refs, cut).finish();
+            let mut every = Union::new();
+            for e in &els {
+                if let Some(o) = outline_of(e.mesh.as_ref().unwrap(), cut) {
+                    every.add_outline(&o);
+                }
+            }
+            let every = every.finish();
+            prop_assert_eq!(on_grid(&fast), on_grid(&every));
+            prop_assert_eq!(fast.area_m2, every.area_m2);
         }
     }
 }

@@ -5,7 +5,7 @@
 
 mod cull;
 
-pub use cull::drop_contained;
+pub use cull::{drop_contained, Holders};
 
 use crate::model::Rings;
 use i_overlay::core::fill_rule::FillRule;

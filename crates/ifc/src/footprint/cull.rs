@@ -9,6 +9,7 @@
 //! integers, and anything that touches a container's edge is kept.
 
 use super::{Outline, GRID};
+use rustc_hash::FxHashMap as HashMap;
 
 type P = [i64; 2];
 
@@ -57,6 +58,93 @@ pub fn drop_contained(outlines: Vec<Outline>) -> Vec<Outline> {
         .zip(keep)
         .filter_map(|(o, keep)| keep.then_some(o))
         .collect()
+}
+
+/// Every polygon of some finished outlines, indexed by box, for asking whether a box
+/// lies inside one of them before anything inside that box is unioned at all.
+///
+/// Why: dropping a contained outline after it was made ([`drop_contained`]) still
+/// unions each element's own triangles first, which was most of the facts on
+/// brep-heavy models whose furniture and services stand on the storeys' slabs.
+pub struct Holders {
+    list: Vec<Container>,
+    /// Containers by the [`CELL`]-sized cells their boxes cover.
+    cells: HashMap<[i64; 2], Vec<u32>>,
+    /// Containers covering more than [`MAX_CELLS`] cells, tried for every box.
+    wide: Vec<u32>,
+}
+
+/// The index's cell side in grid units (10 m).
+const CELL: i64 = 1_000;
+/// A container covering more cells than this is tried for every box instead.
+const MAX_CELLS: i64 = 4_096;
+
+impl Holders {
+    /// The polygons of `outlines` (outer ring and holes each).
+    pub fn new<'a>(outlines: impl IntoIterator<Item = &'a Outline>) -> Holders {
+        let mut h = Holders {
+            list: Vec::new(),
+            cells: HashMap::default(),
+            wide: Vec::new(),
+        };
+        for poly in outlines
+            .into_iter()
+            .filter(|o| o.dropped == 0)
+            .flat_map(|o| &o.rings)
+        {
+            let Some(outer) = poly.first().map(|r| grid(r)) else {
+                continue;
+            };
+            if outer.len() < 3 {
+                continue;
+            }
+            let bbox = bbox(&outer);
+            let k = h.list.len() as u32;
+            let [x0, y0, x1, y1] = [bbox[0], bbox[1], bbox[2], bbox[3]].map(|v| v.div_euclid(CELL));
+            if (x1 - x0 + 1).saturating_mul(y1 - y0 + 1) > MAX_CELLS {
+                h.wide.push(k);
+            } else {
+                for x in x0..=x1 {
+                    for y in y0..=y1 {
+                        h.cells.entry([x, y]).or_default().push(k);
+                    }
+                }
+            }
+            h.list.push(Container {
+                outer,
+                holes: poly[1..].iter().map(|r| grid(r)).collect(),
+                bbox,
+                from: usize::MAX,
+            });
+        }
+        h
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Whether the plan box `min`..`max` (metres), widened by a grid cell each way,
+    /// lies in the interior of one polygon. Then every triangle inside the box, its
+    /// corners snapped to the grid (half a cell at most), lies inside that polygon
+    /// and adds nothing to a union holding it. A box not finite is never held.
+    pub fn hold(&self, min: [f64; 2], max: [f64; 2]) -> bool {
+        let lo = min.map(|v| (v * GRID).floor() - 1.0);
+        let hi = max.map(|v| (v * GRID).ceil() + 1.0);
+        const FAR: f64 = (1i64 << 50) as f64;
+        if !lo.iter().chain(&hi).all(|v| v.abs() < FAR) {
+            return false;
+        }
+        let b = [lo[0] as i64, lo[1] as i64, hi[0] as i64, hi[1] as i64];
+        let ring = [[b[0], b[1]], [b[2], b[1]], [b[2], b[3]], [b[0], b[3]]];
+        let cell = [b[0].div_euclid(CELL), b[1].div_euclid(CELL)];
+        self.cells
+            .get(&cell)
+            .into_iter()
+            .flatten()
+            .chain(&self.wide)
+            .any(|&k| ring_inside(&ring, b, &self.list[k as usize]))
+    }
 }
 
 fn grid(ring: &[[f64; 2]]) -> Vec<P> {
@@ -299,6 +387,78 @@ mod tests {
                 o.rings.iter().map(|p| p.iter().map(|r| grid(r)).collect()).collect()
             };
             proptest::prop_assert_eq!(on_grid(union(&all)), on_grid(union(&kept)));
+        }
+    }
+
+    /// A box is held only when, widened by a grid cell, it lies strictly inside a
+    /// polygon: not within a centimetre of its edge, not in or over a hole.
+    #[test]
+    fn holds_only_boxes_a_cell_clear_of_every_edge() {
+        let mut slab = Union::new();
+        slab.add(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]);
+        let atrium = rect(4.0, 4.0, 6.0, 6.0);
+        let slab = crate::footprint::difference(&slab.finish().rings, &atrium.rings);
+        let far = rect(100.0, 100.0, 120.0, 130.0);
+        let h = Holders::new([&slab, &far]);
+        let cases = [
+            ([1.0, 1.0], [2.0, 2.0], true),
+            ([7.0, 7.0], [8.0, 9.97], true),   // widened, clear of the edge
+            ([7.0, 7.0], [8.0, 9.99], false),  // widened onto the edge
+            ([0.005, 1.0], [1.0, 2.0], false), // widened past it
+            ([4.5, 4.5], [5.5, 5.5], false),   // in the atrium
+            ([3.0, 3.0], [7.0, 7.0], false),   // over it
+            ([3.0, 4.5], [3.99, 5.0], false),  // widened onto its edge
+            ([3.0, 4.5], [3.98, 5.0], true),   // a cell clear of it
+            ([101.0, 101.0], [119.0, 129.0], true),
+            ([11.0, 1.0], [12.0, 2.0], false), // outside both
+            ([f64::NAN, 1.0], [2.0, 2.0], false),
+            ([1.0, 1.0], [f64::INFINITY, 2.0], false),
+        ];
+        for (lo, hi, held) in cases {
+            assert_eq!(h.hold(lo, hi), held, "{lo:?}..{hi:?}");
+        }
+        assert!(Holders::new(&[]).is_empty());
+        assert!(!Holders::new(&[]).hold([1.0, 1.0], [2.0, 2.0]));
+    }
+
+    /// A container wider than the index's cells is still found, from any cell.
+    #[test]
+    fn holds_in_a_container_wider_than_the_index() {
+        let site = rect(-1000.0, -1000.0, 1000.0, 1000.0);
+        let h = Holders::new([&site]);
+        assert!(h.hold([-999.0, 998.0], [-998.0, 999.0]));
+        assert!(h.hold([500.0, -3.0], [501.0, -2.0]));
+        assert!(!h.hold([999.0, 0.0], [1000.5, 1.0]));
+    }
+
+    proptest::proptest! {
+        /// The law: a box `hold` says is held adds nothing to the union of the
+        /// containers, whatever triangles inside it are snapped to the grid.
+        #[test]
+        fn a_held_box_adds_nothing(
+            rects in proptest::collection::vec((0i32..40, 0i32..40, 1i32..25, 1i32..25), 1..8),
+            b in (0.0f64..4.0, 0.0f64..4.0, 0.0f64..1.0, 0.0f64..1.0),
+        ) {
+            let all: Vec<Outline> = rects
+                .iter()
+                .map(|&(x, y, w, h)| {
+                    let (x, y) = (f64::from(x) / 10.0, f64::from(y) / 10.0);
+                    rect(x, y, x + f64::from(w) / 10.0, y + f64::from(h) / 10.0)
+                })
+                .collect();
+            let (lo, hi) = ([b.0, b.1], [b.0 + b.2, b.1 + b.3]);
+            if Holders::new(&all).hold(lo, hi) {
+                let mut with = all.clone();
+                // The box's two triangles, the widest any triangle inside it reaches.
+                let mut u = Union::new();
+                u.add(&[lo, [hi[0], lo[1]], hi]);
+                u.add(&[lo, hi, [lo[0], hi[1]]]);
+                with.push(u.finish());
+                let on_grid = |o: Outline| -> Vec<Vec<Vec<P>>> {
+                    o.rings.iter().map(|p| p.iter().map(|r| grid(r)).collect()).collect()
+                };
+                proptest::prop_assert_eq!(on_grid(union(&all)), on_grid(union(&with)));
+            }
         }
     }
 
