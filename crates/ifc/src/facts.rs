@@ -169,6 +169,7 @@ fn project_tris(elements: &[&Element], cut: Cut) -> Union {
     };
     // The elements widest in plan first; then the others, each left out when its box
     // lies inside one of those outlines (`Holders`: it would add nothing).
+    let t0 = std::time::Instant::now();
     let (wide, rest) = widest(elements);
     let mut outlines: Vec<Option<Outline>> = vec![None; elements.len()];
     let made: Vec<(usize, Option<Outline>)> = wide
@@ -178,6 +179,7 @@ fn project_tris(elements: &[&Element], cut: Cut) -> Union {
     for (k, o) in made {
         outlines[k] = o;
     }
+    let t_wide = t0.elapsed().as_secs_f64();
     let holders = crate::footprint::Holders::new(outlines.iter().flatten());
     let made: Vec<(usize, Option<Outline>)> = rest
         .par_iter()
@@ -196,20 +198,28 @@ fn project_tris(elements: &[&Element], cut: Cut) -> Union {
     for (k, o) in made {
         outlines[k] = o;
     }
-    tracing::debug!(
-        elements = elements.len(),
-        held,
-        "facts: elements left out by their boxes"
-    );
+    let t_rest = t0.elapsed().as_secs_f64();
     // Then, without those inside another, in groups, level by level, until one
     // group is left.
     let mut outlines = crate::footprint::drop_contained(outlines.into_iter().flatten().collect());
+    let t_cull = t0.elapsed().as_secs_f64();
+    let kept = outlines.len();
     while outlines.len() > GROUP {
         outlines = outlines
             .par_chunks(GROUP)
             .map(|group| Union::of_outlines(group).finish())
             .collect();
     }
+    tracing::debug!(
+        elements = elements.len(),
+        held,
+        kept,
+        t_wide,
+        t_rest,
+        t_cull,
+        t_groups = t0.elapsed().as_secs_f64(),
+        "facts: one projection"
+    );
     Union::of_outlines(&outlines)
 }
 

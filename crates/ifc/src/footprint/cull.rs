@@ -402,13 +402,13 @@ mod tests {
         let h = Holders::new([&slab, &far]);
         let cases = [
             ([1.0, 1.0], [2.0, 2.0], true),
-            ([7.0, 7.0], [8.0, 9.97], true),   // widened, clear of the edge
-            ([7.0, 7.0], [8.0, 9.99], false),  // widened onto the edge
+            ([7.0, 7.0], [8.0, 9.97], true), // widened, clear of the edge
+            ([7.0, 7.0], [8.0, 9.99], false), // widened onto the edge
             ([0.005, 1.0], [1.0, 2.0], false), // widened past it
-            ([4.5, 4.5], [5.5, 5.5], false),   // in the atrium
-            ([3.0, 3.0], [7.0, 7.0], false),   // over it
-            ([3.0, 4.5], [3.99, 5.0], false),  // widened onto its edge
-            ([3.0, 4.5], [3.98, 5.0], true),   // a cell clear of it
+            ([4.5, 4.5], [5.5, 5.5], false), // in the atrium
+            ([3.0, 3.0], [7.0, 7.0], false), // over it
+            ([3.0, 4.5], [3.99, 5.0], false), // widened onto its edge
+            ([3.0, 4.5], [3.98, 5.0], true), // a cell clear of it
             ([101.0, 101.0], [119.0, 129.0], true),
             ([11.0, 1.0], [12.0, 2.0], false), // outside both
             ([f64::NAN, 1.0], [2.0, 2.0], false),
