@@ -313,6 +313,12 @@ mod tests {
         u.finish()
     }
 
+    /// A slab 0..10 x 0..10 m with an atrium 4..6 x 4..6 m.
+    fn slab_with_atrium() -> Outline {
+        let slab = rect(0.0, 0.0, 10.0, 10.0);
+        crate::footprint::difference(&slab.rings, &rect(4.0, 4.0, 6.0, 6.0).rings)
+    }
+
     fn union(os: &[Outline]) -> Outline {
         Union::of_outlines(os).finish()
     }
@@ -321,12 +327,7 @@ mod tests {
     /// a hole of the container is kept; and the union never changes.
     #[test]
     fn drops_only_what_lies_strictly_inside() {
-        // A slab 0..10 x 0..10 with a hole (atrium) 4..6 x 4..6.
-        let mut slab = Union::new();
-        slab.add(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]);
-        let mut atrium = Union::new();
-        atrium.add(&[[4.0, 4.0], [6.0, 4.0], [6.0, 6.0], [4.0, 6.0]]);
-        let slab = crate::footprint::difference(&slab.finish().rings, &atrium.finish().rings);
+        let slab = slab_with_atrium();
         assert!((slab.area_m2 - 96.0).abs() < 1e-9);
         let cases = vec![
             (rect(1.0, 1.0, 2.0, 2.0), false),  // strictly inside: dropped
@@ -354,10 +355,7 @@ mod tests {
     /// container: what lies inside it (here, in the atrium) goes.
     #[test]
     fn a_cover_over_a_hole_is_kept_and_contains() {
-        let mut slab = Union::new();
-        slab.add(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]);
-        let hole = rect(4.0, 4.0, 6.0, 6.0);
-        let slab = crate::footprint::difference(&slab.finish().rings, &hole.rings);
+        let slab = slab_with_atrium();
         let cover = rect(3.0, 3.0, 7.0, 7.0);
         let in_atrium = rect(4.5, 4.5, 5.5, 5.5);
         let all = vec![slab.clone(), cover.clone(), in_atrium];
@@ -394,10 +392,7 @@ mod tests {
     /// polygon: not within a centimetre of its edge, not in or over a hole.
     #[test]
     fn holds_only_boxes_a_cell_clear_of_every_edge() {
-        let mut slab = Union::new();
-        slab.add(&[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0]]);
-        let atrium = rect(4.0, 4.0, 6.0, 6.0);
-        let slab = crate::footprint::difference(&slab.finish().rings, &atrium.rings);
+        let slab = slab_with_atrium();
         let far = rect(100.0, 100.0, 120.0, 130.0);
         let h = Holders::new([&slab, &far]);
         let cases = [
