@@ -64,8 +64,8 @@ pub fn drop_contained(outlines: Vec<Outline>) -> Vec<Outline> {
 /// lies inside one of them before anything inside that box is unioned at all.
 ///
 /// Why: dropping a contained outline after it was made ([`drop_contained`]) still
-/// unions each element's own triangles first, which was most of the facts on
-/// brep-heavy models whose furniture and services stand on the storeys' slabs.
+/// unions each element's own triangles first; on a building most of the fabric
+/// (interior walls, doors, stairs, columns) stands on a storey's slab.
 pub struct Holders {
     list: Vec<Container>,
     /// Containers by the [`CELL`]-sized cells their boxes cover.
@@ -126,8 +126,9 @@ impl Holders {
 
     /// Whether the plan box `min`..`max` (metres), widened by a grid cell each way,
     /// lies in the interior of one polygon. Then every triangle inside the box, its
-    /// corners snapped to the grid (half a cell at most), lies inside that polygon
-    /// and adds nothing to a union holding it. A box not finite is never held.
+    /// corners snapped to the grid (half a cell at most; the union rounds relative to
+    /// its whole-metre origin, which the widening covers too), lies inside that
+    /// polygon and adds nothing to a union holding it. A box not finite is never held.
     pub fn hold(&self, min: [f64; 2], max: [f64; 2]) -> bool {
         let lo = min.map(|v| (v * GRID).floor() - 1.0);
         let hi = max.map(|v| (v * GRID).ceil() + 1.0);
