@@ -320,6 +320,18 @@ mod tests {
         crate::footprint::difference(&slab.rings, &rect(4.0, 4.0, 6.0, 6.0).rings)
     }
 
+    /// Rectangles `(x, y, w, h)` in decimetres: on a 10 cm lattice, so that touching
+    /// and nesting are common.
+    fn on_lattice(rects: &[(i32, i32, i32, i32)]) -> Vec<Outline> {
+        rects
+            .iter()
+            .map(|&(x, y, w, h)| {
+                let (x, y) = (f64::from(x) / 10.0, f64::from(y) / 10.0);
+                rect(x, y, x + f64::from(w) / 10.0, y + f64::from(h) / 10.0)
+            })
+            .collect()
+    }
+
     fn union(os: &[Outline]) -> Outline {
         Union::of_outlines(os).finish()
     }
@@ -373,13 +385,7 @@ mod tests {
         fn union_is_unchanged(rects in proptest::collection::vec(
             (0i32..40, 0i32..40, 1i32..25, 1i32..25), 1..30)
         ) {
-            let all: Vec<Outline> = rects
-                .iter()
-                .map(|&(x, y, w, h)| {
-                    let (x, y) = (f64::from(x) / 10.0, f64::from(y) / 10.0);
-                    rect(x, y, x + f64::from(w) / 10.0, y + f64::from(h) / 10.0)
-                })
-                .collect();
+            let all = on_lattice(&rects);
             let kept = drop_contained(all.clone());
             // On the grid: the union's origin (its first polygon) may differ.
             let on_grid = |o: Outline| -> Vec<Vec<Vec<P>>> {
@@ -435,13 +441,7 @@ mod tests {
             rects in proptest::collection::vec((0i32..40, 0i32..40, 1i32..25, 1i32..25), 1..8),
             b in (0.0f64..4.0, 0.0f64..4.0, 0.0f64..1.0, 0.0f64..1.0),
         ) {
-            let all: Vec<Outline> = rects
-                .iter()
-                .map(|&(x, y, w, h)| {
-                    let (x, y) = (f64::from(x) / 10.0, f64::from(y) / 10.0);
-                    rect(x, y, x + f64::from(w) / 10.0, y + f64::from(h) / 10.0)
-                })
-                .collect();
+            let all = on_lattice(&rects);
             let (lo, hi) = ([b.0, b.1], [b.0 + b.2, b.1 + b.3]);
             if Holders::new(&all).hold(lo, hi) {
                 let mut with = all.clone();
