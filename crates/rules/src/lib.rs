@@ -65,54 +65,66 @@ pub fn gather_uses(
     model: &Model,
     declared: Option<&str>,
 ) -> Result<(Vec<UseInfo>, Vec<UseShare>), RulesError> {
-    if let Some(d) = declared {
-        let parts: Vec<&str> = d
-            .split([',', '，'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
-        let mut infos = Vec::new();
-        let mut shares: Vec<UseShare> = Vec::new();
-        for p in &parts {
-            let (term, share) = match p.split_once([':', '：']) {
-                Some((t, s)) => {
-                    let v: f64 = s.trim().parse().map_err(|_| RulesError::UseShare {
+    match declared {
+        Some(d) => declared_uses(d),
+        None => Ok(model_uses(model)),
+    }
+}
+
+/// The uses given on the command line (`--use 住宅:0.7,商业`): one without a share
+/// takes the rest.
+fn declared_uses(d: &str) -> Result<(Vec<UseInfo>, Vec<UseShare>), RulesError> {
+    let parts: Vec<&str> = d
+        .split([',', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut infos = Vec::new();
+    let mut shares: Vec<UseShare> = Vec::new();
+    for p in &parts {
+        let (term, share) = match p.split_once([':', '：']) {
+            Some((t, s)) => {
+                let v: f64 = s.trim().parse().map_err(|_| RulesError::UseShare {
+                    term: t.into(),
+                    share: s.into(),
+                })?;
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(RulesError::UseShare {
                         term: t.into(),
                         share: s.into(),
-                    })?;
-                    if !(0.0..=1.0).contains(&v) {
-                        return Err(RulesError::UseShare {
-                            term: t.into(),
-                            share: s.into(),
-                        });
-                    }
-                    (t.trim(), Some(v))
+                    });
                 }
-                None => (*p, None),
-            };
-            let cat =
-                uses::category(term).ok_or_else(|| RulesError::UnknownUse { term: term.into() })?;
-            infos.push(UseInfo {
-                category: cat.into(),
-                term: term.into(),
-                source: "--use".into(),
-                area_m2: None,
-            });
-            shares.push(UseShare {
-                category: cat.into(),
-                share,
-            });
-        }
-        // One use without a share takes the rest.
-        let missing = shares.iter().filter(|s| s.share.is_none()).count();
-        if missing == 1 {
-            let given: f64 = shares.iter().filter_map(|s| s.share).sum();
-            if let Some(s) = shares.iter_mut().find(|s| s.share.is_none()) {
-                s.share = Some((1.0 - given).max(0.0));
+                (t.trim(), Some(v))
             }
-        }
-        return Ok((infos, merge(shares)));
+            None => (*p, None),
+        };
+        let cat =
+            uses::category(term).ok_or_else(|| RulesError::UnknownUse { term: term.into() })?;
+        infos.push(UseInfo {
+            category: cat.into(),
+            term: term.into(),
+            source: "--use".into(),
+            area_m2: None,
+        });
+        shares.push(UseShare {
+            category: cat.into(),
+            share,
+        });
     }
+    // One use without a share takes the rest.
+    let missing = shares.iter().filter(|s| s.share.is_none()).count();
+    if missing == 1 {
+        let given: f64 = shares.iter().filter_map(|s| s.share).sum();
+        if let Some(s) = shares.iter_mut().find(|s| s.share.is_none()) {
+            s.share = Some((1.0 - given).max(0.0));
+        }
+    }
+    Ok((infos, merge(shares)))
+}
+
+/// The uses the model states: its buildings' occupancy types and its spaces' names and
+/// usages, with shares by space area.
+fn model_uses(model: &Model) -> (Vec<UseInfo>, Vec<UseShare>) {
     let mut infos = Vec::new();
     let mut building_cats: Vec<String> = Vec::new();
     for b in &model.buildings {
@@ -163,11 +175,23 @@ pub fn gather_uses(
             None => unrecognised += area,
         }
     }
+    let shares = use_shares(&building_cats, &recognised, unrecognised);
+    (infos, merge(shares))
+}
+
+/// Shares by space area: the buildings' own uses take what the spaces of other uses do
+/// not (undivided among several); without building uses, the spaces' uses, the largest
+/// also taking the unrecognised area.
+fn use_shares(
+    building_cats: &[String],
+    recognised: &[(String, f64)],
+    unrecognised: f64,
+) -> Vec<UseShare> {
     let total: f64 = recognised.iter().map(|r| r.1).sum::<f64>() + unrecognised;
     let mut shares: Vec<UseShare> = Vec::new();
     if !building_cats.is_empty() {
         if total > 0.0 {
-            for (c, a) in &recognised {
+            for (c, a) in recognised {
                 if !building_cats.contains(c) {
                     shares.push(UseShare {
                         category: c.clone(),
@@ -178,7 +202,7 @@ pub fn gather_uses(
             let others: f64 = shares.iter().filter_map(|s| s.share).sum();
             let rest = (1.0 - others).max(0.0);
             let n = building_cats.len() as f64;
-            for c in &building_cats {
+            for c in building_cats {
                 shares.push(UseShare {
                     category: c.clone(),
                     share: (n == 1.0).then_some(rest),
@@ -186,7 +210,7 @@ pub fn gather_uses(
             }
         } else {
             let single = building_cats.len() == 1;
-            for c in &building_cats {
+            for c in building_cats {
                 shares.push(UseShare {
                     category: c.clone(),
                     share: single.then_some(1.0),
@@ -195,7 +219,7 @@ pub fn gather_uses(
         }
     } else if !recognised.is_empty() {
         let mut by: std::collections::BTreeMap<String, f64> = Default::default();
-        for (c, a) in &recognised {
+        for (c, a) in recognised {
             *by.entry(c.clone()).or_default() += a;
         }
         let main = by
@@ -212,7 +236,7 @@ pub fn gather_uses(
             });
         }
     }
-    Ok((infos, merge(shares)))
+    shares
 }
 
 fn merge(v: Vec<UseShare>) -> Vec<UseShare> {
@@ -231,10 +255,12 @@ fn merge(v: Vec<UseShare>) -> Vec<UseShare> {
     out
 }
 
-/// Runs every check for one building on one parcel.
-pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
-    let site = input.site;
-    let parcel = site.parcel(input.parcel_id).ok_or_else(|| {
+/// Parcel `id` of the site, or an error naming the first 20 parcels it has.
+fn parcel_or_known<'a>(
+    site: &'a SiteModel,
+    id: &str,
+) -> Result<&'a zhishen_site::Feature, RulesError> {
+    site.parcel(id).ok_or_else(|| {
         let mut ids: Vec<&str> = site
             .of_kind(zhishen_site::Kind::Parcel)
             .filter_map(|f| f.id())
@@ -243,58 +269,26 @@ pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
         let n = ids.len();
         ids.truncate(20);
         RulesError::UnknownParcel {
-            id: input.parcel_id.into(),
+            id: id.into(),
             known: if n > ids.len() {
                 format!("{}, … ({n} in all)", ids.join(", "))
             } else {
                 ids.join(", ")
             },
         }
-    })?;
-    if geom::polygons(&parcel.geometry).0.is_empty() {
-        return Err(RulesError::ParcelGeometry {
-            id: input.parcel_id.into(),
-            file: parcel.file.clone(),
-        });
-    }
-    let (use_infos, use_shares) = gather_uses(input.model, input.declared_use)?;
-    let input = far_placement_is_no_placement(input, parcel);
-    let (placed, problem) = match &input.placed {
-        Ok(p) => (Some(p), None),
-        Err(e) => (None, Some(e.clone())),
-    };
-    let mut ctx = Ctx::new(
-        input.model,
-        site,
-        input.profiles,
-        parcel,
-        placed,
-        problem,
-        use_infos.clone(),
-    );
-    ctx.use_shares = use_shares;
-    ctx.main_use = ctx
-        .use_shares
-        .iter()
-        .max_by(|a, b| a.share.unwrap_or(0.0).total_cmp(&b.share.unwrap_or(0.0)))
-        .map(|s| s.category.clone())
-        .or(ctx.main_use.clone());
-    // The checks are independent pure functions of one context: side by side on the
-    // rayon pool, in `ALL`'s order (a 30 MB model's review ran them on one core).
-    let mut checks: Vec<CheckResult> = {
-        use rayon::prelude::*;
-        checks::ALL.par_iter().map(|(_, f)| f(&ctx)).collect()
-    };
-    unverifiable_on_refused(&mut checks, &site.refused_fields(parcel), input.parcel_id);
-    if let Some(d) = input.inputs.declared.as_ref().filter(|d| !d.is_empty()) {
-        checks.extend(checks::declared::checks(&ctx, d));
-    }
-    let summary = Report::summarize(&checks);
-    let far_area = checks::far::far_area(&ctx).ok().map(|t| t.0);
-    let model = input.model;
+    })
+}
+
+/// What the report says of the building: its facts, placed where it was placed.
+fn building_info(
+    model: &Model,
+    placed: Option<&PlacedBuilding>,
+    far_area: Option<f64>,
+    use_infos: Vec<UseInfo>,
+) -> BuildingInfo {
     let facts = &model.facts;
     let ground = facts.ground_m;
-    let building = BuildingInfo {
+    BuildingInfo {
         file: model.file.clone(),
         project_global_id: model.project.as_ref().map(|p| p.global_id.clone()),
         schema: model.schema.clone(),
@@ -341,7 +335,54 @@ pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
         far_area_m2: far_area,
         uses: use_infos,
         warnings: placed.map(|p| p.warnings.clone()).unwrap_or_default(),
+    }
+}
+
+/// Runs every check for one building on one parcel.
+pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
+    let site = input.site;
+    let parcel = parcel_or_known(site, input.parcel_id)?;
+    if geom::polygons(&parcel.geometry).0.is_empty() {
+        return Err(RulesError::ParcelGeometry {
+            id: input.parcel_id.into(),
+            file: parcel.file.clone(),
+        });
+    }
+    let (use_infos, use_shares) = gather_uses(input.model, input.declared_use)?;
+    let input = far_placement_is_no_placement(input, parcel);
+    let (placed, problem) = match &input.placed {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(e.clone())),
     };
+    let mut ctx = Ctx::new(
+        input.model,
+        site,
+        input.profiles,
+        parcel,
+        placed,
+        problem,
+        use_infos.clone(),
+    );
+    ctx.use_shares = use_shares;
+    ctx.main_use = ctx
+        .use_shares
+        .iter()
+        .max_by(|a, b| a.share.unwrap_or(0.0).total_cmp(&b.share.unwrap_or(0.0)))
+        .map(|s| s.category.clone())
+        .or(ctx.main_use.clone());
+    // The checks are independent pure functions of one context: side by side on the
+    // rayon pool, in `ALL`'s order (a 30 MB model's review ran them on one core).
+    let mut checks: Vec<CheckResult> = {
+        use rayon::prelude::*;
+        checks::ALL.par_iter().map(|(_, f)| f(&ctx)).collect()
+    };
+    unverifiable_on_refused(&mut checks, &site.refused_fields(parcel), input.parcel_id);
+    if let Some(d) = input.inputs.declared.as_ref().filter(|d| !d.is_empty()) {
+        checks.extend(checks::declared::checks(&ctx, d));
+    }
+    let summary = Report::summarize(&checks);
+    let far_area = checks::far::far_area(&ctx).ok().map(|t| t.0);
+    let building = building_info(input.model, placed, far_area, use_infos);
     let conditions = parcel
         .attrs
         .iter()
