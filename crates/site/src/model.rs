@@ -465,6 +465,68 @@ fn point_segment_d2(p: Coord<f64>, s: &geo::Line<f64>) -> f64 {
     qx * qx + qy * qy
 }
 
+/// A large multipolygon as a query geometry: its polygons with their envelopes.
+///
+/// Why: a footprint with site entourage (trees, sculptures, lettering) has thousands
+/// of small polygons, and every distance from it went through all of them, once per
+/// candidate feature (a 30 MB model's road and control-line checks, 0.1 s each). A
+/// polygon whose envelope lies farther from a feature than the distance asked about
+/// cannot be the nearest, so only the polygons near each feature are measured.
+struct Parts<'a> {
+    polys: Vec<(geo::Rect<f64>, &'a geo::Polygon<f64>)>,
+}
+
+impl<'a> Parts<'a> {
+    /// The polygons of `g` when it is a multipolygon too large for the direct
+    /// segment scan ([`small_lines`]); otherwise `None`, and `distance` is used as is.
+    fn of(g: &'a geo::Geometry<f64>) -> Option<Parts<'a>> {
+        let geo::Geometry::MultiPolygon(m) = g else {
+            return None;
+        };
+        if m.0.len() < 2 || small_lines(g).is_some() {
+            return None;
+        }
+        let polys =
+            m.0.iter()
+                .map(|p| p.bounding_rect().map(|r| (r, p)))
+                .collect::<Option<Vec<_>>>()?;
+        Some(Parts { polys })
+    }
+
+    /// [`distance`] from the whole multipolygon to `b`, bit for bit, when it is at
+    /// most `cap`; otherwise a value above `cap`.
+    ///
+    /// geo's distance from a multipolygon is the least of its polygons' distances
+    /// (`fold` from `f64::MAX` with `min`), and `min` does not depend on order. A
+    /// polygon is skipped only when its envelope is farther from `b`'s than `cap` or
+    /// than the least so far, so it was not the least or the result exceeds `cap`.
+    fn distance_capped(&self, b: &geo::Geometry<f64>, cap: f64) -> f64 {
+        let Some(br) = b.bounding_rect() else {
+            return self
+                .polys
+                .iter()
+                .fold(f64::MAX, |acc, (_, p)| acc.min(Euclidean.distance(*p, b)));
+        };
+        let mut best = f64::MAX;
+        for (r, p) in &self.polys {
+            let gap = envelope_gap(r, &br);
+            if gap > cap || gap > best {
+                continue;
+            }
+            best = best.min(Euclidean.distance(*p, b));
+        }
+        best
+    }
+}
+
+/// Whether probe `p` is close enough to the envelope `lo`–`hi` that a vertex inside
+/// it may lie within `sqrt(d2)` of it. The margin is widened by a part in 10^9 so
+/// that rounding never rejects a probe the exact test would accept.
+fn probe_near(p: &Coord<f64>, lo: [f64; 2], hi: [f64; 2], d2: f64) -> bool {
+    let m = d2.sqrt() * (1.0 + 1e-9) + 1e-9;
+    p.x >= lo[0] - m && p.x <= hi[0] + m && p.y >= lo[1] - m && p.y <= hi[1] + m
+}
+
 /// Lower bound of the distance between two envelopes.
 fn envelope_gap(a: &geo::Rect<f64>, b: &geo::Rect<f64>) -> f64 {
     let dx = (a.min().x - b.max().x).max(b.min().x - a.max().x).max(0.0);
@@ -589,6 +651,7 @@ impl SiteModel {
             [r.min().x - d, r.min().y - d],
             [r.max().x + d, r.max().y + d],
         );
+        let parts = Parts::of(g);
         let mut out: Vec<(&Feature, f64)> = self
             .by_kind
             .values()
@@ -599,7 +662,10 @@ impl SiteModel {
                 envelope_gap(&r, &er) <= d
             })
             .map(|e| &self.features[e.data])
-            .map(|f| (f, distance(g, &f.geometry)))
+            .map(|f| match &parts {
+                Some(parts) => (f, parts.distance_capped(&f.geometry, d)),
+                None => (f, distance(g, &f.geometry)),
+            })
             .filter(|(_, dist)| *dist <= d)
             .collect();
         out.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -622,11 +688,13 @@ impl SiteModel {
             return Vec::new();
         }
         let lines = small_lines(g);
+        let parts = Parts::of(g);
         let q = AABB::from_corners(
             [r.min().x - d, r.min().y - d],
             [r.max().x + d, r.max().y + d],
         );
         let d2 = d * d;
+        let mut local: Vec<Coord<f64>> = Vec::new();
         tree.in_envelope(&q)
             .filter_map(|e| {
                 let (lo, hi) = (e.geom().lower(), e.geom().upper());
@@ -637,22 +705,27 @@ impl SiteModel {
                 // Decided on the envelope alone, without touching the
                 // geometry (a cache miss per candidate on a large site).
                 let near = envelope_upper_d2(&probes, lo, hi) <= d2;
-                Some((&self.features[e.data], near))
+                Some((&self.features[e.data], near, (lo, hi)))
             })
-            .filter(|(f, near)| {
-                *near
-                    // Any vertex pair within d bounds the distance from above.
-                    || any_vertex(&f.geometry, |c| {
-                    probes
+            .filter(|(f, near, (lo, hi))| {
+                if *near {
+                    return true;
+                }
+                // Any vertex pair within d bounds the distance from above; only
+                // probes near the feature's envelope can be one end of such a pair.
+                local.clear();
+                local.extend(probes.iter().filter(|p| probe_near(p, *lo, *hi, d2)));
+                any_vertex(&f.geometry, |c| {
+                    local
                         .iter()
                         .any(|p| (c.x - p.x).powi(2) + (c.y - p.y).powi(2) <= d2)
-                    })
-                    || match &lines {
-                        Some(la) => near_lines(g, la, &f.geometry, d2),
-                        None => distance(g, &f.geometry) <= d,
-                    }
+                }) || match (&lines, &parts) {
+                    (Some(la), _) => near_lines(g, la, &f.geometry, d2),
+                    (None, Some(parts)) => parts.distance_capped(&f.geometry, d) <= d,
+                    (None, None) => distance(g, &f.geometry) <= d,
+                }
             })
-            .map(|(f, _)| f)
+            .map(|(f, _, _)| f)
             .collect()
     }
 
@@ -670,6 +743,7 @@ impl SiteModel {
         let c = [(r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0];
         let mut best: Option<(&Feature, f64)> = None;
         let lines = small_lines(g);
+        let parts = Parts::of(g);
         // Walk envelopes outward from the centre; stop once envelopes are farther than the best hit.
         let half_diag =
             ((r.max().x - r.min().x).powi(2) + (r.max().y - r.min().y).powi(2)).sqrt() / 2.0;
@@ -680,9 +754,13 @@ impl SiteModel {
                 }
             }
             let f = &self.features[e.data];
-            let dist = match &lines {
-                Some(la) => distance_from_lines(g, la, &f.geometry),
-                None => distance(g, &f.geometry),
+            let dist = match (&lines, &parts) {
+                (Some(la), _) => distance_from_lines(g, la, &f.geometry),
+                // Only a smaller distance replaces the best.
+                (None, Some(parts)) => {
+                    parts.distance_capped(&f.geometry, best.map_or(f64::INFINITY, |b| b.1))
+                }
+                (None, None) => distance(g, &f.geometry),
             };
             if best.is_none_or(|(_, bd)| dist < bd) {
                 best = Some((f, dist));

@@ -3,6 +3,10 @@
 //! on envelopes and vertex pairs before any exact distance, so check it
 //! against a brute-force distance over random (also non-convex and rotated)
 //! polygons, lines and distances.
+//!
+//! A query may also be a footprint of many polygons (a building with site
+//! entourage), which is measured polygon by polygon near each feature: there the
+//! distances `within_distance` and `nearest` report must be geo's, bit for bit.
 
 use geo::{Coord, Distance, Euclidean, Geometry, LineString, Polygon};
 use proptest::prelude::*;
@@ -59,12 +63,38 @@ fn shape() -> impl Strategy<Value = Geometry<f64>> {
         })
 }
 
+/// A footprint of 9 to 15 star-shaped polygons of 8 corners: more edges than the
+/// direct scan takes, so that the polygon-by-polygon path is the one tried.
+fn footprint() -> impl Strategy<Value = Geometry<f64>> {
+    prop::collection::vec(
+        (
+            -200.0..200.0f64,
+            -200.0..200.0f64,
+            prop::collection::vec(0.5..12.0f64, 8),
+            0.0..std::f64::consts::TAU,
+        ),
+        9..16,
+    )
+    .prop_map(|stars| {
+        Geometry::MultiPolygon(geo::MultiPolygon(
+            stars
+                .iter()
+                .map(|(x, y, radii, turn)| star(*x, *y, radii, *turn))
+                .collect(),
+        ))
+    })
+}
+
+fn query() -> impl Strategy<Value = Geometry<f64>> {
+    prop_oneof![shape(), footprint()]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
     #[test]
     fn within_returns_exactly_the_features_within_d(
         shapes in prop::collection::vec(shape(), 1..40),
-        query in shape(),
+        query in query(),
         d in 0.0..120.0f64,
     ) {
         let features: Vec<Feature> = shapes.iter().cloned().enumerate().map(|(i, g)| feature(i, g)).collect();
@@ -83,5 +113,31 @@ proptest! {
                 );
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+    /// A footprint's distances are geo's, bit for bit: those `within_distance` lists
+    /// and the one `nearest` gives; and `nearest` is a feature at the least of them.
+    #[test]
+    fn a_footprint_s_distances_are_geo_s(
+        shapes in prop::collection::vec(shape(), 1..30),
+        query in footprint(),
+        d in 0.0..150.0f64,
+    ) {
+        let features: Vec<Feature> = shapes.iter().cloned().enumerate().map(|(i, g)| feature(i, g)).collect();
+        let m = SiteModel::new("EPSG:4547".into(), features, vec![], vec![]);
+        let exact: Vec<f64> = shapes.iter().map(|g| Euclidean.distance(&query, g)).collect();
+        for (f, dist) in m.within_distance(&query, d) {
+            let i = f.fid.unwrap() as usize;
+            prop_assert_eq!(dist.to_bits(), exact[i].to_bits(), "feature {}", i);
+        }
+        let listed = m.within_distance(&query, d).len();
+        prop_assert_eq!(listed, exact.iter().filter(|&&e| e <= d).count());
+        let (f, dist) = m.nearest(Kind::Parcel, &query).unwrap();
+        let least = exact.iter().copied().fold(f64::INFINITY, f64::min);
+        prop_assert_eq!(dist.to_bits(), least.to_bits());
+        prop_assert_eq!(exact[f.fid.unwrap() as usize].to_bits(), least.to_bits());
     }
 }
