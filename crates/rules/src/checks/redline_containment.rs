@@ -4,7 +4,7 @@
 //! footprint beyond the parcel or into a road; limit 0 within the distance tolerance.
 
 use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{geojson, polygons, to_boundary};
+use crate::geom::{geojson, near_polygons, polygons, split_by_envelope, to_boundary};
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
 use geo::{Area, BooleanOps, Contains, CoordsIter, Geometry, Intersects, MultiPolygon, Point};
 use zhishen_site::Kind;
@@ -35,8 +35,11 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         return r;
     }
     let parcel_geom = Geometry::MultiPolygon(ctx.parcel_poly.clone());
-    // Beyond the parcel.
-    let outside = fp.difference(&ctx.parcel_poly);
+    // Beyond the parcel: polygons away from it are outside whole, and only those
+    // beside it are overlaid (a footprint with entourage has thousands).
+    let (beside, away) = split_by_envelope(&fp, &ctx.parcel_poly);
+    let mut outside = beside.difference(&ctx.parcel_poly);
+    outside.0.extend(away.0);
     let outside_area = outside.unsigned_area();
     let mut protrusion = 0.0f64;
     for c in fp.coords_iter() {
@@ -61,13 +64,16 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             roads.push(serde_json::json!({"road": name, "crosses_line": true, "depth_upper_bound_m": depth}));
             continue;
         }
-        let inter: MultiPolygon<f64> = fp.intersection(&rp);
+        // Only the footprint's polygons beside the road can overlap it or have a
+        // corner inside it.
+        let near = near_polygons(&fp, &rp);
+        let inter: MultiPolygon<f64> = near.intersection(&rp);
         let a = inter.unsigned_area();
         if a <= 0.0 {
             continue;
         }
         let road_geom = Geometry::MultiPolygon(rp.clone());
-        let depth = fp
+        let depth = near
             .coords_iter()
             .filter(|c| rp.contains(&Point(*c)))
             .map(|c| to_boundary(c, &road_geom))
