@@ -377,3 +377,49 @@ fn image(png_bytes: &[u8]) -> Vec<u8> {
     r.next_frame(&mut buf).unwrap();
     buf
 }
+
+/// The site is read while the model loads, before the model's CRS is known; where
+/// neither `--site-crs` nor site.toml names a CRS, the model's decides, as when the
+/// site was read after it.
+#[test]
+fn the_model_s_crs_decides_a_package_that_names_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir(&site).unwrap();
+    for e in std::fs::read_dir(root().join("datasets/district")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), site.join(e.file_name())).unwrap();
+    }
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    let top = "crs = \"EPSG:4547\"\n";
+    assert!(toml.starts_with("# ") && toml.contains(top));
+    // Only the package-wide CRS goes (the first one, before any [[layer]]).
+    std::fs::write(site.join("site.toml"), toml.replacen(top, "", 1)).unwrap();
+    let site = site.to_str().unwrap();
+    let source = |model: &str, extra: &[&str]| {
+        let mut args = vec!["--model", model, "--site", site, "--parcel", "DK-05-1"];
+        args.extend(extra);
+        let (code, out, err) = check(&args);
+        assert!(code == 0 || code == 1, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["inputs"]["site_crs_source"].as_str().unwrap().to_string()
+    };
+    // A georeferenced model (IfcMapConversion, EPSG:4547): the site is read again with it.
+    assert_eq!(
+        source("datasets/submission/AC20-FZK-Haus_georef-EPSG4547.ifc", &[]),
+        "model"
+    );
+    // A model without a CRS: the package's own choice, a projected layer's.
+    assert_eq!(
+        source(HAUS, &["--place", "528496,3386425,0"]),
+        "projected_layer"
+    );
+    // --site-crs decides before either.
+    assert_eq!(
+        source(
+            "datasets/submission/AC20-FZK-Haus_georef-EPSG4547.ifc",
+            &["--site-crs", "EPSG:4547"]
+        ),
+        "cli"
+    );
+}
