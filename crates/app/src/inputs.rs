@@ -7,14 +7,28 @@ use std::path::Path;
 use zhishen_rules::report::{FileRef, Inputs, ProfileRef};
 use zhishen_rules::{Profile, Profiles};
 
-/// SHA-256 and size of a file, for a report's inputs.
+/// SHA-256 and size of a file, for a report's inputs. Streamed: a model is hashed
+/// while it loads, and a second copy of it in memory would raise the review's peak.
 pub fn sha256_file(p: &Path) -> Result<FileRef, AppError> {
-    let bytes = std::fs::read(p)
-        .map_err(|e| AppError::BadInput(format!("reading {}: {e}", p.display())))?;
+    let failed = |e: std::io::Error| AppError::BadInput(format!("reading {}: {e}", p.display()));
+    let mut file = std::fs::File::open(p).map_err(failed)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut bytes = 0u64;
+    loop {
+        let n = match std::io::Read::read(&mut file, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(failed(e)),
+        };
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
     Ok(FileRef {
         path: p.display().to_string(),
-        sha256: hex::encode(Sha256::digest(&bytes)),
-        bytes: bytes.len() as u64,
+        sha256: hex::encode(hasher.finalize()),
+        bytes,
     })
 }
 
