@@ -91,6 +91,7 @@ bench: build viewer
 	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/AC20-FZK-Haus_ArchiCAD20_IFC4.ifc $(CORPUS_MB) $(TILED_ARCHICAD)
 	$(CARGO) run --release --locked -q -p zhishen-ifc --example tile -- datasets/ifc/PCERT_Building-Architecture_SketchUp_IFC4_georef.ifc $(CORPUS_MB) $(TILED_SKETCHUP)
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 5 --ios-max-mb 10 $(MODELS) $(CORPUS) $(CORPUS_UNIQUE) $(CORPUS_HEAVY) $(TILED)
+	python3 bench/check_bench.py --zhishen $(BIN) --runs 5 $(CORPUS) $(CORPUS_UNIQUE) $(CORPUS_HEAVY) $(TILED)
 	python3 bench/probes.py $(PROBES_DIR)
 	python3 bench/ifc_bench.py --zhishen $(BIN) --runs 3 --ios-max-mb 0 $(PROBES_DIR)/*.ifc
 	python3 bench/site_bench.py
