@@ -509,7 +509,9 @@ impl<'a> Parts<'a> {
         };
         let mut best = f64::MAX;
         for (r, p) in &self.polys {
-            let gap = envelope_gap(r, &br);
+            // Lowered by a part in 10^9 and a micrometre, so that it never exceeds a
+            // distance geo computes from rounded coordinates.
+            let gap = (envelope_gap(r, &br) * (1.0 - 1e-9) - 1e-6).max(0.0);
             if gap > cap || gap > best {
                 continue;
             }

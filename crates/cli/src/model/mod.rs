@@ -37,9 +37,11 @@ pub struct BenchLoadArgs {
     pub model: PathBuf,
 }
 
-/// Logs to stderr, filtered by `ZHISHEN_LOG` (default: warnings).
+/// Logs to stderr, filtered by `ZHISHEN_LOG` (default: warnings); a span logs its
+/// time when it closes (a review's checks, at debug).
 pub fn init_tracing() {
     tracing_subscriber::fmt()
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ZHISHEN_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
