@@ -33,12 +33,23 @@ fn closest_on_segment(p: Coord<f64>, s: &Line<f64>) -> Coord<f64> {
     }
 }
 
-/// Distance from a point to the nearest segment of `g`'s boundary or lines.
-pub fn to_boundary(p: Coord<f64>, g: &Geometry<f64>) -> f64 {
-    segments(g)
-        .iter()
-        .map(|s| dist(p, closest_on_segment(p, s)))
-        .fold(f64::INFINITY, f64::min)
+/// The segments of a geometry's boundary or lines, split out once for the distances
+/// of many points (a check measures every corner of a footprint against one
+/// parcel or road, and split the same boundary out again for each corner).
+pub struct Boundary(Vec<Line<f64>>);
+
+impl Boundary {
+    pub fn of(g: &Geometry<f64>) -> Boundary {
+        Boundary(segments(g))
+    }
+
+    /// Distance from `p` to the nearest segment (infinite when there is none).
+    pub fn distance(&self, p: Coord<f64>) -> f64 {
+        self.0
+            .iter()
+            .map(|s| dist(p, closest_on_segment(p, s)))
+            .fold(f64::INFINITY, f64::min)
+    }
 }
 
 fn dist(a: Coord<f64>, b: Coord<f64>) -> f64 {
@@ -211,7 +222,8 @@ fn gap(a: Env, b: Env) -> f64 {
 /// intersection with `other` can come from (the road overlap of a footprint with
 /// thousands of entourage polygons overlaid only those beside the road).
 pub fn near_polygons(m: &MultiPolygon<f64>, other: &MultiPolygon<f64>) -> MultiPolygon<f64> {
-    split_by_envelope(m, other).0
+    let meets = envelope_meets(other);
+    MultiPolygon(m.0.iter().filter(|p| meets(p)).cloned().collect())
 }
 
 /// The polygons of `m` whose envelopes meet `other`'s, and the others (which lie
@@ -220,19 +232,24 @@ pub fn split_by_envelope(
     m: &MultiPolygon<f64>,
     other: &MultiPolygon<f64>,
 ) -> (MultiPolygon<f64>, MultiPolygon<f64>) {
-    use geo::BoundingRect;
-    let Some(o) = other.bounding_rect() else {
-        return (MultiPolygon(Vec::new()), m.clone());
-    };
-    let (near, far) = m.0.iter().cloned().partition(|p| {
-        p.bounding_rect().is_some_and(|r| {
-            r.min().x <= o.max().x
-                && o.min().x <= r.max().x
-                && r.min().y <= o.max().y
-                && o.min().y <= r.max().y
-        })
-    });
+    let meets = envelope_meets(other);
+    let (near, far) = m.0.iter().cloned().partition(|p| meets(p));
     (MultiPolygon(near), MultiPolygon(far))
+}
+
+/// Whether a polygon's envelope meets `other`'s (never, when `other` is empty).
+fn envelope_meets(other: &MultiPolygon<f64>) -> impl Fn(&Polygon<f64>) -> bool {
+    use geo::BoundingRect;
+    let o = other.bounding_rect();
+    move |p| {
+        let (Some(o), Some(r)) = (o, p.bounding_rect()) else {
+            return false;
+        };
+        r.min().x <= o.max().x
+            && o.min().x <= r.max().x
+            && r.min().y <= o.max().y
+            && o.min().y <= r.max().y
+    }
 }
 
 /// The polygons of a geometry (lines and points give none).

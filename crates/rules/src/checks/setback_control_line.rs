@@ -4,7 +4,7 @@
 //! enters the protected area (by that depth), so a 0 m rule fails on any entry.
 
 use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{closest_points, polygons, segment_geojson, to_boundary};
+use crate::geom::{closest_points, polygons, segment_geojson, Boundary};
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
 use geo::{BooleanOps, Contains, CoordsIter, Geometry, MultiPolygon, Point, Polygon};
 use zhishen_site::{Feature, Kind};
@@ -42,10 +42,10 @@ fn area_of(f: &Feature) -> MultiPolygon<f64> {
 }
 
 fn depth_inside(fp: &MultiPolygon<f64>, area: &MultiPolygon<f64>) -> f64 {
-    let boundary = Geometry::MultiPolygon(area.clone());
+    let boundary = Boundary::of(&Geometry::MultiPolygon(area.clone()));
     fp.coords_iter()
         .filter(|c| area.contains(&Point(*c)))
-        .map(|c| to_boundary(c, &boundary))
+        .map(|c| boundary.distance(c))
         .fold(0.0, f64::max)
 }
 
@@ -111,10 +111,10 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 // Buildings stay inside a building control line.
                 let out = fp.difference(&area);
                 let depth = {
-                    let g = Geometry::MultiPolygon(area.clone());
+                    let boundary = Boundary::of(&Geometry::MultiPolygon(area.clone()));
                     fp.coords_iter()
                         .filter(|c| !area.contains(&Point(*c)))
-                        .map(|c| to_boundary(c, &g))
+                        .map(|c| boundary.distance(c))
                         .fold(0.0, f64::max)
                 };
                 (-depth, Geometry::MultiPolygon(out))

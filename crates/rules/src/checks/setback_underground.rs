@@ -6,7 +6,7 @@
 //! basement crosses a line (by the depth of the crossing).
 
 use crate::context::{decide_distance, fmt_m, needs_placement, result, Ctx};
-use crate::geom::{closest_points, polygons, to_boundary};
+use crate::geom::{closest_points, polygons, Boundary};
 use crate::report::{CheckResult, Status, Text, Unit};
 use geo::{Contains, CoordsIter, Geometry, Intersects, MultiLineString, MultiPolygon, Point};
 use zhishen_site::Kind;
@@ -133,11 +133,11 @@ fn parcel_clearance(ctx: &Ctx, below: &MultiPolygon<f64>) -> Option<Clearance> {
             })
             .collect(),
     ));
-    let parcel = Geometry::MultiPolygon(ctx.parcel_poly.clone());
+    let parcel = Boundary::of(&Geometry::MultiPolygon(ctx.parcel_poly.clone()));
     let mut out: Option<(f64, geo::Coord<f64>)> = None;
     for c in below.coords_iter() {
         if !ctx.parcel_poly.intersects(&Point(c)) {
-            let d = to_boundary(c, &parcel);
+            let d = parcel.distance(c);
             if out.is_none_or(|(od, _)| d > od) {
                 out = Some((d, c));
             }
@@ -168,10 +168,11 @@ fn road_clearances(ctx: &Ctx, below: &MultiPolygon<f64>, req: f64) -> Vec<Option
         .map(|road| {
             let name = format!("{} 道路红线 road red line", road.label());
             let rp = polygons(&road.geometry);
+            let edge = Boundary::of(&road.geometry);
             let inside: f64 = below
                 .coords_iter()
                 .filter(|c| rp.contains(&Point(*c)))
-                .map(|c| to_boundary(c, &road.geometry))
+                .map(|c| edge.distance(c))
                 .fold(0.0, f64::max);
             let (a, b, d) = closest_points(&below_geom, &road.geometry)?;
             Some((name, if inside > 0.0 { -inside } else { d }, a, b))
