@@ -501,17 +501,14 @@ impl<'a> Parts<'a> {
     /// polygon is skipped only when its envelope is farther from `b`'s than `cap` or
     /// than the least so far, so it was not the least or the result exceeds `cap`.
     fn distance_capped(&self, b: &geo::Geometry<f64>, cap: f64) -> f64 {
-        let Some(br) = b.bounding_rect() else {
-            return self
-                .polys
-                .iter()
-                .fold(f64::MAX, |acc, (_, p)| acc.min(Euclidean.distance(*p, b)));
-        };
+        let br = b.bounding_rect();
         let mut best = f64::MAX;
         for (r, p) in &self.polys {
             // Lowered by a part in 10^9 and a micrometre, so that it never exceeds a
-            // distance geo computes from rounded coordinates.
-            let gap = (envelope_gap(r, &br) * (1.0 - 1e-9) - 1e-6).max(0.0);
+            // distance geo computes from rounded coordinates (none without a box).
+            let gap = br.map_or(0.0, |br| {
+                (envelope_gap(r, &br) * (1.0 - 1e-9) - 1e-6).max(0.0)
+            });
             if gap > cap || gap > best {
                 continue;
             }

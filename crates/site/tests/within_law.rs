@@ -45,6 +45,17 @@ fn feature(i: usize, g: Geometry<f64>) -> Feature {
     }
 }
 
+/// A site of `shapes` as parcels, each with its index as fid.
+fn site_of(shapes: &[Geometry<f64>]) -> SiteModel {
+    let features = shapes
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, g)| feature(i, g))
+        .collect();
+    SiteModel::new("EPSG:4547".into(), features, vec![], vec![])
+}
+
 fn shape() -> impl Strategy<Value = Geometry<f64>> {
     (
         -200.0..200.0f64,
@@ -97,8 +108,7 @@ proptest! {
         query in query(),
         d in 0.0..120.0f64,
     ) {
-        let features: Vec<Feature> = shapes.iter().cloned().enumerate().map(|(i, g)| feature(i, g)).collect();
-        let m = SiteModel::new("EPSG:4547".into(), features, vec![], vec![]);
+        let m = site_of(&shapes);
         let mut got: Vec<u64> = m.within(Kind::Parcel, &query, d).iter().filter_map(|f| f.fid).collect();
         got.sort_unstable();
         for (i, g) in shapes.iter().enumerate() {
@@ -126,8 +136,7 @@ proptest! {
         query in footprint(),
         d in 0.0..150.0f64,
     ) {
-        let features: Vec<Feature> = shapes.iter().cloned().enumerate().map(|(i, g)| feature(i, g)).collect();
-        let m = SiteModel::new("EPSG:4547".into(), features, vec![], vec![]);
+        let m = site_of(&shapes);
         let exact: Vec<f64> = shapes.iter().map(|g| Euclidean.distance(&query, g)).collect();
         for (f, dist) in m.within_distance(&query, d) {
             let i = f.fid.unwrap() as usize;
