@@ -89,8 +89,11 @@ pub(crate) fn checked(req: &CheckRequest, load: &LoadOptions) -> Result<Checked,
     let place = parse_place(&req.place)?;
     let profiles = profiles(&req.profiles)?;
     let Read { model, hash, site } = read(req, load)?;
+    tracing::debug!(
+        s = t0.elapsed().as_secs_f64(),
+        "review: model, hash and site read"
+    );
     refuse_incomplete(&site)?;
-    tracing::debug!(s = t0.elapsed().as_secs_f64(), "review: site loaded");
     let placed = zhishen_site::place(&model, &site.crs, place).map_err(|e| e.to_string());
     tracing::debug!(s = t0.elapsed().as_secs_f64(), "review: placed");
     let inputs = review_inputs(
@@ -139,7 +142,6 @@ struct Read {
 /// package did not decide, the site is read again with it. So the site is the one
 /// reading it after the model would give. A bad model is named first.
 fn read(req: &CheckRequest, load: &LoadOptions) -> Result<Read, AppError> {
-    let t0 = std::time::Instant::now();
     let site_options = |preferred_crs| zhishen_site::LoadOptions {
         site_crs: req.site_crs.clone(),
         preferred_crs,
@@ -152,7 +154,6 @@ fn read(req: &CheckRequest, load: &LoadOptions) -> Result<Read, AppError> {
         (model, hash.join(), early.join())
     });
     let model = model?;
-    tracing::debug!(s = t0.elapsed().as_secs_f64(), "review: model loaded");
     let panicked = |what: &str| AppError::Internal(format!("{what} failed unexpectedly"));
     let hash = hash.map_err(|_| panicked("hashing the model"))??;
     let early = early.map_err(|_| panicked("reading the site"))?;
