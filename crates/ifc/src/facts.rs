@@ -26,9 +26,18 @@ fn is(class: &str, parent: IfcType) -> bool {
 
 /// Elements that are part of the building's volume (not furniture, services, zones,
 /// terrain): a question of the class alone.
+///
+/// Reinforcement 钢筋 and fasteners (bolts, anchors) are components held inside or
+/// between the members they belong to, never the building's outline or height:
+/// starter bars standing out of a column top are not the building's height. A
+/// detailed structural export is mostly bars (each bent bar a swept tube of hundreds
+/// of triangles), so outlining them was most of such a model's facts.
 fn is_fabric(e: &Element) -> bool {
     let c = e.ifc_class.as_str();
     !(is(c, IfcType::IfcFurnishingElement)
+        || is(c, IfcType::IfcReinforcingElement)
+        || is(c, IfcType::IfcFastener)
+        || is(c, IfcType::IfcMechanicalFastener)
         || is(c, IfcType::IfcDistributionElement)
         || is(c, IfcType::IfcVirtualElement)
         || is(c, IfcType::IfcAnnotation)

@@ -36,6 +36,90 @@ fn flat_roof_box() {
     assert!(close(bb.min[2], -0.2, 1e-5) && close(bb.max[2], 9.2, 1e-5));
 }
 
+/// The default building with one more element of `class`, a 0.1 m square bar 15 m
+/// tall standing 5 m outside the building's corner, in the ground floor (IFC4
+/// attribute list `tail` after the representation).
+fn with_a_bar_outside(class: &str, tail: &str) -> Model {
+    let text = write_ifc4(&BuildingSpec::default());
+    let next = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('#')?.split('=').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap()
+        + 1;
+    let id_of = |needle: &str| -> u32 {
+        let line = text.lines().find(|l| l.contains(needle)).unwrap();
+        line[1..line.find('=').unwrap()].parse().unwrap()
+    };
+    let (body, storey) = (
+        id_of("IFCGEOMETRICREPRESENTATIONSUBCONTEXT('Body'"),
+        id_of("IFCBUILDINGSTOREY("),
+    );
+    let n = |k: u32| next + k;
+    let records = [
+        "IFCCARTESIANPOINT((-5.,-5.,0.))".to_string(),
+        format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(0)),
+        format!("IFCLOCALPLACEMENT($,#{})", n(1)),
+        "IFCRECTANGLEPROFILEDEF(.AREA.,$,$,0.1,0.1)".to_string(),
+        "IFCDIRECTION((0.,0.,1.))".to_string(),
+        format!("IFCEXTRUDEDAREASOLID(#{},$,#{},15.)", n(3), n(4)),
+        format!(
+            "IFCSHAPEREPRESENTATION(#{body},'Body','SweptSolid',(#{}))",
+            n(5)
+        ),
+        format!("IFCPRODUCTDEFINITIONSHAPE($,$,(#{}))", n(6)),
+        format!(
+            "{class}('1bar0000000000000000aa',$,'bar',$,$,#{},#{},{tail})",
+            n(2),
+            n(7)
+        ),
+        format!(
+            "IFCRELCONTAINEDINSPATIALSTRUCTURE('1bar0000000000000000ab',$,$,$,(#{}),#{storey})",
+            n(8)
+        ),
+    ];
+    let added: String = records
+        .iter()
+        .enumerate()
+        .map(|(k, r)| format!("#{}={r};\n", n(k as u32)))
+        .collect();
+    let end = text.rfind("ENDSEC;").unwrap();
+    let text = format!("{}{added}{}", &text[..end], &text[end..]);
+    load_bytes(text.as_bytes(), "generated.ifc").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn reinforcement_and_fasteners_are_not_the_building_s_outline_or_height() {
+    // The control: the same bar as a column raises the highest point to 15 m and adds
+    // its 0.01 m2 to the footprint.
+    let column = with_a_bar_outside("IFCCOLUMN", "$,.COLUMN.");
+    assert!(close(column.facts.highest_point_m.unwrap(), 15.0, 1e-4));
+    assert!(close(column.facts.footprint_area_m2, 200.01, 1e-6));
+    for (class, tail) in [
+        ("IFCREINFORCINGBAR", "$,$,$,$,$,.MAIN.,.TEXTURED."),
+        ("IFCMECHANICALFASTENER", "$,$,$,.ANCHORBOLT."),
+        ("IFCFASTENER", "$,.GLUE."),
+    ] {
+        let m = with_a_bar_outside(class, tail);
+        assert!(
+            m.bbox_world_m.unwrap().max[2] >= 15.0 - 1e-4,
+            "{class} is meshed"
+        );
+        let f = &m.facts;
+        assert!(
+            close(f.highest_point_m.unwrap(), 9.2, 1e-4),
+            "{class}: {:?}",
+            f.highest_point_m
+        );
+        assert!(close(f.height_m.unwrap(), 9.2, 1e-4), "{class}");
+        assert!(
+            close(f.footprint_area_m2, 200.0, 1e-6),
+            "{class}: {}",
+            f.footprint_area_m2
+        );
+    }
+}
+
 #[test]
 fn parapet_counts_for_flat_roofs() {
     let m = load(&BuildingSpec {
