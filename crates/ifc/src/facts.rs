@@ -47,6 +47,22 @@ fn is_fabric(e: &Element) -> bool {
         || is(c, IfcType::IfcTransportElement))
 }
 
+/// Revit's categories of landscape and people, which it exports as proxies with the
+/// category in the `Other` set: planting 绿化植物 (its RPC trees, a few thousand
+/// triangles each) and entourage (people, cars). Never the building, though the
+/// exporter puts them in a storey: a tree beside the wall widened the footprint and
+/// the base area, and was unioned like a wall.
+const LANDSCAPE: &[&str] = &["Planting", "Entourage"];
+
+/// Whether `e` is landscape by its exporter's own category (see [`LANDSCAPE`]).
+fn is_landscape(e: &Element) -> bool {
+    e.ifc_class == "IfcBuildingElementProxy"
+        && matches!(
+            e.properties.get("Other.Category"),
+            Some(serde_json::Value::String(c)) if LANDSCAPE.contains(&c.trim())
+        )
+}
+
 fn is_roof(e: &Element) -> bool {
     e.ifc_class == "IfcRoof"
         || e.part_of.as_deref() == Some("IfcRoof")
@@ -279,6 +295,7 @@ fn fabric<'a>(elements: &'a [Element], diags: &mut Vec<Diagnostic>) -> Vec<&'a E
         *by_class
             .entry(e.ifc_class.as_str())
             .or_insert_with(|| is_fabric(e))
+            && !is_landscape(e)
     };
     if in_building.is_empty() {
         if !elements.is_empty() {

@@ -40,6 +40,11 @@ fn flat_roof_box() {
 /// tall standing 5 m outside the building's corner, in the ground floor (IFC4
 /// attribute list `tail` after the representation).
 fn with_a_bar_outside(class: &str, tail: &str) -> Model {
+    with_a_bar_outside_in(class, tail, None)
+}
+
+/// [`with_a_bar_outside`], the bar with the text property `(set, name, value)`.
+fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, &str)>) -> Model {
     let text = write_ifc4(&BuildingSpec::default());
     let next = text
         .lines()
@@ -78,6 +83,21 @@ fn with_a_bar_outside(class: &str, tail: &str) -> Model {
             n(8)
         ),
     ];
+    let mut records = records.to_vec();
+    if let Some((set, name, value)) = property {
+        records.push(format!(
+            "IFCPROPERTYSINGLEVALUE('{name}',$,IFCLABEL('{value}'),$)"
+        ));
+        records.push(format!(
+            "IFCPROPERTYSET('1bar0000000000000000ac',$,'{set}',$,(#{}))",
+            n(10)
+        ));
+        records.push(format!(
+            "IFCRELDEFINESBYPROPERTIES('1bar0000000000000000ad',$,$,$,(#{}),#{})",
+            n(8),
+            n(11)
+        ));
+    }
     let added: String = records
         .iter()
         .enumerate()
@@ -118,6 +138,34 @@ fn reinforcement_and_fasteners_are_not_the_building_s_outline_or_height() {
             f.footprint_area_m2
         );
     }
+}
+
+#[test]
+fn revit_planting_and_entourage_are_not_the_building() {
+    let proxy = |category: &str| {
+        with_a_bar_outside_in(
+            "IFCBUILDINGELEMENTPROXY",
+            "$,.NOTDEFINED.",
+            Some(("Other", "Category", category)),
+        )
+    };
+    // The control: a proxy of another category is building fabric.
+    let generic = proxy("Generic Models");
+    assert!(close(generic.facts.highest_point_m.unwrap(), 15.0, 1e-4));
+    assert!(close(generic.facts.footprint_area_m2, 200.01, 1e-6));
+    for category in ["Planting", "Entourage"] {
+        let f = proxy(category).facts;
+        assert!(close(f.highest_point_m.unwrap(), 9.2, 1e-4), "{category}");
+        assert!(close(f.footprint_area_m2, 200.0, 1e-6), "{category}");
+        assert!(close(f.base_area_m2, 200.0, 1e-6), "{category}");
+    }
+    // The category decides only for proxies: a column stays a column.
+    let column = with_a_bar_outside_in(
+        "IFCCOLUMN",
+        "$,.COLUMN.",
+        Some(("Other", "Category", "Planting")),
+    );
+    assert!(close(column.facts.highest_point_m.unwrap(), 15.0, 1e-4));
 }
 
 #[test]
