@@ -61,7 +61,7 @@ fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, 
         id_of("IFCBUILDINGSTOREY("),
     );
     let n = |k: u32| next + k;
-    let records = [
+    let mut records = vec![
         "IFCCARTESIANPOINT((-5.,-5.,0.))".to_string(),
         format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(0)),
         format!("IFCLOCALPLACEMENT($,#{})", n(1)),
@@ -83,7 +83,6 @@ fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, 
             n(8)
         ),
     ];
-    let mut records = records.to_vec();
     if let Some((set, name, value)) = property {
         records.push(format!(
             "IFCPROPERTYSINGLEVALUE('{name}',$,IFCLABEL('{value}'),$)"
