@@ -340,10 +340,12 @@ fn small_lines(g: &geo::Geometry<f64>) -> Option<Vec<geo::Line<f64>>> {
     let v: Vec<Line<f64>> = match g {
         G::Point(p) => vec![Line::new(p.0, p.0)],
         G::Line(l) => vec![*l],
-        G::LineString(l) => l.lines().collect(),
-        G::MultiLineString(m) => m.lines_iter().collect(),
-        G::Polygon(p) => p.lines_iter().collect(),
-        G::MultiPolygon(m) => m.lines_iter().collect(),
+        // One past the limit is enough to know (a large footprint's segments were
+        // collected whole only to be found too many).
+        G::LineString(l) => l.lines().take(SMALL + 1).collect(),
+        G::MultiLineString(m) => m.lines_iter().take(SMALL + 1).collect(),
+        G::Polygon(p) => p.lines_iter().take(SMALL + 1).collect(),
+        G::MultiPolygon(m) => m.lines_iter().take(SMALL + 1).collect(),
         _ => return None,
     };
     (v.len() <= SMALL).then_some(v)
@@ -477,13 +479,13 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    /// The polygons of `g` when it is a multipolygon too large for the direct
-    /// segment scan ([`small_lines`]); otherwise `None`, and `distance` is used as is.
+    /// The polygons of `g` when it is a multipolygon of two or more; otherwise `None`.
+    /// ([`Query::of`] asks only of a geometry too large for the direct segment scan.)
     fn of(g: &'a geo::Geometry<f64>) -> Option<Parts<'a>> {
         let geo::Geometry::MultiPolygon(m) = g else {
             return None;
         };
-        if m.0.len() < 2 || small_lines(g).is_some() {
+        if m.0.len() < 2 {
             return None;
         }
         let polys =
@@ -515,6 +517,49 @@ impl<'a> Parts<'a> {
             best = best.min(Euclidean.distance(*p, b));
         }
         best
+    }
+}
+
+/// A query geometry made ready once for all its candidate features: the direct
+/// segment scan's segments when it is small, its polygons when it is a large
+/// multipolygon, else geo's distance as is. `within`, `within_distance` and
+/// `nearest` each chose among the three per candidate.
+struct Query<'a> {
+    g: &'a geo::Geometry<f64>,
+    by: By<'a>,
+}
+
+enum By<'a> {
+    Lines(Vec<geo::Line<f64>>),
+    Parts(Parts<'a>),
+    Whole,
+}
+
+impl<'a> Query<'a> {
+    fn of(g: &'a geo::Geometry<f64>) -> Query<'a> {
+        let by = match small_lines(g) {
+            Some(la) => By::Lines(la),
+            None => Parts::of(g).map_or(By::Whole, By::Parts),
+        };
+        Query { g, by }
+    }
+
+    /// [`distance`] from the query to `b`, bit for bit, when it is at most `cap`;
+    /// otherwise a value above `cap` (only the parts are skipped by it).
+    fn distance(&self, b: &geo::Geometry<f64>, cap: f64) -> f64 {
+        match &self.by {
+            By::Lines(la) => distance_from_lines(self.g, la, b),
+            By::Parts(parts) => parts.distance_capped(b, cap),
+            By::Whole => Euclidean.distance(self.g, b),
+        }
+    }
+
+    /// Whether `b` lies within `sqrt(d2)` (= `d`) of the query.
+    fn within(&self, b: &geo::Geometry<f64>, d: f64, d2: f64) -> bool {
+        match &self.by {
+            By::Lines(la) => near_lines(self.g, la, b, d2),
+            _ => self.distance(b, d) <= d,
+        }
     }
 }
 
@@ -650,7 +695,7 @@ impl SiteModel {
             [r.min().x - d, r.min().y - d],
             [r.max().x + d, r.max().y + d],
         );
-        let parts = Parts::of(g);
+        let query = Query::of(g);
         let mut out: Vec<(&Feature, f64)> = self
             .by_kind
             .values()
@@ -661,10 +706,7 @@ impl SiteModel {
                 envelope_gap(&r, &er) <= d
             })
             .map(|e| &self.features[e.data])
-            .map(|f| match &parts {
-                Some(parts) => (f, parts.distance_capped(&f.geometry, d)),
-                None => (f, distance(g, &f.geometry)),
-            })
+            .map(|f| (f, query.distance(&f.geometry, d)))
             .filter(|(_, dist)| *dist <= d)
             .collect();
         out.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -686,8 +728,7 @@ impl SiteModel {
         if probes.is_empty() {
             return Vec::new();
         }
-        let lines = small_lines(g);
-        let parts = Parts::of(g);
+        let query = Query::of(g);
         let q = AABB::from_corners(
             [r.min().x - d, r.min().y - d],
             [r.max().x + d, r.max().y + d],
@@ -718,11 +759,7 @@ impl SiteModel {
                     local
                         .iter()
                         .any(|p| (c.x - p.x).powi(2) + (c.y - p.y).powi(2) <= d2)
-                }) || match (&lines, &parts) {
-                    (Some(la), _) => near_lines(g, la, &f.geometry, d2),
-                    (None, Some(parts)) => parts.distance_capped(&f.geometry, d) <= d,
-                    (None, None) => distance(g, &f.geometry) <= d,
-                }
+                }) || query.within(&f.geometry, d, d2)
             })
             .map(|(f, _, _)| f)
             .collect()
@@ -741,8 +778,7 @@ impl SiteModel {
         let r = g.bounding_rect()?;
         let c = [(r.min().x + r.max().x) / 2.0, (r.min().y + r.max().y) / 2.0];
         let mut best: Option<(&Feature, f64)> = None;
-        let lines = small_lines(g);
-        let parts = Parts::of(g);
+        let query = Query::of(g);
         // Walk envelopes outward from the centre; stop once envelopes are farther than the best hit.
         let half_diag =
             ((r.max().x - r.min().x).powi(2) + (r.max().y - r.min().y).powi(2)).sqrt() / 2.0;
@@ -753,14 +789,8 @@ impl SiteModel {
                 }
             }
             let f = &self.features[e.data];
-            let dist = match (&lines, &parts) {
-                (Some(la), _) => distance_from_lines(g, la, &f.geometry),
-                // Only a smaller distance replaces the best.
-                (None, Some(parts)) => {
-                    parts.distance_capped(&f.geometry, best.map_or(f64::INFINITY, |b| b.1))
-                }
-                (None, None) => distance(g, &f.geometry),
-            };
+            // Only a smaller distance replaces the best.
+            let dist = query.distance(&f.geometry, best.map_or(f64::INFINITY, |b| b.1));
             if best.is_none_or(|(_, bd)| dist < bd) {
                 best = Some((f, dist));
             }
