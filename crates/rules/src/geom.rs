@@ -105,16 +105,26 @@ fn closest_every_pair(sa: &[Line<f64>], sb: &[Line<f64>]) -> Option<(Coord<f64>,
             best = Some((p, q, d));
         }
     };
-    // Disjoint segments: the closest pair has an endpoint on one of them.
     for x in sa {
         for y in sb {
-            consider(x.start, closest_on_segment(x.start, y));
-            consider(x.end, closest_on_segment(x.end, y));
-            consider(closest_on_segment(y.start, x), y.start);
-            consider(closest_on_segment(y.end, x), y.end);
+            for (p, q) in endpoint_pairs(x, y) {
+                consider(p, q);
+            }
         }
     }
     best
+}
+
+/// The four candidate closest pairs `(on x, on y)` of two segments, in the order
+/// ties are broken: disjoint segments have their closest pair at an endpoint of one
+/// of them.
+fn endpoint_pairs(x: &Line<f64>, y: &Line<f64>) -> [(Coord<f64>, Coord<f64>); 4] {
+    [
+        (x.start, closest_on_segment(x.start, y)),
+        (x.end, closest_on_segment(x.end, y)),
+        (closest_on_segment(y.start, x), y.start),
+        (closest_on_segment(y.end, x), y.end),
+    ]
 }
 
 /// [`closest_every_pair`]'s answer for finite coordinates, measuring only runs of
@@ -131,44 +141,45 @@ fn closest_by_runs(sa: &[Line<f64>], sb: &[Line<f64>]) -> Option<(Coord<f64>, Co
         .map(|(k, r)| (gap(r.1, whole_b), k))
         .collect();
     order.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-    type Best = (f64, (usize, usize, u8), Coord<f64>, Coord<f64>);
-    let mut best: Option<Best> = None;
+    let mut best: Option<Nearest> = None;
     for (g, k) in order {
         if best.is_some_and(|b| g > b.0) {
             break; // sorted: every later run is farther still
         }
         let (start_a, env_a) = ra[k];
         for &(start_b, env_b) in &rb {
-            if best.is_some_and(|b| gap(env_a, env_b) > b.0) {
-                continue;
-            }
-            for (i, x) in sa[start_a..(start_a + RUN).min(sa.len())]
-                .iter()
-                .enumerate()
-            {
-                for (j, y) in sb[start_b..(start_b + RUN).min(sb.len())]
-                    .iter()
-                    .enumerate()
-                {
-                    let key = (start_a + i, start_b + j);
-                    let tries = [
-                        (x.start, closest_on_segment(x.start, y)),
-                        (x.end, closest_on_segment(x.end, y)),
-                        (closest_on_segment(y.start, x), y.start),
-                        (closest_on_segment(y.end, x), y.end),
-                    ];
-                    for (t, (p, q)) in tries.into_iter().enumerate() {
-                        let d = dist(p, q);
-                        let k = (key.0, key.1, t as u8);
-                        if best.is_none_or(|b| d < b.0 || (d == b.0 && k < b.1)) {
-                            best = Some((d, k, p, q));
-                        }
-                    }
-                }
+            if best.is_none_or(|b| gap(env_a, env_b) <= b.0) {
+                measure_runs((sa, start_a), (sb, start_b), &mut best);
             }
         }
     }
     best.map(|(d, _, p, q)| (p, q, d))
+}
+
+/// The best pair so far: its distance, its place in [`closest_every_pair`]'s order
+/// (segment of `a`, segment of `b`, endpoint test), and its points.
+type Nearest = (f64, (usize, usize, u8), Coord<f64>, Coord<f64>);
+
+/// Measures every segment of the run starting at `start_a` against every one of the
+/// run starting at `start_b`, keeping in `best` the least distance, ties to the
+/// pair first in order.
+fn measure_runs(
+    (sa, start_a): (&[Line<f64>], usize),
+    (sb, start_b): (&[Line<f64>], usize),
+    best: &mut Option<Nearest>,
+) {
+    let run = |s: &[Line<f64>], start: usize| start..(start + RUN).min(s.len());
+    for i in run(sa, start_a) {
+        for j in run(sb, start_b) {
+            for (t, (p, q)) in endpoint_pairs(&sa[i], &sb[j]).into_iter().enumerate() {
+                let d = dist(p, q);
+                let k = (i, j, t as u8);
+                if best.is_none_or(|b| d < b.0 || (d == b.0 && k < b.1)) {
+                    *best = Some((d, k, p, q));
+                }
+            }
+        }
+    }
 }
 
 /// Envelope `[min x, min y, max x, max y]`.
@@ -344,6 +355,28 @@ mod tests {
             polygon![(x: 40.0, y: 40.0), (x: 60.0, y: 40.0), (x: 60.0, y: 60.0), (x: 40.0, y: 60.0)],
         );
         assert_eq!(closest_points(&inner, &outer).unwrap().2, 0.0);
+    }
+
+    /// A tie between runs measured out of order goes to the pair the full scan meets
+    /// first. Run 1 (segments 16..32) has an envelope reaching `b` and is measured
+    /// first; its nearest segment lies 5 m below `b`. Run 0's envelope is 5 m away and
+    /// its first segment lies 5 m above `b`: the same distance, met first by the full
+    /// scan, so it is the answer.
+    #[test]
+    fn a_tie_between_runs_goes_to_the_first_pair() {
+        let seg = |x0: f64, y0: f64, x1: f64, y1: f64| Line::new((x0, y0), (x1, y1));
+        let mut a = vec![seg(0.0, 5.0, 1.0, 5.0)];
+        a.extend((1..RUN).map(|k| seg(50.0 * k as f64, 105.0, 50.0 * k as f64 + 1.0, 105.0)));
+        a.push(seg(0.0, -5.0, 1.0, -5.0));
+        // A vertical segment 10 m to the left widens run 1's envelope over `b`.
+        a.push(seg(-10.0, -5.0, -10.0, 10.0));
+        let b = vec![seg(0.0, 0.0, 1.0, 0.0)];
+        let every = closest_every_pair(&a, &b).unwrap();
+        assert_eq!(
+            (every.0, every.1, every.2),
+            ((0.0, 5.0).into(), (0.0, 0.0).into(), 5.0)
+        );
+        assert_eq!(closest_by_runs(&a, &b), Some(every));
     }
 
     /// Star-shaped rings of 5 to 12 corners around the given centres, on a 1 cm grid
