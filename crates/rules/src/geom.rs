@@ -43,6 +43,11 @@ impl Boundary {
         Boundary(segments(g))
     }
 
+    /// [`Boundary::of`] a multipolygon, without wrapping (cloning) it in a geometry.
+    pub fn of_polygons(m: &MultiPolygon<f64>) -> Boundary {
+        Boundary(m.lines_iter().collect())
+    }
+
     /// Distance from `p` to the nearest segment (infinite when there is none).
     pub fn distance(&self, p: Coord<f64>) -> f64 {
         self.0

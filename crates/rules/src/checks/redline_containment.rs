@@ -60,7 +60,7 @@ fn beyond_parcel(ctx: &Ctx, fp: &MultiPolygon<f64>) -> (MultiPolygon<f64>, f64) 
     let (beside, away) = split_by_envelope(fp, &ctx.parcel_poly);
     let mut outside = beside.difference(&ctx.parcel_poly);
     outside.0.extend(away.0);
-    let edge = Boundary::of(&Geometry::MultiPolygon(ctx.parcel_poly.clone()));
+    let edge = Boundary::of_polygons(&ctx.parcel_poly);
     let depth = fp
         .coords_iter()
         .filter(|c| !ctx.parcel_poly.intersects(&Point(*c)))

@@ -5,6 +5,7 @@
 
 use crate::context::{decide, fmt_m, needs_placement, result, Ctx};
 use crate::geom::{closest_points, polygons, segment_geojson, Boundary};
+use crate::profile::ControlLines;
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
 use geo::{BooleanOps, Contains, CoordsIter, Geometry, MultiPolygon, Point, Polygon};
 use zhishen_site::{Feature, Kind};
@@ -41,25 +42,110 @@ fn area_of(f: &Feature) -> MultiPolygon<f64> {
     )
 }
 
-fn depth_inside(fp: &MultiPolygon<f64>, area: &MultiPolygon<f64>) -> f64 {
-    let boundary = Boundary::of(&Geometry::MultiPolygon(area.clone()));
+/// How deep `fp` reaches into `area` (`inside`) or out of it: the farthest of its
+/// corners on that side from the area's boundary, 0 when none is.
+fn depth(fp: &MultiPolygon<f64>, area: &MultiPolygon<f64>, inside: bool) -> f64 {
+    let boundary = Boundary::of_polygons(area);
     fp.coords_iter()
-        .filter(|c| area.contains(&Point(*c)))
+        .filter(|c| area.contains(&Point(*c)) == inside)
         .map(|c| boundary.distance(c))
         .fold(0.0, f64::max)
 }
 
-/// Governing line: signed distance, required, kind zh/en, name, clause, unverified, evidence.
-type Best<'a> = (
-    f64,
-    f64,
-    &'a str,
-    &'a str,
-    String,
-    String,
-    bool,
-    Geometry<f64>,
-);
+/// The footprint against one line of `kind`: the signed distance (negative by the
+/// depth it enters the protected area, or leaves a building control line's) and the
+/// evidence; `None` when the line has no segments to measure.
+fn measure(
+    kind: Kind,
+    fp: &MultiPolygon<f64>,
+    fp_geom: &Geometry<f64>,
+    f: &Feature,
+) -> Option<(f64, Geometry<f64>)> {
+    let area = area_of(f);
+    if kind == Kind::BuildingControlLine && !area.0.is_empty() {
+        // Buildings stay inside a building control line.
+        let out = fp.difference(&area);
+        return Some((-depth(fp, &area, false), Geometry::MultiPolygon(out)));
+    }
+    let (a, b, d) = closest_points(fp_geom, &f.geometry)?;
+    let inside = if area.0.is_empty() {
+        0.0
+    } else {
+        depth(fp, &area, true)
+    };
+    Some(if inside > 0.0 {
+        (-inside, Geometry::MultiPolygon(fp.intersection(&area)))
+    } else {
+        (d, Geometry::Line(geo::Line::new(a, b)))
+    })
+}
+
+/// The governing line: the least margin over its required distance.
+struct Governing<'a> {
+    signed: f64,
+    required: f64,
+    zh: &'a str,
+    en: &'a str,
+    name: String,
+    clause: String,
+    unverified: bool,
+    evidence: Geometry<f64>,
+}
+
+/// Every line within reach of the footprint measured: the governing one, a row
+/// each, and the kinds present that the profiles give no distance for.
+struct Measured<'a> {
+    governing: Option<Governing<'a>>,
+    rows: Vec<serde_json::Value>,
+    missing_rule: Vec<&'a str>,
+}
+
+fn measure_all<'a>(ctx: &'a Ctx, rules: &'a ControlLines, fp: &MultiPolygon<f64>) -> Measured<'a> {
+    let fp_geom = Geometry::MultiPolygon(fp.clone());
+    let mut out = Measured {
+        governing: None,
+        rows: Vec::new(),
+        missing_rule: Vec::new(),
+    };
+    for (kind, zh, en) in KINDS {
+        if ctx.site.count(*kind) == 0 {
+            continue;
+        }
+        let Some(rule) = rules.rules.iter().find(|x| x.kind == kind.as_str()) else {
+            out.missing_rule.push(*en);
+            continue;
+        };
+        let mut near = ctx.site.within(*kind, &fp_geom, rule.distance_m + 1.0);
+        if near.is_empty() {
+            // Nothing within reach: the nearest line still gives the margin.
+            near.extend(ctx.site.nearest(*kind, &fp_geom).map(|x| x.0));
+        }
+        for f in near {
+            let Some((signed, evidence)) = measure(*kind, fp, &fp_geom, f) else {
+                continue;
+            };
+            let name = f.label();
+            out.rows.push(serde_json::json!({"kind": kind.as_str(), "name": name, "distance_m": signed, "required_m": rule.distance_m}));
+            if out
+                .governing
+                .as_ref()
+                .is_none_or(|g| signed - rule.distance_m < g.signed - g.required)
+            {
+                out.governing = Some(Governing {
+                    signed,
+                    required: rule.distance_m,
+                    zh,
+                    en,
+                    name,
+                    clause: rule.clause.clone(),
+                    unverified: rule.unverified,
+                    evidence,
+                });
+            }
+        }
+    }
+    out
+}
 
 pub fn check(ctx: &Ctx) -> CheckResult {
     let mut r = result(
@@ -87,74 +173,21 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         );
         return r;
     };
-    let fp_geom = Geometry::MultiPolygon(fp.clone());
-    let mut best: Option<Best<'_>> = None;
-    let mut rows = Vec::new();
-    let mut missing_rule = Vec::new();
-    for (kind, zh, en) in KINDS {
-        if ctx.site.count(*kind) == 0 {
-            continue;
-        }
-        let Some(rule) = rules.rules.iter().find(|x| x.kind == kind.as_str()) else {
-            missing_rule.push(*en);
-            continue;
-        };
-        let mut near = ctx.site.within(*kind, &fp_geom, rule.distance_m + 1.0);
-        if near.is_empty() {
-            // Nothing within reach: the nearest line still gives the margin.
-            near.extend(ctx.site.nearest(*kind, &fp_geom).map(|x| x.0));
-        }
-        for f in near {
-            let name = f.label();
-            let area = area_of(f);
-            let (signed, evidence) = if *kind == Kind::BuildingControlLine && !area.0.is_empty() {
-                // Buildings stay inside a building control line.
-                let out = fp.difference(&area);
-                let depth = {
-                    let boundary = Boundary::of(&Geometry::MultiPolygon(area.clone()));
-                    fp.coords_iter()
-                        .filter(|c| !area.contains(&Point(*c)))
-                        .map(|c| boundary.distance(c))
-                        .fold(0.0, f64::max)
-                };
-                (-depth, Geometry::MultiPolygon(out))
-            } else {
-                let Some((a, b, d)) = closest_points(&fp_geom, &f.geometry) else {
-                    continue;
-                };
-                let depth = if area.0.is_empty() {
-                    0.0
-                } else {
-                    depth_inside(fp, &area)
-                };
-                if depth > 0.0 {
-                    (-depth, Geometry::MultiPolygon(fp.intersection(&area)))
-                } else {
-                    (d, Geometry::Line(geo::Line::new(a, b)))
-                }
-            };
-            rows.push(serde_json::json!({"kind": kind.as_str(), "name": name, "distance_m": signed, "required_m": rule.distance_m}));
-            if best
-                .as_ref()
-                .is_none_or(|(bd, breq, ..)| signed - rule.distance_m < bd - breq)
-            {
-                best = Some((
-                    signed,
-                    rule.distance_m,
-                    zh,
-                    en,
-                    name,
-                    rule.clause.clone(),
-                    rule.unverified,
-                    evidence,
-                ));
-            }
-        }
-    }
+    let Measured {
+        governing,
+        rows,
+        missing_rule,
+    } = measure_all(ctx, rules, fp);
     r.details = serde_json::json!({"lines": rows});
-    let Some((d, req, zh, en, name, clause, unverified, evidence)) = best else {
-        if !missing_rule.is_empty() {
-            r.explanation = Text::new(
+    let Some(g) = governing else {
+        r.explanation = if missing_rule.is_empty() {
+            r.status = Status::Pass;
+            Text::new(
+                "附近没有需退让的控制线",
+                "no control line within its setback distance",
+            )
+        } else {
+            Text::new(
                 format!(
                     "规则配置缺少以下控制线的退让距离: {}",
                     missing_rule.join(", ")
@@ -163,32 +196,33 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                     "no distance in the profiles for: {}",
                     missing_rule.join(", ")
                 ),
-            );
-            return r;
-        }
-        r.status = Status::Pass;
-        r.explanation = Text::new(
-            "附近没有需退让的控制线",
-            "no control line within its setback distance",
-        );
+            )
+        };
         return r;
     };
-    r.clause = Some(profile.cite(&clause, unverified));
-    decide(&mut r, d, req, Comparison::AtLeast, &ctx.tol);
+    r.clause = Some(profile.cite(&g.clause, g.unverified));
+    decide(&mut r, g.signed, g.required, Comparison::AtLeast, &ctx.tol);
     if !missing_rule.is_empty() && r.status == Status::Pass {
         r.status = Status::Unverifiable;
     }
-    r.evidence = Some(match &evidence {
+    r.evidence = Some(match &g.evidence {
         Geometry::Line(l) => segment_geojson(l.start, l.end),
-        g => crate::geom::geojson(g),
+        e => crate::geom::geojson(e),
     });
-    r.elements = match &evidence {
+    r.elements = match &g.evidence {
         Geometry::Line(l) => ctx.elements_near(l.start, 1.0),
         Geometry::MultiPolygon(m) => ctx.elements_in(m),
         _ => Vec::new(),
     };
     r.elements_bbox = ctx.bbox_of(&r.elements);
-    r.explanation = if d < 0.0 && r.status == Status::Fail {
+    r.explanation = explain(&g, r.status);
+    r
+}
+
+/// The bilingual sentence for the governing line.
+fn explain(g: &Governing, status: Status) -> Text {
+    let (d, req, zh, en, name) = (g.signed, g.required, g.zh, g.en, &g.name);
+    if d < 0.0 && status == Status::Fail {
         Text::new(
             format!(
                 "建筑侵入{zh}「{name}」{}，要求退让 {}",
@@ -201,7 +235,7 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 fmt_m(req)
             ),
         )
-    } else if r.status == Status::Fail {
+    } else if status == Status::Fail {
         Text::new(
             format!("距{zh}「{name}」{} < 要求 {}", fmt_m(d), fmt_m(req)),
             format!(
@@ -223,6 +257,5 @@ pub fn check(ctx: &Ctx) -> CheckResult {
                 fmt_m(req)
             ),
         )
-    };
-    r
+    }
 }

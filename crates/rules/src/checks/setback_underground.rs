@@ -133,7 +133,7 @@ fn parcel_clearance(ctx: &Ctx, below: &MultiPolygon<f64>) -> Option<Clearance> {
             })
             .collect(),
     ));
-    let parcel = Boundary::of(&Geometry::MultiPolygon(ctx.parcel_poly.clone()));
+    let parcel = Boundary::of_polygons(&ctx.parcel_poly);
     let mut out: Option<(f64, geo::Coord<f64>)> = None;
     for c in below.coords_iter() {
         if !ctx.parcel_poly.intersects(&Point(c)) {
