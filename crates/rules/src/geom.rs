@@ -48,6 +48,12 @@ impl Boundary {
         Boundary(m.lines_iter().collect())
     }
 
+    /// The farthest of `points` from the boundary, 0 when there are none: how deep
+    /// the corners on one side of a line reach past it.
+    pub fn deepest(&self, points: impl Iterator<Item = Coord<f64>>) -> f64 {
+        points.map(|c| self.distance(c)).fold(0.0, f64::max)
+    }
+
     /// Distance from `p` to the nearest segment (infinite when there is none).
     pub fn distance(&self, p: Coord<f64>) -> f64 {
         self.0

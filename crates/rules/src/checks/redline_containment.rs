@@ -61,11 +61,10 @@ fn beyond_parcel(ctx: &Ctx, fp: &MultiPolygon<f64>) -> (MultiPolygon<f64>, f64) 
     let mut outside = beside.difference(&ctx.parcel_poly);
     outside.0.extend(away.0);
     let edge = Boundary::of_polygons(&ctx.parcel_poly);
-    let depth = fp
-        .coords_iter()
-        .filter(|c| !ctx.parcel_poly.intersects(&Point(*c)))
-        .map(|c| edge.distance(c))
-        .fold(0.0, f64::max);
+    let depth = edge.deepest(
+        fp.coords_iter()
+            .filter(|c| !ctx.parcel_poly.intersects(&Point(*c))),
+    );
     (outside, depth)
 }
 
@@ -93,10 +92,7 @@ fn into_roads(ctx: &Ctx, fp: &MultiPolygon<f64>) -> Roads {
         let edge = Boundary::of(&road.geometry);
         if rp.0.is_empty() {
             // A red line given as a line: crossing it is an overlap.
-            let depth = fp
-                .coords_iter()
-                .map(|c| edge.distance(c))
-                .fold(0.0, f64::max);
+            let depth = edge.deepest(fp.coords_iter());
             out.depth = out.depth.max(depth);
             out.entries.push(serde_json::json!({"road": name, "crosses_line": true, "depth_upper_bound_m": depth}));
             continue;
@@ -109,11 +105,7 @@ fn into_roads(ctx: &Ctx, fp: &MultiPolygon<f64>) -> Roads {
         if a <= 0.0 {
             continue;
         }
-        let depth = near
-            .coords_iter()
-            .filter(|c| rp.contains(&Point(*c)))
-            .map(|c| edge.distance(c))
-            .fold(0.0, f64::max);
+        let depth = edge.deepest(near.coords_iter().filter(|c| rp.contains(&Point(*c))));
         out.depth = out.depth.max(depth);
         out.entries
             .push(serde_json::json!({"road": name, "overlap_m2": a, "depth_m": depth}));

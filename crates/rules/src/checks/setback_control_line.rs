@@ -45,11 +45,10 @@ fn area_of(f: &Feature) -> MultiPolygon<f64> {
 /// How deep `fp` reaches into `area` (`inside`) or out of it: the farthest of its
 /// corners on that side from the area's boundary, 0 when none is.
 fn depth(fp: &MultiPolygon<f64>, area: &MultiPolygon<f64>, inside: bool) -> f64 {
-    let boundary = Boundary::of_polygons(area);
-    fp.coords_iter()
-        .filter(|c| area.contains(&Point(*c)) == inside)
-        .map(|c| boundary.distance(c))
-        .fold(0.0, f64::max)
+    Boundary::of_polygons(area).deepest(
+        fp.coords_iter()
+            .filter(|c| area.contains(&Point(*c)) == inside),
+    )
 }
 
 /// The footprint against one line of `kind`: the signed distance (negative by the

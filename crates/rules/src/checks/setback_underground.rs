@@ -169,11 +169,7 @@ fn road_clearances(ctx: &Ctx, below: &MultiPolygon<f64>, req: f64) -> Vec<Option
             let name = format!("{} 道路红线 road red line", road.label());
             let rp = polygons(&road.geometry);
             let edge = Boundary::of(&road.geometry);
-            let inside: f64 = below
-                .coords_iter()
-                .filter(|c| rp.contains(&Point(*c)))
-                .map(|c| edge.distance(c))
-                .fold(0.0, f64::max);
+            let inside: f64 = edge.deepest(below.coords_iter().filter(|c| rp.contains(&Point(*c))));
             let (a, b, d) = closest_points(&below_geom, &road.geometry)?;
             Some((name, if inside > 0.0 { -inside } else { d }, a, b))
         })
