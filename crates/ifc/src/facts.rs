@@ -32,8 +32,7 @@ fn is(class: &str, parent: IfcType) -> bool {
 /// starter bars standing out of a column top are not the building's height. A
 /// detailed structural export is mostly bars (each bent bar a swept tube of hundreds
 /// of triangles), so outlining them was most of such a model's facts.
-fn is_fabric(e: &Element) -> bool {
-    let c = e.ifc_class.as_str();
+fn is_fabric(c: &str) -> bool {
     !(is(c, IfcType::IfcFurnishingElement)
         || is(c, IfcType::IfcReinforcingElement)
         || is(c, IfcType::IfcFastener)
@@ -295,7 +294,7 @@ fn fabric<'a>(elements: &'a [Element], diags: &mut Vec<Diagnostic>) -> Vec<&'a E
     let mut fabric = |e: &&'a Element| {
         *by_class
             .entry(e.ifc_class.as_str())
-            .or_insert_with(|| is_fabric(e))
+            .or_insert_with(|| is_fabric(&e.ifc_class))
             && !is_landscape(e)
     };
     if in_building.is_empty() {
@@ -318,6 +317,46 @@ pub struct Structure<'a> {
     pub elements: &'a [Element],
     pub buildings: &'a [Building],
     pub sites: &'a [Site],
+    /// Elements whose entity did not decode, so they are no [`Element`].
+    pub undecoded: &'a [Undecoded],
+}
+
+/// An element whose entity did not decode: what [`missing_geometry`] needs of it.
+pub struct Undecoded {
+    pub id: u32,
+    pub ifc_class: String,
+    /// Contained (through storeys, spaces or aggregation) in an IfcBuilding.
+    pub in_building: bool,
+    pub reason: String,
+}
+
+/// The building elements whose geometry every fact lacks: the fabric whose body did
+/// not mesh, and the elements of fabric classes that did not decode (with the same
+/// building rule as [`fabric`]). A wall that vanished from the footprint must not let
+/// a setback pass, so the review makes such a model's geometric checks unverifiable.
+fn missing_geometry(m: &Structure, fabric: &[&Element]) -> Vec<MissingGeometry> {
+    let any_in_building = m.elements.iter().any(|e| e.building.is_some());
+    let unmeshed = fabric.iter().filter_map(|e| {
+        e.body_error.as_ref().map(|reason| MissingGeometry {
+            id: e.id,
+            global_id: e.global_id.clone(),
+            ifc_class: e.ifc_class.clone(),
+            name: e.name.clone(),
+            reason: reason.clone(),
+        })
+    });
+    let undecoded = (m.undecoded.iter())
+        .filter(|u| (u.in_building || !any_in_building) && is_fabric(&u.ifc_class))
+        .map(|u| MissingGeometry {
+            id: u.id,
+            global_id: String::new(),
+            ifc_class: u.ifc_class.clone(),
+            name: None,
+            reason: u.reason.clone(),
+        });
+    let mut missing: Vec<MissingGeometry> = unmeshed.chain(undecoded).collect();
+    missing.sort_by_key(|g| g.id);
+    missing
 }
 
 /// The outdoor ground 室外设计地面 (model z) and where it came from: the building's
@@ -518,6 +557,7 @@ fn footprints(
 pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
     let (storeys, spaces, buildings) = (m.storeys, m.spaces, m.buildings);
     let fabric = fabric(m.elements, diags);
+    let missing_geometry = missing_geometry(m, &fabric);
     let highest_point_m = max_z(fabric.iter().copied());
     let ground = ground(m, &fabric, diags);
     let ground_m = ground.as_ref().map(|g| g.0);
@@ -609,6 +649,7 @@ pub fn compute(m: &Structure, diags: &mut Vec<Diagnostic>) -> Facts {
         gfa_m2,
         gfa_by_storey,
         gfa_by_use,
+        missing_geometry,
     }
 }
 
@@ -702,6 +743,7 @@ mod cut_tests {
             properties: Properties::default(),
             bbox: mesh.bbox(),
             mesh: Some(mesh),
+            body_error: None,
         }
     }
 

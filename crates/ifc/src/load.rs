@@ -136,7 +136,8 @@ pub fn load_bytes_with(
     let (meshes, element_props) = ld.mesh_and_props(&products, &rels, &mut t)?;
     laps.lap(&mut t.join_s, "meshed and properties read");
     let elements_step = ctl.step(Stage::Elements)?;
-    let (elements, bbox_world_m) = ld.elements(&mut st, &mut products, meshes, element_props);
+    let (elements, bbox_world_m, undecoded) =
+        ld.elements(&mut st, &mut products, meshes, element_props);
     elements_step.finish()?;
     laps.lap(&mut t.elements_s, "elements");
     let facts_step = ctl.step(Stage::Facts)?;
@@ -147,6 +148,7 @@ pub fn load_bytes_with(
             elements: &elements,
             buildings: &st.buildings,
             sites: &st.sites,
+            undecoded: &undecoded,
         },
         &mut ld.diags,
     );
@@ -767,8 +769,12 @@ impl<'d> Load<'d> {
         Ok((meshes, element_props))
     }
 
-    /// Meshes by product, naming those that could not be meshed.
-    fn sort_meshes(&mut self, meshes: Vec<MeshResult>) -> HashMap<u32, Mesh> {
+    /// Meshes by product, naming those that could not be meshed; with the kernel's
+    /// error for each of those.
+    fn sort_meshes(
+        &mut self,
+        meshes: Vec<MeshResult>,
+    ) -> (HashMap<u32, Mesh>, HashMap<u32, String>) {
         let mut mesh_of: HashMap<u32, Mesh> =
             HashMap::with_capacity_and_hasher(meshes.len(), Default::default());
         let mut mesh_failures = Vec::new();
@@ -798,12 +804,56 @@ impl<'d> Load<'d> {
                 .at_entity(u64::from(*id))
             },
         );
-        mesh_of
+        (mesh_of, mesh_failures.into_iter().collect())
+    }
+
+    /// Whether product `id` has a representation the mesher reads as its body
+    /// (ifc-lite's own selection), with at least one item. Such an element without a
+    /// mesh is missing from the facts, not an element without geometry. Undecodable
+    /// links count as a body: nothing then shows that the element has none.
+    fn has_body(&mut self, id: u32) -> bool {
+        use ifc_lite_geometry::representation::{
+            meshed_representations, pds_representation_ids, product_shape_id, rep_item_ids,
+        };
+        let Some(ent) = self.rd.get(id) else {
+            return true;
+        };
+        let Some(shape) = product_shape_id(&ent) else {
+            return false;
+        };
+        let Some(shape) = self.rd.get(shape) else {
+            return true;
+        };
+        let mut reps = Vec::new();
+        for r in pds_representation_ids(&shape) {
+            match self.rd.get(r) {
+                Some(rep) => reps.push(rep),
+                None => return true,
+            }
+        }
+        let bodies = meshed_representations(&ent, &reps);
+        let any = bodies.into_iter().any(|r| rep_item_ids(r).next().is_some());
+        any
+    }
+
+    /// Why `e`, which has no mesh, is missing geometry: the kernel's error, or a body
+    /// that gave no triangles (an item the kernel does not read, a degenerate solid, a
+    /// mapped family whose source failed). `None` when it has no body to mesh.
+    fn body_error(&mut self, e: &Element, failed: &HashMap<u32, String>) -> Option<String> {
+        if let Some(msg) = failed.get(&e.id) {
+            return Some(msg.clone());
+        }
+        self.has_body(e.id)
+            .then(|| "its body representation gave no triangles".to_string())
     }
 
     /// Each element's own fields, its entity decoded across the cores ([`decode_each`]),
     /// in product order; its mesh, properties and box are set by the caller.
-    fn read_elements(&mut self, st: &Structure, products: &[(u32, IfcType)]) -> Vec<Element> {
+    fn read_elements(
+        &mut self,
+        st: &Structure,
+        products: &[(u32, IfcType)],
+    ) -> (Vec<Element>, Vec<facts::Undecoded>) {
         let elements: Vec<&(u32, IfcType)> =
             products.iter().filter(|(_, t)| is_element(t)).collect();
         // Where each class keeps its kind: PredefinedType, or IFC2x3 IfcRoof's ShapeType.
@@ -844,11 +894,23 @@ impl<'d> Load<'d> {
                     properties: Properties::default(),
                     bbox: None,
                     mesh: None,
+                    body_error: None,
                 }
             },
         );
+        let class_of: HashMap<u32, &IfcType> = elements.iter().map(|(id, t)| (*id, t)).collect();
+        let undecoded = (failed.iter())
+            .filter_map(|(id, err)| {
+                Some(facts::Undecoded {
+                    id: *id,
+                    ifc_class: class_of.get(id)?.name().to_string(),
+                    in_building: g.find_up(*id, "IFCBUILDING").is_some(),
+                    reason: format!("the entity could not be decoded: {err}"),
+                })
+            })
+            .collect();
         self.rd.note_failures(failed);
-        read
+        (read, undecoded)
     }
 
     /// Site terrain, the model's box, spaces' areas from geometry, and the elements
@@ -859,8 +921,8 @@ impl<'d> Load<'d> {
         p: &mut Products,
         meshes: Vec<MeshResult>,
         mut element_props: HashMap<u32, Properties>,
-    ) -> (Vec<Element>, Option<BBox>) {
-        let mut mesh_of = self.sort_meshes(meshes);
+    ) -> (Vec<Element>, Option<BBox>, Vec<facts::Undecoded>) {
+        let (mut mesh_of, mesh_failed) = self.sort_meshes(meshes);
         // The site's body is its terrain: the ground a sloping site's height is measured from.
         for site in &mut st.sites {
             site.terrain = mesh_of.remove(&site.node.id);
@@ -872,8 +934,8 @@ impl<'d> Load<'d> {
             .collect();
         let bbox = world_bbox(&p.products, &boxes);
         space_areas(&mut p.spaces, &p.space_geometry, &mesh_of);
-        let elements = self.read_elements(st, &p.products);
-        let elements = (elements.into_iter())
+        let (elements, undecoded) = self.read_elements(st, &p.products);
+        let mut elements: Vec<Element> = (elements.into_iter())
             .map(|mut e| {
                 e.mesh = mesh_of.remove(&e.id);
                 e.properties = element_props.remove(&e.id).unwrap_or_default();
@@ -881,6 +943,10 @@ impl<'d> Load<'d> {
                 e
             })
             .collect();
+        for e in elements.iter_mut().filter(|e| e.mesh.is_none()) {
+            e.body_error = self.body_error(e, &mesh_failed);
+        }
+        self.note_empty_bodies(&elements, &mesh_failed);
         push_listed(
             &mut self.diags,
             &self.rd.failed,
@@ -894,7 +960,31 @@ impl<'d> Load<'d> {
                 .at_entity(u64::from(*id))
             },
         );
-        (elements, bbox)
+        (elements, bbox, undecoded)
+    }
+
+    /// A diagnostic for each element whose body meshed to nothing without an error
+    /// (the kernel's errors have theirs, `geometry_failed`).
+    fn note_empty_bodies(&mut self, elements: &[Element], failed: &HashMap<u32, String>) {
+        let empty: Vec<&Element> = (elements.iter())
+            .filter(|e| e.body_error.is_some() && !failed.contains_key(&e.id))
+            .collect();
+        push_listed(
+            &mut self.diags,
+            &empty,
+            "geometry_empty",
+            "elements' bodies gave no triangles",
+            |e| {
+                Diagnostic::warn(
+                    "geometry_empty",
+                    format!(
+                        "the body of #{} ({}) gave no triangles: an item the geometry kernel does not read, a degenerate solid or a mapped family whose source failed",
+                        e.id, e.ifc_class
+                    ),
+                )
+                .at_entity(u64::from(e.id))
+            },
+        );
     }
 }
 

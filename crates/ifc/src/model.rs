@@ -385,6 +385,24 @@ pub struct Element {
     pub mesh: Option<Mesh>,
     /// The box of `mesh`'s triangles (`Mesh::bbox`), `None` without one.
     pub bbox: Option<BBox>,
+    /// Why the element has a body representation and no mesh (the kernel's error, or
+    /// that it gave no triangles); `None` when meshed or without a body to mesh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_error: Option<String>,
+}
+
+/// A building element (facts' fabric) whose geometry could not be read: its body did
+/// not mesh, or its entity did not decode. Every fact made from geometry (footprint,
+/// heights, storey outlines) lacks it, so none of them can be trusted to pass a check.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MissingGeometry {
+    /// STEP id.
+    pub id: u32,
+    /// Empty when the entity itself did not decode.
+    pub global_id: String,
+    pub ifc_class: String,
+    pub name: Option<String>,
+    pub reason: String,
 }
 
 /// An element's properties, `Pset.Property` → value in key order, serialised as a map.
@@ -531,6 +549,8 @@ pub struct Facts {
     pub gfa_by_storey: Vec<StoreyArea>,
     /// Space area by use (gross where known, else net), from IfcSpace.
     pub gfa_by_use: BTreeMap<String, f64>,
+    /// Building elements whose geometry is missing from every fact above.
+    pub missing_geometry: Vec<MissingGeometry>,
 }
 
 /// Everything zhishen reads from one IFC file.

@@ -43,6 +43,7 @@ pub fn inspect_json(m: &Model) -> Inspect<'_> {
             height_method: Sorted(&f.height_method),
             height_notes: &f.height_notes,
             highest_point_m: f.highest_point_m,
+            missing_geometry: Sorted(&f.missing_geometry),
             parts: f
                 .parts
                 .iter()
@@ -121,6 +122,7 @@ struct FactsJson<'a> {
     height_method: Sorted<'a, Option<HeightMethod>>,
     height_notes: &'a [String],
     highest_point_m: Option<f64>,
+    missing_geometry: Sorted<'a, Vec<MissingGeometry>>,
     parts: Vec<PartJson<'a>>,
     storeys_above: usize,
     storeys_below: usize,

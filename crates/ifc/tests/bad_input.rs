@@ -301,4 +301,105 @@ fn elements_that_cannot_be_decoded_are_named_in_file_order_and_left_out() {
         .collect();
     assert_eq!(ids(&got), left);
     assert_eq!(want.elements.len(), got.elements.len() + 2);
+    // They are not in any fact, so the facts say that they lack them.
+    assert!(want.facts.missing_geometry.is_empty());
+    let missing: Vec<(u32, &str)> = (got.facts.missing_geometry.iter())
+        .map(|g| (g.id, g.ifc_class.as_str()))
+        .collect();
+    assert_eq!(
+        missing,
+        [(40, "IfcWallStandardCase"), (221, "IfcWallStandardCase")]
+    );
+    assert!(got.facts.missing_geometry[0]
+        .reason
+        .starts_with("the entity could not be decoded"));
+}
+
+/// IfcOpenHouse with each `(from, to)` replaced once (each must be found).
+fn open_house_with(edits: &[(&str, &str)]) -> zhishen_ifc::Model {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../datasets/ifc/IfcOpenHouse_IfcOpenShell_IFC4.ifc");
+    let mut text = std::fs::read_to_string(p).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replacen(from, to, 1);
+    }
+    load_bytes(text.as_bytes(), "house.ifc").unwrap()
+}
+
+/// `(id, reason)` of each element the facts lack.
+fn missing(m: &zhishen_ifc::Model) -> Vec<(u32, String)> {
+    (m.facts.missing_geometry.iter())
+        .map(|g| (g.id, g.reason.clone()))
+        .collect()
+}
+
+#[test]
+fn building_elements_whose_body_does_not_mesh_are_missing_from_the_facts() {
+    // The south wall (#40) extruded from a profile whose curve is a point: the kernel
+    // refuses it with an error.
+    let wall_point = (
+        "#56=IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,#55);",
+        "#56=IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,#53);",
+    );
+    let m = open_house_with(&[wall_point]);
+    let got = missing(&m);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, 40);
+    assert!(got[0].1.contains("IfcCartesianPoint"), "{got:?}");
+    assert_eq!(
+        m.facts.missing_geometry[0].name.as_deref(),
+        Some("South wall")
+    );
+    assert!(m.diagnostics.iter().any(|d| d.code == "geometry_failed"));
+
+    // Both roof slabs (#189, #190) place one family whose extrusion is 0 deep: the
+    // kernel gives them no triangles and no error. Without them the house had a flat
+    // roof 1.1 m higher than its pitched one and 4 m² less footprint, and said nothing.
+    let flat = (
+        "#161=IFCEXTRUDEDAREASOLID(#160,#153,#149,4101.22);",
+        "#161=IFCEXTRUDEDAREASOLID(#160,#153,#149,0.);",
+    );
+    let m = open_house_with(&[flat]);
+    let got = missing(&m);
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        [189, 190],
+        "{got:?}"
+    );
+    assert!(got
+        .iter()
+        .all(|g| g.1 == "its body representation gave no triangles"));
+    let empty: Vec<_> = (m.diagnostics.iter())
+        .filter(|d| d.code == "geometry_empty")
+        .map(|d| d.entity)
+        .collect();
+    assert_eq!(empty, [Some(189), Some(190)]);
+
+    // Controls. The house as exported lacks nothing.
+    let m = open_house_with(&[]);
+    assert!(missing(&m).is_empty());
+    assert!(m.elements.iter().all(|e| e.body_error.is_none()));
+    // A wall with only its axis (no body) has no geometry to lack.
+    let m = open_house_with(&[(
+        "#42=IFCPRODUCTDEFINITIONSHAPE($,$,(#43,#44));",
+        "#42=IFCPRODUCTDEFINITIONSHAPE($,$,(#43));",
+    )]);
+    assert!(missing(&m).is_empty(), "{:?}", missing(&m));
+    let wall = m.elements.iter().find(|e| e.id == 40).unwrap();
+    assert!(wall.mesh.is_none() && wall.body_error.is_none());
+    // The same broken wall as furniture is no building fabric: named by its
+    // diagnostic and its own `body_error`, not among what the facts lack.
+    let m = open_house_with(&[
+        wall_point,
+        ("#40=IFCWALLSTANDARDCASE(", "#40=IFCFURNITURE("),
+        (
+            "'South wall',$,$,#65,#42,$,.STANDARD.)",
+            "'South wall',$,$,#65,#42,$,$)",
+        ),
+    ]);
+    assert!(missing(&m).is_empty(), "{:?}", missing(&m));
+    let chair = m.elements.iter().find(|e| e.id == 40).unwrap();
+    assert_eq!(chair.ifc_class, "IfcFurniture");
+    assert!(chair.body_error.is_some());
 }

@@ -1,7 +1,9 @@
 //! Building facts on generated models whose answers are computed by hand.
 
 use zhishen_ifc::{load_bytes, HeightMethod, Model};
-use zhishen_testkit::{write_ifc4, BuildingSpec, MapConv, Roof, Unit};
+use zhishen_testkit::{
+    id_of, next_id, with_records, write_ifc4, BuildingSpec, MapConv, Roof, Unit,
+};
 
 fn load(spec: &BuildingSpec) -> Model {
     let text = write_ifc4(spec);
@@ -46,19 +48,10 @@ fn with_a_bar_outside(class: &str, tail: &str) -> Model {
 /// [`with_a_bar_outside`], the bar with the text property `(set, name, value)`.
 fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, &str)>) -> Model {
     let text = write_ifc4(&BuildingSpec::default());
-    let next = text
-        .lines()
-        .filter_map(|l| l.strip_prefix('#')?.split('=').next()?.parse::<u32>().ok())
-        .max()
-        .unwrap()
-        + 1;
-    let id_of = |needle: &str| -> u32 {
-        let line = text.lines().find(|l| l.contains(needle)).unwrap();
-        line[1..line.find('=').unwrap()].parse().unwrap()
-    };
+    let next = next_id(&text);
     let (body, storey) = (
-        id_of("IFCGEOMETRICREPRESENTATIONSUBCONTEXT('Body'"),
-        id_of("IFCBUILDINGSTOREY("),
+        id_of(&text, "IFCGEOMETRICREPRESENTATIONSUBCONTEXT('Body'"),
+        id_of(&text, "IFCBUILDINGSTOREY("),
     );
     let n = |k: u32| next + k;
     let mut records = vec![
@@ -97,13 +90,7 @@ fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, 
             n(11)
         ));
     }
-    let added: String = records
-        .iter()
-        .enumerate()
-        .map(|(k, r)| format!("#{}={r};\n", n(k as u32)))
-        .collect();
-    let end = text.rfind("ENDSEC;").unwrap();
-    let text = format!("{}{added}{}", &text[..end], &text[end..]);
+    let text = with_records(&text, &records);
     load_bytes(text.as_bytes(), "generated.ifc").unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 

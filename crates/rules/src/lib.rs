@@ -9,6 +9,7 @@
 pub mod checks;
 pub mod context;
 pub mod geom;
+mod missing;
 pub mod neighbours;
 pub mod profile;
 pub mod uses;
@@ -388,6 +389,7 @@ pub fn review(input: ReviewInput) -> Result<Report, RulesError> {
     if let Some(d) = input.inputs.declared.as_ref().filter(|d| !d.is_empty()) {
         checks.extend(checks::declared::checks(&ctx, d));
     }
+    missing::unverifiable_on_missing_geometry(&mut checks, &input.model.facts.missing_geometry);
     let summary = Report::summarize(&checks);
     let far_area = checks::far::far_area(&ctx).ok().map(|t| t.0);
     let building = building_info(input.model, placed, far_area, use_infos);

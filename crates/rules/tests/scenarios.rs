@@ -18,7 +18,9 @@ use serde_json::{json, Value};
 use zhishen_rules::report::Inputs;
 use zhishen_rules::{Profiles, Report, ReviewInput, Status};
 use zhishen_site::{Feature, Kind, SiteModel};
-use zhishen_testkit::{write_ifc4, BuildingSpec, MapConv, Roof, Unit};
+use zhishen_testkit::{
+    id_of, next_id, with_records, write_ifc4, BuildingSpec, MapConv, Roof, Unit,
+};
 
 const E0: f64 = 500_000.0;
 const N0: f64 = 3_000_000.0;
@@ -863,6 +865,110 @@ fn data_completeness_lists_what_is_missing() {
         Status::Pass,
         Some(0.0),
     );
+}
+
+/// The compliant house with its first wall's body an extrusion 0 m deep, which the
+/// geometry kernel refuses: the wall is in no fact.
+fn house_with_a_wall_unmeshed() -> zhishen_ifc::Model {
+    let text = write_ifc4(&house());
+    let wall = text.lines().find(|l| l.contains("=IFCWALL(")).unwrap();
+    // IFCWALL(...,#placement,#shape,$,.STANDARD.)
+    let shape = wall.rsplit(",#").next().unwrap().split(',').next().unwrap();
+    let (next, body) = (
+        next_id(&text),
+        id_of(&text, "IFCGEOMETRICREPRESENTATIONSUBCONTEXT('Body'"),
+    );
+    let broken = wall.replace(&format!(",#{shape},"), &format!(",#{},", next + 4));
+    let text = with_records(
+        &text.replacen(wall, &broken, 1),
+        &[
+            "IFCRECTANGLEPROFILEDEF(.AREA.,$,$,1.,1.)".into(),
+            "IFCDIRECTION((0.,0.,1.))".into(),
+            format!("IFCEXTRUDEDAREASOLID(#{next},$,#{},0.)", next + 1),
+            format!(
+                "IFCSHAPEREPRESENTATION(#{body},'Body','SweptSolid',(#{}))",
+                next + 2
+            ),
+            format!("IFCPRODUCTDEFINITIONSHAPE($,$,(#{}))", next + 3),
+        ],
+    );
+    zhishen_ifc::load_bytes(text.as_bytes(), "scenario.ifc").unwrap()
+}
+
+#[test]
+fn a_building_element_without_geometry_is_never_a_pass() {
+    // Everything passes with the wall (`compliant_building_passes_everything`), and
+    // every fact is the same without it (the floor slabs cover its outline). Still,
+    // no geometric result may pass or fail on a model that lacks it.
+    let model = house_with_a_wall_unmeshed();
+    assert_eq!(model.facts.missing_geometry.len(), 1);
+    assert!((model.facts.footprint_area_m2 - 200.0).abs() < 1e-6);
+    let place = |x: f64| zhishen_site::Placement {
+        eastings: E0 + x,
+        northings: N0 + 20.0,
+        rotation_deg: 0.0,
+        elevation: None,
+    };
+    let r = review_model(
+        &model,
+        &site(parcel_attrs(), vec![]),
+        Some(place(40.0)),
+        None,
+    );
+    let c = r.check("data_completeness").unwrap();
+    assert_eq!(c.status, Status::Fail);
+    assert!(
+        c.explanation
+            .en
+            .contains("the geometry of 1 building elements could not be read: IfcWall #"),
+        "{}",
+        c.explanation.en
+    );
+    assert!(
+        c.explanation
+            .en
+            .contains("'Wall F1-0' (Invalid extrusion parameters"),
+        "{}",
+        c.explanation.en
+    );
+    assert_eq!(
+        c.elements,
+        [model.facts.missing_geometry[0].global_id.clone()]
+    );
+    expect(&r, "land_use", Status::Pass, None);
+    for id in [
+        "setback_road",
+        "setback_boundary",
+        "far",
+        "coverage",
+        "height_planning",
+    ] {
+        let c = r.check(id).unwrap();
+        assert_eq!(c.status, Status::Unverifiable, "{id}: {}", c.explanation.en);
+        assert!(
+            c.explanation.en.contains("(pass) cannot stand"),
+            "{id}: {}",
+            c.explanation.en
+        );
+    }
+    // Placed 5 m from the road (10 m required) it failed: that cannot stand either.
+    let r = review_model(
+        &model,
+        &site(parcel_attrs(), vec![]),
+        Some(zhishen_site::Placement {
+            northings: N0 + 5.0,
+            ..place(40.0)
+        }),
+        None,
+    );
+    let c = r.check("setback_road").unwrap();
+    assert_eq!(c.status, Status::Unverifiable);
+    assert!(
+        c.explanation.en.contains("(fail) cannot stand"),
+        "{}",
+        c.explanation.en
+    );
+    assert_ne!(r.exit_code(), 0);
 }
 
 #[test]

@@ -315,6 +315,34 @@ fn write_terrain(w: &mut W, body_ctx: u32, site: u32, fp: &[[f64; 2]], slope: [f
     ));
 }
 
+/// One past the largest STEP id of `text`: where records added to it start.
+pub fn next_id(text: &str) -> u32 {
+    (text.lines())
+        .filter_map(|l| l.strip_prefix('#')?.split('=').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+/// The id of the first record whose line contains `needle` (panics without one: for
+/// tests that edit a file they wrote).
+pub fn id_of(text: &str, needle: &str) -> u32 {
+    let line = (text.lines().find(|l| l.contains(needle)))
+        .unwrap_or_else(|| panic!("no record contains {needle}"));
+    line[1..line.find('=').unwrap()].parse().unwrap()
+}
+
+/// `text` with `records` (their bodies, `IFCWALL(...)`) added as `#next_id()...`
+/// at the end of its DATA section.
+pub fn with_records(text: &str, records: &[String]) -> String {
+    let next = next_id(text);
+    let added: String = (records.iter().enumerate())
+        .map(|(k, r)| format!("#{}={r};\n", next + k as u32))
+        .collect();
+    let end = text.rfind("ENDSEC;").expect("a DATA section");
+    format!("{}{added}{}", &text[..end], &text[end..])
+}
+
 /// Writes the building as an IFC4 file.
 pub fn write_ifc4(spec: &BuildingSpec) -> String {
     let mut w = W::new(spec.unit, spec.origin);

@@ -243,6 +243,7 @@ mod tests {
                 .collect(),
             mesh: None,
             bbox: None,
+            body_error: None,
         };
         let lim = Limits {
             props: 3,

@@ -1,6 +1,7 @@
 //! `data_completeness`: the model has storeys with elevations, a placement on the site
-//! (georeferencing or `--place`) and a building use. Each missing item makes the checks
-//! that depend on it `unverifiable`; this check fails and lists them.
+//! (georeferencing or `--place`), a building use, and every building element's geometry
+//! (`facts.missing_geometry`, see `missing.rs`). Each missing item makes the checks that
+//! depend on it `unverifiable`; this check fails and lists them.
 
 use crate::context::{result, Ctx};
 use crate::report::{CheckResult, Comparison, Status, Text, Unit};
@@ -49,6 +50,23 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             "未能确定建筑用途 (Pset_BuildingCommon.OccupancyType、IfcSpace 用途或 --use)".into(),
             "no building use (Pset_BuildingCommon.OccupancyType, IfcSpace uses or --use)".into(),
         ));
+    }
+    let lost = &m.facts.missing_geometry;
+    if !lost.is_empty() {
+        let who = crate::missing::names(lost, true);
+        missing.push((
+            format!("{} 个建筑构件的几何无法读取: {}", lost.len(), who.zh),
+            format!(
+                "the geometry of {} building elements could not be read: {}",
+                lost.len(),
+                who.en
+            ),
+        ));
+        r.elements.extend(
+            (lost.iter())
+                .filter(|g| !g.global_id.is_empty())
+                .map(|g| g.global_id.clone()),
+        );
     }
     if m.facts.height_m.is_none() {
         missing.push((
