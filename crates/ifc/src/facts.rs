@@ -330,21 +330,30 @@ pub struct Undecoded {
     pub reason: String,
 }
 
+/// Why an element in no spatial structure is missing from the facts.
+const UNCONTAINED: &str = "it is in no spatial structure (contained in no site, building, storey or space, and not part of, nested in or filling an element that is), so in no building's facts";
+
 /// The building elements whose geometry every fact lacks: the fabric whose body did
-/// not mesh, and the elements of fabric classes that did not decode (with the same
-/// building rule as [`fabric`]). A wall that vanished from the footprint must not let
-/// a setback pass, so the review makes such a model's geometric checks unverifiable.
+/// not mesh, the elements of fabric classes that did not decode (with the same
+/// building rule as [`fabric`]), and, when the model's elements are in buildings,
+/// those of fabric classes with geometry that are in no spatial structure at all
+/// ([`fabric`] leaves them out: they may be the building's or not). A wall that
+/// vanished from the footprint must not let a setback pass, so the review makes such
+/// a model's geometric checks unverifiable.
 fn missing_geometry(m: &Structure, fabric: &[&Element]) -> Vec<MissingGeometry> {
     let any_in_building = m.elements.iter().any(|e| e.building.is_some());
-    let unmeshed = fabric.iter().filter_map(|e| {
-        e.body_error.as_ref().map(|reason| MissingGeometry {
-            id: e.id,
-            global_id: e.global_id.clone(),
-            ifc_class: e.ifc_class.clone(),
-            name: e.name.clone(),
-            reason: reason.clone(),
-        })
-    });
+    let missing = |e: &Element, reason: &str| MissingGeometry {
+        id: e.id,
+        global_id: e.global_id.clone(),
+        ifc_class: e.ifc_class.clone(),
+        name: e.name.clone(),
+        reason: reason.to_string(),
+    };
+    let unmeshed = (fabric.iter()).filter_map(|e| e.body_error.as_ref().map(|r| missing(e, r)));
+    let uncontained = (m.elements.iter())
+        .filter(|e| any_in_building && !e.contained && (e.mesh.is_some() || e.body_error.is_some()))
+        .filter(|e| is_fabric(&e.ifc_class) && !is_landscape(e))
+        .map(|e| missing(e, UNCONTAINED));
     let undecoded = (m.undecoded.iter())
         .filter(|u| (u.in_building || !any_in_building) && is_fabric(&u.ifc_class))
         .map(|u| MissingGeometry {
@@ -354,9 +363,9 @@ fn missing_geometry(m: &Structure, fabric: &[&Element]) -> Vec<MissingGeometry> 
             name: None,
             reason: u.reason.clone(),
         });
-    let mut missing: Vec<MissingGeometry> = unmeshed.chain(undecoded).collect();
-    missing.sort_by_key(|g| g.id);
-    missing
+    let mut all: Vec<MissingGeometry> = unmeshed.chain(uncontained).chain(undecoded).collect();
+    all.sort_by_key(|g| g.id);
+    all
 }
 
 /// The outdoor ground 室外设计地面 (model z) and where it came from: the building's
@@ -744,6 +753,7 @@ mod cut_tests {
             bbox: mesh.bbox(),
             mesh: Some(mesh),
             body_error: None,
+            contained: true,
         }
     }
 

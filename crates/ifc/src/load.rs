@@ -296,6 +296,10 @@ struct Graph {
     parent: HashMap<u32, u32>,
     /// Contained element → spatial structure (IfcRelContainedInSpatialStructure).
     container: HashMap<u32, u32>,
+    /// A filling → its opening, an opening → the element it voids, a nested part → its
+    /// whole (IfcRelFillsElement, IfcRelVoidsElement, IfcRelNests): how a window that
+    /// only fills an opening reaches its wall's storey. Asked after the two above.
+    host: HashMap<u32, u32>,
 }
 
 /// The type of each id, as an index into `names`.
@@ -329,6 +333,7 @@ impl Graph {
             type_of: TypeOf { names, slots },
             parent: HashMap::default(),
             container: HashMap::default(),
+            host: HashMap::default(),
         }
     }
 
@@ -340,21 +345,40 @@ impl Graph {
         self.type_of.get(id).unwrap_or("")
     }
 
-    /// Walks containment / aggregation upwards to the first node of `want`.
+    /// The next node up from `id`: its spatial container, else the whole it is part
+    /// of, else its host; and whether it is the container.
+    fn up(&self, id: u32) -> Option<(u32, bool)> {
+        match self.container.get(&id) {
+            Some(&c) => Some((c, true)),
+            None => (self.parent.get(&id).or_else(|| self.host.get(&id))).map(|&p| (p, false)),
+        }
+    }
+
+    /// Walks containment / aggregation / hosts upwards to the first node of `want`.
     fn find_up(&self, start: u32, want: &str) -> Option<u32> {
         let mut cur = start;
         for _ in 0..64 {
-            let next = self
-                .container
-                .get(&cur)
-                .or_else(|| self.parent.get(&cur))
-                .copied()?;
+            let (next, _) = self.up(cur)?;
             if self.kind(next) == want {
                 return Some(next);
             }
             cur = next;
         }
         None
+    }
+
+    /// Whether `start` is in the spatial structure: some node on its way up is
+    /// contained in a spatial element.
+    fn is_contained(&self, start: u32) -> bool {
+        let mut cur = start;
+        for _ in 0..64 {
+            match self.up(cur) {
+                Some((_, true)) => return true,
+                Some((next, false)) => cur = next,
+                None => return false,
+            }
+        }
+        false
     }
 }
 
@@ -499,6 +523,25 @@ impl<'d> Load<'d> {
             if let Some(s) = s {
                 for c in children {
                     self.graph.container.insert(c, s);
+                }
+            }
+        }
+        // Hosts, after containment and aggregation, which take precedence.
+        let fills = self.read_all("IFCRELFILLSELEMENT", |_, e| (e.get_ref(4), e.get_ref(5)));
+        let voids = self.read_all("IFCRELVOIDSELEMENT", |_, e| (e.get_ref(4), e.get_ref(5)));
+        let hosted = (fills.into_iter())
+            .map(|(opening, filling)| (filling, opening))
+            .chain(voids.into_iter().map(|(host, opening)| (opening, host)));
+        for (c, h) in hosted {
+            if let (Some(c), Some(h)) = (c, h) {
+                self.graph.host.insert(c, h);
+            }
+        }
+        let nests = self.read_all("IFCRELNESTS", |_, e| (e.get_ref(4), refs(e.get(5))));
+        for (whole, parts) in nests {
+            if let Some(whole) = whole {
+                for c in parts {
+                    self.graph.host.entry(c).or_insert(whole);
                 }
             }
         }
@@ -895,6 +938,7 @@ impl<'d> Load<'d> {
                     bbox: None,
                     mesh: None,
                     body_error: None,
+                    contained: g.is_contained(id),
                 }
             },
         );

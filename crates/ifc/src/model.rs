@@ -389,6 +389,10 @@ pub struct Element {
     /// that it gave no triangles); `None` when meshed or without a body to mesh.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_error: Option<String>,
+    /// In the spatial structure: contained in a site, building, storey or space itself
+    /// or through the whole it is part of, the element it is nested in or the opening
+    /// it fills. Exporters contain every element; one that is not is in no building.
+    pub contained: bool,
 }
 
 /// A building element (facts' fabric) whose geometry could not be read: its body did

@@ -403,3 +403,45 @@ fn building_elements_whose_body_does_not_mesh_are_missing_from_the_facts() {
     assert_eq!(chair.ifc_class, "IfcFurniture");
     assert!(chair.body_error.is_some());
 }
+
+#[test]
+fn an_element_in_no_spatial_structure_is_missing_from_the_facts() {
+    let house = open_house_with(&[]);
+    let door = |m: &zhishen_ifc::Model| m.elements.iter().find(|e| e.id == 2441).cloned().unwrap();
+    // The door without its own containment still fills an opening in the east wall
+    // (#268), which is in the storey: it is there through its wall.
+    let m = open_house_with(&[(
+        "#2442=IFCRELCONTAINEDINSPATIALSTRUCTURE('29LApAqVf2EPy5IMpNkh87',#5,$,$,(#2441),#38);\n",
+        "",
+    )]);
+    assert!(missing(&m).is_empty(), "{:?}", missing(&m));
+    assert!(door(&m).contained);
+    assert_eq!(door(&m).storey, door(&house).storey);
+    assert_eq!(door(&m).building, door(&house).building);
+    assert_eq!(m.facts.footprint_area_m2, house.facts.footprint_area_m2);
+    // The south wall (#40) without its containment is in nothing: not in the
+    // building's facts, so the facts say that they lack it.
+    let m = open_house_with(&[(
+        "#41=IFCRELCONTAINEDINSPATIALSTRUCTURE('3xqBbvJO14iQBO0t1Vhr9P',#5,$,$,(#40),#38);\n",
+        "",
+    )]);
+    let got = missing(&m);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, 40);
+    assert!(
+        got[0].1.starts_with("it is in no spatial structure"),
+        "{got:?}"
+    );
+    let wall = m.elements.iter().find(|e| e.id == 40).unwrap();
+    assert!(!wall.contained && wall.mesh.is_some() && wall.building.is_none());
+    // A window (#2511) without containment has no geometry of its own, but the five
+    // mullions and panes aggregated into it have, and are in nothing with it.
+    let m = open_house_with(&[(
+        "#2512=IFCRELCONTAINEDINSPATIALSTRUCTURE('2EIDUEhhn4pAZIg2kaiJJq',#5,$,$,(#2511),#38);\n",
+        "",
+    )]);
+    let got: Vec<u32> = missing(&m).into_iter().map(|g| g.0).collect();
+    assert_eq!(got, [2543, 2549, 2560, 2566, 2587]);
+    assert!(!m.elements.iter().find(|e| e.id == 2511).unwrap().contained);
+    assert!(house.elements.iter().all(|e| e.contained));
+}

@@ -244,6 +244,7 @@ mod tests {
             mesh: None,
             bbox: None,
             body_error: None,
+            contained: true,
         };
         let lim = Limits {
             props: 3,
