@@ -55,6 +55,7 @@ fn inspect_json_carries_the_contract_keys() {
     ] {
         assert!(f.get(k).is_some(), "facts.{k} missing");
     }
+    assert_eq!(f["missing_geometry"], serde_json::json!([]));
 }
 
 #[test]
@@ -71,6 +72,39 @@ fn table_output_has_chinese_and_english_labels() {
         s.contains("Revit default location"),
         "the Boston default is called out: {s}"
     );
+    assert!(!s.contains("几何缺失"), "{s}");
+}
+
+#[test]
+fn inspect_names_the_building_elements_the_facts_lack() {
+    // IfcOpenHouse's two roof slabs place one family extruded 0 deep: no triangles.
+    let house = std::fs::read_to_string(dataset("IfcOpenHouse_IfcOpenShell_IFC4.ifc")).unwrap();
+    let from = "#161=IFCEXTRUDEDAREASOLID(#160,#153,#149,4101.22);";
+    assert!(house.contains(from));
+    let flat = house.replace(from, "#161=IFCEXTRUDEDAREASOLID(#160,#153,#149,0.);");
+    let dir = std::env::temp_dir().join(format!("zhishen-cli-mg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("flat.ifc");
+    std::fs::write(&file, flat).unwrap();
+    let out = bin().arg("inspect").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("几何缺失的建筑构件 (以上指标不含它们, 审查结果无法核验) Building elements without geometry (missing from the facts above; a review cannot verify them): 2"), "{s}");
+    assert!(
+        s.contains("· IfcSlab #189 'South roof': its body representation gave no triangles"),
+        "{s}"
+    );
+    let out = bin()
+        .args(["inspect", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<u64> = (v["facts"]["missing_geometry"].as_array().unwrap().iter())
+        .map(|g| g["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [189, 190]);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

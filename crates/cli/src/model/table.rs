@@ -110,6 +110,41 @@ fn facts(w: &mut impl Write, f: &zhishen_ifc::Facts, zh: bool) -> Result<()> {
     for n in &f.height_notes {
         writeln!(w, "    · {n}")?;
     }
+    missing_geometry(w, &f.missing_geometry, zh)
+}
+
+/// The building elements the facts lack, so that nobody reads them as the building's.
+fn missing_geometry(
+    w: &mut impl Write,
+    mg: &[zhishen_ifc::MissingGeometry],
+    zh: bool,
+) -> Result<()> {
+    /// Elements named before the rest are counted.
+    const NAMED: usize = 10;
+    if mg.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "  {}: {}",
+        l(
+            zh,
+            "几何缺失的建筑构件 (以上指标不含它们, 审查结果无法核验)",
+            "Building elements without geometry (missing from the facts above; a review cannot verify them)"
+        ),
+        mg.len()
+    )?;
+    for g in mg.iter().take(NAMED) {
+        let name = g
+            .name
+            .as_deref()
+            .map(|n| format!(" '{n}'"))
+            .unwrap_or_default();
+        writeln!(w, "    · {} #{}{name}: {}", g.ifc_class, g.id, g.reason)?;
+    }
+    if mg.len() > NAMED {
+        writeln!(w, "    · … {}", mg.len() - NAMED)?;
+    }
     Ok(())
 }
 
