@@ -94,11 +94,7 @@ pub(crate) fn clip_mesh(
     profiles: &ProfileProcessor,
     quality: TessellationQuality,
 ) -> Option<Mesh> {
-    let mut rd = Rd {
-        dec: decoder,
-        profiles,
-        quality,
-    };
+    let mut rd = Rd::new(decoder, profiles, quality);
     let pieces = rd.solid(entity, 0)?;
     if pieces.is_empty() {
         // The cut removes everything: leave that verdict to ifc-lite, which keeps
@@ -109,8 +105,14 @@ pub(crate) fn clip_mesh(
 }
 
 fn to_mesh(pieces: &[Convex]) -> Mesh {
+    faces_mesh(pieces.iter().flat_map(|p| &p.faces))
+}
+
+/// Convex planar faces, each counter-clockwise seen from outside, as a flat-shaded
+/// mesh (each face a fan of its own corners).
+pub(crate) fn faces_mesh<'a>(faces: impl Iterator<Item = &'a Vec<V3>>) -> Mesh {
     let mut mesh = Mesh::new();
-    for face in pieces.iter().flat_map(|p| &p.faces) {
+    for face in faces {
         let Some(n) = unit(newell(face)) else {
             continue;
         };
@@ -173,13 +175,32 @@ impl Frame {
 }
 
 /// Reads the operands. Every method returns `None` for what it does not handle.
-struct Rd<'a, 'd> {
+pub(crate) struct Rd<'a, 'd> {
     dec: &'a mut EntityDecoder<'d>,
     profiles: &'a ProfileProcessor,
     quality: TessellationQuality,
 }
 
-impl Rd<'_, '_> {
+impl<'a, 'd> Rd<'a, 'd> {
+    pub(crate) fn new(
+        dec: &'a mut EntityDecoder<'d>,
+        profiles: &'a ProfileProcessor,
+        quality: TessellationQuality,
+    ) -> Self {
+        Rd {
+            dec,
+            profiles,
+            quality,
+        }
+    }
+
+    /// IfcAxis2Placement3D (or an unset one), its X by ISO 10303-42's `build_axes`
+    /// when no RefDirection is given, also for a Z along ±X, where it takes (0, 0, 1).
+    pub(crate) fn placement_any_x(&mut self, v: Option<&AttributeValue>) -> Option<Frame> {
+        let (o, z, x) = self.axes3d(v)?;
+        Frame::of(o, z, x).or_else(|| Frame::of(o, z, Some([0.0, 0.0, 1.0])))
+    }
+
     fn get(&mut self, v: Option<&AttributeValue>) -> Option<DecodedEntity> {
         let id = v?.as_entity_ref()?;
         self.dec.decode_by_id(id).ok()

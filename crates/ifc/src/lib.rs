@@ -17,6 +17,7 @@ pub mod georef;
 pub mod header;
 mod load;
 mod model;
+mod primitive;
 mod progress;
 pub mod report;
 pub mod step;

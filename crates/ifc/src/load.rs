@@ -1824,6 +1824,7 @@ impl<'d> Mesher<'_, 'd> {
         });
         self.caches.arm(&mut router);
         router.register(Box::new(crate::clip::ClipProcessor::new()));
+        router.register(Box::new(crate::primitive::PrimitiveProcessor::new()));
         (dec, router)
     }
 

@@ -47,6 +47,29 @@ fn with_a_bar_outside(class: &str, tail: &str) -> Model {
 
 /// [`with_a_bar_outside`], the bar with the text property `(set, name, value)`.
 fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, &str)>) -> Model {
+    let bar = |n: &dyn Fn(u32) -> u32| {
+        [
+            "IFCRECTANGLEPROFILEDEF(.AREA.,$,$,0.1,0.1)".to_string(),
+            "IFCDIRECTION((0.,0.,1.))".to_string(),
+            format!("IFCEXTRUDEDAREASOLID(#{},$,#{},15.)", n(3), n(4)),
+        ]
+    };
+    with_a_solid_outside(class, tail, property, &bar)
+}
+
+/// The three records of a body item (the item last), given the id of the added
+/// record `k` (`n(k)`; the item's records are `n(3)..=n(5)`).
+type Solid<'a> = &'a dyn Fn(&dyn Fn(u32) -> u32) -> [String; 3];
+
+/// The default building with one more element of `class` placed at (-5, -5, 0) in the
+/// ground floor, whose body is the item `solid` gives as its last record (three
+/// records at ids `n(3)..=n(5)`), with an optional text property.
+fn with_a_solid_outside(
+    class: &str,
+    tail: &str,
+    property: Option<(&str, &str, &str)>,
+    solid: Solid,
+) -> Model {
     let text = write_ifc4(&BuildingSpec::default());
     let next = next_id(&text);
     let (body, storey) = (
@@ -58,9 +81,9 @@ fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, 
         "IFCCARTESIANPOINT((-5.,-5.,0.))".to_string(),
         format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(0)),
         format!("IFCLOCALPLACEMENT($,#{})", n(1)),
-        "IFCRECTANGLEPROFILEDEF(.AREA.,$,$,0.1,0.1)".to_string(),
-        "IFCDIRECTION((0.,0.,1.))".to_string(),
-        format!("IFCEXTRUDEDAREASOLID(#{},$,#{},15.)", n(3), n(4)),
+    ];
+    records.extend(solid(&n));
+    records.extend([
         format!(
             "IFCSHAPEREPRESENTATION(#{body},'Body','SweptSolid',(#{}))",
             n(5)
@@ -75,7 +98,7 @@ fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, 
             "IFCRELCONTAINEDINSPATIALSTRUCTURE('1bar0000000000000000ab',$,$,$,(#{}),#{storey})",
             n(8)
         ),
-    ];
+    ]);
     if let Some((set, name, value)) = property {
         records.push(format!(
             "IFCPROPERTYSINGLEVALUE('{name}',$,IFCLABEL('{value}'),$)"
@@ -122,6 +145,113 @@ fn reinforcement_and_fasteners_are_not_the_building_s_outline_or_height() {
             close(f.footprint_area_m2, 200.0, 1e-6),
             "{class}: {}",
             f.footprint_area_m2
+        );
+    }
+}
+
+#[test]
+fn cylinders_cones_and_pyramids_are_meshed() {
+    // ifc-lite reads none of the three; each stands on the ground at (-5, -5), 15 m
+    // high, in its Position frame (the origin, axes as IFC defaults them), outside
+    // the 20 x 10 m building.
+    let with = |item: String| {
+        with_a_solid_outside("IFCCOLUMN", "$,.COLUMN.", None, &|n| {
+            [
+                "IFCCARTESIANPOINT((0.,0.,0.))".to_string(),
+                format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(3)),
+                item.replace("POS", &format!("#{}", n(4))),
+            ]
+        })
+    };
+    // A circle of 36 corners of radius 0.5 m: 36 * 0.5² * sin(10°) / 2 m².
+    let disc = 36.0 * 0.25 * 10f64.to_radians().sin() / 2.0;
+    for (item, area, apex_xy) in [
+        ("IFCRIGHTCIRCULARCYLINDER(POS,15.,0.5)", disc, None),
+        (
+            "IFCRIGHTCIRCULARCONE(POS,15.,0.5)",
+            disc,
+            Some([-5.0, -5.0]),
+        ),
+        (
+            "IFCRECTANGULARPYRAMID(POS,2.,1.,15.)",
+            2.0,
+            Some([-4.0, -4.5]),
+        ),
+    ] {
+        let m = with(item.to_string());
+        let f = &m.facts;
+        assert!(
+            f.missing_geometry.is_empty(),
+            "{item}: {:?}",
+            f.missing_geometry
+        );
+        assert!(
+            close(f.highest_point_m.unwrap(), 15.0, 1e-4),
+            "{item}: {:?}",
+            f.highest_point_m
+        );
+        // Corners snap to the 1 cm grid: at most half a cell across the disc's
+        // 3.14 m perimeter, 0.016 m².
+        assert!(
+            close(f.footprint_area_m2, 200.0 + area, 0.016),
+            "{item}: {}",
+            f.footprint_area_m2
+        );
+        let bar = m
+            .elements
+            .iter()
+            .find(|e| e.name.as_deref() == Some("bar"))
+            .unwrap();
+        let b = bar.bbox.unwrap();
+        let (lo, hi) = match item.starts_with("IFCRECT") {
+            true => ([-5.0, -5.0], [-3.0, -4.0]),
+            false => ([-5.5, -5.5], [-4.5, -4.5]),
+        };
+        for k in 0..2 {
+            assert!(
+                close(b.min[k], lo[k], 1e-5) && close(b.max[k], hi[k], 1e-5),
+                "{item}: {b:?}"
+            );
+        }
+        assert!(
+            close(b.min[2], 0.0, 1e-5) && close(b.max[2], 15.0, 1e-5),
+            "{item}: {b:?}"
+        );
+        // The apex is one vertex at the top: the highest vertex's plan position.
+        if let Some([x, y]) = apex_xy {
+            let mesh = bar.mesh.as_ref().unwrap();
+            let top = (0..mesh.vertex_count())
+                .map(|i| mesh.vertex(i))
+                .max_by(|a, b| a[2].total_cmp(&b[2]))
+                .unwrap();
+            assert!(
+                close(top[0], x, 1e-5) && close(top[1], y, 1e-5),
+                "{item}: {top:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_cylinder_lying_along_x_takes_the_default_axes() {
+    // Axis (1, 0, 0) without a RefDirection: ISO 10303-42 takes (0, 0, 1) as X (a
+    // frame ifc-lite's readers leave undecided). The cylinder, 15 m long and 0.5 m in
+    // radius, lies along +X from the element's (-5, -5, 0) moved by its Position at
+    // (-5, -5, 0) again: from (-10, -10, 0).
+    let m = with_a_solid_outside("IFCCOLUMN", "$,.COLUMN.", None, &|n| {
+        [
+            "IFCDIRECTION((1.,0.,0.))".to_string(),
+            format!("IFCAXIS2PLACEMENT3D(#{},#{},$)", n(0), n(3)),
+            format!("IFCRIGHTCIRCULARCYLINDER(#{},15.,0.5)", n(4)),
+        ]
+    });
+    let bar = m.elements.iter().find(|e| e.name.as_deref() == Some("bar"));
+    let b = bar.and_then(|e| e.bbox).expect("a meshed cylinder");
+    let want = ([-10.0, -10.5, -0.5], [5.0, -9.5, 0.5]);
+    for k in 0..3 {
+        assert!(
+            close(b.min[k], want.0[k], 1e-5) && close(b.max[k], want.1[k], 1e-5),
+            "{b:?}"
         );
     }
 }
