@@ -21,6 +21,7 @@ mod primitive;
 mod progress;
 pub mod report;
 pub mod step;
+mod tube;
 pub mod units;
 
 pub use error::{Diagnostic, IfcError, Severity};

@@ -1825,6 +1825,7 @@ impl<'d> Mesher<'_, 'd> {
         self.caches.arm(&mut router);
         router.register(Box::new(crate::clip::ClipProcessor::new()));
         router.register(Box::new(crate::primitive::PrimitiveProcessor::new()));
+        router.register(Box::new(crate::tube::TubeProcessor::new()));
         (dec, router)
     }
 

@@ -257,6 +257,37 @@ fn a_cylinder_lying_along_x_takes_the_default_axes() {
 }
 
 #[test]
+fn a_railing_swept_along_a_filleted_polyline_is_meshed() {
+    // ifc-lite refuses IfcSweptDiskSolidPolygonal. A handrail of radius 0.05 m runs 1 m
+    // above the ground from the element's (-5, -5) 4 m along +X, then 3 m along +Y,
+    // its corner rounded by a 0.5 m fillet.
+    let m = with_a_solid_outside("IFCRAILING", "$,.HANDRAIL.", None, &|n| {
+        [
+            "IFCCARTESIANPOINTLIST3D(((0.,0.,1.),(4.,0.,1.),(4.,3.,1.)),$)".to_string(),
+            format!("IFCINDEXEDPOLYCURVE(#{},$,.F.)", n(3)),
+            format!("IFCSWEPTDISKSOLIDPOLYGONAL(#{},0.05,$,$,$,0.5)", n(4)),
+        ]
+    });
+    assert!(
+        m.facts.missing_geometry.is_empty(),
+        "{:?}",
+        m.facts.missing_geometry
+    );
+    let rail = m.elements.iter().find(|e| e.name.as_deref() == Some("bar"));
+    let b = rail.and_then(|e| e.bbox).expect("a meshed railing");
+    // The start disc is square to X at x = -5, the end disc square to Y at y = -2;
+    // the rings' corners point along ±Y and ±Z on the first leg, ±X and ±Z on the
+    // second, so the box is exact.
+    let want = ([-5.0, -5.05, 0.95], [-0.95, -2.0, 1.05]);
+    for k in 0..3 {
+        assert!(
+            close(b.min[k], want.0[k], 1e-5) && close(b.max[k], want.1[k], 1e-5),
+            "{b:?}"
+        );
+    }
+}
+
+#[test]
 fn revit_planting_and_entourage_are_not_the_building() {
     let proxy = |category: &str| {
         with_a_bar_outside_in(
