@@ -22,6 +22,7 @@ mod progress;
 pub mod report;
 pub mod step;
 mod tube;
+mod union;
 pub mod units;
 
 pub use error::{Diagnostic, IfcError, Severity};

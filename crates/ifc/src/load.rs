@@ -1826,6 +1826,7 @@ impl<'d> Mesher<'_, 'd> {
         router.register(Box::new(crate::clip::ClipProcessor::new()));
         router.register(Box::new(crate::primitive::PrimitiveProcessor::new()));
         router.register(Box::new(crate::tube::TubeProcessor::new()));
+        router.register(Box::new(crate::union::WholeUnions::booleans()));
         (dec, router)
     }
 

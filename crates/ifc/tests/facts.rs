@@ -48,7 +48,7 @@ fn with_a_bar_outside(class: &str, tail: &str) -> Model {
 /// [`with_a_bar_outside`], the bar with the text property `(set, name, value)`.
 fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, &str)>) -> Model {
     let bar = |n: &dyn Fn(u32) -> u32| {
-        [
+        vec![
             "IFCRECTANGLEPROFILEDEF(.AREA.,$,$,0.1,0.1)".to_string(),
             "IFCDIRECTION((0.,0.,1.))".to_string(),
             format!("IFCEXTRUDEDAREASOLID(#{},$,#{},15.)", n(3), n(4)),
@@ -57,13 +57,13 @@ fn with_a_bar_outside_in(class: &str, tail: &str, property: Option<(&str, &str, 
     with_a_solid_outside(class, tail, property, &bar)
 }
 
-/// The three records of a body item (the item last), given the id of the added
-/// record `k` (`n(k)`; the item's records are `n(3)..=n(5)`).
-type Solid<'a> = &'a dyn Fn(&dyn Fn(u32) -> u32) -> [String; 3];
+/// The records of a body item, the item last, given the id of the added record `k`
+/// (`n(k)`; the item's records start at `n(3)`, after the element's placement).
+type Solid<'a> = &'a dyn Fn(&dyn Fn(u32) -> u32) -> Vec<String>;
 
 /// The default building with one more element of `class` placed at (-5, -5, 0) in the
-/// ground floor, whose body is the item `solid` gives as its last record (three
-/// records at ids `n(3)..=n(5)`), with an optional text property.
+/// ground floor, whose body is the item `solid` gives as its last record, with an
+/// optional text property.
 fn with_a_solid_outside(
     class: &str,
     tail: &str,
@@ -83,34 +83,36 @@ fn with_a_solid_outside(
         format!("IFCLOCALPLACEMENT($,#{})", n(1)),
     ];
     records.extend(solid(&n));
-    records.extend([
-        format!(
-            "IFCSHAPEREPRESENTATION(#{body},'Body','SweptSolid',(#{}))",
-            n(5)
-        ),
-        format!("IFCPRODUCTDEFINITIONSHAPE($,$,(#{}))", n(6)),
-        format!(
-            "{class}('1bar0000000000000000aa',$,'bar',$,$,#{},#{},{tail})",
-            n(2),
-            n(7)
-        ),
-        format!(
-            "IFCRELCONTAINEDINSPATIALSTRUCTURE('1bar0000000000000000ab',$,$,$,(#{}),#{storey})",
-            n(8)
-        ),
-    ]);
+    // The id the next record pushed gets.
+    let id = |records: &Vec<String>| next + records.len() as u32;
+    let item = id(&records) - 1;
+    records.push(format!(
+        "IFCSHAPEREPRESENTATION(#{body},'Body','SweptSolid',(#{item}))"
+    ));
+    records.push(format!(
+        "IFCPRODUCTDEFINITIONSHAPE($,$,(#{}))",
+        id(&records) - 1
+    ));
+    let element = id(&records);
+    records.push(format!(
+        "{class}('1bar0000000000000000aa',$,'bar',$,$,#{},#{},{tail})",
+        n(2),
+        element - 1
+    ));
+    records.push(format!(
+        "IFCRELCONTAINEDINSPATIALSTRUCTURE('1bar0000000000000000ab',$,$,$,(#{element}),#{storey})"
+    ));
     if let Some((set, name, value)) = property {
+        let single = id(&records);
         records.push(format!(
             "IFCPROPERTYSINGLEVALUE('{name}',$,IFCLABEL('{value}'),$)"
         ));
         records.push(format!(
-            "IFCPROPERTYSET('1bar0000000000000000ac',$,'{set}',$,(#{}))",
-            n(10)
+            "IFCPROPERTYSET('1bar0000000000000000ac',$,'{set}',$,(#{single}))"
         ));
         records.push(format!(
-            "IFCRELDEFINESBYPROPERTIES('1bar0000000000000000ad',$,$,$,(#{}),#{})",
-            n(8),
-            n(11)
+            "IFCRELDEFINESBYPROPERTIES('1bar0000000000000000ad',$,$,$,(#{element}),#{})",
+            single + 1
         ));
     }
     let text = with_records(&text, &records);
@@ -156,7 +158,7 @@ fn cylinders_cones_and_pyramids_are_meshed() {
     // the 20 x 10 m building.
     let with = |item: String| {
         with_a_solid_outside("IFCCOLUMN", "$,.COLUMN.", None, &|n| {
-            [
+            vec![
                 "IFCCARTESIANPOINT((0.,0.,0.))".to_string(),
                 format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(3)),
                 item.replace("POS", &format!("#{}", n(4))),
@@ -239,7 +241,7 @@ fn a_cylinder_lying_along_x_takes_the_default_axes() {
     // radius, lies along +X from the element's (-5, -5, 0) moved by its Position at
     // (-5, -5, 0) again: from (-10, -10, 0).
     let m = with_a_solid_outside("IFCCOLUMN", "$,.COLUMN.", None, &|n| {
-        [
+        vec![
             "IFCDIRECTION((1.,0.,0.))".to_string(),
             format!("IFCAXIS2PLACEMENT3D(#{},#{},$)", n(0), n(3)),
             format!("IFCRIGHTCIRCULARCYLINDER(#{},15.,0.5)", n(4)),
@@ -262,7 +264,7 @@ fn a_railing_swept_along_a_filleted_polyline_is_meshed() {
     // above the ground from the element's (-5, -5) 4 m along +X, then 3 m along +Y,
     // its corner rounded by a 0.5 m fillet.
     let m = with_a_solid_outside("IFCRAILING", "$,.HANDRAIL.", None, &|n| {
-        [
+        vec![
             "IFCCARTESIANPOINTLIST3D(((0.,0.,1.),(4.,0.,1.),(4.,3.,1.)),$)".to_string(),
             format!("IFCINDEXEDPOLYCURVE(#{},$,.F.)", n(3)),
             format!("IFCSWEPTDISKSOLIDPOLYGONAL(#{},0.05,$,$,$,0.5)", n(4)),
@@ -285,6 +287,60 @@ fn a_railing_swept_along_a_filleted_polyline_is_meshed() {
             "{b:?}"
         );
     }
+}
+
+#[test]
+fn a_union_that_loses_an_operand_is_missing_geometry() {
+    // A boolean union in the element's frame: a 1 x 1 x 3 m block at the origin and a
+    // second solid 4 m up. ifc-lite reads a sphere there, and does not read a
+    // cylinder as an operand: it keeps the block alone and only logs the loss.
+    let with = |second: &str| {
+        let second = second.to_string();
+        with_a_solid_outside("IFCCOLUMN", "$,.COLUMN.", None, &move |n| {
+            vec![
+                "IFCCARTESIANPOINT((0.,0.,0.))".to_string(),
+                format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(3)),
+                "IFCCARTESIANPOINT((0.5,0.5,4.))".to_string(),
+                format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(5)),
+                format!("IFCBLOCK(#{},1.,1.,3.)", n(4)),
+                second.replace("POS", &format!("#{}", n(6))),
+                format!("IFCBOOLEANRESULT(.UNION.,#{},#{})", n(7), n(8)),
+            ]
+        })
+    };
+    // The control: block and sphere, both meshed: the block from (-5, -5, 0), the
+    // sphere around (-4.5, -4.5, 4) up to 5 m.
+    let m = with("IFCSPHERE(POS,1.)");
+    assert!(
+        m.facts.missing_geometry.is_empty(),
+        "{:?}",
+        m.facts.missing_geometry
+    );
+    let bar = |m: &Model| {
+        m.elements
+            .iter()
+            .find(|e| e.name.as_deref() == Some("bar"))
+            .cloned()
+            .unwrap()
+    };
+    let b = bar(&m).bbox.unwrap();
+    let want = ([-5.5, -5.5, 0.0], [-3.5, -3.5, 5.0]);
+    for k in 0..3 {
+        assert!(
+            close(b.min[k], want.0[k], 1e-3) && close(b.max[k], want.1[k], 1e-3),
+            "{b:?}"
+        );
+    }
+    // The cylinder is lost: the element is missing geometry, named with the reason,
+    // rather than a block standing for the whole.
+    let m = with("IFCRIGHTCIRCULARCYLINDER(POS,1.,1.)");
+    let got = &m.facts.missing_geometry;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].reason.contains("a boolean union lost an operand"),
+        "{got:?}"
+    );
+    assert!(bar(&m).mesh.is_none());
 }
 
 #[test]
