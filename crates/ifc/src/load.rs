@@ -874,9 +874,10 @@ impl<'d> Load<'d> {
                 None => return true,
             }
         }
-        let bodies = meshed_representations(&ent, &reps);
-        let any = bodies.into_iter().any(|r| rep_item_ids(r).next().is_some());
-        any
+        // Bound before returning: the iterator borrows `ent` and `reps`, which the
+        // temporaries of a tail expression would outlive.
+        let found = meshed_representations(&ent, &reps).any(|r| rep_item_ids(r).next().is_some());
+        found
     }
 
     /// Why `e`, which has no mesh, is missing geometry: the kernel's error, or a body
