@@ -105,6 +105,10 @@ fn to_local(frame: &Frame, mesh: &Mesh) -> Result<Option<Local>, String> {
     }))
 }
 
+/// Elements without geometry named one by one in the warnings before the rest are
+/// counted.
+const NAMED_UNMESHED: usize = 20;
+
 /// What `add` needs.
 pub(crate) struct ElementsCtx<'a> {
     pub frame: &'a Frame,
@@ -117,8 +121,22 @@ pub(crate) struct ElementsCtx<'a> {
 pub(crate) fn add(sb: &mut SceneBuilder, ctx: &ElementsCtx) -> Option<Bounds> {
     let mut shared: HashMap<Key, usize> = HashMap::new();
     let mut building: Option<Bounds> = None;
+    let mut unmeshed = 0usize;
     for e in &ctx.model.elements {
-        let Some(mesh) = &e.mesh else { continue };
+        let Some(mesh) = &e.mesh else {
+            // An element whose body could not be meshed is named, never silently
+            // absent (the first few; then how many more).
+            if let Some(why) = &e.body_error {
+                unmeshed += 1;
+                if unmeshed <= NAMED_UNMESHED {
+                    sb.warn(format!(
+                        "element {} ({}) not drawn: its geometry could not be read: {why}",
+                        e.global_id, e.ifc_class
+                    ));
+                }
+            }
+            continue;
+        };
         let local = match to_local(ctx.frame, mesh) {
             Ok(Some(l)) => l,
             Ok(None) => continue,
@@ -171,6 +189,12 @@ pub(crate) fn add(sb: &mut SceneBuilder, ctx: &ElementsCtx) -> Option<Bounds> {
             .bbox()
             .map(|(lo, hi)| Bounds::of(add3(lo, t), add3(hi, t)));
         building = Bounds::merge(building, b);
+    }
+    if unmeshed > NAMED_UNMESHED {
+        sb.warn(format!(
+            "{} more elements not drawn: their geometry could not be read",
+            unmeshed - NAMED_UNMESHED
+        ));
     }
     building
 }

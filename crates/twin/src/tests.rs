@@ -619,3 +619,31 @@ fn unplaced_model_still_builds_centred_on_the_parcel() {
         e.map(|b| b.warnings)
     );
 }
+
+#[test]
+fn an_element_whose_geometry_could_not_be_read_is_named_not_drawn() {
+    let (mut model, site) = (house(), site(vec![]));
+    let r = review(&model, &site, at(40.0, 20.0, 0.0));
+    let wall = (model.elements.iter_mut())
+        .find(|e| e.ifc_class == "IfcWall")
+        .unwrap();
+    wall.mesh = None;
+    wall.body_error = Some("Invalid extrusion parameters: Depth must be positive".into());
+    let gid = wall.global_id.clone();
+    let built = twin(&model, &site, &r);
+    let named: Vec<&String> = (built.warnings.iter())
+        .filter(|w| w.contains(&gid))
+        .collect();
+    assert_eq!(named.len(), 1, "{:?}", built.warnings);
+    assert!(
+        named[0].contains("its geometry could not be read: Invalid extrusion"),
+        "{named:?}"
+    );
+    // An element without a body (none here but the wall) is not a warning.
+    assert_eq!(
+        (built.warnings.iter())
+            .filter(|w| w.contains("could not be read"))
+            .count(),
+        1
+    );
+}
