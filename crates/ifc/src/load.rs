@@ -1828,6 +1828,7 @@ impl<'d> Mesher<'_, 'd> {
         router.register(Box::new(crate::primitive::PrimitiveProcessor::new()));
         router.register(Box::new(crate::tube::TubeProcessor::new()));
         router.register(Box::new(crate::union::WholeUnions::booleans()));
+        router.register(Box::new(crate::union::WholeUnions::csg()));
         (dec, router)
     }
 

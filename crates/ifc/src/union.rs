@@ -1,8 +1,9 @@
 //! A boolean union that lost an operand is an error, not a smaller solid.
 //!
-//! Why: ifc-lite meshes an `IfcBooleanResult` .UNION. whose operand it cannot read (a
-//! cylinder, a degenerate solid) as the other operand alone, and only records the loss
-//! in its processor's failure log, which nothing reads per element. The element then looked
+//! Why: ifc-lite meshes an `IfcBooleanResult` .UNION. (on its own or as the tree of an
+//! `IfcCsgSolid`) whose operand it cannot read (a cylinder, a degenerate solid) as the
+//! other operand alone, and only records the loss in its processor's failure log,
+//! which nothing reads per element. The element then looked
 //! whole and was smaller than the building: a wrong pass waiting to happen. This
 //! wrapper runs ifc-lite's own processor and reads that log after each item; a union
 //! that lost an operand becomes an error naming the operand, so the element is in
@@ -15,9 +16,8 @@ use ifc_lite_geometry::{
     Mesh, Result, TessellationQuality,
 };
 
-/// ifc-lite's processor for `IfcBooleanResult`, whose lost union operands are errors.
-/// (The CSG tree of an `IfcCsgSolid` is walked by ifc-lite's own processor, which is
-/// not public: a union there that loses an operand is still only logged.)
+/// ifc-lite's boolean processor for `IfcBooleanResult` or `IfcCsgSolid`, whose lost
+/// union operands are errors.
 pub(crate) struct WholeUnions<P> {
     inner: P,
     types: Vec<IfcType>,
@@ -29,6 +29,16 @@ impl WholeUnions<BooleanClippingProcessor> {
         WholeUnions {
             inner: BooleanClippingProcessor::new(),
             types: vec![IfcType::IfcBooleanResult],
+        }
+    }
+
+    /// For `IfcCsgSolid`. ifc-lite's own `CsgSolidProcessor` (not public) runs the
+    /// same boolean program from the solid as the boolean processor does, with a
+    /// boolean processor of the same settings as its log: this is that processor.
+    pub(crate) fn csg() -> Self {
+        WholeUnions {
+            inner: BooleanClippingProcessor::new(),
+            types: vec![IfcType::IfcCsgSolid],
         }
     }
 }

@@ -294,10 +294,11 @@ fn a_union_that_loses_an_operand_is_missing_geometry() {
     // A boolean union in the element's frame: a 1 x 1 x 3 m block at the origin and a
     // second solid 4 m up. ifc-lite reads a sphere there, and does not read a
     // cylinder as an operand: it keeps the block alone and only logs the loss.
-    let with = |second: &str| {
+    // Each case twice: the union as the body item, and as the tree of an IfcCsgSolid.
+    let with = |second: &str, csg: bool| {
         let second = second.to_string();
         with_a_solid_outside("IFCCOLUMN", "$,.COLUMN.", None, &move |n| {
-            vec![
+            let mut records = vec![
                 "IFCCARTESIANPOINT((0.,0.,0.))".to_string(),
                 format!("IFCAXIS2PLACEMENT3D(#{},$,$)", n(3)),
                 "IFCCARTESIANPOINT((0.5,0.5,4.))".to_string(),
@@ -305,12 +306,24 @@ fn a_union_that_loses_an_operand_is_missing_geometry() {
                 format!("IFCBLOCK(#{},1.,1.,3.)", n(4)),
                 second.replace("POS", &format!("#{}", n(6))),
                 format!("IFCBOOLEANRESULT(.UNION.,#{},#{})", n(7), n(8)),
-            ]
+            ];
+            if csg {
+                records.push(format!("IFCCSGSOLID(#{})", n(9)));
+            }
+            records
         })
     };
+    for csg in [false, true] {
+        union_case(&with, csg);
+    }
+}
+
+/// [`a_union_that_loses_an_operand_is_missing_geometry`] with the union as the body
+/// item or (`csg`) as the tree of an IfcCsgSolid.
+fn union_case(with: &dyn Fn(&str, bool) -> Model, csg: bool) {
     // The control: block and sphere, both meshed: the block from (-5, -5, 0), the
     // sphere around (-4.5, -4.5, 4) up to 5 m.
-    let m = with("IFCSPHERE(POS,1.)");
+    let m = with("IFCSPHERE(POS,1.)", csg);
     assert!(
         m.facts.missing_geometry.is_empty(),
         "{:?}",
@@ -333,9 +346,9 @@ fn a_union_that_loses_an_operand_is_missing_geometry() {
     }
     // The cylinder is lost: the element is missing geometry, named with the reason,
     // rather than a block standing for the whole.
-    let m = with("IFCRIGHTCIRCULARCYLINDER(POS,1.,1.)");
+    let m = with("IFCRIGHTCIRCULARCYLINDER(POS,1.,1.)", csg);
     let got = &m.facts.missing_geometry;
-    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got.len(), 1, "{csg}: {got:?}");
     assert!(
         got[0].reason.contains("a boolean union lost an operand"),
         "{got:?}"
