@@ -780,7 +780,7 @@ impl<'d> Load<'d> {
         p: &Products,
         rels: &PropRels,
         t: &mut LoadTimings,
-    ) -> Result<(Vec<MeshResult>, HashMap<u32, Properties>), IfcError> {
+    ) -> Result<(Meshed, HashMap<u32, Properties>), IfcError> {
         let meter = self.ctl.stage(Stage::Mesh, p.mesh_ids.len() as u64)?;
         let workers = Workers {
             data: self.data,
@@ -801,8 +801,9 @@ impl<'d> Load<'d> {
                 "IFCRECTANGLEPROFILEDEF",
             ]),
         };
+        let maps = self.graph.ids("IFCREPRESENTATIONMAP");
         let ((meshes, mesh_s), (props, psets_s)) = rayon::join(
-            || timed(|| workers.mesh_all(&p.mesh_ids, p.frame, own, &meter)),
+            || timed(|| workers.mesh_all(&p.mesh_ids, p.frame, own, &meter, &maps)),
             || timed(|| rels.props_all(&workers, &p.element_ids)),
         );
         (t.mesh_s, t.psets_s) = (mesh_s, psets_s);
@@ -880,12 +881,46 @@ impl<'d> Load<'d> {
         found
     }
 
+    /// Why product `id`, which has a mesh, is missing part of it: one of the mapped
+    /// families its body places lost an item (`lossy`, [`Mesher::lossy_families`]).
+    fn lost_family(&mut self, id: u32, lossy: &HashMap<u32, String>) -> Option<String> {
+        use ifc_lite_geometry::representation::{
+            meshed_representations, pds_representation_ids, product_shape_id, rep_item_ids,
+        };
+        let ent = self.rd.get(id)?;
+        let shape = self.rd.get(product_shape_id(&ent)?)?;
+        let reps: Vec<DecodedEntity> = (pds_representation_ids(&shape).collect::<Vec<_>>())
+            .into_iter()
+            .filter_map(|r| self.rd.get(r))
+            .collect();
+        let items: Vec<u32> = meshed_representations(&ent, &reps)
+            .flat_map(rep_item_ids)
+            .collect();
+        for item in items {
+            let Some(item) = self.rd.get(item) else {
+                continue;
+            };
+            if item.ifc_type != IfcType::IfcMappedItem {
+                continue;
+            }
+            if let Some(why) = item.get_ref(0).and_then(|map| lossy.get(&map)) {
+                return Some(why.clone());
+            }
+        }
+        None
+    }
+
     /// Why `e`, which has no mesh, is missing geometry: the kernel's error, or a body
     /// that gave no triangles (an item the kernel does not read, a degenerate solid, a
     /// mapped family whose source failed). `None` when it has no body to mesh.
     fn body_error(&mut self, e: &Element, failed: &HashMap<u32, String>) -> Option<String> {
         if let Some(msg) = failed.get(&e.id) {
             return Some(msg.clone());
+        }
+        // Drawings: an annotation's fill or a grid's axes meshing to nothing is no
+        // geometry lost (FZK-Haus has such an annotation).
+        if matches!(e.ifc_class.as_str(), "IfcAnnotation" | "IfcGrid") {
+            return None;
         }
         self.has_body(e.id)
             .then(|| "its body representation gave no triangles".to_string())
@@ -964,9 +999,10 @@ impl<'d> Load<'d> {
         &mut self,
         st: &mut Structure,
         p: &mut Products,
-        meshes: Vec<MeshResult>,
+        meshed: Meshed,
         mut element_props: HashMap<u32, Properties>,
     ) -> (Vec<Element>, Option<BBox>, Vec<facts::Undecoded>) {
+        let Meshed { meshes, lossy } = meshed;
         let (mut mesh_of, mesh_failed) = self.sort_meshes(meshes);
         // The site's body is its terrain: the ground a sloping site's height is measured from.
         for site in &mut st.sites {
@@ -988,8 +1024,12 @@ impl<'d> Load<'d> {
                 e
             })
             .collect();
-        for e in elements.iter_mut().filter(|e| e.mesh.is_none()) {
-            e.body_error = self.body_error(e, &mesh_failed);
+        for e in elements.iter_mut() {
+            e.body_error = match e.mesh {
+                None => self.body_error(e, &mesh_failed),
+                Some(_) if !lossy.is_empty() => self.lost_family(e.id, &lossy),
+                Some(_) => None,
+            };
         }
         self.note_empty_bodies(&elements, &mesh_failed);
         push_listed(
@@ -1012,8 +1052,29 @@ impl<'d> Load<'d> {
     /// (the kernel's errors have theirs, `geometry_failed`).
     fn note_empty_bodies(&mut self, elements: &[Element], failed: &HashMap<u32, String>) {
         let empty: Vec<&Element> = (elements.iter())
-            .filter(|e| e.body_error.is_some() && !failed.contains_key(&e.id))
+            .filter(|e| e.mesh.is_none() && e.body_error.is_some() && !failed.contains_key(&e.id))
             .collect();
+        let partial: Vec<&Element> = (elements.iter())
+            .filter(|e| e.mesh.is_some() && e.body_error.is_some())
+            .collect();
+        push_listed(
+            &mut self.diags,
+            &partial,
+            "geometry_partial",
+            "elements' bodies lack a mapped family's item",
+            |e| {
+                Diagnostic::warn(
+                    "geometry_partial",
+                    format!(
+                        "the body of #{} ({}) lacks part of its geometry: {}",
+                        e.id,
+                        e.ifc_class,
+                        e.body_error.as_deref().unwrap_or_default()
+                    ),
+                )
+                .at_entity(u64::from(e.id))
+            },
+        );
         push_listed(
             &mut self.diags,
             &empty,
@@ -1699,7 +1760,8 @@ impl<'d> Workers<'d> {
         frame: Frame,
         own: tess::Own,
         meter: &Meter,
-    ) -> Result<Vec<MeshResult>, IfcError> {
+        maps: &[u32],
+    ) -> Result<Meshed, IfcError> {
         let mesher = Mesher {
             data: self.data,
             index: self.index,
@@ -1707,14 +1769,16 @@ impl<'d> Workers<'d> {
             caches: Caches::new(),
             own,
         };
+        let lossy = mesher.lossy_families(maps);
         if self.ctl.options().bake_every_occurrence {
-            return ids
+            let meshes = ids
                 .par_iter()
                 .map_init(Worker::default, |w, &id| {
                     let r = mesher.bake_id(w, id);
                     meter.add(1).map(|()| (id, r))
                 })
-                .collect();
+                .collect::<Result<_, _>>()?;
+            return Ok(Meshed { meshes, lossy });
         }
         // Every product that is not one occurrence of a mapped family is meshed now;
         // the occurrences wait until their families are decided.
@@ -1726,7 +1790,7 @@ impl<'d> Workers<'d> {
             })
             .collect::<Result<_, _>>()?;
         let families = mesher.decide_families(&mut slots, meter)?;
-        slots
+        let meshes = slots
             .into_par_iter()
             .map_init(Worker::default, |w, (id, slot)| match slot {
                 Slot::Meshed(r) => Ok((id, r)),
@@ -1738,8 +1802,17 @@ impl<'d> Workers<'d> {
                     meter.add(1).map(|()| (id, r))
                 }
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(Meshed { meshes, lossy })
     }
+}
+
+/// The meshes of the products, and the mapped families that lost an item.
+struct Meshed {
+    meshes: Vec<MeshResult>,
+    /// IfcRepresentationMap id → why one of its items did not mesh
+    /// ([`Mesher::lossy_families`]).
+    lossy: HashMap<u32, String>,
 }
 
 /// A product on its way through meshing: meshed, or an occurrence of a mapped family
@@ -1922,6 +1995,26 @@ impl<'d> Mesher<'_, 'd> {
         Ok(families)
     }
 
+    /// The representation maps (mapped families) of `maps` one of whose items ifc-lite
+    /// cannot mesh, with the reason. ifc-lite's mapped walk skips such an item and
+    /// meshes the family from the rest, telling no element: a family of a slab and an
+    /// unreadable extrusion came out as the slab. Each family's own items are meshed
+    /// once here, in parallel, through the same router (nested maps are checked as
+    /// families of their own).
+    fn lossy_families(&self, maps: &[u32]) -> HashMap<u32, String> {
+        maps.par_iter()
+            .map_init(Worker::default, |w, &map| {
+                let lost =
+                    self.guarded(w, map, |ent, dec, router| Ok(family_loss(ent, dec, router)));
+                match lost {
+                    Ok(None) => None,
+                    Ok(Some(why)) | Err(why) => Some((map, why)),
+                }
+            })
+            .flatten()
+            .collect()
+    }
+
     /// Our mesh of a tessellated body or an extruded parametric profile (`tess.rs`,
     /// `extrude.rs`), when `ent` is one and we mesh them.
     fn own_mesh(
@@ -1972,6 +2065,58 @@ impl<'d> Mesher<'_, 'd> {
             }
         }
     }
+}
+
+/// Why the body items of representation map `map` do not all mesh (the first item
+/// that does not, and the kernel's error), or `None`. Nested mapped items are left to
+/// their own family's check.
+fn family_loss(
+    map: &DecodedEntity,
+    dec: &mut EntityDecoder,
+    router: &GeometryRouter,
+) -> Option<String> {
+    use ifc_lite_geometry::representation::rep_item_ids;
+    let rep = dec.decode_by_id(map.get_ref(1)?).ok()?;
+    let kind = rep
+        .get_string(2)
+        .or_else(|| rep.get_string(1))
+        .unwrap_or("");
+    if !matches!(
+        kind,
+        "Body"
+            | "SweptSolid"
+            | "Brep"
+            | "CSG"
+            | "Clipping"
+            | "Tessellation"
+            | "SolidModel"
+            | "SurfaceModel"
+            | "AdvancedSweptSolid"
+            | "AdvancedBrep"
+            | "AdvancedSurface"
+            | ""
+    ) {
+        return None;
+    }
+    for id in rep_item_ids(&rep).collect::<Vec<_>>() {
+        let Ok(item) = dec.decode_by_id(id) else {
+            return Some(format!(
+                "item #{id} of mapped family #{} could not be decoded",
+                map.id
+            ));
+        };
+        if item.ifc_type == IfcType::IfcMappedItem {
+            continue;
+        }
+        if let Err(e) = router.process_representation_item(&item, dec) {
+            return Some(format!(
+                "item #{id} ({}) of its mapped family #{} could not be meshed: {e}",
+                item.ifc_type.name(),
+                map.id
+            ));
+        }
+    }
+    None
 }
 
 /// RepresentationType values defined by IFC (IfcShapeRepresentation informal propositions).

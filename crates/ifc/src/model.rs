@@ -386,7 +386,8 @@ pub struct Element {
     /// The box of `mesh`'s triangles (`Mesh::bbox`), `None` without one.
     pub bbox: Option<BBox>,
     /// Why the element has a body representation and no mesh (the kernel's error, or
-    /// that it gave no triangles); `None` when meshed or without a body to mesh.
+    /// that it gave no triangles), or why its mesh lacks part of its body (a mapped
+    /// family one of whose items did not mesh); `None` when whole or without a body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_error: Option<String>,
     /// In the spatial structure: contained in a site, building, storey or space itself

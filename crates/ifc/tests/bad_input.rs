@@ -376,6 +376,35 @@ fn building_elements_whose_body_does_not_mesh_are_missing_from_the_facts() {
         .collect();
     assert_eq!(empty, [Some(189), Some(190)]);
 
+    // The roof family with a second extrusion whose profile curve is a point: ifc-lite
+    // meshes the family from the first item and skips the second without a word. The
+    // slabs keep their mesh, and are missing part of it.
+    let m = open_house_with(&[
+        (
+            "#148=IFCSHAPEREPRESENTATION(#11,'Body','SweptSolid',(#161));",
+            "#148=IFCSHAPEREPRESENTATION(#11,'Body','SweptSolid',(#161,#9001));",
+        ),
+        (
+            "#162=IFCDIRECTION(",
+            "#9002=IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,#152);\n#9001=IFCEXTRUDEDAREASOLID(#9002,#153,#149,4101.22);\n#162=IFCDIRECTION(",
+        ),
+    ]);
+    let got = missing(&m);
+    assert_eq!(
+        got.iter().map(|g| g.0).collect::<Vec<_>>(),
+        [189, 190],
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|g| g.1.starts_with(
+            "item #9001 (IfcExtrudedAreaSolid) of its mapped family #166 could not be meshed"
+        )),
+        "{got:?}"
+    );
+    let slab = m.elements.iter().find(|e| e.id == 189).unwrap();
+    assert!(slab.mesh.is_some());
+    assert!(m.diagnostics.iter().any(|d| d.code == "geometry_partial"));
+
     // Controls. The house as exported lacks nothing.
     let m = open_house_with(&[]);
     assert!(missing(&m).is_empty());
