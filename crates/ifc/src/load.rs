@@ -1999,20 +1999,41 @@ impl<'d> Mesher<'_, 'd> {
     /// cannot mesh, with the reason. ifc-lite's mapped walk skips such an item and
     /// meshes the family from the rest, telling no element: a family of a slab and an
     /// unreadable extrusion came out as the slab. Each family's own items are meshed
-    /// once here, in parallel, through the same router (nested maps are checked as
-    /// families of their own).
+    /// once here, in parallel, through the same router; a family placing a lossy
+    /// family is lossy too.
     fn lossy_families(&self, maps: &[u32]) -> HashMap<u32, String> {
-        maps.par_iter()
+        let checked: Vec<(u32, Family)> = maps
+            .par_iter()
             .map_init(Worker::default, |w, &map| {
-                let lost =
+                let family =
                     self.guarded(w, map, |ent, dec, router| Ok(family_loss(ent, dec, router)));
-                match lost {
-                    Ok(None) => None,
-                    Ok(Some(why)) | Err(why) => Some((map, why)),
-                }
+                let family = family.unwrap_or_else(|why| Family {
+                    lost: Some(why),
+                    nested: Vec::new(),
+                });
+                (map, family)
             })
-            .flatten()
-            .collect()
+            .collect();
+        let mut lossy: HashMap<u32, String> = (checked.iter())
+            .filter_map(|(map, f)| Some((*map, f.lost.clone()?)))
+            .collect();
+        // A family placing a lossy family is lossy too, up any depth of nesting.
+        loop {
+            let more: Vec<(u32, String)> = (checked.iter())
+                .filter(|(map, _)| !lossy.contains_key(map))
+                .filter_map(|(map, f)| {
+                    let inner = f.nested.iter().find(|m| lossy.contains_key(*m))?;
+                    Some((
+                        *map,
+                        format!("its nested family #{inner}: {}", lossy[inner]),
+                    ))
+                })
+                .collect();
+            if more.is_empty() {
+                return lossy;
+            }
+            lossy.extend(more);
+        }
     }
 
     /// Our mesh of a tessellated body or an extruded parametric profile (`tess.rs`,
@@ -2067,13 +2088,32 @@ impl<'d> Mesher<'_, 'd> {
     }
 }
 
-/// Why the body items of representation map `map` do not all mesh (the first item
-/// that does not, and the kernel's error), or `None`. Nested mapped items are left to
-/// their own family's check.
-fn family_loss(
+/// Whether the body items of representation map `map` all mesh (else the first item
+/// that does not, and the kernel's error), and which maps its mapped items place
+/// (checked as families of their own; [`Mesher::lossy_families`] carries a loss up).
+fn family_loss(map: &DecodedEntity, dec: &mut EntityDecoder, router: &GeometryRouter) -> Family {
+    let mut family = Family {
+        lost: None,
+        nested: Vec::new(),
+    };
+    family.lost = own_items_loss(map, dec, router, &mut family.nested);
+    family
+}
+
+/// What [`family_loss`] finds of one representation map.
+struct Family {
+    /// Why one of its own items did not mesh.
+    lost: Option<String>,
+    /// The maps its mapped items place.
+    nested: Vec<u32>,
+}
+
+/// [`family_loss`]'s reading of `map`'s own items, the maps they place into `nested`.
+fn own_items_loss(
     map: &DecodedEntity,
     dec: &mut EntityDecoder,
     router: &GeometryRouter,
+    nested: &mut Vec<u32>,
 ) -> Option<String> {
     use ifc_lite_geometry::representation::rep_item_ids;
     let rep = dec.decode_by_id(map.get_ref(1)?).ok()?;
@@ -2094,6 +2134,7 @@ fn family_loss(
             | "AdvancedSweptSolid"
             | "AdvancedBrep"
             | "AdvancedSurface"
+            | "MappedRepresentation"
             | ""
     ) {
         return None;
@@ -2106,6 +2147,7 @@ fn family_loss(
             ));
         };
         if item.ifc_type == IfcType::IfcMappedItem {
+            nested.extend(item.get_ref(0));
             continue;
         }
         if let Err(e) = router.process_representation_item(&item, dec) {

@@ -334,6 +334,11 @@ fn missing(m: &zhishen_ifc::Model) -> Vec<(u32, String)> {
         .collect()
 }
 
+/// The ids of [`missing`]'s elements.
+fn ids(got: &[(u32, String)]) -> Vec<u32> {
+    got.iter().map(|g| g.0).collect()
+}
+
 #[test]
 fn building_elements_whose_body_does_not_mesh_are_missing_from_the_facts() {
     // The south wall (#40) extruded from a profile whose curve is a point: the kernel
@@ -379,31 +384,45 @@ fn building_elements_whose_body_does_not_mesh_are_missing_from_the_facts() {
     // The roof family with a second extrusion whose profile curve is a point: ifc-lite
     // meshes the family from the first item and skips the second without a word. The
     // slabs keep their mesh, and are missing part of it.
-    let m = open_house_with(&[
-        (
-            "#148=IFCSHAPEREPRESENTATION(#11,'Body','SweptSolid',(#161));",
-            "#148=IFCSHAPEREPRESENTATION(#11,'Body','SweptSolid',(#161,#9001));",
-        ),
-        (
-            "#162=IFCDIRECTION(",
-            "#9002=IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,#152);\n#9001=IFCEXTRUDEDAREASOLID(#9002,#153,#149,4101.22);\n#162=IFCDIRECTION(",
-        ),
-    ]);
-    let got = missing(&m);
-    assert_eq!(
-        got.iter().map(|g| g.0).collect::<Vec<_>>(),
-        [189, 190],
-        "{got:?}"
+    let two_items = (
+        "#148=IFCSHAPEREPRESENTATION(#11,'Body','SweptSolid',(#161));",
+        "#148=IFCSHAPEREPRESENTATION(#11,'Body','SweptSolid',(#161,#9001));",
     );
+    let bad_item = "#9002=IFCARBITRARYCLOSEDPROFILEDEF(.AREA.,$,#152);\n#9001=IFCEXTRUDEDAREASOLID(#9002,#153,#149,4101.22);\n";
+    let before_162 = |records: &str| format!("{records}#162=IFCDIRECTION(");
+    let added = before_162(bad_item);
+    let m = open_house_with(&[two_items, ("#162=IFCDIRECTION(", &added)]);
+    let got = missing(&m);
+    assert_eq!(ids(&got), [189, 190], "{got:?}");
     assert!(
         got.iter().all(|g| g.1.starts_with(
             "item #9001 (IfcExtrudedAreaSolid) of its mapped family #166 could not be meshed"
         )),
         "{got:?}"
     );
-    let slab = m.elements.iter().find(|e| e.id == 189).unwrap();
-    assert!(slab.mesh.is_some());
+    let slab = |m: &zhishen_ifc::Model| m.elements.iter().find(|e| e.id == 189).cloned().unwrap();
+    assert!(slab(&m).mesh.is_some());
     assert!(m.diagnostics.iter().any(|d| d.code == "geometry_partial"));
+    // The same with the south slab placing a family (#9010) that places the roof
+    // family: the loss is carried up.
+    let nested = before_162(&format!(
+        "{bad_item}#9010=IFCREPRESENTATIONMAP(#165,#9011);\n#9011=IFCSHAPEREPRESENTATION(#11,'Body','MappedRepresentation',(#9012));\n#9012=IFCMAPPEDITEM(#166,#168);\n#9013=IFCMAPPEDITEM(#9010,#168);\n"
+    ));
+    let m = open_house_with(&[
+        two_items,
+        ("#162=IFCDIRECTION(", &nested),
+        (
+            "#170=IFCSHAPEREPRESENTATION(#11,'Body','MappedRepresentation',(#169));",
+            "#170=IFCSHAPEREPRESENTATION(#11,'Body','MappedRepresentation',(#9013));",
+        ),
+    ]);
+    let got = missing(&m);
+    assert_eq!(ids(&got), [189, 190], "{got:?}");
+    assert!(
+        got[0].1.starts_with("its nested family #166: item #9001"),
+        "{got:?}"
+    );
+    assert!(slab(&m).mesh.is_some());
 
     // Controls. The house as exported lacks nothing.
     let m = open_house_with(&[]);
