@@ -851,52 +851,43 @@ impl<'d> Load<'d> {
         (mesh_of, mesh_failures.into_iter().collect())
     }
 
-    /// Whether product `id` has a representation the mesher reads as its body
-    /// (ifc-lite's own selection), with at least one item. Such an element without a
-    /// mesh is missing from the facts, not an element without geometry. Undecodable
-    /// links count as a body: nothing then shows that the element has none.
-    fn has_body(&mut self, id: u32) -> bool {
+    /// The items of product `id`'s body: of the representations the mesher reads
+    /// (ifc-lite's own selection), in order. `None` when a link on the way cannot be
+    /// decoded; an empty list when it has no body.
+    fn body_items(&mut self, id: u32) -> Option<Vec<u32>> {
         use ifc_lite_geometry::representation::{
             meshed_representations, pds_representation_ids, product_shape_id, rep_item_ids,
         };
-        let Some(ent) = self.rd.get(id) else {
-            return true;
-        };
+        let ent = self.rd.get(id)?;
         let Some(shape) = product_shape_id(&ent) else {
-            return false;
+            return Some(Vec::new());
         };
-        let Some(shape) = self.rd.get(shape) else {
-            return true;
-        };
-        let mut reps = Vec::new();
-        for r in pds_representation_ids(&shape) {
-            match self.rd.get(r) {
-                Some(rep) => reps.push(rep),
-                None => return true,
-            }
-        }
+        let shape = self.rd.get(shape)?;
+        let reps = (pds_representation_ids(&shape)
+            .collect::<Vec<_>>()
+            .into_iter())
+        .map(|r| self.rd.get(r))
+        .collect::<Option<Vec<DecodedEntity>>>()?;
         // Bound before returning: the iterator borrows `ent` and `reps`, which the
         // temporaries of a tail expression would outlive.
-        let found = meshed_representations(&ent, &reps).any(|r| rep_item_ids(r).next().is_some());
-        found
+        let items = meshed_representations(&ent, &reps)
+            .flat_map(rep_item_ids)
+            .collect();
+        Some(items)
+    }
+
+    /// Whether product `id` has a body with at least one item ([`Self::body_items`]).
+    /// Such an element without a mesh is missing from the facts, not an element
+    /// without geometry. Undecodable links count as a body: nothing then shows that
+    /// the element has none.
+    fn has_body(&mut self, id: u32) -> bool {
+        self.body_items(id).is_none_or(|items| !items.is_empty())
     }
 
     /// Why product `id`, which has a mesh, is missing part of it: one of the mapped
     /// families its body places lost an item (`lossy`, [`Mesher::lossy_families`]).
     fn lost_family(&mut self, id: u32, lossy: &HashMap<u32, String>) -> Option<String> {
-        use ifc_lite_geometry::representation::{
-            meshed_representations, pds_representation_ids, product_shape_id, rep_item_ids,
-        };
-        let ent = self.rd.get(id)?;
-        let shape = self.rd.get(product_shape_id(&ent)?)?;
-        let reps: Vec<DecodedEntity> = (pds_representation_ids(&shape).collect::<Vec<_>>())
-            .into_iter()
-            .filter_map(|r| self.rd.get(r))
-            .collect();
-        let items: Vec<u32> = meshed_representations(&ent, &reps)
-            .flat_map(rep_item_ids)
-            .collect();
-        for item in items {
+        for item in self.body_items(id)? {
             let Some(item) = self.rd.get(item) else {
                 continue;
             };

@@ -12,6 +12,55 @@ pub fn check(ctx: &Ctx) -> CheckResult {
         Text::new("数据完整性", "Data completeness"),
         Unit::Count,
     );
+    let missing = missing_items(ctx, &mut r);
+    let n = missing.len() as f64;
+    r.measured = Some(n);
+    r.limit = Some(0.0);
+    r.comparison = Some(Comparison::AtMost);
+    r.clause = Some(
+        ctx.profiles
+            .stack
+            .last()
+            .map(|p| p.cite("报建BIM模型交付要求: 楼层标高、地理参照、建筑用途", false))
+            .unwrap_or_else(|| ctx.parcel_cite("-")),
+    );
+    if missing.is_empty() {
+        r.status = Status::Pass;
+        r.explanation = Text::new(
+            "楼层标高、落位和建筑用途齐全",
+            "storey elevations, placement and building use are present",
+        );
+    } else {
+        r.status = Status::Fail;
+        r.explanation = Text::new(
+            format!(
+                "缺少{}项: {}",
+                missing.len(),
+                missing
+                    .iter()
+                    .map(|x| x.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join("；")
+            ),
+            format!(
+                "{} item(s) missing: {}",
+                missing.len(),
+                missing
+                    .iter()
+                    .map(|x| x.1.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        );
+        r.details =
+            serde_json::json!({ "missing": missing.iter().map(|x| &x.1).collect::<Vec<_>>() });
+    }
+    r
+}
+
+/// Each missing item as (Chinese, English); the GlobalIds of building elements without
+/// geometry go to `r.elements`.
+fn missing_items(ctx: &Ctx, r: &mut CheckResult) -> Vec<(String, String)> {
     let mut missing: Vec<(String, String)> = Vec::new();
     let m = ctx.model;
     if m.storeys.is_empty() {
@@ -74,47 +123,5 @@ pub fn check(ctx: &Ctx) -> CheckResult {
             "the building height could not be determined".into(),
         ));
     }
-    let n = missing.len() as f64;
-    r.measured = Some(n);
-    r.limit = Some(0.0);
-    r.comparison = Some(Comparison::AtMost);
-    r.clause = Some(
-        ctx.profiles
-            .stack
-            .last()
-            .map(|p| p.cite("报建BIM模型交付要求: 楼层标高、地理参照、建筑用途", false))
-            .unwrap_or_else(|| ctx.parcel_cite("-")),
-    );
-    if missing.is_empty() {
-        r.status = Status::Pass;
-        r.explanation = Text::new(
-            "楼层标高、落位和建筑用途齐全",
-            "storey elevations, placement and building use are present",
-        );
-    } else {
-        r.status = Status::Fail;
-        r.explanation = Text::new(
-            format!(
-                "缺少{}项: {}",
-                missing.len(),
-                missing
-                    .iter()
-                    .map(|x| x.0.as_str())
-                    .collect::<Vec<_>>()
-                    .join("；")
-            ),
-            format!(
-                "{} item(s) missing: {}",
-                missing.len(),
-                missing
-                    .iter()
-                    .map(|x| x.1.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        );
-        r.details =
-            serde_json::json!({ "missing": missing.iter().map(|x| &x.1).collect::<Vec<_>>() });
-    }
-    r
+    missing
 }
